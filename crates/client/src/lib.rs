@@ -1,0 +1,12 @@
+//! Doorstep's engine, usable and testable without a window.
+//!
+//! The desktop shell (`src-tauri`) only translates between IPC calls and this crate.
+//!
+//! Map:
+//! - [`settings`]: where the app keeps its data and which registry it talks to.
+//! - [`registry`]: the HTTP client for the registry API.
+//! - [`info`]: the facts the UI shows about this installation.
+
+pub mod info;
+pub mod registry;
+pub mod settings;

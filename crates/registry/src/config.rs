@@ -1,0 +1,198 @@
+//! Server settings and where they come from.
+//!
+//! Precedence, highest first: command-line flag, environment variable (`DOORSTEP_REGISTRY_*`),
+//! config file (`--config`, TOML), built-in default. Flags and variables are merged by clap; the
+//! file fills in whatever both left unset. Unknown keys in the file are an error, so a typo never
+//! silently falls back to a default.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// Where the server listens unless told otherwise: loopback only, so a fresh install is never
+/// reachable from the network by accident.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8700";
+/// How long in-flight requests may take to finish after a shutdown signal.
+pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Everything the server needs to start, fully resolved.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    /// Directory holding the SQLite database file and the document blobs.
+    pub data_dir: PathBuf,
+    /// Load the demo programmes on start (idempotent).
+    pub demo: bool,
+    pub shutdown_grace: Duration,
+}
+
+impl Config {
+    /// A configuration for tests and embedding: the given data directory, an ephemeral loopback port.
+    pub fn ephemeral(data_dir: impl Into<PathBuf>) -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            data_dir: data_dir.into(),
+            demo: false,
+            shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+        }
+    }
+}
+
+/// The settings as given on the command line or in the environment; `None` means "not given".
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub config_file: Option<PathBuf>,
+    pub listen: Option<SocketAddr>,
+    pub data_dir: Option<PathBuf>,
+    pub demo: Option<bool>,
+    pub shutdown_grace_secs: Option<u64>,
+}
+
+/// The config file's format. Every key is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<SocketAddr>,
+    data: Option<PathBuf>,
+    demo: Option<bool>,
+    shutdown_grace_secs: Option<u64>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path} is not valid: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error(
+        "no data directory given: pass --data <dir>, set DOORSTEP_REGISTRY_DATA, or put `data = \"<dir>\"` in the config file"
+    )]
+    MissingDataDir,
+}
+
+impl Overrides {
+    /// Combine these overrides with the config file (if any) and the defaults.
+    pub fn resolve(self) -> Result<Config, ConfigError> {
+        let file = match &self.config_file {
+            Some(path) => read_file(path)?,
+            None => FileConfig::default(),
+        };
+        // A relative `data` path in a config file is relative to that file, not to wherever the
+        // server happened to be started from.
+        let file_data = file.data.map(|data| match &self.config_file {
+            Some(cfg) if data.is_relative() => cfg.parent().unwrap_or(Path::new(".")).join(data),
+            _ => data,
+        });
+        Ok(Config {
+            listen: self
+                .listen
+                .or(file.listen)
+                .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("default address parses")),
+            data_dir: self
+                .data_dir
+                .or(file_data)
+                .ok_or(ConfigError::MissingDataDir)?,
+            demo: self.demo.or(file.demo).unwrap_or(false),
+            shutdown_grace: self
+                .shutdown_grace_secs
+                .or(file.shutdown_grace_secs)
+                .map(Duration::from_secs)
+                .unwrap_or(DEFAULT_SHUTDOWN_GRACE),
+        })
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|e| ConfigError::Parse {
+        path: path.to_owned(),
+        message: e.message().to_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, text: &str) -> PathBuf {
+        let path = dir.join("registry.toml");
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn defaults_apply_when_nothing_is_given_but_data() {
+        let cfg = Overrides {
+            data_dir: Some("/srv/d".into()),
+            ..Default::default()
+        }
+        .resolve()
+        .unwrap();
+        assert_eq!(cfg.listen.to_string(), DEFAULT_LISTEN);
+        assert!(!cfg.demo);
+        assert_eq!(cfg.shutdown_grace, DEFAULT_SHUTDOWN_GRACE);
+    }
+
+    #[test]
+    fn missing_data_dir_is_a_clear_error() {
+        let err = Overrides::default().resolve().unwrap_err();
+        assert!(matches!(err, ConfigError::MissingDataDir));
+        assert!(err.to_string().contains("--data"));
+    }
+
+    #[test]
+    fn file_fills_gaps_and_flags_win() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(
+            dir.path(),
+            "listen = \"127.0.0.1:9000\"\ndata = \"store\"\ndemo = true\nshutdown_grace_secs = 3\n",
+        );
+        let cfg = Overrides {
+            config_file: Some(path),
+            listen: Some("127.0.0.1:9100".parse().unwrap()),
+            ..Default::default()
+        }
+        .resolve()
+        .unwrap();
+        assert_eq!(cfg.listen.port(), 9100, "flag beats file");
+        assert_eq!(
+            cfg.data_dir,
+            dir.path().join("store"),
+            "relative to the file"
+        );
+        assert!(cfg.demo);
+        assert_eq!(cfg.shutdown_grace, Duration::from_secs(3));
+    }
+
+    #[test]
+    fn unknown_key_in_file_is_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(dir.path(), "data = \"x\"\nlisten_port = 80\n");
+        let err = Overrides {
+            config_file: Some(path),
+            ..Default::default()
+        }
+        .resolve()
+        .unwrap_err();
+        assert!(err.to_string().contains("listen_port"), "{err}");
+    }
+
+    #[test]
+    fn unreadable_file_names_the_path() {
+        let err = Overrides {
+            config_file: Some("/nonexistent/r.toml".into()),
+            ..Default::default()
+        }
+        .resolve()
+        .unwrap_err();
+        assert!(err.to_string().contains("/nonexistent/r.toml"), "{err}");
+    }
+}

@@ -1,0 +1,113 @@
+//! The HTTP surface: routes, handlers, and the OpenAPI document that describes them.
+//!
+//! Every route is listed in [`ApiDoc`]; the test `openapi_lists_every_route` keeps the router and
+//! the document in step. Service routes (`/health`, `/openapi.json`) are public on purpose: they
+//! carry nothing personal and monitoring must reach them without credentials. Every resource route
+//! added under `/v1` must authenticate its caller.
+
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use doorstep_domain::wire::{HealthReport, HealthStatus, StorageKind, API_VERSION};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+
+use crate::storage::Storage;
+
+/// Longest a request may run before the server answers 408 and frees its resources.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Doorstep registry API",
+        description = "The social registry service that Doorstep apps keep up to date, online or offline.",
+        license(name = "AGPL-3.0-only")
+    ),
+    paths(health, openapi_json),
+    components(schemas(HealthReport, HealthStatus, StorageKind)),
+    tags((name = "service", description = "Liveness and self-description; no credentials needed."))
+)]
+pub struct ApiDoc;
+
+/// Shared state of every handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub storage: Storage,
+}
+
+/// The full router of the registry API.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .route("/openapi.json", get(openapi_json))
+        .with_state(state)
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(TraceLayer::new_for_http())
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+}
+
+/// Is the server up and its database answering?
+///
+/// Answers 200 with `status: ok` when the database answers, 503 with `status: degraded` when it
+/// does not, so load balancers can route around a broken instance.
+#[utoipa::path(
+    get,
+    path = "/health",
+    tag = "service",
+    responses(
+        (status = 200, description = "Server and database are up", body = HealthReport),
+        (status = 503, description = "Server is up but its database is not", body = HealthReport)
+    )
+)]
+pub async fn health(State(state): State<AppState>) -> Response {
+    let (status, schema_version) = match (
+        state.storage.ping().await,
+        state.storage.schema_version().await,
+    ) {
+        (Ok(()), Ok(v)) => (HealthStatus::Ok, v),
+        (ping, version) => {
+            tracing::warn!(ping = ?ping.err(), version = ?version.as_ref().err(), "health check: database not answering");
+            (HealthStatus::Degraded, version.unwrap_or(0))
+        }
+    };
+    let report = HealthReport {
+        status,
+        version: doorstep_domain::VERSION.to_owned(),
+        api_version: API_VERSION,
+        storage: state.storage.kind(),
+        schema_version,
+    };
+    let code = match status {
+        HealthStatus::Ok => StatusCode::OK,
+        HealthStatus::Degraded => StatusCode::SERVICE_UNAVAILABLE,
+    };
+    (code, Json(report)).into_response()
+}
+
+/// The OpenAPI 3.1 document describing this API.
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    tag = "service",
+    responses((status = 200, description = "OpenAPI document", content_type = "application/json"))
+)]
+pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

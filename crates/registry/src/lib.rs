@@ -1,0 +1,17 @@
+//! Doorstep's registry API server.
+//!
+//! The server is a library first so tests (and, later, other binaries) can start it in-process on
+//! a random loopback port; `main.rs` is only the command line around [`server::run`].
+//!
+//! Map:
+//! - [`config`]: where settings come from (file, environment, command line) and how they combine.
+//! - [`storage`]: the database, opened through the migrations in `migrations/server/`.
+//! - [`demo`]: the demo programmes the README's run command loads.
+//! - [`http`]: the axum router, its handlers and the OpenAPI document describing them.
+//! - [`server`]: binding, serving and graceful shutdown.
+
+pub mod config;
+pub mod demo;
+pub mod http;
+pub mod server;
+pub mod storage;

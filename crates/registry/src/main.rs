@@ -1,0 +1,94 @@
+//! `doorstep-registry`: the command line around the server library.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use doorstep_registry::config::Overrides;
+use doorstep_registry::server;
+
+#[derive(Parser)]
+#[command(
+    name = "doorstep-registry",
+    version,
+    about = "The social registry API server that Doorstep apps sync to.",
+    long_about = "The social registry API server that Doorstep apps sync to.\n\n\
+        Settings come from, highest precedence first: command-line flags, DOORSTEP_REGISTRY_* \
+        environment variables, the --config file, built-in defaults."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Open (or create) the registry database and serve the HTTP API until Ctrl-C or SIGTERM.
+    Serve(ServeArgs),
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// TOML file with any of: listen, data, demo, shutdown_grace_secs. Flags and environment
+    /// variables override it; a relative `data` path is relative to the file.
+    #[arg(long, env = "DOORSTEP_REGISTRY_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    /// Address and port to listen on [default: 127.0.0.1:8700]. Keep it on loopback unless a
+    /// TLS-terminating reverse proxy sits in front. Port 0 picks a free port; the chosen address is
+    /// printed as "doorstep-registry listening on http://ADDR".
+    #[arg(long, env = "DOORSTEP_REGISTRY_LISTEN", value_name = "ADDR:PORT")]
+    listen: Option<SocketAddr>,
+
+    /// Directory for the registry's data: the SQLite database (registry.sqlite3) and uploaded
+    /// documents (blobs/). Created with owner-only permissions if missing.
+    #[arg(long, env = "DOORSTEP_REGISTRY_DATA", value_name = "DIR")]
+    data: Option<PathBuf>,
+
+    /// Load the demo programmes and their forms on start. Safe to repeat: nothing is duplicated
+    /// and nothing already there is changed.
+    #[arg(long, env = "DOORSTEP_REGISTRY_DEMO")]
+    demo: bool,
+
+    /// Seconds to let in-flight requests finish after Ctrl-C or SIGTERM [default: 10].
+    #[arg(long, env = "DOORSTEP_REGISTRY_SHUTDOWN_GRACE", value_name = "SECONDS")]
+    shutdown_grace: Option<u64>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("DOORSTEP_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+
+    let Command::Serve(args) = cli.command;
+    let config = match (Overrides {
+        config_file: args.config,
+        listen: args.listen,
+        data_dir: args.data,
+        demo: args.demo.then_some(true),
+        shutdown_grace_secs: args.shutdown_grace,
+    })
+    .resolve()
+    {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("doorstep-registry: {e}");
+            return ExitCode::from(2);
+        }
+    };
+
+    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+    match runtime.block_on(server::run(&config, server::shutdown_signal())) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("doorstep-registry: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

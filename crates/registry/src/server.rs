@@ -1,0 +1,133 @@
+//! Binding, serving and graceful shutdown.
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::config::Config;
+use crate::http::{router, AppState};
+use crate::storage::{Storage, StorageError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("cannot listen on {addr}: {source} (is another registry already running there?)")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("server stopped with an error: {0}")]
+    Serve(std::io::Error),
+}
+
+/// A server that is accepting connections.
+pub struct RunningServer {
+    /// The address actually bound (useful when the configured port was 0).
+    pub addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: JoinHandle<Result<(), ServerError>>,
+}
+
+impl RunningServer {
+    /// Base URL clients should use, e.g. `http://127.0.0.1:8700`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stop accepting connections, let in-flight requests finish, close the database.
+    pub async fn shutdown(mut self) -> Result<(), ServerError> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.task.await.expect("server task panicked")
+    }
+}
+
+/// Open storage, load demo data if asked, bind, and start serving in a background task.
+pub async fn start(config: &Config) -> Result<RunningServer, ServerError> {
+    let storage = Storage::open(&config.data_dir).await?;
+    if config.demo {
+        let summary = crate::demo::load(&storage).await?;
+        tracing::info!(
+            added = summary.programmes_added,
+            present = summary.programmes_present,
+            "demo programmes loaded"
+        );
+    }
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| ServerError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| ServerError::Bind {
+        addr: config.listen,
+        source,
+    })?;
+    let (tx, rx) = oneshot::channel::<()>();
+    let app = router(AppState {
+        storage: storage.clone(),
+    });
+    let grace = config.shutdown_grace;
+    let task = tokio::spawn(async move {
+        let (stopping_tx, stopping_rx) = oneshot::channel::<()>();
+        let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+            let _ = rx.await;
+            let _ = stopping_tx.send(());
+        });
+        let serve = std::pin::pin!(std::future::IntoFuture::into_future(serve));
+        // Graceful shutdown waits for open connections; a stuck client must not hold the server
+        // hostage, so after the grace period we stop waiting.
+        let result = tokio::select! {
+            r = serve => r.map_err(ServerError::Serve),
+            _ = async {
+                let _ = stopping_rx.await;
+                tokio::time::sleep(grace).await;
+            } => {
+                tracing::warn!(?grace, "connections still open after the grace period; closing anyway");
+                Ok(())
+            }
+        };
+        storage.close().await;
+        result
+    });
+    Ok(RunningServer {
+        addr,
+        shutdown: Some(tx),
+        task,
+    })
+}
+
+/// Run until `signal` completes, then shut down gracefully.
+pub async fn run(config: &Config, signal: impl Future<Output = ()>) -> Result<(), ServerError> {
+    let server = start(config).await?;
+    // Scripts read this line to learn the port; keep its shape stable.
+    println!("doorstep-registry listening on {}", server.url());
+    tracing::info!(addr = %server.addr, data = %config.data_dir.display(), "serving");
+    signal.await;
+    tracing::info!("shutdown requested; finishing in-flight requests");
+    server.shutdown().await
+}
+
+/// Completes on Ctrl-C or SIGTERM (what systemd and container runtimes send).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+}

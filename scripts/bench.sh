@@ -1,0 +1,32 @@
+# ./dev bench: Doorstep beside a bare Tauri + Form.io window (bench/bare), both built in release
+# mode in this run, measured the same way. Sourced by ./dev. Figures go to the terminal and to
+# artifacts/bench/results.json.
+
+run_bench() {
+  local runs="${1:-5}"
+  [[ "$runs" =~ ^[0-9]+$ ]] && [ "$runs" -ge 1 ] && [ "$runs" -le 50 ] || die "./dev bench [RUNS] takes a run count from 1 to 50"
+  setup_all
+
+  say "building Doorstep (release + .deb)"
+  build_ui
+  (cd "$root" && "$TAURI_CLI" build --bundles deb --ci)
+  say "building the bare baseline (release + .deb)"
+  (cd "$root/ui" && npm run --silent build:bare -- --logLevel warn)
+  (cd "$root/bench/bare" && "$TAURI_CLI" build --bundles deb --ci)
+  build_registry release
+
+  mkdir -p "$ARTIFACTS/bench"
+  local log="$ARTIFACTS/bench/registry.log" scratch
+  scratch="$(mktemp -d)"
+  start_registry 127.0.0.1:0 "$scratch/registry" "$log"
+  trap 'stop_pid "${REGISTRY_PID:-}"; rm -rf "$scratch"' EXIT
+
+  say "measuring ($runs cold starts each, under Xvfb)"
+  DOORSTEP_REGISTRY_URL="$REGISTRY_URL" \
+    BENCH_APP="$CARGO_TARGET_DIR/release/doorstep" \
+    BENCH_BARE="$CARGO_TARGET_DIR/release/doorstep-bench-bare" \
+    BENCH_APP_DEB="$(ls -t "$CARGO_TARGET_DIR"/release/bundle/deb/Doorstep_*.deb | head -n1)" \
+    BENCH_BARE_DEB="$(ls -t "$CARGO_TARGET_DIR"/release/bundle/deb/doorstep-bench-bare_*.deb | head -n1)" \
+    BENCH_RUNS="$runs" BENCH_OUT="$ARTIFACTS/bench/results.json" \
+    xvfb-run -a -s "-screen 0 1280x900x24" node "$root/bench/measure.mjs"
+}

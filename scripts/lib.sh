@@ -1,0 +1,148 @@
+# Shared helpers for ./dev. Sourced, not run.
+
+# Build output lives outside the clone so fresh clones (and CI) reuse earlier builds.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/doorstep/target}"
+DOORSTEP_CACHE="${DOORSTEP_CACHE:-$HOME/.cache/doorstep}"
+ARTIFACTS="$root/artifacts"
+TAURI_DRIVER="$DOORSTEP_CACHE/bin/tauri-driver"
+TAURI_CLI="$root/ui/node_modules/.bin/tauri"
+
+# System packages Tauri 2 needs to build and run on Debian 12, plus what the tests use:
+# Xvfb/xauth (a display without a screen), WebKitWebDriver (webkit2gtk-driver), ImageMagick
+# (screenshots), D-Bus, gnome-keyring and libsecret-tools (OS keyring), dunst (notifications).
+APT_PACKAGES=(
+  libwebkit2gtk-4.1-dev build-essential curl wget file libxdo-dev libssl-dev
+  libayatana-appindicator3-dev librsvg2-dev pkg-config xvfb xauth x11-utils
+  webkit2gtk-driver imagemagick dbus dbus-x11 gnome-keyring libsecret-tools dunst
+)
+
+say() { printf '\033[1;32m==>\033[0m %s\n' "$*"; }
+warn() { printf '\033[1;33mwarning:\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+setup_system_packages() {
+  local missing=()
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ "${#missing[@]}" -eq 0 ]; then
+    say "system packages: all present"
+    return
+  fi
+  command -v apt-get >/dev/null || die "missing system packages (${missing[*]}) and no apt-get: install them by hand"
+  say "installing system packages: ${missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# `npm ci` only when package-lock.json changed since the last install in that folder.
+npm_ci_if_needed() {
+  local dir="$1"
+  local stamp="$dir/node_modules/.doorstep-lock-hash"
+  local hash
+  hash="$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$hash" ]; then
+    say "npm packages in ${dir#"$root"/}: up to date"
+    return
+  fi
+  say "npm ci in ${dir#"$root"/}"
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$hash" >"$stamp"
+}
+
+setup_npm() {
+  command -v node >/dev/null || die "Node.js is required (20 or newer)"
+  npm_ci_if_needed "$root/ui"
+  npm_ci_if_needed "$root/tests/e2e"
+}
+
+# tauri-driver 2.x (without a version cargo picks a 3.0 alpha), into the project cache.
+setup_tauri_driver() {
+  if [ -x "$TAURI_DRIVER" ] && "$TAURI_DRIVER" --help >/dev/null 2>&1; then
+    say "tauri-driver: present"
+    return
+  fi
+  say "installing tauri-driver 2 (cargo install, about a minute)"
+  CARGO_TARGET_DIR="$DOORSTEP_CACHE/tauri-driver-build" \
+    cargo install tauri-driver --version "^2" --locked --root "$DOORSTEP_CACHE" --quiet
+}
+
+setup_rust_deps() {
+  command -v cargo >/dev/null || die "Rust (cargo) is required: https://rustup.rs"
+}
+
+setup_all() {
+  setup_rust_deps
+  setup_system_packages
+  setup_npm
+  setup_tauri_driver
+}
+
+build_ui() {
+  say "building the UI (ui/dist)"
+  (cd "$root/ui" && npm run --silent build -- --logLevel warn)
+}
+
+# The app binary with the UI embedded (custom-protocol), as shipped but unoptimised.
+build_app_debug() {
+  [ "${1:-}" = --ui-built ] || build_ui
+  say "building the app (debug, UI embedded)"
+  (cd "$root" && "$TAURI_CLI" build --debug --no-bundle --ci)
+  APP_BIN="$CARGO_TARGET_DIR/debug/doorstep"
+}
+
+build_registry() {
+  local profile="${1:-debug}"
+  say "building doorstep-registry ($profile)"
+  if [ "$profile" = release ]; then
+    cargo build --quiet --release -p doorstep-registry
+  else
+    cargo build --quiet -p doorstep-registry
+  fi
+  REGISTRY_BIN="$CARGO_TARGET_DIR/$profile/doorstep-registry"
+}
+
+run_registry_alone() {
+  build_registry
+  if [ "$#" -eq 0 ]; then
+    set -- serve --listen 127.0.0.1:8700 --data "$HOME/.local/share/doorstep-registry-demo" --demo
+  fi
+  exec "$REGISTRY_BIN" "$@"
+}
+
+regenerate_bindings() {
+  say "regenerating ui/src/lib/bindings.ts"
+  (cd "$root" && DOORSTEP_WRITE_BINDINGS=1 cargo test --quiet -p doorstep bindings_are_up_to_date)
+}
+
+# Start the registry on $1 (address) with data in $2; sets REGISTRY_PID and REGISTRY_URL.
+start_registry() {
+  local listen="$1" data="$2" log="$3"
+  "$REGISTRY_BIN" serve --listen "$listen" --data "$data" --demo >"$log" 2>&1 &
+  REGISTRY_PID=$!
+  local i
+  for i in $(seq 1 100); do
+    REGISTRY_URL="$(sed -n 's/^doorstep-registry listening on //p' "$log" | head -n1)"
+    [ -n "$REGISTRY_URL" ] && return 0
+    kill -0 "$REGISTRY_PID" 2>/dev/null || { cat "$log" >&2; die "the registry server did not start (log above)"; }
+    sleep 0.1
+  done
+  die "the registry server did not report its address within 10 s (see $log)"
+}
+
+stop_pid() {
+  local pid="${1:-}"
+  [ -n "$pid" ] || return 0
+  kill "$pid" 2>/dev/null || return 0
+  local i
+  for i in $(seq 1 50); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  kill -9 "$pid" 2>/dev/null || true
+}
+ARTIFACTS_LOG="$ARTIFACTS/logs"; mkdir -p "$ARTIFACTS_LOG"

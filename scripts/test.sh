@@ -1,0 +1,48 @@
+# ./dev test: every test the project has. Sourced by ./dev. Stops at the first failing step and
+# exits non-zero; prints each runner's summary line.
+
+run_tests() {
+  [ "$#" -eq 0 ] || die "./dev test takes no options"
+  local started=$SECONDS
+  setup_all
+  # The shell crate's build script checks that the UI bundle exists, so build it before any cargo step.
+  build_ui
+
+  say "Rust: formatting"
+  (cd "$root" && cargo fmt --all --check)
+
+  say "Rust: clippy (warnings are errors)"
+  (cd "$root" && cargo clippy --quiet --workspace --exclude doorstep-bench-bare --all-targets -- -D warnings)
+
+  say "Rust: unit and integration tests (includes the TypeScript bindings drift check)"
+  # pipefail (set in ./dev) makes a failing cargo test fail this step despite the tee.
+  (cd "$root" && cargo test --workspace --exclude doorstep-bench-bare 2>&1 | tee "$ARTIFACTS_LOG/cargo-test.log")
+  summarize_cargo "$ARTIFACTS_LOG/cargo-test.log"
+
+  say "UI: type check and unit tests"
+  (cd "$root/ui" && npm run --silent check -- --fail-on-warnings --output machine | tail -n 3)
+  (cd "$root/ui" && npx vitest run)
+
+  say "End to end: the real app under Xvfb through WebDriver"
+  build_registry
+  build_app_debug --ui-built
+  mkdir -p "$ARTIFACTS/e2e"
+  (cd "$root/tests/e2e" &&
+    DOORSTEP_APP_BIN="$APP_BIN" DOORSTEP_REGISTRY_BIN="$REGISTRY_BIN" TAURI_DRIVER="$TAURI_DRIVER" \
+      DOORSTEP_ARTIFACTS="$ARTIFACTS/e2e" \
+      xvfb-run -a -s "-screen 0 1280x1024x24" \
+      node --test --test-concurrency=1 --test-reporter=spec ./*.test.mjs)
+  say "screenshots: $ARTIFACTS/e2e/"
+
+  say "all tests passed in $((SECONDS - started)) s"
+}
+
+# One line for all Rust test binaries together (cargo prints one per binary).
+summarize_cargo() {
+  local log="$1"
+  local passed failed
+  passed=$(grep -oE '[0-9]+ passed' "$log" | awk '{s+=$1} END {print s+0}')
+  failed=$(grep -oE '[0-9]+ failed' "$log" | awk '{s+=$1} END {print s+0}')
+  echo "cargo: $passed passed, $failed failed"
+  [ "$failed" -eq 0 ] || die "Rust tests failed (full log: $log)"
+}

@@ -1,0 +1,101 @@
+//! IPC commands. Their TypeScript bindings (`ui/src/lib/bindings.ts`) are generated from these
+//! signatures; the test below fails when the checked-in file is stale.
+
+use doorstep_client::info::{self, AppInfo, RegistryStatus};
+use tauri::State;
+
+use crate::error::UserError;
+use crate::AppState;
+
+/// Version, data folder and registry address of this installation.
+#[tauri::command]
+#[specta::specta]
+pub fn app_info(state: State<'_, AppState>) -> AppInfo {
+    AppInfo::new(&state.settings)
+}
+
+/// Ask the registry whether it is reachable right now.
+#[tauri::command]
+#[specta::specta]
+pub async fn registry_status(state: State<'_, AppState>) -> Result<RegistryStatus, UserError> {
+    Ok(info::registry_status(&state.registry).await)
+}
+
+/// Called by the UI once its first form is on screen. Logged, and printed for the benchmark when
+/// `DOORSTEP_REPORT_READY` is set.
+#[tauri::command]
+#[specta::specta]
+pub fn ui_ready(form: String) -> Result<(), UserError> {
+    if form.is_empty() || form.len() > 200 {
+        return Err(UserError::invalid_input(
+            "form name must be 1 to 200 characters",
+        ));
+    }
+    let at = crate::unix_millis();
+    tracing::info!(%form, at, "first form rendered");
+    if std::env::var_os(crate::ENV_REPORT_READY).is_some() {
+        println!("doorstep: ui-ready {at}");
+    }
+    Ok(())
+}
+
+/// All commands, registered once: used both to serve IPC and to generate the TypeScript bindings.
+pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
+    tauri_specta::Builder::<tauri::Wry>::new().commands(tauri_specta::collect_commands![
+        app_info,
+        registry_status,
+        ui_ready
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Path of the generated bindings, relative to this crate.
+    const BINDINGS_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../ui/src/lib/bindings.ts");
+
+    /// Render the TypeScript bindings as text.
+    fn render_bindings(path: &std::path::Path) -> Result<(), String> {
+        specta_builder()
+        .export(
+            specta_typescript::Typescript::default()
+                .header("// Generated from src-tauri/src/commands.rs by `./dev bindings`. Do not edit.\n// @ts-nocheck")
+                .bigint(specta_typescript::BigIntExportBehavior::Number),
+            path,
+        )
+        .map_err(|e| e.to_string())
+    }
+
+    /// CI guard: the checked-in bindings must equal what the Rust types generate now.
+    /// Regenerate with `DOORSTEP_WRITE_BINDINGS=1 cargo test -p doorstep bindings`.
+    #[test]
+    fn bindings_are_up_to_date() {
+        let dir = tempfile_dir();
+        let fresh = dir.join("bindings.ts");
+        render_bindings(&fresh).unwrap();
+        let fresh_text = std::fs::read_to_string(&fresh).unwrap();
+        if std::env::var_os("DOORSTEP_WRITE_BINDINGS").is_some() {
+            std::fs::write(BINDINGS_PATH, &fresh_text).unwrap();
+        }
+        let checked_in = std::fs::read_to_string(BINDINGS_PATH).unwrap_or_default();
+        assert!(
+            checked_in == fresh_text,
+            "ui/src/lib/bindings.ts is stale; run `./dev bindings` and commit the result"
+        );
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn ui_ready_rejects_bad_names() {
+        assert!(ui_ready(String::new()).is_err());
+        assert!(ui_ready("x".repeat(201)).is_err());
+        assert!(ui_ready("welcome".into()).is_ok());
+    }
+
+    fn tempfile_dir() -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("doorstep-bindings-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+}

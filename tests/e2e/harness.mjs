@@ -1,0 +1,166 @@
+// Shared plumbing for end-to-end tests: start the real registry server and tauri-driver on
+// loopback, open a WebDriver session on the real Doorstep binary, and clean everything up.
+// Every wait here is bounded; nothing is left running when a test ends.
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { remote } from 'webdriverio';
+
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const artifactsDir = process.env.DOORSTEP_ARTIFACTS ?? join(repoRoot, 'artifacts', 'e2e');
+
+function required(name) {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set; run the end-to-end tests through ./dev test`);
+  return value;
+}
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolvePort(port));
+    });
+  });
+}
+
+/** Spawn a process whose output is kept (and shown if the test fails). */
+function start(cmd, args, env, label) {
+  const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.output = '';
+  const keep = (chunk) => {
+    child.output += chunk;
+    if (child.output.length > 200_000) child.output = child.output.slice(-100_000);
+  };
+  child.stdout.setEncoding('utf8').on('data', keep);
+  child.stderr.setEncoding('utf8').on('data', keep);
+  child.label = label;
+  return child;
+}
+
+/** Resolve when `predicate(output)` returns a value, reject after `ms` or if the process exits. */
+function waitForOutput(child, predicate, ms) {
+  return new Promise((resolveWait, reject) => {
+    const timer = setTimeout(() => done(new Error(`${child.label}: not ready after ${ms} ms\n${child.output}`)), ms);
+    const check = () => {
+      const found = predicate(child.output);
+      if (found) done(null, found);
+    };
+    const onExit = (code) => done(new Error(`${child.label} exited early (code ${code})\n${child.output}`));
+    function done(err, value) {
+      clearTimeout(timer);
+      child.stdout.off('data', check);
+      child.stderr.off('data', check);
+      child.off('exit', onExit);
+      err ? reject(err) : resolveWait(value);
+    }
+    child.stdout.on('data', check);
+    child.stderr.on('data', check);
+    child.on('exit', onExit);
+    check();
+  });
+}
+
+async function waitForPort(port, ms) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const ok = await new Promise((r) => {
+      const s = createServer();
+      s.once('error', () => r(true)); // in use: someone is listening
+      s.listen(port, '127.0.0.1', () => s.close(() => r(false)));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`nothing listens on 127.0.0.1:${port} after ${ms} ms`);
+}
+
+async function stop(child) {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/**
+ * Start registry + tauri-driver + app. Returns `{ browser, registryUrl, dataDir, close }`.
+ * `close()` ends the session and stops every process started here.
+ */
+export async function launchApp() {
+  const appBin = required('DOORSTEP_APP_BIN');
+  const registryBin = required('DOORSTEP_REGISTRY_BIN');
+  const tauriDriver = process.env.TAURI_DRIVER ?? 'tauri-driver';
+  const nativeDriver = process.env.WEBKIT_WEBDRIVER ?? '/usr/bin/WebKitWebDriver';
+
+  mkdirSync(artifactsDir, { recursive: true });
+  const scratch = mkdtempSync(join(tmpdir(), 'doorstep-e2e-'));
+  const procs = [];
+  let browser;
+  const close = async () => {
+    try {
+      if (browser) await browser.deleteSession();
+    } catch {
+      /* the app may already be gone */
+    }
+    for (const p of procs.reverse()) await stop(p);
+    rmSync(scratch, { recursive: true, force: true });
+  };
+
+  try {
+    const registry = start(
+      registryBin,
+      ['serve', '--listen', '127.0.0.1:0', '--data', join(scratch, 'registry'), '--demo'],
+      {},
+      'registry',
+    );
+    procs.push(registry);
+    const registryUrl = await waitForOutput(
+      registry,
+      (out) => out.match(/doorstep-registry listening on (http:\/\/127\.0\.0\.1:\d+)/)?.[1],
+      30_000,
+    );
+
+    const port = await freePort();
+    const nativePort = await freePort();
+    const dataDir = join(scratch, 'app-data');
+    // The app inherits this environment through tauri-driver and WebKitWebDriver.
+    const driver = start(
+      tauriDriver,
+      ['--port', String(port), '--native-port', String(nativePort), '--native-driver', nativeDriver],
+      { DOORSTEP_REGISTRY_URL: registryUrl, DOORSTEP_DATA_DIR: dataDir, DOORSTEP_LOG: 'info' },
+      'tauri-driver',
+    );
+    procs.push(driver);
+    await waitForPort(port, 30_000);
+
+    browser = await remote({
+      hostname: '127.0.0.1',
+      port,
+      logLevel: 'warn',
+      connectionRetryTimeout: 120_000,
+      connectionRetryCount: 0,
+      capabilities: {
+        browserName: 'wry',
+        'tauri:options': { application: appBin },
+        // WebKitWebDriver speaks classic WebDriver only (no BiDi).
+        'wdio:enforceWebDriverClassic': true,
+      },
+    });
+    return { browser, registryUrl, dataDir, close, logs: () => procs.map((p) => `--- ${p.label}\n${p.output}`).join('\n') };
+  } catch (e) {
+    const logs = procs.map((p) => `--- ${p.label}\n${p.output}`).join('\n');
+    await close();
+    e.message += `\n${logs}`;
+    throw e;
+  }
+}

@@ -1,0 +1,129 @@
+// Form.io, configured to run fully offline under the app's strict Content-Security-Policy.
+//
+// Form.io normally lazy-loads some libraries (flatpickr for dates, editors) from its CDN. Doorstep
+// must never reach a CDN: kiosks and field laptops are often offline, and every request would leak
+// that the app is in use. So every library and stylesheet Form.io needs is bundled here, handed to
+// Form.io before the first form renders, and the CDN address is pointed at a path on the app's own
+// origin so that a forgotten library fails locally instead of going out.
+
+import { Formio, Utils } from '@formio/js/form';
+import flatpickr from 'flatpickr';
+// The package's main entry loads the full time-zone database into the same moment instance
+// Form.io uses, so date fields never fetch it from the CDN.
+import moment from 'moment-timezone';
+// Rich-text areas (Form.io's "quill" editor); Form.io looks for `window.Quill` before the CDN.
+import Quill from 'quill';
+
+import 'bootstrap/dist/css/bootstrap.min.css';
+import 'bootstrap-icons/font/bootstrap-icons.css';
+import '@formio/js/dist/formio.form.min.css';
+import 'flatpickr/dist/flatpickr.min.css';
+import 'quill/dist/quill.snow.css';
+
+/** A Form.io form definition (its JSON schema). */
+export interface FormSchema {
+  display?: string;
+  title?: string;
+  components: FormComponent[];
+}
+
+/** One component of a form definition; only the fields Doorstep reads are typed. */
+export interface FormComponent {
+  type: string;
+  key: string;
+  label?: string;
+  input?: boolean;
+  components?: FormComponent[];
+  data?: { values?: { label: string; value: string }[] };
+  [other: string]: unknown;
+}
+
+/** The rendered form, as far as Doorstep uses it. */
+export interface RenderedForm {
+  on(event: 'submit', handler: (submission: { data: Record<string, unknown> }) => void): void;
+  on(event: string, handler: (...args: unknown[]) => void): void;
+  submit(): Promise<unknown>;
+  destroy(deleteFromGlobal?: boolean): void;
+  submission: { data: Record<string, unknown> };
+}
+
+/** Where Form.io's CDN URLs point: the app's own origin, where nothing is served. */
+export const LOCAL_CDN_BASE = '/formio-cdn-disabled';
+
+/** Libraries Form.io can lazy-load that Doorstep does not bundle: they fail fast, locally. */
+const UNBUNDLED_LIBRARIES = ['ace', 'ckeditor', 'googleRecaptcha', 'shortcut-buttons-flatpickr'];
+
+let configured = false;
+
+/** Prepare Form.io for offline use. Idempotent; called before every form render. */
+export function configureFormio(): void {
+  if (configured) return;
+  configured = true;
+
+  const w = window as unknown as Record<string, unknown>;
+  // Form.io checks `window.flatpickr` before loading it (and its CSS) from the CDN.
+  w.flatpickr = flatpickr;
+  w.Quill = Quill;
+
+  // Form.io checks this flag before fetching `moment-timezone/data/packed/latest.json`.
+  (moment as unknown as { zonesLoaded: boolean }).zonesLoaded = true;
+
+  Formio.cdn.setBaseUrl(LOCAL_CDN_BASE);
+
+  // Custom JavaScript in form definitions would need `unsafe-eval` in the CSP; Doorstep forbids
+  // it. Form logic is expressed with JSONLogic and Form.io's declarative options instead.
+  Utils.Evaluator.noeval = true;
+
+  const libraries = Formio.libraries as Record<string, { ready: Promise<unknown> }>;
+  for (const name of UNBUNDLED_LIBRARIES) {
+    const ready = Promise.reject(new Error(`${name} is not available in Doorstep (offline build)`));
+    ready.catch(() => undefined); // handled by Form.io's own catch; keep it off the console
+    libraries[name] = { ready };
+  }
+}
+
+/** Render `schema` into `element`. */
+export async function renderForm(element: HTMLElement, schema: FormSchema): Promise<RenderedForm> {
+  configureFormio();
+  const form = await Formio.createForm(element, structuredClone(schema), {
+    noAlerts: true,
+    // Form.io's own "Submission complete" banner is replaced by Doorstep's result screen.
+    noDefaultSubmitButton: true,
+    sanitize: true,
+  });
+  return form as unknown as RenderedForm;
+}
+
+/** One answered question, ready to show back to the person. */
+export interface Answer {
+  key: string;
+  label: string;
+  value: string;
+}
+
+/**
+ * Turn submitted data into label/value pairs in form order, showing choice labels instead of
+ * stored codes. Buttons and empty answers are left out.
+ */
+export function describeSubmission(schema: FormSchema, data: Record<string, unknown>): Answer[] {
+  const answers: Answer[] = [];
+  const walk = (components: FormComponent[]) => {
+    for (const c of components) {
+      if (c.components) walk(c.components);
+      if (!c.input || c.type === 'button') continue;
+      const raw = data[c.key];
+      if (raw === undefined || raw === null || raw === '') continue;
+      answers.push({ key: c.key, label: c.label ?? c.key, value: formatValue(c, raw) });
+    }
+  };
+  walk(schema.components);
+  return answers;
+}
+
+function formatValue(component: FormComponent, raw: unknown): string {
+  if (typeof raw === 'boolean') return raw ? 'Yes' : 'No';
+  const choice = component.data?.values?.find((v) => v.value === raw);
+  if (choice) return choice.label;
+  if (component.type === 'datetime' && typeof raw === 'string') return raw.slice(0, 10);
+  return String(raw);
+}

@@ -1,0 +1,20 @@
+import { mount } from 'svelte';
+import App from './App.svelte';
+import './styles.css';
+
+// Record Content-Security-Policy violations: each one is something the app tried to load or run
+// that the policy forbids (a CDN fetch, an inline script). The end-to-end test asserts none occur.
+declare global {
+  interface Window {
+    __doorstepCspViolations: { directive: string; blocked: string }[];
+  }
+}
+window.__doorstepCspViolations = [];
+document.addEventListener('securitypolicyviolation', (e) => {
+  window.__doorstepCspViolations.push({ directive: e.effectiveDirective, blocked: e.blockedURI });
+  console.warn(`CSP blocked ${e.blockedURI || 'inline code'} (${e.effectiveDirective})`);
+});
+
+const target = document.getElementById('app');
+if (!target) throw new Error('index.html has no #app element');
+export default mount(App, { target });
