@@ -25,5 +25,7 @@ export default defineConfig({
     include: ['src/**/*.test.ts'],
     setupFiles: ['src/test-setup.ts'],
     testTimeout: 20_000,
+    // Form.io prints every validation failure to the console; the tests assert on them instead.
+    onConsoleLog: (log) => !log.includes('errorKeyOrMessage'),
   },
 });

@@ -80,6 +80,17 @@ describe('configureFormio', () => {
     }
   });
 
+  it('renders a rich-text area with the bundled Quill, not one from the CDN', async () => {
+    const onready = vi.fn();
+    const richText: FormSchema = {
+      components: [{ type: 'textarea', key: 'notes', label: 'Notes', input: true, editor: 'quill', wysiwyg: true }],
+    };
+    const { container } = render(FormioForm, { props: { schema: richText, onready } });
+    await waitFor(() => expect(onready).toHaveBeenCalledOnce(), { timeout: 10_000 });
+    await waitFor(() => expect(container.querySelector('.ql-editor')).not.toBeNull(), { timeout: 10_000 });
+    expect(document.querySelector('script[src*="quill"]')).toBeNull();
+  });
+
   it('never adds a remote script or stylesheet to the document', async () => {
     await renderReady();
     const remote = [...document.querySelectorAll<HTMLScriptElement | HTMLLinkElement>('script[src], link[href]')]
