@@ -85,7 +85,11 @@ function once(target) {
       child.kill('SIGTERM');
       setTimeout(() => child.kill('SIGKILL'), 3_000).unref();
       child.once('exit', () => {
-        rmSync(home, { recursive: true, force: true });
+        try {
+          rmSync(home, { recursive: true, force: true, maxRetries: 3 });
+        } catch (e) {
+          process.stderr.write(`  (could not remove ${home}: ${e.code})\n`);
+        }
         err ? reject(err) : resolve(value);
       });
       if (child.exitCode !== null) child.emit('exit');

@@ -15,8 +15,10 @@ run_tests() {
   (cd "$root" && cargo clippy --quiet --workspace --exclude doorstep-bench-bare --all-targets -- -D warnings)
 
   say "Rust: unit and integration tests (includes the TypeScript bindings drift check)"
-  # pipefail (set in ./dev) makes a failing cargo test fail this step despite the tee.
-  (cd "$root" && cargo test --workspace --exclude doorstep-bench-bare 2>&1 | tee "$ARTIFACTS_LOG/cargo-test.log")
+  # Inside a private D-Bus session with an unlocked GNOME Keyring, so the vault's keyring tests
+  # use a real Secret Service. pipefail (set in ./dev) makes a failing cargo test fail this step.
+  (cd "$root" && "$root/scripts/with-keyring.sh" cargo test --workspace --exclude doorstep-bench-bare 2>&1 |
+    tee "$ARTIFACTS_LOG/cargo-test.log")
   summarize_cargo "$ARTIFACTS_LOG/cargo-test.log"
 
   say "UI: type check and unit tests"

@@ -6,7 +6,9 @@
 //! - [`settings`]: where the app keeps its data and which registry it talks to.
 //! - [`registry`]: the HTTP client for the registry API.
 //! - [`info`]: the facts the UI shows about this installation.
+//! - [`vault`]: the encrypted offline store (records, outbox, drafts, documents, audit log).
 
 pub mod info;
 pub mod registry;
 pub mod settings;
+pub mod vault;

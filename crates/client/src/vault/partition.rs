@@ -1,0 +1,638 @@
+//! One person's unlocked data: records, the outbox, drafts, documents and the audit log.
+//!
+//! A partition is a SQLCipher database (`data.db`) plus a `docs/` folder of encrypted files. All
+//! writes go through one connection behind a mutex: one writer, by construction.
+
+use std::collections::BTreeSet;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use doorstep_domain::document::DocumentKind;
+use doorstep_domain::record::{Record, RecordKind};
+use doorstep_domain::validate::Validate;
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::audit::{self, AuditEntry, AuditReport};
+use super::documents::{self, DocumentReader};
+use super::keys::SecretKey;
+use super::{atomic, db, VaultError};
+
+/// What a change does to a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Op {
+    Create,
+    Update,
+    Delete,
+}
+
+impl Op {
+    fn as_str(self) -> &'static str {
+        match self {
+            Op::Create => "create",
+            Op::Update => "update",
+            Op::Delete => "delete",
+        }
+    }
+
+    fn parse(text: &str) -> Result<Self, VaultError> {
+        match text {
+            "create" => Ok(Op::Create),
+            "update" => Ok(Op::Update),
+            "delete" => Ok(Op::Delete),
+            other => Err(VaultError::Corrupt(format!(
+                "unknown outbox operation {other:?}"
+            ))),
+        }
+    }
+}
+
+/// A change to one record, as the UI (through the shell) asks for it.
+#[derive(Debug, Clone)]
+pub struct Change {
+    /// Entity name, e.g. `individual`, `group`, `membership`.
+    pub kind: String,
+    pub id: Uuid,
+    pub op: Op,
+    /// The record's full new content (a JSON object); ignored for deletes.
+    pub body: Value,
+    /// Who makes the change: the signed-in person or the field agent.
+    pub actor: String,
+}
+
+impl Change {
+    /// A change carrying a domain record: kind and id come from the record, the body from its
+    /// wire form. The record's rules are checked first, so an invalid record never reaches the
+    /// vault (or the registry).
+    pub fn of<T: Record + Validate + Serialize>(
+        record: &T,
+        op: Op,
+        actor: &str,
+    ) -> Result<Change, VaultError> {
+        record.validate().map_err(VaultError::Invalid)?;
+        Ok(Change {
+            kind: T::KIND.as_str().to_owned(),
+            id: *record.id().as_uuid(),
+            op,
+            body: serde_json::to_value(record)
+                .map_err(|e| VaultError::InvalidInput(e.to_string()))?,
+            actor: actor.to_owned(),
+        })
+    }
+}
+
+/// A record as stored on the device.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredRecord {
+    pub kind: String,
+    pub id: Uuid,
+    pub body: Value,
+    pub rev: Option<i64>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub deleted_at: Option<String>,
+}
+
+/// A change waiting to be sent to the registry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxEntry {
+    pub seq: i64,
+    pub mutation_id: Uuid,
+    pub kind: String,
+    pub record_id: Uuid,
+    pub op: Op,
+    pub base_rev: Option<i64>,
+    /// `{"set": {field: value, …}, "unset": [field, …]}` relative to the record before the change.
+    pub changes: Value,
+    pub created_at: String,
+}
+
+/// Metadata of a stored document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DocumentInfo {
+    pub id: Uuid,
+    pub kind: String,
+    pub file_name: String,
+    pub mime_type: String,
+    pub size_bytes: u64,
+    pub sha256: String,
+    pub record_id: Option<Uuid>,
+    pub captured_at: String,
+}
+
+/// What the caller knows about a document before its bytes are read.
+#[derive(Debug, Clone)]
+pub struct NewDocument {
+    pub kind: String,
+    pub file_name: String,
+    pub record_id: Option<Uuid>,
+    pub actor: String,
+}
+
+pub struct Partition {
+    id: String,
+    dir: PathBuf,
+    conn: Mutex<Connection>,
+}
+
+pub(crate) const DB_FILE: &str = "data.db";
+pub(crate) const DOCS_DIR: &str = "docs";
+
+fn now() -> String {
+    OffsetDateTime::now_utc()
+        .format(&Rfc3339)
+        .expect("UTC time formats as RFC 3339")
+}
+
+/// Only the domain model's record kinds are stored.
+fn check_kind(kind: &str) -> Result<(), VaultError> {
+    RecordKind::ALL
+        .iter()
+        .any(|k| k.as_str() == kind)
+        .then_some(())
+        .ok_or_else(|| {
+            VaultError::InvalidInput(format!("{kind:?} is not a kind of record Doorstep keeps"))
+        })
+}
+
+/// Field-level difference between two JSON objects (top-level fields; a changed nested value is
+/// sent whole, which is what the server's field-by-field merge compares).
+fn field_changes(before: Option<&Map<String, Value>>, after: &Map<String, Value>) -> Value {
+    let empty = Map::new();
+    let before = before.unwrap_or(&empty);
+    let set: Map<String, Value> = after
+        .iter()
+        .filter(|(k, v)| before.get(*k) != Some(v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let unset: Vec<&String> = before.keys().filter(|k| !after.contains_key(*k)).collect();
+    json!({ "set": set, "unset": unset })
+}
+
+impl Partition {
+    /// Open the partition in `dir` with its data key.
+    pub(crate) fn open(id: &str, dir: &Path, key: &SecretKey) -> Result<Self, VaultError> {
+        Self::with_connection(id, dir, |path| db::open_encrypted(path, key))
+    }
+
+    /// The same partition code on an unencrypted database, so the benchmark can measure what
+    /// encryption costs. Never used for user data.
+    #[doc(hidden)]
+    pub fn open_unencrypted_for_benchmark(dir: &Path) -> Result<Self, VaultError> {
+        atomic::create_private_dir(dir).map_err(|e| VaultError::io("create a folder", dir, e))?;
+        Self::with_connection("benchmark", dir, db::open_plain_for_benchmark)
+    }
+
+    fn with_connection(
+        id: &str,
+        dir: &Path,
+        open: impl FnOnce(&Path) -> Result<Connection, VaultError>,
+    ) -> Result<Self, VaultError> {
+        let docs = dir.join(DOCS_DIR);
+        atomic::create_private_dir(&docs)
+            .map_err(|e| VaultError::io("create the documents folder", &docs, e))?;
+        let conn = open(&dir.join(DB_FILE))?;
+        let partition = Partition {
+            id: id.to_owned(),
+            dir: dir.to_owned(),
+            conn: Mutex::new(conn),
+        };
+        partition.sweep_documents()?;
+        Ok(partition)
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    pub(super) fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite half-written (transactions roll back),
+        // so a poisoned lock is still safe to use.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Apply `change`, queue it for the registry and log it, all in one transaction.
+    /// Returns the mutation id (the idempotency key the server will see).
+    pub fn apply(&self, change: &Change) -> Result<Uuid, VaultError> {
+        Ok(self.apply_batch(std::slice::from_ref(change))?[0])
+    }
+
+    /// Apply several changes atomically (a new household with its members, a page of records):
+    /// all of them or none.
+    pub fn apply_batch(&self, changes: &[Change]) -> Result<Vec<Uuid>, VaultError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let at = now();
+        let ids = changes
+            .iter()
+            .map(|c| apply_in(&tx, c, &at))
+            .collect::<Result<Vec<_>, _>>()?;
+        tx.commit()?;
+        Ok(ids)
+    }
+
+    pub fn record(&self, kind: &str, id: Uuid) -> Result<Option<StoredRecord>, VaultError> {
+        let conn = self.conn();
+        conn.query_row(
+            "SELECT kind, id, body, rev, created_at, updated_at, deleted_at FROM records WHERE kind = ?1 AND id = ?2",
+            params![kind, id.to_string()],
+            read_record,
+        )
+        .optional()?
+        .transpose()
+    }
+
+    /// A stored domain record, decoded. `None` if absent or deleted.
+    pub fn get<T: Record + DeserializeOwned>(&self, id: Uuid) -> Result<Option<T>, VaultError> {
+        let Some(stored) = self.record(T::KIND.as_str(), id)? else {
+            return Ok(None);
+        };
+        if stored.deleted_at.is_some() {
+            return Ok(None);
+        }
+        serde_json::from_value(stored.body)
+            .map(Some)
+            .map_err(|e| VaultError::Corrupt(format!("{} {id}: {e}", T::KIND.as_str())))
+    }
+
+    /// Every live (not deleted) record of `kind`, oldest first.
+    pub fn records(&self, kind: &str) -> Result<Vec<StoredRecord>, VaultError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT kind, id, body, rev, created_at, updated_at, deleted_at FROM records
+             WHERE kind = ?1 AND deleted_at IS NULL ORDER BY id",
+        )?;
+        let rows = stmt.query_map([kind], read_record)?;
+        rows.map(|r| r?).collect()
+    }
+
+    /// Pending mutations in the order they must be sent.
+    pub fn outbox(&self) -> Result<Vec<OutboxEntry>, VaultError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT seq, mutation_id, kind, record_id, op, base_rev, changes, created_at FROM outbox ORDER BY seq")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, Option<i64>>(5)?,
+                r.get::<_, String>(6)?,
+                r.get::<_, String>(7)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (seq, mutation_id, kind, record_id, op, base_rev, changes, created_at) = row?;
+            Ok(OutboxEntry {
+                seq,
+                mutation_id: parse_uuid(&mutation_id)?,
+                kind,
+                record_id: parse_uuid(&record_id)?,
+                op: Op::parse(&op)?,
+                base_rev,
+                changes: serde_json::from_str(&changes)
+                    .map_err(|e| VaultError::Corrupt(e.to_string()))?,
+                created_at,
+            })
+        })
+        .collect()
+    }
+
+    /// Save (replace) the draft under `key`. Called by the UI at most about once a second while
+    /// the person types, so a crash loses at most the last keystrokes.
+    pub fn save_draft(&self, key: &str, data: &Value) -> Result<(), VaultError> {
+        if key.is_empty() || key.len() > 200 {
+            return Err(VaultError::InvalidInput(
+                "a draft key must be 1 to 200 characters".into(),
+            ));
+        }
+        self.conn().execute(
+            "INSERT INTO drafts (key, data, updated_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (key) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at",
+            params![key, data.to_string(), now()],
+        )?;
+        Ok(())
+    }
+
+    pub fn draft(&self, key: &str) -> Result<Option<Value>, VaultError> {
+        let text: Option<String> = self
+            .conn()
+            .query_row("SELECT data FROM drafts WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        text.map(|t| serde_json::from_str(&t).map_err(|e| VaultError::Corrupt(e.to_string())))
+            .transpose()
+    }
+
+    pub fn discard_draft(&self, key: &str) -> Result<bool, VaultError> {
+        Ok(self
+            .conn()
+            .execute("DELETE FROM drafts WHERE key = ?1", [key])?
+            > 0)
+    }
+
+    /// Encrypt and store a document read from `source` (streamed; memory stays bounded), then
+    /// record it and queue its metadata for the registry.
+    pub fn store_document(
+        &self,
+        new: &NewDocument,
+        source: impl Read,
+    ) -> Result<DocumentInfo, VaultError> {
+        serde_json::from_value::<DocumentKind>(Value::String(new.kind.clone())).map_err(|_| {
+            VaultError::InvalidInput(format!(
+                "{:?} is not a kind of document Doorstep keeps",
+                new.kind
+            ))
+        })?;
+        let file_name = doorstep_domain::document::sanitize_file_name(&new.file_name);
+        let id = Uuid::now_v7();
+        let file_key = SecretKey::generate();
+        let docs = self.dir.join(DOCS_DIR);
+        let written = documents::write(&docs, id, &file_key, source)?;
+        let info = DocumentInfo {
+            id,
+            kind: new.kind.clone(),
+            file_name,
+            mime_type: doorstep_domain::mime::sniff_mime(&written.head)
+                .unwrap_or("application/octet-stream")
+                .to_owned(),
+            size_bytes: written.size_bytes,
+            sha256: written.sha256,
+            record_id: new.record_id,
+            captured_at: now(),
+        };
+        let saved = (|| -> Result<(), VaultError> {
+            let mut conn = self.conn();
+            let tx = conn.transaction()?;
+            tx.execute(
+                "INSERT INTO documents (id, kind, file_name, mime_type, size_bytes, sha256, record_id, file_key, captured_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    id.to_string(),
+                    info.kind,
+                    info.file_name,
+                    info.mime_type,
+                    info.size_bytes as i64,
+                    info.sha256,
+                    info.record_id.map(|r| r.to_string()),
+                    &file_key.as_bytes()[..],
+                    info.captured_at
+                ],
+            )?;
+            let metadata = serde_json::to_value(&info).expect("document info serialises");
+            let mutation_id = Uuid::now_v7();
+            tx.execute(
+                "INSERT INTO outbox (mutation_id, kind, record_id, op, base_rev, changes, created_at) VALUES (?1, 'document', ?2, 'create', NULL, ?3, ?4)",
+                params![mutation_id.to_string(), id.to_string(), json!({ "set": metadata, "unset": [] }).to_string(), info.captured_at],
+            )?;
+            audit::append(
+                &tx,
+                &AuditEntry {
+                    at: info.captured_at.clone(),
+                    actor: new.actor.clone(),
+                    action: "create".into(),
+                    kind: "document".into(),
+                    record_id: id.to_string(),
+                    detail: json!({ "size_bytes": info.size_bytes, "mime_type": info.mime_type, "mutation": mutation_id.to_string() }),
+                },
+            )?;
+            tx.commit()?;
+            Ok(())
+        })();
+        if let Err(e) = saved {
+            let _ = std::fs::remove_file(&written.path);
+            return Err(e);
+        }
+        Ok(info)
+    }
+
+    pub fn document(&self, id: Uuid) -> Result<Option<DocumentInfo>, VaultError> {
+        Ok(self.document_row(id)?.map(|(info, _)| info))
+    }
+
+    fn document_row(&self, id: Uuid) -> Result<Option<(DocumentInfo, SecretKey)>, VaultError> {
+        let conn = self.conn();
+        let row = conn
+            .query_row(
+                "SELECT kind, file_name, mime_type, size_bytes, sha256, record_id, file_key, captured_at FROM documents WHERE id = ?1",
+                [id.to_string()],
+                |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?, r.get::<_, String>(4)?, r.get::<_, Option<String>>(5)?, r.get::<_, Vec<u8>>(6)?, r.get::<_, String>(7)?))
+                },
+            )
+            .optional()?;
+        let Some((kind, file_name, mime_type, size, sha256, record_id, key, captured_at)) = row
+        else {
+            return Ok(None);
+        };
+        let key = zeroize::Zeroizing::new(key);
+        let key = SecretKey::from_slice(&key)
+            .ok_or_else(|| VaultError::Corrupt(format!("document {id} has a damaged key")))?;
+        let record_id = record_id.as_deref().map(parse_uuid).transpose()?;
+        Ok(Some((
+            DocumentInfo {
+                id,
+                kind,
+                file_name,
+                mime_type,
+                size_bytes: size as u64,
+                sha256,
+                record_id,
+                captured_at,
+            },
+            key,
+        )))
+    }
+
+    /// A verifying, streaming reader over the document's plaintext.
+    pub fn open_document(&self, id: Uuid) -> Result<DocumentReader, VaultError> {
+        let (_, key) = self
+            .document_row(id)?
+            .ok_or_else(|| VaultError::NotFound(format!("document {id}")))?;
+        DocumentReader::open(&self.dir.join(DOCS_DIR).join(id.to_string()), id, &key)
+    }
+
+    /// Recompute the audit log's hash chain.
+    pub fn verify_audit_log(&self) -> Result<AuditReport, VaultError> {
+        audit::verify(&self.conn())
+    }
+
+    /// SQLite's own consistency check of the whole database.
+    pub fn integrity_check(&self) -> Result<(), VaultError> {
+        let result: String = self
+            .conn()
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        (result == "ok")
+            .then_some(())
+            .ok_or(VaultError::Corrupt(format!("integrity check: {result}")))
+    }
+
+    /// Remove what a crash may have left in `docs/`: temp files, and files whose row never
+    /// committed (their key was never stored, so they are unreadable anyway).
+    fn sweep_documents(&self) -> Result<(), VaultError> {
+        let docs = self.dir.join(DOCS_DIR);
+        atomic::remove_leftover_temps(&docs)
+            .map_err(|e| VaultError::io("clean the documents folder", &docs, e))?;
+        let known: BTreeSet<String> = {
+            let conn = self.conn();
+            let mut stmt = conn.prepare("SELECT id FROM documents")?;
+            let ids = stmt
+                .query_map([], |r| r.get::<_, String>(0))?
+                .collect::<Result<_, _>>()?;
+            ids
+        };
+        for entry in
+            std::fs::read_dir(&docs).map_err(|e| VaultError::io("list documents", &docs, e))?
+        {
+            let entry = entry.map_err(|e| VaultError::io("list documents", &docs, e))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !known.contains(&name) {
+                std::fs::remove_file(entry.path())
+                    .map_err(|e| VaultError::io("remove an orphan document", &entry.path(), e))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One change inside the caller's transaction: the record, its outbox entry, its audit entry.
+fn apply_in(tx: &rusqlite::Transaction<'_>, change: &Change, at: &str) -> Result<Uuid, VaultError> {
+    check_kind(&change.kind)?;
+    let after = match (&change.op, &change.body) {
+        (Op::Delete, _) => None,
+        (_, Value::Object(map)) => Some(map),
+        _ => {
+            return Err(VaultError::InvalidInput(
+                "a record's content must be a JSON object".into(),
+            ))
+        }
+    };
+    let existing: Option<(String, Option<i64>, Option<String>)> = tx
+        .query_row(
+            "SELECT body, rev, deleted_at FROM records WHERE kind = ?1 AND id = ?2",
+            params![change.kind, change.id.to_string()],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    let live = existing
+        .as_ref()
+        .filter(|(_, _, deleted)| deleted.is_none());
+    let before: Option<Map<String, Value>> = live
+        .map(|(body, _, _)| serde_json::from_str(body))
+        .transpose()
+        .map_err(|e| VaultError::Corrupt(e.to_string()))?;
+    let base_rev = existing.as_ref().and_then(|(_, rev, _)| *rev);
+    let id = change.id.to_string();
+    if change.op == Op::Create && change.id.get_version_num() != 7 {
+        // Time-ordered ids keep inserts local in the B-tree and let the server order records.
+        return Err(VaultError::InvalidInput(format!(
+            "new record ids must be UUIDv7, got {id}"
+        )));
+    }
+
+    let changes = match (change.op, live, after) {
+        (Op::Create, None, Some(after)) if existing.is_none() => {
+            tx.execute(
+                "INSERT INTO records (kind, id, body, rev, created_at, updated_at) VALUES (?1, ?2, ?3, NULL, ?4, ?4)",
+                params![change.kind, id, change.body.to_string(), at],
+            )?;
+            field_changes(None, after)
+        }
+        (Op::Update, Some(_), Some(after)) => {
+            tx.execute(
+                "UPDATE records SET body = ?3, updated_at = ?4 WHERE kind = ?1 AND id = ?2",
+                params![change.kind, id, change.body.to_string(), at],
+            )?;
+            field_changes(before.as_ref(), after)
+        }
+        (Op::Delete, Some(_), _) => {
+            tx.execute(
+                "UPDATE records SET deleted_at = ?3, updated_at = ?3 WHERE kind = ?1 AND id = ?2",
+                params![change.kind, id, at],
+            )?;
+            json!({ "set": {}, "unset": [] })
+        }
+        (Op::Create, _, _) => {
+            return Err(VaultError::InvalidInput(format!(
+                "{} {id} already exists",
+                change.kind
+            )))
+        }
+        (_, None, _) => return Err(VaultError::NotFound(format!("{} {id}", change.kind))),
+        (Op::Update, Some(_), None) => unreachable!("non-delete ops have a body, checked above"),
+    };
+    let mutation_id = Uuid::now_v7();
+    tx.execute(
+        "INSERT INTO outbox (mutation_id, kind, record_id, op, base_rev, changes, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![mutation_id.to_string(), change.kind, id, change.op.as_str(), base_rev, changes.to_string(), at],
+    )?;
+    let fields: BTreeSet<&str> = changes["set"]
+        .as_object()
+        .into_iter()
+        .flat_map(|m| m.keys().map(String::as_str))
+        .chain(
+            changes["unset"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str),
+        )
+        .collect();
+    audit::append(
+        tx,
+        &AuditEntry {
+            at: at.to_owned(),
+            actor: change.actor.clone(),
+            action: change.op.as_str().to_owned(),
+            kind: change.kind.clone(),
+            record_id: id,
+            detail: json!({ "fields": fields, "mutation": mutation_id.to_string() }),
+        },
+    )?;
+    Ok(mutation_id)
+}
+
+fn read_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<StoredRecord, VaultError>> {
+    let id: String = r.get(1)?;
+    let body: String = r.get(2)?;
+    let kind: String = r.get(0)?;
+    let (rev, created_at, updated_at, deleted_at) = (r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?);
+    Ok((|| {
+        Ok(StoredRecord {
+            kind,
+            id: parse_uuid(&id)?,
+            body: serde_json::from_str(&body).map_err(|e| VaultError::Corrupt(e.to_string()))?,
+            rev,
+            created_at,
+            updated_at,
+            deleted_at,
+        })
+    })())
+}
+
+fn parse_uuid(text: &str) -> Result<Uuid, VaultError> {
+    text.parse()
+        .map_err(|_| VaultError::Corrupt(format!("{text:?} is not an id")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_changes_lists_set_and_unset() {
+        let before = json!({"a": 1, "b": 2, "c": 3});
+        let after = json!({"a": 1, "b": 5, "d": 4});
+        let diff = field_changes(before.as_object(), after.as_object().unwrap());
+        assert_eq!(diff, json!({"set": {"b": 5, "d": 4}, "unset": ["c"]}));
+    }
+}

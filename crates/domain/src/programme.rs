@@ -1,0 +1,181 @@
+//! Social protection programmes and the application forms people fill in to join them.
+//!
+//! Forms are Form.io JSON, as in OpenG2P's self-service portal, so the same form definitions can
+//! be used in both. A form is versioned: an application records the version it was filled in
+//! against, and a new version never changes what an earlier application means.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::RecordId;
+use crate::record::{impl_record, RecordKind, RecordMeta};
+use crate::validate::text::{
+    optional_text, required_code, required_line, MAX_LINE_CHARS, MAX_TEXT_CHARS,
+};
+use crate::validate::{code, Validate, ValidationErrors};
+
+/// A programme people can apply to, e.g. a cash transfer for older persons.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Programme {
+    #[serde(flatten)]
+    pub meta: RecordMeta,
+    /// Short stable code used in reports and exchanges (`opct_2024`).
+    pub code: String,
+    /// Name shown to people.
+    pub name: String,
+    /// What the programme offers and who it is for, in plain language.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Whether one person may send more than one application (OpenG2P's "multiple form
+    /// submission"); otherwise a second one is refused while the first is open or approved.
+    #[serde(default)]
+    pub allow_multiple_applications: bool,
+}
+
+impl_record!(Programme, RecordKind::Programme);
+
+impl Validate for Programme {
+    fn validate(&self) -> Result<(), ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        errors.merge(self.meta.validate());
+        required_code(&mut errors, "code", "programme code", &self.code);
+        required_line(
+            &mut errors,
+            "name",
+            "programme name",
+            &self.name,
+            MAX_LINE_CHARS,
+        );
+        optional_text(
+            &mut errors,
+            "description",
+            "description",
+            self.description.as_deref(),
+            MAX_TEXT_CHARS,
+        );
+        errors.into_result()
+    }
+}
+
+/// One version of a programme's application form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct FormDefinition {
+    #[serde(flatten)]
+    pub meta: RecordMeta,
+    pub programme_id: RecordId,
+    /// 1 for the first version, increasing by one with each change.
+    pub version: u32,
+    /// The Form.io form definition (an object with a `components` list), rendered as is by
+    /// the app.
+    pub schema: serde_json::Value,
+}
+
+impl_record!(FormDefinition, RecordKind::FormDefinition);
+
+impl Validate for FormDefinition {
+    fn validate(&self) -> Result<(), ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        errors.merge(self.meta.validate());
+        if self.programme_id.is_nil() {
+            errors.push(
+                "programme_id",
+                code::REQUIRED,
+                "Choose the programme this form belongs to.",
+            );
+        }
+        if self.version == 0 {
+            errors.push("version", code::OUT_OF_RANGE, "Form versions start at 1.");
+        }
+        let has_components = self
+            .schema
+            .get("components")
+            .is_some_and(serde_json::Value::is_array);
+        if !self.schema.is_object() || !has_components {
+            errors.push(
+                "schema",
+                code::INVALID_FORMAT,
+                "The form must be a Form.io form definition: an object with a \"components\" list. Export it again from the form builder.",
+            );
+        }
+        errors.into_result()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::ActorId;
+    use serde_json::json;
+    use time::macros::datetime;
+
+    fn meta(n: u8) -> RecordMeta {
+        RecordMeta::new(
+            format!("0190b6a2-8a3e-7c1d-9f00-0000000000{n:02x}")
+                .parse()
+                .unwrap(),
+            datetime!(2024-05-01 8:00 UTC),
+            ActorId::new("admin"),
+        )
+    }
+
+    fn form(version: u32, schema: serde_json::Value) -> FormDefinition {
+        FormDefinition {
+            meta: meta(2),
+            programme_id: meta(1).id,
+            version,
+            schema,
+        }
+    }
+
+    #[test]
+    fn programme_rules() {
+        let mut programme = Programme {
+            meta: meta(1),
+            code: "opct_2024".into(),
+            name: "Older Persons Cash Transfer".into(),
+            description: Some(
+                "Monthly support for people aged 70 and over.\nPaid by M-Pesa.".into(),
+            ),
+            allow_multiple_applications: false,
+        };
+        assert_eq!(programme.validate(), Ok(()));
+        programme.code = "OPCT 2024".into();
+        programme.name.clear();
+        let errors = programme.validate().unwrap_err();
+        assert!(errors.has("code", code::INVALID_FORMAT));
+        assert!(errors.has("name", code::REQUIRED));
+    }
+
+    #[test]
+    fn form_versions_start_at_one() {
+        let schema = json!({"display": "form", "components": []});
+        assert_eq!(form(1, schema.clone()).validate(), Ok(()));
+        assert!(form(0, schema)
+            .validate()
+            .unwrap_err()
+            .has("version", code::OUT_OF_RANGE));
+    }
+
+    #[test]
+    fn form_schema_must_look_like_formio() {
+        for bad in [
+            json!(null),
+            json!([]),
+            json!({"display": "form"}),
+            json!({"components": {}}),
+        ] {
+            assert!(
+                form(1, bad.clone())
+                    .validate()
+                    .unwrap_err()
+                    .has("schema", code::INVALID_FORMAT),
+                "{bad}"
+            );
+        }
+    }
+}
