@@ -9,11 +9,13 @@ TAURI_CLI="$root/ui/node_modules/.bin/tauri"
 
 # System packages Tauri 2 needs to build and run on Debian 12, plus what the tests use:
 # Xvfb/xauth (a display without a screen), WebKitWebDriver (webkit2gtk-driver), ImageMagick
-# (screenshots), D-Bus, gnome-keyring and libsecret-tools (OS keyring), dunst (notifications).
+# (screenshots), D-Bus, gnome-keyring and libsecret-tools (OS keyring), dunst (notifications),
+# PostgreSQL (the registry's second backend; tests start a throwaway server, never the system one).
 APT_PACKAGES=(
   libwebkit2gtk-4.1-dev build-essential curl wget file libxdo-dev libssl-dev
   libayatana-appindicator3-dev librsvg2-dev pkg-config xvfb xauth x11-utils
   webkit2gtk-driver imagemagick dbus dbus-x11 gnome-keyring libsecret-tools dunst
+  postgresql
 )
 
 say() { printf '\033[1;32m==>\033[0m %s\n' "$*"; }

@@ -15,9 +15,11 @@ run_tests() {
   (cd "$root" && cargo clippy --quiet --workspace --exclude doorstep-bench-bare --all-targets -- -D warnings)
 
   say "Rust: unit and integration tests (includes the TypeScript bindings drift check)"
-  # Inside a private D-Bus session with an unlocked GNOME Keyring, so the vault's keyring tests
-  # use a real Secret Service. pipefail (set in ./dev) makes a failing cargo test fail this step.
-  (cd "$root" && "$root/scripts/with-keyring.sh" cargo test --workspace --exclude doorstep-bench-bare 2>&1 |
+  # With a throwaway PostgreSQL server (the registry tests run on SQLite and on PostgreSQL) and
+  # inside a private D-Bus session with an unlocked GNOME Keyring (the vault's keyring tests use a
+  # real Secret Service). pipefail (set in ./dev) makes a failing cargo test fail this step.
+  (cd "$root" && "$root/scripts/with-postgres.sh" "$root/scripts/with-keyring.sh" \
+    cargo test --workspace --exclude doorstep-bench-bare 2>&1 |
     tee "$ARTIFACTS_LOG/cargo-test.log")
   summarize_cargo "$ARTIFACTS_LOG/cargo-test.log"
 

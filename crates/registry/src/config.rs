@@ -11,6 +11,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::storage::DatabaseLocation;
+
 /// Where the server listens unless told otherwise: loopback only, so a fresh install is never
 /// reachable from the network by accident.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8700";
@@ -21,8 +23,10 @@ pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 #[derive(Debug, Clone)]
 pub struct Config {
     pub listen: SocketAddr,
-    /// Directory holding the SQLite database file and the document blobs.
+    /// Directory holding the document blobs, and the database file when it is SQLite.
     pub data_dir: PathBuf,
+    /// Where the records live: embedded SQLite (default) or PostgreSQL.
+    pub database: DatabaseLocation,
     /// Load the demo programmes on start (idempotent).
     pub demo: bool,
     pub shutdown_grace: Duration,
@@ -34,6 +38,7 @@ impl Config {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             data_dir: data_dir.into(),
+            database: DatabaseLocation::EmbeddedSqlite,
             demo: false,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
         }
@@ -46,6 +51,7 @@ pub struct Overrides {
     pub config_file: Option<PathBuf>,
     pub listen: Option<SocketAddr>,
     pub data_dir: Option<PathBuf>,
+    pub database: Option<String>,
     pub demo: Option<bool>,
     pub shutdown_grace_secs: Option<u64>,
 }
@@ -56,6 +62,7 @@ pub struct Overrides {
 struct FileConfig {
     listen: Option<SocketAddr>,
     data: Option<PathBuf>,
+    database: Option<String>,
     demo: Option<bool>,
     shutdown_grace_secs: Option<u64>,
 }
@@ -69,6 +76,8 @@ pub enum ConfigError {
     },
     #[error("config file {path} is not valid: {message}")]
     Parse { path: PathBuf, message: String },
+    #[error("invalid database setting: {0}")]
+    Database(String),
     #[error(
         "no data directory given: pass --data <dir>, set DOORSTEP_REGISTRY_DATA, or put `data = \"<dir>\"` in the config file"
     )]
@@ -97,6 +106,10 @@ impl Overrides {
                 .data_dir
                 .or(file_data)
                 .ok_or(ConfigError::MissingDataDir)?,
+            database: match self.database.or(file.database) {
+                Some(value) => DatabaseLocation::parse(&value).map_err(ConfigError::Database)?,
+                None => DatabaseLocation::EmbeddedSqlite,
+            },
             demo: self.demo.or(file.demo).unwrap_or(false),
             shutdown_grace: self
                 .shutdown_grace_secs
@@ -139,6 +152,30 @@ mod tests {
         assert_eq!(cfg.listen.to_string(), DEFAULT_LISTEN);
         assert!(!cfg.demo);
         assert_eq!(cfg.shutdown_grace, DEFAULT_SHUTDOWN_GRACE);
+        assert_eq!(cfg.database, DatabaseLocation::EmbeddedSqlite);
+    }
+
+    #[test]
+    fn database_comes_from_flag_or_file_and_bad_values_are_clear() {
+        let cfg = Overrides {
+            data_dir: Some("/d".into()),
+            database: Some("postgres://reg@127.0.0.1:5432/registry".into()),
+            ..Default::default()
+        }
+        .resolve()
+        .unwrap();
+        assert!(matches!(cfg.database, DatabaseLocation::Postgres(_)));
+        let err = Overrides {
+            data_dir: Some("/d".into()),
+            database: Some("oracle://x".into()),
+            ..Default::default()
+        }
+        .resolve()
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("unsupported database scheme"),
+            "{err}"
+        );
     }
 
     #[test]

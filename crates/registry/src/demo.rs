@@ -6,7 +6,7 @@
 
 use serde::Deserialize;
 
-use crate::storage::{Storage, StorageError};
+use crate::storage::{NewProgramme, StorageError, Store};
 
 /// The demo programmes, shipped inside the binary so `--demo` works from any directory.
 const DEMO_PROGRAMMES: &str = include_str!("../demo/programmes.json");
@@ -28,40 +28,25 @@ pub struct DemoSummary {
     pub programmes_present: u64,
 }
 
-/// Insert the demo programmes that are not there yet, all in one transaction.
-pub async fn load(storage: &Storage) -> Result<DemoSummary, StorageError> {
+/// Add the demo programmes that are not there yet (each with its form, atomically).
+pub async fn load(store: &dyn Store) -> Result<DemoSummary, StorageError> {
     let programmes: Vec<DemoProgramme> = serde_json::from_str(DEMO_PROGRAMMES)
         .expect("demo/programmes.json is valid (checked by tests)");
-    let mut tx = storage.pool().begin().await?;
     let mut summary = DemoSummary::default();
-    for p in &programmes {
-        let added = sqlx::query(
-            "INSERT INTO programmes (id, code, name, description, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
-             ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(&p.id)
-        .bind(&p.code)
-        .bind(&p.name)
-        .bind(&p.description)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if added == 0 {
+    for p in programmes {
+        let programme = NewProgramme {
+            id: p.id,
+            code: p.code,
+            name: p.name,
+            description: p.description,
+            form: p.form,
+        };
+        if store.add_programme_if_absent(&programme).await? {
+            summary.programmes_added += 1;
+        } else {
             summary.programmes_present += 1;
-            continue;
         }
-        summary.programmes_added += 1;
-        sqlx::query(
-            "INSERT INTO form_definitions (programme_id, version, schema_json, created_at)
-             VALUES (?1, 1, ?2, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
-        )
-        .bind(&p.id)
-        .bind(p.form.to_string())
-        .execute(&mut *tx)
-        .await?;
     }
-    tx.commit().await?;
     Ok(summary)
 }
 
@@ -72,7 +57,9 @@ mod tests {
     #[tokio::test]
     async fn loading_twice_adds_once() {
         let dir = tempfile::tempdir().unwrap();
-        let storage = Storage::open(dir.path()).await.unwrap();
+        let storage = crate::storage::sqlite::SqliteStore::open(dir.path())
+            .await
+            .unwrap();
         let first = load(&storage).await.unwrap();
         assert!(first.programmes_added >= 2);
         assert_eq!(first.programmes_present, 0);

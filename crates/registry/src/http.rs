@@ -18,7 +18,9 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 
-use crate::storage::Storage;
+use std::sync::Arc;
+
+use crate::storage::Store;
 
 /// Longest a request may run before the server answers 408 and frees its resources.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -39,7 +41,7 @@ pub struct ApiDoc;
 /// Shared state of every handler.
 #[derive(Clone)]
 pub struct AppState {
-    pub storage: Storage,
+    pub storage: Arc<dyn Store>,
 }
 
 /// The full router of the registry API.

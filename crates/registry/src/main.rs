@@ -30,7 +30,7 @@ enum Command {
 
 #[derive(Args)]
 struct ServeArgs {
-    /// TOML file with any of: listen, data, demo, shutdown_grace_secs. Flags and environment
+    /// TOML file with any of: listen, data, database, demo, shutdown_grace_secs. Flags and environment
     /// variables override it; a relative `data` path is relative to the file.
     #[arg(long, env = "DOORSTEP_REGISTRY_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
@@ -41,10 +41,16 @@ struct ServeArgs {
     #[arg(long, env = "DOORSTEP_REGISTRY_LISTEN", value_name = "ADDR:PORT")]
     listen: Option<SocketAddr>,
 
-    /// Directory for the registry's data: the SQLite database (registry.sqlite3) and uploaded
-    /// documents (blobs/). Created with owner-only permissions if missing.
+    /// Directory for the registry's data: uploaded documents (blobs/) and, with the default
+    /// database, the SQLite file (registry.sqlite3). Created with owner-only permissions.
     #[arg(long, env = "DOORSTEP_REGISTRY_DATA", value_name = "DIR")]
     data: Option<PathBuf>,
+
+    /// Where the records live: "sqlite" (the default: registry.sqlite3 in --data) or a
+    /// PostgreSQL URL such as postgres://registry@127.0.0.1:5432/registry (put the password in
+    /// the environment variable or config file rather than on the command line).
+    #[arg(long, env = "DOORSTEP_REGISTRY_DATABASE", value_name = "sqlite|URL")]
+    database: Option<String>,
 
     /// Load the demo programmes and their forms on start. Safe to repeat: nothing is duplicated
     /// and nothing already there is changed.
@@ -71,6 +77,7 @@ fn main() -> ExitCode {
         config_file: args.config,
         listen: args.listen,
         data_dir: args.data,
+        database: args.database,
         demo: args.demo.then_some(true),
         shutdown_grace_secs: args.shutdown_grace,
     })

@@ -9,7 +9,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::Config;
 use crate::http::{router, AppState};
-use crate::storage::{Storage, StorageError};
+use crate::storage::{self, StorageError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
@@ -49,9 +49,10 @@ impl RunningServer {
 
 /// Open storage, load demo data if asked, bind, and start serving in a background task.
 pub async fn start(config: &Config) -> Result<RunningServer, ServerError> {
-    let storage = Storage::open(&config.data_dir).await?;
+    let storage = storage::open(&config.data_dir, &config.database).await?;
+    tracing::info!(database = %config.database.redacted(), "database open");
     if config.demo {
-        let summary = crate::demo::load(&storage).await?;
+        let summary = crate::demo::load(storage.as_ref()).await?;
         tracing::info!(
             added = summary.programmes_added,
             present = summary.programmes_present,

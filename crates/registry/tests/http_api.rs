@@ -1,38 +1,50 @@
 //! The registry server, started in-process on a random loopback port, answering real HTTP.
+//! Tests that touch the database run against every backend (see `common`).
 
+mod common;
+
+use common::{backends, Backend};
 use doorstep_domain::wire::{HealthReport, HealthStatus, StorageKind, API_VERSION};
-use doorstep_registry::config::Config;
 use doorstep_registry::server;
 
-async fn start() -> (tempfile::TempDir, server::RunningServer) {
+async fn start(backend: &Backend) -> (tempfile::TempDir, server::RunningServer) {
     let dir = tempfile::tempdir().unwrap();
-    let mut config = Config::ephemeral(dir.path().join("data"));
+    let mut config = backend.config(&dir.path().join("data"));
     config.demo = true;
-    let server = server::start(&config).await.expect("server starts");
+    let server = server::start(&config)
+        .await
+        .unwrap_or_else(|e| panic!("{}: server starts: {e}", backend.name));
     assert!(server.addr.ip().is_loopback());
     (dir, server)
 }
 
 #[tokio::test]
-async fn health_reports_ok_with_sqlite() {
-    let (_dir, server) = start().await;
-    let resp = reqwest::get(format!("{}/health", server.url()))
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    assert_eq!(resp.headers()["x-content-type-options"], "nosniff");
-    let report: HealthReport = resp.json().await.unwrap();
-    assert_eq!(report.status, HealthStatus::Ok);
-    assert_eq!(report.storage, StorageKind::Sqlite);
-    assert_eq!(report.api_version, API_VERSION);
-    assert_eq!(report.version, env!("CARGO_PKG_VERSION"));
-    assert!(report.schema_version >= 1);
-    server.shutdown().await.unwrap();
+async fn health_reports_ok_on_every_backend() {
+    for backend in backends().await {
+        let (_dir, server) = start(&backend).await;
+        let resp = reqwest::get(format!("{}/health", server.url()))
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200, "{}", backend.name);
+        assert_eq!(resp.headers()["x-content-type-options"], "nosniff");
+        let report: HealthReport = resp.json().await.unwrap();
+        assert_eq!(report.status, HealthStatus::Ok);
+        let expected = if backend.name == "postgres" {
+            StorageKind::Postgres
+        } else {
+            StorageKind::Sqlite
+        };
+        assert_eq!(report.storage, expected);
+        assert_eq!(report.api_version, API_VERSION);
+        assert_eq!(report.version, env!("CARGO_PKG_VERSION"));
+        assert!(report.schema_version >= 1);
+        server.shutdown().await.unwrap();
+    }
 }
 
 #[tokio::test]
 async fn openapi_lists_every_route() {
-    let (_dir, server) = start().await;
+    let (_dir, server) = start(&backends().await[0]).await;
     let resp = reqwest::get(format!("{}/openapi.json", server.url()))
         .await
         .unwrap();
@@ -62,7 +74,7 @@ async fn openapi_lists_every_route() {
 
 #[tokio::test]
 async fn unknown_route_is_404_and_wrong_method_is_405() {
-    let (_dir, server) = start().await;
+    let (_dir, server) = start(&backends().await[0]).await;
     let client = reqwest::Client::new();
     let r = client
         .get(format!("{}/nope", server.url()))
@@ -81,35 +93,37 @@ async fn unknown_route_is_404_and_wrong_method_is_405() {
 
 #[tokio::test]
 async fn shutdown_stops_listening_and_data_survives_restart() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let mut config = Config::ephemeral(&data);
-    config.demo = true;
-    let server = server::start(&config).await.unwrap();
-    let url = server.url();
-    server.shutdown().await.unwrap();
-    assert!(
-        reqwest::get(format!("{url}/health")).await.is_err(),
-        "still listening after shutdown"
-    );
+    for backend in backends().await {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = backend.config(&dir.path().join("data"));
+        config.demo = true;
+        let server = server::start(&config).await.unwrap();
+        let url = server.url();
+        server.shutdown().await.unwrap();
+        assert!(
+            reqwest::get(format!("{url}/health")).await.is_err(),
+            "{}: still listening after shutdown",
+            backend.name
+        );
 
-    // Same data dir, demo loaded again: no error, no duplicate.
-    let again = server::start(&config).await.unwrap();
-    let report: HealthReport = reqwest::get(format!("{}/health", again.url()))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(report.status, HealthStatus::Ok);
-    again.shutdown().await.unwrap();
+        // Same database, demo loaded again: no error, no duplicate.
+        let again = server::start(&config).await.unwrap();
+        let report: HealthReport = reqwest::get(format!("{}/health", again.url()))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(report.status, HealthStatus::Ok, "{}", backend.name);
+        again.shutdown().await.unwrap();
+    }
 }
 
 #[tokio::test]
 async fn port_in_use_is_a_clear_error() {
-    let (_dir, first) = start().await;
+    let (_dir, first) = start(&backends().await[0]).await;
     let dir2 = tempfile::tempdir().unwrap();
-    let mut config = Config::ephemeral(dir2.path());
+    let mut config = doorstep_registry::config::Config::ephemeral(dir2.path());
     config.listen = first.addr;
     let err = server::start(&config)
         .await

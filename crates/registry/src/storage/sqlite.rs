@@ -1,64 +1,32 @@
-//! The registry's database.
-//!
-//! SQLite is the embedded default: one file, `registry.sqlite3`, inside the data directory, plus a
-//! `blobs/` folder for uploaded documents. The schema comes only from `migrations/server/sqlite/`
-//! (embedded at compile time), applied on open; a database written by a newer server is refused
-//! rather than opened and possibly damaged.
+//! The embedded SQLite store: one file, `registry.sqlite3`, in the data directory.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
+use async_trait::async_trait;
 use doorstep_domain::wire::StorageKind;
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/server/sqlite");
+use super::{NewProgramme, StorageError, Store};
+
+static MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/server/sqlite");
 
 /// File name of the SQLite database inside the data directory.
 pub const SQLITE_FILE: &str = "registry.sqlite3";
-/// Folder for document blobs inside the data directory.
-pub const BLOB_DIR: &str = "blobs";
 
-#[derive(Debug, thiserror::Error)]
-pub enum StorageError {
-    #[error("cannot create data directory {path}: {source}")]
-    DataDir {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("cannot open database {path}: {source}")]
-    Open { path: PathBuf, source: sqlx::Error },
-    #[error(
-        "database {path} has schema version {found}, newer than this server knows ({known}); \
-         upgrade doorstep-registry instead of opening it with an older one"
-    )]
-    SchemaTooNew {
-        path: PathBuf,
-        found: i64,
-        known: i64,
-    },
-    #[error("cannot apply database migrations: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
-    #[error("database error: {0}")]
-    Query(#[from] sqlx::Error),
-}
-
-/// An open registry database.
-#[derive(Clone)]
-pub struct Storage {
+pub struct SqliteStore {
     pool: SqlitePool,
-    data_dir: PathBuf,
 }
 
-impl Storage {
+impl SqliteStore {
     /// Open (creating if needed) the database in `data_dir` and bring its schema up to date.
     pub async fn open(data_dir: &Path) -> Result<Self, StorageError> {
-        create_private_dir(data_dir)?;
-        create_private_dir(&data_dir.join(BLOB_DIR))?;
         let path = data_dir.join(SQLITE_FILE);
+        let location = path.display().to_string();
         let options = SqliteConnectOptions::from_str("sqlite:")
             .expect("static sqlite url")
             .filename(&path)
@@ -75,52 +43,76 @@ impl Storage {
             .connect_with(options)
             .await
             .map_err(|source| StorageError::Open {
-                path: path.clone(),
+                location: location.clone(),
                 source,
             })?;
 
-        let known = SQLITE_MIGRATIONS
-            .iter()
-            .map(|m| m.version)
-            .max()
-            .unwrap_or(0);
+        let known = MIGRATIONS.iter().map(|m| m.version).max().unwrap_or(0);
         let found = applied_version(&pool).await?;
         if found > known {
             pool.close().await;
-            return Err(StorageError::SchemaTooNew { path, found, known });
+            return Err(StorageError::SchemaTooNew {
+                location,
+                found,
+                known,
+            });
         }
-        SQLITE_MIGRATIONS.run(&pool).await?;
-        Ok(Storage {
-            pool,
-            data_dir: data_dir.to_owned(),
-        })
+        MIGRATIONS.run(&pool).await?;
+        Ok(SqliteStore { pool })
     }
 
-    pub fn kind(&self) -> StorageKind {
+    #[cfg(test)]
+    pub(crate) fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn kind(&self) -> StorageKind {
         StorageKind::Sqlite
     }
 
-    pub fn data_dir(&self) -> &Path {
-        &self.data_dir
-    }
-
-    /// Number of the newest migration applied to this database.
-    pub async fn schema_version(&self) -> Result<i64, StorageError> {
+    async fn schema_version(&self) -> Result<i64, StorageError> {
         applied_version(&self.pool).await
     }
 
-    /// A cheap round trip proving the database answers.
-    pub async fn ping(&self) -> Result<(), StorageError> {
+    async fn ping(&self) -> Result<(), StorageError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }
 
-    pub(crate) fn pool(&self) -> &SqlitePool {
-        &self.pool
+    async fn add_programme_if_absent(&self, p: &NewProgramme) -> Result<bool, StorageError> {
+        let mut tx = self.pool.begin().await?;
+        let added = sqlx::query(
+            "INSERT INTO programmes (id, code, name, description, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(&p.id)
+        .bind(&p.code)
+        .bind(&p.name)
+        .bind(&p.description)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            > 0;
+        if added {
+            sqlx::query(
+                "INSERT INTO form_definitions (programme_id, version, schema_json, created_at)
+                 VALUES (?1, 1, ?2, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+            )
+            .bind(&p.id)
+            .bind(p.form.to_string())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(added)
     }
 
-    /// Wait for in-flight queries and close every connection (checkpointing the WAL).
-    pub async fn close(&self) {
+    async fn close(&self) {
+        // Closing checkpoints the WAL into the main file.
         self.pool.close().await;
     }
 }
@@ -142,30 +134,18 @@ async fn applied_version(pool: &SqlitePool) -> Result<i64, StorageError> {
     Ok(version.unwrap_or(0))
 }
 
-/// Create a directory readable only by the server's own user: it will hold personal data.
-fn create_private_dir(path: &Path) -> Result<(), StorageError> {
-    let err = |source| StorageError::DataDir {
-        path: path.to_owned(),
-        source,
-    };
-    std::fs::create_dir_all(path).map_err(err)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700)).map_err(err)?;
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::storage::{open, DatabaseLocation, BLOB_DIR};
 
     #[tokio::test]
     async fn open_creates_schema_and_reopen_keeps_it() {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
-        let storage = Storage::open(&data).await.unwrap();
+        let storage = open(&data, &DatabaseLocation::EmbeddedSqlite)
+            .await
+            .unwrap();
         let version = storage.schema_version().await.unwrap();
         assert!(version >= 1);
         storage.ping().await.unwrap();
@@ -173,7 +153,9 @@ mod tests {
 
         assert!(data.join(SQLITE_FILE).is_file());
         assert!(data.join(BLOB_DIR).is_dir());
-        let again = Storage::open(&data).await.unwrap();
+        let again = open(&data, &DatabaseLocation::EmbeddedSqlite)
+            .await
+            .unwrap();
         assert_eq!(again.schema_version().await.unwrap(), version);
         again.close().await;
     }
@@ -184,7 +166,11 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
-        Storage::open(&data).await.unwrap().close().await;
+        open(&data, &DatabaseLocation::EmbeddedSqlite)
+            .await
+            .unwrap()
+            .close()
+            .await;
         let mode = std::fs::metadata(&data).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o700);
     }
@@ -192,7 +178,7 @@ mod tests {
     #[tokio::test]
     async fn newer_schema_is_refused_and_left_untouched() {
         let dir = tempfile::tempdir().unwrap();
-        let storage = Storage::open(dir.path()).await.unwrap();
+        let storage = SqliteStore::open(dir.path()).await.unwrap();
         // Pretend a future server applied migration 9999.
         sqlx::query(
             "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
@@ -203,7 +189,10 @@ mod tests {
         .unwrap();
         storage.close().await;
 
-        let err = Storage::open(dir.path()).await.err().expect("must refuse");
+        let err = SqliteStore::open(dir.path())
+            .await
+            .err()
+            .expect("must refuse");
         assert!(
             matches!(err, StorageError::SchemaTooNew { found: 9999, .. }),
             "{err}"
@@ -216,7 +205,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("not-a-dir");
         std::fs::write(&file, b"x").unwrap();
-        let err = Storage::open(&file).await.err().expect("must fail");
+        let err = open(&file, &DatabaseLocation::EmbeddedSqlite)
+            .await
+            .err()
+            .expect("must fail");
         assert!(matches!(err, StorageError::DataDir { .. }), "{err}");
         assert!(err.to_string().contains("not-a-dir"));
     }

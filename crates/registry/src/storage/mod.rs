@@ -1,0 +1,176 @@
+//! The registry's database, behind one trait with two implementations:
+//! - [`sqlite::SqliteStore`]: an embedded file in the data directory, the zero-setup default;
+//! - [`postgres::PostgresStore`]: a PostgreSQL server, for deployments beyond one machine.
+//!
+//! Both apply their own migrations (`migrations/server/sqlite/`, `migrations/server/postgres/`)
+//! on open and refuse a database whose schema is newer than this server knows. Everything above
+//! this module talks to `dyn Store` and cannot tell them apart.
+
+pub mod postgres;
+pub mod sqlite;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use doorstep_domain::wire::StorageKind;
+
+/// Folder for document blobs inside the data directory (whatever the database).
+pub const BLOB_DIR: &str = "blobs";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("cannot create data directory {path}: {source}")]
+    DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot open the database ({location}): {source}")]
+    Open {
+        location: String,
+        source: sqlx::Error,
+    },
+    #[error(
+        "the database ({location}) has schema version {found}, newer than this server knows ({known}); \
+         upgrade doorstep-registry instead of opening it with an older one"
+    )]
+    SchemaTooNew {
+        location: String,
+        found: i64,
+        known: i64,
+    },
+    #[error("cannot apply database migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database error: {0}")]
+    Query(#[from] sqlx::Error),
+}
+
+/// Where the records live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseLocation {
+    /// `registry.sqlite3` in the data directory.
+    EmbeddedSqlite,
+    /// A `postgres://` or `postgresql://` URL.
+    Postgres(String),
+}
+
+impl DatabaseLocation {
+    /// Parse the `--database` setting: `sqlite` or a PostgreSQL URL.
+    pub fn parse(value: &str) -> Result<Self, String> {
+        let value = value.trim();
+        if value.eq_ignore_ascii_case("sqlite") {
+            return Ok(DatabaseLocation::EmbeddedSqlite);
+        }
+        let url = url::Url::parse(value)
+            .map_err(|e| format!("database {value:?} is neither \"sqlite\" nor a URL: {e}"))?;
+        match url.scheme() {
+            "postgres" | "postgresql" if url.host_str().is_some() => {
+                Ok(DatabaseLocation::Postgres(value.to_owned()))
+            }
+            "postgres" | "postgresql" => Err(
+                "a PostgreSQL URL needs a host, e.g. postgres://user@127.0.0.1:5432/registry"
+                    .into(),
+            ),
+            other => Err(format!(
+                "unsupported database scheme {other:?}: use \"sqlite\" or postgres://…"
+            )),
+        }
+    }
+
+    /// For logs and errors: never the password.
+    pub fn redacted(&self) -> String {
+        match self {
+            DatabaseLocation::EmbeddedSqlite => "embedded SQLite".into(),
+            DatabaseLocation::Postgres(url) => match url::Url::parse(url) {
+                Ok(mut u) => {
+                    if u.password().is_some() {
+                        let _ = u.set_password(Some("***"));
+                    }
+                    u.to_string()
+                }
+                Err(_) => "postgres://…".into(),
+            },
+        }
+    }
+}
+
+/// A programme with its first form, as the demo data (and later the admin API) adds it.
+#[derive(Debug, Clone)]
+pub struct NewProgramme {
+    pub id: String,
+    pub code: String,
+    pub name: String,
+    pub description: String,
+    pub form: serde_json::Value,
+}
+
+/// What the server needs from a database.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    fn kind(&self) -> StorageKind;
+
+    /// Number of the newest migration applied.
+    async fn schema_version(&self) -> Result<i64, StorageError>;
+
+    /// A cheap round trip proving the database answers.
+    async fn ping(&self) -> Result<(), StorageError>;
+
+    /// Add `programme` with form version 1 in one transaction, unless a programme with its id
+    /// exists. Returns whether it was added.
+    async fn add_programme_if_absent(&self, programme: &NewProgramme)
+        -> Result<bool, StorageError>;
+
+    /// Wait for in-flight queries and close every connection.
+    async fn close(&self);
+}
+
+/// Open the configured database (creating the data directory and blob folder).
+pub async fn open(
+    data_dir: &Path,
+    location: &DatabaseLocation,
+) -> Result<Arc<dyn Store>, StorageError> {
+    create_private_dir(data_dir)?;
+    create_private_dir(&data_dir.join(BLOB_DIR))?;
+    Ok(match location {
+        DatabaseLocation::EmbeddedSqlite => Arc::new(sqlite::SqliteStore::open(data_dir).await?),
+        DatabaseLocation::Postgres(url) => {
+            Arc::new(postgres::PostgresStore::open(url, &location.redacted()).await?)
+        }
+    })
+}
+
+/// Create a directory readable only by the server's own user: it will hold personal data.
+pub(crate) fn create_private_dir(path: &Path) -> Result<(), StorageError> {
+    let err = |source| StorageError::DataDir {
+        path: path.to_owned(),
+        source,
+    };
+    std::fs::create_dir_all(path).map_err(err)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700)).map_err(err)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_setting_parses_and_redacts() {
+        assert_eq!(
+            DatabaseLocation::parse("sqlite").unwrap(),
+            DatabaseLocation::EmbeddedSqlite
+        );
+        let pg = DatabaseLocation::parse("postgres://reg:s3cret@127.0.0.1:5432/registry").unwrap();
+        assert!(matches!(pg, DatabaseLocation::Postgres(_)));
+        assert!(!pg.redacted().contains("s3cret"), "{}", pg.redacted());
+        assert!(DatabaseLocation::parse("mysql://x@h/db")
+            .unwrap_err()
+            .contains("unsupported"));
+        assert!(DatabaseLocation::parse("postgres:///nohost").is_err());
+        assert!(DatabaseLocation::parse("registry.db").is_err());
+    }
+}

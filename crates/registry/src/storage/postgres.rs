@@ -1,0 +1,110 @@
+//! The PostgreSQL store, selected by a `postgres://` database URL.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use doorstep_domain::wire::StorageKind;
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgPool, PgPoolOptions};
+
+use super::{NewProgramme, StorageError, Store};
+
+static MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/server/postgres");
+
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    /// Connect to `url` and bring its schema up to date. `location` is the URL without password,
+    /// for messages.
+    pub async fn open(url: &str, location: &str) -> Result<Self, StorageError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await
+            .map_err(|source| StorageError::Open {
+                location: location.to_owned(),
+                source,
+            })?;
+        let known = MIGRATIONS.iter().map(|m| m.version).max().unwrap_or(0);
+        let found = applied_version(&pool).await?;
+        if found > known {
+            pool.close().await;
+            return Err(StorageError::SchemaTooNew {
+                location: location.to_owned(),
+                found,
+                known,
+            });
+        }
+        // sqlx takes an advisory lock, so two servers starting at once do not both migrate.
+        MIGRATIONS.run(&pool).await?;
+        Ok(PostgresStore { pool })
+    }
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    fn kind(&self) -> StorageKind {
+        StorageKind::Postgres
+    }
+
+    async fn schema_version(&self) -> Result<i64, StorageError> {
+        applied_version(&self.pool).await
+    }
+
+    async fn ping(&self) -> Result<(), StorageError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn add_programme_if_absent(&self, p: &NewProgramme) -> Result<bool, StorageError> {
+        let mut tx = self.pool.begin().await?;
+        let added = sqlx::query(
+            "INSERT INTO programmes (id, code, name, description, created_at, updated_at)
+             VALUES ($1::uuid, $2, $3, $4, now(), now())
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(&p.id)
+        .bind(&p.code)
+        .bind(&p.name)
+        .bind(&p.description)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            > 0;
+        if added {
+            sqlx::query(
+                "INSERT INTO form_definitions (programme_id, version, schema_json, created_at)
+                 VALUES ($1::uuid, 1, $2::jsonb, now())",
+            )
+            .bind(&p.id)
+            .bind(p.form.to_string())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(added)
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Newest successfully applied migration, or 0 for a new database.
+async fn applied_version(pool: &PgPool) -> Result<i64, StorageError> {
+    let table_exists: bool =
+        sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
+            .fetch_one(pool)
+            .await?;
+    if !table_exists {
+        return Ok(0);
+    }
+    let version: Option<i64> =
+        sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
+            .fetch_one(pool)
+            .await?;
+    Ok(version.unwrap_or(0))
+}
