@@ -1,9 +1,10 @@
 //! The HTTP surface: routes, handlers, and the OpenAPI document that describes them.
 //!
 //! Every route is listed in [`ApiDoc`]; the test `openapi_lists_every_route` keeps the router and
-//! the document in step. Service routes (`/health`, `/openapi.json`) are public on purpose: they
-//! carry nothing personal and monitoring must reach them without credentials. Every resource route
-//! added under `/v1` must authenticate its caller.
+//! the document in step. Service routes (`/health`, `/ready`, `/openapi.json`) are public on
+//! purpose: they carry nothing personal and monitoring must reach them without credentials. Every
+//! resource route added under `/v1` must authenticate its caller. Errors are problem+json
+//! ([`crate::problem`]).
 
 use std::time::Duration;
 
@@ -20,6 +21,7 @@ use utoipa::OpenApi;
 
 use std::sync::Arc;
 
+use crate::problem::{self, Problem, ProblemKind};
 use crate::storage::Store;
 
 /// Longest a request may run before the server answers 408 and frees its resources.
@@ -32,8 +34,8 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
         description = "The social registry service that Doorstep apps keep up to date, online or offline.",
         license(name = "AGPL-3.0-only")
     ),
-    paths(health, openapi_json),
-    components(schemas(HealthReport, HealthStatus, StorageKind)),
+    paths(health, ready, openapi_json),
+    components(schemas(HealthReport, HealthStatus, StorageKind, Problem)),
     tags((name = "service", description = "Liveness and self-description; no credentials needed."))
 )]
 pub struct ApiDoc;
@@ -48,7 +50,10 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health))
+        .route("/ready", get(ready))
         .route("/openapi.json", get(openapi_json))
+        .fallback(problem::not_found)
+        .method_not_allowed_fallback(problem::method_not_allowed)
         .with_state(state)
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -101,6 +106,32 @@ pub async fn health(State(state): State<AppState>) -> Response {
         HealthStatus::Degraded => StatusCode::SERVICE_UNAVAILABLE,
     };
     (code, Json(report)).into_response()
+}
+
+/// Should this instance receive traffic? 204 when its database answers, 503 (problem+json)
+/// otherwise. Load balancers and orchestrators poll it; unlike `/health` it carries no body when
+/// all is well.
+#[utoipa::path(
+    get,
+    path = "/ready",
+    tag = "service",
+    responses(
+        (status = 204, description = "Ready: the database answers"),
+        (status = 503, description = "Not ready", body = Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn ready(State(state): State<AppState>) -> Response {
+    match state.storage.ping().await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check: database not answering");
+            Problem::new(
+                ProblemKind::Unavailable,
+                "The registry's database is not answering; try another instance or wait.",
+            )
+            .into_response()
+        }
+    }
 }
 
 /// The OpenAPI 3.1 document describing this API.

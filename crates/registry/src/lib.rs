@@ -8,10 +8,12 @@
 //! - [`storage`]: the database, opened through the migrations in `migrations/server/`.
 //! - [`demo`]: the demo programmes the README's run command loads.
 //! - [`http`]: the axum router, its handlers and the OpenAPI document describing them.
+//! - [`problem`]: errors as RFC 9457 problem+json.
 //! - [`server`]: binding, serving and graceful shutdown.
 
 pub mod config;
 pub mod demo;
 pub mod http;
+pub mod problem;
 pub mod server;
 pub mod storage;

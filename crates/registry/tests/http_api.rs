@@ -56,7 +56,7 @@ async fn openapi_lists_every_route() {
     let doc: serde_json::Value = resp.json().await.unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     let paths = doc["paths"].as_object().unwrap();
-    for route in ["/health", "/openapi.json"] {
+    for route in ["/health", "/ready", "/openapi.json"] {
         assert!(
             paths.contains_key(route),
             "{route} missing from OpenAPI document"
@@ -66,29 +66,93 @@ async fn openapi_lists_every_route() {
             .await
             .unwrap()
             .status();
-        assert_eq!(status, 200, "{route}");
+        assert!(status.is_success(), "{route}: {status}");
     }
+    assert_eq!(
+        paths.len(),
+        3,
+        "a route is documented but not tested here, or the reverse"
+    );
     assert!(doc["components"]["schemas"]["HealthReport"].is_object());
+    assert!(doc["components"]["schemas"]["Problem"].is_object());
     server.shutdown().await.unwrap();
 }
 
 #[tokio::test]
-async fn unknown_route_is_404_and_wrong_method_is_405() {
+async fn unknown_route_is_404_and_wrong_method_is_405_as_problem_json() {
     let (_dir, server) = start(&backends().await[0]).await;
     let client = reqwest::Client::new();
-    let r = client
-        .get(format!("{}/nope", server.url()))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 404);
-    let r = client
-        .post(format!("{}/health", server.url()))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 405);
+    for (method, path, status, problem) in [
+        (reqwest::Method::GET, "/nope", 404, "/problems/not-found"),
+        (
+            reqwest::Method::POST,
+            "/health",
+            405,
+            "/problems/method-not-allowed",
+        ),
+    ] {
+        let r = client
+            .request(method, format!("{}{path}", server.url()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), status, "{path}");
+        assert_eq!(
+            r.headers()["content-type"],
+            "application/problem+json",
+            "{path}"
+        );
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(body["type"], problem);
+        assert_eq!(body["status"], status);
+        assert!(body["detail"].as_str().unwrap().contains(path), "{body}");
+    }
     server.shutdown().await.unwrap();
+}
+
+/// When the database goes away, `/ready` and `/health` say so (and recover nothing by lying).
+#[tokio::test]
+async fn lost_database_makes_the_instance_unready() {
+    use sqlx::Connection;
+    for backend in backends().await {
+        let doorstep_registry::storage::DatabaseLocation::Postgres(url) = &backend.database else {
+            continue;
+        };
+        let (_dir, server) = start(&backend).await;
+        assert_eq!(
+            reqwest::get(format!("{}/ready", server.url()))
+                .await
+                .unwrap()
+                .status(),
+            204
+        );
+
+        // Pull the database out from under the running server.
+        let admin_url = std::env::var("DOORSTEP_TEST_POSTGRES_URL").unwrap();
+        let name = url::Url::parse(url)
+            .unwrap()
+            .path()
+            .trim_start_matches('/')
+            .to_owned();
+        let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+        sqlx::query(&format!("DROP DATABASE \"{name}\" WITH (FORCE)"))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+
+        let r = reqwest::get(format!("{}/ready", server.url()))
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 503);
+        assert_eq!(r.headers()["content-type"], "application/problem+json");
+        let r = reqwest::get(format!("{}/health", server.url()))
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 503);
+        let report: HealthReport = r.json().await.unwrap();
+        assert_eq!(report.status, HealthStatus::Degraded);
+        server.shutdown().await.unwrap();
+    }
 }
 
 #[tokio::test]
