@@ -33,6 +33,14 @@ impl KeyStore for MemoryKeyStore {
     }
 }
 
+/// A vault without a keyring in a fresh temp folder, with one new partition.
+fn fresh_partition() -> (tempfile::TempDir, Vault, Partition) {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = Vault::open(dir.path(), Arc::new(NoKeyStore)).unwrap();
+    let (partition, _) = vault.create_partition(PASS, FAST).unwrap();
+    (dir, vault, partition)
+}
+
 fn person(name: &str) -> Change {
     Change {
         kind: "individual".into(),
@@ -265,9 +273,7 @@ fn all_files(root: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
 #[test]
 fn no_plaintext_anywhere_on_disk() {
     const MARKER: &str = "ZEBRA-MARKER-7731";
-    let dir = tempfile::tempdir().unwrap();
-    let vault = Vault::open(dir.path(), Arc::new(NoKeyStore)).unwrap();
-    let (p, _) = vault.create_partition(PASS, FAST).unwrap();
+    let (dir, vault, p) = fresh_partition();
     for i in 0..50 {
         let mut c = person(&format!("{MARKER}-{i}"));
         c.body["notes"] = json!(MARKER.repeat(20));
@@ -325,9 +331,7 @@ fn assert_no_marker(root: &Path, marker: &str, stage: &str) {
 
 #[test]
 fn outbox_is_written_with_the_change_and_ordered() {
-    let dir = tempfile::tempdir().unwrap();
-    let vault = Vault::open(dir.path(), Arc::new(NoKeyStore)).unwrap();
-    let (p, _) = vault.create_partition(PASS, FAST).unwrap();
+    let (_dir, _vault, p) = fresh_partition();
     let mut c = person("Chao");
     let m1 = p.apply(&c).unwrap();
     c.op = Op::Update;
@@ -384,9 +388,7 @@ fn domain_records_are_validated_and_round_trip() {
     use doorstep_domain::individual::Individual;
     use doorstep_domain::record::RecordMeta;
 
-    let dir = tempfile::tempdir().unwrap();
-    let vault = Vault::open(dir.path(), Arc::new(NoKeyStore)).unwrap();
-    let (p, _) = vault.create_partition(PASS, FAST).unwrap();
+    let (_dir, _vault, p) = fresh_partition();
     let meta = RecordMeta::new(
         RecordId::from_uuid(Uuid::now_v7()),
         time::OffsetDateTime::now_utc(),
@@ -413,9 +415,7 @@ fn domain_records_are_validated_and_round_trip() {
 
 #[test]
 fn audit_log_chains_and_detects_tampering() {
-    let dir = tempfile::tempdir().unwrap();
-    let vault = Vault::open(dir.path(), Arc::new(NoKeyStore)).unwrap();
-    let (p, _) = vault.create_partition(PASS, FAST).unwrap();
+    let (_dir, _vault, p) = fresh_partition();
     for i in 0..5 {
         p.apply(&person(&format!("P{i}"))).unwrap();
     }
@@ -479,9 +479,7 @@ fn wiping_one_person_leaves_the_others() {
 
 #[test]
 fn documents_record_sniffed_type_hash_and_size() {
-    let dir = tempfile::tempdir().unwrap();
-    let vault = Vault::open(dir.path(), Arc::new(NoKeyStore)).unwrap();
-    let (p, _) = vault.create_partition(PASS, FAST).unwrap();
+    let (_dir, _vault, p) = fresh_partition();
     let pdf = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n".to_vec();
     let info = p
         .store_document(
