@@ -14,6 +14,34 @@ pub enum ProblemKind {
     NotFound,
     MethodNotAllowed,
     Unavailable,
+    /// The request body or parameters are malformed (not JSON, wrong shape, bad header).
+    BadRequest,
+    /// Well-formed but breaks a rule of the model (the `errors` list says which field).
+    Invalid,
+    /// No usable credentials: missing, malformed, expired or untrusted bearer token.
+    Unauthenticated,
+    /// The caller is known but may not do this.
+    Forbidden,
+    /// The record exists already or the change clashes with its current state.
+    Conflict,
+    /// `If-Match` named a revision that is no longer current.
+    StaleRevision,
+    /// A write that must be conditional came without `If-Match`.
+    PreconditionRequired,
+    /// An `Idempotency-Key` was reused for a different request.
+    IdempotencyKeyReused,
+    /// The body is larger than the limit.
+    TooLarge,
+    /// The content type (declared or sniffed) is not accepted.
+    UnsupportedMediaType,
+    /// Too many requests from this caller; retry after the `Retry-After` delay.
+    RateLimited,
+    /// A tus upload offset or length does not match the server's.
+    UploadMismatch,
+    /// The finished upload's SHA-256 is not the one announced.
+    ChecksumMismatch,
+    /// Something failed on the server; the detail says what the caller can do.
+    Internal,
 }
 
 impl ProblemKind {
@@ -22,6 +50,20 @@ impl ProblemKind {
             ProblemKind::NotFound => "/problems/not-found",
             ProblemKind::MethodNotAllowed => "/problems/method-not-allowed",
             ProblemKind::Unavailable => "/problems/unavailable",
+            ProblemKind::BadRequest => "/problems/bad-request",
+            ProblemKind::Invalid => "/problems/invalid",
+            ProblemKind::Unauthenticated => "/problems/unauthenticated",
+            ProblemKind::Forbidden => "/problems/forbidden",
+            ProblemKind::Conflict => "/problems/conflict",
+            ProblemKind::StaleRevision => "/problems/stale-revision",
+            ProblemKind::PreconditionRequired => "/problems/precondition-required",
+            ProblemKind::IdempotencyKeyReused => "/problems/idempotency-key-reused",
+            ProblemKind::TooLarge => "/problems/too-large",
+            ProblemKind::UnsupportedMediaType => "/problems/unsupported-media-type",
+            ProblemKind::RateLimited => "/problems/rate-limited",
+            ProblemKind::UploadMismatch => "/problems/upload-mismatch",
+            ProblemKind::ChecksumMismatch => "/problems/checksum-mismatch",
+            ProblemKind::Internal => "/problems/internal",
         }
     }
 
@@ -30,6 +72,20 @@ impl ProblemKind {
             ProblemKind::NotFound => "Not found",
             ProblemKind::MethodNotAllowed => "Method not allowed",
             ProblemKind::Unavailable => "Service unavailable",
+            ProblemKind::BadRequest => "Bad request",
+            ProblemKind::Invalid => "Invalid record",
+            ProblemKind::Unauthenticated => "Sign-in required",
+            ProblemKind::Forbidden => "Not allowed",
+            ProblemKind::Conflict => "Conflict",
+            ProblemKind::StaleRevision => "Record changed since you read it",
+            ProblemKind::PreconditionRequired => "If-Match required",
+            ProblemKind::IdempotencyKeyReused => "Idempotency key reused",
+            ProblemKind::TooLarge => "Too large",
+            ProblemKind::UnsupportedMediaType => "Unsupported media type",
+            ProblemKind::RateLimited => "Too many requests",
+            ProblemKind::UploadMismatch => "Upload offset mismatch",
+            ProblemKind::ChecksumMismatch => "Checksum mismatch",
+            ProblemKind::Internal => "Internal error",
         }
     }
 
@@ -38,6 +94,20 @@ impl ProblemKind {
             ProblemKind::NotFound => StatusCode::NOT_FOUND,
             ProblemKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ProblemKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ProblemKind::BadRequest => StatusCode::BAD_REQUEST,
+            ProblemKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+            ProblemKind::Unauthenticated => StatusCode::UNAUTHORIZED,
+            ProblemKind::Forbidden => StatusCode::FORBIDDEN,
+            ProblemKind::Conflict => StatusCode::CONFLICT,
+            ProblemKind::StaleRevision => StatusCode::PRECONDITION_FAILED,
+            ProblemKind::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
+            ProblemKind::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            ProblemKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ProblemKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ProblemKind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ProblemKind::UploadMismatch => StatusCode::CONFLICT,
+            ProblemKind::ChecksumMismatch => StatusCode::from_u16(460).expect("valid status"),
+            ProblemKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }
@@ -54,6 +124,14 @@ pub struct Problem {
     pub status: u16,
     /// What happened this time and what to do about it.
     pub detail: String,
+    /// For `/problems/invalid`: one entry per field that needs fixing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<doorstep_domain::FieldError>>,
+    /// For `/problems/stale-revision` and `/problems/conflict`: the record as it is now, so the
+    /// client can merge without another round trip.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub current: Option<serde_json::Value>,
 }
 
 impl Problem {
@@ -63,7 +141,25 @@ impl Problem {
             title: kind.title().to_owned(),
             status: kind.status().as_u16(),
             detail: detail.into(),
+            errors: None,
+            current: None,
         }
+    }
+
+    /// Attach the per-field errors of a refused record.
+    pub fn with_errors(mut self, errors: Vec<doorstep_domain::FieldError>) -> Self {
+        self.errors = Some(errors);
+        self
+    }
+
+    /// Attach the current version of the record the request clashed with.
+    pub fn with_current(mut self, current: serde_json::Value) -> Self {
+        self.current = Some(current);
+        self
+    }
+
+    pub fn kind_is(&self, kind: ProblemKind) -> bool {
+        self.type_uri == kind.type_uri()
     }
 }
 
