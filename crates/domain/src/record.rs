@@ -162,6 +162,30 @@ impl RecordKind {
     }
 }
 
+impl std::str::FromStr for RecordKind {
+    type Err = UnknownKind;
+
+    /// Parses the wire name, e.g. `financial_account`.
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        RecordKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == name)
+            .ok_or_else(|| UnknownKind(name.to_owned()))
+    }
+}
+
+/// A record kind name that is not one of [`RecordKind::ALL`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownKind(pub String);
+
+impl fmt::Display for UnknownKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown record kind {:?}", self.0)
+    }
+}
+
+impl std::error::Error for UnknownKind {}
+
 impl fmt::Display for RecordKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -274,6 +298,7 @@ mod tests {
     #[test]
     fn kinds_have_snake_case_names() {
         for kind in RecordKind::ALL {
+            assert_eq!(kind.as_str().parse::<RecordKind>(), Ok(kind));
             assert_eq!(
                 serde_json::to_value(kind).unwrap(),
                 serde_json::Value::String(kind.as_str().into())

@@ -4,17 +4,25 @@
 //! keyed by fixed ids, so restarting the demo server never duplicates them, and a programme an
 //! operator changed is left as it is.
 
+use doorstep_domain::RecordKind;
 use serde::Deserialize;
+use serde_json::json;
+use time::OffsetDateTime;
 
-use crate::storage::{NewProgramme, StorageError, Store};
+use crate::resources;
+use crate::storage::{CommitError, Expect, StorageError, Store, Write, WriteContext};
 
 /// The demo programmes, shipped inside the binary so `--demo` works from any directory.
 const DEMO_PROGRAMMES: &str = include_str!("../demo/programmes.json");
+
+/// Actor id demo records are written as.
+pub const DEMO_ACTOR: &str = "system:demo";
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct DemoProgramme {
     id: String,
+    form_id: String,
     code: String,
     name: String,
     description: String,
@@ -33,21 +41,63 @@ pub async fn load(store: &dyn Store) -> Result<DemoSummary, StorageError> {
     let programmes: Vec<DemoProgramme> = serde_json::from_str(DEMO_PROGRAMMES)
         .expect("demo/programmes.json is valid (checked by tests)");
     let mut summary = DemoSummary::default();
+    let now = OffsetDateTime::now_utc();
+    let stamp = now
+        .format(&time::format_description::well_known::Rfc3339)
+        .expect("now formats");
     for p in programmes {
-        let programme = NewProgramme {
-            id: p.id,
-            code: p.code,
-            name: p.name,
-            description: p.description,
-            form: p.form,
+        let programme = json!({
+            "id": p.id, "created_at": stamp, "updated_at": stamp, "created_by": DEMO_ACTOR,
+            "code": p.code, "name": p.name, "description": p.description,
+        });
+        let form = json!({
+            "id": p.form_id, "created_at": stamp, "updated_at": stamp, "created_by": DEMO_ACTOR,
+            "programme_id": p.id, "version": 1, "schema": p.form,
+        });
+        let programme = config_write(RecordKind::Programme, programme);
+        let form_index_ref = [programme.index.clone()];
+        let form = config_write_with(RecordKind::FormDefinition, form, &form_index_ref);
+        let ctx = WriteContext {
+            actor: DEMO_ACTOR.into(),
+            on_behalf_of: None,
+            at: now,
+            request_id: None,
+            idempotency: None,
         };
-        if store.add_programme_if_absent(&programme).await? {
-            summary.programmes_added += 1;
-        } else {
-            summary.programmes_present += 1;
+        match store.commit(vec![programme, form], &ctx).await {
+            Ok(_) => summary.programmes_added += 1,
+            Err(CommitError::Exists { .. } | CommitError::Duplicate { .. }) => {
+                summary.programmes_present += 1
+            }
+            Err(CommitError::Storage(e)) => return Err(e),
+            Err(other) => panic!("demo programme refused: {other}"),
         }
     }
     Ok(summary)
+}
+
+fn config_write(kind: RecordKind, body: serde_json::Value) -> Write {
+    config_write_with(kind, body, &[])
+}
+
+/// A new record from the shipped demo data (validated like any API write).
+fn config_write_with(
+    kind: RecordKind,
+    body: serde_json::Value,
+    referenced: &[crate::storage::RecordIndex],
+) -> Write {
+    let (typed, body) = resources::parse(kind, body)
+        .unwrap_or_else(|e| panic!("shipped demo {kind} is invalid: {e:?}"));
+    let mut index = typed.index(referenced, None);
+    index.creator = DEMO_ACTOR.into();
+    Write {
+        kind,
+        id: typed.id(),
+        expect: Expect::Absent,
+        body,
+        index,
+        deleted: false,
+    }
 }
 
 #[cfg(test)]
@@ -68,10 +118,11 @@ mod tests {
         assert_eq!(second.programmes_added, 0);
         assert_eq!(second.programmes_present, first.programmes_added);
 
-        let forms: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM form_definitions")
-            .fetch_one(storage.pool())
-            .await
-            .unwrap();
+        let forms: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM records WHERE kind = 'form_definition'")
+                .fetch_one(storage.pool())
+                .await
+                .unwrap();
         assert_eq!(
             forms as u64, first.programmes_added,
             "one form version per programme"

@@ -8,10 +8,10 @@
 
 use std::time::Duration;
 
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, FromRef, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use doorstep_domain::wire::{HealthReport, HealthStatus, StorageKind, API_VERSION};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -21,8 +21,12 @@ use utoipa::OpenApi;
 
 use std::sync::Arc;
 
+use crate::api::limits::RateLimiter;
+use crate::api::{applications, records};
+use crate::auth::Authenticator;
 use crate::problem::{self, Problem, ProblemKind};
-use crate::storage::Store;
+use crate::resources::Collection;
+use crate::storage::{AuditEntry, Store};
 
 /// Longest a request may run before the server answers 408 and frees its resources.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -34,17 +38,62 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
         description = "The social registry service that Doorstep apps keep up to date, online or offline.",
         license(name = "AGPL-3.0-only")
     ),
-    paths(health, ready, openapi_json),
-    components(schemas(HealthReport, HealthStatus, StorageKind, Problem)),
-    tags((name = "service", description = "Liveness and self-description; no credentials needed."))
+    paths(
+        health, ready, openapi_json,
+        records::list, records::get_one, records::create, records::update, records::delete,
+        records::history, records::search, records::me,
+        applications::transition,
+    ),
+    components(schemas(
+        HealthReport, HealthStatus, StorageKind, Problem, Collection, records::Page, records::Me,
+        AuditEntry, applications::Transition, doorstep_domain::ApplicationStatus,
+        doorstep_domain::FieldError,
+    )),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "service", description = "Liveness and self-description; no credentials needed."),
+        (name = "records", description = "Registry records. Every route needs a bearer token."),
+        (name = "applications", description = "The application review workflow."),
+    )
 )]
 pub struct ApiDoc;
+
+/// Declares the `bearer` security scheme the `/v1` routes name.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("An access token from the registry's OpenID Connect provider (or `doorstep-registry dev-token` in dev mode)."))
+                    .build(),
+            ),
+        );
+    }
+}
 
 /// Shared state of every handler.
 #[derive(Clone)]
 pub struct AppState {
     pub storage: Arc<dyn Store>,
+    pub auth: Authenticator,
+    pub limiter: Arc<RateLimiter>,
 }
+
+impl FromRef<AppState> for Authenticator {
+    fn from_ref(state: &AppState) -> Authenticator {
+        state.auth.clone()
+    }
+}
+
+/// Largest JSON body accepted by the record routes. Form definitions are the biggest records.
+pub const MAX_JSON_BODY: usize = 2 * 1024 * 1024;
 
 /// The full router of the registry API.
 pub fn router(state: AppState) -> Router {
@@ -52,6 +101,21 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(health))
         .route("/ready", get(ready))
         .route("/openapi.json", get(openapi_json))
+        .route("/v1/me", get(records::me))
+        .route("/v1/search", get(records::search))
+        .route(
+            "/v1/applications/{id}/transitions",
+            post(applications::transition),
+        )
+        .route("/v1/{collection}", get(records::list).post(records::create))
+        .route(
+            "/v1/{collection}/{id}",
+            get(records::get_one)
+                .put(records::update)
+                .delete(records::delete),
+        )
+        .route("/v1/{collection}/{id}/history", get(records::history))
+        .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
         .fallback(problem::not_found)
         .method_not_allowed_fallback(problem::method_not_allowed)
         .with_state(state)

@@ -11,9 +11,13 @@
 //! - [`problem`]: errors as RFC 9457 problem+json.
 //! - [`server`]: binding, serving and graceful shutdown.
 
+pub mod access;
+pub mod api;
+pub mod auth;
 pub mod config;
 pub mod demo;
 pub mod http;
 pub mod problem;
+pub mod resources;
 pub mod server;
 pub mod storage;

@@ -72,6 +72,8 @@ pub async fn start(config: &Config) -> Result<RunningServer, ServerError> {
     let (tx, rx) = oneshot::channel::<()>();
     let app = router(AppState {
         storage: storage.clone(),
+        auth: crate::auth::Authenticator::default(),
+        limiter: std::sync::Arc::new(crate::api::limits::RateLimiter::new(600, 120)),
     });
     let grace = config.shutdown_grace;
     let task = tokio::spawn(async move {

@@ -2,69 +2,437 @@
 
 mod common;
 
-use common::backends;
-use doorstep_registry::storage::{self, NewProgramme, StorageError};
+use std::sync::Arc;
 
-fn programme(code: &str) -> NewProgramme {
-    NewProgramme {
-        id: uuid::Uuid::now_v7().to_string(),
-        code: code.into(),
-        name: "Test programme".into(),
-        description: String::new(),
-        form: serde_json::json!({ "components": [] }),
+use common::backends;
+use doorstep_domain::RecordKind;
+use doorstep_registry::storage::{
+    self, CommitError, Expect, IdempotencyClaim, ListQuery, RecordIndex, StorageError, Store,
+    Visibility, Write, WriteContext,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+fn ctx(actor: &str) -> WriteContext {
+    WriteContext {
+        actor: actor.into(),
+        on_behalf_of: None,
+        at: time::OffsetDateTime::now_utc(),
+        request_id: None,
+        idempotency: None,
+    }
+}
+
+fn group(id: Uuid, expect: Expect, name: &str) -> Write {
+    Write {
+        kind: RecordKind::Group,
+        id,
+        expect,
+        body: json!({ "id": id.to_string(), "name": name }),
+        index: RecordIndex {
+            group_id: Some(id),
+            area: Some("KE.30".into()),
+            search_text: name.to_lowercase(),
+            keys: vec![format!("name:{name}")],
+            ..RecordIndex::default()
+        },
+        deleted: false,
+    }
+}
+
+fn head_of(group: Uuid, member: Uuid) -> Write {
+    let id = Uuid::now_v7();
+    Write {
+        kind: RecordKind::Membership,
+        id,
+        expect: Expect::Absent,
+        body: json!({ "id": id.to_string(), "group_id": group.to_string() }),
+        index: RecordIndex {
+            owner_id: Some(member),
+            group_id: Some(group),
+            keys: vec![format!("u:head:{group}")],
+            ..RecordIndex::default()
+        },
+        deleted: false,
     }
 }
 
 #[tokio::test]
-async fn programmes_are_added_once_and_survive_reopening() {
+async fn revisions_are_checked_and_bumped() {
     for backend in backends().await {
         let dir = tempfile::tempdir().unwrap();
         let store = storage::open(dir.path(), &backend.database).await.unwrap();
-        let p = programme("child-benefit");
+        let id = Uuid::now_v7();
+        let first = store
+            .commit(vec![group(id, Expect::Absent, "Otieno")], &ctx("agent:a"))
+            .await
+            .unwrap();
+        assert_eq!(first[0].rev, 1, "{}", backend.name);
+        assert_eq!(first[0].body["rev"], 1);
+
+        let again = store
+            .commit(vec![group(id, Expect::Absent, "Otieno")], &ctx("agent:a"))
+            .await;
         assert!(
-            store.add_programme_if_absent(&p).await.unwrap(),
+            matches!(again, Err(CommitError::Exists { .. })),
+            "{}: {again:?}",
+            backend.name
+        );
+
+        let second = store
+            .commit(
+                vec![group(id, Expect::Rev(1), "Otieno-Achieng")],
+                &ctx("agent:b"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(second[0].rev, 2);
+        assert_eq!(
+            second[0].index.creator, "agent:a",
+            "creator survives updates"
+        );
+
+        match store
+            .commit(
+                vec![group(id, Expect::Rev(1), "Lost update")],
+                &ctx("agent:c"),
+            )
+            .await
+        {
+            Err(CommitError::Stale {
+                expected: 1,
+                current,
+            }) => {
+                assert_eq!(current.rev, 2);
+                assert_eq!(current.body["name"], "Otieno-Achieng");
+            }
+            other => panic!("{}: expected stale, got {other:?}", backend.name),
+        }
+        let missing = store
+            .commit(
+                vec![group(Uuid::now_v7(), Expect::Rev(1), "x")],
+                &ctx("agent:a"),
+            )
+            .await;
+        assert!(
+            matches!(missing, Err(CommitError::Missing { .. })),
             "{}",
             backend.name
         );
-        assert!(
-            !store.add_programme_if_absent(&p).await.unwrap(),
-            "{}: added twice",
-            backend.name
-        );
-        let version = store.schema_version().await.unwrap();
-        store.close().await;
 
-        let again = storage::open(dir.path(), &backend.database).await.unwrap();
-        assert_eq!(again.schema_version().await.unwrap(), version);
-        assert!(
-            !again.add_programme_if_absent(&p).await.unwrap(),
-            "{}: lost on reopen",
-            backend.name
+        let got = store.get(id).await.unwrap().unwrap();
+        assert_eq!(
+            (got.rev, got.body["name"].as_str()),
+            (2, Some("Otieno-Achieng"))
         );
-        again.close().await;
+        let trail = store.audit_trail(id).await.unwrap();
+        assert_eq!(trail.len(), 2);
+        assert_eq!(trail[0].op, "create");
+        assert_eq!(trail[0].before_sha256, None);
+        assert_eq!(
+            trail[1].before_sha256.as_deref(),
+            Some(trail[0].after_sha256.as_str())
+        );
+        assert_eq!(trail[1].actor, "agent:b");
+        store.close().await;
     }
 }
 
 #[tokio::test]
-async fn duplicate_code_is_refused_and_nothing_half_written() {
+async fn a_failed_batch_writes_nothing() {
+    for backend in backends().await {
+        let dir = tempfile::tempdir().unwrap();
+        let store = storage::open(dir.path(), &backend.database).await.unwrap();
+        let house = Uuid::now_v7();
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        store
+            .commit(
+                vec![group(house, Expect::Absent, "Wanjiru"), head_of(house, a)],
+                &ctx("agent:a"),
+            )
+            .await
+            .unwrap();
+        let head_before = store.head_seq().await.unwrap();
+
+        // A second head for the same household, in a batch with an innocent new group.
+        let other = Uuid::now_v7();
+        let err = store
+            .commit(
+                vec![group(other, Expect::Absent, "Innocent"), head_of(house, b)],
+                &ctx("agent:a"),
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, CommitError::Duplicate { ref key, .. } if key == &format!("u:head:{house}")),
+            "{}: {err:?}",
+            backend.name
+        );
+        assert!(
+            store.get(other).await.unwrap().is_none(),
+            "{}: half a batch was written",
+            backend.name
+        );
+        assert_eq!(store.head_seq().await.unwrap(), head_before);
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn idempotent_commits_apply_once() {
+    for backend in backends().await {
+        let dir = tempfile::tempdir().unwrap();
+        let store = storage::open(dir.path(), &backend.database).await.unwrap();
+        let id = Uuid::now_v7();
+        let mut c = ctx("citizen:amina");
+        c.idempotency = Some(IdempotencyClaim {
+            scope: "citizen:amina".into(),
+            key: "key-1".into(),
+            fingerprint: "f1".into(),
+            status: 201,
+        });
+        store
+            .commit(vec![group(id, Expect::Absent, "Amina")], &c)
+            .await
+            .unwrap();
+        match store
+            .commit(vec![group(Uuid::now_v7(), Expect::Absent, "Amina")], &c)
+            .await
+        {
+            Err(CommitError::Replay(previous)) => {
+                assert_eq!(previous.status, 201);
+                assert_eq!(previous.fingerprint, "f1");
+                assert_eq!(previous.body["id"], id.to_string());
+            }
+            other => panic!("{}: expected a replay, got {other:?}", backend.name),
+        }
+        assert_eq!(store.head_seq().await.unwrap(), 1, "{}", backend.name);
+        // Keys are per caller.
+        assert!(store
+            .idempotent_response("citizen:other", "key-1")
+            .await
+            .unwrap()
+            .is_none());
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn lists_page_filter_and_hide_other_areas() {
+    for backend in backends().await {
+        let dir = tempfile::tempdir().unwrap();
+        let store = storage::open(dir.path(), &backend.database).await.unwrap();
+        let mut ids = Vec::new();
+        for (i, area) in ["KE.30", "KE.30.2", "KE.300", "KE.31"]
+            .iter()
+            .cycle()
+            .take(12)
+            .enumerate()
+        {
+            let id = Uuid::now_v7();
+            let mut w = group(id, Expect::Absent, &format!("Household {i}"));
+            w.index.area = Some((*area).into());
+            store.commit(vec![w], &ctx("agent:a")).await.unwrap();
+            ids.push((id, *area));
+        }
+        let visible: Vec<Uuid> = ids
+            .iter()
+            .filter(|(_, a)| *a == "KE.30" || *a == "KE.30.2")
+            .map(|(id, _)| *id)
+            .collect();
+        let mut seen = Vec::new();
+        let mut query = ListQuery::new(RecordKind::Group, Visibility::Area("KE.30".into()), 4);
+        loop {
+            let page = store.list(&query).await.unwrap();
+            seen.extend(page.iter().map(|r| r.id));
+            if page.len() < 4 {
+                break;
+            }
+            query.after = page.last().map(|r| r.id);
+        }
+        assert_eq!(seen, visible, "{}", backend.name);
+
+        let mut by_key = ListQuery::new(RecordKind::Group, Visibility::All, 10);
+        by_key.key = Some("name:Household 3".into());
+        assert_eq!(store.list(&by_key).await.unwrap().len(), 1);
+        let mut by_text = ListQuery::new(RecordKind::Group, Visibility::All, 50);
+        by_text.text = Some("HOUSEHOLD 1".into());
+        assert_eq!(store.list(&by_text).await.unwrap().len(), 3, "1, 10, 11");
+        store.close().await;
+    }
+}
+
+/// N writers commit at once while a reader follows the feed: it must see every change exactly
+/// once, in seq order, with no seq missing (the PostgreSQL out-of-order commit hazard).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_change_feed_misses_nothing_under_concurrent_writers() {
+    const WRITERS: usize = 8;
+    const EACH: usize = 40;
+    for backend in backends().await {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = storage::open(dir.path(), &backend.database).await.unwrap();
+        let writers: Vec<_> = (0..WRITERS)
+            .map(|w| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    for i in 0..EACH {
+                        let id = Uuid::now_v7();
+                        store
+                            .commit(
+                                vec![group(id, Expect::Absent, &format!("w{w}-{i}"))],
+                                &ctx("agent:a"),
+                            )
+                            .await
+                            .unwrap();
+                    }
+                })
+            })
+            .collect();
+        let reader = {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let mut cursor = 0_u64;
+                let mut seen = Vec::new();
+                // Bounded: stops once everything arrived, or after many empty polls.
+                for _ in 0..100_000 {
+                    let page = store
+                        .changes_since(cursor, 7, &Visibility::All)
+                        .await
+                        .unwrap();
+                    for r in &page {
+                        assert!(r.seq > cursor, "out of order");
+                        cursor = r.seq;
+                        seen.push(r.seq);
+                    }
+                    if seen.len() == WRITERS * EACH {
+                        break;
+                    }
+                    if page.is_empty() {
+                        tokio::task::yield_now().await;
+                    }
+                }
+                seen
+            })
+        };
+        for w in writers {
+            w.await.unwrap();
+        }
+        let seen = reader.await.unwrap();
+        let expected: Vec<u64> = (1..=(WRITERS * EACH) as u64).collect();
+        assert_eq!(
+            seen, expected,
+            "{}: the reader skipped or repeated a change",
+            backend.name
+        );
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn the_change_log_is_append_only() {
     for backend in backends().await {
         let dir = tempfile::tempdir().unwrap();
         let store = storage::open(dir.path(), &backend.database).await.unwrap();
         store
-            .add_programme_if_absent(&programme("pension"))
+            .commit(
+                vec![group(Uuid::now_v7(), Expect::Absent, "x")],
+                &ctx("agent:a"),
+            )
             .await
             .unwrap();
-        let err = store
-            .add_programme_if_absent(&programme("pension"))
-            .await
-            .unwrap_err();
+        store.close().await;
+        let refused = match &backend.database {
+            storage::DatabaseLocation::EmbeddedSqlite => {
+                use sqlx::Connection;
+                let path = dir.path().join(storage::sqlite::SQLITE_FILE);
+                let mut conn =
+                    sqlx::SqliteConnection::connect(&format!("sqlite:{}", path.display()))
+                        .await
+                        .unwrap();
+                let update = sqlx::query("UPDATE changes SET actor = 'someone else'")
+                    .execute(&mut conn)
+                    .await;
+                let delete = sqlx::query("DELETE FROM changes").execute(&mut conn).await;
+                update.is_err() && delete.is_err()
+            }
+            storage::DatabaseLocation::Postgres(url) => {
+                use sqlx::Connection;
+                let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+                let update = sqlx::query("UPDATE changes SET actor = 'someone else'")
+                    .execute(&mut conn)
+                    .await;
+                let delete = sqlx::query("DELETE FROM changes").execute(&mut conn).await;
+                let truncate = sqlx::query("TRUNCATE changes").execute(&mut conn).await;
+                update.is_err() && delete.is_err() && truncate.is_err()
+            }
+        };
         assert!(
-            matches!(err, StorageError::Query(_)),
-            "{}: {err}",
+            refused,
+            "{}: the audit trail could be rewritten",
             backend.name
         );
-        store.close().await;
     }
+}
+
+#[tokio::test]
+async fn programmes_of_the_first_schema_are_carried_over() {
+    use sqlx::migrate::Migrator;
+    use std::borrow::Cow;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(storage::sqlite::SQLITE_FILE);
+    {
+        use sqlx::Connection;
+        let url = format!("sqlite:{}?mode=rwc", path.display());
+        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        let all = Migrator::new(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../migrations/server/sqlite"
+        )))
+        .await
+        .unwrap();
+        let mut first = all;
+        first.migrations = Cow::Owned(
+            first
+                .migrations
+                .iter()
+                .filter(|m| m.version == 1)
+                .cloned()
+                .collect(),
+        );
+        first.run_direct(&mut conn).await.unwrap();
+        sqlx::query("INSERT INTO programmes VALUES ('0192f000-0000-7000-8000-0000000000aa', 'pension', 'Pension', '', '2025-01-01T00:00:00Z', '2025-01-01T00:00:00Z')")
+            .execute(&mut conn).await.unwrap();
+        sqlx::query("INSERT INTO form_definitions VALUES ('0192f000-0000-7000-8000-0000000000aa', 1, '{\"components\": []}', '2025-01-01T00:00:00Z')")
+            .execute(&mut conn).await.unwrap();
+        conn.close().await.unwrap();
+    }
+    let store = storage::open(dir.path(), &storage::DatabaseLocation::EmbeddedSqlite)
+        .await
+        .unwrap();
+    let programme = store
+        .get("0192f000-0000-7000-8000-0000000000aa".parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(programme.kind, RecordKind::Programme);
+    assert_eq!(programme.body["code"], "pension");
+    let parsed = doorstep_registry::resources::parse(RecordKind::Programme, programme.body.clone());
+    assert!(
+        parsed.is_ok(),
+        "migrated programme is not a valid record: {parsed:?}"
+    );
+    let mut forms = ListQuery::new(RecordKind::FormDefinition, Visibility::All, 10);
+    forms.parent_id = Some(programme.id);
+    let forms = store.list(&forms).await.unwrap();
+    assert_eq!(forms.len(), 1);
+    let parsed =
+        doorstep_registry::resources::parse(RecordKind::FormDefinition, forms[0].body.clone());
+    assert!(
+        parsed.is_ok(),
+        "migrated form is not a valid record: {parsed:?}"
+    );
+    assert_eq!(store.head_seq().await.unwrap(), 2);
+    store.close().await;
 }
 
 #[tokio::test]

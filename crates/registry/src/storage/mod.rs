@@ -6,7 +6,9 @@
 //! on open and refuse a database whose schema is newer than this server knows. Everything above
 //! this module talks to `dyn Store` and cannot tell them apart.
 
+pub mod model;
 pub mod postgres;
+pub(crate) mod sql;
 pub mod sqlite;
 
 use std::path::{Path, PathBuf};
@@ -14,6 +16,12 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use doorstep_domain::wire::StorageKind;
+use uuid::Uuid;
+
+pub use model::{
+    AuditEntry, CitizenScope, CommitError, Expect, IdempotencyClaim, ListQuery, RecordIndex,
+    StoredRecord, StoredResponse, Visibility, Write, WriteContext,
+};
 
 /// Folder for document blobs inside the data directory (whatever the database).
 pub const BLOB_DIR: &str = "blobs";
@@ -43,6 +51,8 @@ pub enum StorageError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database error: {0}")]
     Query(#[from] sqlx::Error),
+    #[error("the database holds data this server cannot read: {0}")]
+    Corrupt(String),
 }
 
 /// Where the records live.
@@ -94,17 +104,11 @@ impl DatabaseLocation {
     }
 }
 
-/// A programme with its first form, as the demo data (and later the admin API) adds it.
-#[derive(Debug, Clone)]
-pub struct NewProgramme {
-    pub id: String,
-    pub code: String,
-    pub name: String,
-    pub description: String,
-    pub form: serde_json::Value,
-}
-
 /// What the server needs from a database.
+///
+/// Reads see only committed data. Every write goes through [`Store::commit`], which checks
+/// revisions, bumps them, appends to the change feed and audit trail, and remembers the
+/// idempotent response, all in one transaction.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     fn kind(&self) -> StorageKind;
@@ -115,10 +119,58 @@ pub trait Store: Send + Sync + 'static {
     /// A cheap round trip proving the database answers.
     async fn ping(&self) -> Result<(), StorageError>;
 
-    /// Add `programme` with form version 1 in one transaction, unless a programme with its id
-    /// exists. Returns whether it was added.
-    async fn add_programme_if_absent(&self, programme: &NewProgramme)
-        -> Result<bool, StorageError>;
+    /// Apply `writes` all or nothing. Fails without writing anything when a record is not at
+    /// the expected revision, a unique key is taken, or the idempotency key was used before.
+    async fn commit(
+        &self,
+        writes: Vec<Write>,
+        ctx: &WriteContext,
+    ) -> Result<Vec<StoredRecord>, CommitError>;
+
+    /// The record with this id, whatever its kind, deleted or not.
+    async fn get(&self, id: Uuid) -> Result<Option<StoredRecord>, StorageError>;
+
+    /// One page of records of one kind, ordered by id.
+    async fn list(&self, query: &ListQuery) -> Result<Vec<StoredRecord>, StorageError>;
+
+    /// Records whose latest change is after `after_seq`, in change order: the sync feed.
+    async fn changes_since(
+        &self,
+        after_seq: u64,
+        limit: u32,
+        visibility: &Visibility,
+    ) -> Result<Vec<StoredRecord>, StorageError>;
+
+    /// Sequence number of the newest change (0 for an empty registry).
+    async fn head_seq(&self) -> Result<u64, StorageError>;
+
+    /// The remembered response to an earlier request with this idempotency key.
+    async fn idempotent_response(
+        &self,
+        scope: &str,
+        key: &str,
+    ) -> Result<Option<StoredResponse>, StorageError>;
+
+    /// The individual a signed-in citizen (`"<issuer> <subject>"`) is linked to.
+    async fn linked_individual(&self, principal: &str) -> Result<Option<Uuid>, StorageError>;
+
+    /// Link a citizen to an individual unless they are linked already; returns the link that
+    /// holds afterwards.
+    async fn link_citizen(
+        &self,
+        principal: &str,
+        individual: Uuid,
+        at: time::OffsetDateTime,
+    ) -> Result<Option<Uuid>, StorageError>;
+
+    /// Households `individual` is a current member of, and every member of those.
+    async fn household_of(&self, individual: Uuid) -> Result<(Vec<Uuid>, Vec<Uuid>), StorageError>;
+
+    /// Every change of one record, oldest first.
+    async fn audit_trail(&self, record: Uuid) -> Result<Vec<AuditEntry>, StorageError>;
+
+    /// Random id of this store, made on first use.
+    async fn store_id(&self) -> Result<String, StorageError>;
 
     /// Wait for in-flight queries and close every connection.
     async fn close(&self);

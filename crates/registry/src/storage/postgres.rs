@@ -2,12 +2,11 @@
 
 use std::time::Duration;
 
-use async_trait::async_trait;
 use doorstep_domain::wire::StorageKind;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 
-use super::{NewProgramme, StorageError, Store};
+use super::StorageError;
 
 static MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/server/postgres");
 
@@ -44,54 +43,12 @@ impl PostgresStore {
     }
 }
 
-#[async_trait]
-impl Store for PostgresStore {
-    fn kind(&self) -> StorageKind {
-        StorageKind::Postgres
-    }
-
-    async fn schema_version(&self) -> Result<i64, StorageError> {
-        applied_version(&self.pool).await
-    }
-
-    async fn ping(&self) -> Result<(), StorageError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
-    }
-
-    async fn add_programme_if_absent(&self, p: &NewProgramme) -> Result<bool, StorageError> {
-        let mut tx = self.pool.begin().await?;
-        let added = sqlx::query(
-            "INSERT INTO programmes (id, code, name, description, created_at, updated_at)
-             VALUES ($1::uuid, $2, $3, $4, now(), now())
-             ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(&p.id)
-        .bind(&p.code)
-        .bind(&p.name)
-        .bind(&p.description)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            > 0;
-        if added {
-            sqlx::query(
-                "INSERT INTO form_definitions (programme_id, version, schema_json, created_at)
-                 VALUES ($1::uuid, 1, $2::jsonb, now())",
-            )
-            .bind(&p.id)
-            .bind(p.form.to_string())
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(added)
-    }
-
-    async fn close(&self) {
-        self.pool.close().await;
-    }
-}
+super::sql::shared_store_impl!(
+    PostgresStore,
+    sqlx::Postgres,
+    crate::storage::sql::Dialect::Postgres,
+    StorageKind::Postgres
+);
 
 /// Newest successfully applied migration, or 0 for a new database.
 async fn applied_version(pool: &PgPool) -> Result<i64, StorageError> {

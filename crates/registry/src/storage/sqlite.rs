@@ -4,14 +4,13 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use doorstep_domain::wire::StorageKind;
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-use super::{NewProgramme, StorageError, Store};
+use super::StorageError;
 
 static MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/server/sqlite");
 
@@ -67,55 +66,12 @@ impl SqliteStore {
     }
 }
 
-#[async_trait]
-impl Store for SqliteStore {
-    fn kind(&self) -> StorageKind {
-        StorageKind::Sqlite
-    }
-
-    async fn schema_version(&self) -> Result<i64, StorageError> {
-        applied_version(&self.pool).await
-    }
-
-    async fn ping(&self) -> Result<(), StorageError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
-    }
-
-    async fn add_programme_if_absent(&self, p: &NewProgramme) -> Result<bool, StorageError> {
-        let mut tx = self.pool.begin().await?;
-        let added = sqlx::query(
-            "INSERT INTO programmes (id, code, name, description, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
-             ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(&p.id)
-        .bind(&p.code)
-        .bind(&p.name)
-        .bind(&p.description)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            > 0;
-        if added {
-            sqlx::query(
-                "INSERT INTO form_definitions (programme_id, version, schema_json, created_at)
-                 VALUES (?1, 1, ?2, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
-            )
-            .bind(&p.id)
-            .bind(p.form.to_string())
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(added)
-    }
-
-    async fn close(&self) {
-        // Closing checkpoints the WAL into the main file.
-        self.pool.close().await;
-    }
-}
+super::sql::shared_store_impl!(
+    SqliteStore,
+    sqlx::Sqlite,
+    crate::storage::sql::Dialect::Sqlite,
+    StorageKind::Sqlite
+);
 
 /// Newest successfully applied migration, or 0 for a new database.
 async fn applied_version(pool: &SqlitePool) -> Result<i64, StorageError> {
@@ -137,6 +93,7 @@ async fn applied_version(pool: &SqlitePool) -> Result<i64, StorageError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::storage::Store;
     use crate::storage::{open, DatabaseLocation, BLOB_DIR};
 
     #[tokio::test]
@@ -187,7 +144,7 @@ mod tests {
         .execute(storage.pool())
         .await
         .unwrap();
-        storage.close().await;
+        Store::close(&storage).await;
 
         let err = SqliteStore::open(dir.path())
             .await

@@ -1,0 +1,313 @@
+//! Who may see and change what.
+//!
+//! | role    | reads                                         | writes                                        |
+//! |---------|-----------------------------------------------|-----------------------------------------------|
+//! | citizen | own records, household's people and members   | own/household registrant records, own applications (answers), notifications' read mark |
+//! | agent   | records filed in their area or below          | registrant records and applications in their area, liveness checks |
+//! | staff   | everything                                    | application status, account verification, notifications, liveness checks |
+//! | admin   | everything                                    | programmes, forms, ID types, notifications     |
+//!
+//! Everyone signed in reads the programme catalogue (programmes, forms, ID types).
+//!
+//! Two rules cover every write, whatever the kind: the caller's role may write that kind, and the
+//! caller could **see the record afterwards and every record it points to**. So a citizen cannot
+//! file a contact under someone else's registrant, and an agent cannot move a registrant out of
+//! their area. Fields the server owns (application status, account verification) are checked in
+//! [`protected_fields`]. A record the caller may not see answers 404, never 403, so ids of other
+//! people's records cannot be probed.
+
+use doorstep_domain::{ApplicationStatus, RecordKind, VerificationStatus};
+use uuid::Uuid;
+
+use crate::auth::{Principal, Role};
+use crate::resources::Typed;
+use crate::storage::model::{HOUSEHOLD_KINDS, PUBLIC_KINDS};
+use crate::storage::{CitizenScope, RecordIndex, StorageError, Store, Visibility};
+
+/// A signed-in caller with what they may see worked out.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub principal: Principal,
+    pub visibility: Visibility,
+    /// A citizen's own individual record, once linked.
+    pub me: Option<Uuid>,
+}
+
+impl Caller {
+    pub fn actor(&self) -> String {
+        self.principal.actor_id()
+    }
+
+    pub fn role(&self) -> Role {
+        self.principal.role
+    }
+
+    /// The key citizen links are stored under.
+    pub fn link_key(principal: &Principal) -> String {
+        format!("{} {}", principal.issuer, principal.subject)
+    }
+}
+
+/// Work out what `principal` may see. A citizen not linked yet is linked here when a record
+/// carries their provider's individual id (`regid:` key), so people registered by an agent find
+/// their record at first sign-in.
+pub async fn resolve(store: &dyn Store, principal: Principal) -> Result<Caller, StorageError> {
+    let (visibility, me) = match principal.role {
+        Role::Staff | Role::Admin => (Visibility::All, None),
+        Role::Agent => (
+            Visibility::Area(principal.area.clone().unwrap_or_default()),
+            None,
+        ),
+        Role::Citizen => {
+            let key = Caller::link_key(&principal);
+            let mut me = store.linked_individual(&key).await?;
+            if me.is_none() {
+                if let Some(national) = principal.individual_id.as_deref() {
+                    me = link_by_national_id(store, &key, national).await?;
+                }
+            }
+            let (groups, members) = match me {
+                Some(me) => store.household_of(me).await?,
+                None => (Vec::new(), Vec::new()),
+            };
+            let scope = CitizenScope {
+                me,
+                actor: principal.actor_id(),
+                groups,
+                members,
+            };
+            (Visibility::Citizen(scope), me)
+        }
+    };
+    Ok(Caller {
+        principal,
+        visibility,
+        me,
+    })
+}
+
+async fn link_by_national_id(
+    store: &dyn Store,
+    key: &str,
+    national: &str,
+) -> Result<Option<Uuid>, StorageError> {
+    let mut query = crate::storage::ListQuery::new(RecordKind::Individual, Visibility::All, 2);
+    query.key = Some(format!("regid:{national}"));
+    let found = store.list(&query).await?;
+    // Two records with the same number: leave it to staff rather than guess.
+    match found.as_slice() {
+        [one] => {
+            store
+                .link_citizen(key, one.id, time::OffsetDateTime::now_utc())
+                .await
+        }
+        _ => Ok(None),
+    }
+}
+
+impl Visibility {
+    /// Whether a record with this kind and index is visible: the same rule as the SQL filter in
+    /// `storage::sql::Builder::visible_to` (a test keeps the two in step).
+    pub fn allows(&self, kind: RecordKind, index: &RecordIndex) -> bool {
+        if PUBLIC_KINDS.contains(&kind) {
+            return true;
+        }
+        match self {
+            Visibility::All => true,
+            Visibility::PublicOnly => false,
+            Visibility::Area(area) => index
+                .area
+                .as_deref()
+                .is_some_and(|a| a == area || a.starts_with(&format!("{area}."))),
+            Visibility::Citizen(scope) => {
+                index.creator == scope.actor
+                    || (scope.me.is_some() && index.owner_id == scope.me)
+                    || index.group_id.is_some_and(|g| scope.groups.contains(&g))
+                    || (HOUSEHOLD_KINDS.contains(&kind)
+                        && index.owner_id.is_some_and(|o| scope.members.contains(&o)))
+            }
+        }
+    }
+}
+
+/// Kinds each role may create, change or delete at all.
+pub fn may_write_kind(role: Role, kind: RecordKind) -> bool {
+    use RecordKind::*;
+    match role {
+        Role::Citizen => matches!(
+            kind,
+            Individual
+                | Contact
+                | Group
+                | Membership
+                | FinancialAccount
+                | Document
+                | Application
+                | Notification
+        ),
+        Role::Agent => matches!(
+            kind,
+            Individual
+                | Contact
+                | Group
+                | Membership
+                | FinancialAccount
+                | Document
+                | Application
+                | LivenessCheck
+        ),
+        Role::Staff => matches!(
+            kind,
+            FinancialAccount | Notification | LivenessCheck | Application
+        ),
+        Role::Admin => matches!(kind, Programme | FormDefinition | IdType | Notification),
+    }
+}
+
+/// Whether a citizen or agent may create records of this kind (as opposed to only changing
+/// existing ones).
+pub fn may_create_kind(role: Role, kind: RecordKind) -> bool {
+    match (role, kind) {
+        // Notifications are made by the registry and staff; citizens only mark them read.
+        (Role::Citizen, RecordKind::Notification) => false,
+        // Staff verify accounts and review applications; they do not open them.
+        (Role::Staff, RecordKind::FinancialAccount | RecordKind::Application) => false,
+        _ => may_write_kind(role, kind),
+    }
+}
+
+/// Checks fields only the server or a particular role may set. `old` is the stored version
+/// (None on create).
+pub fn protected_fields(role: Role, old: Option<&Typed>, new: &Typed) -> Result<(), String> {
+    match (old, new) {
+        (None, Typed::Application(a)) => {
+            if a.status != ApplicationStatus::Draft || !a.status_history.is_empty() {
+                return Err("A new application starts as a draft with no history; submit it with POST /v1/applications/{id}/transitions.".into());
+            }
+        }
+        (Some(Typed::Application(old)), Typed::Application(a)) => {
+            if a.status != old.status || a.status_history != old.status_history {
+                return Err("The status of an application changes only through POST /v1/applications/{id}/transitions.".into());
+            }
+            if role == Role::Staff {
+                return Err("Staff change applications only through their status.".into());
+            }
+            if a.data != old.data && !old.is_editable_by_applicant() {
+                return Err(format!(
+                    "The answers can no longer be changed: the application is {:?}.",
+                    old.status
+                ));
+            }
+            if a.programme_id != old.programme_id || a.applicant_id != old.applicant_id {
+                return Err("An application cannot move to another programme or applicant.".into());
+            }
+        }
+        (None, Typed::FinancialAccount(f)) => {
+            if f.verification_status != VerificationStatus::Unverified {
+                return Err("A new account starts unverified; staff verify it.".into());
+            }
+        }
+        (Some(Typed::FinancialAccount(old)), Typed::FinancialAccount(f)) => {
+            if role == Role::Staff {
+                let mut only_status = old.clone();
+                only_status.verification_status = f.verification_status;
+                only_status.meta = f.meta.clone();
+                if &only_status != f {
+                    return Err("Staff change only the verification status of an account.".into());
+                }
+            } else if f.verification_status != old.verification_status {
+                return Err("Only staff change the verification status of an account.".into());
+            }
+        }
+        (Some(Typed::Notification(old)), Typed::Notification(n)) if role == Role::Citizen => {
+            let mut only_read = old.clone();
+            only_read.read_at = n.read_at;
+            only_read.meta = n.meta.clone();
+            if &only_read != n {
+                return Err("You can only mark a notification read or unread.".into());
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn index(
+        owner: Option<Uuid>,
+        group: Option<Uuid>,
+        area: Option<&str>,
+        creator: &str,
+    ) -> RecordIndex {
+        RecordIndex {
+            owner_id: owner,
+            group_id: group,
+            area: area.map(str::to_owned),
+            creator: creator.into(),
+            ..RecordIndex::default()
+        }
+    }
+
+    #[test]
+    fn agents_see_their_area_and_below_only() {
+        let v = Visibility::Area("KE.30".into());
+        let k = RecordKind::Individual;
+        assert!(v.allows(k, &index(None, None, Some("KE.30"), "x")));
+        assert!(v.allows(k, &index(None, None, Some("KE.30.2"), "x")));
+        assert!(!v.allows(k, &index(None, None, Some("KE.300"), "x")));
+        assert!(!v.allows(k, &index(None, None, Some("KE"), "x")));
+        assert!(!v.allows(k, &index(None, None, None, "x")));
+        assert!(v.allows(RecordKind::Programme, &index(None, None, None, "x")));
+    }
+
+    #[test]
+    fn citizens_see_household_people_but_not_their_money() {
+        let me = Uuid::now_v7();
+        let spouse = Uuid::now_v7();
+        let house = Uuid::now_v7();
+        let v = Visibility::Citizen(CitizenScope {
+            me: Some(me),
+            actor: "citizen:me".into(),
+            groups: vec![house],
+            members: vec![me, spouse],
+        });
+        assert!(v.allows(
+            RecordKind::Individual,
+            &index(Some(spouse), None, None, "agent:a")
+        ));
+        assert!(v.allows(
+            RecordKind::FinancialAccount,
+            &index(Some(me), None, None, "agent:a")
+        ));
+        assert!(!v.allows(
+            RecordKind::FinancialAccount,
+            &index(Some(spouse), None, None, "agent:a")
+        ));
+        assert!(v.allows(
+            RecordKind::Membership,
+            &index(Some(spouse), Some(house), None, "agent:a")
+        ));
+        assert!(!v.allows(
+            RecordKind::Individual,
+            &index(Some(Uuid::now_v7()), None, None, "agent:a")
+        ));
+        assert!(v.allows(
+            RecordKind::Individual,
+            &index(Some(Uuid::now_v7()), None, None, "citizen:me")
+        ));
+    }
+
+    #[test]
+    fn the_write_matrix_keeps_roles_apart() {
+        assert!(may_write_kind(Role::Admin, RecordKind::Programme));
+        assert!(!may_write_kind(Role::Admin, RecordKind::Individual));
+        assert!(!may_write_kind(Role::Citizen, RecordKind::Programme));
+        assert!(!may_create_kind(Role::Citizen, RecordKind::Notification));
+        assert!(may_write_kind(Role::Citizen, RecordKind::Notification));
+        assert!(!may_write_kind(Role::Staff, RecordKind::Individual));
+        assert!(!may_write_kind(Role::Citizen, RecordKind::LivenessCheck));
+    }
+}

@@ -1,0 +1,216 @@
+//! The application workflow: draft → submitted → under review → more information needed →
+//! approved / rejected. Status changes only here (never through PUT), each with who and why, and
+//! each tells the applicant through a notification written in the same transaction.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::Response;
+use doorstep_domain::notification::NotificationKind;
+use doorstep_domain::{
+    Actor, ActorId, ActorRole, ApplicationStatus, Notification, RecordId, RecordKind, RecordMeta,
+};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::records::{commit, load_typed};
+use super::{if_match, mutation, ApiError};
+use crate::access::Caller;
+use crate::auth::Role;
+use crate::http::AppState;
+use crate::problem::{Problem, ProblemKind};
+use crate::resources::{Collection, Typed};
+use crate::storage::{Expect, RecordIndex, Write};
+
+/// Actor id the registry writes its own notifications as.
+pub const SYSTEM_ACTOR: &str = "system:registry";
+
+/// A requested status change.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Transition {
+    pub to: ApplicationStatus,
+    /// Why; required when asking for more information and when rejecting. Shown to the applicant.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Move an application to another status.
+#[utoipa::path(post, path = "/v1/applications/{id}/transitions", tag = "applications",
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = Transition,
+    responses((status = 200, description = "The application after the change"),
+              (status = 409, body = Problem, description = "Not a move the workflow allows from here"),
+              (status = 403, body = Problem), (status = 412, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn transition(
+    State(state): State<AppState>,
+    caller: Caller,
+    method: Method,
+    uri: Uri,
+    Path(id): Path<Uuid>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let request: Transition = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::new(
+            ProblemKind::BadRequest,
+            format!("Send {{\"to\": \"submitted\", \"note\": \"…\"}}: {e}."),
+        )
+    })?;
+    let m = match mutation(
+        &state,
+        &caller,
+        &method,
+        uri.path(),
+        &headers,
+        &body,
+        StatusCode::OK,
+    )
+    .await
+    {
+        Ok(m) => m,
+        Err(response) => return Ok(response),
+    };
+    let (stored, typed) = load_typed(&state, &caller, Collection::Applications, id).await?;
+    let Typed::Application(mut application) = typed else {
+        unreachable!("loaded from the applications collection")
+    };
+    if let Some(rev) = if_match(&headers)? {
+        if rev != stored.rev {
+            return Err(ApiError(
+                Problem::new(
+                    ProblemKind::StaleRevision,
+                    format!("The application is at revision {}, not {rev}. Look at it again before deciding.", stored.rev),
+                )
+                .with_current(stored.body),
+            ));
+        }
+    }
+    let role = match caller.role() {
+        Role::Citizen | Role::Agent => ActorRole::Applicant,
+        Role::Staff => ActorRole::Reviewer,
+        Role::Admin => {
+            return Err(ApiError::forbidden(
+                "Administrators manage programmes; applications are reviewed by staff.",
+            ))
+        }
+    };
+    let now = OffsetDateTime::now_utc();
+    let from = application.status;
+    application
+        .transition(
+            request.to,
+            now,
+            Actor::new(caller.actor(), role),
+            request.note.clone(),
+        )
+        .map_err(|e| ApiError::new(ProblemKind::Conflict, e.to_string()))?;
+
+    let mut body_json = serde_json::to_value(&application).expect("domain records serialise");
+    body_json["rev"] = stored.body["rev"].clone();
+    let application_write = Write {
+        kind: RecordKind::Application,
+        id,
+        expect: Expect::Rev(stored.rev),
+        body: body_json,
+        index: stored.index.clone(),
+        deleted: false,
+    };
+    let notice = notification_for(
+        &application.programme_id,
+        application.applicant_id,
+        id,
+        from,
+        request.to,
+        request.note,
+        now,
+    );
+    let notice_write = Write {
+        kind: RecordKind::Notification,
+        id: *notice.meta.id.as_uuid(),
+        expect: Expect::Absent,
+        body: serde_json::to_value(&notice).expect("domain records serialise"),
+        index: RecordIndex {
+            owner_id: Some(*application.applicant_id.as_uuid()),
+            area: stored.index.area.clone(),
+            parent_id: Some(id),
+            creator: SYSTEM_ACTOR.into(),
+            ..RecordIndex::default()
+        },
+        deleted: false,
+    };
+    commit(
+        &state,
+        &caller,
+        &headers,
+        vec![application_write, notice_write],
+        m.claim,
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// The notification telling the applicant what happened, in plain words.
+fn notification_for(
+    _programme: &RecordId,
+    applicant: RecordId,
+    application: Uuid,
+    from: ApplicationStatus,
+    to: ApplicationStatus,
+    note: Option<String>,
+    at: OffsetDateTime,
+) -> Notification {
+    let (title, mut text) = match to {
+        ApplicationStatus::Submitted if from == ApplicationStatus::MoreInformationNeeded => (
+            "Your answers were sent",
+            "We received the information you added. Your application is back with the office."
+                .to_owned(),
+        ),
+        ApplicationStatus::Submitted => (
+            "Application received",
+            "We received your application. You will be told here when it has been reviewed."
+                .to_owned(),
+        ),
+        ApplicationStatus::UnderReview => (
+            "Application under review",
+            "The office has started reviewing your application.".to_owned(),
+        ),
+        ApplicationStatus::MoreInformationNeeded => (
+            "More information needed",
+            "The office needs more information before deciding. Open the application to answer."
+                .to_owned(),
+        ),
+        ApplicationStatus::Approved => (
+            "Application approved",
+            "Your application was approved.".to_owned(),
+        ),
+        ApplicationStatus::Rejected => (
+            "Application not approved",
+            "Your application was not approved.".to_owned(),
+        ),
+        ApplicationStatus::Draft => (
+            "Application back to draft",
+            "Your application is a draft again.".to_owned(),
+        ),
+    };
+    if let Some(note) = note.filter(|n| !n.trim().is_empty()) {
+        text.push_str("\n\n");
+        text.push_str(note.trim());
+    }
+    Notification {
+        meta: RecordMeta::new(
+            RecordId::from_uuid(Uuid::now_v7()),
+            at,
+            ActorId::new(SYSTEM_ACTOR),
+        ),
+        recipient_id: applicant,
+        kind: NotificationKind::ApplicationStatus,
+        title: title.into(),
+        body: text,
+        related_record: Some(RecordId::from_uuid(application)),
+        read_at: None,
+        deadline: None,
+    }
+}

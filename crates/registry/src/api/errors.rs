@@ -1,0 +1,129 @@
+//! One error type for the `/v1` handlers, turned into problem+json.
+
+use axum::response::{IntoResponse, Response};
+
+use crate::problem::{Problem, ProblemKind};
+use crate::resources::BodyError;
+use crate::storage::{CommitError, StorageError};
+
+/// A problem to answer with. Built from the library errors below so handlers can use `?`.
+#[derive(Debug)]
+pub struct ApiError(pub Problem);
+
+impl ApiError {
+    pub fn new(kind: ProblemKind, detail: impl Into<String>) -> Self {
+        ApiError(Problem::new(kind, detail))
+    }
+
+    /// The answer for a record the caller may not see, or that does not exist: the same, so
+    /// that ids of other people's records cannot be probed.
+    pub fn not_found(what: &str, id: impl std::fmt::Display) -> Self {
+        ApiError::new(
+            ProblemKind::NotFound,
+            format!("There is no {what} {id}, or you may not see it."),
+        )
+    }
+
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        ApiError::new(ProblemKind::Forbidden, detail)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.0.into_response()
+    }
+}
+
+impl From<Problem> for ApiError {
+    fn from(p: Problem) -> Self {
+        ApiError(p)
+    }
+}
+
+impl From<StorageError> for ApiError {
+    fn from(e: StorageError) -> Self {
+        // The detail goes to the log, not to the caller: it may name tables or hosts.
+        tracing::error!(error = %e, "storage error");
+        ApiError::new(
+            ProblemKind::Unavailable,
+            "The registry's database did not answer. Nothing was changed; try again in a moment.",
+        )
+    }
+}
+
+impl From<CommitError> for ApiError {
+    fn from(e: CommitError) -> Self {
+        match e {
+            CommitError::Stale { expected, current } => ApiError(
+                Problem::new(
+                    ProblemKind::StaleRevision,
+                    format!(
+                        "You changed revision {expected}, but the record is now at revision {}. \
+                         Merge your change into the current record (included) and send it with If-Match: \"{}\".",
+                        current.rev, current.rev
+                    ),
+                )
+                .with_current(current.body),
+            ),
+            CommitError::Exists { current } => ApiError::new(
+                ProblemKind::Conflict,
+                format!(
+                    "A record with id {} exists already. To change it, use PUT with If-Match.",
+                    current.id
+                ),
+            ),
+            CommitError::Missing { kind, id } => ApiError::not_found(kind.as_str(), id),
+            CommitError::Duplicate { key, holder } => ApiError::new(
+                ProblemKind::Conflict,
+                duplicate_message(&key, holder),
+            ),
+            CommitError::Replay(_) => ApiError::new(
+                ProblemKind::Conflict,
+                "This request was already applied with the same Idempotency-Key.",
+            ),
+            CommitError::Storage(e) => e.into(),
+        }
+    }
+}
+
+fn duplicate_message(key: &str, holder: uuid::Uuid) -> String {
+    let key = key
+        .strip_prefix(crate::storage::model::UNIQUE_KEY_PREFIX)
+        .unwrap_or(key);
+    if key.starts_with("head:") {
+        format!("The household already has a head (membership {holder}). End that membership or change its role first.")
+    } else if key.starts_with("preferred:") {
+        format!("Another account ({holder}) is already chosen for payments. Unset it first.")
+    } else if key.starts_with("id:") {
+        format!("Another person ({holder}) is registered with this ID number. Check the number, or update that record instead.")
+    } else {
+        format!("{key} is already used by record {holder}.")
+    }
+}
+
+impl From<BodyError> for ApiError {
+    fn from(e: BodyError) -> Self {
+        match e {
+            BodyError::Shape(message) => ApiError::new(
+                ProblemKind::BadRequest,
+                format!("The record could not be read: {message}."),
+            ),
+            BodyError::UnknownFields(fields) => ApiError::new(
+                ProblemKind::BadRequest,
+                format!(
+                    "Unknown field(s): {}. Check the spelling against /openapi.json.",
+                    fields.join(", ")
+                ),
+            ),
+            BodyError::Invalid(errors) => {
+                let summary = errors
+                    .iter()
+                    .map(|e| e.message.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                ApiError(Problem::new(ProblemKind::Invalid, summary).with_errors(errors))
+            }
+        }
+    }
+}

@@ -1,0 +1,152 @@
+//! The `/v1` resource API: records, applications' workflow, search, and who am I.
+//!
+//! Every handler takes a [`Caller`], so no route under `/v1` answers without a valid bearer token
+//! (the extractor authenticates, applies the per-caller rate limit and works out what the caller
+//! may see). Mutations go through [`mutation`], which handles `Idempotency-Key` the same way for
+//! every route.
+
+pub mod applications;
+pub mod errors;
+pub mod limits;
+pub mod records;
+
+use axum::extract::{FromRef, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use sha2::{Digest, Sha256};
+
+use crate::access::{self, Caller};
+use crate::auth::{unauthenticated_response, Authenticator};
+use crate::http::AppState;
+use crate::problem::{Problem, ProblemKind};
+use crate::storage::{IdempotencyClaim, StoredResponse};
+
+pub use errors::ApiError;
+
+/// Header naming the registrant an agent acts for; recorded in the audit trail.
+pub const ON_BEHALF_OF: &str = "doorstep-on-behalf-of";
+/// Header set on a response replayed for a repeated `Idempotency-Key`.
+pub const REPLAYED: &str = "idempotent-replayed";
+/// Longest accepted `Idempotency-Key`.
+const MAX_IDEMPOTENCY_KEY: usize = 255;
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let auth = Authenticator::from_ref(state);
+        let header = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        let principal = auth
+            .authenticate(header)
+            .await
+            .map_err(|e| unauthenticated_response(&e))?;
+        state
+            .limiter
+            .check(&principal.actor_id())
+            .map_err(IntoResponse::into_response)?;
+        access::resolve(state.storage.as_ref(), principal)
+            .await
+            .map_err(|e| ApiError::from(e).into_response())
+    }
+}
+
+/// What a mutating request brings besides its body: its idempotency key, if any.
+pub struct Mutation {
+    pub claim: Option<IdempotencyClaim>,
+}
+
+/// Read `Idempotency-Key` and replay a remembered response. Returns `Err(response)` when the
+/// request must not run (a replay, or a key reused for a different request).
+pub async fn mutation(
+    state: &AppState,
+    caller: &Caller,
+    method: &Method,
+    path: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+    success: StatusCode,
+) -> Result<Mutation, Response> {
+    let Some(key) = headers.get("idempotency-key") else {
+        return Ok(Mutation { claim: None });
+    };
+    let key = key
+        .to_str()
+        .ok()
+        .map(str::trim)
+        .filter(|k| !k.is_empty() && k.len() <= MAX_IDEMPOTENCY_KEY)
+        .ok_or_else(|| {
+            Problem::new(
+                ProblemKind::BadRequest,
+                format!("Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters, e.g. a UUID."),
+            )
+            .into_response()
+        })?;
+    let mut hash = Sha256::new();
+    hash.update(method.as_str());
+    hash.update(b" ");
+    hash.update(path);
+    hash.update(b"\n");
+    hash.update(body);
+    let claim = IdempotencyClaim {
+        scope: caller.actor(),
+        key: key.to_owned(),
+        fingerprint: hex::encode(hash.finalize()),
+        status: success.as_u16(),
+    };
+    match state
+        .storage
+        .idempotent_response(&claim.scope, &claim.key)
+        .await
+    {
+        Ok(Some(previous)) => Err(replay(&claim, previous)),
+        Ok(None) => Ok(Mutation { claim: Some(claim) }),
+        Err(e) => Err(ApiError::from(e).into_response()),
+    }
+}
+
+/// The remembered response, or 422 when the key came with a different request.
+pub fn replay(claim: &IdempotencyClaim, previous: StoredResponse) -> Response {
+    if previous.fingerprint != claim.fingerprint {
+        return Problem::new(
+            ProblemKind::IdempotencyKeyReused,
+            "This Idempotency-Key was already used for a different request. Use a new key for a new request.",
+        )
+        .into_response();
+    }
+    let status = StatusCode::from_u16(previous.status).unwrap_or(StatusCode::OK);
+    let mut response = record_response(status, &previous.body);
+    response
+        .headers_mut()
+        .insert(REPLAYED, HeaderValue::from_static("true"));
+    response
+}
+
+/// A record as JSON with its revision as the `ETag`.
+pub fn record_response(status: StatusCode, body: &serde_json::Value) -> Response {
+    let mut response = (status, axum::Json(body)).into_response();
+    if let Some(rev) = body.get("rev").and_then(serde_json::Value::as_u64) {
+        if let Ok(etag) = HeaderValue::from_str(&format!("\"{rev}\"")) {
+            response.headers_mut().insert(header::ETAG, etag);
+        }
+    }
+    response
+}
+
+/// The revision named by `If-Match`: `"3"`, `W/"3"` or `3`.
+pub fn if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
+    let Some(value) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let text = value.to_str().unwrap_or("").trim();
+    let text = text.strip_prefix("W/").unwrap_or(text).trim_matches('"');
+    text.parse::<u64>().map(Some).map_err(|_| {
+        ApiError::new(
+            ProblemKind::BadRequest,
+            "If-Match must be the record's revision as sent in its ETag, e.g. \"3\".",
+        )
+    })
+}

@@ -1,0 +1,225 @@
+//! What the store reads and writes: records as JSON plus the few indexed facts the server
+//! queries on, and the shape of a transactional write.
+//!
+//! The store never interprets a record body; the HTTP layer checks it against the domain model
+//! and derives its [`RecordIndex`] before writing.
+
+use doorstep_domain::RecordKind;
+use serde::Serialize;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// One record as stored, at its current revision.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredRecord {
+    pub kind: RecordKind,
+    pub id: Uuid,
+    /// Revision of this record: 1 when created, +1 on each accepted change.
+    pub rev: u64,
+    /// Position of the change that produced this revision in the change feed.
+    pub seq: u64,
+    pub index: RecordIndex,
+    pub deleted: bool,
+    /// The record's JSON, with `rev` set to [`StoredRecord::rev`].
+    pub body: serde_json::Value,
+}
+
+/// The facts about a record that access rules, lists and search need without parsing JSON.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecordIndex {
+    /// The individual the record is about (for an individual: itself).
+    pub owner_id: Option<Uuid>,
+    /// The household the record belongs to (a group, or a membership of it).
+    pub group_id: Option<Uuid>,
+    /// Admin-area code the record is filed under; agents see their area and areas below it.
+    pub area: Option<String>,
+    /// The record it hangs off, e.g. the programme of a form or an application.
+    pub parent_id: Option<Uuid>,
+    /// Actor id of whoever created the record (kept across updates by the store).
+    pub creator: String,
+    /// Lower-case text searched by name (`q=`).
+    pub search_text: String,
+    /// Exact-match lookup keys (`phone:+2547…`, `id:NATIONAL_ID:123`). Keys starting with
+    /// [`UNIQUE_KEY_PREFIX`] may belong to one live record only: that is how one-head-per-household
+    /// and one-preferred-account are enforced inside the writing transaction.
+    pub keys: Vec<String>,
+}
+
+/// Keys with this prefix are unique among live records.
+pub const UNIQUE_KEY_PREFIX: &str = "u:";
+
+/// What the writer believes about the record's current state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    /// The record must not exist yet (a create).
+    Absent,
+    /// The record must be at exactly this revision (`If-Match`).
+    Rev(u64),
+}
+
+/// One record to write in a [`Store::commit`](super::Store::commit).
+#[derive(Debug, Clone)]
+pub struct Write {
+    pub kind: RecordKind,
+    pub id: Uuid,
+    pub expect: Expect,
+    /// The full new body; the store sets its `rev`.
+    pub body: serde_json::Value,
+    pub index: RecordIndex,
+    /// A soft delete: the record stays (so the deletion syncs) but is marked.
+    pub deleted: bool,
+}
+
+/// Who is writing, when, and how to remember the answer.
+#[derive(Debug, Clone)]
+pub struct WriteContext {
+    /// Actor id of the caller, e.g. `agent:wanjiru`.
+    pub actor: String,
+    /// For an agent acting for a registrant: that registrant's individual id.
+    pub on_behalf_of: Option<String>,
+    /// Server time of the write.
+    pub at: OffsetDateTime,
+    /// Idempotency key or sync mutation id, copied into the change log.
+    pub request_id: Option<String>,
+    /// Remember the response under this key, in the same transaction as the write.
+    pub idempotency: Option<IdempotencyClaim>,
+}
+
+/// An `Idempotency-Key` and what the request looked like.
+#[derive(Debug, Clone)]
+pub struct IdempotencyClaim {
+    /// Keys are per caller: the actor id.
+    pub scope: String,
+    pub key: String,
+    /// SHA-256 of method, path and body: a reused key with another request is refused.
+    pub fingerprint: String,
+    /// HTTP status to replay (the body replayed is the first written record).
+    pub status: u16,
+}
+
+/// A remembered response to a request with an `Idempotency-Key`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredResponse {
+    pub fingerprint: String,
+    pub status: u16,
+    pub body: serde_json::Value,
+}
+
+/// Why a commit wrote nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum CommitError {
+    #[error("{} {} is at revision {}, not {expected}", .current.kind, .current.id, .current.rev)]
+    Stale {
+        expected: u64,
+        current: Box<StoredRecord>,
+    },
+    #[error("{} {} exists already", .current.kind, .current.id)]
+    Exists { current: Box<StoredRecord> },
+    #[error("there is no {kind} {id}")]
+    Missing { kind: RecordKind, id: Uuid },
+    #[error("{key} already belongs to record {holder}")]
+    Duplicate { key: String, holder: Uuid },
+    #[error("the idempotency key was used before")]
+    Replay(StoredResponse),
+    #[error(transparent)]
+    Storage(#[from] super::StorageError),
+}
+
+impl From<sqlx::Error> for CommitError {
+    fn from(e: sqlx::Error) -> Self {
+        CommitError::Storage(e.into())
+    }
+}
+
+/// Who may see which records, as the store filters them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Visibility {
+    /// Staff and admins.
+    All,
+    /// An agent: records filed under this area or an area below it (`KE.30` covers `KE.30.2`).
+    Area(String),
+    /// A citizen: their own records, their households' shared records, and what they created.
+    Citizen(CitizenScope),
+    /// Only configuration kinds (programmes, forms, ID types), e.g. a citizen not yet linked.
+    PublicOnly,
+}
+
+/// The records a citizen may see, as ids.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CitizenScope {
+    /// Their own individual record, if linked.
+    pub me: Option<Uuid>,
+    /// Their actor id, for records they created.
+    pub actor: String,
+    /// Households they are a current member of.
+    pub groups: Vec<Uuid>,
+    /// Individuals in those households (themselves included).
+    pub members: Vec<Uuid>,
+}
+
+/// Kinds anyone signed in may read: the programme catalogue and its forms.
+pub const PUBLIC_KINDS: [RecordKind; 3] = [
+    RecordKind::Programme,
+    RecordKind::FormDefinition,
+    RecordKind::IdType,
+];
+
+/// Kinds a citizen sees for the whole household rather than only for themself.
+pub const HOUSEHOLD_KINDS: [RecordKind; 4] = [
+    RecordKind::Individual,
+    RecordKind::Contact,
+    RecordKind::Group,
+    RecordKind::Membership,
+];
+
+/// A page request over one kind.
+#[derive(Debug, Clone)]
+pub struct ListQuery {
+    pub kind: RecordKind,
+    pub visibility: Visibility,
+    /// Only records after this id (the cursor: ids are UUIDv7, so this is creation order).
+    pub after: Option<Uuid>,
+    pub limit: u32,
+    pub owner_id: Option<Uuid>,
+    pub group_id: Option<Uuid>,
+    pub parent_id: Option<Uuid>,
+    /// Case-insensitive substring of the search text.
+    pub text: Option<String>,
+    /// Exact lookup key, e.g. `phone:+254700000001`.
+    pub key: Option<String>,
+    pub include_deleted: bool,
+}
+
+impl ListQuery {
+    pub fn new(kind: RecordKind, visibility: Visibility, limit: u32) -> Self {
+        ListQuery {
+            kind,
+            visibility,
+            after: None,
+            limit,
+            owner_id: None,
+            group_id: None,
+            parent_id: None,
+            text: None,
+            key: None,
+            include_deleted: false,
+        }
+    }
+}
+
+/// One entry of a record's audit trail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct AuditEntry {
+    pub seq: u64,
+    /// Server time, RFC 3339.
+    pub at: String,
+    pub rev: u64,
+    /// `create`, `update` or `delete`.
+    pub op: String,
+    pub actor: String,
+    pub on_behalf_of: Option<String>,
+    /// SHA-256 of the record body before the change (none for a create).
+    pub before_sha256: Option<String>,
+    pub after_sha256: String,
+    pub request_id: Option<String>,
+}

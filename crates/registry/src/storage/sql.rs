@@ -1,0 +1,724 @@
+//! The record store's SQL, written once for both databases.
+//!
+//! SQLite and PostgreSQL differ here only in how a UUID, a JSON document or a timestamp crosses
+//! the wire and in how writers are serialised; [`Dialect`] spells those out, and
+//! [`shared_store_impl!`] expands the same query code for each database's concrete types (sqlx's
+//! generic bounds over `Database` are far harder to read than one macro).
+//!
+//! # Why every writer takes a lock first
+//! The change feed's `seq` must become visible in order: a reader that has seen seq N must never
+//! later find a committed N-1 (it would skip it for ever). A sequence/identity column does not give
+//! that on PostgreSQL — two transactions take 7 and 8, 8 commits first. So each writing
+//! transaction first takes one lock (PostgreSQL: a transaction-level advisory lock; SQLite: the
+//! database write lock, by writing first) and then numbers its changes `MAX(seq) + 1…`; the lock is
+//! held until commit, so commit order is seq order. Writes are short (a few rows), and the registry
+//! is read-mostly; the bench `registry` measures what this costs.
+
+use std::fmt::Write as _;
+
+use doorstep_domain::RecordKind;
+use uuid::Uuid;
+
+use super::model::{Visibility, HOUSEHOLD_KINDS, PUBLIC_KINDS};
+
+/// How SQL differs between the two databases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// Advisory-lock key of the change feed (any constant unique to this application).
+const FEED_LOCK_KEY: i64 = 0x0d00_5735_7e9f_eed0;
+
+impl Dialect {
+    fn uuid_in(self, n: usize) -> String {
+        match self {
+            Dialect::Sqlite => format!("${n}"),
+            Dialect::Postgres => format!("${n}::uuid"),
+        }
+    }
+
+    pub(crate) fn uuid_out(self, column: &str) -> String {
+        match self {
+            Dialect::Sqlite => column.to_owned(),
+            Dialect::Postgres => format!("{column}::text"),
+        }
+    }
+
+    fn json_in(self, n: usize) -> String {
+        match self {
+            Dialect::Sqlite => format!("${n}"),
+            Dialect::Postgres => format!("${n}::jsonb"),
+        }
+    }
+
+    fn json_out(self, column: &str) -> String {
+        match self {
+            Dialect::Sqlite => column.to_owned(),
+            Dialect::Postgres => format!("{column}::text"),
+        }
+    }
+
+    fn time_in(self, n: usize) -> String {
+        match self {
+            Dialect::Sqlite => format!("${n}"),
+            Dialect::Postgres => format!("${n}::timestamptz"),
+        }
+    }
+
+    fn time_out(self, column: &str) -> String {
+        match self {
+            Dialect::Sqlite => column.to_owned(),
+            Dialect::Postgres => {
+                format!("to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")
+            }
+        }
+    }
+
+    /// A sub-select over a JSON array of UUID strings bound at `$n`.
+    fn uuid_list(self, n: usize) -> String {
+        match self {
+            Dialect::Sqlite => format!("(SELECT value FROM json_each(${n}))"),
+            Dialect::Postgres => format!("(SELECT jsonb_array_elements_text(${n}::jsonb)::uuid)"),
+        }
+    }
+
+    /// Whether `$n` occurs in the search text.
+    fn contains(self, n: usize) -> String {
+        match self {
+            Dialect::Sqlite => format!("instr(search_text, ${n}) > 0"),
+            Dialect::Postgres => format!("strpos(search_text, ${n}) > 0"),
+        }
+    }
+
+    /// First statement of every writing transaction (see the module docs).
+    pub(crate) fn writer_lock(self) -> String {
+        match self {
+            // Writing first makes SQLite take its write lock now, honouring busy_timeout, rather
+            // than failing with SQLITE_BUSY when a read transaction later tries to upgrade.
+            Dialect::Sqlite => "INSERT INTO registry_meta (key, value) VALUES ('writer', '') \
+                                ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+                .into(),
+            Dialect::Postgres => format!("SELECT pg_advisory_xact_lock({FEED_LOCK_KEY})"),
+        }
+    }
+}
+
+/// One value bound to a placeholder. The few types both databases agree on.
+#[derive(Debug, Clone)]
+pub(crate) enum Bind {
+    Text(String),
+    OptText(Option<String>),
+    Int(i64),
+}
+
+/// Builds a statement and its binds together so placeholder numbers can't drift.
+pub(crate) struct Builder {
+    pub(crate) dialect: Dialect,
+    pub(crate) sql: String,
+    pub(crate) binds: Vec<Bind>,
+}
+
+impl Builder {
+    pub(crate) fn new(dialect: Dialect, sql: impl Into<String>) -> Self {
+        Builder {
+            dialect,
+            sql: sql.into(),
+            binds: Vec::new(),
+        }
+    }
+
+    pub(crate) fn push(&mut self, sql: &str) -> &mut Self {
+        self.sql.push_str(sql);
+        self
+    }
+
+    fn next(&mut self, bind: Bind) -> usize {
+        self.binds.push(bind);
+        self.binds.len()
+    }
+
+    pub(crate) fn text(&mut self, value: impl Into<String>) -> &mut Self {
+        let n = self.next(Bind::Text(value.into()));
+        let _ = write!(self.sql, "${n}");
+        self
+    }
+
+    pub(crate) fn int(&mut self, value: i64) -> &mut Self {
+        let n = self.next(Bind::Int(value));
+        let _ = write!(self.sql, "${n}");
+        self
+    }
+
+    pub(crate) fn uuid(&mut self, value: Uuid) -> &mut Self {
+        let n = self.next(Bind::Text(value.to_string()));
+        let placeholder = self.dialect.uuid_in(n);
+        self.sql.push_str(&placeholder);
+        self
+    }
+
+    pub(crate) fn opt_uuid(&mut self, value: Option<Uuid>) -> &mut Self {
+        let n = self.next(Bind::OptText(value.map(|u| u.to_string())));
+        let placeholder = self.dialect.uuid_in(n);
+        self.sql.push_str(&placeholder);
+        self
+    }
+
+    pub(crate) fn opt_text(&mut self, value: Option<String>) -> &mut Self {
+        let n = self.next(Bind::OptText(value));
+        let _ = write!(self.sql, "${n}");
+        self
+    }
+
+    pub(crate) fn json(&mut self, value: &serde_json::Value) -> &mut Self {
+        let n = self.next(Bind::Text(value.to_string()));
+        let placeholder = self.dialect.json_in(n);
+        self.sql.push_str(&placeholder);
+        self
+    }
+
+    pub(crate) fn time(&mut self, value: String) -> &mut Self {
+        let n = self.next(Bind::Text(value));
+        let placeholder = self.dialect.time_in(n);
+        self.sql.push_str(&placeholder);
+        self
+    }
+
+    fn uuid_list(&mut self, ids: &[Uuid]) -> &mut Self {
+        let json = serde_json::to_string(&ids.iter().map(Uuid::to_string).collect::<Vec<_>>())
+            .expect("strings serialise");
+        let n = self.next(Bind::Text(json));
+        let list = self.dialect.uuid_list(n);
+        self.sql.push_str(&list);
+        self
+    }
+
+    pub(crate) fn contains(&mut self, needle: &str) -> &mut Self {
+        let n = self.next(Bind::Text(needle.to_lowercase()));
+        let clause = self.dialect.contains(n);
+        self.sql.push_str(&clause);
+        self
+    }
+
+    /// `AND (<who may see the row>)`.
+    pub(crate) fn visible_to(&mut self, visibility: &Visibility) -> &mut Self {
+        let public = kind_list(&PUBLIC_KINDS);
+        match visibility {
+            Visibility::All => self,
+            Visibility::PublicOnly => self.push(&format!(" AND kind IN ({public})")),
+            Visibility::Area(area) => self
+                .push(&format!(" AND (kind IN ({public}) OR area = "))
+                .text(area.clone())
+                .push(" OR substr(area, 1, length(")
+                .text(format!("{area}."))
+                .push(")) = ")
+                .text(format!("{area}."))
+                .push(")"),
+            Visibility::Citizen(scope) => {
+                self.push(&format!(" AND (kind IN ({public}) OR creator = "))
+                    .text(scope.actor.clone());
+                if let Some(me) = scope.me {
+                    self.push(" OR owner_id = ").uuid(me);
+                }
+                if !scope.groups.is_empty() {
+                    self.push(" OR group_id IN ").uuid_list(&scope.groups);
+                }
+                if !scope.members.is_empty() {
+                    let household = kind_list(&HOUSEHOLD_KINDS);
+                    self.push(&format!(" OR (kind IN ({household}) AND owner_id IN "))
+                        .uuid_list(&scope.members)
+                        .push(")");
+                }
+                self.push(")")
+            }
+        }
+    }
+}
+
+fn kind_list(kinds: &[RecordKind]) -> String {
+    kinds
+        .iter()
+        .map(|k| format!("'{}'", k.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The columns of a record row, in the order [`shared_store_impl!`]'s decoder reads them.
+pub(crate) fn record_columns(d: Dialect) -> String {
+    format!(
+        "{}, kind, rev, last_seq, {}, {}, area, {}, creator, search_text, deleted, {}",
+        d.uuid_out("id"),
+        d.uuid_out("owner_id"),
+        d.uuid_out("group_id"),
+        d.uuid_out("parent_id"),
+        d.json_out("body"),
+    )
+}
+
+/// Columns of a change-log row for the audit trail.
+pub(crate) fn audit_columns(d: Dialect) -> String {
+    format!(
+        "seq, {}, rev, op, actor, on_behalf_of, before_sha256, after_sha256, request_id",
+        d.time_out("at")
+    )
+}
+
+/// SHA-256 of a record body, as the audit trail records it. serde_json sorts object keys, so
+/// the same record always hashes the same.
+pub(crate) fn body_hash(body: &serde_json::Value) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(body.to_string().as_bytes()))
+}
+
+/// RFC 3339 UTC with microseconds: sorts as text, parses in both databases.
+pub(crate) fn timestamp(at: time::OffsetDateTime) -> String {
+    let at = at.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+        at.year(),
+        u8::from(at.month()),
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second(),
+        at.microsecond()
+    )
+}
+
+/// Expands the store's query code and its [`Store`](super::Store) implementation for one
+/// database: `$store` is the store struct (with a `pool` field), `$db` the sqlx database type,
+/// `$dialect` the matching [`Dialect`], `$kind` its [`StorageKind`](doorstep_domain::wire::StorageKind).
+/// The invoking module provides `async fn applied_version(&Pool) -> Result<i64, StorageError>`.
+macro_rules! shared_store_impl {
+    ($store:ident, $db:ty, $dialect:expr, $kind:expr) => {
+        #[async_trait::async_trait]
+        impl $crate::storage::Store for $store {
+            fn kind(&self) -> doorstep_domain::wire::StorageKind {
+                $kind
+            }
+
+            async fn schema_version(&self) -> Result<i64, $crate::storage::StorageError> {
+                applied_version(&self.pool).await
+            }
+
+            async fn ping(&self) -> Result<(), $crate::storage::StorageError> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn commit(
+                &self,
+                writes: Vec<$crate::storage::Write>,
+                ctx: &$crate::storage::WriteContext,
+            ) -> Result<Vec<$crate::storage::StoredRecord>, $crate::storage::CommitError> {
+                let mut tx = self.pool.begin().await?;
+                let written = shared::commit(&mut tx, writes, ctx).await?;
+                tx.commit().await?;
+                Ok(written)
+            }
+
+            async fn get(
+                &self,
+                id: uuid::Uuid,
+            ) -> Result<Option<$crate::storage::StoredRecord>, $crate::storage::StorageError> {
+                shared::get(&mut *self.pool.acquire().await?, id).await
+            }
+
+            async fn list(
+                &self,
+                query: &$crate::storage::ListQuery,
+            ) -> Result<Vec<$crate::storage::StoredRecord>, $crate::storage::StorageError> {
+                shared::list(&mut *self.pool.acquire().await?, query).await
+            }
+
+            async fn changes_since(
+                &self,
+                after_seq: u64,
+                limit: u32,
+                visibility: &$crate::storage::Visibility,
+            ) -> Result<Vec<$crate::storage::StoredRecord>, $crate::storage::StorageError> {
+                let mut conn = self.pool.acquire().await?;
+                shared::changes_since(&mut conn, after_seq, limit, visibility).await
+            }
+
+            async fn head_seq(&self) -> Result<u64, $crate::storage::StorageError> {
+                shared::head_seq(&mut *self.pool.acquire().await?).await
+            }
+
+            async fn idempotent_response(
+                &self,
+                scope: &str,
+                key: &str,
+            ) -> Result<Option<$crate::storage::StoredResponse>, $crate::storage::StorageError> {
+                shared::idempotent_response(&mut *self.pool.acquire().await?, scope, key).await
+            }
+
+            async fn linked_individual(
+                &self,
+                principal: &str,
+            ) -> Result<Option<uuid::Uuid>, $crate::storage::StorageError> {
+                shared::linked_individual(&mut *self.pool.acquire().await?, principal).await
+            }
+
+            async fn link_citizen(
+                &self,
+                principal: &str,
+                individual: uuid::Uuid,
+                at: time::OffsetDateTime,
+            ) -> Result<Option<uuid::Uuid>, $crate::storage::StorageError> {
+                let mut conn = self.pool.acquire().await?;
+                shared::link_citizen(&mut conn, principal, individual, at).await
+            }
+
+            async fn household_of(
+                &self,
+                individual: uuid::Uuid,
+            ) -> Result<(Vec<uuid::Uuid>, Vec<uuid::Uuid>), $crate::storage::StorageError> {
+                shared::household_of(&mut *self.pool.acquire().await?, individual).await
+            }
+
+            async fn audit_trail(
+                &self,
+                record: uuid::Uuid,
+            ) -> Result<Vec<$crate::storage::AuditEntry>, $crate::storage::StorageError> {
+                shared::audit_trail(&mut *self.pool.acquire().await?, record).await
+            }
+
+            async fn store_id(&self) -> Result<String, $crate::storage::StorageError> {
+                shared::store_id(&mut *self.pool.acquire().await?).await
+            }
+
+            async fn close(&self) {
+                // For SQLite, closing also checkpoints the WAL into the main file.
+                self.pool.close().await;
+            }
+        }
+
+        mod shared {
+        use std::str::FromStr as _;
+
+        use sqlx::Row as _;
+        use uuid::Uuid;
+
+        use $crate::storage::model::{
+            AuditEntry, CommitError, Expect, ListQuery, RecordIndex, StoredRecord,
+            StoredResponse, Visibility, Write, WriteContext, UNIQUE_KEY_PREFIX,
+        };
+        use $crate::storage::sql::{
+            audit_columns, body_hash, record_columns, timestamp, Bind, Builder,
+        };
+        use $crate::storage::StorageError;
+
+        const DIALECT: $crate::storage::sql::Dialect = $dialect;
+
+        type Conn = <$db as sqlx::Database>::Connection;
+
+        fn query(b: &Builder) -> sqlx::query::Query<'_, $db, <$db as sqlx::Database>::Arguments<'_>> {
+            let mut q = sqlx::query::<$db>(&b.sql);
+            for bind in &b.binds {
+                q = match bind {
+                    Bind::Text(v) => q.bind(v.as_str()),
+                    Bind::OptText(v) => q.bind(v.as_deref()),
+                    Bind::Int(v) => q.bind(*v),
+                };
+            }
+            q
+        }
+
+        fn parse_uuid(text: Option<String>) -> Result<Option<Uuid>, StorageError> {
+            text.map(|t| {
+                Uuid::parse_str(&t).map_err(|e| {
+                    StorageError::Corrupt(format!("record id {t:?} is not a UUID: {e}"))
+                })
+            })
+            .transpose()
+        }
+
+        fn decode_record(row: &<$db as sqlx::Database>::Row) -> Result<StoredRecord, StorageError> {
+            let id: String = row.try_get(0)?;
+            let kind: String = row.try_get(1)?;
+            let kind = doorstep_domain::RecordKind::from_str(&kind)
+                .map_err(|_| StorageError::Corrupt(format!("unknown record kind {kind:?}")))?;
+            let body: String = row.try_get(11)?;
+            Ok(StoredRecord {
+                kind,
+                id: parse_uuid(Some(id))?.expect("some in, some out"),
+                rev: row.try_get::<i64, _>(2)? as u64,
+                seq: row.try_get::<i64, _>(3)? as u64,
+                index: RecordIndex {
+                    owner_id: parse_uuid(row.try_get(4)?)?,
+                    group_id: parse_uuid(row.try_get(5)?)?,
+                    area: row.try_get(6)?,
+                    parent_id: parse_uuid(row.try_get(7)?)?,
+                    creator: row.try_get(8)?,
+                    search_text: row.try_get(9)?,
+                    keys: Vec::new(),
+                },
+                deleted: row.try_get(10)?,
+                body: serde_json::from_str(&body)
+                    .map_err(|e| StorageError::Corrupt(format!("record {} body: {e}", kind)))?,
+            })
+        }
+
+        async fn fetch_record(conn: &mut Conn, id: Uuid) -> Result<Option<StoredRecord>, StorageError> {
+            let mut b = Builder::new(DIALECT, format!("SELECT {} FROM records WHERE id = ", record_columns(DIALECT)));
+            b.uuid(id);
+            let row = query(&b).fetch_optional(&mut *conn).await?;
+            row.as_ref().map(decode_record).transpose()
+        }
+
+        async fn fetch_response(conn: &mut Conn, scope: &str, key: &str) -> Result<Option<StoredResponse>, StorageError> {
+            let mut b = Builder::new(DIALECT, "SELECT fingerprint, status, response FROM idempotency_keys WHERE scope = ");
+            b.text(scope).push(" AND key = ").text(key);
+            let Some(row) = query(&b).fetch_optional(&mut *conn).await? else {
+                return Ok(None);
+            };
+            let response: String = row.try_get(2)?;
+            Ok(Some(StoredResponse {
+                fingerprint: row.try_get(0)?,
+                status: row.try_get::<i32, _>(1)? as u16,
+                body: serde_json::from_str(&response)
+                    .map_err(|e| StorageError::Corrupt(format!("stored response: {e}")))?,
+            }))
+        }
+
+        /// See [`Store::commit`](crate::storage::Store::commit).
+        pub(super) async fn commit(
+            conn: &mut Conn,
+            writes: Vec<Write>,
+            ctx: &WriteContext,
+        ) -> Result<Vec<StoredRecord>, CommitError> {
+            sqlx::query::<$db>(&DIALECT.writer_lock()).execute(&mut *conn).await?;
+            // Checked under the lock, so two retries of one request cannot both get through.
+            if let Some(claim) = &ctx.idempotency {
+                if let Some(previous) = fetch_response(conn, &claim.scope, &claim.key).await? {
+                    return Err(CommitError::Replay(previous));
+                }
+            }
+            let mut seq: i64 = sqlx::query_scalar::<$db, i64>("SELECT COALESCE(MAX(seq), 0) FROM changes")
+                .fetch_one(&mut *conn)
+                .await?;
+            let at = timestamp(ctx.at);
+            let mut written = Vec::with_capacity(writes.len());
+            for write in writes {
+                let current = fetch_record(conn, write.id).await?;
+                let current = current.filter(|c| c.kind == write.kind || write.expect == Expect::Absent);
+                let (rev, creator, before) = match (write.expect, current) {
+                    (Expect::Absent, Some(current)) => {
+                        return Err(CommitError::Exists { current: Box::new(current) })
+                    }
+                    (Expect::Absent, None) => (1_u64, ctx.actor.clone(), None),
+                    (Expect::Rev(_), None) => {
+                        return Err(CommitError::Missing { kind: write.kind, id: write.id })
+                    }
+                    (Expect::Rev(expected), Some(current)) if current.rev != expected => {
+                        return Err(CommitError::Stale { expected, current: Box::new(current) })
+                    }
+                    (Expect::Rev(_), Some(current)) => {
+                        let op = if write.deleted && !current.deleted { "delete" } else { "update" };
+                        (current.rev + 1, current.index.creator.clone(), Some((body_hash(&current.body), op)))
+                    }
+                };
+                if !write.deleted {
+                    for key in write.index.keys.iter().filter(|k| k.starts_with(UNIQUE_KEY_PREFIX)) {
+                        let mut b = Builder::new(DIALECT, format!("SELECT {} FROM record_keys WHERE key = ", DIALECT.uuid_out("record_id")));
+                        b.text(key.as_str()).push(" AND record_id <> ").uuid(write.id).push(" LIMIT 1");
+                        if let Some(row) = query(&b).fetch_optional(&mut *conn).await? {
+                            let holder: String = row.try_get(0)?;
+                            return Err(CommitError::Duplicate {
+                                key: key.clone(),
+                                holder: parse_uuid(Some(holder))?.expect("some"),
+                            });
+                        }
+                    }
+                }
+                seq += 1;
+                let mut body = write.body;
+                if let Some(object) = body.as_object_mut() {
+                    object.insert("rev".into(), serde_json::Value::from(rev));
+                }
+                let index = RecordIndex { creator, ..write.index };
+                let mut b = Builder::new(DIALECT, "INSERT INTO records (id, kind, rev, last_seq, owner_id, group_id, area, parent_id, creator, search_text, deleted, body, created_at, updated_at) VALUES (");
+                b.uuid(write.id).push(", ").text(write.kind.as_str()).push(", ").int(rev as i64)
+                    .push(", ").int(seq).push(", ").opt_uuid(index.owner_id)
+                    .push(", ").opt_uuid(index.group_id).push(", ").opt_text(index.area.clone())
+                    .push(", ").opt_uuid(index.parent_id).push(", ").text(index.creator.clone())
+                    .push(", ").text(index.search_text.clone())
+                    .push(if write.deleted { ", TRUE, " } else { ", FALSE, " })
+                    .json(&body).push(", ").time(at.clone()).push(", ").time(at.clone())
+                    .push(") ON CONFLICT (id) DO UPDATE SET rev = excluded.rev, last_seq = excluded.last_seq, \
+                           owner_id = excluded.owner_id, group_id = excluded.group_id, area = excluded.area, \
+                           parent_id = excluded.parent_id, search_text = excluded.search_text, \
+                           deleted = excluded.deleted, body = excluded.body, updated_at = excluded.updated_at");
+                query(&b).execute(&mut *conn).await?;
+
+                let mut b = Builder::new(DIALECT, "DELETE FROM record_keys WHERE record_id = ");
+                b.uuid(write.id);
+                query(&b).execute(&mut *conn).await?;
+                if !write.deleted {
+                    for key in &index.keys {
+                        let mut b = Builder::new(DIALECT, "INSERT INTO record_keys (key, record_id) VALUES (");
+                        b.text(key.as_str()).push(", ").uuid(write.id).push(") ON CONFLICT DO NOTHING");
+                        query(&b).execute(&mut *conn).await?;
+                    }
+                }
+
+                let (before_hash, op) = match before {
+                    Some((hash, op)) => (Some(hash), op),
+                    None => (None, "create"),
+                };
+                let mut b = Builder::new(DIALECT, "INSERT INTO changes (seq, at, record_id, kind, rev, op, actor, on_behalf_of, before_sha256, after_sha256, request_id) VALUES (");
+                b.int(seq).push(", ").time(at.clone()).push(", ").uuid(write.id)
+                    .push(", ").text(write.kind.as_str()).push(", ").int(rev as i64)
+                    .push(", ").text(op).push(", ").text(ctx.actor.clone())
+                    .push(", ").opt_text(ctx.on_behalf_of.clone()).push(", ").opt_text(before_hash)
+                    .push(", ").text(body_hash(&body)).push(", ").opt_text(ctx.request_id.clone())
+                    .push(")");
+                query(&b).execute(&mut *conn).await?;
+
+                written.push(StoredRecord {
+                    kind: write.kind,
+                    id: write.id,
+                    rev,
+                    seq: seq as u64,
+                    index,
+                    deleted: write.deleted,
+                    body,
+                });
+            }
+            if let (Some(claim), Some(first)) = (&ctx.idempotency, written.first()) {
+                let mut b = Builder::new(DIALECT, "INSERT INTO idempotency_keys (scope, key, fingerprint, status, response, created_at) VALUES (");
+                b.text(claim.scope.clone()).push(", ").text(claim.key.clone())
+                    .push(", ").text(claim.fingerprint.clone()).push(", ").int(i64::from(claim.status))
+                    .push(", ").text(first.body.to_string()).push(", ").time(at.clone()).push(")");
+                query(&b).execute(&mut *conn).await?;
+            }
+            Ok(written)
+        }
+
+        pub(super) async fn get(conn: &mut Conn, id: Uuid) -> Result<Option<StoredRecord>, StorageError> {
+            fetch_record(conn, id).await
+        }
+
+        pub(super) async fn list(conn: &mut Conn, q: &ListQuery) -> Result<Vec<StoredRecord>, StorageError> {
+            let mut b = Builder::new(DIALECT, format!("SELECT {} FROM records WHERE kind = ", record_columns(DIALECT)));
+            b.text(q.kind.as_str());
+            if !q.include_deleted {
+                b.push(" AND deleted = FALSE");
+            }
+            if let Some(after) = q.after {
+                b.push(" AND id > ").uuid(after);
+            }
+            if let Some(owner) = q.owner_id {
+                b.push(" AND owner_id = ").uuid(owner);
+            }
+            if let Some(group) = q.group_id {
+                b.push(" AND group_id = ").uuid(group);
+            }
+            if let Some(parent) = q.parent_id {
+                b.push(" AND parent_id = ").uuid(parent);
+            }
+            if let Some(text) = &q.text {
+                b.push(" AND ").contains(text);
+            }
+            if let Some(key) = &q.key {
+                b.push(" AND id IN (SELECT record_id FROM record_keys WHERE key = ").text(key.as_str()).push(")");
+            }
+            b.visible_to(&q.visibility);
+            b.push(" ORDER BY id LIMIT ").int(i64::from(q.limit));
+            let rows = query(&b).fetch_all(&mut *conn).await?;
+            rows.iter().map(decode_record).collect()
+        }
+
+        pub(super) async fn changes_since(conn: &mut Conn, after_seq: u64, limit: u32, visibility: &Visibility) -> Result<Vec<StoredRecord>, StorageError> {
+            let mut b = Builder::new(DIALECT, format!("SELECT {} FROM records WHERE last_seq > ", record_columns(DIALECT)));
+            b.int(after_seq as i64);
+            b.visible_to(visibility);
+            b.push(" ORDER BY last_seq LIMIT ").int(i64::from(limit));
+            let rows = query(&b).fetch_all(&mut *conn).await?;
+            rows.iter().map(decode_record).collect()
+        }
+
+        pub(super) async fn head_seq(conn: &mut Conn) -> Result<u64, StorageError> {
+            let seq: i64 = sqlx::query_scalar::<$db, i64>("SELECT COALESCE(MAX(seq), 0) FROM changes")
+                .fetch_one(&mut *conn)
+                .await?;
+            Ok(seq as u64)
+        }
+
+        pub(super) async fn idempotent_response(conn: &mut Conn, scope: &str, key: &str) -> Result<Option<StoredResponse>, StorageError> {
+            fetch_response(conn, scope, key).await
+        }
+
+        pub(super) async fn linked_individual(conn: &mut Conn, principal: &str) -> Result<Option<Uuid>, StorageError> {
+            let mut b = Builder::new(DIALECT, format!("SELECT {} FROM citizen_links WHERE principal = ", DIALECT.uuid_out("individual_id")));
+            b.text(principal);
+            let id: Option<String> = query(&b).fetch_optional(&mut *conn).await?.map(|r| r.try_get(0)).transpose()?;
+            parse_uuid(id)
+        }
+
+        pub(super) async fn link_citizen(conn: &mut Conn, principal: &str, individual: Uuid, at: time::OffsetDateTime) -> Result<Option<Uuid>, StorageError> {
+            let mut b = Builder::new(DIALECT, "INSERT INTO citizen_links (principal, individual_id, linked_at) VALUES (");
+            b.text(principal).push(", ").uuid(individual).push(", ").time(timestamp(at)).push(") ON CONFLICT DO NOTHING");
+            query(&b).execute(&mut *conn).await?;
+            linked_individual(conn, principal).await
+        }
+
+        pub(super) async fn household_of(conn: &mut Conn, individual: Uuid) -> Result<(Vec<Uuid>, Vec<Uuid>), StorageError> {
+            let mut b = Builder::new(DIALECT, format!("SELECT DISTINCT {} FROM records WHERE kind = 'membership' AND deleted = FALSE AND owner_id = ", DIALECT.uuid_out("group_id")));
+            b.uuid(individual);
+            let groups: Vec<Uuid> = query(&b).fetch_all(&mut *conn).await?
+                .iter().map(|r| parse_uuid(r.try_get(0)?).map(Option::unwrap_or_default)).collect::<Result<_, StorageError>>()?;
+            let mut members = vec![individual];
+            for group in &groups {
+                let mut b = Builder::new(DIALECT, format!("SELECT {} FROM records WHERE kind = 'membership' AND deleted = FALSE AND group_id = ", DIALECT.uuid_out("owner_id")));
+                b.uuid(*group);
+                for row in query(&b).fetch_all(&mut *conn).await? {
+                    if let Some(member) = parse_uuid(row.try_get(0)?)? {
+                        if !members.contains(&member) {
+                            members.push(member);
+                        }
+                    }
+                }
+            }
+            Ok((groups, members))
+        }
+
+        pub(super) async fn audit_trail(conn: &mut Conn, record: Uuid) -> Result<Vec<AuditEntry>, StorageError> {
+            let mut b = Builder::new(DIALECT, format!("SELECT {} FROM changes WHERE record_id = ", audit_columns(DIALECT)));
+            b.uuid(record).push(" ORDER BY seq");
+            let rows = query(&b).fetch_all(&mut *conn).await?;
+            rows.iter()
+                .map(|row| {
+                    Ok(AuditEntry {
+                        seq: row.try_get::<i64, _>(0)? as u64,
+                        at: row.try_get(1)?,
+                        rev: row.try_get::<i64, _>(2)? as u64,
+                        op: row.try_get(3)?,
+                        actor: row.try_get(4)?,
+                        on_behalf_of: row.try_get(5)?,
+                        before_sha256: row.try_get(6)?,
+                        after_sha256: row.try_get(7)?,
+                        request_id: row.try_get(8)?,
+                    })
+                })
+                .collect()
+        }
+
+        /// A random id for this store, made once: sync cursors carry it so a client that
+        /// points at a different (or rebuilt) registry is told to start over.
+        pub(super) async fn store_id(conn: &mut Conn) -> Result<String, StorageError> {
+            let fresh = Uuid::now_v7().to_string();
+            let mut b = Builder::new(DIALECT, "INSERT INTO registry_meta (key, value) VALUES ('store_id', ");
+            b.text(fresh).push(") ON CONFLICT (key) DO NOTHING");
+            query(&b).execute(&mut *conn).await?;
+            let id: String = sqlx::query_scalar::<$db, String>("SELECT value FROM registry_meta WHERE key = 'store_id'")
+                .fetch_one(&mut *conn)
+                .await?;
+            Ok(id)
+        }
+        }
+    };
+}
+pub(crate) use shared_store_impl;
