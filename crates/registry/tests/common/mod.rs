@@ -62,3 +62,154 @@ async fn fresh_database(admin_url: &str) -> String {
     url.set_path(&name);
     url.to_string()
 }
+
+/// A running registry with dev-auth on, and a client that talks to it as one person or another.
+pub struct Api {
+    pub server: doorstep_registry::server::RunningServer,
+    pub data: tempfile::TempDir,
+    pub http: reqwest::Client,
+    pub backend: &'static str,
+}
+
+/// One answer: status, headers and JSON body (Null when there was none).
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub json: serde_json::Value,
+}
+
+impl Answer {
+    /// The problem type of an error answer, e.g. `/problems/not-found`.
+    pub fn problem(&self) -> &str {
+        self.json["type"].as_str().unwrap_or("")
+    }
+    pub fn etag(&self) -> String {
+        self.headers
+            .get("etag")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned()
+    }
+}
+
+impl Api {
+    pub async fn start(backend: &Backend) -> Api {
+        let data = tempfile::tempdir().unwrap();
+        let mut config = backend.config(data.path());
+        config.dev_auth = true;
+        let server = doorstep_registry::server::start(&config).await.unwrap();
+        Api {
+            server,
+            data,
+            http: reqwest::Client::new(),
+            backend: backend.name,
+        }
+    }
+
+    /// A bearer token for someone, signed with this server's dev key.
+    pub fn token(
+        &self,
+        role: &str,
+        subject: &str,
+        area: Option<&str>,
+        individual_id: Option<&str>,
+    ) -> String {
+        let role: doorstep_registry::auth::Role =
+            serde_json::from_value(serde_json::Value::String(role.into())).unwrap();
+        doorstep_registry::auth::dev_token(
+            self.data.path(),
+            role,
+            subject,
+            area,
+            individual_id,
+            std::time::Duration::from_secs(600),
+        )
+        .unwrap()
+    }
+
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&serde_json::Value>,
+        headers: &[(&str, &str)],
+    ) -> Answer {
+        let mut request = self.http.request(
+            reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+            format!("{}{path}", self.server.url()),
+        );
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.unwrap();
+        let json = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+        Answer {
+            status,
+            headers,
+            json,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Answer {
+        self.send("GET", path, Some(token), None, &[]).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: &serde_json::Value) -> Answer {
+        self.send("POST", path, Some(token), Some(body), &[]).await
+    }
+
+    pub async fn put(&self, path: &str, token: &str, body: &serde_json::Value, rev: u64) -> Answer {
+        let rev = format!("\"{rev}\"");
+        self.send("PUT", path, Some(token), Some(body), &[("if-match", &rev)])
+            .await
+    }
+
+    pub async fn stop(self) {
+        self.server.shutdown().await.unwrap();
+    }
+}
+
+/// Record metadata for a new record made now.
+pub fn meta(id: uuid::Uuid) -> serde_json::Value {
+    serde_json::json!({
+        "id": id.to_string(),
+        "created_at": "2026-11-01T08:30:00Z",
+        "updated_at": "2026-11-01T08:30:00Z",
+        "created_by": "app"
+    })
+}
+
+/// `base` with the fields of `extra` added.
+pub fn with(mut base: serde_json::Value, extra: serde_json::Value) -> serde_json::Value {
+    for (k, v) in extra.as_object().unwrap() {
+        base[k] = v.clone();
+    }
+    base
+}
+
+pub fn individual(
+    id: uuid::Uuid,
+    given: &str,
+    family: &str,
+    national_id: Option<&str>,
+) -> serde_json::Value {
+    let reg_ids = match national_id {
+        Some(n) => serde_json::json!([{ "id_type": "national_id", "value": n }]),
+        None => serde_json::json!([]),
+    };
+    with(
+        meta(id),
+        serde_json::json!({ "given_name": given, "family_name": family, "reg_ids": reg_ids }),
+    )
+}

@@ -4,6 +4,8 @@
 //! keyed by fixed ids, so restarting the demo server never duplicates them, and a programme an
 //! operator changed is left as it is.
 
+pub mod households;
+
 use doorstep_domain::RecordKind;
 use serde::Deserialize;
 use serde_json::json;
@@ -13,7 +15,7 @@ use crate::resources;
 use crate::storage::{CommitError, Expect, StorageError, Store, Write, WriteContext};
 
 /// The demo programmes, shipped inside the binary so `--demo` works from any directory.
-const DEMO_PROGRAMMES: &str = include_str!("../demo/programmes.json");
+const DEMO_PROGRAMMES: &str = include_str!("../../demo/programmes.json");
 
 /// Actor id demo records are written as.
 pub const DEMO_ACTOR: &str = "system:demo";
@@ -34,6 +36,16 @@ struct DemoProgramme {
 pub struct DemoSummary {
     pub programmes_added: u64,
     pub programmes_present: u64,
+}
+
+/// Ids of the shipped demo programmes.
+pub fn programme_ids() -> Vec<uuid::Uuid> {
+    let programmes: Vec<DemoProgramme> = serde_json::from_str(DEMO_PROGRAMMES)
+        .expect("demo/programmes.json is valid (checked by tests)");
+    programmes
+        .iter()
+        .map(|p| p.id.parse().expect("demo programme ids are UUIDs"))
+        .collect()
 }
 
 /// Add the demo programmes that are not there yet (each with its form, atomically).
