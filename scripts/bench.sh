@@ -3,6 +3,7 @@
 # artifacts/bench/results.json.
 
 run_bench() {
+  if [ "${1:-}" = "registry" ]; then run_registry_bench; return; fi
   local runs="${1:-5}"
   [[ "$runs" =~ ^[0-9]+$ ]] && [ "$runs" -ge 1 ] && [ "$runs" -le 50 ] || die "./dev bench [RUNS] takes a run count from 1 to 50"
   setup_all
@@ -36,4 +37,14 @@ run_bench() {
 
   say "vault benchmark (SQLCipher vs plain SQLite, 100 MB document, open times)"
   (cd "$root" && "$root/scripts/with-keyring.sh" cargo bench --quiet -p doorstep-client --bench vault)
+
+  run_registry_bench
+}
+
+# The registry server alone: writes/s and latency with 16 clients, change-feed read rate, and
+# document upload throughput, on SQLite and on a throwaway PostgreSQL (`./dev bench registry`).
+run_registry_bench() {
+  setup_system_packages
+  say "registry benchmark (SQLite and PostgreSQL, loopback)"
+  (cd "$root" && "$root/scripts/with-postgres.sh" cargo bench --quiet -p doorstep-registry)
 }
