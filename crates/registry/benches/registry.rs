@@ -44,7 +44,15 @@ fn body(id: Uuid, i: usize, occupation: &str) -> serde_json::Value {
 
 async fn http_writes(config: &Config, data: &std::path::Path) -> (f64, Vec<Duration>, String) {
     let server = doorstep_registry::server::start(config).await.unwrap();
-    let token = doorstep_registry::auth::dev_token(data, Role::Agent, "bench", Some("KE.30"), None, Duration::from_secs(3600)).unwrap();
+    let token = doorstep_registry::auth::dev_token(
+        data,
+        Role::Agent,
+        "bench",
+        Some("KE.30"),
+        None,
+        Duration::from_secs(3600),
+    )
+    .unwrap();
     let http = reqwest::Client::new();
     let url = server.url();
     let start = Instant::now();
@@ -56,12 +64,24 @@ async fn http_writes(config: &Config, data: &std::path::Path) -> (f64, Vec<Durat
                 for i in 0..WRITES_PER_CLIENT / 2 {
                     let id = Uuid::now_v7();
                     let t = Instant::now();
-                    let r = http.post(format!("{url}/v1/individuals")).bearer_auth(&token).json(&body(id, c * 1000 + i, "farmer")).send().await.unwrap();
+                    let r = http
+                        .post(format!("{url}/v1/individuals"))
+                        .bearer_auth(&token)
+                        .json(&body(id, c * 1000 + i, "farmer"))
+                        .send()
+                        .await
+                        .unwrap();
                     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
                     latencies.push(t.elapsed());
                     let t = Instant::now();
-                    let r = http.put(format!("{url}/v1/individuals/{id}")).bearer_auth(&token).header("if-match", "\"1\"")
-                        .json(&body(id, c * 1000 + i, "trader")).send().await.unwrap();
+                    let r = http
+                        .put(format!("{url}/v1/individuals/{id}"))
+                        .bearer_auth(&token)
+                        .header("if-match", "\"1\"")
+                        .json(&body(id, c * 1000 + i, "trader"))
+                        .send()
+                        .await
+                        .unwrap();
                     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
                     latencies.push(t.elapsed());
                 }
@@ -80,12 +100,17 @@ async fn http_writes(config: &Config, data: &std::path::Path) -> (f64, Vec<Durat
 }
 
 async fn feed_rate(config: &Config) -> f64 {
-    let store = doorstep_registry::storage::open(&config.data_dir, &config.database).await.unwrap();
+    let store = doorstep_registry::storage::open(&config.data_dir, &config.database)
+        .await
+        .unwrap();
     let start = Instant::now();
     let mut cursor = 0;
     let mut n = 0_usize;
     loop {
-        let page = store.changes_since(cursor, 500, &Visibility::Area("KE.30".into())).await.unwrap();
+        let page = store
+            .changes_since(cursor, 500, &Visibility::Area("KE.30".into()))
+            .await
+            .unwrap();
         let Some(last) = page.last() else { break };
         cursor = last.seq;
         n += page.len();
@@ -107,41 +132,71 @@ async fn baseline(database: &DatabaseLocation, dir: &std::path::Path) -> f64 {
                 .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
                 .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(30));
-            let pool = sqlx::sqlite::SqlitePoolOptions::new().max_connections(8).connect_with(options).await.unwrap();
-            pool.execute("CREATE TABLE t (id TEXT PRIMARY KEY, body TEXT NOT NULL)").await.unwrap();
+            let pool = sqlx::sqlite::SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(options)
+                .await
+                .unwrap();
+            pool.execute("CREATE TABLE t (id TEXT PRIMARY KEY, body TEXT NOT NULL)")
+                .await
+                .unwrap();
             let pool = Arc::new(pool);
             let start = Instant::now();
-            let tasks: Vec<_> = (0..CLIENTS).map(|c| {
-                let pool = pool.clone();
-                tokio::spawn(async move {
-                    for i in 0..WRITES_PER_CLIENT {
-                        let id = Uuid::now_v7();
-                        let mut tx = pool.begin().await.unwrap();
-                        sqlx::query("INSERT INTO t VALUES ($1, $2)").bind(id.to_string()).bind(body(id, c * 1000 + i, "x").to_string()).execute(&mut *tx).await.unwrap();
-                        tx.commit().await.unwrap();
-                    }
+            let tasks: Vec<_> = (0..CLIENTS)
+                .map(|c| {
+                    let pool = pool.clone();
+                    tokio::spawn(async move {
+                        for i in 0..WRITES_PER_CLIENT {
+                            let id = Uuid::now_v7();
+                            let mut tx = pool.begin().await.unwrap();
+                            sqlx::query("INSERT INTO t VALUES ($1, $2)")
+                                .bind(id.to_string())
+                                .bind(body(id, c * 1000 + i, "x").to_string())
+                                .execute(&mut *tx)
+                                .await
+                                .unwrap();
+                            tx.commit().await.unwrap();
+                        }
+                    })
                 })
-            }).collect();
-            for t in tasks { t.await.unwrap(); }
+                .collect();
+            for t in tasks {
+                t.await.unwrap();
+            }
             writes as f64 / start.elapsed().as_secs_f64()
         }
         DatabaseLocation::Postgres(url) => {
-            let pool = sqlx::postgres::PgPoolOptions::new().max_connections(16).connect(url).await.unwrap();
-            pool.execute("CREATE TABLE baseline_t (id UUID PRIMARY KEY, body JSONB NOT NULL)").await.unwrap();
+            let pool = sqlx::postgres::PgPoolOptions::new()
+                .max_connections(16)
+                .connect(url)
+                .await
+                .unwrap();
+            pool.execute("CREATE TABLE baseline_t (id UUID PRIMARY KEY, body JSONB NOT NULL)")
+                .await
+                .unwrap();
             let pool = Arc::new(pool);
             let start = Instant::now();
-            let tasks: Vec<_> = (0..CLIENTS).map(|c| {
-                let pool = pool.clone();
-                tokio::spawn(async move {
-                    for i in 0..WRITES_PER_CLIENT {
-                        let id = Uuid::now_v7();
-                        let mut tx = pool.begin().await.unwrap();
-                        sqlx::query("INSERT INTO baseline_t VALUES ($1::uuid, $2::jsonb)").bind(id.to_string()).bind(body(id, c * 1000 + i, "x").to_string()).execute(&mut *tx).await.unwrap();
-                        tx.commit().await.unwrap();
-                    }
+            let tasks: Vec<_> = (0..CLIENTS)
+                .map(|c| {
+                    let pool = pool.clone();
+                    tokio::spawn(async move {
+                        for i in 0..WRITES_PER_CLIENT {
+                            let id = Uuid::now_v7();
+                            let mut tx = pool.begin().await.unwrap();
+                            sqlx::query("INSERT INTO baseline_t VALUES ($1::uuid, $2::jsonb)")
+                                .bind(id.to_string())
+                                .bind(body(id, c * 1000 + i, "x").to_string())
+                                .execute(&mut *tx)
+                                .await
+                                .unwrap();
+                            tx.commit().await.unwrap();
+                        }
+                    })
                 })
-            }).collect();
-            for t in tasks { t.await.unwrap(); }
+                .collect();
+            for t in tasks {
+                t.await.unwrap();
+            }
             writes as f64 / start.elapsed().as_secs_f64()
         }
     }
@@ -151,7 +206,10 @@ async fn fresh_postgres(admin_url: &str) -> String {
     use sqlx::Connection;
     let name = format!("doorstep_bench_{}", Uuid::now_v7().simple());
     let mut admin = sqlx::PgConnection::connect(admin_url).await.unwrap();
-    sqlx::query(&format!("CREATE DATABASE \"{name}\"")).execute(&mut admin).await.unwrap();
+    sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+        .execute(&mut admin)
+        .await
+        .unwrap();
     let mut url = url::Url::parse(admin_url).unwrap();
     url.set_path(&name);
     url.to_string()
@@ -178,14 +236,23 @@ async fn measure(name: &str, database: DatabaseLocation, baseline_db: DatabaseLo
 
 #[tokio::main]
 async fn main() {
-    let mut figures = vec![measure("sqlite", DatabaseLocation::EmbeddedSqlite, DatabaseLocation::EmbeddedSqlite).await];
+    let mut figures = vec![
+        measure(
+            "sqlite",
+            DatabaseLocation::EmbeddedSqlite,
+            DatabaseLocation::EmbeddedSqlite,
+        )
+        .await,
+    ];
     match std::env::var("DOORSTEP_TEST_POSTGRES_URL") {
         Ok(admin) => {
             let db = DatabaseLocation::Postgres(fresh_postgres(&admin).await);
             let base = DatabaseLocation::Postgres(fresh_postgres(&admin).await);
             figures.push(measure("postgres", db, base).await);
         }
-        Err(_) => eprintln!("(PostgreSQL not measured: DOORSTEP_TEST_POSTGRES_URL is not set; ./dev bench sets it)"),
+        Err(_) => eprintln!(
+            "(PostgreSQL not measured: DOORSTEP_TEST_POSTGRES_URL is not set; ./dev bench sets it)"
+        ),
     }
     println!("\nRegistry writes: {CLIENTS} concurrent clients, {} individual upserts over HTTP on loopback", CLIENTS * WRITES_PER_CLIENT);
     println!("| backend | writes/s | p50 ms | p99 ms | baseline INSERTs/s | ratio | change feed records/s |");
@@ -193,7 +260,13 @@ async fn main() {
     for f in &figures {
         println!(
             "| {} | {:.0} | {:.1} | {:.1} | {:.0} | {:.2} | {:.0} |",
-            f.backend, f.writes_per_s, f.p50_ms, f.p99_ms, f.baseline_per_s, f.writes_per_s / f.baseline_per_s, f.feed_per_s
+            f.backend,
+            f.writes_per_s,
+            f.p50_ms,
+            f.p99_ms,
+            f.baseline_per_s,
+            f.writes_per_s / f.baseline_per_s,
+            f.feed_per_s
         );
     }
 }

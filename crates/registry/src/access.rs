@@ -180,10 +180,10 @@ pub fn may_create_kind(role: Role, kind: RecordKind) -> bool {
 /// (None on create).
 pub fn protected_fields(role: Role, old: Option<&Typed>, new: &Typed) -> Result<(), String> {
     match (old, new) {
-        (None, Typed::Application(a)) => {
-            if a.status != ApplicationStatus::Draft || !a.status_history.is_empty() {
-                return Err("A new application starts as a draft with no history; submit it with POST /v1/applications/{id}/transitions.".into());
-            }
+        (None, Typed::Application(a))
+            if a.status != ApplicationStatus::Draft || !a.status_history.is_empty() =>
+        {
+            return Err("A new application starts as a draft with no history; submit it with POST /v1/applications/{id}/transitions.".into());
         }
         (Some(Typed::Application(old)), Typed::Application(a)) => {
             if a.status != old.status || a.status_history != old.status_history {
@@ -202,10 +202,10 @@ pub fn protected_fields(role: Role, old: Option<&Typed>, new: &Typed) -> Result<
                 return Err("An application cannot move to another programme or applicant.".into());
             }
         }
-        (None, Typed::FinancialAccount(f)) => {
-            if f.verification_status != VerificationStatus::Unverified {
-                return Err("A new account starts unverified; staff verify it.".into());
-            }
+        (None, Typed::FinancialAccount(f))
+            if f.verification_status != VerificationStatus::Unverified =>
+        {
+            return Err("A new account starts unverified; staff verify it.".into());
         }
         (Some(Typed::FinancialAccount(old)), Typed::FinancialAccount(f)) => {
             if role == Role::Staff {

@@ -79,7 +79,7 @@ pub async fn transition(
     };
     if let Some(rev) = if_match(&headers)? {
         if rev != stored.rev {
-            return Err(ApiError(
+            return Err(ApiError::from(
                 Problem::new(
                     ProblemKind::StaleRevision,
                     format!("The application is at revision {}, not {rev}. Look at it again before deciding.", stored.rev),

@@ -8,11 +8,16 @@ use crate::storage::{CommitError, StorageError};
 
 /// A problem to answer with. Built from the library errors below so handlers can use `?`.
 #[derive(Debug)]
-pub struct ApiError(pub Problem);
+pub struct ApiError(Box<Problem>);
 
 impl ApiError {
     pub fn new(kind: ProblemKind, detail: impl Into<String>) -> Self {
-        ApiError(Problem::new(kind, detail))
+        ApiError(Box::new(Problem::new(kind, detail)))
+    }
+
+    /// The problem this error answers with.
+    pub fn problem(&self) -> &Problem {
+        &self.0
     }
 
     /// The answer for a record the caller may not see, or that does not exist: the same, so
@@ -31,13 +36,13 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        self.0.into_response()
+        (*self.0).into_response()
     }
 }
 
 impl From<Problem> for ApiError {
     fn from(p: Problem) -> Self {
-        ApiError(p)
+        ApiError(Box::new(p))
     }
 }
 
@@ -55,7 +60,7 @@ impl From<StorageError> for ApiError {
 impl From<CommitError> for ApiError {
     fn from(e: CommitError) -> Self {
         match e {
-            CommitError::Stale { expected, current } => ApiError(
+            CommitError::Stale { expected, current } => ApiError::from(
                 Problem::new(
                     ProblemKind::StaleRevision,
                     format!(
@@ -122,7 +127,7 @@ impl From<BodyError> for ApiError {
                     .map(|e| e.message.as_str())
                     .collect::<Vec<_>>()
                     .join(" ");
-                ApiError(Problem::new(ProblemKind::Invalid, summary).with_errors(errors))
+                ApiError::from(Problem::new(ProblemKind::Invalid, summary).with_errors(errors))
             }
         }
     }
