@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::auth::AuthConfig;
 use crate::storage::DatabaseLocation;
 
 /// Where the server listens unless told otherwise: loopback only, so a fresh install is never
@@ -30,6 +31,10 @@ pub struct Config {
     /// Load the demo programmes on start (idempotent).
     pub demo: bool,
     pub shutdown_grace: Duration,
+    /// How bearer tokens are verified (the `[auth]` section of the config file).
+    pub auth: AuthConfig,
+    /// Also trust development tokens signed by the key in `<data>/dev-auth/` (`--dev-auth`).
+    pub dev_auth: bool,
 }
 
 impl Config {
@@ -41,6 +46,8 @@ impl Config {
             database: DatabaseLocation::EmbeddedSqlite,
             demo: false,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+            auth: AuthConfig::default(),
+            dev_auth: false,
         }
     }
 }
@@ -54,6 +61,7 @@ pub struct Overrides {
     pub database: Option<String>,
     pub demo: Option<bool>,
     pub shutdown_grace_secs: Option<u64>,
+    pub dev_auth: Option<bool>,
 }
 
 /// The config file's format. Every key is optional.
@@ -65,6 +73,8 @@ struct FileConfig {
     database: Option<String>,
     demo: Option<bool>,
     shutdown_grace_secs: Option<u64>,
+    dev_auth: Option<bool>,
+    auth: Option<AuthConfig>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -82,6 +92,8 @@ pub enum ConfigError {
         "no data directory given: pass --data <dir>, set DOORSTEP_REGISTRY_DATA, or put `data = \"<dir>\"` in the config file"
     )]
     MissingDataDir,
+    #[error("invalid [auth] setting: {0}")]
+    Auth(String),
 }
 
 impl Overrides {
@@ -116,6 +128,12 @@ impl Overrides {
                 .or(file.shutdown_grace_secs)
                 .map(Duration::from_secs)
                 .unwrap_or(DEFAULT_SHUTDOWN_GRACE),
+            dev_auth: self.dev_auth.or(file.dev_auth).unwrap_or(false),
+            auth: {
+                let auth = file.auth.unwrap_or_default();
+                auth.validate().map_err(ConfigError::Auth)?;
+                auth
+            },
         })
     }
 }
@@ -220,6 +238,58 @@ mod tests {
         .resolve()
         .unwrap_err();
         assert!(err.to_string().contains("listen_port"), "{err}");
+    }
+
+    #[test]
+    fn auth_section_is_read_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(
+            dir.path(),
+            "data = \"x\"\ndev_auth = true\n[auth]\nissuer = \"https://id.example.org\"\naudience = \"doorstep\"\nrole_claim = \"groups\"\n",
+        );
+        let cfg = Overrides {
+            config_file: Some(path),
+            ..Default::default()
+        }
+        .resolve()
+        .unwrap();
+        assert!(cfg.dev_auth);
+        assert_eq!(cfg.auth.issuer.as_deref(), Some("https://id.example.org"));
+        assert_eq!(cfg.auth.role_claim, "groups");
+        assert_eq!(cfg.auth.leeway_seconds, 60, "unset keys keep defaults");
+
+        let cfg = Overrides {
+            data_dir: Some("/d".into()),
+            ..Default::default()
+        }
+        .resolve()
+        .unwrap();
+        assert!(!cfg.dev_auth);
+        assert_eq!(cfg.auth, AuthConfig::default());
+
+        let path = write(
+            dir.path(),
+            "data = \"x\"\n[auth]\nissuer = \"https://id.example.org\"\n",
+        );
+        let err = Overrides {
+            config_file: Some(path),
+            ..Default::default()
+        }
+        .resolve()
+        .unwrap_err();
+        assert!(err.to_string().contains("audience"), "{err}");
+
+        let path = write(
+            dir.path(),
+            "data = \"x\"\n[auth]\nisuer = \"https://id.example.org\"\n",
+        );
+        let err = Overrides {
+            config_file: Some(path),
+            ..Default::default()
+        }
+        .resolve()
+        .unwrap_err();
+        assert!(err.to_string().contains("isuer"), "{err}");
     }
 
     #[test]
