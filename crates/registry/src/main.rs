@@ -34,8 +34,10 @@ enum Command {
 
 #[derive(Args)]
 struct ServeArgs {
-    /// TOML file with any of: listen, data, database, demo, shutdown_grace_secs. Flags and environment
-    /// variables override it; a relative `data` path is relative to the file.
+    /// TOML file with any of: listen, data, database, demo, shutdown_grace_secs, dev_auth, and an
+    /// [auth] section (issuer, audience, jwks_url, role_claim, area_claim, individual_id_claim,
+    /// allowed_algs, leeway_seconds, jwks_cache_seconds, default_role_citizen). Flags and
+    /// environment variables override it; a relative `data` path is relative to the file.
     #[arg(long, env = "DOORSTEP_REGISTRY_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
 

@@ -5,6 +5,9 @@ use serde::Deserialize;
 
 use super::principal::ClaimNames;
 
+/// The shortest `jwks_cache_seconds` accepted.
+pub const MIN_JWKS_CACHE_SECONDS: u64 = 30;
+
 /// How bearer tokens are checked. Every key is optional; without `issuer` only `--dev-auth`
 /// tokens (if enabled) are accepted.
 ///
@@ -82,6 +85,11 @@ impl AuthConfig {
         if let Some(jwks) = &self.jwks_url {
             check_url("jwks_url", jwks)?;
         }
+        if self.jwks_cache_seconds < MIN_JWKS_CACHE_SECONDS {
+            return Err(format!(
+                "`jwks_cache_seconds` must be at least {MIN_JWKS_CACHE_SECONDS}: a shorter cache fetches the provider's keys on almost every request"
+            ));
+        }
         for (key, value) in [
             ("role_claim", &self.role_claim),
             ("area_claim", &self.area_claim),
@@ -126,7 +134,7 @@ impl AuthConfig {
 
 /// Keys are fetched from these URLs, so they must be HTTPS: over plain HTTP anyone on the path
 /// could substitute their own keys. Loopback is exempt for local providers and tests.
-fn check_url(key: &str, value: &str) -> Result<(), String> {
+pub(crate) fn check_url(key: &str, value: &str) -> Result<(), String> {
     let url =
         url::Url::parse(value).map_err(|e| format!("`{key}` = {value:?} is not a URL: {e}"))?;
     let loopback = match url.host() {
@@ -182,6 +190,12 @@ mod tests {
     fn unknown_keys_are_rejected() {
         let err = parse("isuer = \"https://id.example.org\"\n").unwrap_err();
         assert!(err.to_string().contains("isuer"), "{err}");
+    }
+
+    #[test]
+    fn jwks_cache_cannot_be_shorter_than_the_refetch_interval() {
+        let cfg = parse("jwks_cache_seconds = 0\n").unwrap();
+        assert!(cfg.validate().unwrap_err().contains("jwks_cache_seconds"));
     }
 
     #[test]

@@ -158,6 +158,8 @@ impl JwksCache {
                 ));
             }
         }
+        // The keys must come over TLS even if the discovery document says otherwise.
+        super::config::check_url("jwks_uri", &doc.jwks_uri).map_err(|e| unreachable(&url, &e))?;
         Ok(doc.jwks_uri)
     }
 
