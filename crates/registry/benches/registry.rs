@@ -220,7 +220,7 @@ async fn measure(name: &str, database: DatabaseLocation, baseline_db: DatabaseLo
     let mut config = Config::ephemeral(dir.path());
     config.database = database;
     config.dev_auth = true;
-    config.rate_limit_per_minute = 0;
+    config.limits.requests_per_minute = 0;
     let (writes_per_s, latencies, _) = http_writes(&config, dir.path()).await;
     let feed_per_s = feed_rate(&config).await;
     let baseline_per_s = baseline(&baseline_db, dir.path()).await;

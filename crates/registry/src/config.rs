@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::auth::AuthConfig;
 use crate::storage::DatabaseLocation;
 
 /// Where the server listens unless told otherwise: loopback only, so a fresh install is never
@@ -30,6 +31,32 @@ pub struct Config {
     /// Load the demo programmes on start (idempotent).
     pub demo: bool,
     pub shutdown_grace: Duration,
+    /// How bearer tokens are verified (the `[auth]` section of the config file).
+    pub auth: AuthConfig,
+    /// Also trust development tokens signed by the key in `<data>/dev-auth/` (`--dev-auth`).
+    pub dev_auth: bool,
+    /// Per-caller request limits (the `[limits]` section).
+    pub limits: Limits,
+}
+
+/// Request limits. Every key is optional in the `[limits]` section of the config file.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Sustained requests per minute one identity may make; 0 turns the limit off.
+    pub requests_per_minute: u32,
+    /// How many requests one identity may make at once before the rate applies.
+    pub burst: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        // Generous for a person or a field laptop syncing a week of work, tight for a script.
+        Limits {
+            requests_per_minute: 600,
+            burst: 120,
+        }
+    }
 }
 
 impl Config {
@@ -41,6 +68,9 @@ impl Config {
             database: DatabaseLocation::EmbeddedSqlite,
             demo: false,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+            auth: AuthConfig::default(),
+            dev_auth: false,
+            limits: Limits::default(),
         }
     }
 }
@@ -54,6 +84,7 @@ pub struct Overrides {
     pub database: Option<String>,
     pub demo: Option<bool>,
     pub shutdown_grace_secs: Option<u64>,
+    pub dev_auth: Option<bool>,
 }
 
 /// The config file's format. Every key is optional.
@@ -65,6 +96,9 @@ struct FileConfig {
     database: Option<String>,
     demo: Option<bool>,
     shutdown_grace_secs: Option<u64>,
+    dev_auth: Option<bool>,
+    auth: Option<AuthConfig>,
+    limits: Option<Limits>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -82,6 +116,13 @@ pub enum ConfigError {
         "no data directory given: pass --data <dir>, set DOORSTEP_REGISTRY_DATA, or put `data = \"<dir>\"` in the config file"
     )]
     MissingDataDir,
+    #[error("invalid [auth] setting: {0}")]
+    Auth(String),
+    #[error(
+        "--dev-auth trusts a key anyone with the data folder can use, so it only runs on a loopback \
+         address (127.0.0.1 or ::1), not on {0}; configure [auth] with your identity provider instead"
+    )]
+    DevAuthNotLoopback(SocketAddr),
 }
 
 impl Overrides {
@@ -97,11 +138,16 @@ impl Overrides {
             Some(cfg) if data.is_relative() => cfg.parent().unwrap_or(Path::new(".")).join(data),
             _ => data,
         });
+        let listen = self
+            .listen
+            .or(file.listen)
+            .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("default address parses"));
+        let dev_auth = self.dev_auth.or(file.dev_auth).unwrap_or(false);
+        if dev_auth && !listen.ip().is_loopback() {
+            return Err(ConfigError::DevAuthNotLoopback(listen));
+        }
         Ok(Config {
-            listen: self
-                .listen
-                .or(file.listen)
-                .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("default address parses")),
+            listen,
             data_dir: self
                 .data_dir
                 .or(file_data)
@@ -116,6 +162,13 @@ impl Overrides {
                 .or(file.shutdown_grace_secs)
                 .map(Duration::from_secs)
                 .unwrap_or(DEFAULT_SHUTDOWN_GRACE),
+            dev_auth,
+            limits: file.limits.unwrap_or_default(),
+            auth: {
+                let auth = file.auth.unwrap_or_default();
+                auth.validate().map_err(ConfigError::Auth)?;
+                auth
+            },
         })
     }
 }
@@ -220,6 +273,58 @@ mod tests {
         .resolve()
         .unwrap_err();
         assert!(err.to_string().contains("listen_port"), "{err}");
+    }
+
+    #[test]
+    fn auth_section_is_read_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(
+            dir.path(),
+            "data = \"x\"\ndev_auth = true\n[auth]\nissuer = \"https://id.example.org\"\naudience = \"doorstep\"\nrole_claim = \"groups\"\n",
+        );
+        let cfg = Overrides {
+            config_file: Some(path),
+            ..Default::default()
+        }
+        .resolve()
+        .unwrap();
+        assert!(cfg.dev_auth);
+        assert_eq!(cfg.auth.issuer.as_deref(), Some("https://id.example.org"));
+        assert_eq!(cfg.auth.role_claim, "groups");
+        assert_eq!(cfg.auth.leeway_seconds, 60, "unset keys keep defaults");
+
+        let cfg = Overrides {
+            data_dir: Some("/d".into()),
+            ..Default::default()
+        }
+        .resolve()
+        .unwrap();
+        assert!(!cfg.dev_auth);
+        assert_eq!(cfg.auth, AuthConfig::default());
+
+        let path = write(
+            dir.path(),
+            "data = \"x\"\n[auth]\nissuer = \"https://id.example.org\"\n",
+        );
+        let err = Overrides {
+            config_file: Some(path),
+            ..Default::default()
+        }
+        .resolve()
+        .unwrap_err();
+        assert!(err.to_string().contains("audience"), "{err}");
+
+        let path = write(
+            dir.path(),
+            "data = \"x\"\n[auth]\nisuer = \"https://id.example.org\"\n",
+        );
+        let err = Overrides {
+            config_file: Some(path),
+            ..Default::default()
+        }
+        .resolve()
+        .unwrap_err();
+        assert!(err.to_string().contains("isuer"), "{err}");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! a random loopback port; `main.rs` is only the command line around [`server::run`].
 //!
 //! Map:
+//! - [`auth`]: who is calling: bearer tokens from the identity provider (or `--dev-auth`).
 //! - [`config`]: where settings come from (file, environment, command line) and how they combine.
 //! - [`storage`]: the database, opened through the migrations in `migrations/server/`.
 //! - [`demo`]: the demo programmes the README's run command loads.

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+use doorstep_registry::auth::{self, Role};
 use doorstep_registry::config::Overrides;
 use doorstep_registry::server;
 
@@ -26,12 +27,40 @@ struct Cli {
 enum Command {
     /// Open (or create) the registry database and serve the HTTP API until Ctrl-C or SIGTERM.
     Serve(ServeArgs),
+    /// Print a development sign-in token (for demos and tests; see `serve --dev-auth`). Creates
+    /// the data directory's development key if it does not exist yet. Prints only the token.
+    DevToken(DevTokenArgs),
+    /// Fill a registry with demo programmes, forms and realistic households (names, IDs, phones,
+    /// mobile-money accounts, applications), then exit. Safe to repeat with the same seed.
+    DemoData(DemoDataArgs),
+}
+
+#[derive(Args)]
+struct DemoDataArgs {
+    /// The registry's data directory (as given to `serve --data`).
+    #[arg(long, env = "DOORSTEP_REGISTRY_DATA", value_name = "DIR")]
+    data: PathBuf,
+
+    /// "sqlite" (default) or a PostgreSQL URL, as for `serve --database`.
+    #[arg(long, env = "DOORSTEP_REGISTRY_DATABASE", value_name = "sqlite|URL")]
+    database: Option<String>,
+
+    /// How many households to make.
+    #[arg(long, value_name = "N", default_value_t = doorstep_registry::demo::households::DEFAULT_HOUSEHOLDS as u32,
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    households: u32,
+
+    /// Seed of the generator: the same seed makes the same people.
+    #[arg(long, value_name = "N", default_value_t = doorstep_registry::demo::households::DEFAULT_SEED)]
+    seed: u64,
 }
 
 #[derive(Args)]
 struct ServeArgs {
-    /// TOML file with any of: listen, data, database, demo, shutdown_grace_secs. Flags and environment
-    /// variables override it; a relative `data` path is relative to the file.
+    /// TOML file with any of: listen, data, database, demo, shutdown_grace_secs, dev_auth, and an
+    /// [auth] section (issuer, audience, jwks_url, role_claim, area_claim, individual_id_claim,
+    /// allowed_algs, leeway_seconds, jwks_cache_seconds, default_role_citizen). Flags and
+    /// environment variables override it; a relative `data` path is relative to the file.
     #[arg(long, env = "DOORSTEP_REGISTRY_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
 
@@ -60,6 +89,40 @@ struct ServeArgs {
     /// Seconds to let in-flight requests finish after Ctrl-C or SIGTERM [default: 10].
     #[arg(long, env = "DOORSTEP_REGISTRY_SHUTDOWN_GRACE", value_name = "SECONDS")]
     shutdown_grace: Option<u64>,
+
+    /// DEVELOPMENT ONLY: also accept tokens from `doorstep-registry dev-token`, signed by a key
+    /// kept in <data>/dev-auth/ (created if missing). Whoever can read that key can act as any
+    /// user, admin included: never use it on a registry holding real data.
+    #[arg(long, env = "DOORSTEP_REGISTRY_DEV_AUTH")]
+    dev_auth: bool,
+}
+
+#[derive(Args)]
+struct DevTokenArgs {
+    /// The data directory of the registry that will accept the token (the one given to
+    /// `serve --data ... --dev-auth`).
+    #[arg(long, env = "DOORSTEP_REGISTRY_DATA", value_name = "DIR")]
+    data: PathBuf,
+
+    /// The role the token grants.
+    #[arg(long, value_name = "citizen|agent|staff|admin")]
+    role: Role,
+
+    /// The user the token is for (its `sub`); appears in the audit trail as <role>:<subject>.
+    #[arg(long, value_name = "SUB")]
+    subject: String,
+
+    /// The admin-area code an agent is assigned to (required with --role agent).
+    #[arg(long, value_name = "CODE")]
+    area: Option<String>,
+
+    /// The registrant's national/individual id, linking a citizen to their record.
+    #[arg(long, value_name = "ID")]
+    individual_id: Option<String>,
+
+    /// How long the token is valid, in minutes.
+    #[arg(long, value_name = "N", default_value_t = 60)]
+    ttl_minutes: u64,
 }
 
 fn main() -> ExitCode {
@@ -72,7 +135,11 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
 
-    let Command::Serve(args) = cli.command;
+    let args = match cli.command {
+        Command::Serve(args) => args,
+        Command::DevToken(args) => return dev_token(args),
+        Command::DemoData(args) => return demo_data(args),
+    };
     let config = match (Overrides {
         config_file: args.config,
         listen: args.listen,
@@ -80,6 +147,7 @@ fn main() -> ExitCode {
         database: args.database,
         demo: args.demo.then_some(true),
         shutdown_grace_secs: args.shutdown_grace,
+        dev_auth: args.dev_auth.then_some(true),
     })
     .resolve()
     {
@@ -92,6 +160,69 @@ fn main() -> ExitCode {
 
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
     match runtime.block_on(server::run(&config, server::shutdown_signal())) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("doorstep-registry: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn dev_token(args: DevTokenArgs) -> ExitCode {
+    let ttl = std::time::Duration::from_secs(args.ttl_minutes.saturating_mul(60));
+    match auth::dev_token(
+        &args.data,
+        args.role,
+        &args.subject,
+        args.area.as_deref(),
+        args.individual_id.as_deref(),
+        ttl,
+    ) {
+        Ok(token) => {
+            println!("{token}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("doorstep-registry: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn demo_data(args: DemoDataArgs) -> ExitCode {
+    let location = match doorstep_registry::storage::DatabaseLocation::parse(
+        args.database.as_deref().unwrap_or("sqlite"),
+    ) {
+        Ok(location) => location,
+        Err(e) => {
+            eprintln!("doorstep-registry: invalid database setting: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+    let result: Result<(), doorstep_registry::storage::StorageError> = runtime.block_on(async {
+        use doorstep_registry::demo;
+        let store = doorstep_registry::storage::open(&args.data, &location).await?;
+        let programmes = demo::load(store.as_ref()).await?;
+        let households = demo::households::load(
+            store.as_ref(),
+            args.households as usize,
+            args.seed,
+            &demo::programme_ids(),
+        )
+        .await?;
+        store.close().await;
+        println!(
+            "programmes: {} added, {} already there; households: {} added ({} records), {} already there",
+            programmes.programmes_added,
+            programmes.programmes_present,
+            households.households_added,
+            households.records_written,
+            households.households_present
+        );
+        Ok(())
+    });
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("doorstep-registry: {e}");

@@ -7,12 +7,18 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::config::Config;
+use crate::api::limits::RateLimiter;
+use crate::auth::{AuthError, Authenticator};
+use crate::config::{Config, ConfigError};
 use crate::http::{router, AppState};
 use crate::storage::{self, StorageError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("cannot set up sign-in: {0}")]
+    Auth(#[from] AuthError),
     #[error(transparent)]
     Storage(#[from] StorageError),
     #[error("cannot listen on {addr}: {source} (is another registry already running there?)")]
@@ -49,6 +55,12 @@ impl RunningServer {
 
 /// Open storage, load demo data if asked, bind, and start serving in a background task.
 pub async fn start(config: &Config) -> Result<RunningServer, ServerError> {
+    if config.dev_auth && !config.listen.ip().is_loopback() {
+        return Err(ServerError::Config(ConfigError::DevAuthNotLoopback(
+            config.listen,
+        )));
+    }
+    let auth = Authenticator::from_config(config).await?;
     let storage = storage::open(&config.data_dir, &config.database).await?;
     tracing::info!(database = %config.database.redacted(), "database open");
     if config.demo {
@@ -57,6 +69,18 @@ pub async fn start(config: &Config) -> Result<RunningServer, ServerError> {
             added = summary.programmes_added,
             present = summary.programmes_present,
             "demo programmes loaded"
+        );
+        let households = crate::demo::households::load(
+            storage.as_ref(),
+            crate::demo::households::DEFAULT_HOUSEHOLDS,
+            crate::demo::households::DEFAULT_SEED,
+            &crate::demo::programme_ids(),
+        )
+        .await?;
+        tracing::info!(
+            added = households.households_added,
+            present = households.households_present,
+            "demo households loaded"
         );
     }
     let listener = TcpListener::bind(config.listen)
@@ -72,8 +96,11 @@ pub async fn start(config: &Config) -> Result<RunningServer, ServerError> {
     let (tx, rx) = oneshot::channel::<()>();
     let app = router(AppState {
         storage: storage.clone(),
-        auth: crate::auth::Authenticator::default(),
-        limiter: std::sync::Arc::new(crate::api::limits::RateLimiter::new(600, 120)),
+        auth,
+        limiter: std::sync::Arc::new(RateLimiter::new(
+            config.limits.requests_per_minute,
+            config.limits.burst,
+        )),
     });
     let grace = config.shutdown_grace;
     let task = tokio::spawn(async move {

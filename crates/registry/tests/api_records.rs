@@ -300,7 +300,33 @@ async fn applications_move_through_the_workflow_and_notify_the_applicant() {
                 1,
             )
             .await;
-        assert_eq!(sneaky.status, 403, "{:?}", sneaky.json);
+        assert_eq!(
+            sneaky.status, 422,
+            "inconsistent with its history: {:?}",
+            sneaky.json
+        );
+        let step = |from: &str, to: &str, role: &str| {
+            json!({"from": from, "to": to, "at": "2026-11-29T10:00:00Z",
+                   "by": {"id": "citizen:amina", "role": role}})
+        };
+        approved["status_history"] = json!([
+            step("draft", "submitted", "applicant"),
+            step("submitted", "under_review", "reviewer"),
+            step("under_review", "approved", "reviewer")
+        ]);
+        let forged = api
+            .put(
+                &format!("/v1/applications/{app_id}"),
+                &citizen,
+                &approved,
+                1,
+            )
+            .await;
+        assert_eq!(forged.status, 403, "a forged history: {:?}", forged.json);
+        let now = api
+            .get(&format!("/v1/applications/{app_id}"), &citizen)
+            .await;
+        assert_eq!(now.json["status"], "draft");
 
         let path = format!("/v1/applications/{app_id}/transitions");
         let submit = api.post(&path, &citizen, &json!({"to": "submitted"})).await;

@@ -20,6 +20,7 @@ fn help_explains_every_option() {
         "--data",
         "--demo",
         "--shutdown-grace",
+        "--dev-auth",
     ] {
         assert!(
             help.contains(option),
@@ -30,6 +31,7 @@ fn help_explains_every_option() {
         "DOORSTEP_REGISTRY_LISTEN",
         "DOORSTEP_REGISTRY_DATA",
         "DOORSTEP_REGISTRY_CONFIG",
+        "DOORSTEP_REGISTRY_DEV_AUTH",
     ] {
         assert!(help.contains(env), "--help does not mention {env}");
     }
@@ -89,4 +91,68 @@ fn serves_from_env_config_then_stops_cleanly_on_sigterm() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(exit.success(), "exit status after SIGTERM: {exit}");
+}
+
+#[test]
+fn dev_token_prints_only_a_token_that_dev_auth_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .args(["dev-token", "--data"])
+        .arg(dir.path())
+        .args(["--role", "staff", "--subject", "alice"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.ends_with('\n') && stdout.lines().count() == 1,
+        "{stdout:?}"
+    );
+    let token = stdout.trim_end();
+    let parts: Vec<&str> = token.split('.').collect();
+    assert_eq!(parts.len(), 3, "{token}");
+    assert!(parts.iter().all(|p| !p.is_empty()
+        && p.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')));
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let principal = runtime
+        .block_on(
+            doorstep_registry::auth::Authenticator::new(&Default::default(), Some(dir.path()))
+                .unwrap()
+                .authenticate(Some(&format!("Bearer {token}"))),
+        )
+        .unwrap();
+    assert_eq!(principal.actor_id(), "staff:alice");
+}
+
+#[test]
+fn dev_token_refuses_unknown_roles_and_agents_without_area() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        Command::new(BIN)
+            .args(["dev-token", "--data"])
+            .arg(dir.path())
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["--role", "wizard", "--subject", "merlin"]);
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("wizard") && err.contains("citizen, agent, staff, admin"),
+        "{err}"
+    );
+
+    let out = run(&["--role", "agent", "--subject", "a1"]);
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("--area"), "{err}");
 }

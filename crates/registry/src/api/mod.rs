@@ -10,14 +10,14 @@ pub mod errors;
 pub mod limits;
 pub mod records;
 
-use axum::extract::{FromRef, FromRequestParts};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
 use crate::access::{self, Caller};
-use crate::auth::{unauthenticated_response, Authenticator};
+use crate::auth::Principal;
 use crate::http::AppState;
 use crate::problem::{Problem, ProblemKind};
 use crate::storage::{IdempotencyClaim, StoredResponse};
@@ -35,15 +35,7 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let auth = Authenticator::from_ref(state);
-        let header = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok());
-        let principal = auth
-            .authenticate(header)
-            .await
-            .map_err(|e| unauthenticated_response(&e))?;
+        let principal = Principal::from_request_parts(parts, state).await?;
         state
             .limiter
             .check(&principal.actor_id())

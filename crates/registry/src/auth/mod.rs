@@ -1,37 +1,446 @@
-//! TEMPORARY stand-in until the auth branch lands: the Principal type only.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Citizen,
-    Agent,
-    Staff,
-    Admin,
+//! Who is calling: bearer-token authentication for the `/v1` API.
+//!
+//! Clients sign in with the national identity provider (eSignet, or any OpenID Connect provider)
+//! and send the access token as `Authorization: Bearer <jwt>`. The registry verifies it itself
+//! against the provider's published keys: no call to the provider per request, so sign-in keeps
+//! working for tokens already issued while the provider is briefly down.
+//!
+//! Map:
+//! - [`Authenticator`]: verifies a token and yields a [`Principal`]; build it with
+//!   [`Authenticator::from_config`] and put it in the router state. Handlers then take
+//!   `principal: Principal` as an argument (the extractor is in `extract.rs`).
+//! - [`AuthConfig`]: the `[auth]` section of the config file.
+//! - [`AuthError`]: every refusal, with a message an integrator can act on, and
+//!   [`unauthenticated_response`] for the 401 (+ `WWW-Authenticate`) / 503 answer.
+//! - [`dev`]: development sign-in (`--dev-auth`, `doorstep-registry dev-token`).
+//!
+//! What a token must satisfy: three-part JWS; `alg` in `allowed_algs`, never `none` or HS*, and
+//! matching the type (and `alg`, if published) of the key its `kid` names; a valid signature;
+//! `iss` equal to the configured issuer; `aud` containing the configured audience; `exp` in the
+//! future and `nbf`/`iat` not in the future, each within `leeway_seconds`; a `sub`; a role (see
+//! [`principal`]'s rules); and an area if the role is agent.
+
+mod config;
+pub mod dev;
+mod error;
+mod extract;
+mod jwks;
+mod principal;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde_json::{Map, Value};
+
+pub use config::AuthConfig;
+pub use dev::{dev_token, DEV_AUDIENCE, DEV_ISSUER};
+pub use error::{unauthenticated_response, AuthError, REALM};
+pub use jwks::UNKNOWN_KID_REFETCH_INTERVAL;
+pub use principal::{Principal, Role};
+
+use jwks::{JwksCache, JwksSource};
+use principal::ClaimNames;
+
+/// Verifies bearer tokens. Cheap to clone (one `Arc`); the key cache is shared by all clones.
+#[derive(Clone)]
+pub struct Authenticator {
+    inner: Arc<Inner>,
 }
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Principal {
-    pub issuer: String,
-    pub subject: String,
-    pub role: Role,
-    pub area: Option<String>,
-    pub individual_id: Option<String>,
-    pub name: Option<String>,
+
+struct Inner {
+    provider: Option<Provider>,
+    /// The development key's public half, when `--dev-auth` is on.
+    dev: Option<DecodingKey>,
+    leeway: u64,
 }
-impl Principal {
-    pub fn actor_id(&self) -> String {
-        format!("{:?}:{}", self.role, self.subject).to_lowercase()
+
+/// The configured OpenID Connect provider.
+struct Provider {
+    issuer: String,
+    audience: String,
+    algorithms: Vec<Algorithm>,
+    names: ClaimNames,
+    jwks: JwksCache,
+}
+
+impl std::fmt::Debug for Authenticator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authenticator")
+            .field(
+                "issuer",
+                &self.inner.provider.as_ref().map(|p| p.issuer.as_str()),
+            )
+            .field("dev_auth", &self.inner.dev.is_some())
+            .finish()
     }
 }
-#[derive(Clone, Default)]
-pub struct Authenticator;
-#[derive(Debug, thiserror::Error)]
-#[error("stub")]
-pub struct AuthError;
+
 impl Authenticator {
-    pub async fn authenticate(&self, _h: Option<&str>) -> Result<Principal, AuthError> {
-        Err(AuthError)
+    /// The authenticator the server's configuration asks for: the `[auth]` provider, if any, and
+    /// development sign-in when `--dev-auth` is on. Makes no network request (keys are fetched
+    /// on the first token); with `--dev-auth` it creates the development key if needed and logs a
+    /// warning.
+    pub async fn from_config(config: &crate::config::Config) -> Result<Authenticator, AuthError> {
+        Authenticator::new(&config.auth, config.dev_auth.then_some(&*config.data_dir))
+    }
+
+    /// As [`Authenticator::from_config`], from the parts: the `[auth]` settings and, to enable
+    /// development sign-in, the data directory holding its key.
+    pub fn new(auth: &AuthConfig, dev_data_dir: Option<&Path>) -> Result<Authenticator, AuthError> {
+        auth.validate().map_err(AuthError::Config)?;
+        let leeway = auth.leeway_seconds;
+        let provider = match (&auth.issuer, &auth.audience) {
+            (Some(issuer), Some(audience)) => {
+                let source = match &auth.jwks_url {
+                    Some(url) => JwksSource::Url(url.clone()),
+                    None => JwksSource::Discover {
+                        issuer: issuer.clone(),
+                    },
+                };
+                Some(Provider {
+                    issuer: issuer.clone(),
+                    audience: audience.clone(),
+                    algorithms: auth.algorithms().map_err(AuthError::Config)?,
+                    names: auth.claim_names(),
+                    jwks: JwksCache::new(source, Duration::from_secs(auth.jwks_cache_seconds))?,
+                })
+            }
+            _ => None,
+        };
+        let dev = match dev_data_dir {
+            Some(dir) => {
+                let key = dev::dev_decoding_key(dir)?;
+                tracing::warn!(
+                    key = %dev::dev_key_path(dir).display(),
+                    "DEVELOPMENT SIGN-IN IS ON (--dev-auth): anyone who can read this key can act \
+                     as any user, admin included. Never use it on a registry holding real data."
+                );
+                Some(key)
+            }
+            None => None,
+        };
+        if provider.is_none() && dev.is_none() {
+            tracing::warn!("no identity provider configured: every authenticated request will be refused ([auth] issuer or --dev-auth)");
+        }
+        Ok(Authenticator {
+            inner: Arc::new(Inner {
+                provider,
+                dev,
+                leeway,
+            }),
+        })
+    }
+
+    /// Check the `Authorization` header of a request (`None` when it had none) and say who is
+    /// calling.
+    pub async fn authenticate(
+        &self,
+        authorization_header: Option<&str>,
+    ) -> Result<Principal, AuthError> {
+        let inner = &*self.inner;
+        // Say this first: no header or token could succeed, and the operator needs to know.
+        if inner.provider.is_none() && inner.dev.is_none() {
+            return Err(AuthError::NotConfigured);
+        }
+        let token = bearer_token(authorization_header)?;
+        let peek = Unverified::parse(token)?;
+        match (&inner.dev, &inner.provider) {
+            (Some(dev), _) if peek.iss.as_deref() == Some(DEV_ISSUER) => {
+                self.verify_dev(token, &peek, dev)
+            }
+            (_, Some(provider)) => self.verify_provider(token, &peek, provider).await,
+            _ => Err(AuthError::WrongIssuer {
+                expected: DEV_ISSUER.into(),
+            }),
+        }
+    }
+
+    /// How many times the provider's keys have been fetched: for tests and diagnostics.
+    pub async fn jwks_fetch_count(&self) -> u64 {
+        match &self.inner.provider {
+            Some(p) => p.jwks.fetch_count().await,
+            None => 0,
+        }
+    }
+
+    fn verify_dev(
+        &self,
+        token: &str,
+        peek: &Unverified,
+        key: &DecodingKey,
+    ) -> Result<Principal, AuthError> {
+        let alg = accepted_alg(&peek.alg, &[Algorithm::ES256])?;
+        let claims = verify(token, key, alg, DEV_ISSUER, DEV_AUDIENCE, self.inner.leeway)?;
+        principal::principal_from_claims(&claims, &ClaimNames::default())
+    }
+
+    async fn verify_provider(
+        &self,
+        token: &str,
+        peek: &Unverified,
+        provider: &Provider,
+    ) -> Result<Principal, AuthError> {
+        // The algorithm is checked before any key is looked up, so a token with `none` or HS*
+        // never even causes a key fetch.
+        let alg = accepted_alg(&peek.alg, &provider.algorithms)?;
+        let kid = peek.kid.as_deref().ok_or_else(|| {
+            AuthError::Malformed(
+                "the token header has no `kid`, so the signing key cannot be chosen".into(),
+            )
+        })?;
+        let jwk = provider.jwks.key(kid).await?;
+        let key = key_for(&jwk, kid, alg)?;
+        let claims = verify(
+            token,
+            &key,
+            alg,
+            &provider.issuer,
+            &provider.audience,
+            self.inner.leeway,
+        )?;
+        principal::principal_from_claims(&claims, &provider.names)
     }
 }
-pub fn unauthenticated_response(_e: &AuthError) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    axum::http::StatusCode::UNAUTHORIZED.into_response()
+
+/// The token from `Authorization: Bearer <token>` (scheme case-insensitive, RFC 7235).
+fn bearer_token(header: Option<&str>) -> Result<&str, AuthError> {
+    let header = header.ok_or(AuthError::MissingHeader)?.trim();
+    let (scheme, token) = header.split_once(' ').unwrap_or((header, ""));
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(AuthError::NotBearer);
+    }
+    let token = token.trim();
+    if token.is_empty() {
+        return Err(AuthError::Malformed(
+            "nothing follows `Bearer` in the Authorization header".into(),
+        ));
+    }
+    Ok(token)
+}
+
+/// What the token says about itself before anything is verified: only used to pick the
+/// algorithm, key and verifier, never trusted for anything else.
+struct Unverified {
+    alg: String,
+    kid: Option<String>,
+    iss: Option<String>,
+}
+
+impl Unverified {
+    fn parse(token: &str) -> Result<Unverified, AuthError> {
+        let parts: Vec<&str> = token.split('.').collect();
+        match parts.len() {
+            3 => {}
+            5 => {
+                return Err(AuthError::Malformed(
+                    "encrypted tokens (JWE) are not accepted; send the signed access token".into(),
+                ))
+            }
+            _ => {
+                return Err(AuthError::Malformed(
+                    "a JWT has three base64url parts separated by dots".into(),
+                ))
+            }
+        }
+        let header = json_part(parts[0], "header")?;
+        let payload = json_part(parts[1], "payload")?;
+        let text = |map: &Map<String, Value>, key: &str| {
+            map.get(key).and_then(Value::as_str).map(str::to_owned)
+        };
+        Ok(Unverified {
+            alg: text(&header, "alg")
+                .ok_or_else(|| AuthError::Malformed("the token header has no `alg`".into()))?,
+            kid: text(&header, "kid"),
+            iss: text(&payload, "iss"),
+        })
+    }
+}
+
+fn json_part(part: &str, name: &str) -> Result<Map<String, Value>, AuthError> {
+    let bytes = URL_SAFE_NO_PAD
+        .decode(part)
+        .map_err(|_| AuthError::Malformed(format!("the token {name} is not base64url")))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|_| AuthError::Malformed(format!("the token {name} is not a JSON object")))
+}
+
+/// The token's `alg` if it is one we accept. `none` and HMAC are refused by name with the
+/// reason, whatever the configuration says: an HS token "verified" with a provider's public key
+/// as the secret is the classic forgery.
+fn accepted_alg(name: &str, allowed: &[Algorithm]) -> Result<Algorithm, AuthError> {
+    let refuse = |hint: String| AuthError::DisallowedAlg {
+        alg: name.to_owned(),
+        hint,
+    };
+    if name.eq_ignore_ascii_case("none") {
+        return Err(refuse("; unsigned tokens are never accepted".into()));
+    }
+    if name.to_ascii_uppercase().starts_with("HS") {
+        return Err(refuse(
+            "; shared-secret (HMAC) signatures are never accepted, the provider must sign with its private key".into(),
+        ));
+    }
+    match name.parse::<Algorithm>() {
+        Ok(alg) if allowed.contains(&alg) => Ok(alg),
+        _ => Err(refuse(format!(
+            " (accepted: {})",
+            allowed
+                .iter()
+                .map(|a| format!("{a:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
+}
+
+/// The verification key from a published JWK, if the JWK can verify `alg`: its `alg` (when
+/// published) must be `alg`, and its type and curve must be the algorithm's. A symmetric (`oct`)
+/// key in a key set is never used.
+fn key_for(jwk: &Jwk, kid: &str, alg: Algorithm) -> Result<DecodingKey, AuthError> {
+    let mismatch = |what: String| AuthError::DisallowedAlg {
+        alg: format!("{alg:?}"),
+        hint: format!(" with key `{kid}`, which {what}"),
+    };
+    if let Some(published) = jwk.common.key_algorithm {
+        if published.to_string() != format!("{alg:?}") {
+            return Err(mismatch(format!("is published for {published}")));
+        }
+    }
+    let fits = match (&jwk.algorithm, alg) {
+        (
+            AlgorithmParameters::RSA(_),
+            Algorithm::RS256
+            | Algorithm::RS384
+            | Algorithm::RS512
+            | Algorithm::PS256
+            | Algorithm::PS384
+            | Algorithm::PS512,
+        ) => true,
+        (AlgorithmParameters::EllipticCurve(p), Algorithm::ES256) => p.curve == EllipticCurve::P256,
+        (AlgorithmParameters::EllipticCurve(p), Algorithm::ES384) => p.curve == EllipticCurve::P384,
+        (AlgorithmParameters::OctetKeyPair(p), Algorithm::EdDSA) => {
+            p.curve == EllipticCurve::Ed25519
+        }
+        _ => false,
+    };
+    if !fits {
+        return Err(mismatch("is of another key type or curve".into()));
+    }
+    DecodingKey::from_jwk(jwk).map_err(|e| {
+        AuthError::Config(format!(
+            "the identity provider publishes key `{kid}` in a form this registry cannot use: {e}"
+        ))
+    })
+}
+
+/// Signature, issuer, audience and times; returns the claims.
+fn verify(
+    token: &str,
+    key: &DecodingKey,
+    alg: Algorithm,
+    issuer: &str,
+    audience: &str,
+    leeway: u64,
+) -> Result<Map<String, Value>, AuthError> {
+    let mut validation = Validation::new(alg);
+    validation.set_issuer(&[issuer]);
+    validation.set_audience(&[audience]);
+    validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+    validation.validate_exp = true;
+    validation.validate_nbf = true;
+    validation.leeway = leeway;
+    let data =
+        jsonwebtoken::decode::<Map<String, Value>>(token, key, &validation).map_err(|e| match e
+            .kind()
+        {
+            ErrorKind::InvalidSignature => AuthError::BadSignature,
+            ErrorKind::ExpiredSignature => AuthError::Expired,
+            ErrorKind::ImmatureSignature => AuthError::NotYetValid,
+            ErrorKind::InvalidIssuer => AuthError::WrongIssuer {
+                expected: issuer.into(),
+            },
+            ErrorKind::InvalidAudience => AuthError::WrongAudience {
+                expected: audience.into(),
+            },
+            ErrorKind::MissingRequiredClaim(c) if c == "iss" => AuthError::WrongIssuer {
+                expected: issuer.into(),
+            },
+            ErrorKind::MissingRequiredClaim(c) if c == "aud" => AuthError::WrongAudience {
+                expected: audience.into(),
+            },
+            ErrorKind::MissingRequiredClaim(c) => {
+                AuthError::Malformed(format!("the token has no `{c}` claim"))
+            }
+            ErrorKind::InvalidClaimFormat(c) => {
+                AuthError::Malformed(format!("the `{c}` claim is not a time in seconds"))
+            }
+            _ => AuthError::Malformed(e.to_string()),
+        })?;
+    // jsonwebtoken does not look at `iat`; a token issued in the future means a wrong clock
+    // somewhere, and accepting it would stretch its real lifetime.
+    if let Some(iat) = data.claims.get("iat") {
+        let iat = iat.as_f64().ok_or_else(|| {
+            AuthError::Malformed("the `iat` claim is not a time in seconds".into())
+        })?;
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs();
+        if iat > (now + leeway) as f64 {
+            return Err(AuthError::NotYetValid);
+        }
+    }
+    Ok(data.claims)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_header_parsing() {
+        assert_eq!(bearer_token(Some("Bearer abc")), Ok("abc"));
+        assert_eq!(bearer_token(Some("bearer   abc ")), Ok("abc"));
+        assert_eq!(bearer_token(None), Err(AuthError::MissingHeader));
+        assert_eq!(
+            bearer_token(Some("Basic dXNlcg==")),
+            Err(AuthError::NotBearer)
+        );
+        assert!(matches!(
+            bearer_token(Some("Bearer")),
+            Err(AuthError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn none_and_hmac_are_refused_whatever_is_allowed() {
+        let all = [Algorithm::RS256, Algorithm::HS256];
+        for alg in ["none", "NONE", "HS256", "hs512"] {
+            assert!(
+                matches!(
+                    accepted_alg(alg, &all),
+                    Err(AuthError::DisallowedAlg { .. })
+                ),
+                "{alg}"
+            );
+        }
+        assert_eq!(accepted_alg("RS256", &all), Ok(Algorithm::RS256));
+        let err = accepted_alg("ES384", &all).unwrap_err();
+        assert!(err.to_string().contains("accepted: RS256"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn without_provider_or_dev_auth_everything_is_refused_with_a_hint() {
+        let auth = Authenticator::new(&AuthConfig::default(), None).unwrap();
+        let err = auth.authenticate(Some("Bearer a.b.c")).await.unwrap_err();
+        assert_eq!(err, AuthError::NotConfigured);
+        assert!(err.to_string().contains("--dev-auth"));
+        assert!(err.to_string().contains("issuer"));
+    }
 }

@@ -44,6 +44,10 @@ const OCCUPATIONS: &[&str] = &[
     "casual labourer",
     "student",
 ];
+/// How many households `serve --demo` and `demo-data` make unless told otherwise.
+pub const DEFAULT_HOUSEHOLDS: usize = 40;
+/// The seed they are made from unless told otherwise.
+pub const DEFAULT_SEED: u64 = 2026;
 /// Admin areas the demo households live in: two counties, each with two wards.
 pub const DEMO_AREAS: &[&str] = &["KE.30.1", "KE.30.2", "KE.31.1", "KE.31.2"];
 
