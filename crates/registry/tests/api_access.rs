@@ -566,3 +566,35 @@ async fn each_role_changes_only_what_it_should() {
         api.stop().await;
     }
 }
+
+#[tokio::test]
+async fn one_caller_is_rate_limited_without_slowing_others() {
+    let backend = &backends().await[0];
+    let api = Api::start_with(backend, |config| {
+        config.limits.requests_per_minute = 1;
+        config.limits.burst = 3;
+    })
+    .await;
+    let busy = api.token("agent", "script", Some("KE.30"), None);
+    let other = api.token("agent", "person", Some("KE.30"), None);
+    for _ in 0..3 {
+        assert_eq!(api.get("/v1/me", &busy).await.status, 200);
+    }
+    let limited = api.get("/v1/me", &busy).await;
+    assert_eq!(
+        (limited.status, limited.problem()),
+        (429, "/problems/rate-limited")
+    );
+    let retry: u64 = limited.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry >= 1);
+    assert_eq!(
+        api.get("/v1/me", &other).await.status,
+        200,
+        "others are not held up"
+    );
+    api.stop().await;
+}

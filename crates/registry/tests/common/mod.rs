@@ -95,9 +95,15 @@ impl Answer {
 
 impl Api {
     pub async fn start(backend: &Backend) -> Api {
+        Api::start_with(backend, |_| {}).await
+    }
+
+    /// As [`Api::start`], with the configuration adjusted first.
+    pub async fn start_with(backend: &Backend, adjust: impl FnOnce(&mut Config)) -> Api {
         let data = tempfile::tempdir().unwrap();
         let mut config = backend.config(data.path());
         config.dev_auth = true;
+        adjust(&mut config);
         let server = doorstep_registry::server::start(&config).await.unwrap();
         Api {
             server,
