@@ -38,6 +38,7 @@
 //!
 //! Wire:
 //! - [`wire`]: types of the service-level HTTP endpoints (health).
+//! - [`sync`]: push/pull wire types and the field-level three-way merge.
 //!
 //! # Features
 //! - `openapi`: derives `utoipa::ToSchema` on every model type.
@@ -58,6 +59,7 @@ pub mod mime;
 pub mod notification;
 pub mod programme;
 pub mod record;
+pub mod sync;
 pub mod validate;
 pub mod wire;
 

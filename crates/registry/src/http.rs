@@ -22,7 +22,7 @@ use utoipa::OpenApi;
 use std::sync::Arc;
 
 use crate::api::limits::RateLimiter;
-use crate::api::{applications, records};
+use crate::api::{applications, records, sync};
 use crate::auth::Authenticator;
 use crate::problem::{self, Problem, ProblemKind};
 use crate::resources::Collection;
@@ -43,17 +43,24 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
         records::list, records::get_one, records::create, records::update, records::delete,
         records::history, records::search, records::me,
         applications::transition,
+        sync::push, sync::pull,
     ),
     components(schemas(
         HealthReport, HealthStatus, StorageKind, Problem, Collection, records::Page, records::Me,
         AuditEntry, applications::Transition, doorstep_domain::ApplicationStatus,
         doorstep_domain::FieldError,
+        doorstep_domain::sync::PushRequest, doorstep_domain::sync::PushResponse,
+        doorstep_domain::sync::Mutation, doorstep_domain::sync::MutationOp,
+        doorstep_domain::sync::ChangeSet, doorstep_domain::sync::MutationResult,
+        doorstep_domain::sync::FieldConflict, doorstep_domain::sync::PullResponse,
+        doorstep_domain::sync::PulledRecord, doorstep_domain::RecordKind,
     )),
     modifiers(&BearerAuth),
     tags(
         (name = "service", description = "Liveness and self-description; no credentials needed."),
         (name = "records", description = "Registry records. Every route needs a bearer token."),
         (name = "applications", description = "The application review workflow."),
+        (name = "sync", description = "Offline devices: push mutations, pull the change feed."),
     )
 )]
 pub struct ApiDoc;
@@ -107,6 +114,11 @@ pub fn router(state: AppState) -> Router {
             "/v1/applications/{id}/transitions",
             post(applications::transition),
         )
+        .route(
+            "/v1/sync/push",
+            post(sync::push).layer(DefaultBodyLimit::max(sync::MAX_PUSH_BYTES)),
+        )
+        .route("/v1/sync/pull", get(sync::pull))
         .route("/v1/{collection}", get(records::list).post(records::create))
         .route(
             "/v1/{collection}/{id}",

@@ -40,6 +40,8 @@ pub enum ProblemKind {
     UploadMismatch,
     /// The finished upload's SHA-256 is not the one announced.
     ChecksumMismatch,
+    /// A sync cursor from another registry (or a rebuilt one): start the pull from scratch.
+    CursorReset,
     /// Something failed on the server; the detail says what the caller can do.
     Internal,
 }
@@ -63,6 +65,7 @@ impl ProblemKind {
             ProblemKind::RateLimited => "/problems/rate-limited",
             ProblemKind::UploadMismatch => "/problems/upload-mismatch",
             ProblemKind::ChecksumMismatch => "/problems/checksum-mismatch",
+            ProblemKind::CursorReset => "/problems/cursor-reset",
             ProblemKind::Internal => "/problems/internal",
         }
     }
@@ -85,6 +88,7 @@ impl ProblemKind {
             ProblemKind::RateLimited => "Too many requests",
             ProblemKind::UploadMismatch => "Upload offset mismatch",
             ProblemKind::ChecksumMismatch => "Checksum mismatch",
+            ProblemKind::CursorReset => "Sync cursor from another registry",
             ProblemKind::Internal => "Internal error",
         }
     }
@@ -107,6 +111,7 @@ impl ProblemKind {
             ProblemKind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             ProblemKind::UploadMismatch => StatusCode::CONFLICT,
             ProblemKind::ChecksumMismatch => StatusCode::from_u16(460).expect("valid status"),
+            ProblemKind::CursorReset => StatusCode::CONFLICT,
             ProblemKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

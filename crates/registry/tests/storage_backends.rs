@@ -20,6 +20,7 @@ fn ctx(actor: &str) -> WriteContext {
         at: time::OffsetDateTime::now_utc(),
         request_id: None,
         idempotency: None,
+        merged: false,
     }
 }
 
@@ -190,6 +191,7 @@ async fn idempotent_commits_apply_once() {
             key: "key-1".into(),
             fingerprint: "f1".into(),
             status: 201,
+            response: None,
         });
         store
             .commit(vec![group(id, Expect::Absent, "Amina")], &c)

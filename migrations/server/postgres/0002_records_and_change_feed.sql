@@ -45,7 +45,8 @@ CREATE TABLE changes (
     on_behalf_of  TEXT,
     before_sha256 TEXT,
     after_sha256  TEXT NOT NULL,
-    request_id    TEXT
+    request_id    TEXT,
+    merged        BOOLEAN NOT NULL DEFAULT FALSE
 );
 CREATE INDEX changes_by_record ON changes (record_id, seq);
 

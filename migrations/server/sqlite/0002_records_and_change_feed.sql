@@ -49,7 +49,8 @@ CREATE TABLE changes (
     on_behalf_of  TEXT,                          -- the registrant an agent acted for
     before_sha256 TEXT,                          -- SHA-256 of the record body before; NULL on create
     after_sha256  TEXT NOT NULL,
-    request_id    TEXT                           -- Idempotency-Key or mutation id, when given
+    request_id    TEXT,                          -- Idempotency-Key or mutation id, when given
+    merged        INTEGER NOT NULL DEFAULT 0 CHECK (merged IN (0, 1))  -- a stale sync write merged automatically ("soft" conflict), for review
 ) STRICT;
 CREATE INDEX changes_by_record ON changes (record_id, seq);
 

@@ -9,6 +9,7 @@ pub mod applications;
 pub mod errors;
 pub mod limits;
 pub mod records;
+pub mod sync;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -88,6 +89,7 @@ pub async fn mutation(
         key: key.to_owned(),
         fingerprint: hex::encode(hash.finalize()),
         status: success.as_u16(),
+        response: None,
     };
     match state
         .storage

@@ -502,6 +502,7 @@ pub async fn commit(
         at: OffsetDateTime::now_utc(),
         request_id: claim.as_ref().map(|c| c.key.clone()),
         idempotency: claim.clone(),
+        merged: false,
     };
     match state.storage.commit(writes, &ctx).await {
         Ok(written) => {
@@ -519,7 +520,7 @@ pub async fn commit(
 
 /// The registrant an agent acts for: the header if given (must be an individual the agent can
 /// see), else whoever the record is about. Only agents act on behalf of someone.
-async fn on_behalf_of(
+pub(crate) async fn on_behalf_of(
     state: &AppState,
     caller: &Caller,
     headers: &HeaderMap,

@@ -175,11 +175,8 @@ pub async fn load(
 ) -> Result<HouseholdSummary, StorageError> {
     let mut summary = HouseholdSummary::default();
     let ctx = WriteContext {
-        actor: DEMO_ACTOR.into(),
-        on_behalf_of: None,
         at: OffsetDateTime::now_utc(),
-        request_id: None,
-        idempotency: None,
+        ..WriteContext::by(DEMO_ACTOR)
     };
     for household in generate(count, seed, programmes) {
         let mut writes: Vec<Write> = Vec::with_capacity(household.len());

@@ -70,11 +70,8 @@ pub async fn load(store: &dyn Store) -> Result<DemoSummary, StorageError> {
         let form_index_ref = [programme.index.clone()];
         let form = config_write_with(RecordKind::FormDefinition, form, &form_index_ref);
         let ctx = WriteContext {
-            actor: DEMO_ACTOR.into(),
-            on_behalf_of: None,
             at: now,
-            request_id: None,
-            idempotency: None,
+            ..WriteContext::by(DEMO_ACTOR)
         };
         match store.commit(vec![programme, form], &ctx).await {
             Ok(_) => summary.programmes_added += 1,

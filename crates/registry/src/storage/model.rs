@@ -83,6 +83,23 @@ pub struct WriteContext {
     pub request_id: Option<String>,
     /// Remember the response under this key, in the same transaction as the write.
     pub idempotency: Option<IdempotencyClaim>,
+    /// The write was made on an older revision and merged with later changes (a "soft"
+    /// conflict): marked in the change log so staff can review it.
+    pub merged: bool,
+}
+
+impl WriteContext {
+    /// A plain write by `actor`, now.
+    pub fn by(actor: impl Into<String>) -> Self {
+        WriteContext {
+            actor: actor.into(),
+            on_behalf_of: None,
+            at: OffsetDateTime::now_utc(),
+            request_id: None,
+            idempotency: None,
+            merged: false,
+        }
+    }
 }
 
 /// An `Idempotency-Key` and what the request looked like.
@@ -93,8 +110,10 @@ pub struct IdempotencyClaim {
     pub key: String,
     /// SHA-256 of method, path and body: a reused key with another request is refused.
     pub fingerprint: String,
-    /// HTTP status to replay (the body replayed is the first written record).
+    /// HTTP status to replay.
     pub status: u16,
+    /// The body to replay; `None` means the first record written.
+    pub response: Option<serde_json::Value>,
 }
 
 /// A remembered response to a request with an `Idempotency-Key`.
@@ -222,4 +241,6 @@ pub struct AuditEntry {
     pub before_sha256: Option<String>,
     pub after_sha256: String,
     pub request_id: Option<String>,
+    /// Whether this was a stale sync write merged automatically (a "soft" conflict).
+    pub merged: bool,
 }

@@ -259,7 +259,7 @@ pub(crate) fn record_columns(d: Dialect) -> String {
 /// Columns of a change-log row for the audit trail.
 pub(crate) fn audit_columns(d: Dialect) -> String {
     format!(
-        "seq, {}, rev, op, actor, on_behalf_of, before_sha256, after_sha256, request_id",
+        "seq, {}, rev, op, actor, on_behalf_of, before_sha256, after_sha256, request_id, merged",
         d.time_out("at")
     )
 }
@@ -568,13 +568,13 @@ macro_rules! shared_store_impl {
                     Some((hash, op)) => (Some(hash), op),
                     None => (None, "create"),
                 };
-                let mut b = Builder::new(DIALECT, "INSERT INTO changes (seq, at, record_id, kind, rev, op, actor, on_behalf_of, before_sha256, after_sha256, request_id) VALUES (");
+                let mut b = Builder::new(DIALECT, "INSERT INTO changes (seq, at, record_id, kind, rev, op, actor, on_behalf_of, before_sha256, after_sha256, request_id, merged) VALUES (");
                 b.int(seq).push(", ").time(at.clone()).push(", ").uuid(write.id)
                     .push(", ").text(write.kind.as_str()).push(", ").int(rev as i64)
                     .push(", ").text(op).push(", ").text(ctx.actor.clone())
                     .push(", ").opt_text(ctx.on_behalf_of.clone()).push(", ").opt_text(before_hash)
                     .push(", ").text(body_hash(&body)).push(", ").opt_text(ctx.request_id.clone())
-                    .push(")");
+                    .push(if ctx.merged { ", TRUE)" } else { ", FALSE)" });
                 query(&b).execute(&mut *conn).await?;
 
                 written.push(StoredRecord {
@@ -591,7 +591,7 @@ macro_rules! shared_store_impl {
                 let mut b = Builder::new(DIALECT, "INSERT INTO idempotency_keys (scope, key, fingerprint, status, response, created_at) VALUES (");
                 b.text(claim.scope.clone()).push(", ").text(claim.key.clone())
                     .push(", ").text(claim.fingerprint.clone()).push(", ").int(i64::from(claim.status))
-                    .push(", ").text(first.body.to_string()).push(", ").time(at.clone()).push(")");
+                    .push(", ").text(claim.response.as_ref().unwrap_or(&first.body).to_string()).push(", ").time(at.clone()).push(")");
                 query(&b).execute(&mut *conn).await?;
             }
             Ok(written)
@@ -701,6 +701,7 @@ macro_rules! shared_store_impl {
                         before_sha256: row.try_get(6)?,
                         after_sha256: row.try_get(7)?,
                         request_id: row.try_get(8)?,
+                        merged: row.try_get(9)?,
                     })
                 })
                 .collect()
