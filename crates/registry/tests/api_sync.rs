@@ -82,7 +82,13 @@ async fn stale_edits_merge_by_field_and_clashes_come_back_as_conflicts() {
             ),
             "{ra:?}"
         );
-        let rb = push(&api, &agent, &[update(RecordKind::Individual, &v1, &b)]).await;
+        let other_agent = api.token("agent", "kamau", Some("KE.30"), None);
+        let rb = push(
+            &api,
+            &other_agent,
+            &[update(RecordKind::Individual, &v1, &b)],
+        )
+        .await;
         match &rb[0] {
             MutationResult::Applied {
                 rev: 3,
@@ -129,6 +135,27 @@ async fn stale_edits_merge_by_field_and_clashes_come_back_as_conflicts() {
             .map(|e| e["merged"].as_bool().unwrap())
             .collect();
         assert_eq!(merged, [false, false, true], "{}", api.backend);
+
+        // One device's own offline edits in sequence are not a merge with anyone.
+        let mut d1 = record_of(&rb[0]);
+        let v3 = d1.clone();
+        d1["birth_place"] = json!("Kisumu");
+        let mut d2 = d1.clone();
+        d2["addl_name"] = json!("Achieng");
+        let own = push(
+            &api,
+            &other_agent,
+            &[
+                update(RecordKind::Individual, &v3, &d1),
+                update(RecordKind::Individual, &v3, &d2),
+            ],
+        )
+        .await;
+        assert!(
+            own.iter()
+                .all(|r| matches!(r, MutationResult::Applied { merged: false, .. })),
+            "{own:?}"
+        );
         api.stop().await;
     }
 }

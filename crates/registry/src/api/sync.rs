@@ -199,7 +199,8 @@ async fn attempt(
             Value::Object(m.changes.set.clone()),
         )),
         (MutationOp::Update, Some(current)) => {
-            let stale = m.base_rev != Some(current.rev);
+            let stale = m.base_rev != Some(current.rev)
+                && changed_by_others(state, caller, &current, m.base_rev).await?;
             let merged = merge(&current.body, &m.changes);
             if !merged.changed {
                 return done(match merged.conflicts.is_empty() {
@@ -290,6 +291,25 @@ async fn write_one(
         }
         Err(CommitError::Storage(e)) => Err(e.into()),
     }
+}
+
+/// Whether anyone but the caller changed the record after `base_rev`. A device that made
+/// several edits offline sends them in one batch, each on the revision it saw; only changes by
+/// someone else make a merge a "soft" conflict worth a reviewer's look.
+async fn changed_by_others(
+    state: &AppState,
+    caller: &Caller,
+    current: &StoredRecord,
+    base_rev: Option<u64>,
+) -> Result<bool, ApiError> {
+    let since = base_rev.unwrap_or(0);
+    let actor = caller.actor();
+    Ok(state
+        .storage
+        .audit_trail(current.id)
+        .await?
+        .iter()
+        .any(|change| change.rev > since && change.actor != actor))
 }
 
 fn replayed(
