@@ -193,11 +193,17 @@ async fn attempt(
                 Err(e) => done(rejected_by(m, &e)),
             }
         }
-        (MutationOp::Update, Some(current)) if current.deleted => done(whole_record_conflict(
-            m,
-            &current,
-            Value::Object(m.changes.set.clone()),
-        )),
+        // An edit of a record deleted meanwhile. Made on the deleted revision itself it is a
+        // deliberate restore (a person settled the conflict) and goes to the merge below.
+        (MutationOp::Update, Some(current))
+            if current.deleted && m.base_rev != Some(current.rev) =>
+        {
+            done(whole_record_conflict(
+                m,
+                &current,
+                Value::Object(m.changes.set.clone()),
+            ))
+        }
         (MutationOp::Update, Some(current)) => {
             let stale = m.base_rev != Some(current.rev)
                 && changed_by_others(state, caller, &current, m.base_rev).await?;
