@@ -7,8 +7,10 @@
 //! - [`registry`]: the HTTP client for the registry API.
 //! - [`info`]: the facts the UI shows about this installation.
 //! - [`vault`]: the encrypted offline store (records, outbox, drafts, documents, audit log).
+//! - [`sync`]: push the outbox, pull the change feed, upload documents; the background service.
 
 pub mod info;
 pub mod registry;
 pub mod settings;
+pub mod sync;
 pub mod vault;

@@ -17,6 +17,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
         2,
         include_str!("../../../../migrations/client/0002_documents_and_audit.sql"),
     ),
+    (
+        3,
+        include_str!("../../../../migrations/client/0003_sync.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

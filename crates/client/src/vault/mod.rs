@@ -26,6 +26,7 @@ pub mod keyslot;
 pub mod keystore;
 pub mod migrations;
 mod partition;
+mod sync_store;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -40,6 +41,7 @@ pub use keys::{KdfParams, SecretKey};
 pub use keyslot::KeySlot;
 pub use keystore::{KeyStore, KeyStoreError, NoKeyStore, OsKeyring};
 pub use partition::{Change, DocumentInfo, NewDocument, Op, OutboxEntry, Partition, StoredRecord};
+pub use sync_store::{Choice, PendingUpload, PushTally, Rejection, StoredConflict};
 
 /// What the app must tell a person when they choose a passphrase (and again if they forget it).
 pub const LOST_PASSPHRASE_NOTICE: &str =

@@ -145,7 +145,7 @@ pub struct Partition {
 pub(crate) const DB_FILE: &str = "data.db";
 pub(crate) const DOCS_DIR: &str = "docs";
 
-fn now() -> String {
+pub(super) fn now() -> String {
     OffsetDateTime::now_utc()
         .format(&Rfc3339)
         .expect("UTC time formats as RFC 3339")
@@ -162,18 +162,12 @@ fn check_kind(kind: &str) -> Result<(), VaultError> {
         })
 }
 
-/// Field-level difference between two JSON objects (top-level fields; a changed nested value is
-/// sent whole, which is what the server's field-by-field merge compares).
+/// Field-level difference between two JSON objects, with the values before (the sync protocol's
+/// change set: the server merges field by field against those base values).
 fn field_changes(before: Option<&Map<String, Value>>, after: &Map<String, Value>) -> Value {
-    let empty = Map::new();
-    let before = before.unwrap_or(&empty);
-    let set: Map<String, Value> = after
-        .iter()
-        .filter(|(k, v)| before.get(*k) != Some(v))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let unset: Vec<&String> = before.keys().filter(|k| !after.contains_key(*k)).collect();
-    json!({ "set": set, "unset": unset })
+    let before = before.map(|b| Value::Object(b.clone()));
+    let changes = doorstep_domain::sync::diff(before.as_ref(), &Value::Object(after.clone()));
+    serde_json::to_value(changes).expect("change sets serialise")
 }
 
 impl Partition {
@@ -388,12 +382,25 @@ impl Partition {
                     info.captured_at
                 ],
             )?;
-            let metadata = serde_json::to_value(&info).expect("document info serialises");
+            // A document attached to a record becomes a registry record (its bytes follow as an
+            // upload once the registry has the metadata); one not attached stays on the device.
             let mutation_id = Uuid::now_v7();
-            tx.execute(
-                "INSERT INTO outbox (mutation_id, kind, record_id, op, base_rev, changes, created_at) VALUES (?1, 'document', ?2, 'create', NULL, ?3, ?4)",
-                params![mutation_id.to_string(), id.to_string(), json!({ "set": metadata, "unset": [] }).to_string(), info.captured_at],
-            )?;
+            if let Some(linked) = info.record_id {
+                let record = document_record(&info, linked, &new.actor)?;
+                tx.execute(
+                    "INSERT INTO records (kind, id, body, rev, created_at, updated_at) VALUES ('document', ?1, ?2, NULL, ?3, ?3)",
+                    params![id.to_string(), record.to_string(), info.captured_at],
+                )?;
+                let changes = field_changes(None, record.as_object().expect("records are objects"));
+                tx.execute(
+                    "INSERT INTO outbox (mutation_id, kind, record_id, op, base_rev, changes, created_at) VALUES (?1, 'document', ?2, 'create', NULL, ?3, ?4)",
+                    params![mutation_id.to_string(), id.to_string(), changes.to_string(), info.captured_at],
+                )?;
+                tx.execute(
+                    "INSERT INTO uploads (document_id) VALUES (?1)",
+                    params![id.to_string()],
+                )?;
+            }
             audit::append(
                 &tx,
                 &AuditEntry {
@@ -601,6 +608,30 @@ fn apply_in(tx: &rusqlite::Transaction<'_>, change: &Change, at: &str) -> Result
     Ok(mutation_id)
 }
 
+/// The domain record describing a stored document, as the registry will keep it.
+fn document_record(info: &DocumentInfo, linked: Uuid, actor: &str) -> Result<Value, VaultError> {
+    let captured = OffsetDateTime::parse(&info.captured_at, &Rfc3339)
+        .map_err(|e| VaultError::Corrupt(e.to_string()))?;
+    let kind: DocumentKind = serde_json::from_value(Value::String(info.kind.clone()))
+        .map_err(|e| VaultError::InvalidInput(e.to_string()))?;
+    let document = doorstep_domain::Document {
+        meta: doorstep_domain::RecordMeta::new(
+            info.id.into(),
+            captured,
+            doorstep_domain::ActorId::new(actor),
+        ),
+        kind,
+        file_name: info.file_name.clone(),
+        mime_type: info.mime_type.clone(),
+        size_bytes: info.size_bytes,
+        sha256: info.sha256.clone(),
+        linked_record: linked.into(),
+        captured_at: captured,
+    };
+    document.validate().map_err(VaultError::Invalid)?;
+    Ok(serde_json::to_value(document).expect("documents serialise"))
+}
+
 fn read_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<StoredRecord, VaultError>> {
     let id: String = r.get(1)?;
     let body: String = r.get(2)?;
@@ -633,6 +664,9 @@ mod tests {
         let before = json!({"a": 1, "b": 2, "c": 3});
         let after = json!({"a": 1, "b": 5, "d": 4});
         let diff = field_changes(before.as_object(), after.as_object().unwrap());
-        assert_eq!(diff, json!({"set": {"b": 5, "d": 4}, "unset": ["c"]}));
+        assert_eq!(
+            diff,
+            json!({"set": {"b": 5, "d": 4}, "unset": ["c"], "base": {"b": 2, "c": 3}})
+        );
     }
 }

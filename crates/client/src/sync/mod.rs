@@ -1,0 +1,155 @@
+//! Offline-first sync with the registry: push the outbox, pull the change feed, upload
+//! documents, and keep going in the background when the network comes and goes.
+//!
+//! One round ([`sync_once`]):
+//! 1. **push** pending mutations in batches, oldest first; each answer (applied, conflict,
+//!    refused) is recorded in one vault transaction per batch. A crash after sending and before
+//!    recording is harmless: the next round resends, and the registry answers repeats from its
+//!    stored result without applying them twice.
+//! 2. **upload** the bytes of documents whose metadata the registry now has, resuming each from
+//!    the offset the registry acknowledged ([`uploads`]).
+//! 3. **pull** the change feed page by page; each page and the cursor after it are one vault
+//!    transaction. A cursor from another registry means: start the pull over.
+//!
+//! [`service::SyncService`] runs rounds in the background: on start, on demand ("Sync now"),
+//! periodically while online, with exponential backoff and jitter after failures.
+
+pub mod service;
+pub mod transport;
+pub mod uploads;
+
+use serde::Serialize;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use crate::vault::{Partition, VaultError};
+pub use transport::{SyncTransport, TransportError};
+
+/// Mutations per push request (the registry accepts up to 500).
+pub const PUSH_BATCH: usize = 200;
+/// Records per pull page.
+pub const PULL_PAGE: u32 = 500;
+/// Bound on push rounds in one sync, so a registry that keeps refusing to make progress cannot
+/// keep a sync spinning.
+const MAX_PUSH_ROUNDS: usize = 10_000;
+
+/// Why a sync round stopped early, in words a person can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("No connection to the registry: your changes are kept on this device and will be sent when the connection is back.")]
+    Offline(String),
+    #[error("Your sign-in has expired. Sign in again to send your changes.")]
+    SignInRequired,
+    #[error("The registry could not take the changes right now ({0}). They are kept on this device; sync will try again.")]
+    Server(String),
+    #[error("This device's data could not be read or written: {0}")]
+    Vault(#[from] VaultError),
+}
+
+impl From<TransportError> for SyncError {
+    fn from(e: TransportError) -> Self {
+        match e {
+            TransportError::Offline(reason) => SyncError::Offline(reason),
+            TransportError::Unauthorized => SyncError::SignInRequired,
+            TransportError::CursorReset => SyncError::Server("the sync position was reset".into()),
+            TransportError::Server { status, message } => {
+                SyncError::Server(format!("HTTP {status}: {message}"))
+            }
+        }
+    }
+}
+
+/// What one round did.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct SyncReport {
+    pub pushed: usize,
+    pub applied: usize,
+    pub conflicts: usize,
+    pub rejected: usize,
+    pub pulled: usize,
+    pub uploaded_documents: usize,
+    pub uploaded_bytes: u64,
+    /// Whether the pull had to start over (cursor from another registry).
+    pub pull_restarted: bool,
+}
+
+/// Progress while a round runs, for the UI's sync indicator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "stage", rename_all = "snake_case")]
+pub enum SyncProgress {
+    Pushing {
+        sent: usize,
+        pending: u64,
+    },
+    Uploading {
+        document: uuid::Uuid,
+        bytes_sent: u64,
+        bytes_total: u64,
+    },
+    Pulling {
+        received: usize,
+    },
+}
+
+/// One sync round. See the module docs.
+pub async fn sync_once(
+    partition: &Partition,
+    transport: &SyncTransport,
+    progress: &(dyn Fn(SyncProgress) + Send + Sync),
+) -> Result<SyncReport, SyncError> {
+    let mut report = SyncReport::default();
+    for _ in 0..MAX_PUSH_ROUNDS {
+        let batch = partition.pending_mutations(PUSH_BATCH)?;
+        if batch.is_empty() {
+            break;
+        }
+        let sent = batch.len();
+        let results = transport.push(&batch).await?;
+        if results.len() != sent {
+            return Err(SyncError::Server(format!(
+                "answered {} of {sent} changes",
+                results.len()
+            )));
+        }
+        let tally = partition.record_push_results(&results)?;
+        report.pushed += sent;
+        report.applied += tally.applied;
+        report.conflicts += tally.conflicts;
+        report.rejected += tally.rejected;
+        progress(SyncProgress::Pushing {
+            sent: report.pushed,
+            pending: partition.pending_count()?,
+        });
+    }
+
+    let (documents, bytes) = uploads::upload_pending(partition, transport, progress).await?;
+    report.uploaded_documents = documents;
+    report.uploaded_bytes = bytes;
+
+    let mut cursor = partition.sync_cursor()?;
+    for _ in 0..MAX_PUSH_ROUNDS {
+        let page = match transport.pull(cursor.as_deref(), PULL_PAGE).await {
+            Err(TransportError::CursorReset) if !report.pull_restarted => {
+                partition.reset_sync_cursor()?;
+                report.pull_restarted = true;
+                cursor = None;
+                continue;
+            }
+            other => other?,
+        };
+        report.pulled += page.records.len();
+        partition.apply_pull(&page.records, &page.cursor)?;
+        progress(SyncProgress::Pulling {
+            received: report.pulled,
+        });
+        cursor = Some(page.cursor);
+        if !page.more {
+            break;
+        }
+    }
+    let now = OffsetDateTime::now_utc()
+        .format(&Rfc3339)
+        .expect("UTC formats");
+    partition.mark_sync_success(&now)?;
+    Ok(report)
+}
