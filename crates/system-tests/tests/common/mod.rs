@@ -230,6 +230,7 @@ impl Device {
             .iter()
             .map(|c| (c.kind.clone(), c.record_id))
             .collect();
+        records.sort();
         records.dedup();
         for (kind, id) in &records {
             let choices = conflicts
