@@ -188,7 +188,11 @@ fn set_private_file(file: &File) -> io::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        file.set_permissions(fs::Permissions::from_mode(0o600))?;
+        // Skip the chmod when it would change nothing: it dirties the inode, and the fsync that
+        // follows would then cost a journal commit.
+        if file.metadata()?.permissions().mode() & 0o777 != 0o600 {
+            file.set_permissions(fs::Permissions::from_mode(0o600))?;
+        }
     }
     Ok(())
 }
