@@ -15,8 +15,9 @@ use crate::validate::{code, is_sha256_hex, Validate, ValidationErrors};
 
 /// Longest file name kept, in bytes: the limit of common file systems.
 pub const MAX_FILE_NAME_BYTES: usize = 255;
-/// Largest document accepted: 20 MiB, enough for a multi-page scan at 300 dpi.
-pub const MAX_DOCUMENT_BYTES: u64 = 20 * 1024 * 1024;
+/// Largest document accepted: 100 MiB, the registry's upload limit (a long video statement or
+/// a large multi-page scan); the vault and the upload endpoint use the same bound.
+pub const MAX_DOCUMENT_BYTES: u64 = 100 * 1024 * 1024;
 /// Name given to a file whose name is empty once cleaned.
 pub const FALLBACK_FILE_NAME: &str = "document";
 /// Longest extension kept intact when a long name is shortened.

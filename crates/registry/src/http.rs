@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, FromRef, State};
 use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -22,11 +23,12 @@ use utoipa::OpenApi;
 use std::sync::Arc;
 
 use crate::api::limits::RateLimiter;
-use crate::api::{applications, records, sync};
+use crate::api::{applications, documents, records, sync};
 use crate::auth::Authenticator;
 use crate::problem::{self, Problem, ProblemKind};
 use crate::resources::Collection;
 use crate::storage::{AuditEntry, Store};
+use crate::uploads::Uploads;
 
 /// Longest a request may run before the server answers 408 and frees its resources.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -43,7 +45,10 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
         records::list, records::get_one, records::create, records::update, records::delete,
         records::history, records::search, records::me,
         applications::transition,
-        sync::push, sync::pull,
+        sync::push, sync::pull, documents::content,
+        crate::uploads::http::options_uploads, crate::uploads::http::create_upload,
+        crate::uploads::http::head_upload, crate::uploads::http::patch_upload,
+        crate::uploads::http::delete_upload, crate::uploads::http::get_upload,
     ),
     components(schemas(
         HealthReport, HealthStatus, StorageKind, Problem, Collection, records::Page, records::Me,
@@ -61,6 +66,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
         (name = "records", description = "Registry records. Every route needs a bearer token."),
         (name = "applications", description = "The application review workflow."),
         (name = "sync", description = "Offline devices: push mutations, pull the change feed."),
+        (name = "documents", description = "Document bytes: resumable uploads (tus 1.0) and downloads."),
     )
 )]
 pub struct ApiDoc;
@@ -91,6 +97,13 @@ pub struct AppState {
     pub storage: Arc<dyn Store>,
     pub auth: Authenticator,
     pub limiter: Arc<RateLimiter>,
+    pub uploads: Uploads,
+}
+
+impl FromRef<AppState> for Uploads {
+    fn from_ref(state: &AppState) -> Uploads {
+        state.uploads.clone()
+    }
 }
 
 impl FromRef<AppState> for Authenticator {
@@ -101,10 +114,13 @@ impl FromRef<AppState> for Authenticator {
 
 /// Largest JSON body accepted by the record routes. Form definitions are the biggest records.
 pub const MAX_JSON_BODY: usize = 2 * 1024 * 1024;
+/// Longest an upload PATCH or a document download may run: 100 MB over a slow field link.
+/// A cut transfer loses nothing (tus resumes from the last byte the server kept).
+const TRANSFER_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 
 /// The full router of the registry API.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let api = Router::new()
         .route("/health", get(health))
         .route("/ready", get(ready))
         .route("/openapi.json", get(openapi_json))
@@ -128,13 +144,25 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/{collection}/{id}/history", get(records::history))
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
-        .fallback(problem::not_found)
-        .method_not_allowed_fallback(problem::method_not_allowed)
-        .with_state(state)
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
+        ));
+    // Byte transfers stream (bounded memory) and may take long on a field link.
+    let transfers = crate::uploads::http::upload_routes::<AppState>()
+        .route("/v1/documents/{id}/content", get(documents::content))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            documents::upload_owner,
         ))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            TRANSFER_TIMEOUT,
+        ));
+    api.merge(transfers)
+        .fallback(problem::not_found)
+        .method_not_allowed_fallback(problem::method_not_allowed)
+        .with_state(state)
         .layer(TraceLayer::new_for_http())
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,

@@ -10,11 +10,14 @@
 //! - [`demo`]: the demo programmes the README's run command loads.
 //! - [`http`]: the axum router, its handlers and the OpenAPI document describing them.
 //! - [`problem`]: errors as RFC 9457 problem+json.
+//! - [`blobs`]: content-addressed storage of document bytes (by SHA-256).
+//! - [`uploads`]: resumable document uploads (tus 1.0) that end in the blob store.
 //! - [`server`]: binding, serving and graceful shutdown.
 
 pub mod access;
 pub mod api;
 pub mod auth;
+pub mod blobs;
 pub mod config;
 pub mod demo;
 pub mod http;
@@ -22,3 +25,4 @@ pub mod problem;
 pub mod resources;
 pub mod server;
 pub mod storage;
+pub mod uploads;

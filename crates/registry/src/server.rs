@@ -10,6 +10,10 @@ use tokio::task::JoinHandle;
 use crate::api::limits::RateLimiter;
 use crate::auth::{AuthError, Authenticator};
 use crate::config::{Config, ConfigError};
+use crate::uploads::{UploadConfig, UploadError, Uploads};
+
+/// How often abandoned uploads (past their expiry) are removed.
+const UPLOAD_SWEEP_PERIOD: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 use crate::http::{router, AppState};
 use crate::storage::{self, StorageError};
 
@@ -19,6 +23,8 @@ pub enum ServerError {
     Config(#[from] ConfigError),
     #[error("cannot set up sign-in: {0}")]
     Auth(#[from] AuthError),
+    #[error("cannot set up document uploads: {0}")]
+    Uploads(#[from] UploadError),
     #[error(transparent)]
     Storage(#[from] StorageError),
     #[error("cannot listen on {addr}: {source} (is another registry already running there?)")]
@@ -62,6 +68,7 @@ pub async fn start(config: &Config) -> Result<RunningServer, ServerError> {
     }
     let auth = Authenticator::from_config(config).await?;
     let storage = storage::open(&config.data_dir, &config.database).await?;
+    let uploads = Uploads::open_with_fs_blobs(&config.data_dir, UploadConfig::default())?;
     tracing::info!(database = %config.database.redacted(), "database open");
     if config.demo {
         let summary = crate::demo::load(storage.as_ref()).await?;
@@ -101,7 +108,9 @@ pub async fn start(config: &Config) -> Result<RunningServer, ServerError> {
             config.limits.requests_per_minute,
             config.limits.burst,
         )),
+        uploads: uploads.clone(),
     });
+    let sweeper = uploads.spawn_sweeper(UPLOAD_SWEEP_PERIOD);
     let grace = config.shutdown_grace;
     let task = tokio::spawn(async move {
         let (stopping_tx, stopping_rx) = oneshot::channel::<()>();
@@ -122,6 +131,7 @@ pub async fn start(config: &Config) -> Result<RunningServer, ServerError> {
                 Ok(())
             }
         };
+        sweeper.abort();
         storage.close().await;
         result
     });
