@@ -47,4 +47,6 @@ run_registry_bench() {
   setup_system_packages
   say "registry benchmark (SQLite and PostgreSQL, loopback)"
   (cd "$root" && "$root/scripts/with-postgres.sh" cargo bench --quiet -p doorstep-registry)
+  say "sync benchmark (initial pull, push, no-op sync, documents; SQLite and PostgreSQL)"
+  (cd "$root" && "$root/scripts/with-postgres.sh" cargo bench --quiet -p doorstep-system-tests --bench sync)
 }

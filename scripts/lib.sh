@@ -111,7 +111,7 @@ build_registry() {
 run_registry_alone() {
   build_registry
   if [ "$#" -eq 0 ]; then
-    set -- serve --listen 127.0.0.1:8700 --data "$HOME/.local/share/doorstep-registry-demo" --demo
+    set -- serve --listen 127.0.0.1:8700 --data "$HOME/.local/share/doorstep-registry-demo" --demo --dev-auth
   fi
   exec "$REGISTRY_BIN" "$@"
 }

@@ -128,10 +128,7 @@ async fn cutting_proxy(
                 let up = async {
                     let mut buf = vec![0_u8; 64 * 1024];
                     let mut sent = 0_u64;
-                    loop {
-                        let Ok(k) = cr.read(&mut buf).await else {
-                            break;
-                        };
+                    while let Ok(k) = cr.read(&mut buf).await {
                         if k == 0 {
                             break;
                         }
