@@ -351,7 +351,12 @@ fn outbox_is_written_with_the_change_and_ordered() {
     );
     assert_eq!(
         outbox[1].changes,
-        json!({ "set": { "family_name": "Lin", "phone": "+254712345678" }, "unset": [] })
+        json!({
+            "set": { "family_name": "Lin", "phone": "+254712345678" },
+            "unset": [],
+            "base": { "family_name": "Odhiambo" }
+        }),
+        "the change set carries the values it replaced, for the registry's merge"
     );
     assert!(
         p.records("individual").unwrap().is_empty(),
@@ -481,30 +486,43 @@ fn wiping_one_person_leaves_the_others() {
 fn documents_record_sniffed_type_hash_and_size() {
     let (_dir, _vault, p) = fresh_partition();
     let pdf = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n".to_vec();
-    let info = p
-        .store_document(
+    let store = |record_id| {
+        p.store_document(
             &NewDocument {
                 kind: "income_certificate".into(),
                 file_name: "scan.jpg".into(),
-                record_id: None,
+                record_id,
                 actor: "t".into(),
             },
             &pdf[..],
         )
-        .unwrap();
+        .unwrap()
+    };
+    // Not attached to a record: kept on the device only, nothing queued for the registry.
+    let loose = store(None);
     assert_eq!(
-        info.mime_type, "application/pdf",
+        loose.mime_type, "application/pdf",
         "type comes from the content, not the name"
     );
-    assert_eq!(info.size_bytes, pdf.len() as u64);
-    assert_eq!(info.sha256.len(), 64);
-    assert_eq!(p.document(info.id).unwrap().unwrap(), info);
+    assert_eq!(loose.size_bytes, pdf.len() as u64);
+    assert_eq!(loose.sha256.len(), 64);
+    assert_eq!(p.document(loose.id).unwrap().unwrap(), loose);
+    assert!(p.outbox().unwrap().is_empty());
+
+    // Attached: a domain Document record goes to the outbox; its bytes wait for an upload.
+    let person = uuid::Uuid::now_v7();
+    let info = store(Some(person));
     let outbox = p.outbox().unwrap();
-    assert_eq!(outbox.last().unwrap().kind, "document");
+    let entry = outbox.last().unwrap();
+    assert_eq!(entry.kind, "document");
+    let set = &entry.changes["set"];
     assert!(
-        outbox.last().unwrap().changes["set"]
-            .get("file_key")
-            .is_none(),
+        set.get("file_key").is_none(),
         "file key must never leave the device"
     );
+    assert_eq!(set["linked_record"], person.to_string());
+    assert_eq!(set["sha256"], info.sha256);
+    assert_eq!(set["created_by"], "t");
+    let record = p.record("document", info.id).unwrap().unwrap();
+    assert_eq!(record.body["file_name"], "scan.jpg");
 }
