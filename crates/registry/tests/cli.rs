@@ -156,3 +156,29 @@ fn dev_token_refuses_unknown_roles_and_agents_without_area() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("--area"), "{err}");
 }
+
+#[test]
+fn demo_data_fills_a_store_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = || {
+        let out = Command::new(BIN)
+            .args(["demo-data", "--data"])
+            .arg(dir.path())
+            .args(["--households", "6", "--seed", "3"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let first = run();
+    assert!(first.contains("households: 6 added"), "{first}");
+    let second = run();
+    assert!(second.contains("households: 0 added (0 records), 6 already there"), "{second}");
+    let bad = Command::new(BIN)
+        .args(["demo-data", "--data"])
+        .arg(dir.path())
+        .args(["--households", "0"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+}
