@@ -7,8 +7,10 @@
 //! - [`registry`]: the HTTP client for the registry API.
 //! - [`info`]: the facts the UI shows about this installation.
 //! - [`vault`]: the encrypted offline store (records, outbox, drafts, documents, audit log).
+//! - [`signin`]: signing in with the identity provider (OpenID Connect, eSignet) → a session.
 
 pub mod info;
 pub mod registry;
 pub mod settings;
+pub mod signin;
 pub mod vault;
