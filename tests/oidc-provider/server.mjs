@@ -177,7 +177,8 @@ async function interaction(req, res) {
   } else {
     result = { error: 'access_denied', error_description: `unexpected prompt ${prompt.name}` };
   }
-  await provider.interactionFinished(req, res, result, { mergeWithLastSubmission: false });
+  // Merged, so the consent step keeps the login result (prompt=login checks it).
+  await provider.interactionFinished(req, res, result, { mergeWithLastSubmission: true });
 }
 
 const callback = provider.callback();
