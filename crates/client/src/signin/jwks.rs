@@ -135,3 +135,59 @@ fn usable_keys(jwks: &serde_json::Value) -> HashMap<String, Jwk> {
         .filter_map(|jwk| Some((jwk.common.key_id.clone()?, jwk)))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+
+    /// A JWKS endpoint whose key set names `kid-<n>` on its n-th answer (rotation each fetch).
+    async fn rotating_jwks() -> (String, Arc<AtomicUsize>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/jwks", listener.local_addr().unwrap());
+        let hits = Arc::new(AtomicUsize::new(0));
+        let counter = hits.clone();
+        tokio::spawn(async move {
+            loop {
+                let (mut sock, _) = listener.accept().await.unwrap();
+                let mut buf = [0u8; 4096];
+                let _ = sock.read(&mut buf).await;
+                let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
+                let mut jwks: serde_json::Value =
+                    serde_json::from_str(include_str!("testdata/jwks.json")).unwrap();
+                jwks["keys"][0]["kid"] = format!("kid-{n}").into();
+                let body = jwks.to_string();
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = sock.write_all(head.as_bytes()).await;
+                let _ = sock.write_all(body.as_bytes()).await;
+            }
+        });
+        (url, hits)
+    }
+
+    #[tokio::test]
+    async fn an_unknown_kid_refetches_once_then_waits() {
+        let (url, hits) = rotating_jwks().await;
+        let cache = JwksCache::new(reqwest::Client::new(), url);
+        cache.key("kid-1").await.unwrap();
+        cache.key("kid-1").await.unwrap();
+        assert_eq!(hits.load(Ordering::SeqCst), 1, "cached");
+        // The provider rotated: the unknown kid causes one refetch, which finds it.
+        cache.key("kid-2").await.unwrap();
+        assert_eq!(hits.load(Ordering::SeqCst), 2);
+        // Another unknown kid right away is refused without asking the provider again.
+        match cache.key("kid-3").await {
+            Err(KeyError::Token(TokenError::UnknownKid { kid })) => assert_eq!(kid, "kid-3"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(hits.load(Ordering::SeqCst), 2, "rate-limited");
+        assert_eq!(cache.fetch_count().await, 2);
+    }
+}
