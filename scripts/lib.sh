@@ -60,6 +60,8 @@ setup_npm() {
   command -v node >/dev/null || die "Node.js is required (20 or newer)"
   npm_ci_if_needed "$root/ui"
   npm_ci_if_needed "$root/tests/e2e"
+  # The OpenID provider (oidc-provider) the sign-in system tests run against.
+  npm_ci_if_needed "$root/tests/oidc-provider"
 }
 
 # tauri-driver 2.x (without a version cargo picks a 3.0 alpha), into the project cache.

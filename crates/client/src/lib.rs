@@ -8,9 +8,11 @@
 //! - [`info`]: the facts the UI shows about this installation.
 //! - [`vault`]: the encrypted offline store (records, outbox, drafts, documents, audit log).
 //! - [`sync`]: push the outbox, pull the change feed, upload documents; the background service.
+//! - [`signin`]: signing in with the identity provider (OpenID Connect, eSignet) → a session.
 
 pub mod info;
 pub mod registry;
 pub mod settings;
+pub mod signin;
 pub mod sync;
 pub mod vault;

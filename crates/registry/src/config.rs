@@ -37,6 +37,9 @@ pub struct Config {
     pub dev_auth: bool,
     /// Per-caller request limits (the `[limits]` section).
     pub limits: Limits,
+    /// Signing in through the registry for providers that need a confidential client
+    /// (eSignet's `private_key_jwt`); the `[signin]` section. `None`: the exchange is off.
+    pub signin: Option<crate::auth::ExchangeConfig>,
 }
 
 /// Request limits. Every key is optional in the `[limits]` section of the config file.
@@ -71,6 +74,7 @@ impl Config {
             auth: AuthConfig::default(),
             dev_auth: false,
             limits: Limits::default(),
+            signin: None,
         }
     }
 }
@@ -99,6 +103,7 @@ struct FileConfig {
     dev_auth: Option<bool>,
     auth: Option<AuthConfig>,
     limits: Option<Limits>,
+    signin: Option<crate::auth::ExchangeConfig>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -164,6 +169,7 @@ impl Overrides {
                 .unwrap_or(DEFAULT_SHUTDOWN_GRACE),
             dev_auth,
             limits: file.limits.unwrap_or_default(),
+            signin: file.signin,
             auth: {
                 let auth = file.auth.unwrap_or_default();
                 auth.validate().map_err(ConfigError::Auth)?;

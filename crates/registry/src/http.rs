@@ -24,7 +24,7 @@ use std::sync::Arc;
 
 use crate::api::limits::RateLimiter;
 use crate::api::{applications, documents, records, sync};
-use crate::auth::Authenticator;
+use crate::auth::{Authenticator, TokenExchange};
 use crate::problem::{self, Problem, ProblemKind};
 use crate::resources::Collection;
 use crate::storage::{AuditEntry, Store};
@@ -45,7 +45,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
         records::list, records::get_one, records::create, records::update, records::delete,
         records::history, records::search, records::me,
         applications::transition,
-        sync::push, sync::pull, documents::content,
+        sync::push, sync::pull, documents::content, crate::auth::exchange::token_exchange,
         crate::uploads::http::options_uploads, crate::uploads::http::create_upload,
         crate::uploads::http::head_upload, crate::uploads::http::patch_upload,
         crate::uploads::http::delete_upload, crate::uploads::http::get_upload,
@@ -59,6 +59,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
         doorstep_domain::sync::ChangeSet, doorstep_domain::sync::MutationResult,
         doorstep_domain::sync::FieldConflict, doorstep_domain::sync::PullResponse,
         doorstep_domain::sync::PulledRecord, doorstep_domain::RecordKind,
+        crate::auth::exchange::ExchangeRequest,
     )),
     modifiers(&BearerAuth),
     tags(
@@ -67,6 +68,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
         (name = "applications", description = "The application review workflow."),
         (name = "sync", description = "Offline devices: push mutations, pull the change feed."),
         (name = "documents", description = "Document bytes: resumable uploads (tus 1.0) and downloads."),
+        (name = "auth", description = "Signing in through the registry (confidential OpenID Connect clients such as eSignet)."),
     )
 )]
 pub struct ApiDoc;
@@ -98,6 +100,13 @@ pub struct AppState {
     pub auth: Authenticator,
     pub limiter: Arc<RateLimiter>,
     pub uploads: Uploads,
+    pub exchange: TokenExchange,
+}
+
+impl FromRef<AppState> for TokenExchange {
+    fn from_ref(state: &AppState) -> TokenExchange {
+        state.exchange.clone()
+    }
 }
 
 impl FromRef<AppState> for Uploads {
@@ -160,6 +169,8 @@ pub fn router(state: AppState) -> Router {
             TRANSFER_TIMEOUT,
         ));
     api.merge(transfers)
+        // Public by design: the caller is signing in and has no token yet (rate-limited by IP).
+        .merge(crate::auth::exchange_routes::<AppState>())
         .fallback(problem::not_found)
         .method_not_allowed_fallback(problem::method_not_allowed)
         .with_state(state)

@@ -8,7 +8,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::api::limits::RateLimiter;
-use crate::auth::{AuthError, Authenticator};
+use crate::auth::{AuthError, Authenticator, ExchangeError, TokenExchange};
 use crate::config::{Config, ConfigError};
 use crate::uploads::{UploadConfig, UploadError, Uploads};
 
@@ -25,6 +25,8 @@ pub enum ServerError {
     Auth(#[from] AuthError),
     #[error("cannot set up document uploads: {0}")]
     Uploads(#[from] UploadError),
+    #[error(transparent)]
+    Exchange(#[from] ExchangeError),
     #[error(transparent)]
     Storage(#[from] StorageError),
     #[error("cannot listen on {addr}: {source} (is another registry already running there?)")]
@@ -67,6 +69,10 @@ pub async fn start(config: &Config) -> Result<RunningServer, ServerError> {
         )));
     }
     let auth = Authenticator::from_config(config).await?;
+    let exchange = match &config.signin {
+        Some(signin) => TokenExchange::new(signin)?,
+        None => TokenExchange::disabled(),
+    };
     let storage = storage::open(&config.data_dir, &config.database).await?;
     let uploads = Uploads::open_with_fs_blobs(&config.data_dir, UploadConfig::default())?;
     tracing::info!(database = %config.database.redacted(), "database open");
@@ -109,11 +115,14 @@ pub async fn start(config: &Config) -> Result<RunningServer, ServerError> {
             config.limits.burst,
         )),
         uploads: uploads.clone(),
+        exchange,
     });
     let sweeper = uploads.spawn_sweeper(UPLOAD_SWEEP_PERIOD);
     let grace = config.shutdown_grace;
     let task = tokio::spawn(async move {
         let (stopping_tx, stopping_rx) = oneshot::channel::<()>();
+        // Peer addresses feed the sign-in exchange's per-IP rate limit.
+        let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
         let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
             let _ = rx.await;
             let _ = stopping_tx.send(());

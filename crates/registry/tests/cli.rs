@@ -167,13 +167,20 @@ fn demo_data_fills_a_store_once() {
             .args(["--households", "6", "--seed", "3"])
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap()
     };
     let first = run();
     assert!(first.contains("households: 6 added"), "{first}");
     let second = run();
-    assert!(second.contains("households: 0 added (0 records), 6 already there"), "{second}");
+    assert!(
+        second.contains("households: 0 added (0 records), 6 already there"),
+        "{second}"
+    );
     let bad = Command::new(BIN)
         .args(["demo-data", "--data"])
         .arg(dir.path())

@@ -14,8 +14,9 @@ use super::transport::{check, offline, SyncTransport, TransportError};
 use super::{SyncError, SyncProgress};
 use crate::vault::{Partition, PendingUpload};
 
-/// Bytes per PATCH: big enough to keep the link busy, small enough that a cut loses little.
-pub const CHUNK: usize = 1024 * 1024;
+/// Bytes per PATCH: big enough that per-request costs (fsync, vault bookkeeping) stay small,
+/// small enough that a cut loses little and memory stays bounded.
+pub const CHUNK: usize = 8 * 1024 * 1024;
 const TUS_VERSION: &str = "1.0.0";
 
 /// Upload every pending document. Returns (documents finished, bytes sent).

@@ -5,6 +5,8 @@
 //! copy: every data key is also wrapped by the passphrase (see [`super::keyslot`]), so a machine
 //! without a keyring, or a keyring that was reset, still opens the vault offline.
 
+use zeroize::Zeroizing;
+
 use super::keys::SecretKey;
 
 /// Service name under which Doorstep's keyring entries are stored.
@@ -27,6 +29,17 @@ pub trait KeyStore: Send + Sync {
     fn store(&self, partition: &str, key: &SecretKey) -> Result<(), KeyStoreError>;
     /// Forget the key; not an error if there was none.
     fn remove(&self, partition: &str) -> Result<(), KeyStoreError>;
+}
+
+/// Small secrets other than data keys, each under its own account name: the signed-in session
+/// ("stay signed in", see `crate::signin::SessionStore`) lives here. Same keyring, same service
+/// name, so wiping Doorstep's keyring entries wipes these too.
+pub trait SecretStore: Send + Sync {
+    /// The secret stored under `account`, or `None` if there is none.
+    fn load_secret(&self, account: &str) -> Result<Option<Zeroizing<Vec<u8>>>, KeyStoreError>;
+    fn store_secret(&self, account: &str, secret: &[u8]) -> Result<(), KeyStoreError>;
+    /// Forget the secret; not an error if there was none.
+    fn remove_secret(&self, account: &str) -> Result<(), KeyStoreError>;
 }
 
 /// The operating system's keyring.
@@ -61,41 +74,56 @@ impl OsKeyring {
         })
     }
 
-    fn entry(&self, partition: &str) -> Result<keyring::Entry, KeyStoreError> {
-        keyring::Entry::new(&self.service, &format!("vault-data-key:{partition}"))
-            .map_err(unavailable)
+    fn entry(&self, account: &str) -> Result<keyring::Entry, KeyStoreError> {
+        keyring::Entry::new(&self.service, account).map_err(unavailable)
     }
+}
+
+fn data_key_account(partition: &str) -> String {
+    format!("vault-data-key:{partition}")
 }
 
 fn unavailable(e: keyring::Error) -> KeyStoreError {
     KeyStoreError::Unavailable(e.to_string())
 }
 
-impl KeyStore for OsKeyring {
-    fn load(&self, partition: &str) -> Result<Option<SecretKey>, KeyStoreError> {
-        match self.entry(partition)?.get_secret() {
-            Ok(bytes) => {
-                let bytes = zeroize::Zeroizing::new(bytes);
-                SecretKey::from_slice(&bytes)
-                    .map(Some)
-                    .ok_or(KeyStoreError::Damaged)
-            }
+impl SecretStore for OsKeyring {
+    fn load_secret(&self, account: &str) -> Result<Option<Zeroizing<Vec<u8>>>, KeyStoreError> {
+        match self.entry(account)?.get_secret() {
+            Ok(bytes) => Ok(Some(Zeroizing::new(bytes))),
             Err(keyring::Error::NoEntry) => Ok(None),
             Err(e) => Err(unavailable(e)),
         }
     }
 
-    fn store(&self, partition: &str, key: &SecretKey) -> Result<(), KeyStoreError> {
-        self.entry(partition)?
-            .set_secret(key.as_bytes())
-            .map_err(unavailable)
+    fn store_secret(&self, account: &str, secret: &[u8]) -> Result<(), KeyStoreError> {
+        self.entry(account)?.set_secret(secret).map_err(unavailable)
     }
 
-    fn remove(&self, partition: &str) -> Result<(), KeyStoreError> {
-        match self.entry(partition)?.delete_credential() {
+    fn remove_secret(&self, account: &str) -> Result<(), KeyStoreError> {
+        match self.entry(account)?.delete_credential() {
             Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
             Err(e) => Err(unavailable(e)),
         }
+    }
+}
+
+impl KeyStore for OsKeyring {
+    fn load(&self, partition: &str) -> Result<Option<SecretKey>, KeyStoreError> {
+        match self.load_secret(&data_key_account(partition))? {
+            Some(bytes) => SecretKey::from_slice(&bytes)
+                .map(Some)
+                .ok_or(KeyStoreError::Damaged),
+            None => Ok(None),
+        }
+    }
+
+    fn store(&self, partition: &str, key: &SecretKey) -> Result<(), KeyStoreError> {
+        self.store_secret(&data_key_account(partition), key.as_bytes())
+    }
+
+    fn remove(&self, partition: &str) -> Result<(), KeyStoreError> {
+        self.remove_secret(&data_key_account(partition))
     }
 }
 
@@ -115,6 +143,22 @@ impl KeyStore for NoKeyStore {
     }
 
     fn remove(&self, _partition: &str) -> Result<(), KeyStoreError> {
+        Ok(())
+    }
+}
+
+impl SecretStore for NoKeyStore {
+    fn load_secret(&self, _account: &str) -> Result<Option<Zeroizing<Vec<u8>>>, KeyStoreError> {
+        Ok(None)
+    }
+
+    fn store_secret(&self, _account: &str, _secret: &[u8]) -> Result<(), KeyStoreError> {
+        Err(KeyStoreError::Unavailable(
+            "this device does not keep secrets in a keyring".into(),
+        ))
+    }
+
+    fn remove_secret(&self, _account: &str) -> Result<(), KeyStoreError> {
         Ok(())
     }
 }

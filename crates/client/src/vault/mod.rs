@@ -39,7 +39,7 @@ pub use audit::AuditReport;
 pub use documents::{DocumentReader, MAX_DOCUMENT_BYTES};
 pub use keys::{KdfParams, SecretKey};
 pub use keyslot::KeySlot;
-pub use keystore::{KeyStore, KeyStoreError, NoKeyStore, OsKeyring};
+pub use keystore::{KeyStore, KeyStoreError, NoKeyStore, OsKeyring, SecretStore};
 pub use partition::{Change, DocumentInfo, NewDocument, Op, OutboxEntry, Partition, StoredRecord};
 pub use sync_store::{Choice, PendingUpload, PushTally, Rejection, StoredConflict};
 

@@ -13,6 +13,8 @@
 //! - [`AuthError`]: every refusal, with a message an integrator can act on, and
 //!   [`unauthenticated_response`] for the 401 (+ `WWW-Authenticate`) / 503 answer.
 //! - [`dev`]: development sign-in (`--dev-auth`, `doorstep-registry dev-token`).
+//! - [`exchange`]: `POST /v1/auth/token-exchange`, redeeming the app's authorization code with
+//!   the registry's `private_key_jwt` client key (eSignet).
 //!
 //! What a token must satisfy: three-part JWS; `alg` in `allowed_algs`, never `none` or HS*, and
 //! matching the type (and `alg`, if published) of the key its `kid` names; a valid signature;
@@ -23,6 +25,7 @@
 mod config;
 pub mod dev;
 mod error;
+pub mod exchange;
 mod extract;
 mod jwks;
 mod principal;
@@ -41,6 +44,7 @@ use serde_json::{Map, Value};
 pub use config::AuthConfig;
 pub use dev::{dev_token, DEV_AUDIENCE, DEV_ISSUER};
 pub use error::{unauthenticated_response, AuthError, REALM};
+pub use exchange::{exchange_routes, ExchangeConfig, ExchangeError, TokenExchange};
 pub use jwks::UNKNOWN_KID_REFETCH_INTERVAL;
 pub use principal::{Principal, Role};
 

@@ -1,0 +1,201 @@
+//! Redeeming the authorization code, and fetching the person's claims from userinfo.
+//!
+//! Both redemption paths return the provider's own token response: in `ViaRegistry` mode the
+//! registry passes it through unchanged, so the app verifies the ID token itself either way and
+//! never has to trust the registry about who signed in.
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use url::Url;
+use zeroize::Zeroizing;
+
+use super::discovery::ProviderMetadata;
+use super::error::describe;
+use super::jwks::JwksCache;
+use super::verify::{check_userinfo_subject, verify_userinfo_jwt};
+use super::{SignInError, TokenError};
+
+/// The registry route that redeems codes with the client's private key.
+pub const TOKEN_EXCHANGE_PATH: &str = "v1/auth/token-exchange";
+
+/// The token endpoint's answer (RFC 6749 §5.1). No refresh token: Doorstep never asks for one,
+/// and one that arrives anyway is dropped unread.
+#[derive(Deserialize)]
+pub(crate) struct TokenResponse {
+    pub access_token: Zeroizing<String>,
+    pub token_type: String,
+    pub id_token: Option<String>,
+    pub expires_in: Option<u64>,
+}
+
+/// The parts of a code redemption.
+pub(crate) struct Redeem<'a> {
+    pub code: &'a str,
+    pub verifier: &'a str,
+    pub redirect_uri: &'a str,
+    pub client_id: &'a str,
+    pub resource: Option<&'a str>,
+}
+
+/// A public client's redemption: PKCE proves the app is the one that started the sign-in.
+pub(crate) async fn redeem_direct(
+    http: &reqwest::Client,
+    meta: &ProviderMetadata,
+    r: &Redeem<'_>,
+) -> Result<TokenResponse, SignInError> {
+    let mut form = vec![
+        ("grant_type", "authorization_code"),
+        ("code", r.code),
+        ("redirect_uri", r.redirect_uri),
+        ("code_verifier", r.verifier),
+        ("client_id", r.client_id),
+    ];
+    if let Some(resource) = r.resource {
+        form.push(("resource", resource));
+    }
+    let url = &meta.token_endpoint;
+    let response = http
+        .post(url)
+        .form(&form)
+        .send()
+        .await
+        .map_err(|e| SignInError::unreachable(url, &e))?;
+    read_token_response(url, response, false).await
+}
+
+/// The registry redeems the code with `private_key_jwt` and returns the provider's answer.
+pub(crate) async fn redeem_via_registry(
+    http: &reqwest::Client,
+    registry: &Url,
+    r: &Redeem<'_>,
+) -> Result<TokenResponse, SignInError> {
+    let url = registry
+        .join(TOKEN_EXCHANGE_PATH)
+        .map_err(|e| SignInError::Config(format!("registry URL: {e}")))?;
+    let mut body = serde_json::json!({
+        "code": r.code,
+        "code_verifier": r.verifier,
+        "redirect_uri": r.redirect_uri,
+    });
+    if let Some(resource) = r.resource {
+        body["resource"] = resource.into();
+    }
+    let response = http
+        .post(url.clone())
+        .json(&body)
+        .send()
+        .await
+        .map_err(|e| SignInError::RegistryUnreachable {
+            url: url.to_string(),
+            reason: describe(&e),
+        })?;
+    read_token_response(url.as_str(), response, true).await
+}
+
+async fn read_token_response(
+    url: &str,
+    response: reqwest::Response,
+    via_registry: bool,
+) -> Result<TokenResponse, SignInError> {
+    let status = response.status();
+    let body: Value = response
+        .json()
+        .await
+        .map_err(|e| SignInError::ProviderResponse {
+            url: url.to_owned(),
+            reason: format!("HTTP {status}, not JSON: {}", describe(&e)),
+        })?;
+    if !status.is_success() {
+        // The provider's OAuth error (passed through by the registry), or the registry's own
+        // problem+json.
+        let text = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_owned);
+        if let Some(error) = text("error") {
+            return Err(SignInError::ProviderRefused {
+                error,
+                description: text("error_description"),
+            });
+        }
+        let detail = text("detail").unwrap_or_else(|| format!("HTTP {status}"));
+        return Err(if via_registry {
+            SignInError::Registry(detail)
+        } else {
+            SignInError::ProviderResponse {
+                url: url.to_owned(),
+                reason: detail,
+            }
+        });
+    }
+    let tokens: TokenResponse =
+        serde_json::from_value(body).map_err(|e| SignInError::ProviderResponse {
+            url: url.to_owned(),
+            reason: format!("the token response is incomplete: {e}"),
+        })?;
+    if !tokens.token_type.eq_ignore_ascii_case("bearer") {
+        return Err(SignInError::ProviderResponse {
+            url: url.to_owned(),
+            reason: format!(
+                "token_type {:?}; only Bearer tokens are supported",
+                tokens.token_type
+            ),
+        });
+    }
+    Ok(tokens)
+}
+
+/// The person's claims from the userinfo endpoint: a signed JWT (`application/jwt`, eSignet) is
+/// verified against the provider's keys; plain JSON is accepted as it came over TLS with our
+/// access token. Either way `sub` must be the ID token's.
+pub(crate) async fn fetch_userinfo(
+    http: &reqwest::Client,
+    meta: &ProviderMetadata,
+    keys: &JwksCache,
+    access_token: &str,
+    client_id: &str,
+    subject: &str,
+    leeway: u64,
+) -> Result<Map<String, Value>, SignInError> {
+    let Some(url) = &meta.userinfo_endpoint else {
+        return Err(SignInError::ProviderResponse {
+            url: meta.issuer.clone(),
+            reason: "the provider publishes no userinfo_endpoint; set fetch_userinfo to false and ask for claims in the ID token".into(),
+        });
+    };
+    let response = http
+        .get(url)
+        .bearer_auth(access_token)
+        .send()
+        .await
+        .map_err(|e| SignInError::unreachable(url, &e))?;
+    let status = response.status();
+    if !status.is_success() {
+        return Err(SignInError::ProviderResponse {
+            url: url.clone(),
+            reason: format!("HTTP {status} from the userinfo endpoint"),
+        });
+    }
+    let content_type = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let body = response
+        .text()
+        .await
+        .map_err(|e| SignInError::unreachable(url, &e))?;
+    if content_type.starts_with("application/jwt") {
+        verify_userinfo_jwt(body.trim(), keys, &meta.issuer, client_id, subject, leeway).await
+    } else if content_type.starts_with("application/json") {
+        let claims: Map<String, Value> =
+            serde_json::from_str(&body).map_err(|e| SignInError::ProviderResponse {
+                url: url.clone(),
+                reason: format!("userinfo is not a JSON object: {e}"),
+            })?;
+        check_userinfo_subject(&claims, subject).map_err(SignInError::UserInfo)?;
+        Ok(claims)
+    } else {
+        Err(SignInError::UserInfo(TokenError::Malformed(format!(
+            "unexpected content type {content_type:?}"
+        ))))
+    }
+}

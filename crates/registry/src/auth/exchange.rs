@@ -1,0 +1,683 @@
+//! `POST /v1/auth/token-exchange`: the registry redeems an app's authorization code at the
+//! identity provider with `private_key_jwt`.
+//!
+//! Why: eSignet's token endpoint accepts only signed client assertions, and a desktop app must
+//! not hold an extractable client private key (anyone could copy it out of the install). So the
+//! key lives here. The app sends the code, its PKCE verifier and the redirect URI; the registry
+//! signs a short-lived assertion (`iss` = `sub` = client id, `aud` = token endpoint, unique
+//! `jti`, `exp` ≤ 5 min), redeems the code, and returns the provider's token response as is
+//! (minus any refresh token: Doorstep sessions end and the person signs in again). The app then
+//! verifies the ID token itself. A code is useless without the verifier only the app knows, so
+//! the route is public (the caller has no token yet); it is rate-limited per client address and
+//! redeems only for loopback redirect URIs (RFC 8252 native apps), so it cannot be used as a
+//! generic code redeemer for some web client.
+//!
+//! Wiring (the router owner does this): build a [`TokenExchange`] from an [`ExchangeConfig`]
+//! (the `[signin]` section) or [`TokenExchange::disabled`], put it in the router state with a
+//! `FromRef` impl, and merge [`exchange_routes`]. Per-address limits need the server to be
+//! served with `into_make_service_with_connect_info::<SocketAddr>()`; without it all callers
+//! share one bucket.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, FromRef, State};
+use axum::http::{header, Extensions, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+use tokio::sync::Mutex;
+
+use crate::api::limits::RateLimiter;
+use crate::problem::{Problem, ProblemKind};
+
+/// The route, relative to the server root.
+pub const TOKEN_EXCHANGE_ROUTE: &str = "/v1/auth/token-exchange";
+/// The longest client assertion lifetime eSignet accepts.
+pub const MAX_ASSERTION_LIFETIME_SECONDS: u64 = 300;
+/// How long the provider's discovery document is reused.
+const METADATA_TTL: Duration = Duration::from_secs(3600);
+const PROVIDER_TIMEOUT: Duration = Duration::from_secs(20);
+/// Largest request body: a code, a verifier and a URI.
+const MAX_BODY: usize = 8 * 1024;
+
+/// The `[signin]` section: the registry's client registration at the identity provider.
+///
+/// ```toml
+/// [signin]
+/// issuer = "https://esignet.example.org/v1/esignet"
+/// client_id = "doorstep"
+/// private_key_path = "/etc/doorstep/signin-client.pem"   # PKCS#8 RSA or P-256, or PKCS#1 RSA
+/// # assertion_lifetime_seconds = 60
+/// # requests_per_minute = 60          # per client address; 0 = no limit
+/// # burst = 20
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExchangeConfig {
+    pub issuer: String,
+    pub client_id: String,
+    /// The client's private key (PEM). Register its public half (see
+    /// [`TokenExchange::public_jwks`]) with the provider.
+    pub private_key_path: PathBuf,
+    #[serde(default = "default_lifetime")]
+    pub assertion_lifetime_seconds: u64,
+    #[serde(default = "default_per_minute")]
+    pub requests_per_minute: u32,
+    #[serde(default = "default_burst")]
+    pub burst: u32,
+}
+
+fn default_lifetime() -> u64 {
+    60
+}
+fn default_per_minute() -> u32 {
+    60
+}
+fn default_burst() -> u32 {
+    20
+}
+
+impl ExchangeConfig {
+    pub fn new(
+        issuer: impl Into<String>,
+        client_id: impl Into<String>,
+        key: impl Into<PathBuf>,
+    ) -> Self {
+        ExchangeConfig {
+            issuer: issuer.into(),
+            client_id: client_id.into(),
+            private_key_path: key.into(),
+            assertion_lifetime_seconds: default_lifetime(),
+            requests_per_minute: default_per_minute(),
+            burst: default_burst(),
+        }
+    }
+}
+
+/// Why the exchange cannot be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum ExchangeError {
+    #[error("invalid [signin] configuration: {0}")]
+    Config(String),
+    #[error("cannot read the [signin] private key {path}: {reason}")]
+    Key { path: PathBuf, reason: String },
+}
+
+/// The token exchange, ready to serve (or disabled). Cheap to clone.
+#[derive(Clone, Default)]
+pub struct TokenExchange {
+    inner: Option<Arc<Inner>>,
+}
+
+struct Inner {
+    config: ExchangeConfig,
+    key: ClientKey,
+    http: reqwest::Client,
+    metadata: Mutex<Option<(Metadata, Instant)>>,
+    limiter: RateLimiter,
+}
+
+impl std::fmt::Debug for TokenExchange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.inner {
+            Some(i) => f
+                .debug_struct("TokenExchange")
+                .field("issuer", &i.config.issuer)
+                .field("client_id", &i.config.client_id)
+                .field("kid", &i.key.kid)
+                .finish(),
+            None => f.write_str("TokenExchange(disabled)"),
+        }
+    }
+}
+
+impl TokenExchange {
+    /// No `[signin]` section: the route answers 503 saying so.
+    pub fn disabled() -> Self {
+        TokenExchange { inner: None }
+    }
+
+    /// Check the settings and load the private key. Makes no network request (the provider's
+    /// discovery document is read on the first exchange).
+    pub fn new(config: &ExchangeConfig) -> Result<Self, ExchangeError> {
+        check_url("issuer", &config.issuer).map_err(ExchangeError::Config)?;
+        if config.client_id.trim().is_empty() {
+            return Err(ExchangeError::Config("`client_id` is empty".into()));
+        }
+        if config.assertion_lifetime_seconds == 0
+            || config.assertion_lifetime_seconds > MAX_ASSERTION_LIFETIME_SECONDS
+        {
+            return Err(ExchangeError::Config(format!(
+                "`assertion_lifetime_seconds` must be between 1 and {MAX_ASSERTION_LIFETIME_SECONDS}"
+            )));
+        }
+        let key = ClientKey::load(&config.private_key_path)?;
+        let http = reqwest::Client::builder()
+            .timeout(PROVIDER_TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| ExchangeError::Config(format!("cannot create the HTTP client: {e}")))?;
+        Ok(TokenExchange {
+            inner: Some(Arc::new(Inner {
+                limiter: RateLimiter::new(config.requests_per_minute, config.burst),
+                config: config.clone(),
+                key,
+                http,
+                metadata: Mutex::new(None),
+            })),
+        })
+    }
+
+    pub fn is_enabled(&self) -> bool {
+        self.inner.is_some()
+    }
+
+    /// The public key set to register with the provider for this client (`{"keys": [jwk]}`,
+    /// `kid` = RFC 7638 thumbprint). `None` when disabled.
+    pub fn public_jwks(&self) -> Option<Value> {
+        self.inner
+            .as_ref()
+            .map(|i| json!({ "keys": [i.key.public_jwk.clone()] }))
+    }
+}
+
+/// The routes, for merging into the registry's router. The state must provide a
+/// [`TokenExchange`] (`impl FromRef<AppState> for TokenExchange`).
+pub fn exchange_routes<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    TokenExchange: FromRef<S>,
+{
+    Router::new().route(TOKEN_EXCHANGE_ROUTE, post(token_exchange))
+}
+
+/// What the app sends.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExchangeRequest {
+    /// The authorization code from the provider's redirect.
+    pub code: String,
+    /// The PKCE verifier (RFC 7636) of the sign-in attempt that produced the code.
+    pub code_verifier: String,
+    /// The loopback redirect URI used in the authorization request, exactly.
+    pub redirect_uri: String,
+    /// RFC 8707 resource indicator, when the app asked for one.
+    #[serde(default)]
+    pub resource: Option<String>,
+}
+
+/// Redeem an authorization code for the app with the registry's client key.
+///
+/// Public: the caller is signing in and has no token yet. Answers with the identity provider's
+/// token response (`id_token`, `access_token`, `token_type`, `expires_in`) unchanged except that
+/// a refresh token is removed; the app must verify the ID token itself. When the provider
+/// refuses the code, answers 400 with the provider's OAuth error (`error`,
+/// `error_description`).
+#[utoipa::path(
+    post,
+    path = "/v1/auth/token-exchange",
+    tag = "auth",
+    request_body = ExchangeRequest,
+    responses(
+        (status = 200, description = "The identity provider's token response", body = Object),
+        (status = 400, description = "The request is malformed (problem+json), or the provider refused the code (OAuth error JSON: `error`, `error_description`)", body = Problem),
+        (status = 429, description = "Too many exchanges from this address", body = Problem),
+        (status = 503, description = "Sign-in is not configured on this registry, or the provider cannot be reached", body = Problem)
+    )
+)]
+pub async fn token_exchange(
+    State(exchange): State<TokenExchange>,
+    extensions: Extensions,
+    body: Bytes,
+) -> Response {
+    let Some(inner) = exchange.inner.as_deref() else {
+        return problem(
+            ProblemKind::Unavailable,
+            "sign-in through the registry is not configured here; the registry's operator must add a [signin] section",
+        );
+    };
+    let caller = extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "token-exchange".into());
+    if let Err(limited) = inner.limiter.check(&format!("token-exchange:{caller}")) {
+        return limited.into_response();
+    }
+    if body.len() > MAX_BODY {
+        return problem(
+            ProblemKind::TooLarge,
+            "the request is larger than a code exchange can be",
+        );
+    }
+    let request: ExchangeRequest = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            return problem(
+                ProblemKind::BadRequest,
+                format!("send JSON {{\"code\", \"code_verifier\", \"redirect_uri\"}}: {e}"),
+            )
+        }
+    };
+    if let Err(detail) = request.check() {
+        return problem(ProblemKind::BadRequest, detail);
+    }
+    match inner.redeem(&request).await {
+        Ok(response) => response,
+        Err(detail) => {
+            tracing::warn!(error = %detail, "token exchange with the identity provider failed");
+            problem(ProblemKind::Unavailable, detail)
+        }
+    }
+}
+
+impl ExchangeRequest {
+    fn check(&self) -> Result<(), String> {
+        if self.code.is_empty() || self.code.len() > 4096 {
+            return Err(
+                "`code` must be the authorization code from the provider's redirect".into(),
+            );
+        }
+        // RFC 7636 §4.1: 43–128 unreserved characters.
+        let v = &self.code_verifier;
+        if !(43..=128).contains(&v.len())
+            || !v
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+        {
+            return Err(
+                "`code_verifier` must be a PKCE verifier: 43 to 128 characters A-Z a-z 0-9 - . _ ~"
+                    .into(),
+            );
+        }
+        let uri = url::Url::parse(&self.redirect_uri)
+            .map_err(|_| "`redirect_uri` is not a URL".to_string())?;
+        let loopback = match uri.host() {
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            Some(url::Host::Domain(d)) => d == "localhost",
+            None => false,
+        };
+        if uri.scheme() != "http" || !loopback {
+            return Err("`redirect_uri` must be the app's loopback redirect (http://127.0.0.1:<port>/...); this route redeems codes for the desktop app only".into());
+        }
+        Ok(())
+    }
+}
+
+/// What the exchange uses from the provider's discovery document.
+#[derive(Debug, Clone, Deserialize)]
+struct Metadata {
+    issuer: String,
+    token_endpoint: String,
+    #[serde(default)]
+    token_endpoint_auth_methods_supported: Option<Vec<String>>,
+    #[serde(default)]
+    token_endpoint_auth_signing_alg_values_supported: Option<Vec<String>>,
+}
+
+impl Inner {
+    async fn metadata(&self) -> Result<Metadata, String> {
+        let mut cached = self.metadata.lock().await;
+        if let Some((meta, at)) = &*cached {
+            if at.elapsed() < METADATA_TTL {
+                return Ok(meta.clone());
+            }
+        }
+        let issuer = &self.config.issuer;
+        let url = format!(
+            "{}/.well-known/openid-configuration",
+            issuer.trim_end_matches('/')
+        );
+        let response = self.http.get(&url).send().await.map_err(|e| {
+            format!(
+                "cannot reach the identity provider ({url}): {}",
+                describe(&e)
+            )
+        })?;
+        if !response.status().is_success() {
+            return Err(format!(
+                "the identity provider answered HTTP {} for {url}",
+                response.status()
+            ));
+        }
+        let meta: Metadata = response.json().await.map_err(|e| {
+            format!(
+                "the identity provider's discovery document ({url}) is not usable: {}",
+                describe(&e)
+            )
+        })?;
+        if &meta.issuer != issuer {
+            return Err(format!(
+                "the discovery document at {url} is for issuer {:?}, not the configured {issuer:?}",
+                meta.issuer
+            ));
+        }
+        check_url("token_endpoint", &meta.token_endpoint)?;
+        if let Some(methods) = &meta.token_endpoint_auth_methods_supported {
+            if !methods.iter().any(|m| m == "private_key_jwt") {
+                return Err(
+                    "the identity provider does not accept private_key_jwt at its token endpoint"
+                        .into(),
+                );
+            }
+        }
+        *cached = Some((meta.clone(), Instant::now()));
+        Ok(meta)
+    }
+
+    async fn redeem(&self, request: &ExchangeRequest) -> Result<Response, String> {
+        let meta = self.metadata().await?;
+        let alg = self.key.algorithm(
+            meta.token_endpoint_auth_signing_alg_values_supported
+                .as_deref(),
+        )?;
+        let assertion = self.assertion(&meta.token_endpoint, alg)?;
+        let mut form = vec![
+            ("grant_type", "authorization_code"),
+            ("code", request.code.as_str()),
+            ("redirect_uri", request.redirect_uri.as_str()),
+            ("code_verifier", request.code_verifier.as_str()),
+            ("client_id", self.config.client_id.as_str()),
+            (
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ),
+            ("client_assertion", assertion.as_str()),
+        ];
+        if let Some(resource) = &request.resource {
+            form.push(("resource", resource));
+        }
+        let url = &meta.token_endpoint;
+        let response = self.http.post(url).form(&form).send().await.map_err(|e| {
+            format!(
+                "cannot reach the identity provider's token endpoint ({url}): {}",
+                describe(&e)
+            )
+        })?;
+        let status = response.status();
+        let body: Map<String, Value> = response.json().await.map_err(|e| {
+            format!(
+                "the identity provider's token endpoint answered HTTP {status} without JSON: {}",
+                describe(&e)
+            )
+        })?;
+        if status.is_success() {
+            let mut body = body;
+            body.remove("refresh_token");
+            return Ok(json_response(StatusCode::OK, Value::Object(body)));
+        }
+        let Some(error) = body.get("error").and_then(Value::as_str) else {
+            return Err(format!(
+                "the identity provider's token endpoint answered HTTP {status}"
+            ));
+        };
+        if error == "invalid_client" {
+            tracing::error!(
+                kid = %self.key.kid,
+                "the identity provider refused the registry's client assertion: check [signin] client_id and that the key's public JWK is registered for the client"
+            );
+        }
+        let mut out = Map::new();
+        out.insert("error".into(), error.into());
+        if let Some(d) = body.get("error_description").and_then(Value::as_str) {
+            out.insert("error_description".into(), d.into());
+        }
+        Ok(json_response(StatusCode::BAD_REQUEST, Value::Object(out)))
+    }
+
+    /// The client assertion of RFC 7523 §3 as eSignet wants it.
+    fn assertion(&self, token_endpoint: &str, alg: Algorithm) -> Result<String, String> {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let mut jti = [0u8; 16];
+        getrandom::getrandom(&mut jti)
+            .map_err(|e| format!("no randomness for the assertion id: {e}"))?;
+        let claims = json!({
+            "iss": self.config.client_id,
+            "sub": self.config.client_id,
+            "aud": token_endpoint,
+            "iat": now,
+            "exp": now + self.config.assertion_lifetime_seconds,
+            "jti": hex::encode(jti),
+        });
+        let mut header = Header::new(alg);
+        header.kid = Some(self.key.kid.clone());
+        header.typ = Some("JWT".into());
+        jsonwebtoken::encode(&header, &claims, &self.key.encoding)
+            .map_err(|e| format!("cannot sign the client assertion: {e}"))
+    }
+}
+
+/// The registry's client key: the signing half, and the public JWK to register.
+struct ClientKey {
+    rsa: bool,
+    encoding: EncodingKey,
+    public_jwk: Value,
+    kid: String,
+}
+
+impl ClientKey {
+    fn load(path: &Path) -> Result<ClientKey, ExchangeError> {
+        use p256::pkcs8::DecodePrivateKey;
+        use rsa::pkcs1::DecodeRsaPrivateKey;
+        use rsa::traits::PublicKeyParts;
+        let err = |reason: String| ExchangeError::Key {
+            path: path.to_owned(),
+            reason,
+        };
+        let pem =
+            zeroize::Zeroizing::new(std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?);
+        let rsa = rsa::RsaPrivateKey::from_pkcs8_pem(&pem)
+            .or_else(|_| rsa::RsaPrivateKey::from_pkcs1_pem(&pem))
+            .ok();
+        let (rsa_key, members) = if let Some(key) = rsa {
+            if key.size() < 256 {
+                return Err(err("RSA keys must be at least 2048 bits".into()));
+            }
+            let n = URL_SAFE_NO_PAD.encode(key.n().to_bytes_be());
+            let e = URL_SAFE_NO_PAD.encode(key.e().to_bytes_be());
+            (true, vec![("e", e), ("kty", "RSA".to_string()), ("n", n)])
+        } else if let Ok(key) = p256::SecretKey::from_pkcs8_pem(&pem) {
+            use p256::elliptic_curve::sec1::ToEncodedPoint;
+            let point = key.public_key().to_encoded_point(false);
+            let coord = |c: Option<&p256::FieldBytes>| {
+                URL_SAFE_NO_PAD.encode(c.expect("uncompressed point"))
+            };
+            (
+                false,
+                vec![
+                    ("crv", "P-256".to_string()),
+                    ("kty", "EC".to_string()),
+                    ("x", coord(point.x())),
+                    ("y", coord(point.y())),
+                ],
+            )
+        } else {
+            return Err(err(
+                "not an RSA (PKCS#8 or PKCS#1) or P-256 (PKCS#8) private key in PEM; convert an EC key with `openssl pkcs8 -topk8 -nocrypt`".into(),
+            ));
+        };
+        let encoding = if rsa_key {
+            EncodingKey::from_rsa_pem(pem.as_bytes())
+        } else {
+            EncodingKey::from_ec_pem(pem.as_bytes())
+        }
+        .map_err(|e| err(e.to_string()))?;
+        // RFC 7638 thumbprint: the required members, sorted, no whitespace.
+        let canonical = format!(
+            "{{{}}}",
+            members
+                .iter()
+                .map(|(k, v)| format!("\"{k}\":\"{v}\""))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        let kid = URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()));
+        let mut jwk: Map<String, Value> = members
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.into()))
+            .collect();
+        jwk.insert("kid".into(), kid.clone().into());
+        jwk.insert("use".into(), "sig".into());
+        Ok(ClientKey {
+            rsa: rsa_key,
+            encoding,
+            public_jwk: Value::Object(jwk),
+            kid,
+        })
+    }
+
+    /// The first algorithm the key can sign with that the provider accepts (RS256 before PS256
+    /// for RSA: eSignet's Java implementation knows only RS256).
+    fn algorithm(&self, supported: Option<&[String]>) -> Result<Algorithm, String> {
+        let ours: &[(Algorithm, &str)] = if self.rsa {
+            &[(Algorithm::RS256, "RS256"), (Algorithm::PS256, "PS256")]
+        } else {
+            &[(Algorithm::ES256, "ES256")]
+        };
+        match supported {
+            None => Ok(ours[0].0),
+            Some(list) => ours
+                .iter()
+                .find(|(_, name)| list.iter().any(|s| s == name))
+                .map(|(alg, _)| *alg)
+                .ok_or_else(|| {
+                    format!(
+                        "the identity provider accepts client assertions signed with {} only, which the [signin] {} key cannot make",
+                        list.join(", "),
+                        if self.rsa { "RSA" } else { "P-256" }
+                    )
+                }),
+        }
+    }
+}
+
+fn problem(kind: ProblemKind, detail: impl Into<String>) -> Response {
+    Problem::new(kind, detail).into_response()
+}
+
+fn json_response(status: StatusCode, body: Value) -> Response {
+    let mut response = (status, axum::Json(body)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    response
+}
+
+fn check_url(name: &str, value: &str) -> Result<(), String> {
+    super::config::check_url(name, value)
+}
+
+/// reqwest's Display hides the root cause; walk the chain.
+fn describe(e: &reqwest::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RSA: &str = include_str!("../../tests/keys/rsa-1.pem");
+    const EC: &str = include_str!("../../tests/keys/ec-1.pem");
+
+    fn key(pem: &str) -> ClientKey {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.pem");
+        std::fs::write(&path, pem).unwrap();
+        ClientKey::load(&path).unwrap()
+    }
+
+    #[test]
+    fn algorithm_follows_the_key_and_the_provider() {
+        let rsa = key(RSA);
+        assert_eq!(rsa.algorithm(None).unwrap(), Algorithm::RS256);
+        assert_eq!(
+            rsa.algorithm(Some(&["PS256".into(), "ES256".into()]))
+                .unwrap(),
+            Algorithm::PS256
+        );
+        assert!(rsa
+            .algorithm(Some(&["ES256".into()]))
+            .unwrap_err()
+            .contains("RSA"));
+        let ec = key(EC);
+        assert_eq!(
+            ec.algorithm(Some(&["RS256".into(), "ES256".into()]))
+                .unwrap(),
+            Algorithm::ES256
+        );
+        assert_eq!(ec.public_jwk["crv"], "P-256");
+    }
+
+    #[test]
+    fn public_jwk_has_a_thumbprint_kid_and_no_private_part() {
+        let k = key(RSA);
+        assert_eq!(k.public_jwk["kid"], k.kid.as_str());
+        assert_eq!(k.kid.len(), 43);
+        assert!(k.public_jwk.get("d").is_none());
+    }
+
+    #[test]
+    fn requests_must_look_like_a_native_apps_exchange() {
+        let ok = ExchangeRequest {
+            code: "c".into(),
+            code_verifier: "a".repeat(43),
+            redirect_uri: "http://127.0.0.1:4711/callback".into(),
+            resource: None,
+        };
+        ok.check().unwrap();
+        let web = ExchangeRequest {
+            redirect_uri: "https://evil.example.org/cb".into(),
+            ..ok
+        };
+        assert!(web.check().unwrap_err().contains("loopback"));
+        let short = ExchangeRequest {
+            code_verifier: "short".into(),
+            redirect_uri: "http://127.0.0.1:1/cb".into(),
+            ..web
+        };
+        assert!(short.check().unwrap_err().contains("PKCE"));
+    }
+
+    #[test]
+    fn bad_settings_are_named() {
+        let mut c = ExchangeConfig::new("http://id.example.org", "doorstep", "/nonexistent.pem");
+        assert!(TokenExchange::new(&c)
+            .err()
+            .unwrap()
+            .to_string()
+            .contains("https"));
+        c.issuer = "https://id.example.org".into();
+        c.assertion_lifetime_seconds = 600;
+        assert!(TokenExchange::new(&c)
+            .err()
+            .unwrap()
+            .to_string()
+            .contains("assertion_lifetime"));
+        c.assertion_lifetime_seconds = 60;
+        assert!(TokenExchange::new(&c)
+            .err()
+            .unwrap()
+            .to_string()
+            .contains("/nonexistent.pem"));
+    }
+}

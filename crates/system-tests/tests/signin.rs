@@ -1,0 +1,495 @@
+//! Sign-in against a real, certified OpenID Connect provider on loopback: panva's
+//! `oidc-provider` (tests/oidc-provider/server.mjs), configured like eSignet. The "browser" is
+//! headless: it follows the provider's redirects with its own cookie jar, and the provider logs
+//! in the test account named by `login_hint` without a form.
+//!
+//! Needs `npm ci` in tests/oidc-provider (`./dev test` does it). Without `node_modules` these
+//! tests are skipped with a message, unless `DOORSTEP_REQUIRE_OIDC` is set (as `./dev test` does),
+//! in which case they fail.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use doorstep_client::signin::{
+    BrowserOpener, SignIn, SignInConfig, SignInError, TokenExchange as Redemption,
+};
+use doorstep_registry::auth::{exchange_routes, AuthConfig, ExchangeConfig, TokenExchange};
+use doorstep_registry::{config::Config, server};
+use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+use url::Url;
+
+const PERSON: &str = "person-1";
+const INDIVIDUAL_ID: &str = "4918273645";
+const ESIGNET_CLIENT: &str = "doorstep-esignet";
+const PUBLIC_CLIENT: &str = "doorstep-public";
+
+fn provider_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/oidc-provider")
+}
+
+/// The provider process; killed when dropped.
+struct Provider {
+    _child: Child,
+    issuer: String,
+    resource: String,
+    audience: String,
+    _dir: tempfile::TempDir,
+}
+
+/// Start the provider, registering `client_jwks` for the eSignet-like client. `None` when the
+/// provider's npm packages are not installed and the tests may be skipped.
+async fn start_provider(client_jwks: &Value) -> Option<Provider> {
+    let dir = provider_dir();
+    if !dir.join("node_modules/oidc-provider").is_dir() {
+        let hint = format!(
+            "the test OpenID provider is not installed: run `npm ci` in {}",
+            dir.display()
+        );
+        if std::env::var_os("DOORSTEP_REQUIRE_OIDC").is_some() {
+            panic!("DOORSTEP_REQUIRE_OIDC is set but {hint}");
+        }
+        eprintln!("SKIPPED: {hint}");
+        return None;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let jwks_path = tmp.path().join("client-jwks.json");
+    std::fs::write(&jwks_path, client_jwks.to_string()).unwrap();
+    let mut child = Command::new("node")
+        .arg(dir.join("server.mjs"))
+        .arg("--client-jwks")
+        .arg(&jwks_path)
+        .current_dir(&dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("node runs (Node.js 20 or newer is required)");
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        .await
+        .expect("the provider starts within 30 s")
+        .unwrap()
+        .expect("the provider prints its address");
+    let info: Value = serde_json::from_str(&line).unwrap();
+    Some(Provider {
+        _child: child,
+        issuer: info["issuer"].as_str().unwrap().into(),
+        resource: info["resource"].as_str().unwrap().into(),
+        audience: info["audience"].as_str().unwrap().into(),
+        _dir: tmp,
+    })
+}
+
+fn client_key_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/keys/signin-client.pem")
+}
+
+/// The client key's public JWKS, before the issuer (and so the exchange) is known.
+fn client_jwks() -> Value {
+    TokenExchange::new(&ExchangeConfig::new(
+        "https://placeholder.invalid",
+        ESIGNET_CLIENT,
+        client_key_path(),
+    ))
+    .unwrap()
+    .public_jwks()
+    .unwrap()
+}
+
+/// The registry's token exchange route on its own loopback server (until it is wired into the
+/// registry's router). Returns its base URL.
+async fn start_exchange(issuer: &str) -> Url {
+    let exchange = TokenExchange::new(&ExchangeConfig::new(
+        issuer,
+        ESIGNET_CLIENT,
+        client_key_path(),
+    ))
+    .unwrap();
+    let app = exchange_routes::<TokenExchange>().with_state(exchange);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .unwrap();
+    });
+    Url::parse(&format!("http://{addr}/")).unwrap()
+}
+
+/// What the headless browser does once the provider redirects to the app.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Act {
+    /// Deliver the callback, then deliver it again (a replay within the attempt).
+    LoginAndReplay,
+    /// Deliver the callback with `state` altered.
+    WrongState,
+    /// Never come back.
+    Nothing,
+}
+
+/// A browser without a screen: follows redirects with a cookie jar, adds `login_hint`.
+struct Headless {
+    login_hint: &'static str,
+    act: Act,
+    /// An earlier callback URL to deliver to this attempt instead of talking to the provider.
+    replay_old: Option<Url>,
+    log: Arc<Mutex<Log>>,
+}
+
+#[derive(Default, Debug)]
+struct Log {
+    callback: Option<Url>,
+    statuses: Vec<(u16, String)>,
+    error: Option<String>,
+}
+
+impl Headless {
+    /// The answers to the first `n` callback deliveries; the browser may still be reading them
+    /// when the sign-in call has already returned.
+    async fn answers(&self, n: usize) -> Vec<(u16, String)> {
+        for _ in 0..100 {
+            let statuses = self.log.lock().unwrap().statuses.clone();
+            if statuses.len() >= n {
+                return statuses;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!(
+            "the browser saw fewer than {n} callback answers: {:?}",
+            self.log.lock().unwrap()
+        );
+    }
+
+    fn new(login_hint: &'static str, act: Act) -> Self {
+        Headless {
+            login_hint,
+            act,
+            replay_old: None,
+            log: Arc::default(),
+        }
+    }
+}
+
+impl BrowserOpener for Headless {
+    fn open(&self, url: &Url) -> Result<(), String> {
+        let mut url = url.clone();
+        url.query_pairs_mut()
+            .append_pair("login_hint", self.login_hint);
+        let redirect_uri: Url = url
+            .query_pairs()
+            .find(|(k, _)| k == "redirect_uri")
+            .map(|(_, v)| Url::parse(&v).unwrap())
+            .unwrap();
+        let (act, log, old) = (self.act, self.log.clone(), self.replay_old.clone());
+        tokio::spawn(async move {
+            let result = drive(url, redirect_uri, act, old, log.clone()).await;
+            if let Err(e) = result {
+                eprintln!("headless browser: {e}");
+                log.lock().unwrap().error = Some(e);
+            }
+        });
+        Ok(())
+    }
+}
+
+async fn drive(
+    start: Url,
+    redirect_uri: Url,
+    act: Act,
+    replay_old: Option<Url>,
+    log: Arc<Mutex<Log>>,
+) -> Result<(), String> {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let deliver = |url: Url| {
+        let http = http.clone();
+        let log = log.clone();
+        async move {
+            let r = http.get(url).send().await.map_err(|e| e.to_string())?;
+            let status = r.status().as_u16();
+            let body = r.text().await.unwrap_or_default();
+            log.lock().unwrap().statuses.push((status, body));
+            Ok::<(), String>(())
+        }
+    };
+    if let Some(old) = replay_old {
+        let mut url = redirect_uri.clone();
+        url.set_query(old.query());
+        return deliver(url).await;
+    }
+    let mut cookies: HashMap<String, String> = HashMap::new();
+    let mut url = start;
+    for _ in 0..20 {
+        if url.path() == redirect_uri.path() && url.port() == redirect_uri.port() {
+            log.lock().unwrap().callback = Some(url.clone());
+            match act {
+                Act::Nothing => return Ok(()),
+                Act::WrongState => {
+                    let pairs: Vec<(String, String)> = url
+                        .query_pairs()
+                        .map(|(k, v)| {
+                            let v = if k == "state" {
+                                "forged".into()
+                            } else {
+                                v.into_owned()
+                            };
+                            (k.into_owned(), v)
+                        })
+                        .collect();
+                    url.query_pairs_mut().clear().extend_pairs(pairs);
+                    return deliver(url).await;
+                }
+                Act::LoginAndReplay => {
+                    deliver(url.clone()).await?;
+                    return deliver(url).await;
+                }
+            }
+        }
+        let cookie = cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let mut request = http.get(url.clone());
+        if !cookie.is_empty() {
+            request = request.header(reqwest::header::COOKIE, cookie);
+        }
+        let response = request.send().await.map_err(|e| e.to_string())?;
+        for value in response.headers().get_all(reqwest::header::SET_COOKIE) {
+            let text = value.to_str().unwrap_or_default();
+            if let Some((name, rest)) = text.split(';').next().and_then(|p| p.split_once('=')) {
+                cookies.insert(name.trim().to_owned(), rest.to_owned());
+            }
+        }
+        if !response.status().is_redirection() {
+            let status = response.status();
+            return Err(format!(
+                "the provider answered {status} at {url}: {}",
+                response.text().await.unwrap_or_default()
+            ));
+        }
+        let location = response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or("redirect without Location")?;
+        url = url.join(location).map_err(|e| e.to_string())?;
+    }
+    Err("too many redirects".into())
+}
+
+fn esignet_config(issuer: &str, registry: Url) -> SignInConfig {
+    let mut config = SignInConfig::new(
+        issuer,
+        ESIGNET_CLIENT,
+        Redemption::ViaRegistry {
+            registry_url: registry,
+        },
+    );
+    config.scopes = vec!["openid".into(), "profile".into(), "phone".into()];
+    config.acr_values = vec!["mosip:idp:acr:password".into()];
+    config.ui_locales = vec!["en".into()];
+    config.claims_locales = vec!["en".into()];
+    config.callback_timeout = Duration::from_secs(20);
+    config
+}
+
+fn public_config(provider: &Provider) -> SignInConfig {
+    let mut config = SignInConfig::new(&provider.issuer, PUBLIC_CLIENT, Redemption::Direct);
+    // The provider's userinfo refuses audience-bound (registry) tokens, so this client takes its
+    // claims from the ID token.
+    config.fetch_userinfo = false;
+    config.resource = Some(provider.resource.clone());
+    config.claims = Some(json!({
+        "id_token": { "individual_id": { "essential": true }, "name": null }
+    }));
+    config.max_age = Some(60);
+    config.prompt = Some("login".into());
+    config.callback_timeout = Duration::from_secs(20);
+    config
+}
+
+#[tokio::test]
+async fn esignet_like_client_signs_in_through_the_registry_exchange() {
+    let Some(provider) = start_provider(&client_jwks()).await else {
+        return;
+    };
+    let registry = start_exchange(&provider.issuer).await;
+    let signin = SignIn::discover(esignet_config(&provider.issuer, registry))
+        .await
+        .unwrap();
+    let browser = Headless::new(PERSON, Act::LoginAndReplay);
+    let session = signin.sign_in(&browser).await.unwrap();
+    let who = &session.identity;
+    assert_eq!(who.subject, PERSON);
+    assert_eq!(who.individual_id.as_deref(), Some(INDIVIDUAL_ID));
+    assert_eq!(who.name.as_deref(), Some("Amina Njoroge"));
+    assert_eq!(who.birthdate.as_deref(), Some("1988-04-12"));
+    assert_eq!(who.phone_number.as_deref(), Some("+254712345678"));
+    assert_eq!(who.acr.as_deref(), Some("mosip:idp:acr:password"));
+    assert!(!session.is_expired(doorstep_client::signin::unix_now()));
+    assert!(!format!("{session:?}").contains(session.access_token().secret()));
+
+    // The replayed callback got an error page and changed nothing.
+    let answers = browser.answers(2).await;
+    assert_eq!(answers[0].0, 200);
+    assert!(answers[0].1.contains("You can return to Doorstep now"));
+    assert_eq!(answers[1].0, 400);
+    assert!(answers[1].1.contains("already used"));
+}
+
+#[tokio::test]
+async fn public_client_signs_in_directly_and_the_registry_accepts_its_token() {
+    let Some(provider) = start_provider(&client_jwks()).await else {
+        return;
+    };
+    let signin = SignIn::discover(public_config(&provider)).await.unwrap();
+    let session = signin
+        .sign_in(&Headless::new(PERSON, Act::LoginAndReplay))
+        .await
+        .unwrap();
+    assert_eq!(session.identity.subject, PERSON);
+    assert_eq!(
+        session.identity.individual_id.as_deref(),
+        Some(INDIVIDUAL_ID)
+    );
+    assert!(session.identity.auth_time.is_some());
+
+    // The registry, trusting this provider, accepts the access token.
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::ephemeral(dir.path());
+    config.auth = AuthConfig {
+        issuer: Some(provider.issuer.clone()),
+        audience: Some(provider.audience.clone()),
+        ..AuthConfig::default()
+    };
+    let registry = server::start(&config).await.unwrap();
+    let response = reqwest::Client::new()
+        .get(format!("{}/v1/me", registry.url()))
+        .bearer_auth(session.access_token().secret())
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["role"], "citizen");
+    registry.shutdown().await.unwrap();
+}
+
+async fn attempt(provider: &Provider, browser: &Headless, timeout: Duration) -> SignInError {
+    let mut config = public_config(provider);
+    config.callback_timeout = timeout;
+    let signin = SignIn::discover(config).await.unwrap();
+    signin.sign_in(browser).await.unwrap_err()
+}
+
+#[tokio::test]
+async fn wrong_state_is_refused() {
+    let Some(provider) = start_provider(&client_jwks()).await else {
+        return;
+    };
+    let browser = Headless::new(PERSON, Act::WrongState);
+    let err = attempt(&provider, &browser, Duration::from_secs(20)).await;
+    assert!(matches!(err, SignInError::StateMismatch), "{err}");
+    assert!(err.to_string().contains("Start again"), "{err}");
+    assert_eq!(browser.answers(1).await[0].0, 400);
+}
+
+#[tokio::test]
+async fn an_old_callback_replayed_into_a_new_attempt_is_refused() {
+    let Some(provider) = start_provider(&client_jwks()).await else {
+        return;
+    };
+    let first = Headless::new(PERSON, Act::LoginAndReplay);
+    let signin = SignIn::discover(public_config(&provider)).await.unwrap();
+    signin.sign_in(&first).await.unwrap();
+    let old = first.log.lock().unwrap().callback.clone().unwrap();
+
+    let mut replay = Headless::new(PERSON, Act::Nothing);
+    replay.replay_old = Some(old);
+    let err = attempt(&provider, &replay, Duration::from_secs(20)).await;
+    assert!(matches!(err, SignInError::StateMismatch), "{err}");
+}
+
+#[tokio::test]
+async fn cancelling_at_the_provider_is_reported_as_cancelled() {
+    let Some(provider) = start_provider(&client_jwks()).await else {
+        return;
+    };
+    let browser = Headless::new("cancel", Act::LoginAndReplay);
+    let err = attempt(&provider, &browser, Duration::from_secs(20)).await;
+    match &err {
+        SignInError::Cancelled { description } => {
+            assert!(description
+                .as_deref()
+                .unwrap_or_default()
+                .contains("cancelled"))
+        }
+        other => panic!("expected a cancel, got {other}"),
+    }
+    assert!(browser.answers(1).await[0].1.contains("cancelled"));
+}
+
+#[tokio::test]
+async fn nobody_coming_back_times_out() {
+    let Some(provider) = start_provider(&client_jwks()).await else {
+        return;
+    };
+    let browser = Headless::new(PERSON, Act::Nothing);
+    let err = attempt(&provider, &browser, Duration::from_secs(2)).await;
+    assert!(matches!(err, SignInError::Timeout { seconds: 2 }), "{err}");
+}
+
+#[tokio::test]
+async fn an_unreachable_provider_is_named() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let issuer = format!("http://127.0.0.1:{port}");
+    let config = SignInConfig::new(&issuer, PUBLIC_CLIENT, Redemption::Direct);
+    let err = SignIn::discover(config).await.err().unwrap();
+    assert!(
+        matches!(err, SignInError::ProviderUnreachable { .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains(&port.to_string()), "{err}");
+}
+
+#[tokio::test]
+async fn the_exchange_passes_the_providers_refusal_through() {
+    // A code the provider does not know (made up, expired or already used) is refused by the
+    // provider, and its OAuth error reaches the app unchanged.
+    let Some(provider) = start_provider(&client_jwks()).await else {
+        return;
+    };
+    let registry = start_exchange(&provider.issuer).await;
+    let response = reqwest::Client::new()
+        .post(registry.join("v1/auth/token-exchange").unwrap())
+        .json(&json!({
+            "code": "not-a-real-code",
+            "code_verifier": "a".repeat(43),
+            "redirect_uri": "http://127.0.0.1:9/callback",
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_grant", "{body}");
+}

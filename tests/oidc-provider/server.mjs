@@ -1,0 +1,201 @@
+// A real OpenID Connect provider (panva's oidc-provider, OpenID Certified) on loopback, configured
+// like eSignet, for Doorstep's sign-in tests. Headless: the login and consent steps complete
+// themselves for the account named by `login_hint`, so a test's "browser" only follows redirects.
+//
+// Usage: node server.mjs [--port N] [--client-jwks FILE]
+//   --port         port on 127.0.0.1 (default 0: any free port)
+//   --client-jwks  JSON file with the public JWKS of the eSignet-like client's private_key_jwt key
+//                  (the registry's key). Without it that client is not registered.
+// Prints one JSON line on stdout once listening: {"issuer": "http://127.0.0.1:PORT", ...}.
+// Exits when stdin closes, so a test that dies does not leave a provider behind.
+//
+// Clients:
+//   doorstep-esignet  private_key_jwt at the token endpoint, PKCE (S256) required, signed userinfo
+//                     (RS256), claims parameter; like an eSignet relying party.
+//   doorstep-public   public native client (token_endpoint_auth_method none), PKCE required.
+// Accounts (login_hint): "person-1" (full claims); "cancel" makes the provider answer
+// error=access_denied, as when a person cancels.
+// Access tokens requested with `resource=urn:doorstep:registry` are JWTs with
+// aud "doorstep-registry" (what the registry's [auth] section checks); others are opaque and
+// work at the userinfo endpoint (oidc-provider refuses audience-bound tokens there).
+
+import { createServer } from 'node:http';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import Provider, { errors } from 'oidc-provider';
+
+const { values: args } = parseArgs({
+  options: {
+    port: { type: 'string', default: '0' },
+    'client-jwks': { type: 'string' },
+  },
+});
+
+export const REGISTRY_RESOURCE = 'urn:doorstep:registry';
+export const REGISTRY_AUDIENCE = 'doorstep-registry';
+
+const ACCOUNTS = {
+  'person-1': {
+    individual_id: '4918273645',
+    name: 'Amina Njoroge',
+    birthdate: '1988-04-12',
+    phone_number: '+254712345678',
+  },
+};
+
+const ACR_VALUES = [
+  'mosip:idp:acr:generated-code',
+  'mosip:idp:acr:password',
+  'mosip:idp:acr:biometrics',
+  'mosip:idp:acr:linked-wallet',
+  'mosip:idp:acr:knowledge',
+];
+
+function signingKey() {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return { ...privateKey.export({ format: 'jwk' }), kid: `test-${randomUUID()}`, use: 'sig', alg: 'RS256' };
+}
+
+const clients = [
+  {
+    client_id: 'doorstep-public',
+    application_type: 'native',
+    token_endpoint_auth_method: 'none',
+    redirect_uris: ['http://127.0.0.1/callback'],
+    grant_types: ['authorization_code'],
+    response_types: ['code'],
+  },
+];
+if (args['client-jwks']) {
+  clients.push({
+    client_id: 'doorstep-esignet',
+    application_type: 'native',
+    token_endpoint_auth_method: 'private_key_jwt',
+    jwks: JSON.parse(readFileSync(args['client-jwks'], 'utf8')),
+    redirect_uris: ['http://127.0.0.1/callback'],
+    grant_types: ['authorization_code'],
+    response_types: ['code'],
+    userinfo_signed_response_alg: 'RS256',
+    id_token_signed_response_alg: 'RS256',
+  });
+}
+
+const server = createServer();
+await new Promise((resolve, reject) => {
+  server.once('error', reject);
+  server.listen(Number(args.port), '127.0.0.1', resolve);
+});
+const issuer = `http://127.0.0.1:${server.address().port}`;
+
+const provider = new Provider(issuer, {
+  clients,
+  jwks: { keys: [signingKey()] },
+  cookies: { keys: [randomUUID()] },
+  acrValues: ACR_VALUES,
+  claims: {
+    openid: ['sub'],
+    profile: ['name', 'birthdate'],
+    phone: ['phone_number'],
+    individual_id: null,
+    name: null,
+    birthdate: null,
+    phone_number: null,
+  },
+  clientAuthMethods: ['none', 'private_key_jwt'],
+  pkce: { required: () => true },
+  features: {
+    devInteractions: { enabled: false },
+    claimsParameter: { enabled: true },
+    jwtUserinfo: { enabled: true },
+    resourceIndicators: {
+      enabled: true,
+      defaultResource: (_ctx, _client, oneOf) => oneOf,
+      useGrantedResource: () => true,
+      getResourceServerInfo: (_ctx, resource) => {
+        if (resource !== REGISTRY_RESOURCE) throw new errors.InvalidTarget();
+        return {
+          scope: 'openid',
+          audience: REGISTRY_AUDIENCE,
+          accessTokenFormat: 'jwt',
+          accessTokenTTL: 600,
+          jwt: { sign: { alg: 'RS256' } },
+        };
+      },
+    },
+  },
+  // The registry links a citizen by this claim; eSignet-issued tokens carry it when released.
+  extraTokenClaims: async (_ctx, token) => {
+    const account = ACCOUNTS[token.accountId];
+    return account ? { individual_id: account.individual_id } : undefined;
+  },
+  findAccount: async (_ctx, id) => {
+    const account = ACCOUNTS[id];
+    if (!account) return undefined;
+    return { accountId: id, claims: async () => ({ sub: id, ...account }) };
+  },
+  interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+  ttl: {
+    AccessToken: 600,
+    AuthorizationCode: 60,
+    IdToken: 600,
+    Interaction: 600,
+    Session: 600,
+    Grant: 600,
+  },
+});
+
+// The headless login and consent: no form, the account comes from login_hint.
+async function interaction(req, res) {
+  const details = await provider.interactionDetails(req, res);
+  const { prompt, params, session } = details;
+  let result;
+  if (prompt.name === 'login') {
+    const hint = params.login_hint;
+    if (hint === 'cancel' || !ACCOUNTS[hint]) {
+      result = {
+        error: 'access_denied',
+        error_description: hint === 'cancel' ? 'The person cancelled the sign-in.' : `no test account "${hint}"`,
+      };
+    } else {
+      const acr = (params.acr_values || 'mosip:idp:acr:password').split(' ')[0];
+      result = { login: { accountId: hint, acr, amr: ['pwd'] } };
+    }
+  } else if (prompt.name === 'consent') {
+    const grant = details.grantId
+      ? await provider.Grant.find(details.grantId)
+      : new provider.Grant({ accountId: session.accountId, clientId: params.client_id });
+    const missing = prompt.details;
+    if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
+    if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
+    if (missing.missingResourceScopes) {
+      for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes)) {
+        grant.addResourceScope(indicator, scopes.join(' '));
+      }
+    }
+    result = { consent: { grantId: await grant.save() } };
+  } else {
+    result = { error: 'access_denied', error_description: `unexpected prompt ${prompt.name}` };
+  }
+  // Merged, so the consent step keeps the login result (prompt=login checks it).
+  await provider.interactionFinished(req, res, result, { mergeWithLastSubmission: true });
+}
+
+const callback = provider.callback();
+server.on('request', (req, res) => {
+  if (req.method === 'GET' && req.url.startsWith('/interaction/')) {
+    interaction(req, res).catch((err) => {
+      res.statusCode = 400;
+      res.setHeader('content-type', 'text/plain');
+      res.end(`interaction failed: ${err.message}`);
+    });
+    return;
+  }
+  callback(req, res);
+});
+
+provider.on('server_error', (_ctx, err) => console.error('provider server_error', err));
+
+process.stdout.write(`${JSON.stringify({ issuer, resource: REGISTRY_RESOURCE, audience: REGISTRY_AUDIENCE })}\n`);
+process.stdin.on('end', () => process.exit(0));
+process.stdin.resume();
