@@ -343,4 +343,52 @@ mod tests {
         .unwrap_err();
         assert!(err.to_string().contains("/nonexistent/r.toml"), "{err}");
     }
+
+    #[test]
+    fn dev_auth_refuses_a_non_loopback_address() {
+        let dir = tempfile::tempdir().unwrap();
+        let overrides = |listen: &str| Overrides {
+            data_dir: Some(dir.path().to_owned()),
+            listen: Some(listen.parse().unwrap()),
+            dev_auth: Some(true),
+            ..Overrides::default()
+        };
+        let err = overrides("0.0.0.0:8700").resolve().unwrap_err();
+        assert!(matches!(err, ConfigError::DevAuthNotLoopback(_)), "{err}");
+        assert!(err.to_string().contains("loopback"));
+        assert!(overrides("127.0.0.1:8700").resolve().unwrap().dev_auth);
+        assert!(overrides("[::1]:8700").resolve().is_ok());
+    }
+
+    #[test]
+    fn limits_come_from_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(
+            dir.path(),
+            "data = \"x\"\n[limits]\nrequests_per_minute = 30\n",
+        );
+        let cfg = Overrides {
+            config_file: Some(path),
+            ..Overrides::default()
+        }
+        .resolve()
+        .unwrap();
+        assert_eq!(
+            cfg.limits,
+            Limits {
+                requests_per_minute: 30,
+                burst: Limits::default().burst
+            }
+        );
+        let bad = write(
+            dir.path(),
+            "data = \"x\"\n[limits]\nrequests_per_hour = 30\n",
+        );
+        assert!(Overrides {
+            config_file: Some(bad),
+            ..Overrides::default()
+        }
+        .resolve()
+        .is_err());
+    }
 }

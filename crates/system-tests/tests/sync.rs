@@ -273,3 +273,52 @@ async fn a_device_pointed_at_another_registry_starts_its_pull_over() {
     first.stop().await;
     second.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_background_service_syncs_on_start_and_on_demand_and_reports_status() {
+    use doorstep_client::sync::service::SyncService;
+    use std::time::Duration;
+    let (_, database) = backends().await.remove(0);
+    let registry = Registry::start(&database).await;
+    let device = Device::new("amina", &registry);
+    device.create("individual", individual("Fatuma", "Njoroge"));
+    let service = SyncService::start(device.partition.clone(), device.transport.clone());
+    let mut status = service.status();
+    // Bounded wait for the first round (started at once).
+    let first = tokio::time::timeout(
+        Duration::from_secs(30),
+        status.wait_for(|s| s.last_success.is_some() && !s.running),
+    )
+    .await
+    .expect("the first round finished")
+    .unwrap()
+    .clone();
+    assert!(first.online);
+    assert_eq!(first.pending, 0);
+    assert_eq!(first.last_error, None);
+
+    // Offline: the error is in words, and nothing is lost.
+    let id = device.create("individual", individual("Kiprono", "Njoroge"));
+    registry.stop().await;
+    service.sync_now();
+    let offline = tokio::time::timeout(
+        Duration::from_secs(30),
+        status.wait_for(|s| s.last_error.is_some() && !s.running),
+    )
+    .await
+    .expect("the offline round finished")
+    .unwrap()
+    .clone();
+    assert!(!offline.online);
+    assert_eq!(offline.pending, 1);
+    assert!(
+        offline
+            .last_error
+            .as_deref()
+            .unwrap()
+            .contains("No connection"),
+        "{offline:?}"
+    );
+    assert!(device.partition.record("individual", id).unwrap().is_some());
+    service.stop();
+}
