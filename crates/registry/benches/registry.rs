@@ -8,7 +8,6 @@
 //!
 //! Bounded: a fixed number of writes per client; prints a table and exits.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use doorstep_registry::auth::Role;
@@ -120,10 +119,32 @@ async fn feed_rate(config: &Config) -> f64 {
     rate
 }
 
+/// Run `write(client, i)` for every client and write concurrently; returns writes/s.
+async fn concurrently<F, Fut>(write: F) -> f64
+where
+    F: Fn(usize, usize) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..CLIENTS)
+        .map(|c| {
+            let write = write.clone();
+            tokio::spawn(async move {
+                for i in 0..WRITES_PER_CLIENT {
+                    write(c, i).await;
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    (CLIENTS * WRITES_PER_CLIENT) as f64 / start.elapsed().as_secs_f64()
+}
+
 /// The same JSON, one plain INSERT per transaction, same concurrency, same database engine.
 async fn baseline(database: &DatabaseLocation, dir: &std::path::Path) -> f64 {
     use sqlx::Executor;
-    let writes = CLIENTS * WRITES_PER_CLIENT;
     match database {
         DatabaseLocation::EmbeddedSqlite => {
             let options = sqlx::sqlite::SqliteConnectOptions::new()
@@ -140,30 +161,21 @@ async fn baseline(database: &DatabaseLocation, dir: &std::path::Path) -> f64 {
             pool.execute("CREATE TABLE t (id TEXT PRIMARY KEY, body TEXT NOT NULL)")
                 .await
                 .unwrap();
-            let pool = Arc::new(pool);
-            let start = Instant::now();
-            let tasks: Vec<_> = (0..CLIENTS)
-                .map(|c| {
-                    let pool = pool.clone();
-                    tokio::spawn(async move {
-                        for i in 0..WRITES_PER_CLIENT {
-                            let id = Uuid::now_v7();
-                            let mut tx = pool.begin().await.unwrap();
-                            sqlx::query("INSERT INTO t VALUES ($1, $2)")
-                                .bind(id.to_string())
-                                .bind(body(id, c * 1000 + i, "x").to_string())
-                                .execute(&mut *tx)
-                                .await
-                                .unwrap();
-                            tx.commit().await.unwrap();
-                        }
-                    })
-                })
-                .collect();
-            for t in tasks {
-                t.await.unwrap();
-            }
-            writes as f64 / start.elapsed().as_secs_f64()
+            concurrently(move |c, i| {
+                let pool = pool.clone();
+                async move {
+                    let id = Uuid::now_v7();
+                    let mut tx = pool.begin().await.unwrap();
+                    sqlx::query("INSERT INTO t VALUES ($1, $2)")
+                        .bind(id.to_string())
+                        .bind(body(id, c * 1000 + i, "x").to_string())
+                        .execute(&mut *tx)
+                        .await
+                        .unwrap();
+                    tx.commit().await.unwrap();
+                }
+            })
+            .await
         }
         DatabaseLocation::Postgres(url) => {
             let pool = sqlx::postgres::PgPoolOptions::new()
@@ -174,30 +186,21 @@ async fn baseline(database: &DatabaseLocation, dir: &std::path::Path) -> f64 {
             pool.execute("CREATE TABLE baseline_t (id UUID PRIMARY KEY, body JSONB NOT NULL)")
                 .await
                 .unwrap();
-            let pool = Arc::new(pool);
-            let start = Instant::now();
-            let tasks: Vec<_> = (0..CLIENTS)
-                .map(|c| {
-                    let pool = pool.clone();
-                    tokio::spawn(async move {
-                        for i in 0..WRITES_PER_CLIENT {
-                            let id = Uuid::now_v7();
-                            let mut tx = pool.begin().await.unwrap();
-                            sqlx::query("INSERT INTO baseline_t VALUES ($1::uuid, $2::jsonb)")
-                                .bind(id.to_string())
-                                .bind(body(id, c * 1000 + i, "x").to_string())
-                                .execute(&mut *tx)
-                                .await
-                                .unwrap();
-                            tx.commit().await.unwrap();
-                        }
-                    })
-                })
-                .collect();
-            for t in tasks {
-                t.await.unwrap();
-            }
-            writes as f64 / start.elapsed().as_secs_f64()
+            concurrently(move |c, i| {
+                let pool = pool.clone();
+                async move {
+                    let id = Uuid::now_v7();
+                    let mut tx = pool.begin().await.unwrap();
+                    sqlx::query("INSERT INTO baseline_t VALUES ($1::uuid, $2::jsonb)")
+                        .bind(id.to_string())
+                        .bind(body(id, c * 1000 + i, "x").to_string())
+                        .execute(&mut *tx)
+                        .await
+                        .unwrap();
+                    tx.commit().await.unwrap();
+                }
+            })
+            .await
         }
     }
 }

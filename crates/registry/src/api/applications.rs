@@ -59,7 +59,7 @@ pub async fn transition(
             format!("Send {{\"to\": \"submitted\", \"note\": \"…\"}}: {e}."),
         )
     })?;
-    let m = match mutation(
+    let m = mutation(
         &state,
         &caller,
         &method,
@@ -68,11 +68,7 @@ pub async fn transition(
         &body,
         StatusCode::OK,
     )
-    .await
-    {
-        Ok(m) => m,
-        Err(response) => return Ok(response),
-    };
+    .await?;
     let (stored, typed) = load_typed(&state, &caller, Collection::Applications, id).await?;
     let Typed::Application(mut application) = typed else {
         unreachable!("loaded from the applications collection")

@@ -6,13 +6,22 @@ use crate::problem::{Problem, ProblemKind};
 use crate::resources::BodyError;
 use crate::storage::{CommitError, StorageError};
 
-/// A problem to answer with. Built from the library errors below so handlers can use `?`.
+/// A problem to answer with, built from the library errors below so handlers can use `?` — or
+/// the stored answer to a repeated idempotent request, which also ends the handler early.
 #[derive(Debug)]
-pub struct ApiError(Box<Problem>);
+pub struct ApiError(Box<Problem>, Option<Box<Response>>);
 
 impl ApiError {
     pub fn new(kind: ProblemKind, detail: impl Into<String>) -> Self {
-        ApiError(Box::new(Problem::new(kind, detail)))
+        ApiError(Box::new(Problem::new(kind, detail)), None)
+    }
+
+    /// End the handler with this already-made answer (a replay).
+    pub fn answer(response: Response) -> Self {
+        ApiError(
+            Box::new(Problem::new(ProblemKind::Conflict, "replayed")),
+            Some(Box::new(response)),
+        )
     }
 
     /// The problem this error answers with.
@@ -36,13 +45,16 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (*self.0).into_response()
+        match self.1 {
+            Some(response) => *response,
+            None => (*self.0).into_response(),
+        }
     }
 }
 
 impl From<Problem> for ApiError {
     fn from(p: Problem) -> Self {
-        ApiError(Box::new(p))
+        ApiError(Box::new(p), None)
     }
 }
 

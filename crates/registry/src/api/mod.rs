@@ -57,8 +57,8 @@ pub struct Mutation {
     pub claim: Option<IdempotencyClaim>,
 }
 
-/// Read `Idempotency-Key` and replay a remembered response. Returns `Err(response)` when the
-/// request must not run (a replay, or a key reused for a different request).
+/// Read `Idempotency-Key` and replay a remembered response. Fails (ending the handler) when the
+/// request must not run: a replay, or a key reused for a different request.
 pub async fn mutation(
     state: &AppState,
     caller: &Caller,
@@ -67,7 +67,7 @@ pub async fn mutation(
     headers: &HeaderMap,
     body: &[u8],
     success: StatusCode,
-) -> Result<Mutation, Response> {
+) -> Result<Mutation, ApiError> {
     let Some(key) = headers.get("idempotency-key") else {
         return Ok(Mutation { claim: None });
     };
@@ -81,7 +81,6 @@ pub async fn mutation(
                 ProblemKind::BadRequest,
                 format!("Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters, e.g. a UUID."),
             )
-            .into_response()
         })?;
     let mut hash = Sha256::new();
     hash.update(method.as_str());
@@ -101,9 +100,9 @@ pub async fn mutation(
         .idempotent_response(&claim.scope, &claim.key)
         .await
     {
-        Ok(Some(previous)) => Err(replay(&claim, previous)),
+        Ok(Some(previous)) => Err(ApiError::answer(replay(&claim, previous))),
         Ok(None) => Ok(Mutation { claim: Some(claim) }),
-        Err(e) => Err(ApiError::from(e).into_response()),
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -186,7 +186,7 @@ pub async fn create(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let collection = collection(&segment)?;
-    let m = match mutation(
+    let m = mutation(
         &state,
         &caller,
         &method,
@@ -195,11 +195,7 @@ pub async fn create(
         &body,
         StatusCode::CREATED,
     )
-    .await
-    {
-        Ok(m) => m,
-        Err(response) => return Ok(response),
-    };
+    .await?;
     let json = json_body(&body)?;
     let write = prepare(&state, &caller, collection.kind(), json, None, false).await?;
     let id = write.id;
@@ -253,7 +249,7 @@ pub async fn update(
     let collection = collection(&segment)?;
     let id = record_id(&id)?;
     let rev = required_if_match(&headers)?;
-    let m = match mutation(
+    let m = mutation(
         &state,
         &caller,
         &method,
@@ -262,11 +258,7 @@ pub async fn update(
         &body,
         StatusCode::OK,
     )
-    .await
-    {
-        Ok(m) => m,
-        Err(response) => return Ok(response),
-    };
+    .await?;
     let json = json_body(&body)?;
     let old = visible(&state, &caller, collection, id).await?;
     let mut write = prepare(&state, &caller, collection.kind(), json, Some(&old), false).await?;
@@ -308,7 +300,7 @@ pub async fn delete(
     let collection = collection(&segment)?;
     let id = record_id(&id)?;
     let rev = required_if_match(&headers)?;
-    let m = match mutation(
+    let m = mutation(
         &state,
         &caller,
         &method,
@@ -317,11 +309,7 @@ pub async fn delete(
         b"",
         StatusCode::OK,
     )
-    .await
-    {
-        Ok(m) => m,
-        Err(response) => return Ok(response),
-    };
+    .await?;
     let old = visible(&state, &caller, collection, id).await?;
     if collection.kind() == RecordKind::Application
         && old.body.get("status").and_then(|s| s.as_str()) != Some("draft")
