@@ -140,7 +140,35 @@ async fn relay(
             if matches!(fault, Fault::Delay) {
                 tokio::time::sleep(Duration::from_millis(20 + (cut_after as u64 % 150))).await;
             }
-            let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+            // One exchange per connection: once the answer has gone quiet, close, so the next
+            // request opens a new connection and meets the next fault (reqwest would otherwise
+            // send a whole sync through one kept-alive connection).
+            let (mut cr, mut cw) = client.split();
+            let (mut sr, mut sw) = server.split();
+            let upstream = async {
+                let _ = tokio::io::copy(&mut cr, &mut sw).await;
+            };
+            let downstream = async {
+                let mut buf = vec![0_u8; 64 * 1024];
+                let mut answered = false;
+                loop {
+                    let wait = if answered {
+                        Duration::from_millis(30)
+                    } else {
+                        Duration::from_secs(60)
+                    };
+                    match tokio::time::timeout(wait, sr.read(&mut buf)).await {
+                        Ok(Ok(n)) if n > 0 => {
+                            if cw.write_all(&buf[..n]).await.is_err() {
+                                break;
+                            }
+                            answered = true;
+                        }
+                        _ => break,
+                    }
+                }
+            };
+            tokio::select! { _ = upstream => {}, _ = downstream => {} }
         }
     }
 }
