@@ -58,7 +58,7 @@ pub const DEFAULT_EXPIRY: Duration = Duration::from_secs(24 * 60 * 60);
 /// Body chunks queued between a PATCH's request body and each of its hasher and writer threads
 /// (the queues share the chunks). hyper hands out chunks of at most ~400 KiB, so this bounds
 /// what one request holds to a few MiB.
-const QUEUE_CHUNKS: usize = 8;
+const QUEUE_CHUNKS: usize = 4;
 /// The writer thread gathers chunks (without copying them) into one vectored write of at least
 /// this many bytes: fewer system calls.
 const WRITE_BATCH: usize = 1024 * 1024;
