@@ -32,7 +32,7 @@ async fn owner_from_header(mut request: Request, next: Next) -> Response {
 }
 
 struct Server {
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
     data: std::path::PathBuf,
     addr: SocketAddr,
     uploads: Uploads,
@@ -47,6 +47,19 @@ impl Server {
     async fn with_config(config: UploadConfig) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
+        Self::serve(Some(dir), data, config).await
+    }
+
+    /// Another server over the same data directory, as after a restart: nothing in memory.
+    async fn restarted(&self) -> Self {
+        Self::serve(None, self.data.clone(), UploadConfig::default()).await
+    }
+
+    async fn serve(
+        dir: Option<tempfile::TempDir>,
+        data: std::path::PathBuf,
+        config: UploadConfig,
+    ) -> Self {
         let blobs = Arc::new(FsBlobStore::in_data_dir(&data).unwrap());
         let uploads = Uploads::open(&data, config, blobs).unwrap();
         let app = upload_routes::<Uploads>()
@@ -366,6 +379,80 @@ async fn upload_resumes_after_the_client_disconnects_mid_patch() {
         .unwrap()
         .unwrap();
     assert_eq!(len, n as u64);
+}
+
+/// The server keeps the file's SHA-256 running in memory between PATCHes. After a restart it
+/// has none: the next PATCH must hash the staged bytes again, so the upload still ends with the
+/// right SHA-256 — and a staged prefix that changed on disk is caught, not trusted.
+#[tokio::test]
+async fn a_resumed_upload_is_verified_after_the_running_hash_is_lost() {
+    let server = Server::start().await;
+    let n = 3 * 1024 * 1024;
+    let file = pdf(n, 17);
+    let sha = sha256_hex(&file);
+    let path = server.create("alice", n as u64, &sha).await;
+
+    let stream = partial_patch(&server, &path, &file[..n / 2], n).await;
+    drop(stream);
+    let offset = wait_for_progress(&server, &path).await;
+    assert!(offset > 0 && offset <= (n / 2) as u64, "offset {offset}");
+
+    // Restart: a fresh `Uploads` over the same data directory.
+    let restarted = server.restarted().await;
+    assert_eq!(restarted.offset(&path, "alice").await, offset);
+    // Two more PATCHes: the first re-hashes the staged prefix, the second continues from the
+    // hash the first kept.
+    let middle = offset as usize + (n - offset as usize) / 2;
+    let resp = restarted
+        .patch(&path, "alice", offset, &file[offset as usize..middle])
+        .await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    assert!(!resp.headers().contains_key("doorstep-blob"));
+    let resp = restarted
+        .patch(&path, "alice", middle as u64, &file[middle..])
+        .await;
+    assert_eq!(
+        resp.status(),
+        StatusCode::NO_CONTENT,
+        "{:?}",
+        resp.text().await
+    );
+    assert_eq!(resp.headers()["doorstep-blob"], format!("sha256:{sha}"));
+    let stored = restarted
+        .data
+        .join("blobs")
+        .join(&sha[0..2])
+        .join(&sha[2..4])
+        .join(&sha);
+    let stored = std::fs::read(stored).unwrap();
+    assert_eq!(sha256_hex(&stored), sha);
+    assert_eq!(stored, file);
+
+    // The same, but a staged byte changes on disk while the server is down: the resumed upload
+    // must not end as the announced blob.
+    let file = pdf(n, 18);
+    let sha = sha256_hex(&file);
+    let path = restarted.create("alice", n as u64, &sha).await;
+    let half = n / 2;
+    let resp = restarted.patch(&path, "alice", 0, &file[..half]).await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    let id = path.rsplit('/').next().unwrap();
+    let staged = restarted.data.join("uploads").join(id).join("data");
+    let mut bytes = std::fs::read(&staged).unwrap();
+    bytes[half / 2] ^= 0xff;
+    std::fs::write(&staged, bytes).unwrap();
+    let again = restarted.restarted().await;
+    let resp = again
+        .patch(&path, "alice", half as u64, &file[half..])
+        .await;
+    assert_eq!(resp.status().as_u16(), 460);
+    assert_eq!(problem_type(resp).await, "/problems/checksum-mismatch");
+    assert!(!again
+        .uploads
+        .blobs()
+        .exists(&Sha256Hex::parse(&sha).unwrap())
+        .await
+        .unwrap());
 }
 
 #[tokio::test]

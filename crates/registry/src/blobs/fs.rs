@@ -55,7 +55,19 @@ impl BlobStore for FsBlobStore {
         let staged = staged.to_owned();
         let target = self.path_of(sha256);
         let root = self.root.clone();
-        blocking(move || put_file_blocking(&root, &staged, &target, size)).await
+        blocking(move || put_file_blocking(&root, &staged, &target, size, false)).await
+    }
+
+    async fn put_synced_file(
+        &self,
+        staged: &Path,
+        sha256: &Sha256Hex,
+        size: u64,
+    ) -> Result<(), BlobError> {
+        let staged = staged.to_owned();
+        let target = self.path_of(sha256);
+        let root = self.root.clone();
+        blocking(move || put_file_blocking(&root, &staged, &target, size, true)).await
     }
 
     async fn open(&self, sha256: &Sha256Hex) -> Result<Option<(u64, BlobReader)>, BlobError> {
@@ -96,11 +108,14 @@ impl BlobStore for FsBlobStore {
     }
 }
 
+/// `synced`: the staged file's content is already durable, so it is not fsynced again (only if
+/// its mode had to change).
 fn put_file_blocking(
     root: &Path,
     staged: &Path,
     target: &Path,
     size: u64,
+    synced: bool,
 ) -> Result<(), BlobError> {
     let found = fs::metadata(staged)
         .map_err(io_err("reading metadata of", staged))?
@@ -122,8 +137,10 @@ fn put_file_blocking(
 
     {
         let file = File::open(staged).map_err(io_err("opening", staged))?;
-        set_private_file(&file).map_err(io_err("restricting", staged))?;
-        file.sync_all().map_err(io_err("syncing", staged))?;
+        let restricted = set_private_file(&file).map_err(io_err("restricting", staged))?;
+        if !synced || restricted {
+            file.sync_all().map_err(io_err("syncing", staged))?;
+        }
     }
     match fs::rename(staged, target) {
         Ok(()) => {}
@@ -184,7 +201,8 @@ fn set_private_dir(path: &Path) -> io::Result<()> {
     Ok(())
 }
 
-fn set_private_file(file: &File) -> io::Result<()> {
+/// Make a file mode 0600; returns whether that changed its mode.
+fn set_private_file(file: &File) -> io::Result<bool> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -192,9 +210,12 @@ fn set_private_file(file: &File) -> io::Result<()> {
         // follows would then cost a journal commit.
         if file.metadata()?.permissions().mode() & 0o777 != 0o600 {
             file.set_permissions(fs::Permissions::from_mode(0o600))?;
+            return Ok(true);
         }
     }
-    Ok(())
+    #[cfg(not(unix))]
+    let _ = file;
+    Ok(false)
 }
 
 /// Create (or truncate) a file only the server's user can read.

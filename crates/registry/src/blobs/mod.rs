@@ -112,9 +112,21 @@ pub trait BlobStore: Send + Sync + 'static {
     /// The caller has verified that the file's SHA-256 is `sha256` and its length `size`; the
     /// store does not hash again (it is the expensive part) but does check the size. If the blob
     /// exists already the staged file is simply removed: content addressing dedups. The staged
-    /// file is gone afterwards either way.
+    /// file is gone afterwards either way. The blob is durable when this returns.
     async fn put_file(&self, staged: &Path, sha256: &Sha256Hex, size: u64)
         -> Result<(), BlobError>;
+
+    /// [`BlobStore::put_file`] for a staged file whose content the caller has just fsynced (the
+    /// upload's last PATCH does): a store that would sync it again before naming it may skip
+    /// that. By default, `put_file`.
+    async fn put_synced_file(
+        &self,
+        staged: &Path,
+        sha256: &Sha256Hex,
+        size: u64,
+    ) -> Result<(), BlobError> {
+        self.put_file(staged, sha256, size).await
+    }
 
     /// Stream a blob back: its size and a reader, or `None` if there is no such blob.
     async fn open(&self, sha256: &Sha256Hex) -> Result<Option<(u64, BlobReader)>, BlobError>;
