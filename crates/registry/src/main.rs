@@ -159,7 +159,7 @@ fn main() -> ExitCode {
     };
 
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
-    match runtime.block_on(server::run(&config, server::shutdown_signal())) {
+    match runtime.block_on(async { server::run(&config, server::shutdown_signal()).await }) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("doorstep-registry: {e}");
