@@ -79,16 +79,18 @@ async fn fault_proxy(
         let mut n = 0;
         while let Ok((client, _)) = listener.accept().await {
             n += 1;
+            // A fixed rotation, so every run meets every kind of fault (the dice only pick where
+            // a request is cut and how long a delay lasts).
             let fault = if n > faulty {
                 Fault::Pass
             } else {
-                match dice.below(5) {
-                    0 => Fault::Pass,
-                    1 => Fault::DropRequest,
-                    2 => Fault::CutResponse,
-                    3 => Fault::Delay,
-                    _ => Fault::Reset,
-                }
+                [
+                    Fault::DropRequest,
+                    Fault::Pass,
+                    Fault::CutResponse,
+                    Fault::Delay,
+                    Fault::Reset,
+                ][n % 5]
             };
             if !matches!(fault, Fault::Pass | Fault::Delay) {
                 counter.fetch_add(1, Ordering::SeqCst);
@@ -149,28 +151,46 @@ async fn relay(
                 let _ = tokio::io::copy(&mut cr, &mut sw).await;
             };
             let downstream = async {
+                // Forward exactly one response (head + Content-Length body), then close.
                 let mut buf = vec![0_u8; 64 * 1024];
-                let mut answered = false;
+                let mut seen: Vec<u8> = Vec::new();
+                let mut total = None;
                 loop {
-                    let wait = if answered {
-                        Duration::from_millis(30)
-                    } else {
-                        Duration::from_secs(60)
+                    let Ok(Ok(n)) =
+                        tokio::time::timeout(Duration::from_secs(60), sr.read(&mut buf)).await
+                    else {
+                        break;
                     };
-                    match tokio::time::timeout(wait, sr.read(&mut buf)).await {
-                        Ok(Ok(n)) if n > 0 => {
-                            if cw.write_all(&buf[..n]).await.is_err() {
-                                break;
-                            }
-                            answered = true;
-                        }
-                        _ => break,
+                    if n == 0 || cw.write_all(&buf[..n]).await.is_err() {
+                        break;
+                    }
+                    seen.extend_from_slice(&buf[..n]);
+                    if total.is_none() {
+                        total = response_length(&seen);
+                    }
+                    if total.is_some_and(|t| seen.len() >= t) {
+                        break;
                     }
                 }
             };
             tokio::select! { _ = upstream => {}, _ = downstream => {} }
         }
     }
+}
+
+/// Length of a whole HTTP response (head and body) once its head has arrived, from its
+/// `Content-Length`.
+fn response_length(bytes: &[u8]) -> Option<usize> {
+    let head_end = bytes.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
+    let head = std::str::from_utf8(&bytes[..head_end])
+        .ok()?
+        .to_ascii_lowercase();
+    let length = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .unwrap_or(0);
+    Some(head_end + length)
 }
 
 /// Queue `n` new people and an edit of every third one.
@@ -231,22 +251,30 @@ async fn a_hostile_network_loses_and_duplicates_nothing() {
         let registry = Registry::start(&database).await;
         let (proxy, injected) = fault_proxy(registry.config.listen, 60, seed()).await;
         let device = Device::with_url("amina", &registry, &proxy);
-        let ids = queue_work(&device, 450);
+        // Several bursts of offline work, each synced through the faults until it is all sent.
+        let mut ids = Vec::new();
         let mut failures = 0;
         let mut done = false;
-        for _ in 0..200 {
-            match device.sync().await {
-                Ok(_) if device.partition.pending_count().unwrap() == 0 => {
-                    done = true;
-                    break;
+        for _burst in 0..6 {
+            ids.extend(queue_work(&device, 150));
+            done = false;
+            for _ in 0..200 {
+                match device.sync().await {
+                    Ok(_) if device.partition.pending_count().unwrap() == 0 => {
+                        done = true;
+                        break;
+                    }
+                    Ok(_) => {}
+                    Err(_) => failures += 1,
                 }
-                Ok(_) => {}
-                Err(_) => failures += 1,
+            }
+            if !done {
+                break;
             }
         }
         assert!(done, "{backend}: sync never completed");
         assert!(
-            injected.load(Ordering::SeqCst) >= 5,
+            injected.load(Ordering::SeqCst) >= 12,
             "the proxy injected only {} faults",
             injected.load(Ordering::SeqCst)
         );
