@@ -246,17 +246,13 @@ pub async fn update(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let collection = collection(&segment)?;
-    let id = record_id(&id)?;
-    let rev = required_if_match(&headers)?;
-    let m = mutation(
-        &state,
-        &caller,
-        &method,
-        uri.path(),
-        &headers,
-        &body,
-        StatusCode::OK,
+    let Conditional {
+        collection,
+        id,
+        rev,
+        claim,
+    } = conditional(
+        &state, &caller, &method, &uri, &segment, &id, &headers, &body,
     )
     .await?;
     let json = json_body(&body)?;
@@ -277,7 +273,7 @@ pub async fn update(
         &caller,
         &headers,
         vec![write],
-        m.claim,
+        claim,
         StatusCode::OK,
     )
     .await
@@ -297,19 +293,12 @@ pub async fn delete(
     Path((segment, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let collection = collection(&segment)?;
-    let id = record_id(&id)?;
-    let rev = required_if_match(&headers)?;
-    let m = mutation(
-        &state,
-        &caller,
-        &method,
-        uri.path(),
-        &headers,
-        b"",
-        StatusCode::OK,
-    )
-    .await?;
+    let Conditional {
+        collection,
+        id,
+        rev,
+        claim,
+    } = conditional(&state, &caller, &method, &uri, &segment, &id, &headers, b"").await?;
     let old = visible(&state, &caller, collection, id).await?;
     if collection.kind() == RecordKind::Application
         && old.body.get("status").and_then(|s| s.as_str()) != Some("draft")
@@ -335,7 +324,7 @@ pub async fn delete(
         &caller,
         &headers,
         vec![write],
-        m.claim,
+        claim,
         StatusCode::OK,
     )
     .await
@@ -360,6 +349,48 @@ pub async fn history(
         ));
     }
     Ok(Json(state.storage.audit_trail(record.id).await?))
+}
+
+/// What a conditional change (PUT, DELETE) starts from.
+struct Conditional {
+    collection: Collection,
+    id: Uuid,
+    /// The revision the change was made on (`If-Match`, required).
+    rev: u64,
+    claim: Option<crate::storage::IdempotencyClaim>,
+}
+
+/// Check the URL and `If-Match` of a conditional change and handle its `Idempotency-Key`.
+#[allow(clippy::too_many_arguments)]
+async fn conditional(
+    state: &AppState,
+    caller: &Caller,
+    method: &Method,
+    uri: &Uri,
+    segment: &str,
+    id: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Conditional, ApiError> {
+    let collection = collection(segment)?;
+    let id = record_id(id)?;
+    let rev = required_if_match(headers)?;
+    let m = mutation(
+        state,
+        caller,
+        method,
+        uri.path(),
+        headers,
+        body,
+        StatusCode::OK,
+    )
+    .await?;
+    Ok(Conditional {
+        collection,
+        id,
+        rev,
+        claim: m.claim,
+    })
 }
 
 fn required_if_match(headers: &HeaderMap) -> Result<u64, ApiError> {
