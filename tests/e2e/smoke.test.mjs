@@ -65,8 +65,15 @@ test('filling and submitting the form shows what was saved', async () => {
   await (await field('familyName')).setValue('Odhiambo');
   // The date field is a flatpickr calendar bundled with the app; typing into it is allowed.
   const birthdate = await browser.$('.formio-component-birthdate input.input');
-  await birthdate.click();
-  await browser.$('.flatpickr-calendar.open').waitForDisplayed(WAIT);
+  // Form.io attaches flatpickr after the field renders; on a busy machine the first click can
+  // land before that, so click again (bounded) until the calendar opens.
+  await browser.waitUntil(
+    async () => {
+      await birthdate.click();
+      return browser.$('.flatpickr-calendar.open').isDisplayed();
+    },
+    { ...WAIT, interval: 1000, timeoutMsg: 'the date picker never opened' },
+  );
   await birthdate.setValue('2001-04-13');
   await browser.keys('Tab');
   await (await field('phone')).setValue('+254712345678');
