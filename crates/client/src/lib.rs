@@ -3,6 +3,7 @@
 //! The desktop shell (`src-tauri`) only translates between IPC calls and this crate.
 //!
 //! Map:
+//! - [`app`]: the life cycle the shell drives: sign in, unlock, open data, sync; the UI's views.
 //! - [`settings`]: where the app keeps its data and which registry it talks to.
 //! - [`registry`]: the HTTP client for the registry API.
 //! - [`info`]: the facts the UI shows about this installation.
@@ -10,6 +11,7 @@
 //! - [`sync`]: push the outbox, pull the change feed, upload documents; the background service.
 //! - [`signin`]: signing in with the identity provider (OpenID Connect, eSignet) → a session.
 
+pub mod app;
 pub mod info;
 pub mod registry;
 pub mod settings;

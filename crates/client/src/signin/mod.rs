@@ -42,7 +42,8 @@ pub use verify::{
 };
 
 use loopback::CallbackListener;
-use random::{random_token, Pkce};
+pub(crate) use random::random_token;
+use random::Pkce;
 use token::Redeem;
 
 /// Requests to the provider and the registry that take longer than this fail as unreachable.

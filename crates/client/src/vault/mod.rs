@@ -17,7 +17,7 @@
 //! The person signs in again, the vault is wiped and re-created, and their registry record is
 //! downloaded again; changes that had not been synced are lost. The UI must say so plainly.
 
-mod atomic;
+pub(crate) mod atomic;
 mod audit;
 mod db;
 pub mod documents;

@@ -285,3 +285,4 @@ pub fn content(mut body: Value) -> Value {
     }
     body
 }
+pub mod oidc;

@@ -1,0 +1,263 @@
+//! How this installation is used (personal device, field agent's laptop, walk-in kiosk) and
+//! which identity provider it signs in with. Read once at start from the environment, so an
+//! installer, a kiosk image or a test sets it without rebuilding the app.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use url::Url;
+
+use crate::signin::{SignInConfig, TokenExchange};
+
+/// `personal` (default), `agent` or `kiosk`.
+pub const ENV_MODE: &str = "DOORSTEP_MODE";
+/// The identity provider's issuer URL. Without it, sign-in is not offered.
+pub const ENV_OIDC_ISSUER: &str = "DOORSTEP_OIDC_ISSUER";
+/// The client id the provider registered for Doorstep.
+pub const ENV_OIDC_CLIENT_ID: &str = "DOORSTEP_OIDC_CLIENT_ID";
+/// `registry` (default: eSignet's `private_key_jwt` through the registry) or `app` (a public
+/// native client redeems the code itself).
+pub const ENV_OIDC_REDEEM: &str = "DOORSTEP_OIDC_REDEEM";
+/// Optional RFC 8707 resource indicator for the registry's access tokens.
+pub const ENV_OIDC_RESOURCE: &str = "DOORSTEP_OIDC_RESOURCE";
+/// `userinfo` (default, eSignet) or `id_token`: where the person's claims come from.
+pub const ENV_OIDC_CLAIMS_FROM: &str = "DOORSTEP_OIDC_CLAIMS_FROM";
+/// Space-separated `acr_values`, best first.
+pub const ENV_OIDC_ACR_VALUES: &str = "DOORSTEP_OIDC_ACR_VALUES";
+/// A program run with the sign-in URL as its only argument instead of the system browser
+/// (like `$BROWSER`); tests point it at a headless browser.
+pub const ENV_BROWSER: &str = "DOORSTEP_BROWSER";
+/// Kiosk: seconds without input before the person is signed out (default 180).
+pub const ENV_IDLE_SECONDS: &str = "DOORSTEP_KIOSK_IDLE_SECONDS";
+
+const DEFAULT_IDLE: Duration = Duration::from_secs(180);
+
+/// How the device is used; decides what is remembered between people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub enum DeviceMode {
+    /// One person's own computer: "stay signed in" and the keyring are allowed.
+    Personal,
+    /// A field agent's laptop: one profile per agent; the agent acts for many beneficiaries.
+    Agent,
+    /// A walk-in kiosk: sign-in in an app window with no persistent storage, nothing kept
+    /// after sign-out or idle timeout, the registry address locked.
+    Kiosk,
+}
+
+impl DeviceMode {
+    /// Whether sessions and data keys may be remembered in the OS keyring.
+    pub fn remembers(self) -> bool {
+        !matches!(self, DeviceMode::Kiosk)
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum AppConfigError {
+    #[error("{ENV_MODE}={0:?} is not a device mode; use personal, agent or kiosk")]
+    Mode(String),
+    #[error("{0} is set but {1} is not; set both (or neither, to run without sign-in)")]
+    Incomplete(&'static str, &'static str),
+    #[error("{name}={value:?} is not valid; expected {expected}")]
+    Invalid {
+        name: &'static str,
+        value: String,
+        expected: &'static str,
+    },
+}
+
+/// The installation's configuration.
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    pub mode: DeviceMode,
+    /// `None`: no provider configured; the app works offline with existing profiles only.
+    pub signin: Option<SignInConfig>,
+    /// A program to open the sign-in page with instead of the system browser.
+    pub browser_command: Option<String>,
+    /// Kiosk only: sign out after this long without input.
+    pub idle_timeout: Duration,
+}
+
+impl AppConfig {
+    pub fn from_env(registry_url: &Url) -> Result<Self, AppConfigError> {
+        Self::resolve(registry_url, |name| {
+            std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+        })
+    }
+
+    /// Pure form of [`AppConfig::from_env`]: `var` answers for one variable.
+    pub fn resolve(
+        registry_url: &Url,
+        var: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, AppConfigError> {
+        let mode = match var(ENV_MODE).as_deref().map(str::trim) {
+            None | Some("personal") => DeviceMode::Personal,
+            Some("agent") => DeviceMode::Agent,
+            Some("kiosk") => DeviceMode::Kiosk,
+            Some(other) => return Err(AppConfigError::Mode(other.to_owned())),
+        };
+        let idle_timeout = match var(ENV_IDLE_SECONDS) {
+            None => DEFAULT_IDLE,
+            Some(v) => match v.trim().parse::<u64>() {
+                Ok(s) if (10..=86_400).contains(&s) => Duration::from_secs(s),
+                _ => {
+                    return Err(AppConfigError::Invalid {
+                        name: ENV_IDLE_SECONDS,
+                        value: v,
+                        expected: "a number of seconds from 10 to 86400",
+                    })
+                }
+            },
+        };
+        let signin = match (var(ENV_OIDC_ISSUER), var(ENV_OIDC_CLIENT_ID)) {
+            (None, None) => None,
+            (Some(_), None) => {
+                return Err(AppConfigError::Incomplete(
+                    ENV_OIDC_ISSUER,
+                    ENV_OIDC_CLIENT_ID,
+                ))
+            }
+            (None, Some(_)) => {
+                return Err(AppConfigError::Incomplete(
+                    ENV_OIDC_CLIENT_ID,
+                    ENV_OIDC_ISSUER,
+                ))
+            }
+            (Some(issuer), Some(client_id)) => {
+                Some(signin_config(registry_url, issuer, client_id, &var)?)
+            }
+        };
+        Ok(AppConfig {
+            mode,
+            signin,
+            browser_command: var(ENV_BROWSER),
+            idle_timeout,
+        })
+    }
+}
+
+fn signin_config(
+    registry_url: &Url,
+    issuer: String,
+    client_id: String,
+    var: &impl Fn(&str) -> Option<String>,
+) -> Result<SignInConfig, AppConfigError> {
+    let exchange = match var(ENV_OIDC_REDEEM).as_deref().map(str::trim) {
+        None | Some("registry") => TokenExchange::ViaRegistry {
+            registry_url: registry_url.clone(),
+        },
+        Some("app") => TokenExchange::Direct,
+        Some(other) => {
+            return Err(AppConfigError::Invalid {
+                name: ENV_OIDC_REDEEM,
+                value: other.to_owned(),
+                expected: "`registry` or `app`",
+            })
+        }
+    };
+    let mut config = SignInConfig::new(issuer.trim(), client_id.trim(), exchange);
+    config.resource = var(ENV_OIDC_RESOURCE);
+    match var(ENV_OIDC_CLAIMS_FROM).as_deref().map(str::trim) {
+        None | Some("userinfo") => {}
+        Some("id_token") => {
+            // The same claims, asked for in the ID token (providers whose userinfo refuses
+            // registry-bound access tokens).
+            config.fetch_userinfo = false;
+            let wanted = SignInConfig::esignet_claims()["userinfo"].clone();
+            config.claims = Some(serde_json::json!({ "id_token": wanted }));
+        }
+        Some(other) => {
+            return Err(AppConfigError::Invalid {
+                name: ENV_OIDC_CLAIMS_FROM,
+                value: other.to_owned(),
+                expected: "`userinfo` or `id_token`",
+            })
+        }
+    }
+    if let Some(acr) = var(ENV_OIDC_ACR_VALUES) {
+        config.acr_values = acr.split_whitespace().map(str::to_owned).collect();
+    }
+    Ok(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn resolve(vars: &[(&str, &str)]) -> Result<AppConfig, AppConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let registry = Url::parse("http://127.0.0.1:8700").unwrap();
+        AppConfig::resolve(&registry, |name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_are_a_personal_device_without_sign_in() {
+        let c = resolve(&[]).unwrap();
+        assert_eq!(c.mode, DeviceMode::Personal);
+        assert!(c.signin.is_none());
+        assert_eq!(c.idle_timeout, DEFAULT_IDLE);
+    }
+
+    #[test]
+    fn esignet_through_the_registry_is_the_default_redemption() {
+        let c = resolve(&[
+            (ENV_OIDC_ISSUER, "https://id.example.org"),
+            (ENV_OIDC_CLIENT_ID, "doorstep"),
+            (ENV_MODE, "kiosk"),
+        ])
+        .unwrap();
+        let s = c.signin.unwrap();
+        assert!(matches!(
+            s.token_exchange,
+            TokenExchange::ViaRegistry { .. }
+        ));
+        assert!(s.fetch_userinfo);
+        assert_eq!(c.mode, DeviceMode::Kiosk);
+        assert!(!c.mode.remembers());
+    }
+
+    #[test]
+    fn a_public_client_can_take_claims_from_the_id_token() {
+        let s = resolve(&[
+            (ENV_OIDC_ISSUER, "http://127.0.0.1:9"),
+            (ENV_OIDC_CLIENT_ID, "doorstep-public"),
+            (ENV_OIDC_REDEEM, "app"),
+            (ENV_OIDC_CLAIMS_FROM, "id_token"),
+            (ENV_OIDC_RESOURCE, "urn:doorstep:registry"),
+            (ENV_OIDC_ACR_VALUES, "a b"),
+        ])
+        .unwrap()
+        .signin
+        .unwrap();
+        assert_eq!(s.token_exchange, TokenExchange::Direct);
+        assert!(!s.fetch_userinfo);
+        assert!(s.claims.unwrap()["id_token"]["individual_id"].is_object());
+        assert_eq!(s.acr_values, vec!["a", "b"]);
+        assert_eq!(s.resource.as_deref(), Some("urn:doorstep:registry"));
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let e = resolve(&[(ENV_MODE, "shop")]).unwrap_err();
+        assert!(e.to_string().contains(ENV_MODE));
+        let e = resolve(&[(ENV_OIDC_ISSUER, "https://id.example.org")]).unwrap_err();
+        assert_eq!(
+            e,
+            AppConfigError::Incomplete(ENV_OIDC_ISSUER, ENV_OIDC_CLIENT_ID)
+        );
+        let e = resolve(&[(ENV_IDLE_SECONDS, "2")]).unwrap_err();
+        assert!(e.to_string().contains("10 to 86400"));
+        let e = resolve(&[
+            (ENV_OIDC_ISSUER, "https://id.example.org"),
+            (ENV_OIDC_CLIENT_ID, "x"),
+            (ENV_OIDC_REDEEM, "magic"),
+        ])
+        .unwrap_err();
+        assert!(e.to_string().contains(ENV_OIDC_REDEEM));
+    }
+}

@@ -1,0 +1,236 @@
+//! The person's own record: their registration the first time, their profile afterwards.
+//!
+//! "Me" is the individual whose national ID the identity provider vouched for (eSignet's
+//! `individual_id`), or the one this device created for them; its id is remembered in the vault
+//! (encrypted) under [`ME_KEY`] so an offline unlock, without the provider's claims, finds it.
+
+use doorstep_domain::contact::{Contact, Phone, PhoneKind};
+use doorstep_domain::id_type::{IdStatus, RegistrantId};
+use doorstep_domain::ids::{ActorId, IdTypeCode, RecordId};
+use doorstep_domain::individual::Individual;
+use doorstep_domain::record::{RecordKind, RecordMeta};
+use doorstep_domain::validate::normalize_phone_number;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::AppError;
+use crate::signin::Session;
+use crate::vault::{Change, Op, Partition};
+
+/// Vault key (in the drafts table) holding `{"individual": "<uuid>"}`.
+pub const ME_KEY: &str = "app:me";
+/// ID type under which the provider's `individual_id` is recorded.
+pub const NATIONAL_ID: &str = "national_id";
+
+/// What the person fills in on the profile screen.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct MyDetails {
+    pub given_name: String,
+    pub family_name: String,
+    /// `YYYY-MM-DD`.
+    pub birthdate: Option<String>,
+    /// As typed; stored in E.164.
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    /// BCP 47 tag, e.g. `en`, `fr`, `ar`.
+    pub preferred_language: Option<String>,
+}
+
+/// The person's individual record, if the vault has one.
+pub fn find_me(
+    partition: &Partition,
+    session: Option<&Session>,
+) -> Result<Option<Individual>, AppError> {
+    if let Some(id) = partition.draft(ME_KEY)?.and_then(|v| {
+        v["individual"]
+            .as_str()
+            .and_then(|s| s.parse::<Uuid>().ok())
+    }) {
+        if let Some(me) = partition.get::<Individual>(id)? {
+            return Ok(Some(me));
+        }
+    }
+    let Some(national) = session.and_then(|s| s.identity.individual_id.clone()) else {
+        return Ok(None);
+    };
+    for stored in partition.records(RecordKind::Individual.as_str())? {
+        if stored.deleted_at.is_some() {
+            continue;
+        }
+        let Ok(person) = serde_json::from_value::<Individual>(stored.body) else {
+            continue;
+        };
+        if person.reg_ids.iter().any(|r| r.value == national) {
+            partition.save_draft(ME_KEY, &json!({ "individual": stored.id }))?;
+            return Ok(Some(person));
+        }
+    }
+    Ok(None)
+}
+
+/// Create or update the person's individual and contact records in one vault transaction.
+pub fn save(
+    partition: &Partition,
+    session: Option<&Session>,
+    details: &MyDetails,
+) -> Result<(), AppError> {
+    let now = OffsetDateTime::now_utc();
+    let actor = session
+        .map(|s| s.identity.subject.clone())
+        .unwrap_or_else(|| "device".into());
+    let birthdate = match details.birthdate.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(text) => Some(parse_date(text)?),
+    };
+    let phone = match details.phone.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(text) => Some(normalize_phone_number(text, None).ok_or_else(|| {
+            AppError::InvalidInput(
+                "Write the phone number with + and the country code, for example +254712345678."
+                    .into(),
+            )
+        })?),
+    };
+    let email = details
+        .email
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .map(str::to_owned);
+    if email
+        .as_deref()
+        .is_some_and(|e| !e.contains('@') || e.len() > 254)
+    {
+        return Err(AppError::InvalidInput(
+            "The e-mail address looks wrong: it needs an @, like name@example.org.".into(),
+        ));
+    }
+
+    let mut changes = Vec::new();
+    let existing = find_me(partition, session)?;
+    let (me, op) = match existing {
+        Some(me) => (me, Op::Update),
+        None => {
+            let meta = RecordMeta::new(new_id(), now, ActorId::new(actor.clone()));
+            let mut me = Individual::new(meta, "", "");
+            if let Some(national) = session.and_then(|s| s.identity.individual_id.clone()) {
+                me.reg_ids.push(RegistrantId {
+                    id_type: IdTypeCode::new(NATIONAL_ID),
+                    value: national,
+                    expiry_date: None,
+                    // The provider checked it when the person signed in.
+                    status: IdStatus::Valid,
+                });
+            }
+            (me, Op::Create)
+        }
+    };
+    let before = me.clone();
+    let mut me = me;
+    me.given_name = details.given_name.trim().to_owned();
+    me.family_name = details.family_name.trim().to_owned();
+    me.birthdate = birthdate;
+    me.preferred_language = details
+        .preferred_language
+        .clone()
+        .filter(|l| !l.trim().is_empty());
+    // Saving an unchanged form queues nothing.
+    if op == Op::Create || me != before {
+        me.meta.touch(now);
+        changes.push(Change::of(&me, op, &actor)?);
+    }
+
+    let contact = contact_of(partition, me.meta.id)?;
+    let contact_before = contact.clone();
+    let (mut contact, contact_op) = match contact {
+        Some(c) => (c, Op::Update),
+        None => (
+            Contact {
+                meta: RecordMeta::new(new_id(), now, ActorId::new(actor.clone())),
+                registrant_id: me.meta.id,
+                phones: Vec::new(),
+                emails: Vec::new(),
+                address: None,
+                preferred_channel: None,
+            },
+            Op::Create,
+        ),
+    };
+    match phone {
+        Some(number) if !contact.phones.iter().any(|p| p.number_e164 == number) => {
+            // The new number goes first; older ones stay, marked as no longer used, so the
+            // registry keeps the history (numbers get reassigned).
+            for old in &mut contact.phones {
+                old.disabled = true;
+            }
+            contact.phones.insert(
+                0,
+                Phone {
+                    id: new_id(),
+                    number_e164: number,
+                    date_collected: Some(now.date()),
+                    kind: PhoneKind::Mobile,
+                    disabled: false,
+                },
+            );
+        }
+        _ => {}
+    }
+    if let Some(email) = email {
+        contact.emails.retain(|e| *e != email);
+        contact.emails.insert(0, email);
+    }
+    let has_content = !contact.phones.is_empty() || !contact.emails.is_empty();
+    if has_content && contact_before.as_ref() != Some(&contact) {
+        contact.meta.touch(now);
+        changes.push(Change::of(&contact, contact_op, &actor)?);
+    }
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let ids = partition.apply_batch(&changes)?;
+    if op == Op::Create {
+        partition.save_draft(ME_KEY, &json!({ "individual": ids[0] }))?;
+    }
+    Ok(())
+}
+
+/// The contact record of `registrant`, if any.
+pub fn contact_of(
+    partition: &Partition,
+    registrant: RecordId,
+) -> Result<Option<Contact>, AppError> {
+    for stored in partition.records(RecordKind::Contact.as_str())? {
+        if stored.deleted_at.is_some() {
+            continue;
+        }
+        if let Ok(contact) = serde_json::from_value::<Contact>(stored.body) {
+            if contact.registrant_id == registrant {
+                return Ok(Some(contact));
+            }
+        }
+    }
+    Ok(None)
+}
+
+fn new_id() -> RecordId {
+    RecordId::from_uuid(Uuid::now_v7())
+}
+
+fn parse_date(text: &str) -> Result<time::Date, AppError> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let date = time::Date::parse(text, &format).map_err(|_| {
+        AppError::InvalidInput(
+            "Write the date of birth as year-month-day, for example 1988-04-12.".into(),
+        )
+    })?;
+    if date > OffsetDateTime::now_utc().date() {
+        return Err(AppError::InvalidInput(
+            "The date of birth cannot be in the future.".into(),
+        ));
+    }
+    Ok(date)
+}

@@ -1,0 +1,573 @@
+//! The app's life cycle, without a window: who is signed in, whose data is open, and the
+//! background sync that goes with it. The desktop shell (`src-tauri`) holds one [`Doorstep`]
+//! and turns each IPC command into one call here.
+//!
+//! Stages (see [`SessionView`]):
+//! ```text
+//!             sign in                    new person: choose passphrase
+//! SignedOut ───────────► (profile?) ──────────────────────────────────► Ready
+//!     │  ▲                   │ known person, key not in keyring             ▲
+//!     │  │ sign out          ▼                                              │
+//!     │  └──────────────── Locked ──────── unlock with passphrase ──────────┘
+//!     └── unlock offline (a profile exists on this device) ───────────────────► Ready (no sync
+//!                                                                    until the person signs in)
+//! ```
+//! Invariants:
+//! - A partition is open only in `Ready`; leaving `Ready` stops its sync first.
+//! - Sync runs only with a session whose person owns the open partition.
+//! - Kiosk: no keyring, no "stay signed in"; signing out wipes the person's partition (after a
+//!   last sync; unsent changes block the wipe unless the person agrees to discard them).
+
+pub mod config;
+mod details;
+mod profiles;
+mod views;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex as StdMutex};
+
+use tokio::sync::{watch, Mutex};
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+use crate::settings::Settings;
+use crate::signin::{self, BrowserOpener, Session, SessionStore, SignIn, SignInError};
+use crate::sync::service::{SyncService, SyncStatus};
+use crate::sync::SyncTransport;
+use crate::vault::{
+    Choice, KdfParams, KeyStore, KeyStoreError, Partition, SecretStore, Vault, VaultError,
+};
+
+pub use config::{AppConfig, AppConfigError, DeviceMode};
+pub use details::MyDetails;
+pub use profiles::{Profile, Profiles};
+pub use views::{ConflictField, ConflictView, HomeView, ProfileView, SessionView};
+
+/// Everything that can go wrong at this level, worded for the person.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("Sign-in is not set up on this device. Ask the office that installed it.")]
+    SignInNotConfigured,
+    #[error(transparent)]
+    SignIn(#[from] SignInError),
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+    #[error("The system keyring did not answer: {0}")]
+    KeyStore(#[from] KeyStoreError),
+    /// The call does not fit the current stage (a UI bug or a double click).
+    #[error("{0}")]
+    WrongStage(&'static str),
+    #[error("This device holds another person's data. Sign out first, then sign in as yourself.")]
+    OtherPerson,
+    #[error("{count} change(s) have not reached the registry yet. Connect and sync, or choose to discard them.")]
+    UnsentChanges { count: u64 },
+    #[error("{0}")]
+    InvalidInput(String),
+}
+
+/// The app core. Cheap to share (`Arc`); every method takes `&self`.
+pub struct Doorstep {
+    settings: Settings,
+    config: AppConfig,
+    vault: Arc<Vault>,
+    sessions: SessionStore,
+    profiles: StdMutex<Profiles>,
+    kdf: KdfParams,
+    provider: Mutex<Option<Arc<SignIn>>>,
+    stage: Mutex<Stage>,
+    status: watch::Sender<SyncStatus>,
+}
+
+enum Stage {
+    SignedOut,
+    /// Signed in for the first time on this device; the person picks a passphrase next.
+    ChoosePassphrase,
+    /// The person's profile exists but its key is not at hand.
+    Locked {
+        partition: String,
+    },
+    Ready(Box<Open>),
+}
+
+/// An open partition and, with a session, its sync.
+struct Open {
+    partition: Arc<Partition>,
+    /// Kiosk: the random passphrase the partition was created with; never shown or stored.
+    sync: Option<RunningSync>,
+}
+
+struct RunningSync {
+    service: SyncService,
+    forward: JoinHandle<()>,
+}
+
+impl RunningSync {
+    fn stop(self) {
+        self.forward.abort();
+        self.service.stop();
+    }
+}
+
+impl Doorstep {
+    /// Open the data folder. `keystore` and `secrets` are the OS keyring on personal and agent
+    /// devices; kiosks get [`crate::vault::NoKeyStore`] whatever is passed (they remember nobody).
+    pub fn open(
+        settings: Settings,
+        config: AppConfig,
+        keystore: Arc<dyn KeyStore>,
+        secrets: Arc<dyn SecretStore>,
+    ) -> Result<Self, AppError> {
+        Self::open_with_kdf(settings, config, keystore, secrets, KdfParams::RECOMMENDED)
+    }
+
+    /// As [`Doorstep::open`] with explicit key-derivation cost (tests use a cheap one).
+    pub fn open_with_kdf(
+        settings: Settings,
+        config: AppConfig,
+        keystore: Arc<dyn KeyStore>,
+        secrets: Arc<dyn SecretStore>,
+        kdf: KdfParams,
+    ) -> Result<Self, AppError> {
+        let (keystore, secrets): (Arc<dyn KeyStore>, Arc<dyn SecretStore>) =
+            if config.mode.remembers() {
+                (keystore, secrets)
+            } else {
+                (
+                    Arc::new(crate::vault::NoKeyStore),
+                    Arc::new(crate::vault::NoKeyStore),
+                )
+            };
+        let vault = Vault::open(&settings.data_dir, keystore)?;
+        let mut profiles = Profiles::load(&settings.data_dir)?;
+        profiles.retain_existing(&vault.partitions()?)?;
+        let (status, _) = watch::channel(SyncStatus::default());
+        Ok(Doorstep {
+            settings,
+            config,
+            vault: Arc::new(vault),
+            sessions: SessionStore::new(secrets),
+            profiles: StdMutex::new(profiles),
+            kdf,
+            provider: Mutex::new(None),
+            stage: Mutex::new(Stage::SignedOut),
+            status,
+        })
+    }
+
+    pub fn config(&self) -> &AppConfig {
+        &self.config
+    }
+
+    /// On start: a person who chose "stay signed in" on this device, whose key is in the
+    /// keyring, goes straight to their data.
+    pub async fn resume(&self) -> Result<SessionView, AppError> {
+        if let Some(session) = self.sessions.restore(signin::unix_now())? {
+            let key = self.profile_key(&session);
+            let partition = self.profiles().find(&key).map(|p| p.partition.clone());
+            if let Some(partition) = partition {
+                let vault = self.vault.clone();
+                let id = partition.clone();
+                let opened = blocking(move || vault.unlock_with_keystore(&id)).await;
+                let mut stage = self.stage.lock().await;
+                *stage = match opened {
+                    Ok(p) => self.ready(p, Some(&session)),
+                    Err(_) => Stage::Locked { partition },
+                };
+            }
+        }
+        Ok(self.view().await)
+    }
+
+    /// What the UI should show now.
+    pub async fn view(&self) -> SessionView {
+        let stage = self.stage.lock().await;
+        let session = self.session();
+        views::session_view(
+            &stage,
+            session.as_ref(),
+            &self.config,
+            &self.profiles().list(),
+        )
+    }
+
+    /// Sign in with the identity provider through `browser`. `remember` ("stay signed in")
+    /// is honoured on personal devices only.
+    pub async fn sign_in(
+        &self,
+        browser: &dyn BrowserOpener,
+        remember: bool,
+    ) -> Result<SessionView, AppError> {
+        let provider = self.provider().await?;
+        let session = provider.sign_in(browser).await?;
+        let key = self.profile_key(&session);
+        let mut stage = self.stage.lock().await;
+        if let Stage::Ready(open) = &*stage {
+            // Signing in again (token expired, or first time online after an offline unlock):
+            // only the owner of the open data may do that.
+            let owner = self.profiles().by_partition(open.partition.id()).cloned();
+            if owner.is_some_and(|p| self.profiles().find(&key) != Some(&p)) {
+                return Err(AppError::OtherPerson);
+            }
+        }
+        let remember = remember && self.config.mode == DeviceMode::Personal;
+        self.sessions.set(session.clone(), remember)?;
+        let known = self.profiles().find(&key).map(|p| p.partition.clone());
+        let next = match (std::mem::replace(&mut *stage, Stage::SignedOut), known) {
+            (Stage::Ready(open), _) => {
+                let mut open = open;
+                self.restart_sync(&mut open, &session);
+                Stage::Ready(open)
+            }
+            (_, Some(partition)) if self.config.mode.remembers() => {
+                let vault = self.vault.clone();
+                let id = partition.clone();
+                match blocking(move || vault.unlock_with_keystore(&id)).await {
+                    Ok(p) => self.ready(p, Some(&session)),
+                    Err(_) => Stage::Locked { partition },
+                }
+            }
+            (_, Some(partition)) => Stage::Locked { partition },
+            (_, None) if self.config.mode == DeviceMode::Kiosk => {
+                // Kiosk data lives only as long as the visit: a random passphrase nobody sees.
+                let passphrase = crate::signin::random_token();
+                self.create_profile(&key, &passphrase, &session).await?
+            }
+            (_, None) => Stage::ChoosePassphrase,
+        };
+        *stage = next;
+        drop(stage);
+        Ok(self.view().await)
+    }
+
+    /// First sign-in on this device: create the person's encrypted profile with `passphrase`.
+    pub async fn choose_passphrase(&self, passphrase: String) -> Result<SessionView, AppError> {
+        let mut stage = self.stage.lock().await;
+        if !matches!(*stage, Stage::ChoosePassphrase) {
+            return Err(AppError::WrongStage(
+                "There is no new profile waiting for a passphrase.",
+            ));
+        }
+        let session = self.session().ok_or(AppError::WrongStage(
+            "Your sign-in has expired. Sign in again.",
+        ))?;
+        let key = self.profile_key(&session);
+        *stage = self.create_profile(&key, &passphrase, &session).await?;
+        drop(stage);
+        Ok(self.view().await)
+    }
+
+    /// Open a profile with its passphrase: the signed-in person's, or without network the one
+    /// chosen on the welcome screen (`profile` = partition id; the most recent one if `None`).
+    pub async fn unlock(
+        &self,
+        profile: Option<String>,
+        passphrase: String,
+    ) -> Result<SessionView, AppError> {
+        let mut stage = self.stage.lock().await;
+        let partition = match (&*stage, profile) {
+            (Stage::Locked { partition }, _) => partition.clone(),
+            (Stage::SignedOut, Some(p)) => self
+                .profiles()
+                .by_partition(&p)
+                .map(|p| p.partition.clone())
+                .ok_or_else(|| {
+                    AppError::InvalidInput("That profile is not on this device.".into())
+                })?,
+            (Stage::SignedOut, None) => self
+                .profiles()
+                .list()
+                .first()
+                .map(|p| p.partition.clone())
+                .ok_or(AppError::WrongStage(
+                    "Nobody has set up this device yet. Sign in first (this needs a connection).",
+                ))?,
+            _ => return Err(AppError::WrongStage("Your data is already open.")),
+        };
+        let vault = self.vault.clone();
+        let id = partition.clone();
+        let opened = blocking(move || vault.unlock_with_passphrase(&id, &passphrase)).await?;
+        // Offline unlock has no session; sync starts when the person signs in.
+        let session = self.session().filter(|s| {
+            self.profiles()
+                .find(&self.profile_key(s))
+                .is_some_and(|p| p.partition == partition)
+        });
+        *stage = self.ready(opened, session.as_ref());
+        drop(stage);
+        Ok(self.view().await)
+    }
+
+    /// Close the person's data and forget the session. Kiosk: also wipe their profile, after a
+    /// last sync; with unsent changes that needs `discard_unsent`.
+    pub async fn sign_out(&self, discard_unsent: bool) -> Result<SessionView, AppError> {
+        let mut stage = self.stage.lock().await;
+        if self.config.mode == DeviceMode::Kiosk {
+            if let Stage::Ready(open) = &*stage {
+                let pending = open.partition.pending_count()?;
+                if pending > 0 && !discard_unsent {
+                    return Err(AppError::UnsentChanges { count: pending });
+                }
+            }
+        }
+        let previous = std::mem::replace(&mut *stage, Stage::SignedOut);
+        if let Stage::Ready(open) = previous {
+            let Open { partition, sync } = *open;
+            if let Some(sync) = sync {
+                sync.stop();
+            }
+            if self.config.mode == DeviceMode::Kiosk {
+                let id = partition.id().to_owned();
+                drop(partition);
+                let vault = self.vault.clone();
+                let wiped = id.clone();
+                blocking(move || vault.wipe(&wiped)).await?;
+                self.profiles().remove(&id)?;
+            }
+        }
+        self.sessions.sign_out()?;
+        self.status.send_replace(SyncStatus::default());
+        drop(stage);
+        Ok(self.view().await)
+    }
+
+    /// "Sync now". Without a session it only refreshes the counts.
+    pub async fn sync_now(&self) -> Result<(), AppError> {
+        let stage = self.stage.lock().await;
+        match &*stage {
+            Stage::Ready(open) => {
+                match &open.sync {
+                    Some(sync) => sync.service.sync_now(),
+                    None => self.publish_offline_status(&open.partition),
+                }
+                Ok(())
+            }
+            _ => Err(AppError::WrongStage("Open your data first.")),
+        }
+    }
+
+    /// The sync indicator's state; changes whenever a round starts, progresses or ends.
+    pub fn sync_status(&self) -> watch::Receiver<SyncStatus> {
+        self.status.subscribe()
+    }
+
+    /// The home screen, from the vault only (works offline).
+    pub async fn home(&self) -> Result<HomeView, AppError> {
+        let partition = self.open_partition().await?;
+        let session = self.session();
+        blocking(move || views::home(&partition, session.as_ref())).await
+    }
+
+    /// Save the person's own details (their registration, the first time).
+    pub async fn save_my_details(&self, details: MyDetails) -> Result<HomeView, AppError> {
+        let partition = self.open_partition().await?;
+        let session = self.session();
+        let p = partition.clone();
+        let s = session.clone();
+        blocking(move || details::save(&p, s.as_ref(), &details)).await?;
+        self.nudge_sync().await;
+        blocking(move || views::home(&partition, session.as_ref())).await
+    }
+
+    /// Conflicts waiting for the person, grouped by record.
+    pub async fn conflicts(&self) -> Result<Vec<ConflictView>, AppError> {
+        let partition = self.open_partition().await?;
+        blocking(move || views::conflicts(&partition)).await
+    }
+
+    /// Resolve every conflicting field of one record; the result is queued as a change on the
+    /// registry's current revision.
+    pub async fn resolve_conflict(
+        &self,
+        kind: String,
+        record_id: Uuid,
+        choices: Vec<FieldChoice>,
+    ) -> Result<(), AppError> {
+        let partition = self.open_partition().await?;
+        let actor = self.actor();
+        let choices = field_choices(choices)?;
+        blocking(move || {
+            partition
+                .resolve_conflicts(&kind, record_id, &choices, &actor)
+                .map(|_| ())
+                .map_err(AppError::from)
+        })
+        .await?;
+        self.nudge_sync().await;
+        Ok(())
+    }
+
+    // ---- internals ----
+
+    async fn provider(&self) -> Result<Arc<SignIn>, AppError> {
+        let config = self
+            .config
+            .signin
+            .clone()
+            .ok_or(AppError::SignInNotConfigured)?;
+        let mut cached = self.provider.lock().await;
+        if let Some(p) = &*cached {
+            return Ok(p.clone());
+        }
+        // Discovered on first use, not at start: the app starts (and works) offline.
+        let p = Arc::new(SignIn::discover(config).await?);
+        *cached = Some(p.clone());
+        Ok(p)
+    }
+
+    fn profiles(&self) -> std::sync::MutexGuard<'_, Profiles> {
+        self.profiles.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn profile_key(&self, session: &Session) -> String {
+        self.profiles()
+            .key_of(&session.identity.issuer, &session.identity.subject)
+    }
+
+    fn session(&self) -> Option<Session> {
+        self.sessions.current(signin::unix_now()).ok().flatten()
+    }
+
+    fn actor(&self) -> String {
+        self.session()
+            .map(|s| s.identity.subject)
+            .unwrap_or_else(|| "device".into())
+    }
+
+    async fn create_profile(
+        &self,
+        key: &str,
+        passphrase: &str,
+        session: &Session,
+    ) -> Result<Stage, AppError> {
+        let vault = self.vault.clone();
+        let kdf = self.kdf;
+        let passphrase = zeroize::Zeroizing::new(passphrase.to_owned());
+        let (partition, _kept) = blocking(move || vault.create_partition(&passphrase, kdf)).await?;
+        self.profiles()
+            .insert(key.to_owned(), partition.id().to_owned())?;
+        Ok(self.ready(partition, Some(session)))
+    }
+
+    /// `Ready` for `partition`, syncing when there is a session.
+    fn ready(&self, partition: Partition, session: Option<&Session>) -> Stage {
+        let _ = self.profiles().touch(partition.id());
+        let mut open = Box::new(Open {
+            partition: Arc::new(partition),
+            sync: None,
+        });
+        match session {
+            Some(s) => self.restart_sync(&mut open, s),
+            None => self.publish_offline_status(&open.partition),
+        }
+        Stage::Ready(open)
+    }
+
+    fn restart_sync(&self, open: &mut Open, session: &Session) {
+        if let Some(old) = open.sync.take() {
+            old.stop();
+        }
+        let transport = SyncTransport::new(
+            self.settings.registry_url.clone(),
+            session.access_token().secret(),
+        );
+        let service = SyncService::start(open.partition.clone(), transport);
+        let mut from = service.status();
+        let to = self.status.clone();
+        let forward = tokio::spawn(async move {
+            loop {
+                let now = from.borrow_and_update().clone();
+                to.send_replace(now);
+                if from.changed().await.is_err() {
+                    break;
+                }
+            }
+        });
+        open.sync = Some(RunningSync { service, forward });
+    }
+
+    /// Status without a sync service: the counts, and why nothing is sent.
+    fn publish_offline_status(&self, partition: &Partition) {
+        let status = SyncStatus {
+            pending: partition.pending_count().unwrap_or(0),
+            conflicts: partition.conflicts().map(|c| c.len() as u64).unwrap_or(0),
+            rejected: partition.rejections().map(|r| r.len() as u64).unwrap_or(0),
+            last_success: partition.last_sync_success().ok().flatten(),
+            last_error: Some(
+                "Opened offline. Sign in to send your changes to the registry.".into(),
+            ),
+            ..SyncStatus::default()
+        };
+        self.status.send_replace(status);
+    }
+
+    async fn open_partition(&self) -> Result<Arc<Partition>, AppError> {
+        match &*self.stage.lock().await {
+            Stage::Ready(open) => Ok(open.partition.clone()),
+            _ => Err(AppError::WrongStage("Open your data first.")),
+        }
+    }
+
+    /// After a local change: sync soon if we can, else refresh the counts.
+    async fn nudge_sync(&self) {
+        let _ = self.sync_now().await;
+    }
+}
+
+/// The person's decision for one conflicting field, as the conflict screen sends it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, specta::Type)]
+#[serde(tag = "take", rename_all = "camelCase")]
+pub enum FieldChoice {
+    Mine {
+        field: String,
+    },
+    Theirs {
+        field: String,
+    },
+    /// A merged value the person typed (text fields only).
+    Value {
+        field: String,
+        value: String,
+    },
+}
+
+fn field_choices(choices: Vec<FieldChoice>) -> Result<BTreeMap<String, Choice>, AppError> {
+    let mut out = BTreeMap::new();
+    for choice in choices {
+        let (field, choice) = match choice {
+            FieldChoice::Mine { field } => (field, Choice::Mine),
+            FieldChoice::Theirs { field } => (field, Choice::Theirs),
+            FieldChoice::Value { field, value } => {
+                if value.chars().count() > 10_000 {
+                    return Err(AppError::InvalidInput(format!(
+                        "The value for {field} is too long."
+                    )));
+                }
+                (field, Choice::Value(serde_json::Value::String(value)))
+            }
+        };
+        if out.insert(field.clone(), choice).is_some() {
+            return Err(AppError::InvalidInput(format!(
+                "{field} was chosen twice; choose once per field."
+            )));
+        }
+    }
+    if out.is_empty() {
+        return Err(AppError::InvalidInput(
+            "Choose a value for each field.".into(),
+        ));
+    }
+    Ok(out)
+}
+
+/// Run vault work (SQLCipher, Argon2) off the async threads.
+async fn blocking<T: Send + 'static, E: Into<AppError> + Send + 'static>(
+    f: impl FnOnce() -> Result<T, E> + Send + 'static,
+) -> Result<T, AppError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| AppError::InvalidInput(format!("internal task failed: {e}")))?
+        .map_err(Into::into)
+}
+
+#[cfg(test)]
+mod tests;

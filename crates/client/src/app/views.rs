@@ -1,0 +1,294 @@
+//! What the UI receives: plain, serialisable snapshots built from the vault and the session.
+//! Their TypeScript twins are generated (tauri-specta), never written by hand.
+
+use std::collections::BTreeMap;
+
+use doorstep_domain::group::Membership;
+use doorstep_domain::record::RecordKind;
+use serde::Serialize;
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::config::{AppConfig, DeviceMode};
+use super::details::{contact_of, find_me, MyDetails};
+use super::profiles::Profile;
+use super::{AppError, Stage};
+use crate::signin::Session;
+use crate::vault::{Partition, LOST_PASSPHRASE_NOTICE, MIN_PASSPHRASE_CHARS};
+
+/// Where the person is in the sign-in / unlock life cycle.
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+#[serde(tag = "stage", rename_all = "camelCase")]
+pub enum SessionView {
+    /// Nobody's data is open. `profiles` may be unlocked offline with their passphrase.
+    #[serde(rename_all = "camelCase")]
+    SignedOut {
+        mode: DeviceMode,
+        sign_in_available: bool,
+        profiles: Vec<ProfileView>,
+    },
+    /// First sign-in on this device: choose the passphrase that protects the data offline.
+    #[serde(rename_all = "camelCase")]
+    ChoosePassphrase {
+        mode: DeviceMode,
+        name: Option<String>,
+        min_chars: u32,
+        /// What happens if the passphrase is forgotten; show it before the person chooses.
+        notice: String,
+    },
+    /// The person's data is on this device; the passphrase opens it.
+    #[serde(rename_all = "camelCase")]
+    Locked {
+        mode: DeviceMode,
+        name: Option<String>,
+        signed_in: bool,
+    },
+    /// Data open. `signed_in` false: opened offline, nothing is sent until the person signs in.
+    #[serde(rename_all = "camelCase")]
+    Ready {
+        mode: DeviceMode,
+        name: Option<String>,
+        signed_in: bool,
+    },
+}
+
+/// A profile on this device, as the offline unlock screen lists it (no personal data: the
+/// index holds none).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct ProfileView {
+    pub id: String,
+    pub created_at: String,
+    pub last_used_at: String,
+}
+
+/// The home screen's facts, all from the vault.
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct HomeView {
+    /// The person has an individual record (registered, or registration queued).
+    pub registered: bool,
+    /// Their record has reached the registry at least once.
+    pub synced: bool,
+    pub name: Option<String>,
+    pub national_id: Option<String>,
+    /// Current values, to prefill the profile form.
+    pub details: MyDetails,
+    /// People in the person's household, themself included (0: no household yet).
+    pub household_members: u32,
+    pub applications: Vec<ApplicationView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct ApplicationView {
+    pub id: String,
+    /// `draft`, `submitted`, `under_review`, `more_information_needed`, `approved`, `rejected`.
+    pub status: String,
+    pub updated_at: String,
+}
+
+/// The conflicts of one record, for the side-by-side screen.
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct ConflictView {
+    pub kind: String,
+    pub record_id: String,
+    pub fields: Vec<ConflictField>,
+}
+
+/// One field both sides changed. Values are shown as text; `null` means "empty".
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct ConflictField {
+    pub field: String,
+    pub base: Option<String>,
+    pub mine: Option<String>,
+    pub theirs: Option<String>,
+    /// Whether the values are plain text the person can edit into a merged value (lists and
+    /// objects can only be taken whole).
+    pub editable: bool,
+}
+
+pub(super) fn session_view(
+    stage: &Stage,
+    session: Option<&Session>,
+    config: &AppConfig,
+    profiles: &[Profile],
+) -> SessionView {
+    let mode = config.mode;
+    let name = session.and_then(|s| s.identity.name.clone());
+    match stage {
+        Stage::SignedOut => SessionView::SignedOut {
+            mode,
+            sign_in_available: config.signin.is_some(),
+            // A kiosk never offers to open someone else's data.
+            profiles: if mode == DeviceMode::Kiosk {
+                Vec::new()
+            } else {
+                profiles
+                    .iter()
+                    .map(|p| ProfileView {
+                        id: p.partition.clone(),
+                        created_at: p.created_at.clone(),
+                        last_used_at: p.last_used_at.clone(),
+                    })
+                    .collect()
+            },
+        },
+        Stage::ChoosePassphrase => SessionView::ChoosePassphrase {
+            mode,
+            name,
+            min_chars: MIN_PASSPHRASE_CHARS as u32,
+            notice: LOST_PASSPHRASE_NOTICE.to_owned(),
+        },
+        Stage::Locked { .. } => SessionView::Locked {
+            mode,
+            name,
+            signed_in: session.is_some(),
+        },
+        Stage::Ready(_) => SessionView::Ready {
+            mode,
+            name,
+            signed_in: session.is_some(),
+        },
+    }
+}
+
+pub(super) fn home(partition: &Partition, session: Option<&Session>) -> Result<HomeView, AppError> {
+    let me = find_me(partition, session)?;
+    let Some(me) = me else {
+        return Ok(HomeView {
+            registered: false,
+            synced: false,
+            name: session.and_then(|s| s.identity.name.clone()),
+            national_id: session.and_then(|s| s.identity.individual_id.clone()),
+            details: prefill_from_identity(session),
+            household_members: 0,
+            applications: Vec::new(),
+        });
+    };
+    let contact = contact_of(partition, me.meta.id)?;
+    let phone = contact
+        .as_ref()
+        .and_then(|c| c.active_phones().next().map(|p| p.number_e164.clone()));
+    let email = contact.as_ref().and_then(|c| c.emails.first().cloned());
+    let me_uuid = *me.meta.id.as_uuid();
+    let stored = partition.record(RecordKind::Individual.as_str(), me_uuid)?;
+    Ok(HomeView {
+        registered: true,
+        synced: stored.and_then(|s| s.rev).is_some(),
+        name: Some(me.display_name()).filter(|n| !n.is_empty()),
+        national_id: me.reg_ids.first().map(|r| r.value.clone()),
+        details: MyDetails {
+            given_name: me.given_name.clone(),
+            family_name: me.family_name.clone(),
+            birthdate: me.birthdate.map(|d| d.to_string()),
+            phone,
+            email,
+            preferred_language: me.preferred_language.clone(),
+        },
+        household_members: household_size(partition, me_uuid)?,
+        applications: applications(partition, me_uuid)?,
+    })
+}
+
+/// Before the first save, the form starts from what the provider told us.
+fn prefill_from_identity(session: Option<&Session>) -> MyDetails {
+    let Some(identity) = session.map(|s| &s.identity) else {
+        return MyDetails::default();
+    };
+    let name = identity.name.clone().unwrap_or_default();
+    let (given, family) = match name.rsplit_once(' ') {
+        Some((g, f)) => (g.to_owned(), f.to_owned()),
+        None => (name, String::new()),
+    };
+    MyDetails {
+        given_name: given,
+        family_name: family,
+        birthdate: identity.birthdate.clone(),
+        phone: identity.phone_number.clone(),
+        email: None,
+        preferred_language: None,
+    }
+}
+
+fn live_bodies(
+    partition: &Partition,
+    kind: RecordKind,
+) -> Result<Vec<(Uuid, Value, String)>, AppError> {
+    Ok(partition
+        .records(kind.as_str())?
+        .into_iter()
+        .filter(|r| r.deleted_at.is_none())
+        .map(|r| (r.id, r.body, r.updated_at))
+        .collect())
+}
+
+fn household_size(partition: &Partition, me: Uuid) -> Result<u32, AppError> {
+    let memberships: Vec<Membership> = live_bodies(partition, RecordKind::Membership)?
+        .into_iter()
+        .filter_map(|(_, body, _)| serde_json::from_value(body).ok())
+        .collect();
+    let Some(group) = memberships
+        .iter()
+        .find(|m| *m.individual_id.as_uuid() == me)
+        .map(|m| m.group_id)
+    else {
+        return Ok(0);
+    };
+    Ok(memberships.iter().filter(|m| m.group_id == group).count() as u32)
+}
+
+fn applications(partition: &Partition, me: Uuid) -> Result<Vec<ApplicationView>, AppError> {
+    let mine = me.to_string();
+    Ok(live_bodies(partition, RecordKind::Application)?
+        .into_iter()
+        .filter(|(_, body, _)| body["applicant_id"].as_str() == Some(mine.as_str()))
+        .map(|(id, body, updated_at)| ApplicationView {
+            id: id.to_string(),
+            status: body["status"].as_str().unwrap_or("draft").to_owned(),
+            updated_at,
+        })
+        .collect())
+}
+
+pub(super) fn conflicts(partition: &Partition) -> Result<Vec<ConflictView>, AppError> {
+    let mut grouped: BTreeMap<(String, Uuid), Vec<ConflictField>> = BTreeMap::new();
+    for c in partition.conflicts()? {
+        let f = &c.conflict;
+        grouped
+            .entry((c.kind.clone(), c.record_id))
+            .or_default()
+            .push(ConflictField {
+                field: f.field.clone(),
+                editable: [&f.base, &f.mine, &f.theirs].iter().all(|v| {
+                    matches!(
+                        v,
+                        Value::Null | Value::String(_) | Value::Number(_) | Value::Bool(_)
+                    )
+                }),
+                base: as_text(&f.base),
+                mine: as_text(&f.mine),
+                theirs: as_text(&f.theirs),
+            });
+    }
+    Ok(grouped
+        .into_iter()
+        .map(|((kind, id), fields)| ConflictView {
+            kind,
+            record_id: id.to_string(),
+            fields,
+        })
+        .collect())
+}
+
+/// A value as a person reads it: strings as they are, numbers and booleans printed, lists and
+/// objects as compact JSON, nothing for null.
+fn as_text(value: &Value) -> Option<String> {
+    match value {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    }
+}
