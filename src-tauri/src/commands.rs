@@ -1,11 +1,13 @@
 //! IPC commands. Their TypeScript bindings (`ui/src/lib/bindings.ts`) are generated from these
 //! signatures; the test below fails when the checked-in file is stale.
 
+use doorstep_client::app::{ConflictView, FieldChoice, HomeView, MyDetails, SessionView};
 use doorstep_client::info::{self, AppInfo, RegistryStatus};
-use tauri::State;
+use doorstep_client::sync::service::SyncStatus;
+use tauri::{AppHandle, State};
 
 use crate::error::UserError;
-use crate::AppState;
+use crate::{signin_window, AppState, SyncStatusChanged};
 
 /// Version, data folder and registry address of this installation.
 #[tauri::command]
@@ -39,13 +41,136 @@ pub fn ui_ready(form: String) -> Result<(), UserError> {
     Ok(())
 }
 
+/// Where the person is: signed out, choosing a passphrase, locked, or with their data open.
+#[tauri::command]
+#[specta::specta]
+pub async fn session(state: State<'_, AppState>) -> Result<SessionView, UserError> {
+    Ok(state.core.view().await)
+}
+
+/// Sign in with the identity provider: the system browser on personal and agent devices, an
+/// app window without persistent storage on kiosks. `remember` = "stay signed in".
+#[tauri::command]
+#[specta::specta]
+pub async fn sign_in(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    remember: bool,
+) -> Result<SessionView, UserError> {
+    let browser = signin_window::browser_for(&app, state.core.config());
+    let result = state.core.sign_in(browser.as_ref(), remember).await;
+    signin_window::close(&app);
+    Ok(result?)
+}
+
+/// First sign-in on this device: protect the person's data with a passphrase.
+#[tauri::command]
+#[specta::specta]
+pub async fn choose_passphrase(
+    state: State<'_, AppState>,
+    passphrase: String,
+) -> Result<SessionView, UserError> {
+    Ok(state.core.choose_passphrase(passphrase).await?)
+}
+
+/// Open a profile with its passphrase (works offline). `profile`: which one, when the device
+/// has several; the most recent otherwise.
+#[tauri::command]
+#[specta::specta]
+pub async fn unlock(
+    state: State<'_, AppState>,
+    profile: Option<String>,
+    passphrase: String,
+) -> Result<SessionView, UserError> {
+    Ok(state.core.unlock(profile, passphrase).await?)
+}
+
+/// Close the data and forget the session (kiosk: and wipe the visit's data).
+#[tauri::command]
+#[specta::specta]
+pub async fn sign_out(
+    state: State<'_, AppState>,
+    discard_unsent: bool,
+) -> Result<SessionView, UserError> {
+    Ok(state.core.sign_out(discard_unsent).await?)
+}
+
+/// "Sync now".
+#[tauri::command]
+#[specta::specta]
+pub async fn sync_now(state: State<'_, AppState>) -> Result<(), UserError> {
+    Ok(state.core.sync_now().await?)
+}
+
+/// The sync indicator's current state (later changes arrive as `SyncStatusChanged` events).
+#[tauri::command]
+#[specta::specta]
+pub fn sync_status(state: State<'_, AppState>) -> SyncStatus {
+    state.core.sync_status().borrow().clone()
+}
+
+/// The home screen, from the vault.
+#[tauri::command]
+#[specta::specta]
+pub async fn home(state: State<'_, AppState>) -> Result<HomeView, UserError> {
+    Ok(state.core.home().await?)
+}
+
+/// Save the person's own details (their registration the first time).
+#[tauri::command]
+#[specta::specta]
+pub async fn save_my_details(
+    state: State<'_, AppState>,
+    details: MyDetails,
+) -> Result<HomeView, UserError> {
+    Ok(state.core.save_my_details(details).await?)
+}
+
+/// Conflicts waiting for the person, grouped by record.
+#[tauri::command]
+#[specta::specta]
+pub async fn conflicts(state: State<'_, AppState>) -> Result<Vec<ConflictView>, UserError> {
+    Ok(state.core.conflicts().await?)
+}
+
+/// Resolve every conflicting field of one record.
+#[tauri::command]
+#[specta::specta]
+pub async fn resolve_conflict(
+    state: State<'_, AppState>,
+    kind: String,
+    record_id: String,
+    choices: Vec<FieldChoice>,
+) -> Result<(), UserError> {
+    let record_id = record_id
+        .parse()
+        .map_err(|_| UserError::invalid_input("That record id is not valid."))?;
+    Ok(state
+        .core
+        .resolve_conflict(kind, record_id, choices)
+        .await?)
+}
+
 /// All commands, registered once: used both to serve IPC and to generate the TypeScript bindings.
 pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
-    tauri_specta::Builder::<tauri::Wry>::new().commands(tauri_specta::collect_commands![
-        app_info,
-        registry_status,
-        ui_ready
-    ])
+    tauri_specta::Builder::<tauri::Wry>::new()
+        .commands(tauri_specta::collect_commands![
+            app_info,
+            registry_status,
+            ui_ready,
+            session,
+            sign_in,
+            choose_passphrase,
+            unlock,
+            sign_out,
+            sync_now,
+            sync_status,
+            home,
+            save_my_details,
+            conflicts,
+            resolve_conflict
+        ])
+        .events(tauri_specta::collect_events![SyncStatusChanged])
 }
 
 #[cfg(test)]

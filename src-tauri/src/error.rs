@@ -3,6 +3,9 @@
 //! Library errors are detailed and typed (`thiserror`); at the IPC edge they become a message a
 //! person can act on plus a stable code the UI can branch on.
 
+use doorstep_client::app::AppError;
+use doorstep_client::signin::SignInError;
+use doorstep_client::vault::VaultError;
 use serde::Serialize;
 
 #[derive(Debug, Serialize, specta::Type)]
@@ -12,6 +15,15 @@ pub struct UserError {
     pub code: UserErrorCode,
     /// Plain-language explanation with what to do next.
     pub message: String,
+    /// Per-field problems of a form, when the input broke a record's rules.
+    pub fields: Vec<FieldProblem>,
+}
+
+#[derive(Debug, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct FieldProblem {
+    pub field: String,
+    pub message: String,
 }
 
 #[derive(Debug, Serialize, specta::Type)]
@@ -19,13 +31,84 @@ pub struct UserError {
 pub enum UserErrorCode {
     /// Something the person typed or chose is not acceptable.
     InvalidInput,
+    /// The passphrase did not open the data (or too many tries: wait).
+    WrongPassphrase,
+    /// Signing in did not work (cancelled, timed out, provider unreachable or misbehaving).
+    SignIn,
+    /// No identity provider is configured on this device.
+    SignInNotConfigured,
+    /// Sign-out would lose changes not yet sent; ask, then call again with `discardUnsent`.
+    UnsentChanges,
+    /// This device holds another person's open data.
+    OtherPerson,
+    /// The call does not fit the current screen (e.g. data not open yet).
+    WrongStage,
+    /// Reading or writing this device's data failed.
+    Storage,
 }
 
 impl UserError {
-    pub fn invalid_input(message: impl Into<String>) -> Self {
+    pub fn new(code: UserErrorCode, message: impl Into<String>) -> Self {
         UserError {
-            code: UserErrorCode::InvalidInput,
+            code,
             message: message.into(),
+            fields: Vec::new(),
         }
+    }
+
+    pub fn invalid_input(message: impl Into<String>) -> Self {
+        Self::new(UserErrorCode::InvalidInput, message)
+    }
+}
+
+impl From<AppError> for UserError {
+    fn from(e: AppError) -> Self {
+        use UserErrorCode as C;
+        let message = e.to_string();
+        match e {
+            AppError::SignInNotConfigured => UserError::new(C::SignInNotConfigured, message),
+            AppError::SignIn(SignInError::Cancelled { .. }) => UserError::new(
+                C::SignIn,
+                "Sign-in was cancelled. You can try again when you are ready.",
+            ),
+            AppError::SignIn(_) => UserError::new(C::SignIn, message),
+            AppError::Vault(VaultError::WrongPassphrase { .. })
+            | AppError::Vault(VaultError::TooManyAttempts { .. }) => {
+                UserError::new(C::WrongPassphrase, capitalised(&message))
+            }
+            AppError::Vault(VaultError::PassphraseTooShort) => {
+                UserError::invalid_input(capitalised(&message))
+            }
+            AppError::Vault(VaultError::Invalid(errors)) => UserError {
+                code: C::InvalidInput,
+                message: "Some details need fixing; see the marked fields.".into(),
+                fields: errors
+                    .iter()
+                    .map(|f| FieldProblem {
+                        field: f.field.clone(),
+                        message: f.message.clone(),
+                    })
+                    .collect(),
+            },
+            AppError::Vault(_) | AppError::KeyStore(_) => {
+                tracing::error!(error = %message, "storage failure");
+                UserError::new(
+                    C::Storage,
+                    format!("This device's data could not be read or written: {message}"),
+                )
+            }
+            AppError::InvalidInput(_) => UserError::invalid_input(message),
+            AppError::UnsentChanges { .. } => UserError::new(C::UnsentChanges, message),
+            AppError::OtherPerson => UserError::new(C::OtherPerson, message),
+            AppError::WrongStage(_) => UserError::new(C::WrongStage, message),
+        }
+    }
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
     }
 }

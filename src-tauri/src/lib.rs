@@ -5,12 +5,19 @@
 
 mod commands;
 mod error;
+mod signin_window;
 
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use doorstep_client::app::{AppConfig, Doorstep};
 use doorstep_client::registry::RegistryClient;
 use doorstep_client::settings::Settings;
+use doorstep_client::sync::service::SyncStatus;
+use doorstep_client::vault::{KeyStore, NoKeyStore, OsKeyring, SecretStore};
+use serde::{Deserialize, Serialize};
 use tauri::Manager;
+use tauri_specta::Event;
 
 pub use commands::specta_builder;
 
@@ -18,7 +25,12 @@ pub use commands::specta_builder;
 pub struct AppState {
     pub settings: Settings,
     pub registry: RegistryClient,
+    pub core: Arc<Doorstep>,
 }
+
+/// Sent to the UI whenever the sync indicator should change.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
+pub struct SyncStatusChanged(pub SyncStatus);
 
 /// Set to any value to have the app print `doorstep: ui-ready <unix ms>` on stdout once the first
 /// form has rendered. The benchmark uses it to time cold start.
@@ -40,9 +52,23 @@ pub fn run() {
             specta.mount_events(app);
             let default_dir = app.path().app_data_dir()?;
             let settings = Settings::from_env(default_dir)?;
-            tracing::info!(registry = %settings.registry_url, data = %settings.data_dir.display(), "starting");
+            let config = AppConfig::from_env(&settings.registry_url)?;
+            tracing::info!(registry = %settings.registry_url, data = %settings.data_dir.display(), mode = ?config.mode, "starting");
+            let (keys, secrets) = keyring();
+            let core = Arc::new(Doorstep::open(settings.clone(), config, keys, secrets)?);
+            forward_sync_status(app.handle().clone(), &core);
+            let resume = core.clone();
+            tauri::async_runtime::spawn(async move {
+                if let Err(e) = resume.resume().await {
+                    tracing::warn!(error = %e, "could not resume the remembered session");
+                }
+            });
             let registry = RegistryClient::new(settings.registry_url.clone());
-            app.manage(AppState { settings, registry });
+            app.manage(AppState {
+                settings,
+                registry,
+                core,
+            });
             Ok(())
         })
         .run(tauri::generate_context!())
@@ -50,6 +76,34 @@ pub fn run() {
             eprintln!("doorstep: cannot start: {e}");
             std::process::exit(1);
         });
+}
+
+/// The OS keyring, or (no Secret Service, e.g. a bare kiosk image) nothing: every unlock then
+/// needs the passphrase, which is safe, just less convenient.
+fn keyring() -> (Arc<dyn KeyStore>, Arc<dyn SecretStore>) {
+    match OsKeyring::new() {
+        Ok(k) => {
+            let k = Arc::new(k);
+            (k.clone(), k)
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "no system keyring; the passphrase will be asked every time");
+            (Arc::new(NoKeyStore), Arc::new(NoKeyStore))
+        }
+    }
+}
+
+/// Every change of the sync status becomes a `SyncStatusChanged` event for the UI.
+fn forward_sync_status(app: tauri::AppHandle, core: &Doorstep) {
+    let mut status = core.sync_status();
+    tauri::async_runtime::spawn(async move {
+        while status.changed().await.is_ok() {
+            let now = status.borrow_and_update().clone();
+            if let Err(e) = SyncStatusChanged(now).emit(&app) {
+                tracing::warn!(error = %e, "cannot send the sync status to the window");
+            }
+        }
+    });
 }
 
 fn unix_millis() -> u128 {

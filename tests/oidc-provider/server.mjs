@@ -145,13 +145,40 @@ const provider = new Provider(issuer, {
   },
 });
 
-// The headless login and consent: no form, the account comes from login_hint.
+// Without login_hint (a person at a real browser: `./dev run`, the kiosk window) the login step
+// is a one-button page per test account, and a Cancel button.
+function loginPage(res, uid) {
+  const buttons = Object.entries(ACCOUNTS)
+    .map(([id, a]) => `<button type="submit" name="account" value="${id}">Sign in as ${a.name}</button>`)
+    .join('\n');
+  res.setHeader('content-type', 'text/html; charset=utf-8');
+  res.end(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Demo ID provider</title>
+<style>body{font:18px system-ui,sans-serif;max-width:30rem;margin:3rem auto}button{display:block;width:100%;min-height:48px;margin:.5rem 0;font-size:1rem}</style></head>
+<body><h1>Demo ID provider</h1><p>A test identity provider for Doorstep. Choose who to sign in as.</p>
+<form method="post" action="/interaction/${uid}/login">${buttons}
+<button type="submit" name="account" value="cancel">Cancel</button></form></body></html>`);
+}
+
+async function readForm(req) {
+  let body = '';
+  for await (const chunk of req) {
+    body += chunk;
+    if (body.length > 4096) throw new Error('form too large');
+  }
+  return new URLSearchParams(body);
+}
+
+// The login and consent steps: no form when login_hint names the account (headless tests).
 async function interaction(req, res) {
   const details = await provider.interactionDetails(req, res);
   const { prompt, params, session } = details;
   let result;
+  if (prompt.name === 'login' && !params.login_hint && req.method === 'GET') {
+    loginPage(res, details.uid);
+    return;
+  }
   if (prompt.name === 'login') {
-    const hint = params.login_hint;
+    const hint = req.method === 'POST' ? (await readForm(req)).get('account') : params.login_hint;
     if (hint === 'cancel' || !ACCOUNTS[hint]) {
       result = {
         error: 'access_denied',
@@ -183,7 +210,7 @@ async function interaction(req, res) {
 
 const callback = provider.callback();
 server.on('request', (req, res) => {
-  if (req.method === 'GET' && req.url.startsWith('/interaction/')) {
+  if ((req.method === 'GET' || req.method === 'POST') && req.url.startsWith('/interaction/')) {
     interaction(req, res).catch((err) => {
       res.statusCode = 400;
       res.setHeader('content-type', 'text/plain');

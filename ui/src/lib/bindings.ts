@@ -34,12 +34,135 @@ async uiReady(form: string) : Promise<Result<null, UserError>> {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
+},
+/**
+ * Where the person is: signed out, choosing a passphrase, locked, or with their data open.
+ */
+async session() : Promise<Result<SessionView, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("session") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Sign in with the identity provider: the system browser on personal and agent devices, an
+ * app window without persistent storage on kiosks. `remember` = "stay signed in".
+ */
+async signIn(remember: boolean) : Promise<Result<SessionView, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("sign_in", { remember }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * First sign-in on this device: protect the person's data with a passphrase.
+ */
+async choosePassphrase(passphrase: string) : Promise<Result<SessionView, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("choose_passphrase", { passphrase }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Open a profile with its passphrase (works offline). `profile`: which one, when the device
+ * has several; the most recent otherwise.
+ */
+async unlock(profile: string | null, passphrase: string) : Promise<Result<SessionView, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("unlock", { profile, passphrase }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Close the data and forget the session (kiosk: and wipe the visit's data).
+ */
+async signOut(discardUnsent: boolean) : Promise<Result<SessionView, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("sign_out", { discardUnsent }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * "Sync now".
+ */
+async syncNow() : Promise<Result<null, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("sync_now") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * The sync indicator's current state (later changes arrive as `SyncStatusChanged` events).
+ */
+async syncStatus() : Promise<SyncStatus> {
+    return await TAURI_INVOKE("sync_status");
+},
+/**
+ * The home screen, from the vault.
+ */
+async home() : Promise<Result<HomeView, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("home") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Save the person's own details (their registration the first time).
+ */
+async saveMyDetails(details: MyDetails) : Promise<Result<HomeView, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("save_my_details", { details }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Conflicts waiting for the person, grouped by record.
+ */
+async conflicts() : Promise<Result<ConflictView[], UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("conflicts") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Resolve every conflicting field of one record.
+ */
+async resolveConflict(kind: string, recordId: string, choices: FieldChoice[]) : Promise<Result<null, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("resolve_conflict", { kind, recordId, choices }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 }
 }
 
 /** user-defined events **/
 
 
+export const events = __makeEvents__<{
+syncStatusChanged: SyncStatusChanged
+}>({
+syncStatusChanged: "sync-status-changed"
+})
 
 /** user-defined constants **/
 
@@ -63,6 +186,50 @@ dataDir: string;
  * Registry the app syncs to.
  */
 registryUrl: string }
+export type ApplicationView = { id: string; 
+/**
+ * `draft`, `submitted`, `under_review`, `more_information_needed`, `approved`, `rejected`.
+ */
+status: string; updatedAt: string }
+/**
+ * One field both sides changed. Values are shown as text; `null` means "empty".
+ */
+export type ConflictField = { field: string; base: string | null; mine: string | null; theirs: string | null; 
+/**
+ * Whether the values are plain text the person can edit into a merged value (lists and
+ * objects can only be taken whole).
+ */
+editable: boolean }
+/**
+ * The conflicts of one record, for the side-by-side screen.
+ */
+export type ConflictView = { kind: string; recordId: string; fields: ConflictField[] }
+/**
+ * How the device is used; decides what is remembered between people.
+ */
+export type DeviceMode = 
+/**
+ * One person's own computer: "stay signed in" and the keyring are allowed.
+ */
+"personal" | 
+/**
+ * A field agent's laptop: one profile per agent; the agent acts for many beneficiaries.
+ */
+"agent" | 
+/**
+ * A walk-in kiosk: sign-in in an app window with no persistent storage, nothing kept
+ * after sign-out or idle timeout, the registry address locked.
+ */
+"kiosk"
+/**
+ * The person's decision for one conflicting field, as the conflict screen sends it.
+ */
+export type FieldChoice = { take: "mine"; field: string } | { take: "theirs"; field: string } | 
+/**
+ * A merged value the person typed (text fields only).
+ */
+{ take: "value"; field: string; value: string }
+export type FieldProblem = { field: string; message: string }
 /**
  * Body of `GET /health`.
  * 
@@ -95,6 +262,47 @@ export type HealthStatus =
  */
 "degraded"
 /**
+ * The home screen's facts, all from the vault.
+ */
+export type HomeView = { 
+/**
+ * The person has an individual record (registered, or registration queued).
+ */
+registered: boolean; 
+/**
+ * Their record has reached the registry at least once.
+ */
+synced: boolean; name: string | null; nationalId: string | null; 
+/**
+ * Current values, to prefill the profile form.
+ */
+details: MyDetails; 
+/**
+ * People in the person's household, themself included (0: no household yet).
+ */
+householdMembers: number; applications: ApplicationView[] }
+/**
+ * What the person fills in on the profile screen.
+ */
+export type MyDetails = { givenName: string; familyName: string; 
+/**
+ * `YYYY-MM-DD`.
+ */
+birthdate: string | null; 
+/**
+ * As typed; stored in E.164.
+ */
+phone: string | null; email: string | null; 
+/**
+ * BCP 47 tag, e.g. `en`, `fr`, `ar`.
+ */
+preferredLanguage: string | null }
+/**
+ * A profile on this device, as the offline unlock screen lists it (no personal data: the
+ * index holds none).
+ */
+export type ProfileView = { id: string; createdAt: string; lastUsedAt: string }
+/**
  * Whether the registry can be reached right now, in terms the UI can show as is.
  */
 export type RegistryStatus = 
@@ -111,6 +319,26 @@ export type RegistryStatus =
  */
 { state: "offline"; reason: string }
 /**
+ * Where the person is in the sign-in / unlock life cycle.
+ */
+export type SessionView = 
+/**
+ * Nobody's data is open. `profiles` may be unlocked offline with their passphrase.
+ */
+{ stage: "signedOut"; mode: DeviceMode; signInAvailable: boolean; profiles: ProfileView[] } | 
+/**
+ * First sign-in on this device: choose the passphrase that protects the data offline.
+ */
+{ stage: "choosePassphrase"; mode: DeviceMode; name: string | null; minChars: number; notice: string } | 
+/**
+ * The person's data is on this device; the passphrase opens it.
+ */
+{ stage: "locked"; mode: DeviceMode; name: string | null; signedIn: boolean } | 
+/**
+ * Data open. `signed_in` false: opened offline, nothing is sent until the person signs in.
+ */
+{ stage: "ready"; mode: DeviceMode; name: string | null; signedIn: boolean }
+/**
  * Which database engine backs a registry server.
  */
 export type StorageKind = 
@@ -122,6 +350,42 @@ export type StorageKind =
  * A PostgreSQL server: for deployments that outgrow one machine.
  */
 "postgres"
+/**
+ * Progress while a round runs, for the UI's sync indicator.
+ */
+export type SyncProgress = { stage: "pushing"; sent: number; pending: number } | { stage: "uploading"; document: string; bytes_sent: number; bytes_total: number } | { stage: "pulling"; received: number }
+/**
+ * What the UI's sync indicator shows.
+ */
+export type SyncStatus = { 
+/**
+ * Whether the registry answered the last attempt.
+ */
+online: boolean; running: boolean; 
+/**
+ * Changes waiting to be sent.
+ */
+pending: number; 
+/**
+ * Conflicts waiting for a person.
+ */
+conflicts: number; 
+/**
+ * Changes the registry refused.
+ */
+rejected: number; 
+/**
+ * RFC 3339 time of the last round that ended without error.
+ */
+lastSuccess: string | null; 
+/**
+ * The last error, in words a person understands.
+ */
+lastError: string | null; progress: SyncProgress | null }
+/**
+ * Sent to the UI whenever the sync indicator should change.
+ */
+export type SyncStatusChanged = SyncStatus
 export type UserError = { 
 /**
  * Stable, machine-readable; the UI may branch on it.
@@ -130,12 +394,44 @@ code: UserErrorCode;
 /**
  * Plain-language explanation with what to do next.
  */
-message: string }
+message: string; 
+/**
+ * Per-field problems of a form, when the input broke a record's rules.
+ */
+fields: FieldProblem[] }
 export type UserErrorCode = 
 /**
  * Something the person typed or chose is not acceptable.
  */
-"invalidInput"
+"invalidInput" | 
+/**
+ * The passphrase did not open the data (or too many tries: wait).
+ */
+"wrongPassphrase" | 
+/**
+ * Signing in did not work (cancelled, timed out, provider unreachable or misbehaving).
+ */
+"signIn" | 
+/**
+ * No identity provider is configured on this device.
+ */
+"signInNotConfigured" | 
+/**
+ * Sign-out would lose changes not yet sent; ask, then call again with `discardUnsent`.
+ */
+"unsentChanges" | 
+/**
+ * This device holds another person's open data.
+ */
+"otherPerson" | 
+/**
+ * The call does not fit the current screen (e.g. data not open yet).
+ */
+"wrongStage" | 
+/**
+ * Reading or writing this device's data failed.
+ */
+"storage"
 
 /** tauri-specta globals **/
 

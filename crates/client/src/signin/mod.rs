@@ -30,7 +30,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value};
 
-pub use browser::{BrowserOpener, SystemBrowser};
+pub use browser::{BrowserOpener, CommandBrowser, SystemBrowser};
 pub use config::{SignInConfig, TokenExchange};
 pub use discovery::{discover, ProviderMetadata};
 pub use error::{SignInError, TokenError};

@@ -18,7 +18,7 @@ pub mod service;
 pub mod transport;
 pub mod uploads;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -74,7 +74,7 @@ pub struct SyncReport {
 }
 
 /// Progress while a round runs, for the UI's sync indicator.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(tag = "stage", rename_all = "snake_case")]
 pub enum SyncProgress {
     Pushing {
@@ -82,6 +82,7 @@ pub enum SyncProgress {
         pending: u64,
     },
     Uploading {
+        #[specta(type = String)]
         document: uuid::Uuid,
         bytes_sent: u64,
         bytes_total: u64,

@@ -1,0 +1,38 @@
+// Small helpers shared by the screens: unwrap command results into a value or a message the
+// person can read, and keep the sync status current from the core's events.
+
+import { commands, events, type SyncStatus, type UserError } from './bindings';
+
+export type Outcome<T> = { ok: true; value: T } | { ok: false; error: UserError };
+
+/** Turn a generated command's `Result` into an `Outcome`; a thrown IPC failure becomes an error too. */
+export async function attempt<T>(
+  call: () => Promise<{ status: 'ok'; data: T } | { status: 'error'; error: UserError }>,
+): Promise<Outcome<T>> {
+  try {
+    const result = await call();
+    return result.status === 'ok' ? { ok: true, value: result.data } : { ok: false, error: result.error };
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    return { ok: false, error: { code: 'storage', message, fields: [] } };
+  }
+}
+
+/** Subscribe to sync status changes; returns the unsubscribe function. */
+export async function watchSync(onStatus: (s: SyncStatus) => void): Promise<() => void> {
+  const unlisten = await events.syncStatusChanged.listen((e) => onStatus(e.payload));
+  onStatus(await commands.syncStatus());
+  return unlisten;
+}
+
+/** "5 minutes ago"-style text for an RFC 3339 time, in the person's language. */
+export function ago(iso: string | null, now = Date.now(), locale = navigator.language): string {
+  if (!iso) return '';
+  const seconds = Math.round((Date.parse(iso) - now) / 1000);
+  const rtf = new Intl.RelativeTimeFormat(locale, { numeric: 'auto' });
+  const abs = Math.abs(seconds);
+  if (abs < 60) return rtf.format(seconds, 'second');
+  if (abs < 3600) return rtf.format(Math.round(seconds / 60), 'minute');
+  if (abs < 86400) return rtf.format(Math.round(seconds / 3600), 'hour');
+  return rtf.format(Math.round(seconds / 86400), 'day');
+}
