@@ -73,9 +73,7 @@ pub(crate) async fn redeem_via_registry(
     registry: &Url,
     r: &Redeem<'_>,
 ) -> Result<TokenResponse, SignInError> {
-    let url = registry
-        .join(TOKEN_EXCHANGE_PATH)
-        .map_err(|e| SignInError::Config(format!("registry URL: {e}")))?;
+    let url = registry_route(registry, TOKEN_EXCHANGE_PATH)?;
     let mut body = serde_json::json!({
         "code": r.code,
         "code_verifier": r.verifier,
@@ -84,16 +82,28 @@ pub(crate) async fn redeem_via_registry(
     if let Some(resource) = r.resource {
         body["resource"] = resource.into();
     }
-    let response = http
-        .post(url.clone())
-        .json(&body)
+    let response = send_to_registry(&url, http.post(url.clone()).json(&body)).await?;
+    read_token_response(url.as_str(), response, true).await
+}
+
+fn registry_route(registry: &Url, path: &str) -> Result<Url, SignInError> {
+    registry
+        .join(path)
+        .map_err(|e| SignInError::Config(format!("registry URL: {e}")))
+}
+
+/// Send a request to the registry; failing to reach it is named as such (not as the provider).
+async fn send_to_registry(
+    url: &Url,
+    request: reqwest::RequestBuilder,
+) -> Result<reqwest::Response, SignInError> {
+    request
         .send()
         .await
         .map_err(|e| SignInError::RegistryUnreachable {
             url: url.to_string(),
             reason: describe(&e),
-        })?;
-    read_token_response(url.as_str(), response, true).await
+        })
 }
 
 async fn read_token_response(
@@ -186,19 +196,9 @@ pub(crate) async fn fetch_userinfo(
             (url.clone(), response)
         }
         Some(registry) => {
-            let url = registry
-                .join(USERINFO_PATH)
-                .map_err(|e| SignInError::Config(format!("registry URL: {e}")))?;
-            let response = http
-                .post(url.clone())
-                .bearer_auth(r.access_token)
-                .send()
-                .await
-                .map_err(|e| SignInError::RegistryUnreachable {
-                    url: url.to_string(),
-                    reason: describe(&e),
-                })?;
-            (url.to_string(), response)
+            let url = registry_route(registry, USERINFO_PATH)?;
+            let request = http.post(url.clone()).bearer_auth(r.access_token);
+            (url.to_string(), send_to_registry(&url, request).await?)
         }
     };
     let status = response.status();

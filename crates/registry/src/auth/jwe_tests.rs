@@ -80,8 +80,18 @@ fn esignet_header() -> Value {
     json!({ "alg": "RSA-OAEP-256", "enc": "A256GCM", "cty": "JWT", "kid": "enc-1" })
 }
 
+/// INNER sealed under `header` for the key in `pem`, with a content key of `cek_len` bytes.
+fn sealed_for(header: Value, pem: &str, cek_len: usize) -> String {
+    encrypt(
+        &header,
+        INNER.as_bytes(),
+        &key(pem).to_public_key(),
+        cek_len,
+    )
+}
+
 fn sealed_with(header: Value) -> String {
-    encrypt(&header, INNER.as_bytes(), &key(RSA).to_public_key(), 32)
+    sealed_for(header, RSA, 32)
 }
 
 fn error(compact: &str) -> JweError {
@@ -119,12 +129,7 @@ fn rsa_oaep_with_sha1_and_a128gcm_decrypt_too() {
 
 #[test]
 fn a_jwe_for_another_key_is_named_as_such() {
-    let jwe = encrypt(
-        &esignet_header(),
-        INNER.as_bytes(),
-        &key(OTHER_RSA).to_public_key(),
-        32,
-    );
+    let jwe = sealed_for(esignet_header(), OTHER_RSA, 32);
     assert_eq!(error(&jwe), JweError::KeyUnwrap);
     assert!(error(&jwe).to_string().contains("another key"));
 }
@@ -190,14 +195,8 @@ fn compression_and_critical_extensions_are_refused() {
 #[test]
 fn a_content_key_of_the_wrong_length_is_refused() {
     // The header says A256GCM, the key is an AES-128 one.
-    let jwe = encrypt(
-        &esignet_header(),
-        INNER.as_bytes(),
-        &key(RSA).to_public_key(),
-        16,
-    );
     assert_eq!(
-        error(&jwe),
+        error(&sealed_for(esignet_header(), RSA, 16)),
         JweError::CekLength {
             enc: "A256GCM",
             expected: 32,
