@@ -4,14 +4,17 @@
 //
 // Usage: node server.mjs [--port N] [--client-jwks FILE]
 //   --port         port on 127.0.0.1 (default 0: any free port)
-//   --client-jwks  JSON file with the public JWKS of the eSignet-like client's private_key_jwt key
-//                  (the registry's key). Without it that client is not registered.
+//   --client-jwks  JSON file with the public JWKS of the eSignet-like clients: the registry's
+//                  private_key_jwt key (use: sig) and its userinfo decryption key (use: enc).
+//                  Without it those clients are not registered.
 // Prints one JSON line on stdout once listening: {"issuer": "http://127.0.0.1:PORT", ...}.
 // Exits when stdin closes, so a test that dies does not leave a provider behind.
 //
 // Clients:
 //   doorstep-esignet  private_key_jwt at the token endpoint, PKCE (S256) required, signed userinfo
 //                     (RS256), claims parameter; like an eSignet relying party.
+//   doorstep-esignet-jwe  the same, with userinfo signed (RS256) and then encrypted to the
+//                     client's use: enc key (RSA-OAEP-256, A256GCM): eSignet's encrypted userinfo.
 //   doorstep-public   public native client (token_endpoint_auth_method none), PKCE required.
 // Accounts (login_hint): "person-1" (full claims); "cancel" makes the provider answer
 // error=access_denied, as when a person cancels.
@@ -68,7 +71,7 @@ const clients = [
   },
 ];
 if (args['client-jwks']) {
-  clients.push({
+  const esignet = {
     client_id: 'doorstep-esignet',
     application_type: 'native',
     token_endpoint_auth_method: 'private_key_jwt',
@@ -78,6 +81,12 @@ if (args['client-jwks']) {
     response_types: ['code'],
     userinfo_signed_response_alg: 'RS256',
     id_token_signed_response_alg: 'RS256',
+  };
+  clients.push(esignet, {
+    ...esignet,
+    client_id: 'doorstep-esignet-jwe',
+    userinfo_encrypted_response_alg: 'RSA-OAEP-256',
+    userinfo_encrypted_response_enc: 'A256GCM',
   });
 }
 
@@ -108,6 +117,7 @@ const provider = new Provider(issuer, {
     devInteractions: { enabled: false },
     claimsParameter: { enabled: true },
     jwtUserinfo: { enabled: true },
+    encryption: { enabled: true },
     resourceIndicators: {
       enabled: true,
       defaultResource: (_ctx, _client, oneOf) => oneOf,

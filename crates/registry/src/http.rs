@@ -46,6 +46,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
         records::history, records::search, records::me,
         applications::transition,
         sync::push, sync::pull, documents::content, crate::auth::exchange::token_exchange,
+        crate::auth::exchange::userinfo,
         crate::uploads::http::options_uploads, crate::uploads::http::create_upload,
         crate::uploads::http::head_upload, crate::uploads::http::patch_upload,
         crate::uploads::http::delete_upload, crate::uploads::http::get_upload,
@@ -169,7 +170,9 @@ pub fn router(state: AppState) -> Router {
             TRANSFER_TIMEOUT,
         ));
     api.merge(transfers)
-        // Public by design: the caller is signing in and has no token yet (rate-limited by IP).
+        // Public by design: the caller is signing in and has no registry token yet (rate-limited
+        // by IP). The userinfo relay is guarded by the provider's access token, which the
+        // provider itself checks.
         .merge(crate::auth::exchange_routes::<AppState>())
         .fallback(problem::not_found)
         .method_not_allowed_fallback(problem::method_not_allowed)

@@ -27,6 +27,8 @@ use url::Url;
 const PERSON: &str = "person-1";
 const INDIVIDUAL_ID: &str = "4918273645";
 const ESIGNET_CLIENT: &str = "doorstep-esignet";
+/// Like ESIGNET_CLIENT, but the provider encrypts its userinfo to the registry's `use: enc` key.
+const JWE_CLIENT: &str = "doorstep-esignet-jwe";
 const PUBLIC_CLIENT: &str = "doorstep-public";
 
 fn provider_dir() -> PathBuf {
@@ -88,31 +90,41 @@ async fn start_provider(client_jwks: &Value) -> Option<Provider> {
     })
 }
 
-fn client_key_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/keys/signin-client.pem")
+fn test_key(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/keys")
+        .join(name)
 }
 
-/// The client key's public JWKS, before the issuer (and so the exchange) is known.
+/// The registry's `[signin]` section for `client_id`: the signing key and the userinfo
+/// decryption key that the provider has registered for the eSignet-like clients.
+fn exchange_config(issuer: &str, client_id: &str) -> ExchangeConfig {
+    let mut config = ExchangeConfig::new(issuer, client_id, test_key("signin-client.pem"));
+    config.userinfo_decryption_key_path = Some(test_key("signin-userinfo-enc.pem"));
+    config
+}
+
+/// The registry's public JWKS (signing and encryption keys), before the issuer (and so the
+/// exchange) is known.
 fn client_jwks() -> Value {
-    TokenExchange::new(&ExchangeConfig::new(
+    TokenExchange::new(&exchange_config(
         "https://placeholder.invalid",
         ESIGNET_CLIENT,
-        client_key_path(),
     ))
     .unwrap()
     .public_jwks()
     .unwrap()
 }
 
-/// The registry's token exchange route on its own loopback server (until it is wired into the
-/// registry's router). Returns its base URL.
+/// The registry's sign-in routes (token exchange, userinfo) for the eSignet-like client.
 async fn start_exchange(issuer: &str) -> Url {
-    let exchange = TokenExchange::new(&ExchangeConfig::new(
-        issuer,
-        ESIGNET_CLIENT,
-        client_key_path(),
-    ))
-    .unwrap();
+    serve_exchange(exchange_config(issuer, ESIGNET_CLIENT)).await
+}
+
+/// The registry's sign-in routes with `config`, on their own loopback server (until they are
+/// wired into the registry's router). Returns its base URL.
+async fn serve_exchange(config: ExchangeConfig) -> Url {
+    let exchange = TokenExchange::new(&config).unwrap();
     let app = exchange_routes::<TokenExchange>().with_state(exchange);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -307,6 +319,14 @@ fn esignet_config(issuer: &str, registry: Url) -> SignInConfig {
     config
 }
 
+/// The eSignet-like client whose userinfo is encrypted: userinfo through the registry.
+fn jwe_config(issuer: &str, registry: Url) -> SignInConfig {
+    let mut config = esignet_config(issuer, registry);
+    config.client_id = JWE_CLIENT.into();
+    config.userinfo_via_registry = true;
+    config
+}
+
 fn public_config(provider: &Provider) -> SignInConfig {
     let mut config = SignInConfig::new(&provider.issuer, PUBLIC_CLIENT, Redemption::Direct);
     // The provider's userinfo refuses audience-bound (registry) tokens, so this client takes its
@@ -352,6 +372,55 @@ async fn esignet_like_client_signs_in_through_the_registry_exchange() {
 }
 
 #[tokio::test]
+async fn encrypted_userinfo_is_decrypted_by_the_registry_and_verified_by_the_app() {
+    let Some(provider) = start_provider(&client_jwks()).await else {
+        return;
+    };
+    let registry = serve_exchange(exchange_config(&provider.issuer, JWE_CLIENT)).await;
+    let signin = SignIn::discover(jwe_config(&provider.issuer, registry))
+        .await
+        .unwrap();
+    let session = signin
+        .sign_in(&Headless::new(PERSON, Act::LoginAndReplay))
+        .await
+        .unwrap();
+    let who = &session.identity;
+    assert_eq!(who.subject, PERSON);
+    assert_eq!(who.individual_id.as_deref(), Some(INDIVIDUAL_ID));
+    assert_eq!(who.name.as_deref(), Some("Amina Njoroge"));
+}
+
+#[tokio::test]
+async fn encrypted_userinfo_with_the_wrong_key_or_without_the_registry_is_refused_clearly() {
+    let Some(provider) = start_provider(&client_jwks()).await else {
+        return;
+    };
+    // The registry decrypts with another key than the one registered at the provider: the
+    // sign-in fails (no session) with both key ids named.
+    let mut wrong = exchange_config(&provider.issuer, JWE_CLIENT);
+    wrong.userinfo_decryption_key_path =
+        Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../registry/tests/keys/rsa-2.pem"));
+    let registry = serve_exchange(wrong).await;
+    let browser = Headless::new(PERSON, Act::LoginAndReplay);
+    let err = refused(jwe_config(&provider.issuer, registry), &browser).await;
+    let text = err.to_string();
+    assert!(matches!(err, SignInError::Registry(_)), "{text}");
+    assert!(
+        text.contains("another key") && text.contains("use: enc"),
+        "{text}"
+    );
+    assert!(!text.contains(INDIVIDUAL_ID), "no personal data: {text}");
+
+    // Fetched straight from the provider, the JWE is named with the setting that fixes it.
+    let registry = serve_exchange(exchange_config(&provider.issuer, JWE_CLIENT)).await;
+    let mut direct = jwe_config(&provider.issuer, registry);
+    direct.userinfo_via_registry = false;
+    let err = refused(direct, &browser).await;
+    assert!(matches!(err, SignInError::EncryptedUserInfo), "{err}");
+    assert!(err.to_string().contains("userinfo_via_registry"), "{err}");
+}
+
+#[tokio::test]
 async fn public_client_signs_in_directly_and_the_registry_accepts_its_token() {
     let Some(provider) = start_provider(&client_jwks()).await else {
         return;
@@ -393,6 +462,11 @@ async fn public_client_signs_in_directly_and_the_registry_accepts_its_token() {
 async fn attempt(provider: &Provider, browser: &Headless, timeout: Duration) -> SignInError {
     let mut config = public_config(provider);
     config.callback_timeout = timeout;
+    refused(config, browser).await
+}
+
+/// The error of a sign-in attempt that must fail.
+async fn refused(config: SignInConfig, browser: &Headless) -> SignInError {
     let signin = SignIn::discover(config).await.unwrap();
     signin.sign_in(browser).await.unwrap_err()
 }

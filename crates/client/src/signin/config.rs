@@ -47,6 +47,12 @@ pub struct SignInConfig {
     pub resource: Option<String>,
     /// Fetch the userinfo endpoint for the person's claims (eSignet puts none in the ID token).
     pub fetch_userinfo: bool,
+    /// Fetch userinfo through the registry (`POST /v1/auth/userinfo`) instead of from the
+    /// provider directly. Needed when the provider encrypts userinfo (an eSignet client registered
+    /// with a `use: enc` key): the registry holds the decryption key, as it holds the signing
+    /// key, and hands back the provider's signed JWT from inside the JWE, which the app verifies
+    /// as always. Only with [`TokenExchange::ViaRegistry`]; default false.
+    pub userinfo_via_registry: bool,
     pub token_exchange: TokenExchange,
     /// How long the person has to finish signing in in the browser.
     pub callback_timeout: Duration,
@@ -75,6 +81,7 @@ impl SignInConfig {
             claims_locales: Vec::new(),
             resource: None,
             fetch_userinfo: true,
+            userinfo_via_registry: false,
             token_exchange: exchange,
             callback_timeout: Duration::from_secs(300),
             leeway: Duration::from_secs(60),
@@ -119,10 +126,27 @@ impl SignInConfig {
         if self.callback_timeout.is_zero() {
             return bad("`callback_timeout` must be longer than zero".into());
         }
-        if let TokenExchange::ViaRegistry { registry_url } = &self.token_exchange {
-            check_url("registry_url", registry_url.as_str())?;
+        match &self.token_exchange {
+            TokenExchange::ViaRegistry { registry_url } => {
+                check_url("registry_url", registry_url.as_str())?;
+            }
+            TokenExchange::Direct if self.userinfo_via_registry => {
+                return bad("`userinfo_via_registry` needs the registry's token exchange (`token_exchange` ViaRegistry): only a registry that redeems the code holds the client's keys".into());
+            }
+            TokenExchange::Direct => {}
         }
         Ok(())
+    }
+
+    /// Where userinfo is fetched through: the registry's base URL, or `None` for the provider
+    /// directly.
+    pub(crate) fn userinfo_registry(&self) -> Option<&Url> {
+        match &self.token_exchange {
+            TokenExchange::ViaRegistry { registry_url } if self.userinfo_via_registry => {
+                Some(registry_url)
+            }
+            _ => None,
+        }
     }
 
     /// The scopes as sent: `openid` first, no duplicates.
@@ -167,6 +191,22 @@ mod tests {
         c.scopes = vec!["profile".into(), "openid".into(), "phone".into()];
         assert_eq!(c.scope_param(), "openid profile phone");
         c.validate().unwrap();
+    }
+
+    #[test]
+    fn userinfo_via_registry_needs_the_registry_exchange() {
+        let mut c = SignInConfig::new("https://id.example.org", "app", TokenExchange::Direct);
+        c.userinfo_via_registry = true;
+        let err = c.validate().unwrap_err().to_string();
+        assert!(err.contains("userinfo_via_registry"), "{err}");
+        let registry = Url::parse("https://registry.example.org/").unwrap();
+        c.token_exchange = TokenExchange::ViaRegistry {
+            registry_url: registry.clone(),
+        };
+        c.validate().unwrap();
+        assert_eq!(c.userinfo_registry(), Some(&registry));
+        c.userinfo_via_registry = false;
+        assert_eq!(c.userinfo_registry(), None);
     }
 
     #[test]

@@ -76,7 +76,8 @@ pub enum SignInError {
     IdToken(#[source] TokenError),
     #[error("the identity provider's user information was refused: {0}. Sign in again")]
     UserInfo(#[source] TokenError),
-    #[error("the identity provider sends encrypted user information, which this version of Doorstep cannot read yet; ask its administrator to register Doorstep without an encryption key")]
+    /// Userinfo came encrypted (JWE) straight from the provider; only the registry holds the key.
+    #[error("the identity provider sends encrypted user information (JWE), which only the registry can decrypt: turn on `userinfo_via_registry` in the sign-in settings (it needs the registry's token exchange, and the registry's [signin] section needs `userinfo_decryption_key_path`)")]
     EncryptedUserInfo,
     #[error("cannot keep the session in the system keyring: {0}")]
     Keyring(#[from] KeyStoreError),

@@ -5,7 +5,9 @@
 //! and the provider sends the browser back to a one-shot listener on `127.0.0.1`. The code is
 //! then redeemed either by the app itself (a public client) or by the registry server, which
 //! holds the client's private key for eSignet's `private_key_jwt` (see [`TokenExchange`]). The
-//! app always verifies the ID token itself.
+//! app always verifies the ID token itself. Userinfo that the provider encrypts (eSignet's JWE)
+//! is fetched through the registry, which holds the decryption key too
+//! ([`SignInConfig::userinfo_via_registry`]); the app verifies the signed JWT it gets back.
 //!
 //! Map:
 //! - [`SignIn`]: discovery once, then [`SignIn::sign_in`] per attempt → [`Session`].
@@ -36,7 +38,7 @@ pub use discovery::{discover, ProviderMetadata};
 pub use error::{SignInError, TokenError};
 pub use jwks::{JwksCache, UNKNOWN_KID_REFETCH_INTERVAL};
 pub use session::{AccessToken, Identity, Session, SessionStore, SESSION_ACCOUNT};
-pub use token::TOKEN_EXCHANGE_PATH;
+pub use token::{TOKEN_EXCHANGE_PATH, USERINFO_PATH};
 pub use verify::{
     verify_id_token, verify_userinfo_jwt, IdTokenClaims, IdTokenExpectations, ALLOWED_ALGS,
 };
@@ -185,16 +187,14 @@ impl SignIn {
         )
         .await?;
         let userinfo = if cfg.fetch_userinfo {
-            token::fetch_userinfo(
-                &self.http,
-                &self.metadata,
-                &self.keys,
-                &tokens.access_token,
-                &cfg.client_id,
-                &claims.subject,
+            let request = token::UserinfoRequest {
+                access_token: &tokens.access_token,
+                client_id: &cfg.client_id,
+                subject: &claims.subject,
                 leeway,
-            )
-            .await?
+                registry: cfg.userinfo_registry(),
+            };
+            token::fetch_userinfo(&self.http, &self.metadata, &self.keys, &request).await?
         } else {
             Map::new()
         };

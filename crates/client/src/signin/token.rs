@@ -2,7 +2,9 @@
 //!
 //! Both redemption paths return the provider's own token response: in `ViaRegistry` mode the
 //! registry passes it through unchanged, so the app verifies the ID token itself either way and
-//! never has to trust the registry about who signed in.
+//! never has to trust the registry about who signed in. The same holds for userinfo fetched
+//! through the registry (which decrypts eSignet's encrypted userinfo): the app still verifies the
+//! provider's signature on it.
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -17,6 +19,8 @@ use super::{SignInError, TokenError};
 
 /// The registry route that redeems codes with the client's private key.
 pub const TOKEN_EXCHANGE_PATH: &str = "v1/auth/token-exchange";
+/// The registry route that fetches userinfo and decrypts it when the provider encrypted it.
+pub const USERINFO_PATH: &str = "v1/auth/userinfo";
 
 /// The token endpoint's answer (RFC 6749 §5.1). No refresh token: Doorstep never asks for one,
 /// and one that arrives anyway is dropped unread.
@@ -69,9 +73,7 @@ pub(crate) async fn redeem_via_registry(
     registry: &Url,
     r: &Redeem<'_>,
 ) -> Result<TokenResponse, SignInError> {
-    let url = registry
-        .join(TOKEN_EXCHANGE_PATH)
-        .map_err(|e| SignInError::Config(format!("registry URL: {e}")))?;
+    let url = registry_route(registry, TOKEN_EXCHANGE_PATH)?;
     let mut body = serde_json::json!({
         "code": r.code,
         "code_verifier": r.verifier,
@@ -80,16 +82,28 @@ pub(crate) async fn redeem_via_registry(
     if let Some(resource) = r.resource {
         body["resource"] = resource.into();
     }
-    let response = http
-        .post(url.clone())
-        .json(&body)
+    let response = send_to_registry(&url, http.post(url.clone()).json(&body)).await?;
+    read_token_response(url.as_str(), response, true).await
+}
+
+fn registry_route(registry: &Url, path: &str) -> Result<Url, SignInError> {
+    registry
+        .join(path)
+        .map_err(|e| SignInError::Config(format!("registry URL: {e}")))
+}
+
+/// Send a request to the registry; failing to reach it is named as such (not as the provider).
+async fn send_to_registry(
+    url: &Url,
+    request: reqwest::RequestBuilder,
+) -> Result<reqwest::Response, SignInError> {
+    request
         .send()
         .await
         .map_err(|e| SignInError::RegistryUnreachable {
             url: url.to_string(),
             reason: describe(&e),
-        })?;
-    read_token_response(url.as_str(), response, true).await
+        })
 }
 
 async fn read_token_response(
@@ -115,7 +129,7 @@ async fn read_token_response(
                 description: text("error_description"),
             });
         }
-        let detail = text("detail").unwrap_or_else(|| format!("HTTP {status}"));
+        let detail = problem_detail(&body, status);
         return Err(if via_registry {
             SignInError::Registry(detail)
         } else {
@@ -142,34 +156,60 @@ async fn read_token_response(
     Ok(tokens)
 }
 
+/// What a userinfo fetch needs besides the HTTP client, the provider and its keys.
+pub(crate) struct UserinfoRequest<'a> {
+    pub access_token: &'a str,
+    pub client_id: &'a str,
+    /// The ID token's `sub`; userinfo about anyone else is refused.
+    pub subject: &'a str,
+    pub leeway: u64,
+    /// Fetch through this registry (`POST /v1/auth/userinfo`, which decrypts encrypted userinfo)
+    /// instead of from the provider directly.
+    pub registry: Option<&'a Url>,
+}
+
 /// The person's claims from the userinfo endpoint: a signed JWT (`application/jwt`, eSignet) is
 /// verified against the provider's keys; plain JSON is accepted as it came over TLS with our
-/// access token. Either way `sub` must be the ID token's.
+/// access token. Either way `sub` must be the ID token's. Through the registry the answer is the
+/// provider's own (the JWT from inside its JWE when it was encrypted) and is checked the same way,
+/// so the registry cannot make up claims.
 pub(crate) async fn fetch_userinfo(
     http: &reqwest::Client,
     meta: &ProviderMetadata,
     keys: &JwksCache,
-    access_token: &str,
-    client_id: &str,
-    subject: &str,
-    leeway: u64,
+    r: &UserinfoRequest<'_>,
 ) -> Result<Map<String, Value>, SignInError> {
-    let Some(url) = &meta.userinfo_endpoint else {
-        return Err(SignInError::ProviderResponse {
-            url: meta.issuer.clone(),
-            reason: "the provider publishes no userinfo_endpoint; set fetch_userinfo to false and ask for claims in the ID token".into(),
-        });
+    let (url, response) = match r.registry {
+        None => {
+            let Some(url) = &meta.userinfo_endpoint else {
+                return Err(SignInError::ProviderResponse {
+                    url: meta.issuer.clone(),
+                    reason: "the provider publishes no userinfo_endpoint; set fetch_userinfo to false and ask for claims in the ID token".into(),
+                });
+            };
+            let response = http
+                .get(url)
+                .bearer_auth(r.access_token)
+                .send()
+                .await
+                .map_err(|e| SignInError::unreachable(url, &e))?;
+            (url.clone(), response)
+        }
+        Some(registry) => {
+            let url = registry_route(registry, USERINFO_PATH)?;
+            let request = http.post(url.clone()).bearer_auth(r.access_token);
+            (url.to_string(), send_to_registry(&url, request).await?)
+        }
     };
-    let response = http
-        .get(url)
-        .bearer_auth(access_token)
-        .send()
-        .await
-        .map_err(|e| SignInError::unreachable(url, &e))?;
     let status = response.status();
     if !status.is_success() {
+        if r.registry.is_some() {
+            // The registry's problem+json says what failed (at the provider, or decrypting).
+            let body: Value = response.json().await.unwrap_or_default();
+            return Err(SignInError::Registry(problem_detail(&body, status)));
+        }
         return Err(SignInError::ProviderResponse {
-            url: url.clone(),
+            url,
             reason: format!("HTTP {status} from the userinfo endpoint"),
         });
     }
@@ -182,20 +222,43 @@ pub(crate) async fn fetch_userinfo(
     let body = response
         .text()
         .await
-        .map_err(|e| SignInError::unreachable(url, &e))?;
+        .map_err(|e| SignInError::unreachable(&url, &e))?;
     if content_type.starts_with("application/jwt") {
-        verify_userinfo_jwt(body.trim(), keys, &meta.issuer, client_id, subject, leeway).await
+        let verified = verify_userinfo_jwt(
+            body.trim(),
+            keys,
+            &meta.issuer,
+            r.client_id,
+            r.subject,
+            r.leeway,
+        )
+        .await;
+        match verified {
+            // The registry decrypts; a JWE from it means it did not, and the setting is on.
+            Err(SignInError::EncryptedUserInfo) if r.registry.is_some() => Err(
+                SignInError::Registry("it returned the userinfo still encrypted".into()),
+            ),
+            other => other,
+        }
     } else if content_type.starts_with("application/json") {
         let claims: Map<String, Value> =
             serde_json::from_str(&body).map_err(|e| SignInError::ProviderResponse {
                 url: url.clone(),
                 reason: format!("userinfo is not a JSON object: {e}"),
             })?;
-        check_userinfo_subject(&claims, subject).map_err(SignInError::UserInfo)?;
+        check_userinfo_subject(&claims, r.subject).map_err(SignInError::UserInfo)?;
         Ok(claims)
     } else {
         Err(SignInError::UserInfo(TokenError::Malformed(format!(
             "unexpected content type {content_type:?}"
         ))))
     }
+}
+
+/// The `detail` of the registry's problem+json, or the status when there is none.
+fn problem_detail(body: &Value, status: reqwest::StatusCode) -> String {
+    body.get("detail")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("HTTP {status}"))
 }

@@ -190,6 +190,8 @@ async fn encrypted_tokens_are_named_as_such() {
         .await
         .unwrap_err();
     assert!(matches!(err, SignInError::EncryptedUserInfo), "{err}");
+    // The message names the setting that fixes it.
+    assert!(err.to_string().contains("userinfo_via_registry"), "{err}");
 }
 
 #[tokio::test]

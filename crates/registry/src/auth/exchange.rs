@@ -12,6 +12,12 @@
 //! redeems only for loopback redirect URIs (RFC 8252 native apps), so it cannot be used as a
 //! generic code redeemer for some web client.
 //!
+//! `POST /v1/auth/userinfo`: the registry fetches the person's userinfo with the app's access
+//! token and, when the provider encrypted it to the client's `use: enc` key (eSignet's JWE
+//! userinfo), decrypts it with that key, which must no more live in the app than the signing key.
+//! What it returns is always the provider's own signed JWT (or its JSON) unchanged: the app
+//! verifies the signature against the provider's keys, so the registry cannot forge claims.
+//!
 //! Wiring (the router owner does this): build a [`TokenExchange`] from an [`ExchangeConfig`]
 //! (the `[signin]` section) or [`TokenExchange::disabled`], put it in the router state with a
 //! `FromRef` impl, and merge [`exchange_routes`]. Per-address limits need the server to be
@@ -25,7 +31,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRef, State};
-use axum::http::{header, Extensions, HeaderValue, StatusCode};
+use axum::http::{header, Extensions, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
@@ -37,11 +43,16 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 use tokio::sync::Mutex;
 
+use super::jwe::{self, JweError};
 use crate::api::limits::RateLimiter;
 use crate::problem::{Problem, ProblemKind};
 
 /// The route, relative to the server root.
 pub const TOKEN_EXCHANGE_ROUTE: &str = "/v1/auth/token-exchange";
+/// The userinfo relay, relative to the server root.
+pub const USERINFO_ROUTE: &str = "/v1/auth/userinfo";
+/// The key management algorithm the decryption key is published for (what eSignet uses).
+pub const USERINFO_ENCRYPTION_ALG: &str = "RSA-OAEP-256";
 /// The longest client assertion lifetime eSignet accepts.
 pub const MAX_ASSERTION_LIFETIME_SECONDS: u64 = 300;
 /// How long the provider's discovery document is reused.
@@ -49,6 +60,8 @@ const METADATA_TTL: Duration = Duration::from_secs(3600);
 const PROVIDER_TIMEOUT: Duration = Duration::from_secs(20);
 /// Largest request body: a code, a verifier and a URI.
 const MAX_BODY: usize = 8 * 1024;
+/// Largest userinfo answer read from the provider: a few claims, perhaps a photo.
+const MAX_USERINFO: usize = 1024 * 1024;
 
 /// The `[signin]` section: the registry's client registration at the identity provider.
 ///
@@ -57,6 +70,7 @@ const MAX_BODY: usize = 8 * 1024;
 /// issuer = "https://esignet.example.org/v1/esignet"
 /// client_id = "doorstep"
 /// private_key_path = "/etc/doorstep/signin-client.pem"   # PKCS#8 RSA or P-256, or PKCS#1 RSA
+/// # userinfo_decryption_key_path = "/etc/doorstep/signin-userinfo.pem"   # RSA; encrypted userinfo
 /// # assertion_lifetime_seconds = 60
 /// # requests_per_minute = 60          # per client address; 0 = no limit
 /// # burst = 20
@@ -69,6 +83,12 @@ pub struct ExchangeConfig {
     /// The client's private key (PEM). Register its public half (see
     /// [`TokenExchange::public_jwks`]) with the provider.
     pub private_key_path: PathBuf,
+    /// The RSA private key (PEM, PKCS#8 or PKCS#1) the provider encrypts userinfo to, for a
+    /// client registered with encrypted userinfo (eSignet registers it as a separate `use: enc`
+    /// key). Its public half is published by [`TokenExchange::public_jwks`]. Without it,
+    /// encrypted userinfo is refused with a message naming this setting.
+    #[serde(default)]
+    pub userinfo_decryption_key_path: Option<PathBuf>,
     #[serde(default = "default_lifetime")]
     pub assertion_lifetime_seconds: u64,
     #[serde(default = "default_per_minute")]
@@ -97,6 +117,7 @@ impl ExchangeConfig {
             issuer: issuer.into(),
             client_id: client_id.into(),
             private_key_path: key.into(),
+            userinfo_decryption_key_path: None,
             assertion_lifetime_seconds: default_lifetime(),
             requests_per_minute: default_per_minute(),
             burst: default_burst(),
@@ -122,6 +143,7 @@ pub struct TokenExchange {
 struct Inner {
     config: ExchangeConfig,
     key: ClientKey,
+    decryption: Option<DecryptionKey>,
     http: reqwest::Client,
     metadata: Mutex<Option<(Metadata, Instant)>>,
     limiter: RateLimiter,
@@ -135,6 +157,7 @@ impl std::fmt::Debug for TokenExchange {
                 .field("issuer", &i.config.issuer)
                 .field("client_id", &i.config.client_id)
                 .field("kid", &i.key.kid)
+                .field("decryption_kid", &i.decryption.as_ref().map(|d| &d.kid))
                 .finish(),
             None => f.write_str("TokenExchange(disabled)"),
         }
@@ -162,6 +185,17 @@ impl TokenExchange {
             )));
         }
         let key = ClientKey::load(&config.private_key_path)?;
+        let decryption = match &config.userinfo_decryption_key_path {
+            Some(path) => Some(DecryptionKey::load(path)?),
+            None => None,
+        };
+        // One key for both uses would publish two JWKs with the same thumbprint `kid`, and eSignet
+        // registers signing and encryption keys separately.
+        if decryption.as_ref().is_some_and(|d| d.kid == key.kid) {
+            return Err(ExchangeError::Config(
+                "`userinfo_decryption_key_path` must be another key than `private_key_path`; generate a separate RSA key for userinfo encryption".into(),
+            ));
+        }
         let http = reqwest::Client::builder()
             .timeout(PROVIDER_TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
@@ -172,6 +206,7 @@ impl TokenExchange {
                 limiter: RateLimiter::new(config.requests_per_minute, config.burst),
                 config: config.clone(),
                 key,
+                decryption,
                 http,
                 metadata: Mutex::new(None),
             })),
@@ -182,12 +217,36 @@ impl TokenExchange {
         self.inner.is_some()
     }
 
-    /// The public key set to register with the provider for this client (`{"keys": [jwk]}`,
-    /// `kid` = RFC 7638 thumbprint). `None` when disabled.
+    /// The public key set to register with the provider for this client (`{"keys": [...]}`,
+    /// each `kid` the key's RFC 7638 thumbprint): the signing key (`use: sig`) and, when
+    /// configured, the userinfo decryption key (`use: enc`, `alg: RSA-OAEP-256`). `None` when
+    /// disabled.
     pub fn public_jwks(&self) -> Option<Value> {
-        self.inner
-            .as_ref()
-            .map(|i| json!({ "keys": [i.key.public_jwk.clone()] }))
+        self.inner.as_ref().map(|i| {
+            let mut keys = vec![i.key.public_jwk.clone()];
+            keys.extend(i.decryption.as_ref().map(|d| d.public_jwk.clone()));
+            json!({ "keys": keys })
+        })
+    }
+
+    /// The exchange, if it is configured and `route`'s rate limit lets the caller in; otherwise
+    /// the answer to send (boxed: a response is large, and this is the rare path).
+    fn admit(&self, extensions: &Extensions, route: &str) -> Result<&Inner, Box<Response>> {
+        let Some(inner) = self.inner.as_deref() else {
+            return Err(Box::new(problem(
+                ProblemKind::Unavailable,
+                "sign-in through the registry is not configured here; the registry's operator must add a [signin] section",
+            )));
+        };
+        let caller = extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string())
+            .unwrap_or_else(|| "unknown".into());
+        inner
+            .limiter
+            .check(&format!("{route}:{caller}"))
+            .map_err(|limited| Box::new(limited.into_response()))?;
+        Ok(inner)
     }
 }
 
@@ -198,7 +257,9 @@ where
     S: Clone + Send + Sync + 'static,
     TokenExchange: FromRef<S>,
 {
-    Router::new().route(TOKEN_EXCHANGE_ROUTE, post(token_exchange))
+    Router::new()
+        .route(TOKEN_EXCHANGE_ROUTE, post(token_exchange))
+        .route(USERINFO_ROUTE, post(userinfo))
 }
 
 /// What the app sends.
@@ -240,19 +301,10 @@ pub async fn token_exchange(
     extensions: Extensions,
     body: Bytes,
 ) -> Response {
-    let Some(inner) = exchange.inner.as_deref() else {
-        return problem(
-            ProblemKind::Unavailable,
-            "sign-in through the registry is not configured here; the registry's operator must add a [signin] section",
-        );
+    let inner = match exchange.admit(&extensions, "token-exchange") {
+        Ok(inner) => inner,
+        Err(refused) => return *refused,
     };
-    let caller = extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_else(|| "token-exchange".into());
-    if let Err(limited) = inner.limiter.check(&format!("token-exchange:{caller}")) {
-        return limited.into_response();
-    }
     if body.len() > MAX_BODY {
         return problem(
             ProblemKind::TooLarge,
@@ -276,6 +328,78 @@ pub async fn token_exchange(
         Err(detail) => {
             tracing::warn!(error = %detail, "token exchange with the identity provider failed");
             problem(ProblemKind::Unavailable, detail)
+        }
+    }
+}
+
+/// Fetch the person's userinfo from the identity provider for the app, decrypting it when the
+/// provider encrypted it to the registry's `use: enc` key.
+///
+/// Public like the token exchange: the caller has no registry token, only the provider's access
+/// token, and the provider checks that. Answers with the provider's signed userinfo JWT (the one
+/// inside its JWE when it was encrypted) or its userinfo JSON, unchanged: the app must verify the
+/// JWT's signature against the provider's keys itself. Encrypted userinfo that is not signed
+/// inside is refused, since the app could not check it.
+#[utoipa::path(
+    post,
+    path = "/v1/auth/userinfo",
+    tag = "auth",
+    params(
+        ("Authorization" = String, Header, description = "`Bearer <access token>`: the identity provider's access token from the sign-in (not a registry token)")
+    ),
+    responses(
+        (status = 200, description = "The provider's userinfo: its signed JWT (decrypted from its JWE if it was encrypted), or its JSON, unchanged", content(
+            (String = "application/jwt"),
+            (Object = "application/json")
+        )),
+        (status = 401, description = "No bearer token, or the provider refused it", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests from this address", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Sign-in is not configured on this registry, the provider cannot be reached, or its userinfo cannot be decrypted (the detail says why)", body = Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn userinfo(
+    State(exchange): State<TokenExchange>,
+    extensions: Extensions,
+    headers: HeaderMap,
+) -> Response {
+    let inner = match exchange.admit(&extensions, "userinfo") {
+        Ok(inner) => inner,
+        Err(refused) => return *refused,
+    };
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let token = match super::bearer_token(authorization) {
+        Ok(token) => token,
+        Err(e) => {
+            return problem(
+                ProblemKind::Unauthenticated,
+                format!("{e}, with the access token the identity provider issued at sign-in"),
+            )
+        }
+    };
+    match inner.userinfo(token).await {
+        Ok(response) => response,
+        Err(Refusal { kind, detail }) => {
+            // The detail names endpoints, statuses, key ids and JWE errors, never claims or tokens.
+            tracing::warn!(error = %detail, "userinfo through the registry failed");
+            problem(kind, detail)
+        }
+    }
+}
+
+/// A userinfo relay that failed: the problem to answer with.
+#[derive(Debug)]
+struct Refusal {
+    kind: ProblemKind,
+    detail: String,
+}
+
+impl Refusal {
+    fn unavailable(detail: impl Into<String>) -> Refusal {
+        Refusal {
+            kind: ProblemKind::Unavailable,
+            detail: detail.into(),
         }
     }
 }
@@ -320,6 +444,8 @@ struct Metadata {
     issuer: String,
     token_endpoint: String,
     #[serde(default)]
+    userinfo_endpoint: Option<String>,
+    #[serde(default)]
     token_endpoint_auth_methods_supported: Option<Vec<String>>,
     #[serde(default)]
     token_endpoint_auth_signing_alg_values_supported: Option<Vec<String>>,
@@ -363,6 +489,9 @@ impl Inner {
             ));
         }
         check_url("token_endpoint", &meta.token_endpoint)?;
+        if let Some(userinfo) = &meta.userinfo_endpoint {
+            check_url("userinfo_endpoint", userinfo)?;
+        }
         if let Some(methods) = &meta.token_endpoint_auth_methods_supported {
             if !methods.iter().any(|m| m == "private_key_jwt") {
                 return Err(
@@ -435,6 +564,62 @@ impl Inner {
         Ok(json_response(StatusCode::BAD_REQUEST, Value::Object(out)))
     }
 
+    /// The provider's userinfo for `access_token`, as the app gets it (see [`relay_userinfo`]).
+    async fn userinfo(&self, access_token: &str) -> Result<Response, Refusal> {
+        let meta = self.metadata().await.map_err(Refusal::unavailable)?;
+        let Some(url) = &meta.userinfo_endpoint else {
+            return Err(Refusal::unavailable(
+                "the identity provider publishes no userinfo_endpoint",
+            ));
+        };
+        let mut response = self
+            .http
+            .get(url)
+            .bearer_auth(access_token)
+            .header(header::ACCEPT, "application/jwt, application/json")
+            .send()
+            .await
+            .map_err(|e| {
+                Refusal::unavailable(format!(
+                    "cannot reach the identity provider's userinfo endpoint ({url}): {}",
+                    describe(&e)
+                ))
+            })?;
+        let status = response.status();
+        if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+            return Err(Refusal {
+                kind: ProblemKind::Unauthenticated,
+                detail: format!("the identity provider refused the access token at its userinfo endpoint (HTTP {status}); sign in again"),
+            });
+        }
+        if !status.is_success() {
+            return Err(Refusal::unavailable(format!(
+                "the identity provider's userinfo endpoint ({url}) answered HTTP {status}"
+            )));
+        }
+        let content_type = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| {
+            Refusal::unavailable(format!(
+                "the identity provider's userinfo answer was cut off: {}",
+                describe(&e)
+            ))
+        })? {
+            if body.len() + chunk.len() > MAX_USERINFO {
+                return Err(Refusal::unavailable(format!(
+                    "the identity provider's userinfo answer is larger than {MAX_USERINFO} bytes"
+                )));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        relay_userinfo(&content_type, body, self.decryption.as_ref())
+    }
+
     /// The client assertion of RFC 7523 §3 as eSignet wants it.
     fn assertion(&self, token_endpoint: &str, alg: Algorithm) -> Result<String, String> {
         let now = SystemTime::now()
@@ -460,6 +645,110 @@ impl Inner {
     }
 }
 
+/// What the app gets for the provider's userinfo answer: JSON or a signed JWT unchanged, a JWE
+/// decrypted to the signed JWT inside it. Never claims of the registry's own making, and never
+/// decrypted claims that are not signed by the provider: the app trusts only the provider's
+/// signature.
+fn relay_userinfo(
+    content_type: &str,
+    body: Vec<u8>,
+    decryption: Option<&DecryptionKey>,
+) -> Result<Response, Refusal> {
+    let mime = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    match mime.as_str() {
+        "application/json" => Ok(typed_response("application/json", body)),
+        "application/jwt" => {
+            let text = std::str::from_utf8(&body)
+                .map_err(|_| {
+                    Refusal::unavailable("the identity provider's userinfo JWT is not text")
+                })?
+                .trim();
+            if !jwe::is_compact_jwe(text) {
+                return Ok(typed_response("application/jwt", text.as_bytes().to_vec()));
+            }
+            let Some(key) = decryption else {
+                return Err(Refusal::unavailable(
+                    "the identity provider encrypts userinfo for this client, but the registry has no key to decrypt it: its operator must set [signin] userinfo_decryption_key_path and register the registry's `use: enc` key with the provider",
+                ));
+            };
+            Ok(typed_response("application/jwt", key.decrypt(text)?))
+        }
+        other => Err(Refusal::unavailable(format!(
+            "the identity provider's userinfo endpoint answered with content type {other:?}, not application/jwt or application/json"
+        ))),
+    }
+}
+
+/// The key the provider encrypts userinfo to, and its public JWK to register.
+struct DecryptionKey {
+    key: rsa::RsaPrivateKey,
+    public_jwk: Value,
+    kid: String,
+}
+
+impl DecryptionKey {
+    fn load(path: &Path) -> Result<DecryptionKey, ExchangeError> {
+        let pem = read_pem(path)?;
+        let key = rsa_from_pem(&pem).ok_or_else(|| ExchangeError::Key {
+            path: path.to_owned(),
+            reason: format!("not an RSA (PKCS#8 or PKCS#1) private key in PEM; userinfo encryption uses {USERINFO_ENCRYPTION_ALG}"),
+        })?;
+        let members = rsa_members(&key).map_err(|reason| ExchangeError::Key {
+            path: path.to_owned(),
+            reason,
+        })?;
+        let (public_jwk, kid) = public_jwk(members, "enc", Some(USERINFO_ENCRYPTION_ALG));
+        Ok(DecryptionKey {
+            key,
+            public_jwk,
+            kid,
+        })
+    }
+
+    /// The signed JWT inside the provider's JWE.
+    fn decrypt(&self, compact: &str) -> Result<Vec<u8>, Refusal> {
+        let refuse = |why: String| {
+            Refusal::unavailable(format!(
+                "the identity provider's encrypted userinfo cannot be read: {why}"
+            ))
+        };
+        let decrypted = jwe::decrypt(compact, &self.key).map_err(|e| {
+            let hint = match e {
+                JweError::KeyUnwrap => {
+                    let used = jwe::header(compact)
+                        .ok()
+                        .and_then(|h| h.get("kid").and_then(Value::as_str).map(str::to_owned))
+                        .map(|kid| format!(" (the provider used key `{kid}`)"))
+                        .unwrap_or_default();
+                    format!("{used}; register the registry's current `use: enc` key `{}` with the provider, or set [signin] userinfo_decryption_key_path to the key registered there", self.kid)
+                }
+                JweError::UnsupportedAlg(_) | JweError::UnsupportedEnc(_) => format!(
+                    "; register the client for {USERINFO_ENCRYPTION_ALG} with A256GCM"
+                ),
+                _ => String::new(),
+            };
+            refuse(format!("{e}{hint}"))
+        })?;
+        // Nested JWT (RFC 7519 §5.2): the plaintext must be the provider's signed JWT. Encrypted
+        // bare JSON would be claims the app had to take on the registry's word.
+        let signed = std::str::from_utf8(&decrypted.plaintext)
+            .ok()
+            .map(str::trim)
+            .filter(|t| t.split('.').count() == 3 && !t.starts_with('{'));
+        let Some(signed) = signed else {
+            return Err(refuse(
+                "it is not signed inside (no nested JWT), so the app could not verify it; register the client with userinfo_signed_response_alg RS256 as well as encryption".into(),
+            ));
+        };
+        Ok(signed.as_bytes().to_vec())
+    }
+}
+
 /// The registry's client key: the signing half, and the public JWK to register.
 struct ClientKey {
     rsa: bool,
@@ -471,24 +760,13 @@ struct ClientKey {
 impl ClientKey {
     fn load(path: &Path) -> Result<ClientKey, ExchangeError> {
         use p256::pkcs8::DecodePrivateKey;
-        use rsa::pkcs1::DecodeRsaPrivateKey;
-        use rsa::traits::PublicKeyParts;
         let err = |reason: String| ExchangeError::Key {
             path: path.to_owned(),
             reason,
         };
-        let pem =
-            zeroize::Zeroizing::new(std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?);
-        let rsa = rsa::RsaPrivateKey::from_pkcs8_pem(&pem)
-            .or_else(|_| rsa::RsaPrivateKey::from_pkcs1_pem(&pem))
-            .ok();
-        let (rsa_key, members) = if let Some(key) = rsa {
-            if key.size() < 256 {
-                return Err(err("RSA keys must be at least 2048 bits".into()));
-            }
-            let n = URL_SAFE_NO_PAD.encode(key.n().to_bytes_be());
-            let e = URL_SAFE_NO_PAD.encode(key.e().to_bytes_be());
-            (true, vec![("e", e), ("kty", "RSA".to_string()), ("n", n)])
+        let pem = read_pem(path)?;
+        let (rsa_key, members) = if let Some(key) = rsa_from_pem(&pem) {
+            (true, rsa_members(&key).map_err(err)?)
         } else if let Ok(key) = p256::SecretKey::from_pkcs8_pem(&pem) {
             use p256::elliptic_curve::sec1::ToEncodedPoint;
             let point = key.public_key().to_encoded_point(false);
@@ -515,26 +793,11 @@ impl ClientKey {
             EncodingKey::from_ec_pem(pem.as_bytes())
         }
         .map_err(|e| err(e.to_string()))?;
-        // RFC 7638 thumbprint: the required members, sorted, no whitespace.
-        let canonical = format!(
-            "{{{}}}",
-            members
-                .iter()
-                .map(|(k, v)| format!("\"{k}\":\"{v}\""))
-                .collect::<Vec<_>>()
-                .join(",")
-        );
-        let kid = URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()));
-        let mut jwk: Map<String, Value> = members
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v.into()))
-            .collect();
-        jwk.insert("kid".into(), kid.clone().into());
-        jwk.insert("use".into(), "sig".into());
+        let (public_jwk, kid) = public_jwk(members, "sig", None);
         Ok(ClientKey {
             rsa: rsa_key,
             encoding,
-            public_jwk: Value::Object(jwk),
+            public_jwk,
             kid,
         })
     }
@@ -564,12 +827,87 @@ impl ClientKey {
     }
 }
 
+/// A key file's PEM text, wiped from memory when dropped.
+fn read_pem(path: &Path) -> Result<zeroize::Zeroizing<String>, ExchangeError> {
+    std::fs::read_to_string(path)
+        .map(zeroize::Zeroizing::new)
+        .map_err(|e| ExchangeError::Key {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })
+}
+
+/// An RSA private key in PKCS#8 or PKCS#1 PEM.
+fn rsa_from_pem(pem: &str) -> Option<rsa::RsaPrivateKey> {
+    use rsa::pkcs1::DecodeRsaPrivateKey;
+    use rsa::pkcs8::DecodePrivateKey;
+    rsa::RsaPrivateKey::from_pkcs8_pem(pem)
+        .or_else(|_| rsa::RsaPrivateKey::from_pkcs1_pem(pem))
+        .ok()
+}
+
+/// The RSA public JWK's required members (RFC 7638 order), if the key is long enough.
+fn rsa_members(key: &rsa::RsaPrivateKey) -> Result<Vec<(&'static str, String)>, String> {
+    use rsa::traits::PublicKeyParts;
+    if key.size() < 256 {
+        return Err("RSA keys must be at least 2048 bits".into());
+    }
+    let n = URL_SAFE_NO_PAD.encode(key.n().to_bytes_be());
+    let e = URL_SAFE_NO_PAD.encode(key.e().to_bytes_be());
+    Ok(vec![("e", e), ("kty", "RSA".to_string()), ("n", n)])
+}
+
+/// The public JWK from its required members (sorted), and its `kid`: the RFC 7638 thumbprint.
+fn public_jwk(
+    members: Vec<(&'static str, String)>,
+    key_use: &str,
+    alg: Option<&str>,
+) -> (Value, String) {
+    // RFC 7638: the required members, sorted, no whitespace.
+    let canonical = format!(
+        "{{{}}}",
+        members
+            .iter()
+            .map(|(k, v)| format!("\"{k}\":\"{v}\""))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let kid = URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()));
+    let mut jwk: Map<String, Value> = members
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.into()))
+        .collect();
+    jwk.insert("kid".into(), kid.clone().into());
+    jwk.insert("use".into(), key_use.into());
+    if let Some(alg) = alg {
+        jwk.insert("alg".into(), alg.into());
+    }
+    (Value::Object(jwk), kid)
+}
+
 fn problem(kind: ProblemKind, detail: impl Into<String>) -> Response {
     Problem::new(kind, detail).into_response()
 }
 
 fn json_response(status: StatusCode, body: Value) -> Response {
-    let mut response = (status, axum::Json(body)).into_response();
+    no_store((status, axum::Json(body)).into_response())
+}
+
+/// 200 with `body` as `content_type`.
+fn typed_response(content_type: &'static str, body: Vec<u8>) -> Response {
+    no_store(
+        (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))],
+            body,
+        )
+            .into_response(),
+    )
+}
+
+/// Tokens and personal claims must not sit in any cache, even when these routes are served
+/// outside the registry's router (which adds `no-store` itself).
+fn no_store(mut response: Response) -> Response {
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
@@ -656,6 +994,146 @@ mod tests {
             ..web
         };
         assert!(short.check().unwrap_err().contains("PKCE"));
+    }
+
+    fn test_key(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/keys")
+            .join(name)
+    }
+
+    /// An exchange that signs with `rsa-1.pem` and decrypts userinfo with `decryption`.
+    fn exchange(decryption: Option<&str>) -> Result<TokenExchange, ExchangeError> {
+        let mut config =
+            ExchangeConfig::new("https://id.example.org", "doorstep", test_key("rsa-1.pem"));
+        config.userinfo_decryption_key_path = decryption.map(test_key);
+        TokenExchange::new(&config)
+    }
+
+    fn decryption_key() -> DecryptionKey {
+        DecryptionKey::load(&test_key("rsa-2.pem")).unwrap()
+    }
+
+    #[test]
+    fn the_decryption_key_is_published_for_encryption_beside_the_signing_key() {
+        let jwks = exchange(Some("rsa-2.pem")).unwrap().public_jwks().unwrap();
+        let keys = jwks["keys"].as_array().unwrap();
+        assert_eq!(keys.len(), 2);
+        assert_eq!(keys[0]["use"], "sig");
+        assert_eq!(keys[1]["use"], "enc");
+        assert_eq!(keys[1]["alg"], "RSA-OAEP-256");
+        assert_eq!(keys[1]["kid"], decryption_key().kid.as_str());
+        assert_ne!(keys[0]["kid"], keys[1]["kid"]);
+        assert!(keys.iter().all(|k| k.get("d").is_none()));
+        let without = exchange(None).unwrap().public_jwks().unwrap();
+        assert_eq!(without["keys"].as_array().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn one_key_for_signing_and_decryption_is_refused() {
+        let err = exchange(Some("rsa-1.pem")).err().unwrap().to_string();
+        assert!(err.contains("userinfo_decryption_key_path"), "{err}");
+        let err = exchange(Some("ec-1.pem")).err().unwrap().to_string();
+        assert!(err.contains("RSA-OAEP-256"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn userinfo_needs_the_providers_access_token() {
+        let response = userinfo(
+            State(exchange(Some("rsa-2.pem")).unwrap()),
+            Extensions::new(),
+            HeaderMap::new(),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        let disabled = userinfo(
+            State(TokenExchange::disabled()),
+            Extensions::new(),
+            HeaderMap::new(),
+        )
+        .await;
+        assert_eq!(disabled.status(), StatusCode::SERVICE_UNAVAILABLE);
+    }
+
+    const SIGNED: &str = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJwZXJzb24tMSJ9.c2ln";
+
+    async fn relayed(
+        content_type: &str,
+        body: &str,
+        key: Option<&DecryptionKey>,
+    ) -> Result<(String, String), String> {
+        let response =
+            relay_userinfo(content_type, body.as_bytes().to_vec(), key).map_err(|r| r.detail)?;
+        let content_type = response.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        Ok((content_type, String::from_utf8(body.to_vec()).unwrap()))
+    }
+
+    fn sealed(plaintext: &str, to: &DecryptionKey) -> String {
+        let header =
+            json!({ "alg": "RSA-OAEP-256", "enc": "A256GCM", "cty": "JWT", "kid": to.kid });
+        super::super::jwe::tests::encrypt(
+            &header,
+            plaintext.as_bytes(),
+            &to.key.to_public_key(),
+            32,
+        )
+    }
+
+    #[tokio::test]
+    async fn signed_or_plain_userinfo_passes_through_unchanged() {
+        let key = decryption_key();
+        let json = r#"{"sub":"person-1"}"#;
+        assert_eq!(
+            relayed("application/json; charset=utf-8", json, Some(&key)).await,
+            Ok(("application/json".into(), json.into()))
+        );
+        assert_eq!(
+            relayed("application/jwt", &format!("{SIGNED}\n"), None).await,
+            Ok(("application/jwt".into(), SIGNED.into()))
+        );
+        let err = relayed("text/html", "<html>", Some(&key))
+            .await
+            .unwrap_err();
+        assert!(err.contains("text/html"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn encrypted_userinfo_is_decrypted_to_the_providers_signed_jwt() {
+        let key = decryption_key();
+        let jwe = sealed(SIGNED, &key);
+        assert_eq!(
+            relayed("application/jwt", &jwe, Some(&key)).await,
+            Ok(("application/jwt".into(), SIGNED.into()))
+        );
+    }
+
+    #[tokio::test]
+    async fn encrypted_userinfo_that_cannot_be_trusted_or_read_is_refused_with_the_fix() {
+        let key = decryption_key();
+        // Claims encrypted but not signed: the registry would be vouching for them.
+        let bare = sealed(r#"{"sub":"person-1","name":"A"}"#, &key);
+        let err = relayed("application/jwt", &bare, Some(&key))
+            .await
+            .unwrap_err();
+        assert!(err.contains("userinfo_signed_response_alg"), "{err}");
+        assert!(!err.contains("person-1"), "no claims in errors: {err}");
+        // No decryption key configured.
+        let err = relayed("application/jwt", &bare, None).await.unwrap_err();
+        assert!(err.contains("userinfo_decryption_key_path"), "{err}");
+        // Encrypted for another key than the registry's: both keys are named.
+        let other = DecryptionKey::load(&test_key("rsa-1.pem")).unwrap();
+        let err = relayed("application/jwt", &sealed(SIGNED, &key), Some(&other))
+            .await
+            .unwrap_err();
+        assert!(err.contains("another key"), "{err}");
+        assert!(err.contains(&key.kid) && err.contains(&other.kid), "{err}");
     }
 
     #[test]

@@ -14,7 +14,9 @@
 //!   [`unauthenticated_response`] for the 401 (+ `WWW-Authenticate`) / 503 answer.
 //! - [`dev`]: development sign-in (`--dev-auth`, `doorstep-registry dev-token`).
 //! - [`exchange`]: `POST /v1/auth/token-exchange`, redeeming the app's authorization code with
-//!   the registry's `private_key_jwt` client key (eSignet).
+//!   the registry's `private_key_jwt` client key (eSignet), and `POST /v1/auth/userinfo`,
+//!   fetching userinfo for the app and decrypting it when the provider encrypts it (eSignet's JWE
+//!   userinfo; the decryption itself is in `jwe.rs`).
 //!
 //! What a token must satisfy: three-part JWS; `alg` in `allowed_algs`, never `none` or HS*, and
 //! matching the type (and `alg`, if published) of the key its `kid` names; a valid signature;
@@ -27,6 +29,7 @@ pub mod dev;
 mod error;
 pub mod exchange;
 mod extract;
+mod jwe;
 mod jwks;
 mod principal;
 
