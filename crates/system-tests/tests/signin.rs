@@ -7,10 +7,15 @@
 //! tests are skipped with a message, unless `DOORSTEP_REQUIRE_OIDC` is set (as `./dev test` does),
 //! in which case they fail.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
+
+mod common;
+
+use common::oidc::{
+    follow_to_callback, redirect_uri_of, start_provider, Provider, INDIVIDUAL_ID, PERSON,
+    PUBLIC_CLIENT,
+};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -20,75 +25,11 @@ use doorstep_client::signin::{
 use doorstep_registry::auth::{exchange_routes, AuthConfig, ExchangeConfig, TokenExchange};
 use doorstep_registry::{config::Config, server};
 use serde_json::{json, Value};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
 use url::Url;
 
-const PERSON: &str = "person-1";
-const INDIVIDUAL_ID: &str = "4918273645";
 const ESIGNET_CLIENT: &str = "doorstep-esignet";
 /// Like ESIGNET_CLIENT, but the provider encrypts its userinfo to the registry's `use: enc` key.
 const JWE_CLIENT: &str = "doorstep-esignet-jwe";
-const PUBLIC_CLIENT: &str = "doorstep-public";
-
-fn provider_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/oidc-provider")
-}
-
-/// The provider process; killed when dropped.
-struct Provider {
-    _child: Child,
-    issuer: String,
-    resource: String,
-    audience: String,
-    _dir: tempfile::TempDir,
-}
-
-/// Start the provider, registering `client_jwks` for the eSignet-like client. `None` when the
-/// provider's npm packages are not installed and the tests may be skipped.
-async fn start_provider(client_jwks: &Value) -> Option<Provider> {
-    let dir = provider_dir();
-    if !dir.join("node_modules/oidc-provider").is_dir() {
-        let hint = format!(
-            "the test OpenID provider is not installed: run `npm ci` in {}",
-            dir.display()
-        );
-        if std::env::var_os("DOORSTEP_REQUIRE_OIDC").is_some() {
-            panic!("DOORSTEP_REQUIRE_OIDC is set but {hint}");
-        }
-        eprintln!("SKIPPED: {hint}");
-        return None;
-    }
-    let tmp = tempfile::tempdir().unwrap();
-    let jwks_path = tmp.path().join("client-jwks.json");
-    std::fs::write(&jwks_path, client_jwks.to_string()).unwrap();
-    let mut child = Command::new("node")
-        .arg(dir.join("server.mjs"))
-        .arg("--client-jwks")
-        .arg(&jwks_path)
-        .current_dir(&dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("node runs (Node.js 20 or newer is required)");
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
-        .await
-        .expect("the provider starts within 30 s")
-        .unwrap()
-        .expect("the provider prints its address");
-    let info: Value = serde_json::from_str(&line).unwrap();
-    Some(Provider {
-        _child: child,
-        issuer: info["issuer"].as_str().unwrap().into(),
-        resource: info["resource"].as_str().unwrap().into(),
-        audience: info["audience"].as_str().unwrap().into(),
-        _dir: tmp,
-    })
-}
 
 fn test_key(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -198,11 +139,7 @@ impl BrowserOpener for Headless {
         let mut url = url.clone();
         url.query_pairs_mut()
             .append_pair("login_hint", self.login_hint);
-        let redirect_uri: Url = url
-            .query_pairs()
-            .find(|(k, _)| k == "redirect_uri")
-            .map(|(_, v)| Url::parse(&v).unwrap())
-            .unwrap();
+        let redirect_uri = redirect_uri_of(&url);
         let (act, log, old) = (self.act, self.log.clone(), self.replay_old.clone());
         tokio::spawn(async move {
             let result = drive(url, redirect_uri, act, old, log.clone()).await;
@@ -242,65 +179,30 @@ async fn drive(
         url.set_query(old.query());
         return deliver(url).await;
     }
-    let mut cookies: HashMap<String, String> = HashMap::new();
-    let mut url = start;
-    for _ in 0..20 {
-        if url.path() == redirect_uri.path() && url.port() == redirect_uri.port() {
-            log.lock().unwrap().callback = Some(url.clone());
-            match act {
-                Act::Nothing => return Ok(()),
-                Act::WrongState => {
-                    let pairs: Vec<(String, String)> = url
-                        .query_pairs()
-                        .map(|(k, v)| {
-                            let v = if k == "state" {
-                                "forged".into()
-                            } else {
-                                v.into_owned()
-                            };
-                            (k.into_owned(), v)
-                        })
-                        .collect();
-                    url.query_pairs_mut().clear().extend_pairs(pairs);
-                    return deliver(url).await;
-                }
-                Act::LoginAndReplay => {
-                    deliver(url.clone()).await?;
-                    return deliver(url).await;
-                }
-            }
+    let mut url = follow_to_callback(start, &redirect_uri).await?;
+    log.lock().unwrap().callback = Some(url.clone());
+    match act {
+        Act::Nothing => Ok(()),
+        Act::WrongState => {
+            let pairs: Vec<(String, String)> = url
+                .query_pairs()
+                .map(|(k, v)| {
+                    let v = if k == "state" {
+                        "forged".into()
+                    } else {
+                        v.into_owned()
+                    };
+                    (k.into_owned(), v)
+                })
+                .collect();
+            url.query_pairs_mut().clear().extend_pairs(pairs);
+            deliver(url).await
         }
-        let cookie = cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ");
-        let mut request = http.get(url.clone());
-        if !cookie.is_empty() {
-            request = request.header(reqwest::header::COOKIE, cookie);
+        Act::LoginAndReplay => {
+            deliver(url.clone()).await?;
+            deliver(url).await
         }
-        let response = request.send().await.map_err(|e| e.to_string())?;
-        for value in response.headers().get_all(reqwest::header::SET_COOKIE) {
-            let text = value.to_str().unwrap_or_default();
-            if let Some((name, rest)) = text.split(';').next().and_then(|p| p.split_once('=')) {
-                cookies.insert(name.trim().to_owned(), rest.to_owned());
-            }
-        }
-        if !response.status().is_redirection() {
-            let status = response.status();
-            return Err(format!(
-                "the provider answered {status} at {url}: {}",
-                response.text().await.unwrap_or_default()
-            ));
-        }
-        let location = response
-            .headers()
-            .get(reqwest::header::LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or("redirect without Location")?;
-        url = url.join(location).map_err(|e| e.to_string())?;
     }
-    Err("too many redirects".into())
 }
 
 fn esignet_config(issuer: &str, registry: Url) -> SignInConfig {
@@ -344,7 +246,7 @@ fn public_config(provider: &Provider) -> SignInConfig {
 
 #[tokio::test]
 async fn esignet_like_client_signs_in_through_the_registry_exchange() {
-    let Some(provider) = start_provider(&client_jwks()).await else {
+    let Some(provider) = start_provider(Some(&client_jwks())).await else {
         return;
     };
     let registry = start_exchange(&provider.issuer).await;
@@ -373,7 +275,7 @@ async fn esignet_like_client_signs_in_through_the_registry_exchange() {
 
 #[tokio::test]
 async fn encrypted_userinfo_is_decrypted_by_the_registry_and_verified_by_the_app() {
-    let Some(provider) = start_provider(&client_jwks()).await else {
+    let Some(provider) = start_provider(Some(&client_jwks())).await else {
         return;
     };
     let registry = serve_exchange(exchange_config(&provider.issuer, JWE_CLIENT)).await;
@@ -392,7 +294,7 @@ async fn encrypted_userinfo_is_decrypted_by_the_registry_and_verified_by_the_app
 
 #[tokio::test]
 async fn encrypted_userinfo_with_the_wrong_key_or_without_the_registry_is_refused_clearly() {
-    let Some(provider) = start_provider(&client_jwks()).await else {
+    let Some(provider) = start_provider(Some(&client_jwks())).await else {
         return;
     };
     // The registry decrypts with another key than the one registered at the provider: the
@@ -422,7 +324,7 @@ async fn encrypted_userinfo_with_the_wrong_key_or_without_the_registry_is_refuse
 
 #[tokio::test]
 async fn public_client_signs_in_directly_and_the_registry_accepts_its_token() {
-    let Some(provider) = start_provider(&client_jwks()).await else {
+    let Some(provider) = start_provider(Some(&client_jwks())).await else {
         return;
     };
     let signin = SignIn::discover(public_config(&provider)).await.unwrap();
@@ -473,7 +375,7 @@ async fn refused(config: SignInConfig, browser: &Headless) -> SignInError {
 
 #[tokio::test]
 async fn wrong_state_is_refused() {
-    let Some(provider) = start_provider(&client_jwks()).await else {
+    let Some(provider) = start_provider(Some(&client_jwks())).await else {
         return;
     };
     let browser = Headless::new(PERSON, Act::WrongState);
@@ -485,7 +387,7 @@ async fn wrong_state_is_refused() {
 
 #[tokio::test]
 async fn an_old_callback_replayed_into_a_new_attempt_is_refused() {
-    let Some(provider) = start_provider(&client_jwks()).await else {
+    let Some(provider) = start_provider(Some(&client_jwks())).await else {
         return;
     };
     let first = Headless::new(PERSON, Act::LoginAndReplay);
@@ -501,7 +403,7 @@ async fn an_old_callback_replayed_into_a_new_attempt_is_refused() {
 
 #[tokio::test]
 async fn cancelling_at_the_provider_is_reported_as_cancelled() {
-    let Some(provider) = start_provider(&client_jwks()).await else {
+    let Some(provider) = start_provider(Some(&client_jwks())).await else {
         return;
     };
     let browser = Headless::new("cancel", Act::LoginAndReplay);
@@ -520,7 +422,7 @@ async fn cancelling_at_the_provider_is_reported_as_cancelled() {
 
 #[tokio::test]
 async fn nobody_coming_back_times_out() {
-    let Some(provider) = start_provider(&client_jwks()).await else {
+    let Some(provider) = start_provider(Some(&client_jwks())).await else {
         return;
     };
     let browser = Headless::new(PERSON, Act::Nothing);
@@ -549,7 +451,7 @@ async fn an_unreachable_provider_is_named() {
 async fn the_exchange_passes_the_providers_refusal_through() {
     // A code the provider does not know (made up, expired or already used) is refused by the
     // provider, and its OAuth error reaches the app unchanged.
-    let Some(provider) = start_provider(&client_jwks()).await else {
+    let Some(provider) = start_provider(Some(&client_jwks())).await else {
         return;
     };
     let registry = start_exchange(&provider.issuer).await;

@@ -22,6 +22,9 @@ pub const ENV_OIDC_REDEEM: &str = "DOORSTEP_OIDC_REDEEM";
 pub const ENV_OIDC_RESOURCE: &str = "DOORSTEP_OIDC_RESOURCE";
 /// `userinfo` (default, eSignet) or `id_token`: where the person's claims come from.
 pub const ENV_OIDC_CLAIMS_FROM: &str = "DOORSTEP_OIDC_CLAIMS_FROM";
+/// `true`: fetch userinfo through the registry, which decrypts eSignet's encrypted (JWE)
+/// userinfo (the app still verifies the signed JWT inside). Needs `registry` redemption.
+pub const ENV_OIDC_USERINFO_VIA_REGISTRY: &str = "DOORSTEP_OIDC_USERINFO_VIA_REGISTRY";
 /// Space-separated `acr_values`, best first.
 pub const ENV_OIDC_ACR_VALUES: &str = "DOORSTEP_OIDC_ACR_VALUES";
 /// A program run with the sign-in URL as its only argument instead of the system browser
@@ -174,6 +177,20 @@ fn signin_config(
             })
         }
     }
+    config.userinfo_via_registry = match var(ENV_OIDC_USERINFO_VIA_REGISTRY)
+        .as_deref()
+        .map(str::trim)
+    {
+        None | Some("false") | Some("0") => false,
+        Some("true") | Some("1") => true,
+        Some(other) => {
+            return Err(AppConfigError::Invalid {
+                name: ENV_OIDC_USERINFO_VIA_REGISTRY,
+                value: other.to_owned(),
+                expected: "`true` or `false`",
+            })
+        }
+    };
     if let Some(acr) = var(ENV_OIDC_ACR_VALUES) {
         config.acr_values = acr.split_whitespace().map(str::to_owned).collect();
     }
@@ -217,6 +234,7 @@ mod tests {
             TokenExchange::ViaRegistry { .. }
         ));
         assert!(s.fetch_userinfo);
+        assert!(!s.userinfo_via_registry);
         assert_eq!(c.mode, DeviceMode::Kiosk);
         assert!(!c.mode.remembers());
     }
