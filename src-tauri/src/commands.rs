@@ -58,8 +58,18 @@ pub async fn sign_in(
     remember: bool,
 ) -> Result<SessionView, UserError> {
     let browser = signin_window::browser_for(&app, state.core.config());
+    let started = std::time::Instant::now();
     let result = state.core.sign_in(browser.as_ref(), remember).await;
     signin_window::close(&app);
+    match &result {
+        Ok(_) => tracing::info!(
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "signed in"
+        ),
+        Err(e) => {
+            tracing::warn!(elapsed_ms = started.elapsed().as_millis() as u64, error = %e, "sign-in failed")
+        }
+    }
     Ok(result?)
 }
 

@@ -81,7 +81,13 @@ pub fn run() {
 /// The OS keyring, or (no Secret Service, e.g. a bare kiosk image) nothing: every unlock then
 /// needs the passphrase, which is safe, just less convenient.
 fn keyring() -> (Arc<dyn KeyStore>, Arc<dyn SecretStore>) {
-    match OsKeyring::new() {
+    // Probe once: a build can have a keyring backend while this session has no Secret Service
+    // (no D-Bus session, a bare kiosk image); then every call would fail later, mid-sign-in.
+    let usable = OsKeyring::new().and_then(|k| {
+        k.load_secret("doorstep-probe")?;
+        Ok(k)
+    });
+    match usable {
         Ok(k) => {
             let k = Arc::new(k);
             (k.clone(), k)

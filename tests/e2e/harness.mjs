@@ -3,7 +3,7 @@
 // Every wait here is bounded; nothing is left running when a test ends.
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -33,8 +33,10 @@ export function freePort() {
 }
 
 /** Spawn a process whose output is kept (and shown if the test fails). */
-function start(cmd, args, env, label) {
-  const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function start(cmd, args, env, label, { keepStdinOpen = false } = {}) {
+  // The test provider exits when its stdin closes (so it never outlives a test): give it a pipe.
+  const stdin = keepStdinOpen ? 'pipe' : 'ignore';
+  const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: [stdin, 'pipe', 'pipe'] });
   child.output = '';
   const keep = (chunk) => {
     child.output += chunk;
@@ -92,11 +94,29 @@ async function stop(child) {
   clearTimeout(timer);
 }
 
+/** Run a program to completion and return its stdout (bounded). */
+function output(cmd, args, ms = 30_000) {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), ms);
+    child.stdout.setEncoding('utf8').on('data', (c) => (out += c));
+    child.stderr.setEncoding('utf8').on('data', (c) => (err += c));
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      code === 0 ? resolveRun(out.trim()) : reject(new Error(`${cmd} ${args.join(' ')} failed (${code}): ${err}`));
+    });
+  });
+}
+
 /**
- * Start registry + tauri-driver + app. Returns `{ browser, registryUrl, dataDir, close }`.
+ * Start the test identity provider + registry + tauri-driver + app.
+ * Returns `{ browser, registryUrl, dataDir, close, stopRegistry, startRegistry, staffToken, devToken, logs }`.
  * `close()` ends the session and stops every process started here.
+ * `options.mode`: the app's device mode (`personal` by default).
  */
-export async function launchApp() {
+export async function launchApp(options = {}) {
   const appBin = required('DOORSTEP_APP_BIN');
   const registryBin = required('DOORSTEP_REGISTRY_BIN');
   const tauriDriver = process.env.TAURI_DRIVER ?? 'tauri-driver';
@@ -106,29 +126,51 @@ export async function launchApp() {
   const scratch = mkdtempSync(join(tmpdir(), 'doorstep-e2e-'));
   const procs = [];
   let browser;
+  let registry;
   const close = async () => {
+    // Every process's output, for reading after a failure (CI keeps the artifacts).
+    writeFileSync(join(artifactsDir, `processes-${options.mode ?? 'personal'}.log`), logs());
     try {
       if (browser) await browser.deleteSession();
     } catch {
       /* the app may already be gone */
     }
     for (const p of procs.reverse()) await stop(p);
+    await stop(registry);
     rmSync(scratch, { recursive: true, force: true });
   };
+  const logs = () => [...procs, registry].filter(Boolean).map((p) => `--- ${p.label}\n${p.output}`).join('\n');
 
   try {
-    const registry = start(
-      registryBin,
-      ['serve', '--listen', '127.0.0.1:0', '--data', join(scratch, 'registry'), '--demo'],
-      {},
-      'registry',
-    );
-    procs.push(registry);
-    const registryUrl = await waitForOutput(
-      registry,
-      (out) => out.match(/doorstep-registry listening on (http:\/\/127\.0\.0\.1:\d+)/)?.[1],
-      30_000,
-    );
+    const provider = start('node', [join(repoRoot, 'tests/oidc-provider/server.mjs')], {}, 'oidc-provider', {
+      keepStdinOpen: true,
+    });
+    procs.push(provider);
+    const issuer = JSON.parse(await waitForOutput(provider, (out) => out.match(/^\{.*"issuer".*\}$/m)?.[0], 30_000));
+
+    // The registry trusts the provider's tokens, and (for the tests' "office" client) dev tokens.
+    const registryData = join(scratch, 'registry');
+    const configFile = join(scratch, 'registry.toml');
+    writeFileSync(configFile, `[auth]\nissuer = "${issuer.issuer}"\naudience = "${issuer.audience}"\n`);
+    const registryPort = await freePort();
+    const registryUrl = `http://127.0.0.1:${registryPort}`;
+    const startRegistry = async () => {
+      registry = start(
+        registryBin,
+        ['serve', '--listen', `127.0.0.1:${registryPort}`, '--data', registryData, '--config', configFile, '--demo', '--dev-auth'],
+        {},
+        'registry',
+      );
+      await waitForOutput(registry, (out) => out.includes(`listening on ${registryUrl}`), 30_000);
+    };
+    const stopRegistry = async () => {
+      await stop(registry);
+    };
+    // Development tokens for the tests' other clients (the registry runs with --dev-auth).
+    const devToken = (role, subject, extra = []) =>
+      output(registryBin, ['dev-token', '--data', registryData, '--role', role, '--subject', subject, ...extra]);
+    const staffToken = () => devToken('staff', 'office');
+    await startRegistry();
 
     const port = await freePort();
     const nativePort = await freePort();
@@ -137,7 +179,19 @@ export async function launchApp() {
     const driver = start(
       tauriDriver,
       ['--port', String(port), '--native-port', String(nativePort), '--native-driver', nativeDriver],
-      { DOORSTEP_REGISTRY_URL: registryUrl, DOORSTEP_DATA_DIR: dataDir, DOORSTEP_LOG: 'info' },
+      {
+        DOORSTEP_REGISTRY_URL: registryUrl,
+        DOORSTEP_DATA_DIR: dataDir,
+        DOORSTEP_LOG: 'info',
+        DOORSTEP_MODE: options.mode ?? 'personal',
+        DOORSTEP_OIDC_ISSUER: issuer.issuer,
+        DOORSTEP_OIDC_CLIENT_ID: 'doorstep-public',
+        DOORSTEP_OIDC_REDEEM: 'app',
+        DOORSTEP_OIDC_RESOURCE: issuer.resource,
+        DOORSTEP_OIDC_CLAIMS_FROM: 'id_token',
+        // Kiosk tests use the app's own sign-in window; the others a headless browser.
+        ...(options.mode === 'kiosk' ? {} : { DOORSTEP_BROWSER: `node ${join(repoRoot, 'tests/e2e/headless-signin.mjs')}` }),
+      },
       'tauri-driver',
     );
     procs.push(driver);
@@ -156,11 +210,11 @@ export async function launchApp() {
         'wdio:enforceWebDriverClassic': true,
       },
     });
-    return { browser, registryUrl, dataDir, close, logs: () => procs.map((p) => `--- ${p.label}\n${p.output}`).join('\n') };
+    return { browser, registryUrl, dataDir, close, stopRegistry, startRegistry, staffToken, devToken, logs };
   } catch (e) {
-    const logs = procs.map((p) => `--- ${p.label}\n${p.output}`).join('\n');
+    const text = logs();
     await close();
-    e.message += `\n${logs}`;
+    e.message += `\n${text}`;
     throw e;
   }
 }

@@ -1,6 +1,7 @@
-// Smoke test: the real app, under Xvfb, driven like a person would: the first screen renders the
-// Form.io form, the registry shows as online, the form is filled and submitted, the result is read
-// back from the page, and nothing was requested from outside this machine.
+// The citizen's journey in the real app, under Xvfb, driven like a person would (keyboard first):
+// sign in through the test identity provider, choose a passphrase, register, go offline and keep
+// working, come back online and sync, and settle a conflict with an edit made at the office.
+// Then: nothing was requested from outside this machine and no CSP rule was broken.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,6 +9,7 @@ import { join } from 'node:path';
 import { artifactsDir, launchApp } from './harness.mjs';
 
 const WAIT = { timeout: 30_000, interval: 200 };
+const PASSPHRASE = 'river stone 42';
 let app;
 
 before(async () => {
@@ -18,7 +20,9 @@ after(async () => {
   await app?.close();
 });
 
-const field = (key) => app.browser.$(`[name="data[${key}]"]`);
+const $ = (selector) => app.browser.$(selector);
+const field = (key) => $(`[name="data[${key}]"]`);
+const shot = (name) => app.browser.saveScreenshot(join(artifactsDir, `${name}.png`));
 
 /** Operate a control from the keyboard, as someone without a mouse would: focus it, press a key.
  *  (WebKitWebDriver also refuses pointer clicks near the window's lower edge under Xvfb.) */
@@ -30,72 +34,165 @@ async function pressOn(element, key) {
   await app.browser.keys(key);
 }
 
-async function clickSubmit() {
-  await pressOn(await app.browser.$('button[name="data[submit]"]'), 'Enter');
+async function press(selector, key = 'Enter') {
+  const element = await $(selector);
+  await element.waitForDisplayed({ ...WAIT, timeoutMsg: `${selector} never appeared:\n${await mainText()}` });
+  await pressOn(element, key);
 }
 
-test('first screen renders the Form.io form and sees the registry online', async () => {
-  const { browser } = app;
+const mainText = async () => (await $('main')).getText();
+
+async function waitForText(selector, pattern, what) {
+  await app.browser.waitUntil(async () => pattern.test(await (await $(selector)).getText().catch(() => '')), {
+    ...WAIT,
+    timeoutMsg: `${what}: ${selector} never matched ${pattern}; page:\n${await (await $('body')).getText()}`,
+  });
+}
+
+/** A second client on the registry's HTTP API: the office (staff) reads; the same person on
+ *  another device (a citizen token linked by their national ID) writes. */
+async function office(method, path, body, headers = {}) {
+  const token =
+    method === 'GET' ? await app.staffToken() : await app.devToken('citizen', 'person-1-phone', ['--individual-id', '4918273645']);
+  const response = await fetch(`${app.registryUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const json = await response.json();
+  assert.ok(response.ok, `${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+async function registeredPerson() {
+  const page = await office('GET', '/v1/search?q=4918273645');
+  const mine = page.items.filter((i) => i.reg_ids?.some((r) => r.value === '4918273645'));
+  assert.equal(mine.length, 1, `exactly one registration: ${JSON.stringify(page.items)}`);
+  return mine[0];
+}
+
+async function submitDetails() {
+  await pressOn(await $('button[name="data[submit]"]'), 'Enter');
+}
+
+test('the welcome screen offers sign-in and sees the registry online', async () => {
+  await (await $('[data-testid="sign-in"]')).waitForDisplayed(WAIT);
+  await waitForText('[data-testid="registry-status"]', /Online/, 'registry status');
+  assert.match(await (await $('footer')).getText(), new RegExp(app.registryUrl.replace(/[.]/g, '\\.')));
+  await shot('welcome');
+});
+
+test('first sign-in: the person chooses a passphrase, and a mismatch is explained', async () => {
+  await press('[data-testid="sign-in"]');
+  await (await $('#passphrase')).waitForDisplayed({ ...WAIT, timeoutMsg: `no passphrase screen:\n${await mainText()}\n${app.logs()}` });
+  assert.match(await mainText(), /Hello, Amina Njoroge/);
+  assert.match(await mainText(), /Nobody can recover this passphrase/);
+  await shot('choose-passphrase');
+  await (await $('#passphrase')).setValue(PASSPHRASE);
+  await (await $('#passphrase-repeat')).setValue('something else');
+  await press('[data-testid="passphrase-submit"]');
+  await waitForText('#pass-error', /not the same/, 'mismatch message');
+  await (await $('#passphrase-repeat')).setValue(PASSPHRASE);
+  await press('[data-testid="passphrase-submit"]');
+  await (await $('[data-testid="not-registered"]')).waitForDisplayed({ ...WAIT, timeoutMsg: `no home screen:\n${await mainText()}` });
+});
+
+test('the registration form starts from what the ID provider vouched for and refuses a bad phone number', async () => {
   await (await field('givenName')).waitForDisplayed(WAIT);
-  const status = await browser.$('[data-testid="registry-status"]');
-  await browser.waitUntil(async () => (await status.getText()).includes('Online'), {
+  await app.browser.waitUntil(async () => (await (await field('givenName')).getValue()) === 'Amina', {
     ...WAIT,
-    timeoutMsg: 'registry status never became Online',
+    timeoutMsg: 'the form was not prefilled from the sign-in',
   });
-  assert.match(await browser.$('#form-title').getText(), /Update your contact details/);
-  assert.match(await browser.$('footer').getText(), new RegExp(app.registryUrl.replace(/[.]/g, '\\.')));
-  await browser.saveScreenshot(join(artifactsDir, 'smoke-form.png'));
+  assert.equal(await (await field('familyName')).getValue(), 'Njoroge');
+  await (await field('phone')).setValue('0712');
+  await submitDetails();
+  await app.browser.waitUntil(async () => (await mainText()).includes('with + and the country code'), {
+    ...WAIT,
+    timeoutMsg: 'no message explaining the phone format',
+  });
+  await shot('register-invalid-phone');
 });
 
-test('an invalid phone number is refused with a message that says how to fix it', async () => {
-  const { browser } = app;
-  await (await field('phone')).setValue('0712 345 678');
-  await clickSubmit();
-  await browser.waitUntil(async () => (await browser.$('main').getText()).includes('with + and the country code'), {
-    ...WAIT,
-    timeoutMsg: 'no phone validation message',
-  });
-  assert.equal(await browser.$('[data-testid="submission-result"]').isExisting(), false);
-  await (await field('phone')).clearValue();
-});
-
-test('filling and submitting the form shows what was saved', async () => {
-  const { browser } = app;
-  await (await field('givenName')).setValue('Amina');
-  await (await field('familyName')).setValue('Odhiambo');
-  // The date field is a flatpickr calendar bundled with the app; typing into it is allowed.
-  const birthdate = await browser.$('.formio-component-birthdate input.input');
-  // Form.io attaches flatpickr after the field renders; on a busy machine the first click can
-  // land before that, so click again (bounded) until the calendar opens.
-  await browser.waitUntil(
-    async () => {
-      await birthdate.click();
-      return browser.$('.flatpickr-calendar.open').isDisplayed();
-    },
-    { ...WAIT, interval: 1000, timeoutMsg: 'the date picker never opened' },
-  );
-  await birthdate.setValue('2001-04-13');
-  await browser.keys('Tab');
+test('registering saves on the device and syncs to the registry', async () => {
   await (await field('phone')).setValue('+254712345678');
   await (await field('email')).setValue('amina@example.org');
   await (await field('preferredLanguage')).selectByAttribute('value', 'sw');
-  await (await field('householdSize')).setValue('4');
   await pressOn(await field('confirm'), ' ');
-  assert.equal(await (await field('confirm')).isSelected(), true, 'confirmation box ticked');
-  await browser.saveScreenshot(join(artifactsDir, 'smoke-filled.png'));
-  await clickSubmit();
+  await shot('register-filled');
+  await submitDetails();
+  await (await $('[data-testid="saved"]')).waitForDisplayed({ ...WAIT, timeoutMsg: `not saved:\n${await mainText()}` });
+  await waitForText('[data-testid="sync-status"]', /Up to date/, 'first sync');
+  const person = await registeredPerson();
+  assert.equal(person.given_name, 'Amina');
+  assert.equal(person.preferred_language, 'sw');
+  await waitForText('[data-testid="registration-state"]', /with the registry/, 'home after sync');
+  await shot('home-registered');
+});
 
-  const result = await browser.$('[data-testid="submission-result"]');
-  await result.waitForDisplayed({ ...WAIT, timeoutMsg: `form was not submitted:\n${await browser.$('main').getText()}` });
-  const value = async (key) => (await browser.$(`[data-testid="submission-result"] dd[data-key="${key}"]`)).getText();
-  assert.equal(await value('givenName'), 'Amina');
-  assert.equal(await value('familyName'), 'Odhiambo');
-  assert.equal(await value('birthdate'), '2001-04-13');
-  assert.equal(await value('phone'), '+254712345678');
-  assert.equal(await value('preferredLanguage'), 'Kiswahili');
-  assert.equal(await value('householdSize'), '4');
-  assert.equal(await value('confirm'), 'Yes');
-  await browser.saveScreenshot(join(artifactsDir, 'smoke-result.png'));
+async function editGivenName(value) {
+  await press('[data-testid="edit-details"]');
+  await (await field('givenName')).waitForDisplayed(WAIT);
+  await app.browser.waitUntil(async () => (await (await field('givenName')).getValue()) !== '', WAIT);
+  await (await field('givenName')).setValue(value);
+  if (!(await (await field('confirm')).isSelected())) await pressOn(await field('confirm'), ' ');
+  await submitDetails();
+  await (await $('[data-testid="saved"]')).waitForDisplayed({ ...WAIT, timeoutMsg: `not saved:\n${await mainText()}` });
+}
+
+test('offline: the edit is kept on the device and sent when the registry is back', async () => {
+  await app.stopRegistry();
+  await editGivenName('Aminah');
+  await waitForText('[data-testid="sync-status"]', /No connection|waiting to be sent/, 'offline status');
+  await shot('offline-pending');
+  await app.startRegistry();
+  await press('[data-testid="sync-now"]');
+  await waitForText('[data-testid="sync-status"]', /Up to date/, 'sync after reconnecting');
+  assert.equal((await registeredPerson()).given_name, 'Aminah');
+});
+
+test('a conflict with an edit made on another device is shown side by side and resolved in the app', async () => {
+  // The person edits offline here while changing the same field on their phone.
+  await app.stopRegistry();
+  await editGivenName('Amina W.');
+  await app.startRegistry();
+  const current = await registeredPerson();
+  await office('PUT', `/v1/individuals/${current.id}`, { ...current, given_name: 'Amina Wanjiru' }, { 'if-match': `"${current.rev}"` });
+
+  await press('[data-testid="sync-now"]');
+  await press('[data-testid="open-conflicts"]');
+  await (await $('[data-testid="conflicts"]')).waitForDisplayed(WAIT);
+  const text = await mainText();
+  assert.match(text, /Yours: Amina W\./);
+  assert.match(text, /Registry's: Amina Wanjiru/);
+  assert.match(text, /was: Aminah/);
+  await shot('conflict');
+  // Keyboard: pick "Something else" and type the merged value.
+  await pressOn(await $('input[type="radio"][value="value"]'), ' ');
+  const merged = await $('input[aria-label^="New value"]');
+  await merged.waitForDisplayed(WAIT);
+  await merged.setValue('Amina Wanjiru W.');
+  await press('[data-testid="resolve"]');
+  await (await $('[data-testid="home"]')).waitForDisplayed(WAIT);
+  await press('[data-testid="sync-now"]');
+  await waitForText('[data-testid="sync-status"]', /Up to date/, 'sync after resolving');
+  assert.equal((await registeredPerson()).given_name, 'Amina Wanjiru W.');
+  assert.equal(await (await $('[data-testid="open-conflicts"]')).isExisting(), false);
+  await shot('conflict-resolved');
+});
+
+test('signing out and opening the data offline with the passphrase', async () => {
+  await press('[data-testid="sign-out"]');
+  await (await $('[data-testid="unlock-offline"]')).waitForDisplayed(WAIT);
+  await app.stopRegistry();
+  await (await $('#offline-passphrase')).setValue('wrong passphrase');
+  await press('[data-testid="unlock-offline"]');
+  await waitForText('[data-testid="welcome-error"]', /passphrase is not right/, 'wrong passphrase');
+  await (await $('#offline-passphrase')).setValue(PASSPHRASE);
+  await press('[data-testid="unlock-offline"]');
+  await (await $('[data-testid="offline-notice"]')).waitForDisplayed(WAIT);
+  await waitForText('[data-testid="home"]', /Hello, Amina Wanjiru W\./, 'home from the vault, offline');
+  await shot('unlocked-offline');
+  await app.startRegistry();
 });
 
 test('the page requested nothing from outside this machine and broke no CSP rule', async () => {

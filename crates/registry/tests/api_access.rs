@@ -346,6 +346,17 @@ async fn each_role_sees_only_what_it_should() {
             api.get("/v1/me", &t.amina).await.json["individual_id"],
             w.amina.to_string()
         );
+        // The same person through another client or provider (eSignet subjects are pairwise,
+        // one per client) reaches the same record by the same vouched national id.
+        let other_identity = api.token("citizen", "amina-on-the-web", None, Some("NID-1001"));
+        assert_eq!(
+            api.get("/v1/me", &other_identity).await.json["individual_id"],
+            w.amina.to_string()
+        );
+        assert_eq!(
+            get(&other_identity, format!("/v1/individuals/{}", w.amina)).await,
+            200
+        );
         api.stop().await;
     }
 }

@@ -37,7 +37,7 @@ async function renderReady(onsubmit = vi.fn()) {
 describe('FormioForm', () => {
   it('renders every input of the shipped schema', async () => {
     const { container } = await renderReady();
-    for (const key of ['givenName', 'familyName', 'phone', 'email', 'preferredLanguage', 'householdSize', 'confirm']) {
+    for (const key of ['givenName', 'familyName', 'phone', 'email', 'preferredLanguage', 'confirm']) {
       expect(input(container, key)).toBeTruthy();
     }
     expect(container.querySelector('button[name="data[submit]"]')?.textContent).toContain('Save details');
@@ -48,14 +48,14 @@ describe('FormioForm', () => {
     type(input(container, 'givenName'), 'Amina');
     type(input(container, 'familyName'), 'Odhiambo');
     type(input(container, 'phone'), '+254712345678');
-    type(input(container, 'householdSize'), '4');
+    type(input(container, 'email'), 'amina@example.org');
     (input(container, 'confirm') as HTMLInputElement).click();
-    await settled({ householdSize: 4, confirm: true, phone: '+254712345678' });
+    await settled({ email: 'amina@example.org', confirm: true, phone: '+254712345678' });
     container.querySelector<HTMLButtonElement>('button[name="data[submit]"]')!.click();
     await waitFor(() => expect(onsubmit).toHaveBeenCalledOnce(), { timeout: 5_000 });
     const data = onsubmit.mock.calls[0][0];
     expect(data).toMatchObject({ givenName: 'Amina', familyName: 'Odhiambo', phone: '+254712345678', confirm: true });
-    expect(Number(data.householdSize)).toBe(4);
+    expect(data.email).toBe('amina@example.org');
   });
 
   it('refuses to submit an invalid phone number and says how to fix it', async () => {

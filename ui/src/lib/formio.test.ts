@@ -7,14 +7,14 @@ const schema = contactDetails as FormSchema;
 describe('describeSubmission', () => {
   it('lists answers in form order with choice labels and yes/no', () => {
     const answers = describeSubmission(schema, {
-      householdSize: 4,
+      email: 'amina@example.org',
       givenName: 'Amina',
       familyName: 'Odhiambo',
       preferredLanguage: 'sw',
       confirm: true,
       submit: true,
     });
-    expect(answers.map((a) => a.key)).toEqual(['givenName', 'familyName', 'preferredLanguage', 'householdSize', 'confirm']);
+    expect(answers.map((a) => a.key)).toEqual(['givenName', 'familyName', 'email', 'preferredLanguage', 'confirm']);
     expect(answers.find((a) => a.key === 'preferredLanguage')?.value).toBe('Kiswahili');
     expect(answers.find((a) => a.key === 'confirm')?.value).toBe('Yes');
   });

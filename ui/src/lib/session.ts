@@ -25,11 +25,20 @@ export async function watchSync(onStatus: (s: SyncStatus) => void): Promise<() =
   return unlisten;
 }
 
+/** A locale Intl accepts: the given one, else English (POSIX "C" is not a language tag). */
+export function usableLocale(locale: string | undefined): string {
+  try {
+    return Intl.getCanonicalLocales(locale ?? 'en')[0] ?? 'en';
+  } catch {
+    return 'en';
+  }
+}
+
 /** "5 minutes ago"-style text for an RFC 3339 time, in the person's language. */
 export function ago(iso: string | null, now = Date.now(), locale = navigator.language): string {
   if (!iso) return '';
   const seconds = Math.round((Date.parse(iso) - now) / 1000);
-  const rtf = new Intl.RelativeTimeFormat(locale, { numeric: 'auto' });
+  const rtf = new Intl.RelativeTimeFormat(usableLocale(locale), { numeric: 'auto' });
   const abs = Math.abs(seconds);
   if (abs < 60) return rtf.format(seconds, 'second');
   if (abs < 3600) return rtf.format(Math.round(seconds / 60), 'minute');

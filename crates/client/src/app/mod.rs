@@ -210,7 +210,8 @@ impl Doorstep {
             }
         }
         let remember = remember && self.config.mode == DeviceMode::Personal;
-        self.sessions.set(session.clone(), remember)?;
+        // A keyring that fails only costs "stay signed in"; the session itself is in memory.
+        let _ = self.sessions.set(session.clone(), remember);
         let known = self.profiles().find(&key).map(|p| p.partition.clone());
         let next = match (std::mem::replace(&mut *stage, Stage::SignedOut), known) {
             (Stage::Ready(open), _) => {

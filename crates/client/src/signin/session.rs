@@ -125,8 +125,10 @@ impl SessionStore {
     }
 
     /// Make `session` current. With `remember`, also keep it in the keyring ("stay signed in");
-    /// without, forget any remembered one, so "not on this device" really means not.
+    /// without, forget any remembered one, so "not on this device" really means not. The
+    /// session is current even when the keyring then fails (the error says it was not kept).
     pub fn set(&self, session: Session, remember: bool) -> Result<(), KeyStoreError> {
+        *self.lock() = Some(session.clone());
         if remember {
             let stored = Stored {
                 identity: session.identity.clone(),
@@ -138,7 +140,6 @@ impl SessionStore {
         } else {
             self.keyring.remove_secret(&self.account)?;
         }
-        *self.lock() = Some(session);
         Ok(())
     }
 
