@@ -115,6 +115,7 @@ function output(cmd, args, ms = 30_000) {
  * Returns `{ browser, registryUrl, dataDir, close, stopRegistry, startRegistry, staffToken, devToken, logs }`.
  * `close()` ends the session and stops every process started here.
  * `options.mode`: the app's device mode (`personal` by default).
+ * `options.autoLogin`: the provider logs in this account by itself (for the kiosk's own window).
  */
 export async function launchApp(options = {}) {
   const appBin = required('DOORSTEP_APP_BIN');
@@ -142,7 +143,8 @@ export async function launchApp(options = {}) {
   const logs = () => [...procs, registry].filter(Boolean).map((p) => `--- ${p.label}\n${p.output}`).join('\n');
 
   try {
-    const provider = start('node', [join(repoRoot, 'tests/oidc-provider/server.mjs')], {}, 'oidc-provider', {
+    const providerArgs = options.autoLogin ? ['--auto-login', options.autoLogin] : [];
+    const provider = start('node', [join(repoRoot, 'tests/oidc-provider/server.mjs'), ...providerArgs], {}, 'oidc-provider', {
       keepStdinOpen: true,
     });
     procs.push(provider);
@@ -210,7 +212,8 @@ export async function launchApp(options = {}) {
         'wdio:enforceWebDriverClassic': true,
       },
     });
-    return { browser, registryUrl, dataDir, close, stopRegistry, startRegistry, staffToken, devToken, logs };
+    const providerOutput = () => provider.output;
+    return { browser, registryUrl, dataDir, close, stopRegistry, startRegistry, staffToken, devToken, providerOutput, logs };
   } catch (e) {
     const text = logs();
     await close();

@@ -2,8 +2,10 @@
 // like eSignet, for Doorstep's sign-in tests. Headless: the login and consent steps complete
 // themselves for the account named by `login_hint`, so a test's "browser" only follows redirects.
 //
-// Usage: node server.mjs [--port N] [--client-jwks FILE]
+// Usage: node server.mjs [--port N] [--client-jwks FILE] [--auto-login ACCOUNT]
 //   --port         port on 127.0.0.1 (default 0: any free port)
+//   --auto-login   log in as ACCOUNT when the request has no login_hint (a browser the test cannot
+//                  drive, such as the kiosk's sign-in window); each login step prints `login-step`
 //   --client-jwks  JSON file with the public JWKS of the eSignet-like clients: the registry's
 //                  private_key_jwt key (use: sig) and its userinfo decryption key (use: enc).
 //                  Without it those clients are not registered.
@@ -32,6 +34,7 @@ const { values: args } = parseArgs({
   options: {
     port: { type: 'string', default: '0' },
     'client-jwks': { type: 'string' },
+    'auto-login': { type: 'string' },
   },
 });
 
@@ -183,12 +186,15 @@ async function interaction(req, res) {
   const details = await provider.interactionDetails(req, res);
   const { prompt, params, session } = details;
   let result;
-  if (prompt.name === 'login' && !params.login_hint && req.method === 'GET') {
+  if (prompt.name === 'login' && !params.login_hint && !args['auto-login'] && req.method === 'GET') {
     loginPage(res, details.uid);
     return;
   }
   if (prompt.name === 'login') {
-    const hint = req.method === 'POST' ? (await readForm(req)).get('account') : params.login_hint;
+    const hint =
+      req.method === 'POST' ? (await readForm(req)).get('account') : (params.login_hint ?? args['auto-login']);
+    // Tests count these lines: a sign-in that needed no login step reused a session cookie.
+    console.error(`login-step ${hint}`);
     if (hint === 'cancel' || !ACCOUNTS[hint]) {
       result = {
         error: 'access_denied',

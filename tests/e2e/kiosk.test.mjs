@@ -1,0 +1,73 @@
+// The walk-in kiosk: sign-in happens in the app's own window (no system browser), that window's
+// web view keeps no cookies or storage, and signing out leaves nothing of the person behind.
+//
+// The provider logs the kiosk's visitors in by itself (--auto-login) and prints a `login-step`
+// line each time it had to authenticate someone. A second visit that needed no login step would
+// mean the provider's session cookie survived in the kiosk: the test requires two.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { artifactsDir, launchApp } from './harness.mjs';
+
+const WAIT = { timeout: 30_000, interval: 200 };
+let app;
+
+before(async () => {
+  app = await launchApp({ mode: 'kiosk', autoLogin: 'person-1' });
+});
+
+after(async () => {
+  await app?.close();
+});
+
+const $ = (selector) => app.browser.$(selector);
+const loginSteps = () => (app.providerOutput().match(/^login-step person-1$/gm) ?? []).length;
+
+async function press(selector) {
+  const element = await $(selector);
+  await element.waitForDisplayed(WAIT);
+  await app.browser.execute((el) => el.focus(), element);
+  await app.browser.keys('Enter');
+}
+
+async function visit(n) {
+  await press('[data-testid="sign-in"]');
+  await (await $('[data-testid="home"]')).waitForDisplayed({
+    ...WAIT,
+    timeoutMsg: `visit ${n}: not signed in:\n${await (await $('main')).getText()}\n${app.logs()}`,
+  });
+  assert.equal(loginSteps(), n, `visit ${n}: the provider authenticated the visitor afresh`);
+  assert.match(await (await $('main')).getText(), /Hello, Amina Njoroge/);
+  // The sign-in window is gone once the sign-in is over.
+  await app.browser.waitUntil(async () => (await app.browser.getWindowHandles()).length === 1, {
+    ...WAIT,
+    timeoutMsg: 'the sign-in window stayed open',
+  });
+}
+
+function partitionsLeft() {
+  return readdirSync(join(app.dataDir, 'partitions'));
+}
+
+test('a visitor signs in in the app window, without a passphrase step, and is online', async () => {
+  await (await $('[data-testid="sign-in"]')).waitForDisplayed(WAIT);
+  const welcome = await (await $('main')).getText();
+  assert.doesNotMatch(welcome, /Stay signed in/, 'a kiosk never offers to remember anyone');
+  assert.doesNotMatch(welcome, /Open your data on this device/, 'a kiosk never offers offline profiles');
+  await visit(1);
+  await app.browser.saveScreenshot(join(artifactsDir, 'kiosk-home.png'));
+  assert.equal(partitionsLeft().length, 1, 'the visit has its encrypted data while signed in');
+});
+
+test('signing out leaves no data, and the next visitor starts with a clean sign-in window', async () => {
+  await press('[data-testid="sign-out"]');
+  await (await $('[data-testid="sign-in"]')).waitForDisplayed(WAIT);
+  assert.deepEqual(partitionsLeft(), [], 'nothing of the visitor stays on disk');
+  await visit(2);
+  await press('[data-testid="sign-out"]');
+  await (await $('[data-testid="sign-in"]')).waitForDisplayed(WAIT);
+  assert.deepEqual(partitionsLeft(), []);
+  await app.browser.saveScreenshot(join(artifactsDir, 'kiosk-signed-out.png'));
+});
