@@ -123,10 +123,12 @@ regenerate_bindings() {
   (cd "$root" && DOORSTEP_WRITE_BINDINGS=1 cargo test --quiet -p doorstep bindings_are_up_to_date)
 }
 
-# Start the registry on $1 (address) with data in $2; sets REGISTRY_PID and REGISTRY_URL.
+# Start the registry on $1 (address) with data in $2, logging to $3; further arguments go to
+# `serve`. Sets REGISTRY_PID and REGISTRY_URL.
 start_registry() {
   local listen="$1" data="$2" log="$3"
-  "$REGISTRY_BIN" serve --listen "$listen" --data "$data" --demo >"$log" 2>&1 &
+  shift 3
+  "$REGISTRY_BIN" serve --listen "$listen" --data "$data" --demo "$@" >"$log" 2>&1 &
   REGISTRY_PID=$!
   local i
   for i in $(seq 1 100); do
@@ -136,6 +138,23 @@ start_registry() {
     sleep 0.1
   done
   die "the registry server did not report its address within 10 s (see $log)"
+}
+
+# Start the demo identity provider (tests/oidc-provider: a certified OpenID provider with a
+# one-button login page per demo person) on $1 (port), logging to $2. Sets PROVIDER_PID and
+# PROVIDER_ISSUER.
+start_demo_provider() {
+  local port="$1" log="$2"
+  (cd "$root/tests/oidc-provider" && exec node server.mjs --port "$port" --keep-running </dev/null) >"$log" 2>&1 &
+  PROVIDER_PID=$!
+  local i
+  for i in $(seq 1 100); do
+    PROVIDER_ISSUER="$(sed -n 's/.*"issuer":"\([^"]*\)".*/\1/p' "$log" | head -n1)"
+    [ -n "$PROVIDER_ISSUER" ] && return 0
+    kill -0 "$PROVIDER_PID" 2>/dev/null || { cat "$log" >&2; die "the demo identity provider did not start (log above)"; }
+    sleep 0.1
+  done
+  die "the demo identity provider did not report its address within 10 s (see $log)"
 }
 
 stop_pid() {

@@ -2,6 +2,7 @@
 # at it. Sourced by ./dev.
 
 DEMO_LISTEN="${DOORSTEP_DEMO_LISTEN:-127.0.0.1:8700}"
+DEMO_PROVIDER_PORT="${DOORSTEP_DEMO_PROVIDER_PORT:-8701}"
 DEMO_DATA="${DOORSTEP_DEMO_DATA:-$HOME/.local/share/doorstep-registry-demo}"
 
 have_display() {
@@ -23,7 +24,7 @@ There is no display here ($DISPLAY and $WAYLAND_DISPLAY are unset or unreachable
 Doorstep window cannot open.
 
 To run it anyway, without a screen:   ./dev run --headless
-That starts the app under a virtual display (Xvfb), waits until the first form is on screen,
+That starts the app under a virtual display (Xvfb), waits until the first screen is shown,
 saves a screenshot and prints its path.
 MSG
     exit 2
@@ -34,14 +35,23 @@ MSG
   build_app_debug
   mkdir -p "$ARTIFACTS/run"
 
+  # The demo ID provider, and a registry that trusts its tokens.
+  start_demo_provider "$DEMO_PROVIDER_PORT" "$ARTIFACTS/run/provider.log"
+  trap 'stop_pid "${REGISTRY_PID:-}"; stop_pid "${PROVIDER_PID:-}"' EXIT
+  say "demo ID provider: $PROVIDER_ISSUER (sign in as one of its demo people)"
+  local config="$ARTIFACTS/run/registry.toml"
+  printf '[auth]\nissuer = "%s"\naudience = "doorstep-registry"\n' "$PROVIDER_ISSUER" >"$config"
   local log="$ARTIFACTS/run/registry.log"
-  start_registry "$DEMO_LISTEN" "$DEMO_DATA" "$log"
-  trap 'stop_pid "${REGISTRY_PID:-}"' EXIT
+  start_registry "$DEMO_LISTEN" "$DEMO_DATA" "$log" --config "$config"
   say "registry: $REGISTRY_URL (data in $DEMO_DATA, log in $log)"
+  # The app signs in with the provider's public native client; registry-bound access tokens.
+  export DOORSTEP_REGISTRY_URL="$REGISTRY_URL" DOORSTEP_OIDC_ISSUER="$PROVIDER_ISSUER" \
+    DOORSTEP_OIDC_CLIENT_ID=doorstep-public DOORSTEP_OIDC_REDEEM=app \
+    DOORSTEP_OIDC_RESOURCE=urn:doorstep:registry DOORSTEP_OIDC_CLAIMS_FROM=id_token
 
   if [ "$headless" -eq 0 ]; then
     say "opening Doorstep (close the window to stop)"
-    DOORSTEP_REGISTRY_URL="$REGISTRY_URL" "$APP_BIN"
+    "$APP_BIN"
     return
   fi
 
@@ -55,10 +65,10 @@ MSG
       app=$!
       for i in $(seq 1 600); do
         grep -q "doorstep: ui-ready" "$out" && break
-        kill -0 $app 2>/dev/null || { cat "$out" >&2; echo "the app exited before showing its form" >&2; exit 1; }
+        kill -0 $app 2>/dev/null || { cat "$out" >&2; echo "the app exited before showing its first screen" >&2; exit 1; }
         sleep 0.1
       done
-      grep -q "doorstep: ui-ready" "$out" || { cat "$out" >&2; kill $app; echo "no form on screen after 60 s" >&2; exit 1; }
+      grep -q "doorstep: ui-ready" "$out" || { cat "$out" >&2; kill $app; echo "no screen after 60 s" >&2; exit 1; }
       sleep 1   # let the registry status settle on screen
       import -window root "$SHOT"
       kill $app; wait $app 2>/dev/null || true

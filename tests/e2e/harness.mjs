@@ -116,6 +116,7 @@ function output(cmd, args, ms = 30_000) {
  * `close()` ends the session and stops every process started here.
  * `options.mode`: the app's device mode (`personal` by default).
  * `options.autoLogin`: the provider logs in this account by itself (for the kiosk's own window).
+ * `options.env`: more environment for the app.
  */
 export async function launchApp(options = {}) {
   const appBin = required('DOORSTEP_APP_BIN');
@@ -191,6 +192,7 @@ export async function launchApp(options = {}) {
         DOORSTEP_OIDC_REDEEM: 'app',
         DOORSTEP_OIDC_RESOURCE: issuer.resource,
         DOORSTEP_OIDC_CLAIMS_FROM: 'id_token',
+        ...(options.env ?? {}),
         // Kiosk tests use the app's own sign-in window; the others a headless browser.
         ...(options.mode === 'kiosk' ? {} : { DOORSTEP_BROWSER: `node ${join(repoRoot, 'tests/e2e/headless-signin.mjs')}` }),
       },

@@ -12,10 +12,11 @@ import { join } from 'node:path';
 import { artifactsDir, launchApp } from './harness.mjs';
 
 const WAIT = { timeout: 30_000, interval: 200 };
+const IDLE_SECONDS = 10;
 let app;
 
 before(async () => {
-  app = await launchApp({ mode: 'kiosk', autoLogin: 'person-1' });
+  app = await launchApp({ mode: 'kiosk', autoLogin: 'person-1', env: { DOORSTEP_KIOSK_IDLE_SECONDS: String(IDLE_SECONDS) } });
 });
 
 after(async () => {
@@ -70,4 +71,19 @@ test('signing out leaves no data, and the next visitor starts with a clean sign-
   await (await $('[data-testid="sign-in"]')).waitForDisplayed(WAIT);
   assert.deepEqual(partitionsLeft(), []);
   await app.browser.saveScreenshot(join(artifactsDir, 'kiosk-signed-out.png'));
+});
+
+test('a visitor who walks away is warned, then signed out, and their data is gone', async () => {
+  await visit(3);
+  // Input resets the count: the warning does not come while someone is using the screen.
+  await new Promise((r) => setTimeout(r, (IDLE_SECONDS - 3) * 1000));
+  await app.browser.keys('Shift');
+  await new Promise((r) => setTimeout(r, 4_000));
+  assert.equal(await (await $('[data-testid="idle-warning"]')).isExisting(), false, 'warned despite input');
+  const warning = await $('[data-testid="idle-warning"]');
+  await warning.waitForDisplayed({ ...WAIT, timeoutMsg: 'no idle warning' });
+  assert.match(await warning.getText(), /signed out in \d+ seconds/);
+  await app.browser.saveScreenshot(join(artifactsDir, 'kiosk-idle-warning.png'));
+  await (await $('[data-testid="sign-in"]')).waitForDisplayed({ ...WAIT, timeoutMsg: 'not signed out after the warning' });
+  assert.deepEqual(partitionsLeft(), [], 'nothing of the visitor stays on disk');
 });

@@ -10,7 +10,8 @@
 //                  private_key_jwt key (use: sig) and its userinfo decryption key (use: enc).
 //                  Without it those clients are not registered.
 // Prints one JSON line on stdout once listening: {"issuer": "http://127.0.0.1:PORT", ...}.
-// Exits when stdin closes, so a test that dies does not leave a provider behind.
+// Exits when stdin closes, so a test that dies does not leave a provider behind (unless
+// --keep-running: `./dev run` stops it by its process id).
 //
 // Clients:
 //   doorstep-esignet  private_key_jwt at the token endpoint, PKCE (S256) required, signed userinfo
@@ -35,6 +36,7 @@ const { values: args } = parseArgs({
     port: { type: 'string', default: '0' },
     'client-jwks': { type: 'string' },
     'auto-login': { type: 'string' },
+    'keep-running': { type: 'boolean', default: false },
   },
 });
 
@@ -240,5 +242,7 @@ server.on('request', (req, res) => {
 provider.on('server_error', (_ctx, err) => console.error('provider server_error', err));
 
 process.stdout.write(`${JSON.stringify({ issuer, resource: REGISTRY_RESOURCE, audience: REGISTRY_AUDIENCE })}\n`);
-process.stdin.on('end', () => process.exit(0));
-process.stdin.resume();
+if (!args['keep-running']) {
+  process.stdin.on('end', () => process.exit(0));
+  process.stdin.resume();
+}

@@ -337,7 +337,7 @@ export type SessionView =
 /**
  * Data open. `signed_in` false: opened offline, nothing is sent until the person signs in.
  */
-{ stage: "ready"; mode: DeviceMode; name: string | null; signedIn: boolean }
+{ stage: "ready"; mode: DeviceMode; name: string | null; signedIn: boolean; idleSeconds: number }
 /**
  * Which database engine backs a registry server.
  */

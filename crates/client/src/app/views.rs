@@ -49,6 +49,8 @@ pub enum SessionView {
         mode: DeviceMode,
         name: Option<String>,
         signed_in: bool,
+        /// Kiosk: seconds without input before the visitor is signed out; 0 elsewhere.
+        idle_seconds: u32,
     },
 }
 
@@ -151,6 +153,11 @@ pub(super) fn session_view(
             mode,
             name,
             signed_in: session.is_some(),
+            idle_seconds: if mode == DeviceMode::Kiosk {
+                config.idle_timeout.as_secs().min(u64::from(u32::MAX)) as u32
+            } else {
+                0
+            },
         },
     }
 }
