@@ -19,7 +19,8 @@
 //   doorstep-esignet-jwe  the same, with userinfo signed (RS256) and then encrypted to the
 //                     client's use: enc key (RSA-OAEP-256, A256GCM): eSignet's encrypted userinfo.
 //   doorstep-public   public native client (token_endpoint_auth_method none), PKCE required.
-// Accounts (login_hint): "person-1" (full claims); "cancel" makes the provider answer
+// Accounts (login_hint): "person-1" (a citizen, full claims), "agent-1" (a field agent in area
+// KE.30: registry tokens carry roles and area); "cancel" makes the provider answer
 // error=access_denied, as when a person cancels.
 // Access tokens requested with `resource=urn:doorstep:registry` are JWTs with
 // aud "doorstep-registry" (what the registry's [auth] section checks); others are opaque and
@@ -49,6 +50,11 @@ const ACCOUNTS = {
     name: 'Amina Njoroge',
     birthdate: '1988-04-12',
     phone_number: '+254712345678',
+  },
+  // A field agent: registry tokens carry the role and the admin area they serve.
+  'agent-1': {
+    name: 'Otieno Ouma (field agent)',
+    registry_claims: { roles: ['agent'], area: 'KE.30' },
   },
 };
 
@@ -142,12 +148,15 @@ const provider = new Provider(issuer, {
   // The registry links a citizen by this claim; eSignet-issued tokens carry it when released.
   extraTokenClaims: async (_ctx, token) => {
     const account = ACCOUNTS[token.accountId];
-    return account ? { individual_id: account.individual_id } : undefined;
+    if (!account) return undefined;
+    const { individual_id, registry_claims } = account;
+    return { ...(individual_id ? { individual_id } : {}), ...(registry_claims ?? {}) };
   },
   findAccount: async (_ctx, id) => {
     const account = ACCOUNTS[id];
     if (!account) return undefined;
-    return { accountId: id, claims: async () => ({ sub: id, ...account }) };
+    const { registry_claims: _registryOnly, ...claims } = account;
+    return { accountId: id, claims: async () => ({ sub: id, ...claims }) };
   },
   interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
   ttl: {

@@ -87,6 +87,17 @@ fn synced(s: &SyncStatus) -> bool {
     !s.running && s.pending == 0 && s.last_success.is_some() && s.last_error.is_none()
 }
 
+/// When the last clean round ended; take it before a change, then [`wait_synced_since`].
+fn mark(app: &Doorstep) -> Option<String> {
+    app.sync_status().borrow().last_success.clone()
+}
+
+/// Wait for a clean round that ended after `mark` (the status shown before a change was made
+/// may already say "synced": it describes the previous round).
+async fn wait_synced_since(app: &Doorstep, what: &str, mark: Option<String>) -> SyncStatus {
+    wait_for(app, what, |s| synced(s) && s.last_success > mark).await
+}
+
 #[tokio::test]
 async fn first_sign_in_registers_then_offline_unlock_then_sign_in_sends_the_offline_work() {
     let Some(provider) = start_provider(None).await else {
@@ -150,12 +161,13 @@ async fn first_sign_in_registers_then_offline_unlock_then_sign_in_sends_the_offl
     assert!(!app.home().await.unwrap().registered);
 
     // Registering queues the records and sync sends them.
+    let before = mark(&app);
     let home = app
         .save_my_details(details("Amina", "+254712345678"))
         .await
         .unwrap();
     assert!(home.registered);
-    wait_for(&app, "registration synced", synced).await;
+    wait_synced_since(&app, "registration synced", before).await;
     let home = app.home().await.unwrap();
     assert!(home.synced, "{home:?}");
     assert_eq!(home.details.phone.as_deref(), Some("+254712345678"));
@@ -256,11 +268,12 @@ async fn a_kiosk_keeps_nothing_after_sign_out_and_never_loses_unsent_work_silent
         ),
         "{view:?}"
     );
+    let before = mark(&kiosk);
     kiosk
         .save_my_details(details("Amina", "+254712345678"))
         .await
         .unwrap();
-    wait_for(&kiosk, "kiosk registration synced", synced).await;
+    wait_synced_since(&kiosk, "kiosk registration synced", before).await;
     let view = kiosk.sign_out(false).await.unwrap();
     assert!(
         matches!(view, SessionView::SignedOut { ref profiles, .. } if profiles.is_empty()),
@@ -298,4 +311,98 @@ fn assert_partitions_empty(data: &std::path::Path) {
         .map(|e| e.unwrap().file_name())
         .collect();
     assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+#[tokio::test]
+async fn a_field_agent_signs_in_as_themself_and_acts_on_behalf_of_a_beneficiary() {
+    let Some(provider) = start_provider(None).await else {
+        return;
+    };
+    let registry_dir = tempfile::tempdir().unwrap();
+    let mut config = Config::ephemeral(registry_dir.path());
+    config.auth = AuthConfig {
+        issuer: Some(provider.issuer.clone()),
+        audience: Some(provider.audience.clone()),
+        ..AuthConfig::default()
+    };
+    config.dev_auth = true;
+    config.limits.requests_per_minute = 0;
+    let registry = server::start(&config).await.unwrap();
+    let url = format!("http://{}", registry.addr);
+    let dev = |role, subject: &str, area: Option<&str>| {
+        doorstep_registry::auth::dev_token(
+            registry_dir.path(),
+            role,
+            subject,
+            area,
+            None,
+            Duration::from_secs(600),
+        )
+        .unwrap()
+    };
+    // A beneficiary registered earlier by another agent of the same area.
+    let beneficiary = uuid::Uuid::now_v7();
+    let now = "2026-01-05T09:00:00Z";
+    let created = reqwest::Client::new()
+        .post(format!("{url}/v1/individuals"))
+        .bearer_auth(dev(doorstep_registry::auth::Role::Agent, "seed-agent", Some("KE.30")))
+        .json(&serde_json::json!({
+            "id": beneficiary, "created_at": now, "updated_at": now, "created_by": "agent:seed-agent",
+            "given_name": "Wanjiku", "family_name": "Kamau",
+            "reg_ids": [{"id_type": "national_id", "value": "27182818"}]
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201, "{}", created.text().await.unwrap());
+
+    // The agent signs in as themself (agent role and area from the provider's token).
+    let data = tempfile::tempdir().unwrap();
+    let agent = app(&provider, &url, data.path(), "agent");
+    agent
+        .sign_in(&HeadlessLogin("agent-1"), true)
+        .await
+        .unwrap();
+    agent.choose_passphrase(PASSPHRASE.into()).await.unwrap();
+    wait_for(&agent, "the area pulled", synced).await;
+    let found = agent.people("wanj".into(), 50).await.unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].national_id.as_deref(), Some("27182818"));
+    assert!(agent
+        .people("nobody-by-that-name".into(), 50)
+        .await
+        .unwrap()
+        .is_empty());
+
+    let mut details = agent.person_details(beneficiary).await.unwrap();
+    assert_eq!(details.given_name, "Wanjiku");
+    details.given_name = "Wanjiku Njeri".into();
+    details.phone = Some("+254 700 111 222".into());
+    let before = mark(&agent);
+    agent
+        .save_person_details(beneficiary, details)
+        .await
+        .unwrap();
+    let status = wait_synced_since(&agent, "the agent's edit synced", before).await;
+    assert_eq!((status.rejected, status.conflicts), (0, 0), "{status:?}");
+
+    // The registry's audit trail names the agent as author, acting for the beneficiary.
+    let trail: serde_json::Value = reqwest::Client::new()
+        .get(format!("{url}/v1/individuals/{beneficiary}/history"))
+        .bearer_auth(dev(doorstep_registry::auth::Role::Staff, "auditor", None))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let items = trail.as_array().unwrap_or_else(|| panic!("{trail}"));
+    assert_eq!(items.len(), 2, "created, then the agent's edit: {trail}");
+    let entry = items.iter().max_by_key(|e| e["rev"].as_u64()).unwrap();
+    assert!(
+        entry["actor"].as_str().unwrap().contains("agent-1"),
+        "{trail}"
+    );
+    assert_eq!(entry["on_behalf_of"], beneficiary.to_string(), "{trail}");
+    registry.shutdown().await.unwrap();
 }

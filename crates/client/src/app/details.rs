@@ -71,16 +71,56 @@ pub fn find_me(
     Ok(None)
 }
 
-/// Create or update the person's individual and contact records in one vault transaction.
+/// Create or update the signed-in person's own individual and contact records.
 pub fn save(
     partition: &Partition,
     session: Option<&Session>,
     details: &MyDetails,
 ) -> Result<(), AppError> {
-    let now = OffsetDateTime::now_utc();
-    let actor = session
+    let actor = actor_of(session);
+    let national = session.and_then(|s| s.identity.individual_id.clone());
+    let existing = find_me(partition, session)?;
+    let created = existing.is_none();
+    let id = save_individual(partition, &actor, existing, national, details)?;
+    if created {
+        partition.save_draft(ME_KEY, &json!({ "individual": id }))?;
+    }
+    Ok(())
+}
+
+/// A field agent updates the details of a person they serve. The registry records the change as
+/// made by the agent on behalf of that person.
+pub fn save_for(
+    partition: &Partition,
+    session: Option<&Session>,
+    individual: Uuid,
+    details: &MyDetails,
+) -> Result<(), AppError> {
+    let existing = partition
+        .get::<Individual>(individual)?
+        .filter(|p| p.meta.deleted_at.is_none())
+        .ok_or_else(|| AppError::InvalidInput("That person is not on this device.".into()))?;
+    save_individual(partition, &actor_of(session), Some(existing), None, details)?;
+    Ok(())
+}
+
+fn actor_of(session: Option<&Session>) -> String {
+    session
         .map(|s| s.identity.subject.clone())
-        .unwrap_or_else(|| "device".into());
+        .unwrap_or_else(|| "device".into())
+}
+
+/// Create (`existing` = None, with `national` as a verified ID) or update an individual and
+/// their contact record in one vault transaction; an unchanged form queues nothing. Returns the
+/// individual's id.
+fn save_individual(
+    partition: &Partition,
+    actor: &str,
+    existing: Option<Individual>,
+    national: Option<String>,
+    details: &MyDetails,
+) -> Result<Uuid, AppError> {
+    let now = OffsetDateTime::now_utc();
     let birthdate = match details.birthdate.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(text) => Some(parse_date(text)?),
@@ -110,13 +150,12 @@ pub fn save(
     }
 
     let mut changes = Vec::new();
-    let existing = find_me(partition, session)?;
     let (me, op) = match existing {
         Some(me) => (me, Op::Update),
         None => {
-            let meta = RecordMeta::new(new_id(), now, ActorId::new(actor.clone()));
+            let meta = RecordMeta::new(new_id(), now, ActorId::new(actor));
             let mut me = Individual::new(meta, "", "");
-            if let Some(national) = session.and_then(|s| s.identity.individual_id.clone()) {
+            if let Some(national) = national {
                 me.reg_ids.push(RegistrantId {
                     id_type: IdTypeCode::new(NATIONAL_ID),
                     value: national,
@@ -140,7 +179,7 @@ pub fn save(
     // Saving an unchanged form queues nothing.
     if op == Op::Create || me != before {
         me.meta.touch(now);
-        changes.push(Change::of(&me, op, &actor)?);
+        changes.push(Change::of(&me, op, actor)?);
     }
 
     let contact = contact_of(partition, me.meta.id)?;
@@ -149,7 +188,7 @@ pub fn save(
         Some(c) => (c, Op::Update),
         None => (
             Contact {
-                meta: RecordMeta::new(new_id(), now, ActorId::new(actor.clone())),
+                meta: RecordMeta::new(new_id(), now, ActorId::new(actor)),
                 registrant_id: me.meta.id,
                 phones: Vec::new(),
                 emails: Vec::new(),
@@ -186,16 +225,12 @@ pub fn save(
     let has_content = !contact.phones.is_empty() || !contact.emails.is_empty();
     if has_content && contact_before.as_ref() != Some(&contact) {
         contact.meta.touch(now);
-        changes.push(Change::of(&contact, contact_op, &actor)?);
+        changes.push(Change::of(&contact, contact_op, actor)?);
     }
-    if changes.is_empty() {
-        return Ok(());
+    if !changes.is_empty() {
+        partition.apply_batch(&changes)?;
     }
-    let ids = partition.apply_batch(&changes)?;
-    if op == Op::Create {
-        partition.save_draft(ME_KEY, &json!({ "individual": ids[0] }))?;
-    }
-    Ok(())
+    Ok(*me.meta.id.as_uuid())
 }
 
 /// The contact record of `registrant`, if any.

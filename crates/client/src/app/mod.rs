@@ -41,7 +41,7 @@ use crate::vault::{
 pub use config::{AppConfig, AppConfigError, DeviceMode};
 pub use details::MyDetails;
 pub use profiles::{Profile, Profiles};
-pub use views::{ConflictField, ConflictView, HomeView, ProfileView, SessionView};
+pub use views::{ConflictField, ConflictView, HomeView, PersonSummary, ProfileView, SessionView};
 
 /// Everything that can go wrong at this level, worded for the person.
 #[derive(Debug, thiserror::Error)]
@@ -367,6 +367,34 @@ impl Doorstep {
         blocking(move || details::save(&p, s.as_ref(), &details)).await?;
         self.nudge_sync().await;
         blocking(move || views::home(&partition, session.as_ref())).await
+    }
+
+    /// Agent: the people on this device (the agent's area, pulled from the registry), filtered
+    /// by name or ID number; at most `limit`, by name.
+    pub async fn people(&self, query: String, limit: u32) -> Result<Vec<PersonSummary>, AppError> {
+        let partition = self.open_partition().await?;
+        blocking(move || views::people(&partition, &query, limit as usize)).await
+    }
+
+    /// Agent: one person's details, to prefill the form.
+    pub async fn person_details(&self, individual: Uuid) -> Result<MyDetails, AppError> {
+        let partition = self.open_partition().await?;
+        blocking(move || views::person_details(&partition, individual)).await
+    }
+
+    /// Agent: save a person's details, acting for them (the registry records the agent as the
+    /// author and the person as on-behalf-of).
+    pub async fn save_person_details(
+        &self,
+        individual: Uuid,
+        details: MyDetails,
+    ) -> Result<(), AppError> {
+        let partition = self.open_partition().await?;
+        let session = self.session();
+        blocking(move || details::save_for(&partition, session.as_ref(), individual, &details))
+            .await?;
+        self.nudge_sync().await;
+        Ok(())
     }
 
     /// Conflicts waiting for the person, grouped by record.

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use doorstep_domain::group::Membership;
+use doorstep_domain::individual::Individual;
 use doorstep_domain::record::RecordKind;
 use serde::Serialize;
 use serde_json::Value;
@@ -88,6 +89,16 @@ pub struct ApplicationView {
     /// `draft`, `submitted`, `under_review`, `more_information_needed`, `approved`, `rejected`.
     pub status: String,
     pub updated_at: String,
+}
+
+/// A person a field agent serves, as the people list shows them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct PersonSummary {
+    pub id: String,
+    pub name: String,
+    pub national_id: Option<String>,
+    pub birthdate: Option<String>,
 }
 
 /// The conflicts of one record, for the side-by-side screen.
@@ -298,4 +309,55 @@ fn as_text(value: &Value) -> Option<String> {
         Value::String(s) => Some(s.clone()),
         other => Some(other.to_string()),
     }
+}
+
+pub(super) fn people(
+    partition: &Partition,
+    query: &str,
+    limit: usize,
+) -> Result<Vec<PersonSummary>, AppError> {
+    let needle = query.trim().to_lowercase();
+    let mut found: Vec<PersonSummary> = live_bodies(partition, RecordKind::Individual)?
+        .into_iter()
+        .filter_map(|(id, body, _)| {
+            let person: Individual = serde_json::from_value(body).ok()?;
+            let national = person.reg_ids.first().map(|r| r.value.clone());
+            let name = person.display_name();
+            let matches = needle.is_empty()
+                || name.to_lowercase().contains(&needle)
+                || person
+                    .reg_ids
+                    .iter()
+                    .any(|r| r.value.contains(needle.as_str()));
+            matches.then(|| PersonSummary {
+                id: id.to_string(),
+                name,
+                national_id: national,
+                birthdate: person.birthdate.map(|d| d.to_string()),
+            })
+        })
+        .collect();
+    found.sort_by(|a, b| a.name.cmp(&b.name));
+    found.truncate(limit.clamp(1, 1000));
+    Ok(found)
+}
+
+pub(super) fn person_details(
+    partition: &Partition,
+    individual: Uuid,
+) -> Result<MyDetails, AppError> {
+    let person = partition
+        .get::<Individual>(individual)?
+        .ok_or_else(|| AppError::InvalidInput("That person is not on this device.".into()))?;
+    let contact = contact_of(partition, person.meta.id)?;
+    Ok(MyDetails {
+        given_name: person.given_name.clone(),
+        family_name: person.family_name.clone(),
+        birthdate: person.birthdate.map(|d| d.to_string()),
+        phone: contact
+            .as_ref()
+            .and_then(|c| c.active_phones().next().map(|p| p.number_e164.clone())),
+        email: contact.as_ref().and_then(|c| c.emails.first().cloned()),
+        preferred_language: person.preferred_language.clone(),
+    })
 }
