@@ -37,6 +37,8 @@ pub enum UserErrorCode {
     SignIn,
     /// No identity provider is configured on this device.
     SignInNotConfigured,
+    /// The offline unlock period is over: the person must sign in online once.
+    SignInRequired,
     /// Sign-out would lose changes not yet sent; ask, then call again with `discardUnsent`.
     UnsentChanges,
     /// This device holds another person's open data.
@@ -100,6 +102,7 @@ impl From<AppError> for UserError {
             AppError::InvalidInput(_) => UserError::invalid_input(message),
             AppError::UnsentChanges { .. } => UserError::new(C::UnsentChanges, message),
             AppError::OtherPerson => UserError::new(C::OtherPerson, message),
+            AppError::SignInRequired { .. } => UserError::new(C::SignInRequired, message),
             AppError::WrongStage(_) => UserError::new(C::WrongStage, message),
         }
     }

@@ -208,6 +208,35 @@ async fn first_sign_in_registers_then_offline_unlock_then_sign_in_sends_the_offl
     let status = wait_for(&app, "offline counts", |s| s.pending == 1).await;
     assert!(status.last_error.unwrap().contains("Sign in"));
 
+    // Offline unlocks stop working some days after the last online sign-in (30 by default).
+    app.sign_out(false).await.unwrap();
+    let index_path = data.path().join("profiles.json");
+    let fresh = std::fs::read_to_string(&index_path).unwrap();
+    let mut stale: serde_json::Value = serde_json::from_str(&fresh).unwrap();
+    stale["profiles"][0]["last_signed_in_at"] = "2020-01-01T00:00:00Z".into();
+    std::fs::write(&index_path, stale.to_string()).unwrap();
+    let reopened = self::app(
+        &provider,
+        &format!("http://{}", registry.addr),
+        data.path(),
+        "personal",
+    );
+    let err = reopened.unlock(None, PASSPHRASE.into()).await.unwrap_err();
+    assert!(
+        matches!(err, AppError::SignInRequired { days: 30 }),
+        "{err}"
+    );
+    std::fs::write(&index_path, fresh).unwrap();
+    let app = self::app(
+        &provider,
+        &format!("http://{}", registry.addr),
+        data.path(),
+        "personal",
+    );
+    app.unlock(None, PASSPHRASE.into()).await.unwrap();
+    let status = wait_for(&app, "offline counts again", |s| s.pending == 1).await;
+    assert!(status.last_error.is_some());
+
     // Signing in again (same person) sends what was typed offline.
     let view = app.sign_in(&HeadlessLogin(PERSON), false).await.unwrap();
     assert!(

@@ -417,6 +417,10 @@ export type UserErrorCode =
  */
 "signInNotConfigured" | 
 /**
+ * The offline unlock period is over: the person must sign in online once.
+ */
+"signInRequired" | 
+/**
  * Sign-out would lose changes not yet sent; ask, then call again with `discardUnsent`.
  */
 "unsentChanges" | 

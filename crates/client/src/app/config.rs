@@ -30,10 +30,18 @@ pub const ENV_OIDC_ACR_VALUES: &str = "DOORSTEP_OIDC_ACR_VALUES";
 /// A program run with the sign-in URL as its only argument instead of the system browser
 /// (like `$BROWSER`); tests point it at a headless browser.
 pub const ENV_BROWSER: &str = "DOORSTEP_BROWSER";
+/// Days an offline unlock works after the person's last online sign-in (default 30; `0` = no
+/// limit). After that the person must sign in online once, which also sends their changes.
+pub const ENV_OFFLINE_UNLOCK_DAYS: &str = "DOORSTEP_OFFLINE_UNLOCK_DAYS";
+/// Seconds: the provider must have authenticated the person this recently (`max_age`).
+pub const ENV_OIDC_MAX_AGE: &str = "DOORSTEP_OIDC_MAX_AGE";
+/// `login` to make the provider authenticate the person at every sign-in (`prompt`).
+pub const ENV_OIDC_PROMPT: &str = "DOORSTEP_OIDC_PROMPT";
 /// Kiosk: seconds without input before the person is signed out (default 180).
 pub const ENV_IDLE_SECONDS: &str = "DOORSTEP_KIOSK_IDLE_SECONDS";
 
 const DEFAULT_IDLE: Duration = Duration::from_secs(180);
+const DEFAULT_OFFLINE_UNLOCK_DAYS: u32 = 30;
 
 /// How the device is used; decides what is remembered between people.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
@@ -79,6 +87,8 @@ pub struct AppConfig {
     pub browser_command: Option<String>,
     /// Kiosk only: sign out after this long without input.
     pub idle_timeout: Duration,
+    /// Offline unlocks stop working this many days after the last online sign-in (`None`: never).
+    pub offline_unlock_days: Option<u32>,
 }
 
 impl AppConfig {
@@ -130,11 +140,26 @@ impl AppConfig {
                 Some(signin_config(registry_url, issuer, client_id, &var)?)
             }
         };
+        let offline_unlock_days = match var(ENV_OFFLINE_UNLOCK_DAYS) {
+            None => Some(DEFAULT_OFFLINE_UNLOCK_DAYS),
+            Some(v) => match v.trim().parse::<u32>() {
+                Ok(0) => None,
+                Ok(days) if days <= 3650 => Some(days),
+                _ => {
+                    return Err(AppConfigError::Invalid {
+                        name: ENV_OFFLINE_UNLOCK_DAYS,
+                        value: v,
+                        expected: "a number of days from 0 (no limit) to 3650",
+                    })
+                }
+            },
+        };
         Ok(AppConfig {
             mode,
             signin,
             browser_command: var(ENV_BROWSER),
             idle_timeout,
+            offline_unlock_days,
         })
     }
 }
@@ -191,6 +216,18 @@ fn signin_config(
             })
         }
     };
+    if let Some(v) = var(ENV_OIDC_MAX_AGE) {
+        config.max_age = Some(
+            v.trim()
+                .parse::<u64>()
+                .map_err(|_| AppConfigError::Invalid {
+                    name: ENV_OIDC_MAX_AGE,
+                    value: v.clone(),
+                    expected: "a number of seconds",
+                })?,
+        );
+    }
+    config.prompt = var(ENV_OIDC_PROMPT);
     if let Some(acr) = var(ENV_OIDC_ACR_VALUES) {
         config.acr_values = acr.split_whitespace().map(str::to_owned).collect();
     }
@@ -218,6 +255,14 @@ mod tests {
         assert_eq!(c.mode, DeviceMode::Personal);
         assert!(c.signin.is_none());
         assert_eq!(c.idle_timeout, DEFAULT_IDLE);
+        assert_eq!(c.offline_unlock_days, Some(DEFAULT_OFFLINE_UNLOCK_DAYS));
+        assert_eq!(
+            resolve(&[(ENV_OFFLINE_UNLOCK_DAYS, "0")])
+                .unwrap()
+                .offline_unlock_days,
+            None
+        );
+        assert!(resolve(&[(ENV_OFFLINE_UNLOCK_DAYS, "-1")]).is_err());
     }
 
     #[test]

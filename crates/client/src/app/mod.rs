@@ -63,6 +63,8 @@ pub enum AppError {
     UnsentChanges { count: u64 },
     #[error("{0}")]
     InvalidInput(String),
+    #[error("You last signed in online more than {days} days ago. Connect and sign in once to open your data again; your changes are kept.")]
+    SignInRequired { days: u32 },
 }
 
 /// The app core. Cheap to share (`Arc`); every method takes `&self`.
@@ -213,6 +215,9 @@ impl Doorstep {
         // A keyring that fails only costs "stay signed in"; the session itself is in memory.
         let _ = self.sessions.set(session.clone(), remember);
         let known = self.profiles().find(&key).map(|p| p.partition.clone());
+        if known.is_some() {
+            self.profiles().signed_in(&key)?;
+        }
         let next = match (std::mem::replace(&mut *stage, Stage::SignedOut), known) {
             (Stage::Ready(open), _) => {
                 let mut open = open;
@@ -284,6 +289,9 @@ impl Doorstep {
                 ))?,
             _ => return Err(AppError::WrongStage("Your data is already open.")),
         };
+        if matches!(*stage, Stage::SignedOut) {
+            self.check_offline_unlock_allowed(&partition)?;
+        }
         let vault = self.vault.clone();
         let id = partition.clone();
         let opened = blocking(move || vault.unlock_with_passphrase(&id, &passphrase)).await?;
@@ -426,6 +434,30 @@ impl Doorstep {
     }
 
     // ---- internals ----
+
+    /// Re-authentication rule: an offline unlock needs an online sign-in within the configured
+    /// number of days (a lost or stolen laptop does not stay usable forever with a passphrase).
+    fn check_offline_unlock_allowed(&self, partition: &str) -> Result<(), AppError> {
+        let Some(days) = self.config.offline_unlock_days else {
+            return Ok(());
+        };
+        let last = self
+            .profiles()
+            .by_partition(partition)
+            .and_then(|p| p.last_signed_in_at.clone());
+        let fresh = last
+            .and_then(|t| {
+                time::OffsetDateTime::parse(&t, &time::format_description::well_known::Rfc3339).ok()
+            })
+            .is_some_and(|t| {
+                time::OffsetDateTime::now_utc() - t <= time::Duration::days(days.into())
+            });
+        if fresh {
+            Ok(())
+        } else {
+            Err(AppError::SignInRequired { days })
+        }
+    }
 
     async fn provider(&self) -> Result<Arc<SignIn>, AppError> {
         let config = self

@@ -25,6 +25,9 @@ pub struct Profile {
     pub partition: String,
     pub created_at: String,
     pub last_used_at: String,
+    /// The last time the person signed in online (offline unlocks may be limited by it).
+    #[serde(default)]
+    pub last_signed_in_at: Option<String>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -98,7 +101,8 @@ impl Profiles {
             key,
             partition,
             created_at: now.clone(),
-            last_used_at: now,
+            last_used_at: now.clone(),
+            last_signed_in_at: Some(now),
         });
         self.save()
     }
@@ -109,6 +113,17 @@ impl Profiles {
         for p in &mut self.stored.profiles {
             if p.partition == partition {
                 p.last_used_at = now.clone();
+            }
+        }
+        self.save()
+    }
+
+    /// Note an online sign-in of the person with `key`, and save.
+    pub fn signed_in(&mut self, key: &str) -> Result<(), VaultError> {
+        let now = now();
+        for p in &mut self.stored.profiles {
+            if p.key == key {
+                p.last_signed_in_at = Some(now.clone());
             }
         }
         self.save()
