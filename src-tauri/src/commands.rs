@@ -1,7 +1,9 @@
 //! IPC commands. Their TypeScript bindings (`ui/src/lib/bindings.ts`) are generated from these
 //! signatures; the test below fails when the checked-in file is stale.
 
-use doorstep_client::app::{ConflictView, FieldChoice, HomeView, MyDetails, SessionView};
+use doorstep_client::app::{
+    ConflictView, FieldChoice, HomeView, MyDetails, PersonSummary, SessionView,
+};
 use doorstep_client::info::{self, AppInfo, RegistryStatus};
 use doorstep_client::sync::service::SyncStatus;
 use tauri::{AppHandle, State};
@@ -136,6 +138,51 @@ pub async fn save_my_details(
     Ok(state.core.save_my_details(details).await?)
 }
 
+/// Agent: the people of the agent's area on this device, by name or ID number.
+#[tauri::command]
+#[specta::specta]
+pub async fn people(
+    state: State<'_, AppState>,
+    query: String,
+    limit: u32,
+) -> Result<Vec<PersonSummary>, UserError> {
+    if query.chars().count() > 200 {
+        return Err(UserError::invalid_input(
+            "Search for at most 200 characters.",
+        ));
+    }
+    Ok(state.core.people(query, limit).await?)
+}
+
+/// Agent: one person's details, to prefill the form.
+#[tauri::command]
+#[specta::specta]
+pub async fn person_details(
+    state: State<'_, AppState>,
+    individual: String,
+) -> Result<MyDetails, UserError> {
+    Ok(state.core.person_details(parse_id(&individual)?).await?)
+}
+
+/// Agent: save a person's details on their behalf.
+#[tauri::command]
+#[specta::specta]
+pub async fn save_person_details(
+    state: State<'_, AppState>,
+    individual: String,
+    details: MyDetails,
+) -> Result<(), UserError> {
+    Ok(state
+        .core
+        .save_person_details(parse_id(&individual)?, details)
+        .await?)
+}
+
+fn parse_id(text: &str) -> Result<uuid::Uuid, UserError> {
+    text.parse()
+        .map_err(|_| UserError::invalid_input("That record id is not valid."))
+}
+
 /// Conflicts waiting for the person, grouped by record.
 #[tauri::command]
 #[specta::specta]
@@ -177,6 +224,9 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             sync_status,
             home,
             save_my_details,
+            people,
+            person_details,
+            save_person_details,
             conflicts,
             resolve_conflict
         ])

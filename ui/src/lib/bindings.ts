@@ -132,6 +132,39 @@ async saveMyDetails(details: MyDetails) : Promise<Result<HomeView, UserError>> {
 }
 },
 /**
+ * Agent: the people of the agent's area on this device, by name or ID number.
+ */
+async people(query: string, limit: number) : Promise<Result<PersonSummary[], UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("people", { query, limit }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Agent: one person's details, to prefill the form.
+ */
+async personDetails(individual: string) : Promise<Result<MyDetails, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("person_details", { individual }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Agent: save a person's details on their behalf.
+ */
+async savePersonDetails(individual: string, details: MyDetails) : Promise<Result<null, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("save_person_details", { individual, details }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
  * Conflicts waiting for the person, grouped by record.
  */
 async conflicts() : Promise<Result<ConflictView[], UserError>> {
@@ -297,6 +330,10 @@ phone: string | null; email: string | null;
  * BCP 47 tag, e.g. `en`, `fr`, `ar`.
  */
 preferredLanguage: string | null }
+/**
+ * A person a field agent serves, as the people list shows them.
+ */
+export type PersonSummary = { id: string; name: string; nationalId: string | null; birthdate: string | null }
 /**
  * A profile on this device, as the offline unlock screen lists it (no personal data: the
  * index holds none).

@@ -1,0 +1,97 @@
+// A field agent's laptop: the agent signs in as themself, finds a person of their area among the
+// records synced to the laptop, and updates their details; the registry records the change as
+// the agent's, on behalf of that person.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { artifactsDir, launchApp } from './harness.mjs';
+
+const WAIT = { timeout: 30_000, interval: 200 };
+let app;
+
+before(async () => {
+  app = await launchApp({ mode: 'agent', env: { DOORSTEP_TEST_LOGIN_HINT: 'agent-1' } });
+});
+
+after(async () => {
+  await app?.close();
+});
+
+const $ = (selector) => app.browser.$(selector);
+
+async function press(selector) {
+  const element = await $(selector);
+  await element.waitForDisplayed({ ...WAIT, timeoutMsg: `${selector} never appeared:\n${await (await $('main')).getText()}` });
+  await app.browser.execute((el) => {
+    el.scrollIntoView({ block: 'center' });
+    el.focus();
+  }, element);
+  await app.browser.keys('Enter');
+}
+
+async function staff(path) {
+  const token = await app.devToken('staff', 'auditor');
+  const response = await fetch(`${app.registryUrl}${path}`, { headers: { authorization: `Bearer ${token}` } });
+  assert.ok(response.ok, `${path}: ${response.status}`);
+  return response.json();
+}
+
+test('an agent updates a person of their area, and the registry records it on their behalf', async () => {
+  await press('[data-testid="sign-in"]');
+  await (await $('#passphrase')).waitForDisplayed(WAIT);
+  assert.match(await (await $('main')).getText(), /Otieno Ouma/);
+  await (await $('#passphrase')).setValue('field work 2026');
+  await (await $('#passphrase-repeat')).setValue('field work 2026');
+  await press('[data-testid="passphrase-submit"]');
+
+  await press('[data-testid="tab-people"]');
+  // The first sync brings the agent's area (the demo households of KE.30) to the laptop.
+  await app.browser.waitUntil(async () => (await $$count('.person')) > 0, { ...WAIT, timeoutMsg: 'no people synced to the laptop' });
+  await app.browser.saveScreenshot(join(artifactsDir, 'agent-people.png'));
+  // Someone with a national ID number, found again by it.
+  const ids = await app.browser.execute(() =>
+    [...document.querySelectorAll('.person .muted')].map((e) => e.textContent.split(' ')[0]).filter((t) => /^\d+$/.test(t)),
+  );
+  assert.ok(ids.length > 0, 'some people have ID numbers');
+  const nationalId = ids[0];
+  await (await $('#people-query')).setValue(nationalId);
+  await app.browser.waitUntil(async () => (await $$count('.person')) === 1, { ...WAIT, timeoutMsg: `no single match for ${nationalId}` });
+  await press('.person');
+
+  const given = await $('[name="data[givenName]"]');
+  await given.waitForDisplayed(WAIT);
+  await app.browser.waitUntil(async () => (await given.getValue()) !== '', WAIT);
+  await given.setValue(`${await given.getValue()} Jr`);
+  const phone = await $('[name="data[phone]"]');
+  if ((await phone.getValue()) === '') await phone.setValue('+254700123456');
+  await (await $('[name="data[preferredLanguage]"]')).selectByAttribute('value', 'sw');
+  const confirm = await $('[name="data[confirm]"]');
+  await app.browser.execute((el) => el.focus(), confirm);
+  await app.browser.keys(' ');
+  await press('button[name="data[submit]"]');
+  await (await $('[data-testid="people-saved"]')).waitForDisplayed({ ...WAIT, timeoutMsg: `not saved:\n${await (await $('main')).getText()}` });
+
+  // The registry gets it with the next sync: author the agent, on behalf of the person.
+  const found = await staff(`/v1/search?q=${nationalId}`);
+  const person = found.items.find((p) => p.reg_ids?.some((r) => r.value === nationalId));
+  assert.ok(person, `the person is in the registry: ${JSON.stringify(found.items)}`);
+  let trail;
+  await app.browser.waitUntil(
+    async () => {
+      trail = await staff(`/v1/individuals/${person.id}/history`);
+      return trail.some((e) => e.actor.includes('agent-1'));
+    },
+    {
+      ...WAIT,
+      timeoutMsg: `the agent’s change never reached the registry: ${JSON.stringify(trail)}`,
+    },
+  );
+  const mine = trail.find((e) => e.actor.includes('agent-1'));
+  assert.equal(mine.on_behalf_of, person.id);
+  await app.browser.saveScreenshot(join(artifactsDir, 'agent-saved.png'));
+});
+
+async function $$count(selector) {
+  return (await app.browser.$$(selector)).length;
+}
