@@ -46,6 +46,8 @@ test('an agent updates a person of their area, and the registry records it on th
   await press('[data-testid="passphrase-submit"]');
 
   await press('[data-testid="tab-people"]');
+  assert.equal(await (await $('[data-testid="tab-people"]')).getAttribute('aria-current'), 'page');
+  assert.equal(await (await $('[data-testid="tab-home"]')).getAttribute('aria-current'), null);
   // The first sync brings the agent's area (the demo households of KE.30) to the laptop.
   await app.browser.waitUntil(async () => (await $$count('.person')) > 0, { ...WAIT, timeoutMsg: 'no people synced to the laptop' });
   await app.browser.saveScreenshot(join(artifactsDir, 'agent-people.png'));
