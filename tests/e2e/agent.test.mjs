@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { artifactsDir, launchApp } from './harness.mjs';
+import { accessibilityViolations, artifactsDir, launchApp } from './harness.mjs';
 
 const WAIT = { timeout: 30_000, interval: 200 };
 let app;
@@ -51,6 +51,7 @@ test('an agent updates a person of their area, and the registry records it on th
   // The first sync brings the agent's area (the demo households of KE.30) to the laptop.
   await app.browser.waitUntil(async () => (await $$count('.person')) > 0, { ...WAIT, timeoutMsg: 'no people synced to the laptop' });
   await app.browser.saveScreenshot(join(artifactsDir, 'agent-people.png'));
+  assert.deepEqual(await accessibilityViolations(app.browser), [], 'accessibility violations on agent-people');
   // Someone with a national ID number, found again by it.
   const ids = await app.browser.execute(() =>
     [...document.querySelectorAll('.person .muted')].map((e) => e.textContent.split(' ')[0]).filter((t) => /^\d+$/.test(t)),
@@ -92,6 +93,7 @@ test('an agent updates a person of their area, and the registry records it on th
   const mine = trail.find((e) => e.actor.includes('agent-1'));
   assert.equal(mine.on_behalf_of, person.id);
   await app.browser.saveScreenshot(join(artifactsDir, 'agent-saved.png'));
+  assert.deepEqual(await accessibilityViolations(app.browser), [], 'accessibility violations on agent-saved');
 });
 
 async function $$count(selector) {

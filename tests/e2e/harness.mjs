@@ -3,7 +3,7 @@
 // Every wait here is bounded; nothing is left running when a test ends.
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -222,4 +222,22 @@ export async function launchApp(options = {}) {
     e.message += `\n${text}`;
     throw e;
   }
+}
+
+const axeSource = readFileSync(join(repoRoot, 'tests/e2e/node_modules/axe-core/axe.min.js'), 'utf8');
+
+/**
+ * Run axe-core (WCAG 2.0–2.2 A and AA rules) on the page as it is now and return its violations,
+ * one line each, so a failing assertion reads as a list of what to fix. The script is injected
+ * through WebDriver, which the page's CSP does not govern.
+ */
+export async function accessibilityViolations(browser) {
+  await browser.execute(axeSource);
+  const result = await browser.executeAsync((done) => {
+    window.axe
+      .run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] } })
+      .then((r) => done(r.violations.map((v) => ({ id: v.id, help: v.help, nodes: v.nodes.map((n) => `${n.target.join(' ')} (${n.any?.[0]?.message ?? n.failureSummary ?? ''})`) }))))
+      .catch((e) => done([{ id: 'axe-error', help: String(e), nodes: [] }]));
+  });
+  return result.map((v) => `${v.id}: ${v.help} — ${v.nodes.slice(0, 5).join(', ')}`);
 }

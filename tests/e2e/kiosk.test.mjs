@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { artifactsDir, launchApp } from './harness.mjs';
+import { accessibilityViolations, artifactsDir, launchApp } from './harness.mjs';
 
 const WAIT = { timeout: 30_000, interval: 200 };
 const IDLE_SECONDS = 10;
@@ -59,6 +59,7 @@ test('a visitor signs in in the app window, without a passphrase step, and is on
   assert.doesNotMatch(welcome, /Open your data on this device/, 'a kiosk never offers offline profiles');
   await visit(1);
   await app.browser.saveScreenshot(join(artifactsDir, 'kiosk-home.png'));
+  assert.deepEqual(await accessibilityViolations(app.browser), [], 'accessibility violations on kiosk-home');
   assert.equal(partitionsLeft().length, 1, 'the visit has its encrypted data while signed in');
 });
 
@@ -71,6 +72,7 @@ test('signing out leaves no data, and the next visitor starts with a clean sign-
   await (await $('[data-testid="sign-in"]')).waitForDisplayed(WAIT);
   assert.deepEqual(partitionsLeft(), []);
   await app.browser.saveScreenshot(join(artifactsDir, 'kiosk-signed-out.png'));
+  assert.deepEqual(await accessibilityViolations(app.browser), [], 'accessibility violations on kiosk-signed-out');
 });
 
 test('a visitor who walks away is warned, then signed out, and their data is gone', async () => {
@@ -84,6 +86,7 @@ test('a visitor who walks away is warned, then signed out, and their data is gon
   await warning.waitForDisplayed({ ...WAIT, timeoutMsg: 'no idle warning' });
   assert.match(await warning.getText(), /signed out in \d+ seconds/);
   await app.browser.saveScreenshot(join(artifactsDir, 'kiosk-idle-warning.png'));
+  assert.deepEqual(await accessibilityViolations(app.browser), [], 'accessibility violations on kiosk-idle-warning');
   await (await $('[data-testid="sign-in"]')).waitForDisplayed({ ...WAIT, timeoutMsg: 'not signed out after the warning' });
   assert.deepEqual(partitionsLeft(), [], 'nothing of the visitor stays on disk');
 });

@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { artifactsDir, launchApp } from './harness.mjs';
+import { accessibilityViolations, artifactsDir, launchApp } from './harness.mjs';
 
 const WAIT = { timeout: 30_000, interval: 200 };
 const PASSPHRASE = 'river stone 42';
@@ -22,7 +22,12 @@ after(async () => {
 
 const $ = (selector) => app.browser.$(selector);
 const field = (key) => $(`[name="data[${key}]"]`);
-const shot = (name) => app.browser.saveScreenshot(join(artifactsDir, `${name}.png`));
+/** Screenshot a screen and check it with axe-core: every screen the journey passes must have no
+ *  WCAG 2.2 A/AA violation. */
+async function shot(name) {
+  await app.browser.saveScreenshot(join(artifactsDir, `${name}.png`));
+  assert.deepEqual(await accessibilityViolations(app.browser), [], `accessibility violations on the ${name} screen`);
+}
 
 /** Operate a control from the keyboard, as someone without a mouse would: focus it, press a key.
  *  (WebKitWebDriver also refuses pointer clicks near the window's lower edge under Xvfb.) */

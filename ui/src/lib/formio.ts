@@ -91,7 +91,28 @@ export async function renderForm(element: HTMLElement, schema: FormSchema): Prom
     noDefaultSubmitButton: true,
     sanitize: true,
   });
+  keepAriaValid(element);
   return form as unknown as RenderedForm;
+}
+
+/**
+ * Form.io copies `aria-*` attributes onto the hidden input that flatpickr keeps behind its
+ * visible date field; ARIA on a hidden input is invalid (axe: aria-allowed-attr) and confuses
+ * screen readers, which should only meet the visible field. Form.io re-renders parts of the form
+ * on every change, so a mutation observer keeps them off.
+ */
+export function keepAriaValid(root: HTMLElement): MutationObserver {
+  const scrub = () => {
+    for (const input of root.querySelectorAll<HTMLInputElement>('input[type="hidden"]')) {
+      for (const name of input.getAttributeNames()) {
+        if (name.startsWith('aria-') || name === 'role') input.removeAttribute(name);
+      }
+    }
+  };
+  scrub();
+  const observer = new MutationObserver(scrub);
+  observer.observe(root, { subtree: true, childList: true, attributes: true, attributeFilter: ['type', 'aria-required', 'aria-invalid', 'aria-describedby', 'aria-labelledby'] });
+  return observer;
 }
 
 /** One answered question, ready to show back to the person. */
