@@ -139,7 +139,11 @@ export async function launchApp(options = {}) {
     }
     for (const p of procs.reverse()) await stop(p);
     await stop(registry);
-    rmSync(scratch, { recursive: true, force: true });
+    try {
+      rmSync(scratch, { recursive: true, force: true });
+    } catch (e) {
+      console.warn(`could not remove ${scratch}: ${e.message}`);
+    }
   };
   const logs = () => [...procs, registry].filter(Boolean).map((p) => `--- ${p.label}\n${p.output}`).join('\n');
 
@@ -185,6 +189,8 @@ export async function launchApp(options = {}) {
       {
         DOORSTEP_REGISTRY_URL: registryUrl,
         DOORSTEP_DATA_DIR: dataDir,
+        // The web view's own storage (the language choice) stays in this run's scratch folder.
+        XDG_DATA_HOME: join(scratch, 'xdg-data'),
         DOORSTEP_LOG: 'info',
         DOORSTEP_MODE: options.mode ?? 'personal',
         DOORSTEP_OIDC_ISSUER: issuer.issuer,

@@ -213,6 +213,43 @@ test('signing out and opening the data offline with the passphrase', async () =>
   await app.startRegistry();
 });
 
+test('French and Arabic: every screen of the journey is translated, and Arabic mirrors', async () => {
+  const html = () => app.browser.execute(() => ({ lang: document.documentElement.lang, dir: document.documentElement.dir }));
+  for (const [lang, dir, hello, givenLabel, signOut] of [
+    ['fr', 'ltr', /Bonjour, Amina/, 'Prénom', 'Se déconnecter'],
+    ['ar', 'rtl', /مرحباً، Amina/, 'الاسم الأول', 'تسجيل الخروج'],
+  ]) {
+    await (await $('[data-testid="language"]')).selectByAttribute('value', lang);
+    await app.browser.waitUntil(async () => (await html()).lang === lang, WAIT);
+    assert.equal((await html()).dir, dir);
+    await waitForText('[data-testid="home"]', hello, `home in ${lang}`);
+    assert.equal(await (await $('[data-testid="sign-out"]')).getText(), signOut);
+    await shot(`home-${lang}`);
+    await press('[data-testid="edit-details"]');
+    await app.browser.waitUntil(async () => (await mainText()).includes(givenLabel), {
+      ...WAIT,
+      timeoutMsg: `the Form.io form is not in ${lang}:\n${await mainText()}`,
+    });
+    await shot(`details-form-${lang}`);
+    await press('[data-testid="sign-out"]');
+    await (await $('[data-testid="unlock-offline"]')).waitForDisplayed(WAIT);
+    await shot(`welcome-${lang}`);
+    await (await $('#offline-passphrase')).setValue(PASSPHRASE);
+    await press('[data-testid="unlock-offline"]');
+    await (await $('[data-testid="home"]')).waitForDisplayed(WAIT);
+  }
+  if ((await (await $('[dir="rtl"] .topbar')).isExisting()) === false) {
+    assert.fail('the top bar is not inside the right-to-left document');
+  }
+  // Mirrored for real: in Arabic the brand sits at the right edge, the sign-out at the left.
+  const [brand, signOutBox] = await app.browser.execute(() =>
+    ['.topbar h1', '[data-testid="sign-out"]'].map((sel) => document.querySelector(sel).getBoundingClientRect().left),
+  );
+  assert.ok(brand > signOutBox, `right to left layout: brand at ${brand}, sign-out at ${signOutBox}`);
+  await (await $('[data-testid="language"]')).selectByAttribute('value', 'en');
+  await app.browser.waitUntil(async () => (await html()).dir === 'ltr', WAIT);
+});
+
 test('the page requested nothing from outside this machine and broke no CSP rule', async () => {
   const { browser } = app;
   const { resources, violations, bootErrors, origin } = await browser.execute(() => ({

@@ -1,5 +1,6 @@
 // Benchmark baseline page: a 3-field Form.io form with the same offline setup as the app, no app
 // code, no framework. It reports readiness exactly like the app does.
+import 'bootstrap/dist/css/bootstrap.min.css';
 import { renderForm } from '../src/lib/formio';
 
 declare global {

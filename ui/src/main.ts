@@ -1,6 +1,7 @@
 import { mount } from 'svelte';
 import App from './App.svelte';
 import './styles.css';
+import { applyLocale } from './i18n/i18n.svelte';
 
 // Record Content-Security-Policy violations: each one is something the app tried to load or run
 // that the policy forbids (a CDN fetch, an inline script). The end-to-end test asserts none occur.
@@ -14,6 +15,9 @@ document.addEventListener('securitypolicyviolation', (e) => {
   window.__doorstepCspViolations.push({ directive: e.effectiveDirective, blocked: e.blockedURI });
   console.warn(`CSP blocked ${e.blockedURI || 'inline code'} (${e.effectiveDirective})`);
 });
+
+// Language, direction and the matching Bootstrap build, before the first paint.
+applyLocale();
 
 const target = document.getElementById('app');
 if (!target) throw new Error('index.html has no #app element');

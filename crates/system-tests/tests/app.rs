@@ -207,6 +207,10 @@ async fn first_sign_in_registers_then_offline_unlock_then_sign_in_sends_the_offl
         .unwrap();
     let status = wait_for(&app, "offline counts", |s| s.pending == 1).await;
     assert!(status.last_error.unwrap().contains("Sign in"));
+    assert_eq!(
+        status.last_error_kind,
+        Some(doorstep_client::sync::service::SyncErrorKind::OpenedOffline)
+    );
 
     // Offline unlocks stop working some days after the last online sign-in (30 by default).
     app.sign_out(false).await.unwrap();

@@ -388,6 +388,14 @@ export type StorageKind =
  */
 "postgres"
 /**
+ * Why sync is not working, for the UI to word in the person's language.
+ */
+export type SyncErrorKind = "offline" | "signInRequired" | "server" | "storage" | 
+/**
+ * The data was opened offline: nothing is sent until the person signs in.
+ */
+"openedOffline"
+/**
  * Progress while a round runs, for the UI's sync indicator.
  */
 export type SyncProgress = { stage: "pushing"; sent: number; pending: number } | { stage: "uploading"; document: string; bytes_sent: number; bytes_total: number } | { stage: "pulling"; received: number }
@@ -416,9 +424,13 @@ rejected: number;
  */
 lastSuccess: string | null; 
 /**
- * The last error, in words a person understands.
+ * The last error, in words a person understands (English).
  */
-lastError: string | null; progress: SyncProgress | null }
+lastError: string | null; 
+/**
+ * What kind of problem `last_error` is, so the UI can say it in the person's language.
+ */
+lastErrorKind: SyncErrorKind | null; progress: SyncProgress | null }
 /**
  * Sent to the UI whenever the sync indicator should change.
  */

@@ -8,13 +8,16 @@
 
 import { Formio, Utils } from '@formio/js/form';
 import flatpickr from 'flatpickr';
+// Date-picker translations for the app's languages (Form.io would fetch them from its CDN).
+import { French } from 'flatpickr/dist/l10n/fr.js';
+import { Arabic } from 'flatpickr/dist/l10n/ar.js';
 // The package's main entry loads the full time-zone database into the same moment instance
 // Form.io uses, so date fields never fetch it from the CDN.
 import moment from 'moment-timezone';
 // Rich-text areas (Form.io's "quill" editor); Form.io looks for `window.Quill` before the CDN.
 import Quill from 'quill';
 
-import 'bootstrap/dist/css/bootstrap.min.css';
+// Bootstrap's stylesheet (LTR or RTL build) is loaded by lib/theme.ts for the current language.
 import 'bootstrap-icons/font/bootstrap-icons.css';
 import '@formio/js/dist/formio.form.min.css';
 import 'flatpickr/dist/flatpickr.min.css';
@@ -45,6 +48,8 @@ export interface RenderedForm {
   submit(): Promise<unknown>;
   destroy(deleteFromGlobal?: boolean): void;
   submission: { data: Record<string, unknown> };
+  /** Switching it redraws the form in that language, keeping what was typed. */
+  language: string;
 }
 
 /** Where Form.io's CDN URLs point: the app's own origin, where nothing is served. */
@@ -75,6 +80,12 @@ export function configureFormio(): void {
   Utils.Evaluator.noeval = true;
 
   const libraries = Formio.libraries as Record<string, { ready: Promise<unknown> }>;
+  // Form.io loads `flatpickr-<lang>` for a non-English form; hand it the bundled locales.
+  const l10ns = flatpickr.l10ns as unknown as Record<string, unknown>;
+  for (const [lang, strings] of Object.entries({ fr: French, ar: Arabic })) {
+    l10ns[lang] = strings;
+    libraries[`flatpickr-${lang}`] = { ready: Promise.resolve(strings) };
+  }
   for (const name of UNBUNDLED_LIBRARIES) {
     const ready = Promise.reject(new Error(`${name} is not available in Doorstep (offline build)`));
     ready.catch(() => undefined); // handled by Form.io's own catch; keep it off the console
@@ -83,13 +94,23 @@ export function configureFormio(): void {
 }
 
 /** Render `schema` into `element`. */
-export async function renderForm(element: HTMLElement, schema: FormSchema): Promise<RenderedForm> {
+/** Form.io translations: per language, English text (labels, hints, messages) → translation. */
+export type FormTranslations = Record<string, Record<string, string>>;
+
+export async function renderForm(
+  element: HTMLElement,
+  schema: FormSchema,
+  language = 'en',
+  i18n: FormTranslations = {},
+): Promise<RenderedForm> {
   configureFormio();
   const form = await Formio.createForm(element, structuredClone(schema), {
     noAlerts: true,
     // Form.io's own "Submission complete" banner is replaced by Doorstep's result screen.
     noDefaultSubmitButton: true,
     sanitize: true,
+    language,
+    i18n,
   });
   keepAriaValid(element);
   return form as unknown as RenderedForm;

@@ -2,6 +2,7 @@
 // person can read, and keep the sync status current from the core's events.
 
 import { commands, events, type SyncStatus, type UserError } from './bindings';
+import { locale, t } from '../i18n/i18n.svelte';
 
 export type Outcome<T> = { ok: true; value: T } | { ok: false; error: UserError };
 
@@ -35,13 +36,23 @@ export function usableLocale(locale: string | undefined): string {
 }
 
 /** "5 minutes ago"-style text for an RFC 3339 time, in the person's language. */
-export function ago(iso: string | null, now = Date.now(), locale = navigator.language): string {
+export function ago(iso: string | null, now = Date.now(), lang: string = locale()): string {
   if (!iso) return '';
   const seconds = Math.round((Date.parse(iso) - now) / 1000);
-  const rtf = new Intl.RelativeTimeFormat(usableLocale(locale), { numeric: 'auto' });
+  const rtf = new Intl.RelativeTimeFormat(usableLocale(lang), { numeric: 'auto' });
   const abs = Math.abs(seconds);
   if (abs < 60) return rtf.format(seconds, 'second');
   if (abs < 3600) return rtf.format(Math.round(seconds / 60), 'minute');
   if (abs < 86400) return rtf.format(Math.round(seconds / 3600), 'hour');
   return rtf.format(Math.round(seconds / 86400), 'day');
+}
+
+/**
+ * An error from the Rust side in the person's language. The Rust messages are English and the
+ * most detailed, so English shows them as they are; other languages show the catalog's wording
+ * for the error's stable code.
+ */
+export function errorText(error: UserError): string {
+  if (locale() === 'en') return [error.message, ...error.fields.map((f) => f.message)].join(' ');
+  return t(`error.${error.code}`);
 }

@@ -556,6 +556,7 @@ impl Doorstep {
             last_error: Some(
                 "Opened offline. Sign in to send your changes to the registry.".into(),
             ),
+            last_error_kind: Some(crate::sync::service::SyncErrorKind::OpenedOffline),
             ..SyncStatus::default()
         };
         self.status.send_replace(status);

@@ -33,9 +33,34 @@ pub struct SyncStatus {
     pub rejected: u64,
     /// RFC 3339 time of the last round that ended without error.
     pub last_success: Option<String>,
-    /// The last error, in words a person understands.
+    /// The last error, in words a person understands (English).
     pub last_error: Option<String>,
+    /// What kind of problem `last_error` is, so the UI can say it in the person's language.
+    pub last_error_kind: Option<SyncErrorKind>,
     pub progress: Option<SyncProgress>,
+}
+
+/// Why sync is not working, for the UI to word in the person's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub enum SyncErrorKind {
+    Offline,
+    SignInRequired,
+    Server,
+    Storage,
+    /// The data was opened offline: nothing is sent until the person signs in.
+    OpenedOffline,
+}
+
+impl SyncErrorKind {
+    pub fn of(error: &SyncError) -> Self {
+        match error {
+            SyncError::Offline(_) => SyncErrorKind::Offline,
+            SyncError::SignInRequired => SyncErrorKind::SignInRequired,
+            SyncError::Server(_) => SyncErrorKind::Server,
+            SyncError::Vault(_) => SyncErrorKind::Storage,
+        }
+    }
 }
 
 /// A running background sync.
@@ -96,11 +121,13 @@ async fn run(
                 Ok(_) => {
                     s.online = true;
                     s.last_error = None;
+                    s.last_error_kind = None;
                     s.last_success = partition.last_sync_success().ok().flatten();
                 }
                 Err(e) => {
                     s.online = !matches!(e, SyncError::Offline(_));
                     s.last_error = Some(e.to_string());
+                    s.last_error_kind = Some(SyncErrorKind::of(e));
                 }
             }
         });

@@ -1,0 +1,105 @@
+// Every string the UI shows comes from a message catalog (en, fr, ar). The current language is
+// reactive state: screens call t() in their markup and re-render when it changes. The choice is
+// remembered on the device (it is not personal data); the first time, the system's language is
+// used when Doorstep speaks it.
+
+import en from './en.json';
+import fr from './fr.json';
+import ar from './ar.json';
+import { applyDirection } from '../lib/theme';
+
+export const LOCALES = {
+  en: { name: 'English', dir: 'ltr' },
+  fr: { name: 'Français', dir: 'ltr' },
+  ar: { name: 'العربية', dir: 'rtl' },
+} as const;
+export type Locale = keyof typeof LOCALES;
+export type Catalog = Record<string, string>;
+
+export const CATALOGS: Record<Locale, Catalog> = { en, fr, ar };
+const STORAGE_KEY = 'doorstep.locale';
+
+function isLocale(value: unknown): value is Locale {
+  return typeof value === 'string' && value in LOCALES;
+}
+
+/** The saved choice, else the first system language Doorstep speaks, else English. */
+export function initialLocale(saved: string | null, system: readonly string[]): Locale {
+  if (isLocale(saved)) return saved;
+  for (const tag of system) {
+    const base = tag.toLowerCase().split(/[-_]/)[0];
+    if (isLocale(base)) return base;
+  }
+  return 'en';
+}
+
+function readSaved(): string | null {
+  try {
+    return localStorage.getItem(STORAGE_KEY);
+  } catch {
+    return null;
+  }
+}
+
+let current = $state<Locale>(initialLocale(readSaved(), typeof navigator === 'undefined' ? [] : navigator.languages ?? []));
+
+export function locale(): Locale {
+  return current;
+}
+
+/** Switch language: catalog, `lang` and `dir` of the page, and the stylesheet direction. */
+export function setLocale(next: Locale): void {
+  current = next;
+  try {
+    localStorage.setItem(STORAGE_KEY, next);
+  } catch {
+    /* private mode: the choice lasts for this run */
+  }
+  applyLocale();
+}
+
+export function applyLocale(): void {
+  if (typeof document === 'undefined') return;
+  document.documentElement.lang = current;
+  applyDirection(LOCALES[current].dir);
+}
+
+function fill(text: string, params?: Record<string, string | number>): string {
+  if (!params) return text;
+  return text.replace(/\{(\w+)\}/g, (whole, name) => (name in params ? String(params[name]) : whole));
+}
+
+/** The message `key` in the current language (English if missing there), with `{name}`s filled. */
+export function t(key: string, params?: Record<string, string | number>): string {
+  return fill(CATALOGS[current][key] ?? CATALOGS.en[key] ?? key, params);
+}
+
+/** A message that depends on a count: `key.zero|one|two|few|many|other` by the language's plural rules. */
+export function tn(key: string, count: number, params?: Record<string, string | number>): string {
+  const rule = new Intl.PluralRules(current).select(count);
+  const catalog = CATALOGS[current];
+  const text = catalog[`${key}.${rule}`] ?? catalog[`${key}.other`] ?? CATALOGS.en[`${key}.${count === 1 ? 'one' : 'other'}`] ?? key;
+  return fill(text, { count: formatNumber(count), ...params });
+}
+
+export function formatNumber(n: number): string {
+  return new Intl.NumberFormat(current).format(n);
+}
+
+/** A calendar date (YYYY-MM-DD or RFC 3339) as the language writes it. */
+export function formatDate(iso: string): string {
+  const date = new Date(iso.length === 10 ? `${iso}T12:00:00Z` : iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return new Intl.DateTimeFormat(current, { dateStyle: 'medium', timeZone: iso.length === 10 ? 'UTC' : undefined }).format(date);
+}
+
+/** Field names of records (conflict screen): the catalog's wording, else the raw name. */
+export function fieldName(field: string): string {
+  const key = `field.${field}`;
+  return key in CATALOGS.en ? t(key) : field.replaceAll('_', ' ');
+}
+
+export function kindName(kind: string): string {
+  const key = `kind.${kind}`;
+  return key in CATALOGS.en ? t(key) : kind.replaceAll('_', ' ');
+}

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { CATALOGS, formatDate, initialLocale, locale, setLocale, t, tn, type Locale } from './i18n.svelte';
+
+const placeholders = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+
+describe('message catalogs', () => {
+  const english = CATALOGS.en;
+  for (const lang of ['fr', 'ar'] as Locale[]) {
+    it(`${lang} translates every English message, with the same placeholders`, () => {
+      const catalog = CATALOGS[lang];
+      for (const [key, text] of Object.entries(english)) {
+        const base = key.replace(/\.(zero|one|two|few|many|other)$/, '');
+        const translated = catalog[key] ?? catalog[`${base}.other`];
+        expect(translated, `${lang} lacks ${key}`).toBeTypeOf('string');
+        // Plural forms may spell the number out ("شخص واحد"), so only {count} may be dropped.
+        const need = placeholders(text).filter((p) => !(key !== base && p === 'count'));
+        expect(placeholders(translated!).filter((p) => need.includes(p)), `${lang} ${key}`).toEqual(need);
+      }
+      for (const key of Object.keys(catalog)) {
+        const base = key.replace(/\.(zero|one|two|few|many|other)$/, '');
+        expect(key in english || `${base}.other` in english, `${lang} has an unknown key ${key}`).toBe(true);
+      }
+    });
+  }
+});
+
+describe('t and tn', () => {
+  it('fills placeholders and follows each language’s plural rules', () => {
+    setLocale('en');
+    expect(t('home.hello', { name: 'Amina' })).toBe('Hello, Amina');
+    expect(tn('sync.pending', 1)).toBe('1 change waiting to be sent');
+    expect(tn('sync.pending', 3)).toBe('3 changes waiting to be sent');
+    setLocale('fr');
+    expect(tn('home.household', 1)).toBe('Ménage : 1 personne');
+    expect(tn('home.household', 4)).toBe('Ménage : 4 personnes');
+    setLocale('ar');
+    expect(tn('home.household', 2)).toBe('الأسرة: شخصان');
+    // Digits follow the platform's CLDR data for Arabic (Latin or Arabic-Indic).
+    expect(tn('home.household', 5)).toMatch(/^الأسرة: [5٥] أشخاص$/);
+    expect(document.documentElement.dir).toBe('rtl');
+    expect(document.documentElement.lang).toBe('ar');
+    setLocale('en');
+    expect(document.documentElement.dir).toBe('ltr');
+    expect(locale()).toBe('en');
+  });
+
+  it('formats dates per language', () => {
+    setLocale('fr');
+    expect(formatDate('1988-04-12')).toBe('12 avr. 1988');
+    setLocale('en');
+    expect(formatDate('1988-04-12')).toBe('Apr 12, 1988');
+  });
+
+  it('starts from the saved choice, else the system language, else English', () => {
+    expect(initialLocale('ar', ['fr-FR'])).toBe('ar');
+    expect(initialLocale(null, ['sw-KE', 'fr-CA'])).toBe('fr');
+    expect(initialLocale('xx', ['C'])).toBe('en');
+  });
+});
