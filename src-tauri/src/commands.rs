@@ -183,6 +183,17 @@ fn parse_id(text: &str) -> Result<uuid::Uuid, UserError> {
         .map_err(|_| UserError::invalid_input("That record id is not valid."))
 }
 
+/// Change the passphrase that protects the open data.
+#[tauri::command]
+#[specta::specta]
+pub async fn change_passphrase(
+    state: State<'_, AppState>,
+    current: String,
+    replacement: String,
+) -> Result<(), UserError> {
+    Ok(state.core.change_passphrase(current, replacement).await?)
+}
+
 /// Conflicts waiting for the person, grouped by record.
 #[tauri::command]
 #[specta::specta]
@@ -227,6 +238,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             people,
             person_details,
             save_person_details,
+            change_passphrase,
             conflicts,
             resolve_conflict
         ])

@@ -213,6 +213,27 @@ test('signing out and opening the data offline with the passphrase', async () =>
   await app.startRegistry();
 });
 
+test('settings: the passphrase is changed with the current one, and a wrong one is refused', async () => {
+  await press('[data-testid="open-settings"]');
+  await (await $('[data-testid="settings"]')).waitForDisplayed(WAIT);
+  assert.match(await mainText(), new RegExp(app.registryUrl.replace(/[.]/g, '\\.')));
+  const change = async (current, next) => {
+    await (await $('#old-passphrase')).setValue(current);
+    await (await $('#new-passphrase')).setValue(next);
+    await (await $('#new-passphrase-repeat')).setValue(next);
+    await press('[data-testid="change-passphrase"]');
+  };
+  await change('not the passphrase', 'brand new words');
+  await waitForText('[data-testid="settings"]', /passphrase is not right/, 'wrong current passphrase');
+  await change(PASSPHRASE, 'brand new words');
+  await waitForText('[data-testid="settings"]', /Your passphrase is changed/, 'changed');
+  await shot('settings');
+  await change('brand new words', PASSPHRASE);
+  await waitForText('[data-testid="settings"]', /Your passphrase is changed/, 'changed back');
+  await press('[data-testid="settings"] button.btn-secondary');
+  await (await $('[data-testid="home"]')).waitForDisplayed(WAIT);
+});
+
 test('French and Arabic: every screen of the journey is translated, and Arabic mirrors', async () => {
   const html = () => app.browser.execute(() => ({ lang: document.documentElement.lang, dir: document.documentElement.dir }));
   for (const [lang, dir, hello, givenLabel, signOut] of [

@@ -172,6 +172,30 @@ async fn first_sign_in_registers_then_offline_unlock_then_sign_in_sends_the_offl
     assert!(home.synced, "{home:?}");
     assert_eq!(home.details.phone.as_deref(), Some("+254712345678"));
 
+    // The passphrase can be changed with the old one; a wrong old one or a short new one is refused.
+    let wrong = app
+        .change_passphrase("not it".into(), "new passphrase 1".into())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(wrong, AppError::Vault(VaultError::WrongPassphrase { .. })),
+        "{wrong}"
+    );
+    let short = app
+        .change_passphrase(PASSPHRASE.into(), "abc".into())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(short, AppError::Vault(VaultError::PassphraseTooShort)),
+        "{short}"
+    );
+    app.change_passphrase(PASSPHRASE.into(), "new passphrase 1".into())
+        .await
+        .unwrap();
+    app.change_passphrase("new passphrase 1".into(), PASSPHRASE.into())
+        .await
+        .unwrap();
+
     // Sign out; the profile stays, listed without personal data.
     let view = app.sign_out(false).await.unwrap();
     let SessionView::SignedOut { profiles, .. } = view else {

@@ -165,6 +165,17 @@ async savePersonDetails(individual: string, details: MyDetails) : Promise<Result
 }
 },
 /**
+ * Change the passphrase that protects the open data.
+ */
+async changePassphrase(current: string, replacement: string) : Promise<Result<null, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("change_passphrase", { current, replacement }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
  * Conflicts waiting for the person, grouped by record.
  */
 async conflicts() : Promise<Result<ConflictView[], UserError>> {

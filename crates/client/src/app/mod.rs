@@ -405,6 +405,18 @@ impl Doorstep {
         Ok(())
     }
 
+    /// Change the passphrase of the open profile (the data key is re-wrapped; nothing is
+    /// re-encrypted). The old one must be right.
+    pub async fn change_passphrase(&self, old: String, new: String) -> Result<(), AppError> {
+        let partition = self.open_partition().await?;
+        if self.config.mode == DeviceMode::Kiosk {
+            return Err(AppError::WrongStage("A kiosk has no passphrase to change."));
+        }
+        let vault = self.vault.clone();
+        let id = partition.id().to_owned();
+        blocking(move || vault.change_passphrase(&id, &old, &new)).await
+    }
+
     /// Conflicts waiting for the person, grouped by record.
     pub async fn conflicts(&self) -> Result<Vec<ConflictView>, AppError> {
         let partition = self.open_partition().await?;
