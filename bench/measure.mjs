@@ -6,7 +6,8 @@
 // PSS splits shared pages between processes, so it is the honest total; RSS double-counts them.
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { memoryKb } from './proc.mjs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -23,43 +24,6 @@ const targets = [
   { name: 'bare', bin: env('BENCH_BARE'), deb: env('BENCH_BARE_DEB') },
   { name: 'doorstep', bin: env('BENCH_APP'), deb: env('BENCH_APP_DEB') },
 ];
-
-function children(pid) {
-  const all = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
-  const byParent = new Map();
-  for (const p of all) {
-    try {
-      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (!byParent.has(ppid)) byParent.set(ppid, []);
-      byParent.get(ppid).push(Number(p));
-    } catch {
-      /* process ended while we looked */
-    }
-  }
-  const out = [pid];
-  for (let i = 0; i < out.length; i++) out.push(...(byParent.get(out[i]) ?? []));
-  return out;
-}
-
-function memoryKb(pid) {
-  let pss = 0;
-  let rss = 0;
-  const procs = [];
-  for (const p of children(pid)) {
-    try {
-      const text = readFileSync(`/proc/${p}/smaps_rollup`, 'utf8');
-      const kb = (field) => Number(text.match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm'))?.[1] ?? 0);
-      const comm = readFileSync(`/proc/${p}/comm`, 'utf8').trim();
-      pss += kb('Pss');
-      rss += kb('Rss');
-      procs.push({ comm, pss: kb('Pss'), rss: kb('Rss') });
-    } catch {
-      /* gone */
-    }
-  }
-  return { pss, rss, procs };
-}
 
 function once(target) {
   return new Promise((resolve, reject) => {

@@ -4,6 +4,7 @@
 
 run_bench() {
   if [ "${1:-}" = "registry" ]; then run_registry_bench; return; fi
+  if [ "${1:-}" = "screens" ]; then shift; run_screens_bench "$@"; return; fi
   local runs="${1:-5}"
   [[ "$runs" =~ ^[0-9]+$ ]] && [ "$runs" -ge 1 ] && [ "$runs" -le 50 ] || die "./dev bench [RUNS] takes a run count from 1 to 50"
   setup_all
@@ -49,4 +50,21 @@ run_registry_bench() {
   (cd "$root" && "$root/scripts/with-postgres.sh" cargo bench --quiet -p doorstep-registry)
   say "sync benchmark (initial pull, push, no-op sync, documents; SQLite and PostgreSQL)"
   (cd "$root" && "$root/scripts/with-postgres.sh" cargo bench --quiet -p doorstep-system-tests --bench sync)
+}
+
+# ./dev bench screens [RUNS]: time to interactive of the app's screens and its memory, on the
+# release build, driven through WebDriver under Xvfb (bench/screens.mjs).
+run_screens_bench() {
+  local runs="${1:-5}"
+  [[ "$runs" =~ ^[0-9]+$ ]] && [ "$runs" -ge 1 ] && [ "$runs" -le 50 ] || die "./dev bench screens [RUNS] takes a run count from 1 to 50"
+  setup_all
+  build_ui
+  say "building Doorstep (release)"
+  (cd "$root" && "$TAURI_CLI" build --no-bundle --ci)
+  build_registry
+  say "measuring screens ($runs visits each, under Xvfb)"
+  (cd "$root/tests/e2e" &&
+    DOORSTEP_APP_BIN="$CARGO_TARGET_DIR/release/doorstep" DOORSTEP_REGISTRY_BIN="$REGISTRY_BIN" \
+      TAURI_DRIVER="$TAURI_DRIVER" BENCH_RUNS="$runs" DOORSTEP_ARTIFACTS="$ARTIFACTS/bench/screens" \
+      xvfb-run -a -s "-screen 0 1280x1024x24" node "$root/bench/screens.mjs")
 }
