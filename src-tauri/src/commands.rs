@@ -2,7 +2,7 @@
 //! signatures; the test below fails when the checked-in file is stale.
 
 use doorstep_client::app::{
-    ConflictView, FieldChoice, HomeView, MyDetails, PersonSummary, SessionView,
+    ConflictView, FieldChoice, HomeView, MyDetails, PersonSummary, RejectionView, SessionView,
 };
 use doorstep_client::info::{self, AppInfo, RegistryStatus};
 use doorstep_client::sync::service::SyncStatus;
@@ -194,6 +194,26 @@ pub async fn change_passphrase(
     Ok(state.core.change_passphrase(current, replacement).await?)
 }
 
+/// Changes the registry refused, with its reasons.
+#[tauri::command]
+#[specta::specta]
+pub async fn rejections(state: State<'_, AppState>) -> Result<Vec<RejectionView>, UserError> {
+    Ok(state.core.rejections().await?)
+}
+
+/// Drop a refused change (the record returns to the registry's version).
+#[tauri::command]
+#[specta::specta]
+pub async fn discard_rejection(
+    state: State<'_, AppState>,
+    mutation_id: String,
+) -> Result<(), UserError> {
+    Ok(state
+        .core
+        .discard_rejection(parse_id(&mutation_id)?)
+        .await?)
+}
+
 /// Conflicts waiting for the person, grouped by record.
 #[tauri::command]
 #[specta::specta]
@@ -239,6 +259,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             person_details,
             save_person_details,
             change_passphrase,
+            rejections,
+            discard_rejection,
             conflicts,
             resolve_conflict
         ])

@@ -176,6 +176,28 @@ async changePassphrase(current: string, replacement: string) : Promise<Result<nu
 }
 },
 /**
+ * Changes the registry refused, with its reasons.
+ */
+async rejections() : Promise<Result<RejectionView[], UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("rejections") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Drop a refused change (the record returns to the registry's version).
+ */
+async discardRejection(mutationId: string) : Promise<Result<null, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("discard_rejection", { mutationId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
  * Conflicts waiting for the person, grouped by record.
  */
 async conflicts() : Promise<Result<ConflictView[], UserError>> {
@@ -366,6 +388,19 @@ export type RegistryStatus =
  * No usable answer; the app keeps working offline.
  */
 { state: "offline"; reason: string }
+/**
+ * A change the registry refused (invalid or not allowed): shown with its reason until the
+ * person discards it; it never blocks the rest of the queue.
+ */
+export type RejectionView = { mutationId: string; kind: string; recordId: string; 
+/**
+ * The registry's stable problem type (e.g. `/problems/validation`).
+ */
+problem: string; 
+/**
+ * The registry's explanation (English).
+ */
+message: string }
 /**
  * Where the person is in the sign-in / unlock life cycle.
  */

@@ -41,7 +41,9 @@ use crate::vault::{
 pub use config::{AppConfig, AppConfigError, DeviceMode};
 pub use details::MyDetails;
 pub use profiles::{Profile, Profiles};
-pub use views::{ConflictField, ConflictView, HomeView, PersonSummary, ProfileView, SessionView};
+pub use views::{
+    ConflictField, ConflictView, HomeView, PersonSummary, ProfileView, RejectionView, SessionView,
+};
 
 /// Everything that can go wrong at this level, worded for the person.
 #[derive(Debug, thiserror::Error)]
@@ -415,6 +417,21 @@ impl Doorstep {
         let vault = self.vault.clone();
         let id = partition.id().to_owned();
         blocking(move || vault.change_passphrase(&id, &old, &new)).await
+    }
+
+    /// Changes the registry refused, with its reasons.
+    pub async fn rejections(&self) -> Result<Vec<RejectionView>, AppError> {
+        let partition = self.open_partition().await?;
+        blocking(move || views::rejections(&partition)).await
+    }
+
+    /// Drop a refused change: the record returns to the registry's version with the next sync.
+    pub async fn discard_rejection(&self, mutation_id: Uuid) -> Result<(), AppError> {
+        let partition = self.open_partition().await?;
+        let p = partition.clone();
+        blocking(move || p.discard_rejected(mutation_id).map_err(AppError::from)).await?;
+        self.nudge_sync().await;
+        Ok(())
     }
 
     /// Conflicts waiting for the person, grouped by record.

@@ -101,6 +101,20 @@ pub struct PersonSummary {
     pub birthdate: Option<String>,
 }
 
+/// A change the registry refused (invalid or not allowed): shown with its reason until the
+/// person discards it; it never blocks the rest of the queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct RejectionView {
+    pub mutation_id: String,
+    pub kind: String,
+    pub record_id: String,
+    /// The registry's stable problem type (e.g. `/problems/validation`).
+    pub problem: String,
+    /// The registry's explanation (English).
+    pub message: String,
+}
+
 /// The conflicts of one record, for the side-by-side screen.
 #[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
@@ -360,4 +374,18 @@ pub(super) fn person_details(
         email: contact.as_ref().and_then(|c| c.emails.first().cloned()),
         preferred_language: person.preferred_language.clone(),
     })
+}
+
+pub(super) fn rejections(partition: &Partition) -> Result<Vec<RejectionView>, AppError> {
+    Ok(partition
+        .rejections()?
+        .into_iter()
+        .map(|r| RejectionView {
+            mutation_id: r.mutation_id.to_string(),
+            kind: r.kind,
+            record_id: r.record_id.to_string(),
+            problem: r.problem,
+            message: r.message,
+        })
+        .collect())
 }
