@@ -2,7 +2,8 @@
 //! signatures; the test below fails when the checked-in file is stale.
 
 use doorstep_client::app::{
-    ConflictView, FieldChoice, HomeView, MyDetails, PersonSummary, RejectionView, SessionView,
+    ConflictView, FieldChoice, HomeView, HouseholdView, MemberInput, MyDetails, PersonSummary,
+    RejectionView, SessionView,
 };
 use doorstep_client::info::{self, AppInfo, RegistryStatus};
 use doorstep_client::sync::service::SyncStatus;
@@ -138,6 +139,64 @@ pub async fn save_my_details(
     Ok(state.core.save_my_details(details).await?)
 }
 
+/// The person's household, from the vault.
+#[tauri::command]
+#[specta::specta]
+pub async fn household(state: State<'_, AppState>) -> Result<HouseholdView, UserError> {
+    Ok(state.core.household().await?)
+}
+
+/// Create a household with the person as its head.
+#[tauri::command]
+#[specta::specta]
+pub async fn create_household(state: State<'_, AppState>) -> Result<HouseholdView, UserError> {
+    Ok(state.core.create_household().await?)
+}
+
+/// Add a household member (linked by national ID when already known on this device).
+#[tauri::command]
+#[specta::specta]
+pub async fn add_member(
+    state: State<'_, AppState>,
+    member: MemberInput,
+) -> Result<HouseholdView, UserError> {
+    Ok(state.core.add_member(member).await?)
+}
+
+/// Change a household member's details or relationship.
+#[tauri::command]
+#[specta::specta]
+pub async fn edit_member(
+    state: State<'_, AppState>,
+    individual: String,
+    member: MemberInput,
+) -> Result<HouseholdView, UserError> {
+    Ok(state
+        .core
+        .edit_member(parse_id(&individual)?, member)
+        .await?)
+}
+
+/// End a member's membership of the household (their record stays).
+#[tauri::command]
+#[specta::specta]
+pub async fn remove_member(
+    state: State<'_, AppState>,
+    individual: String,
+) -> Result<HouseholdView, UserError> {
+    Ok(state.core.remove_member(parse_id(&individual)?).await?)
+}
+
+/// Make a member the head of the household.
+#[tauri::command]
+#[specta::specta]
+pub async fn change_head(
+    state: State<'_, AppState>,
+    individual: String,
+) -> Result<HouseholdView, UserError> {
+    Ok(state.core.change_head(parse_id(&individual)?).await?)
+}
+
 /// Agent: the people of the agent's area on this device, by name or ID number.
 #[tauri::command]
 #[specta::specta]
@@ -255,6 +314,12 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             sync_status,
             home,
             save_my_details,
+            household,
+            create_household,
+            add_member,
+            edit_member,
+            remove_member,
+            change_head,
             people,
             person_details,
             save_person_details,

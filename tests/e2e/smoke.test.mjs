@@ -21,6 +21,7 @@ after(async () => {
 });
 
 const $ = (selector) => app.browser.$(selector);
+const $$ = (selector) => app.browser.$$(selector);
 const field = (key) => $(`[name="data[${key}]"]`);
 /** Screenshot a screen and check it with axe-core: every screen the journey passes must have no
  *  WCAG 2.2 A/AA violation. */
@@ -147,6 +148,64 @@ test('registering saves on the device and syncs to the registry', async () => {
   await shot('home-registered');
 });
 
+test('the household: create it, add two members, see them listed; the registry has the memberships', async () => {
+  await press('[data-testid="manage-household"]');
+  await press('[data-testid="create-household"]');
+  await waitForText('[data-testid="members"]', /Amina Njoroge[\s\S]*Head of the household/, 'the household created');
+  // A wrong date is explained next to the field, before anything is saved.
+  await (await $('#member-givenName')).waitForEnabled(WAIT);
+  await (await $('#member-givenName')).setValue('Baraka');
+  await (await $('#member-familyName')).setValue('Njoroge');
+  await (await $('#member-birthdate')).setValue('12/03/1986');
+  await press('[data-testid="save-member"]');
+  await waitForText('#member-birthdate-error', /year-month-day/, 'the date explained');
+  assert.equal(await app.browser.execute(() => document.activeElement?.id), 'member-birthdate');
+  await shot('household-invalid-date');
+  await (await $('#member-birthdate')).setValue('1986-03-12');
+  await (await $('#member-relationship')).selectByAttribute('value', 'spouse');
+  await press('[data-testid="save-member"]');
+  await waitForText('[data-testid="household-message"]', /Baraka Njoroge is added/, 'the first member added');
+  await (await $('#member-givenName')).setValue('Zawadi');
+  await (await $('#member-familyName')).setValue('Njoroge');
+  await (await $('#member-birthdate')).setValue('2015-03-02');
+  await (await $('#member-relationship')).selectByAttribute('value', 'child');
+  await press('[data-testid="save-member"]');
+  await waitForText('[data-testid="household-message"]', /Zawadi Njoroge is added/, 'the second member added');
+  await waitForText('[data-testid="household-count"]', /3 people/, 'three members listed');
+  const members = await (await $('[data-testid="members"]')).getText();
+  assert.match(members, /Baraka Njoroge[\s\S]*Spouse or partner/);
+  assert.match(members, /Zawadi Njoroge[\s\S]*Child/);
+  await shot('household');
+  // Removing asks first; cancelling keeps the member.
+  const zawadi = (await $$('[data-testid="member"]')).length;
+  assert.equal(zawadi, 3);
+  await press('[data-testid="remove-member"]');
+  await (await $('[data-testid="confirm-remove"]')).waitForDisplayed(WAIT);
+  assert.equal(await app.browser.execute(() => document.activeElement?.dataset.testid), 'confirm-remove');
+  await shot('household-confirm-remove');
+  await app.browser.keys('Tab');
+  await app.browser.keys('Enter');
+  await app.browser.waitUntil(async () => !(await (await $('[data-testid="confirm-remove"]')).isExisting()), WAIT);
+  await waitForText('[data-testid="household-count"]', /3 people/, 'still three members');
+
+  // After sync the registry has the household: the person heads it, with a spouse and a child.
+  const me = await registeredPerson();
+  let last;
+  await app.browser.waitUntil(
+    async () => {
+      const page = await office('GET', '/v1/memberships?limit=500').catch((e) => ({ items: [], error: e.message }));
+      const mine = page.items.find((m) => m.individual_id === me.id && m.kind === 'head');
+      last = mine ? page.items.filter((m) => m.group_id === mine.group_id && !m.end_date) : page;
+      return Array.isArray(last) && last.length === 3;
+    },
+    { ...WAIT, timeoutMsg: `the registry never got the memberships: ${JSON.stringify(last)}` },
+  );
+  assert.deepEqual(last.map((m) => m.kind).sort(), ['child', 'head', 'spouse']);
+  await waitForText('[data-testid="sync-status"]', /Up to date/, 'household synced');
+  await press('[data-testid="household-back"]');
+  await waitForText('[data-testid="home"]', /Household: 3 people/, 'home counts the household');
+});
+
 async function editGivenName(value) {
   await press('[data-testid="edit-details"]');
   await (await field('givenName')).waitForDisplayed(WAIT);
@@ -246,6 +305,11 @@ test('French and Arabic: every screen of the journey is translated, and Arabic m
     await waitForText('[data-testid="home"]', hello, `home in ${lang}`);
     assert.equal(await (await $('[data-testid="sign-out"]')).getText(), signOut);
     await shot(`home-${lang}`);
+    await press('[data-testid="manage-household"]');
+    await (await $('[data-testid="members"]')).waitForDisplayed(WAIT);
+    await shot(`household-${lang}`);
+    await press('[data-testid="household-back"]');
+    await (await $('[data-testid="edit-details"]')).waitForDisplayed(WAIT);
     await press('[data-testid="edit-details"]');
     await app.browser.waitUntil(async () => (await mainText()).includes(givenLabel), {
       ...WAIT,

@@ -10,10 +10,11 @@ use std::time::Duration;
 
 use common::oidc::{start_provider, HeadlessLogin, Provider, PERSON, PUBLIC_CLIENT};
 use doorstep_client::app::config::{self as app_config, AppConfig};
-use doorstep_client::app::{AppError, DeviceMode, Doorstep, MyDetails, SessionView};
+use doorstep_client::app::{AppError, DeviceMode, Doorstep, MemberInput, MyDetails, SessionView};
 use doorstep_client::settings::Settings;
 use doorstep_client::sync::service::SyncStatus;
 use doorstep_client::vault::{KdfParams, NoKeyStore, VaultError};
+use doorstep_domain::group::MembershipKind;
 use doorstep_registry::auth::AuthConfig;
 use doorstep_registry::config::Config;
 use doorstep_registry::server::{self, RunningServer};
@@ -461,5 +462,269 @@ async fn a_field_agent_signs_in_as_themself_and_acts_on_behalf_of_a_beneficiary(
         "{trail}"
     );
     assert_eq!(entry["on_behalf_of"], beneficiary.to_string(), "{trail}");
+    registry.shutdown().await.unwrap();
+}
+
+fn member(given: &str, relationship: MembershipKind, national_id: Option<&str>) -> MemberInput {
+    MemberInput {
+        given_name: given.into(),
+        family_name: "Njoroge".into(),
+        birthdate: Some("2015-03-02".into()),
+        relationship,
+        national_id: national_id.map(str::to_owned),
+    }
+}
+
+#[tokio::test]
+async fn a_citizen_manages_their_household_and_the_registry_accepts_every_change() {
+    let Some(provider) = start_provider(None).await else {
+        return;
+    };
+    let registry_dir = tempfile::tempdir().unwrap();
+    let mut config = Config::ephemeral(registry_dir.path());
+    config.auth = AuthConfig {
+        issuer: Some(provider.issuer.clone()),
+        audience: Some(provider.audience.clone()),
+        ..AuthConfig::default()
+    };
+    config.dev_auth = true;
+    config.limits.requests_per_minute = 0;
+    let registry = server::start(&config).await.unwrap();
+    let url = format!("http://{}", registry.addr);
+    let staff = doorstep_registry::auth::dev_token(
+        registry_dir.path(),
+        doorstep_registry::auth::Role::Staff,
+        "auditor",
+        None,
+        None,
+        Duration::from_secs(600),
+    )
+    .unwrap();
+    let get = |path: String| {
+        let staff = staff.clone();
+        let url = url.clone();
+        async move {
+            let answer = reqwest::Client::new()
+                .get(format!("{url}{path}"))
+                .bearer_auth(staff)
+                .send()
+                .await
+                .unwrap();
+            assert!(answer.status().is_success(), "{path}: {}", answer.status());
+            answer.json::<serde_json::Value>().await.unwrap()["items"]
+                .as_array()
+                .unwrap()
+                .clone()
+        }
+    };
+
+    let data = tempfile::tempdir().unwrap();
+    let app = app(&provider, &url, data.path(), "personal");
+    app.sign_in(&HeadlessLogin(PERSON), false).await.unwrap();
+    app.choose_passphrase(PASSPHRASE.into()).await.unwrap();
+
+    // Before registering there is nothing to attach a household to.
+    let none = app.household().await.unwrap();
+    assert!(!none.exists && !none.can_create, "{none:?}");
+    assert!(app.create_household().await.is_err());
+    app.save_my_details(details("Amina", "+254712345678"))
+        .await
+        .unwrap();
+    let view = app.household().await.unwrap();
+    assert!(!view.exists && view.can_create, "{view:?}");
+
+    // Create the household (the person heads it) and add two members.
+    let view = app.create_household().await.unwrap();
+    assert_eq!(view.members.len(), 1, "{view:?}");
+    assert!(view.members[0].is_head && view.members[0].is_me);
+    let err = app.create_household().await.unwrap_err();
+    assert!(matches!(err, AppError::InvalidInput(_)), "{err}");
+    let before = mark(&app);
+    app.add_member(member("Baraka", MembershipKind::Spouse, Some("30112233")))
+        .await
+        .unwrap();
+    let view = app
+        .add_member(member("Zawadi", MembershipKind::Child, None))
+        .await
+        .unwrap();
+    assert_eq!(view.members.len(), 3, "{view:?}");
+    assert_eq!(app.home().await.unwrap().household_members, 3);
+
+    // Clear errors for what the rules refuse.
+    let head = app
+        .add_member(member("Second", MembershipKind::Head, None))
+        .await
+        .unwrap_err();
+    assert!(
+        head.to_string().contains("Make head of household"),
+        "{head}"
+    );
+    let mut bad_date = member("Later", MembershipKind::Child, None);
+    bad_date.birthdate = Some("02/03/2015".into());
+    let bad_date = app.add_member(bad_date).await.unwrap_err();
+    assert!(
+        bad_date.to_string().contains("year-month-day"),
+        "{bad_date}"
+    );
+    let mut nameless = member("", MembershipKind::Child, None);
+    nameless.family_name = " ".into();
+    let nameless = app.add_member(nameless).await.unwrap_err();
+    assert!(
+        matches!(&nameless, AppError::Vault(VaultError::Invalid(e)) if e.has("given_name", "required")),
+        "{nameless}"
+    );
+    let me = view.members.iter().find(|m| m.is_me).unwrap().clone();
+    let removing_head = app
+        .remove_member(me.individual_id.parse().unwrap())
+        .await
+        .unwrap_err();
+    assert!(
+        removing_head
+            .to_string()
+            .contains("another member the head"),
+        "{removing_head}"
+    );
+    assert_eq!(app.household().await.unwrap().members.len(), 3);
+
+    let status = wait_synced_since(&app, "the household synced", before).await;
+    assert_eq!((status.rejected, status.conflicts), (0, 0), "{status:?}");
+    let group = {
+        let groups = get("/v1/groups?limit=500".into()).await;
+        assert_eq!(groups.len(), 1, "{groups:?}");
+        groups[0]["id"].as_str().unwrap().to_owned()
+    };
+    let current = |items: &[serde_json::Value]| {
+        items
+            .iter()
+            .filter(|m| m["end_date"].is_null())
+            .map(|m| {
+                (
+                    m["individual_id"].as_str().unwrap().to_owned(),
+                    m["kind"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    let memberships = get(format!("/v1/memberships?group={group}&limit=500")).await;
+    assert_eq!(current(&memberships).len(), 3, "{memberships:?}");
+
+    // Change the head: the spouse heads the household, the person becomes the spouse.
+    let spouse = view
+        .members
+        .iter()
+        .find(|m| m.given_name == "Baraka")
+        .unwrap()
+        .clone();
+    let before = mark(&app);
+    let view = app
+        .change_head(spouse.individual_id.parse().unwrap())
+        .await
+        .unwrap();
+    let heads: Vec<_> = view.members.iter().filter(|m| m.is_head).collect();
+    assert_eq!(heads.len(), 1, "{view:?}");
+    assert_eq!(heads[0].individual_id, spouse.individual_id);
+    let me_now = view.members.iter().find(|m| m.is_me).unwrap();
+    assert_eq!(me_now.relationship, MembershipKind::Spouse);
+    let status = wait_synced_since(&app, "the change of head synced", before).await;
+    assert_eq!((status.rejected, status.conflicts), (0, 0), "{status:?}");
+    let memberships = current(&get(format!("/v1/memberships?group={group}&limit=500")).await);
+    assert_eq!(
+        memberships[&spouse.individual_id], "head",
+        "{memberships:?}"
+    );
+    assert_eq!(memberships[&me.individual_id], "spouse", "{memberships:?}");
+    assert_eq!(
+        memberships.values().filter(|k| *k == "head").count(),
+        1,
+        "{memberships:?}"
+    );
+
+    // Remove the child: the membership ends, the person's record stays.
+    let child = view
+        .members
+        .iter()
+        .find(|m| m.given_name == "Zawadi")
+        .unwrap()
+        .clone();
+    let before = mark(&app);
+    let view = app
+        .remove_member(child.individual_id.parse().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(view.members.len(), 2, "{view:?}");
+    let status = wait_synced_since(&app, "the removal synced", before).await;
+    assert_eq!((status.rejected, status.conflicts), (0, 0), "{status:?}");
+    let all = get(format!("/v1/memberships?group={group}&limit=500")).await;
+    let ended = all
+        .iter()
+        .find(|m| m["individual_id"] == child.individual_id.as_str())
+        .unwrap();
+    assert!(ended["end_date"].is_string(), "{ended}");
+    assert_eq!(current(&all).len(), 2, "{all:?}");
+    let people = get("/v1/individuals?limit=500".into()).await;
+    assert!(
+        people
+            .iter()
+            .any(|p| p["id"] == child.individual_id.as_str()),
+        "{people:?}"
+    );
+
+    // A relative who left and comes back, added by national ID: the record on this device is
+    // linked again, not duplicated.
+    let relative = app
+        .add_member(member(
+            "Kioko",
+            MembershipKind::OtherRelative,
+            Some("55667788"),
+        ))
+        .await
+        .unwrap()
+        .members
+        .into_iter()
+        .find(|m| m.given_name == "Kioko")
+        .unwrap();
+    app.remove_member(relative.individual_id.parse().unwrap())
+        .await
+        .unwrap();
+    let before = mark(&app);
+    let mut again = member("K.", MembershipKind::OtherRelative, Some("55 667 788"));
+    again.family_name = "Mutua".into();
+    let view = app.add_member(again).await.unwrap();
+    let linked: Vec<_> = view
+        .members
+        .iter()
+        .filter(|m| m.national_id.as_deref() == Some("55667788"))
+        .collect();
+    assert_eq!(linked.len(), 1, "{view:?}");
+    assert_eq!(linked[0].individual_id, relative.individual_id);
+    assert_eq!(
+        linked[0].given_name, "Kioko",
+        "the linked record is not overwritten"
+    );
+    // Already a member: refused rather than added twice.
+    let twice = app
+        .add_member(member(
+            "Kioko",
+            MembershipKind::OtherRelative,
+            Some("55667788"),
+        ))
+        .await
+        .unwrap_err();
+    assert!(twice.to_string().contains("already a member"), "{twice}");
+    let status = wait_synced_since(&app, "the linked member synced", before).await;
+    assert_eq!((status.rejected, status.conflicts), (0, 0), "{status:?}");
+    let people = get("/v1/individuals?limit=500".into()).await;
+    let with_number = people
+        .iter()
+        .filter(|p| {
+            p["reg_ids"]
+                .as_array()
+                .is_some_and(|ids| ids.iter().any(|r| r["value"] == "55667788"))
+        })
+        .count();
+    assert_eq!(with_number, 1, "{people:?}");
+    let memberships = current(&get(format!("/v1/memberships?group={group}&limit=500")).await);
+    assert_eq!(memberships.len(), 3, "{memberships:?}");
+    assert_eq!(memberships[&relative.individual_id], "other_relative");
     registry.shutdown().await.unwrap();
 }

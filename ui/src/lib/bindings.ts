@@ -132,6 +132,72 @@ async saveMyDetails(details: MyDetails) : Promise<Result<HomeView, UserError>> {
 }
 },
 /**
+ * The person's household, from the vault.
+ */
+async household() : Promise<Result<HouseholdView, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("household") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Create a household with the person as its head.
+ */
+async createHousehold() : Promise<Result<HouseholdView, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("create_household") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Add a household member (linked by national ID when already known on this device).
+ */
+async addMember(member: MemberInput) : Promise<Result<HouseholdView, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("add_member", { member }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Change a household member's details or relationship.
+ */
+async editMember(individual: string, member: MemberInput) : Promise<Result<HouseholdView, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("edit_member", { individual, member }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * End a member's membership of the household (their record stays).
+ */
+async removeMember(individual: string) : Promise<Result<HouseholdView, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("remove_member", { individual }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Make a member the head of the household.
+ */
+async changeHead(individual: string) : Promise<Result<HouseholdView, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("change_head", { individual }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
  * Agent: the people of the agent's area on this device, by name or ID number.
  */
 async people(query: string, limit: number) : Promise<Result<PersonSummary[], UserError>> {
@@ -347,6 +413,63 @@ details: MyDetails;
  * People in the person's household, themself included (0: no household yet).
  */
 householdMembers: number; applications: ApplicationView[] }
+/**
+ * The household screen: the person's current household, from the vault.
+ */
+export type HouseholdView = { 
+/**
+ * The person is a current member of a household.
+ */
+exists: boolean; 
+/**
+ * The person has their own record, so a household can be created.
+ */
+canCreate: boolean; 
+/**
+ * Current members, the head first, then by name.
+ */
+members: MemberView[] }
+/**
+ * What the person fills in to add or edit a member.
+ */
+export type MemberInput = { givenName: string; familyName: string; 
+/**
+ * `YYYY-MM-DD`.
+ */
+birthdate: string | null; 
+/**
+ * Relationship to the head; `head` only through "make head of household".
+ */
+relationship: MembershipKind; 
+/**
+ * The member's national ID number, if known. When someone with that number is already on
+ * this device, that record is linked instead of a new one being created.
+ */
+nationalId?: string | null }
+/**
+ * One current member of the household.
+ */
+export type MemberView = { individualId: string; name: string; givenName: string; familyName: string; 
+/**
+ * Relationship to the head (`head` for the head themself).
+ */
+relationship: MembershipKind; isHead: boolean; 
+/**
+ * This member is the signed-in person.
+ */
+isMe: boolean; 
+/**
+ * `YYYY-MM-DD`.
+ */
+birthdate: string | null; nationalId: string | null }
+/**
+ * A person's role in a group, relative to its head.
+ */
+export type MembershipKind = 
+/**
+ * The group's head: exactly one at any time while the group has members.
+ */
+"head" | "spouse" | "child" | "parent" | "other_relative" | "non_relative"
 /**
  * What the person fills in on the profile screen.
  */

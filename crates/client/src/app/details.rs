@@ -104,7 +104,7 @@ pub fn save_for(
     Ok(())
 }
 
-fn actor_of(session: Option<&Session>) -> String {
+pub(super) fn actor_of(session: Option<&Session>) -> String {
     session
         .map(|s| s.identity.subject.clone())
         .unwrap_or_else(|| "device".into())
@@ -251,11 +251,11 @@ pub fn contact_of(
     Ok(None)
 }
 
-fn new_id() -> RecordId {
+pub(super) fn new_id() -> RecordId {
     RecordId::from_uuid(Uuid::now_v7())
 }
 
-fn parse_date(text: &str) -> Result<time::Date, AppError> {
+pub(super) fn parse_date(text: &str) -> Result<time::Date, AppError> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
     let date = time::Date::parse(text, &format).map_err(|_| {
         AppError::InvalidInput(

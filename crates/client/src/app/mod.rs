@@ -20,6 +20,7 @@
 
 pub mod config;
 mod details;
+mod household;
 mod profiles;
 mod views;
 
@@ -40,6 +41,7 @@ use crate::vault::{
 
 pub use config::{AppConfig, AppConfigError, DeviceMode};
 pub use details::MyDetails;
+pub use household::{HouseholdView, MemberInput, MemberView};
 pub use profiles::{Profile, Profiles};
 pub use views::{
     ConflictField, ConflictView, HomeView, PersonSummary, ProfileView, RejectionView, SessionView,
@@ -379,6 +381,46 @@ impl Doorstep {
         blocking(move || views::home(&partition, session.as_ref())).await
     }
 
+    /// The person's household, from the vault only (works offline).
+    pub async fn household(&self) -> Result<HouseholdView, AppError> {
+        let partition = self.open_partition().await?;
+        let session = self.session();
+        blocking(move || household::view(&partition, session.as_ref())).await
+    }
+
+    /// Create a household with the person as its head.
+    pub async fn create_household(&self) -> Result<HouseholdView, AppError> {
+        self.change_household(household::create).await
+    }
+
+    /// Add a member (linked by national ID when that person is already on this device).
+    pub async fn add_member(&self, member: MemberInput) -> Result<HouseholdView, AppError> {
+        self.change_household(move |p, s| household::add(p, s, &member))
+            .await
+    }
+
+    /// Change a member's details or relationship.
+    pub async fn edit_member(
+        &self,
+        individual: Uuid,
+        member: MemberInput,
+    ) -> Result<HouseholdView, AppError> {
+        self.change_household(move |p, s| household::edit(p, s, individual, &member))
+            .await
+    }
+
+    /// End a member's membership (their record stays). Not the head's.
+    pub async fn remove_member(&self, individual: Uuid) -> Result<HouseholdView, AppError> {
+        self.change_household(move |p, s| household::remove(p, s, individual))
+            .await
+    }
+
+    /// Make `individual` the head of the household (one vault transaction).
+    pub async fn change_head(&self, individual: Uuid) -> Result<HouseholdView, AppError> {
+        self.change_household(move |p, s| household::change_head(p, s, individual))
+            .await
+    }
+
     /// Agent: the people on this device (the agent's area, pulled from the registry), filtered
     /// by name or ID number; at most `limit`, by name.
     pub async fn people(&self, query: String, limit: u32) -> Result<Vec<PersonSummary>, AppError> {
@@ -589,6 +631,20 @@ impl Doorstep {
             ..SyncStatus::default()
         };
         self.status.send_replace(status);
+    }
+
+    /// Apply one household change, sync soon, and return the new view.
+    async fn change_household(
+        &self,
+        change: impl FnOnce(&Partition, Option<&Session>) -> Result<(), AppError> + Send + 'static,
+    ) -> Result<HouseholdView, AppError> {
+        let partition = self.open_partition().await?;
+        let session = self.session();
+        let p = partition.clone();
+        let s = session.clone();
+        blocking(move || change(&p, s.as_ref())).await?;
+        self.nudge_sync().await;
+        blocking(move || household::view(&partition, session.as_ref())).await
     }
 
     async fn open_partition(&self) -> Result<Arc<Partition>, AppError> {

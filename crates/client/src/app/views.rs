@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use doorstep_domain::group::Membership;
 use doorstep_domain::individual::Individual;
 use doorstep_domain::record::RecordKind;
 use serde::Serialize;
@@ -258,18 +257,7 @@ fn live_bodies(
 }
 
 fn household_size(partition: &Partition, me: Uuid) -> Result<u32, AppError> {
-    let memberships: Vec<Membership> = live_bodies(partition, RecordKind::Membership)?
-        .into_iter()
-        .filter_map(|(_, body, _)| serde_json::from_value(body).ok())
-        .collect();
-    let Some(group) = memberships
-        .iter()
-        .find(|m| *m.individual_id.as_uuid() == me)
-        .map(|m| m.group_id)
-    else {
-        return Ok(0);
-    };
-    Ok(memberships.iter().filter(|m| m.group_id == group).count() as u32)
+    Ok(super::household::current_memberships_of(partition, me)?.len() as u32)
 }
 
 fn applications(partition: &Partition, me: Uuid) -> Result<Vec<ApplicationView>, AppError> {
