@@ -2,8 +2,8 @@
 //! signatures; the test below fails when the checked-in file is stale.
 
 use doorstep_client::app::{
-    ConflictView, FieldChoice, HomeView, HouseholdView, MemberInput, MyDetails, PersonSummary,
-    RejectionView, SessionView,
+    AccountInput, AccountView, ConflictView, FieldChoice, HomeView, HouseholdView, MemberInput,
+    MyDetails, PersonSummary, RejectionView, SessionView,
 };
 use doorstep_client::info::{self, AppInfo, RegistryStatus};
 use doorstep_client::sync::service::SyncStatus;
@@ -253,6 +253,43 @@ pub async fn change_passphrase(
     Ok(state.core.change_passphrase(current, replacement).await?)
 }
 
+/// The person's payment accounts.
+#[tauri::command]
+#[specta::specta]
+pub async fn accounts(state: State<'_, AppState>) -> Result<Vec<AccountView>, UserError> {
+    Ok(state.core.accounts().await?)
+}
+
+/// Add a bank account or mobile wallet.
+#[tauri::command]
+#[specta::specta]
+pub async fn add_account(
+    state: State<'_, AppState>,
+    input: AccountInput,
+) -> Result<Vec<AccountView>, UserError> {
+    Ok(state.core.add_account(input).await?)
+}
+
+/// Send payments to this account.
+#[tauri::command]
+#[specta::specta]
+pub async fn set_preferred_account(
+    state: State<'_, AppState>,
+    id: String,
+) -> Result<Vec<AccountView>, UserError> {
+    Ok(state.core.set_preferred_account(parse_id(&id)?).await?)
+}
+
+/// Remove an account.
+#[tauri::command]
+#[specta::specta]
+pub async fn remove_account(
+    state: State<'_, AppState>,
+    id: String,
+) -> Result<Vec<AccountView>, UserError> {
+    Ok(state.core.remove_account(parse_id(&id)?).await?)
+}
+
 /// Changes the registry refused, with its reasons.
 #[tauri::command]
 #[specta::specta]
@@ -326,6 +363,10 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             change_passphrase,
             rejections,
             discard_rejection,
+            accounts,
+            add_account,
+            set_preferred_account,
+            remove_account,
             conflicts,
             resolve_conflict
         ])

@@ -216,6 +216,39 @@ async function editGivenName(value) {
   await (await $('[data-testid="saved"]')).waitForDisplayed({ ...WAIT, timeoutMsg: `not saved:\n${await mainText()}` });
 }
 
+test('payment details: a wallet is added and gets the payments; a wrong IBAN is explained; the registry has it', async () => {
+  await press('[data-testid="open-finance"]');
+  await (await $('[data-testid="finance"]')).waitForDisplayed(WAIT);
+  await (await $('#account-provider')).setValue('mpesa');
+  await (await $('#account-number')).setValue('+254 712 345 678');
+  await (await $('#account-holder')).setValue('Amina Njoroge');
+  await press('[data-testid="add-account"]');
+  await waitForText('[data-testid="finance"]', /payments go here/, 'the first account gets the payments');
+  // A bank account with a broken IBAN check digit: refused with a message saying what is wrong.
+  await (await $('#account-kind')).selectByAttribute('value', 'bank_account');
+  await (await $('#account-provider')).setValue('KCBLKENX');
+  await (await $('#account-number')).setValue('DE89 3704 0044 0532 0130 01');
+  await (await $('#account-holder')).setValue('Amina Njoroge');
+  await press('[data-testid="add-account"]');
+  await waitForText('[data-testid="finance-error"]', /IBAN|check/i, 'bad IBAN explained');
+  assert.equal((await app.browser.$$('[data-testid="account"]')).length, 1, 'nothing added');
+  await shot('payment-details');
+  const person = await registeredPerson();
+  let mine = [];
+  await app.browser.waitUntil(
+    async () => {
+      const page = await office('GET', '/v1/financial-accounts');
+      mine = page.items.filter((a) => a.registrant_id === person.id);
+      return mine.length === 1;
+    },
+    { ...WAIT, timeoutMsg: 'the account never reached the registry' },
+  );
+  assert.equal(mine[0].account_number, '+254712345678');
+  assert.equal(mine[0].preferred_for_payments, true);
+  await press('[data-testid="finance-back"]');
+  await (await $('[data-testid="home"]')).waitForDisplayed(WAIT);
+});
+
 test('offline: the edit is kept on the device and sent when the registry is back', async () => {
   await app.stopRegistry();
   await editGivenName('Aminah');

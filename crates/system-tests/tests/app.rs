@@ -173,6 +173,90 @@ async fn first_sign_in_registers_then_offline_unlock_then_sign_in_sends_the_offl
     assert!(home.synced, "{home:?}");
     assert_eq!(home.details.phone.as_deref(), Some("+254712345678"));
 
+    // Payment details: a wallet, then a bank account made the one payments go to; a bad IBAN is
+    // refused with the domain's message; the registry ends with exactly one preferred account.
+    use doorstep_client::app::AccountInput;
+    use doorstep_domain::finance::AccountKind;
+    let wallet = AccountInput {
+        kind: AccountKind::MobileWallet,
+        provider_code: "mpesa".into(),
+        account_number: "+254 712 345 678".into(),
+        holder_name: "Amina Njoroge".into(),
+        preferred: false,
+    };
+    let accounts = app.add_account(wallet.clone()).await.unwrap();
+    assert!(
+        accounts[0].preferred,
+        "the first account is where payments go"
+    );
+    assert_eq!(accounts[0].account_number, "+254712345678");
+    assert!(
+        matches!(
+            app.add_account(wallet).await,
+            Err(AppError::InvalidInput(_))
+        ),
+        "no duplicates"
+    );
+    let bad_iban = AccountInput {
+        kind: AccountKind::BankAccount,
+        provider_code: "KCBLKENX".into(),
+        account_number: "DE89 3704 0044 0532 0130 01".into(),
+        holder_name: "Amina Njoroge".into(),
+        preferred: true,
+    };
+    let err = app.add_account(bad_iban).await.unwrap_err();
+    assert!(
+        matches!(err, AppError::Vault(VaultError::Invalid(_))),
+        "{err}"
+    );
+    let before = mark(&app);
+    let accounts = app
+        .add_account(AccountInput {
+            kind: AccountKind::BankAccount,
+            provider_code: "KCBLKENX".into(),
+            account_number: "DE89 3704 0044 0532 0130 00".into(),
+            holder_name: "Amina Njoroge".into(),
+            preferred: true,
+        })
+        .await
+        .unwrap();
+    assert_eq!(accounts.iter().filter(|a| a.preferred).count(), 1);
+    assert!(accounts
+        .iter()
+        .any(|a| a.preferred && a.account_number == "DE89370400440532013000"));
+    let status = wait_synced_since(&app, "accounts synced", before).await;
+    assert_eq!((status.rejected, status.conflicts), (0, 0), "{status:?}");
+    let wallet_id = accounts
+        .iter()
+        .find(|a| !a.preferred)
+        .unwrap()
+        .id
+        .parse()
+        .unwrap();
+    let err = app
+        .remove_account(
+            accounts
+                .iter()
+                .find(|a| a.preferred)
+                .unwrap()
+                .id
+                .parse()
+                .unwrap(),
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("Choose another account"), "{err}");
+    let before = mark(&app);
+    let accounts = app.set_preferred_account(wallet_id).await.unwrap();
+    assert!(accounts
+        .iter()
+        .find(|a| a.preferred)
+        .unwrap()
+        .account_number
+        .starts_with('+'));
+    let status = wait_synced_since(&app, "preference synced", before).await;
+    assert_eq!((status.rejected, status.conflicts), (0, 0), "{status:?}");
+
     // The passphrase can be changed with the old one; a wrong old one or a short new one is refused.
     let wrong = app
         .change_passphrase("not it".into(), "new passphrase 1".into())

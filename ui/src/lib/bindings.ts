@@ -264,6 +264,50 @@ async discardRejection(mutationId: string) : Promise<Result<null, UserError>> {
 }
 },
 /**
+ * The person's payment accounts.
+ */
+async accounts() : Promise<Result<AccountView[], UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("accounts") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Add a bank account or mobile wallet.
+ */
+async addAccount(input: AccountInput) : Promise<Result<AccountView[], UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("add_account", { input }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Send payments to this account.
+ */
+async setPreferredAccount(id: string) : Promise<Result<AccountView[], UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("set_preferred_account", { id }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Remove an account.
+ */
+async removeAccount(id: string) : Promise<Result<AccountView[], UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("remove_account", { id }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
  * Conflicts waiting for the person, grouped by record.
  */
 async conflicts() : Promise<Result<ConflictView[], UserError>> {
@@ -302,6 +346,30 @@ syncStatusChanged: "sync-status-changed"
 
 /** user-defined types **/
 
+/**
+ * A new account, as the form sends it.
+ */
+export type AccountInput = { kind: AccountKind; providerCode: string; accountNumber: string; holderName: string; 
+/**
+ * Pay into this account (the others stop being preferred).
+ */
+preferred: boolean }
+/**
+ * Kind of financial address (G2P Connect `fa` types).
+ */
+export type AccountKind = "bank_account" | 
+/**
+ * Mobile money, addressed by phone number.
+ */
+"mobile_wallet" | 
+/**
+ * A wallet addressed by e-mail address.
+ */
+"email_wallet"
+/**
+ * One account as the payment screen shows it.
+ */
+export type AccountView = { id: string; kind: AccountKind; providerCode: string; accountNumber: string; holderName: string; verification: VerificationStatus; preferred: boolean }
 /**
  * Facts about this installation, shown on the first screen and in "About".
  */
@@ -654,6 +722,26 @@ export type UserErrorCode =
  * Reading or writing this device's data failed.
  */
 "storage"
+/**
+ * How far the account has been confirmed to exist and belong to the registrant.
+ */
+export type VerificationStatus = 
+/**
+ * As given by the registrant; not checked.
+ */
+"unverified" | 
+/**
+ * A check with the bank or provider has been requested.
+ */
+"pending" | 
+/**
+ * The provider confirmed the account and its holder.
+ */
+"verified" | 
+/**
+ * The provider could not confirm it; the registrant should be asked again.
+ */
+"failed"
 
 /** tauri-specta globals **/
 

@@ -56,3 +56,17 @@ export function errorText(error: UserError): string {
   if (locale() === 'en') return [error.message, ...error.fields.map((f) => f.message)].join(' ');
   return t(`error.${error.code}`);
 }
+
+/** What a command that returns a screen's new data answers. */
+export type CommandResult<T> = Promise<{ status: 'ok'; data: T } | { status: 'error'; error: UserError }>;
+
+/**
+ * Run a change whose answer is the screen's new data: `apply` takes the data; the result is the
+ * error to show, in the person's language, or null when it worked.
+ */
+export async function change<T>(call: () => CommandResult<T>, apply: (data: T) => void): Promise<string | null> {
+  const r = await attempt(call);
+  if (!r.ok) return errorText(r.error);
+  apply(r.value);
+  return null;
+}

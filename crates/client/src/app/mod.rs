@@ -20,6 +20,7 @@
 
 pub mod config;
 mod details;
+mod finance;
 mod household;
 mod profiles;
 mod views;
@@ -41,6 +42,7 @@ use crate::vault::{
 
 pub use config::{AppConfig, AppConfigError, DeviceMode};
 pub use details::MyDetails;
+pub use finance::{AccountInput, AccountView};
 pub use household::{HouseholdView, MemberInput, MemberView};
 pub use profiles::{Profile, Profiles};
 pub use views::{
@@ -459,6 +461,46 @@ impl Doorstep {
         let vault = self.vault.clone();
         let id = partition.id().to_owned();
         blocking(move || vault.change_passphrase(&id, &old, &new)).await
+    }
+
+    /// The person's payment accounts.
+    pub async fn accounts(&self) -> Result<Vec<AccountView>, AppError> {
+        let partition = self.open_partition().await?;
+        let session = self.session();
+        blocking(move || finance::accounts(&partition, session.as_ref())).await
+    }
+
+    /// Add a bank account or wallet; `preferred` makes it the one payments go to.
+    pub async fn add_account(&self, input: AccountInput) -> Result<Vec<AccountView>, AppError> {
+        self.change_accounts(move |p, s| finance::add(p, s, &input))
+            .await
+    }
+
+    /// Send payments to this account (and to no other).
+    pub async fn set_preferred_account(&self, id: Uuid) -> Result<Vec<AccountView>, AppError> {
+        self.change_accounts(move |p, s| finance::set_preferred(p, s, id))
+            .await
+    }
+
+    /// Remove an account (not the one payments go to while there are others).
+    pub async fn remove_account(&self, id: Uuid) -> Result<Vec<AccountView>, AppError> {
+        self.change_accounts(move |p, s| finance::remove(p, s, id))
+            .await
+    }
+
+    async fn change_accounts(
+        &self,
+        change: impl FnOnce(&Partition, Option<&Session>) -> Result<(), AppError> + Send + 'static,
+    ) -> Result<Vec<AccountView>, AppError> {
+        let partition = self.open_partition().await?;
+        let session = self.session();
+        let accounts = blocking(move || {
+            change(&partition, session.as_ref())?;
+            finance::accounts(&partition, session.as_ref())
+        })
+        .await?;
+        self.nudge_sync().await;
+        Ok(accounts)
     }
 
     /// Changes the registry refused, with its reasons.
