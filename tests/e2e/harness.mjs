@@ -3,7 +3,7 @@
 // Every wait here is bounded; nothing is left running when a test ends.
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -126,6 +126,7 @@ export async function launchApp(options = {}) {
 
   mkdirSync(artifactsDir, { recursive: true });
   const scratch = mkdtempSync(join(tmpdir(), 'doorstep-e2e-'));
+  const dataDir = join(scratch, 'app-data');
   const procs = [];
   let browser;
   let registry;
@@ -133,12 +134,16 @@ export async function launchApp(options = {}) {
     // Every process's output, for reading after a failure (CI keeps the artifacts).
     writeFileSync(join(artifactsDir, `processes-${options.mode ?? 'personal'}.log`), logs());
     try {
-      if (browser) await browser.deleteSession();
+      // Bounded: a driver that no longer answers must not hold the test run.
+      if (browser) await Promise.race([browser.deleteSession(), new Promise((r) => setTimeout(r, 15_000).unref())]);
     } catch {
       /* the app may already be gone */
     }
     for (const p of procs.reverse()) await stop(p);
     await stop(registry);
+    // The app is WebKitWebDriver's child, not ours. If it outlived its driver it would keep our
+    // output pipes open (and this test process alive) and sit on the display: end it.
+    killAppsUsing(dataDir);
     try {
       rmSync(scratch, { recursive: true, force: true });
     } catch (e) {
@@ -181,7 +186,6 @@ export async function launchApp(options = {}) {
 
     const port = await freePort();
     const nativePort = await freePort();
-    const dataDir = join(scratch, 'app-data');
     // The app inherits this environment through tauri-driver and WebKitWebDriver.
     const driver = start(
       tauriDriver,
@@ -246,4 +250,18 @@ export async function accessibilityViolations(browser) {
       .catch((e) => done([{ id: 'axe-error', help: String(e), nodes: [] }]));
   });
   return result.map((v) => `${v.id}: ${v.help} — ${v.nodes.slice(0, 5).join(', ')}`);
+}
+
+/** Kill every process whose environment names this run's app data folder (the app, left over). */
+function killAppsUsing(dataDir) {
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (!readFileSync(`/proc/${pid}/environ`, 'utf8').includes(`DOORSTEP_DATA_DIR=${dataDir}\0`)) continue;
+      if (Number(pid) === process.pid) continue;
+      process.kill(Number(pid), 'SIGKILL');
+      console.warn(`killed the app left running after its driver stopped (pid ${pid})`);
+    } catch {
+      /* not ours, or already gone */
+    }
+  }
 }
