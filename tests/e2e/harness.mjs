@@ -141,8 +141,10 @@ export async function launchApp(options = {}) {
     }
     for (const p of procs.reverse()) await stop(p);
     await stop(registry);
-    // The app is WebKitWebDriver's child, not ours. If it outlived its driver it would keep our
-    // output pipes open (and this test process alive) and sit on the display: end it.
+    // The app is WebKitWebDriver's child, not ours, and GTK/WebKit start session helpers of
+    // their own (dbus-launch, the accessibility bus, xdg portals) with its environment. Anything
+    // of this run still alive would keep our output pipes open (and this test process with
+    // them: a run once hung here) and leak into the next test: end it.
     killAppsUsing(dataDir);
     try {
       rmSync(scratch, { recursive: true, force: true });
@@ -252,14 +254,16 @@ export async function accessibilityViolations(browser) {
   return result.map((v) => `${v.id}: ${v.help} — ${v.nodes.slice(0, 5).join(', ')}`);
 }
 
-/** Kill every process whose environment names this run's app data folder (the app, left over). */
+/** Kill every process whose environment names this run's app data folder: the app if it is
+ *  still there, and the session helpers it started. */
 function killAppsUsing(dataDir) {
   for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
       if (!readFileSync(`/proc/${pid}/environ`, 'utf8').includes(`DOORSTEP_DATA_DIR=${dataDir}\0`)) continue;
       if (Number(pid) === process.pid) continue;
+      const name = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
       process.kill(Number(pid), 'SIGKILL');
-      console.warn(`killed the app left running after its driver stopped (pid ${pid})`);
+      if (name === 'doorstep') console.warn(`ended the app (pid ${pid}): it outlived its driver`);
     } catch {
       /* not ours, or already gone */
     }
