@@ -48,6 +48,28 @@ async function press(selector, key = 'Enter') {
 
 const mainText = async () => (await $('main')).getText();
 
+/** Type into a field the way WebDriver accepts under Xvfb: centred in the window first (it
+ *  refuses elements near the lower edge as "not interactable"), retried while Form.io or Svelte
+ *  is still re-rendering it. Bounded. */
+async function typeInto(selector, value) {
+  const element = await $(selector);
+  await element.waitForDisplayed({ ...WAIT, timeoutMsg: `${selector} never appeared:\n${await mainText()}` });
+  await app.browser.waitUntil(
+    async () => {
+      await app.browser.execute((e) => e.scrollIntoView({ block: 'center' }), element);
+      try {
+        await element.setValue(value);
+        return true;
+      } catch (e) {
+        if (/interactable/i.test(e.message)) return false;
+        throw e;
+      }
+    },
+    { ...WAIT, interval: 500, timeoutMsg: `${selector} never became interactable` },
+  );
+}
+
+
 async function waitForText(selector, pattern, what) {
   await app.browser.waitUntil(async () => pattern.test(await (await $(selector)).getText().catch(() => '')), {
     ...WAIT,
@@ -108,11 +130,11 @@ test('first sign-in: the person chooses a passphrase, and a mismatch is explaine
   assert.match(await mainText(), /Hello, Amina Njoroge/);
   assert.match(await mainText(), /Nobody can recover this passphrase/);
   await shot('choose-passphrase');
-  await (await $('#passphrase')).setValue(PASSPHRASE);
-  await (await $('#passphrase-repeat')).setValue('something else');
+  await typeInto('#passphrase', PASSPHRASE);
+  await typeInto('#passphrase-repeat', 'something else');
   await press('[data-testid="passphrase-submit"]');
   await waitForText('#pass-error', /not the same/, 'mismatch message');
-  await (await $('#passphrase-repeat')).setValue(PASSPHRASE);
+  await typeInto('#passphrase-repeat', PASSPHRASE);
   await press('[data-testid="passphrase-submit"]');
   await (await $('[data-testid="not-registered"]')).waitForDisplayed({ ...WAIT, timeoutMsg: `no home screen:\n${await mainText()}` });
 });
@@ -124,7 +146,7 @@ test('the registration form starts from what the ID provider vouched for and ref
     timeoutMsg: 'the form was not prefilled from the sign-in',
   });
   assert.equal(await (await field('familyName')).getValue(), 'Njoroge');
-  await (await field('phone')).setValue('0712');
+  await typeInto(`[name="data[phone]"]`, '0712');
   await submitDetails();
   await app.browser.waitUntil(async () => (await mainText()).includes('with + and the country code'), {
     ...WAIT,
@@ -134,8 +156,8 @@ test('the registration form starts from what the ID provider vouched for and ref
 });
 
 test('registering saves on the device and syncs to the registry', async () => {
-  await (await field('phone')).setValue('+254712345678');
-  await (await field('email')).setValue('amina@example.org');
+  await typeInto(`[name="data[phone]"]`, '+254712345678');
+  await typeInto(`[name="data[email]"]`, 'amina@example.org');
   await (await field('preferredLanguage')).selectByAttribute('value', 'sw');
   await pressOn(await field('confirm'), ' ');
   await shot('register-filled');
@@ -154,20 +176,20 @@ test('the household: create it, add two members, see them listed; the registry h
   await waitForText('[data-testid="members"]', /Amina Njoroge[\s\S]*Head of the household/, 'the household created');
   // A wrong date is explained next to the field, before anything is saved.
   await (await $('#member-givenName')).waitForEnabled(WAIT);
-  await (await $('#member-givenName')).setValue('Baraka');
-  await (await $('#member-familyName')).setValue('Njoroge');
-  await (await $('#member-birthdate')).setValue('12/03/1986');
+  await typeInto('#member-givenName', 'Baraka');
+  await typeInto('#member-familyName', 'Njoroge');
+  await typeInto('#member-birthdate', '12/03/1986');
   await press('[data-testid="save-member"]');
   await waitForText('#member-birthdate-error', /year-month-day/, 'the date explained');
   assert.equal(await app.browser.execute(() => document.activeElement?.id), 'member-birthdate');
   await shot('household-invalid-date');
-  await (await $('#member-birthdate')).setValue('1986-03-12');
+  await typeInto('#member-birthdate', '1986-03-12');
   await (await $('#member-relationship')).selectByAttribute('value', 'spouse');
   await press('[data-testid="save-member"]');
   await waitForText('[data-testid="household-message"]', /Baraka Njoroge is added/, 'the first member added');
-  await (await $('#member-givenName')).setValue('Zawadi');
-  await (await $('#member-familyName')).setValue('Njoroge');
-  await (await $('#member-birthdate')).setValue('2015-03-02');
+  await typeInto('#member-givenName', 'Zawadi');
+  await typeInto('#member-familyName', 'Njoroge');
+  await typeInto('#member-birthdate', '2015-03-02');
   await (await $('#member-relationship')).selectByAttribute('value', 'child');
   await press('[data-testid="save-member"]');
   await waitForText('[data-testid="household-message"]', /Zawadi Njoroge is added/, 'the second member added');
@@ -210,7 +232,7 @@ async function editGivenName(value) {
   await press('[data-testid="edit-details"]');
   await (await field('givenName')).waitForDisplayed(WAIT);
   await app.browser.waitUntil(async () => (await (await field('givenName')).getValue()) !== '', WAIT);
-  await (await field('givenName')).setValue(value);
+  await typeInto(`[name="data[givenName]"]`, value);
   if (!(await (await field('confirm')).isSelected())) await pressOn(await field('confirm'), ' ');
   await submitDetails();
   await (await $('[data-testid="saved"]')).waitForDisplayed({ ...WAIT, timeoutMsg: `not saved:\n${await mainText()}` });
@@ -219,16 +241,16 @@ async function editGivenName(value) {
 test('payment details: a wallet is added and gets the payments; a wrong IBAN is explained; the registry has it', async () => {
   await press('[data-testid="open-finance"]');
   await (await $('[data-testid="finance"]')).waitForDisplayed(WAIT);
-  await (await $('#account-provider')).setValue('mpesa');
-  await (await $('#account-number')).setValue('+254 712 345 678');
-  await (await $('#account-holder')).setValue('Amina Njoroge');
+  await typeInto('#account-provider', 'mpesa');
+  await typeInto('#account-number', '+254 712 345 678');
+  await typeInto('#account-holder', 'Amina Njoroge');
   await press('[data-testid="add-account"]');
   await waitForText('[data-testid="finance"]', /payments go here/, 'the first account gets the payments');
   // A bank account with a broken IBAN check digit: refused with a message saying what is wrong.
   await (await $('#account-kind')).selectByAttribute('value', 'bank_account');
-  await (await $('#account-provider')).setValue('KCBLKENX');
-  await (await $('#account-number')).setValue('DE89 3704 0044 0532 0130 01');
-  await (await $('#account-holder')).setValue('Amina Njoroge');
+  await typeInto('#account-provider', 'KCBLKENX');
+  await typeInto('#account-number', 'DE89 3704 0044 0532 0130 01');
+  await typeInto('#account-holder', 'Amina Njoroge');
   await press('[data-testid="add-account"]');
   await waitForText('[data-testid="finance-error"]', /IBAN|check/i, 'bad IBAN explained');
   assert.equal((await app.browser.$$('[data-testid="account"]')).length, 1, 'nothing added');
@@ -278,9 +300,7 @@ test('a conflict with an edit made on another device is shown side by side and r
   await shot('conflict');
   // Keyboard: pick "Something else" and type the merged value.
   await pressOn(await $('input[type="radio"][value="value"]'), ' ');
-  const merged = await $('input[aria-label^="New value"]');
-  await merged.waitForDisplayed(WAIT);
-  await merged.setValue('Amina Wanjiru W.');
+  await typeInto('input[aria-label^="New value"]', 'Amina Wanjiru W.');
   await press('[data-testid="resolve"]');
   await (await $('[data-testid="home"]')).waitForDisplayed(WAIT);
   await press('[data-testid="sync-now"]');
@@ -294,10 +314,10 @@ test('signing out and opening the data offline with the passphrase', async () =>
   await press('[data-testid="sign-out"]');
   await (await $('[data-testid="unlock-offline"]')).waitForDisplayed(WAIT);
   await app.stopRegistry();
-  await (await $('#offline-passphrase')).setValue('wrong passphrase');
+  await typeInto('#offline-passphrase', 'wrong passphrase');
   await press('[data-testid="unlock-offline"]');
   await waitForText('[data-testid="welcome-error"]', /passphrase is not right/, 'wrong passphrase');
-  await (await $('#offline-passphrase')).setValue(PASSPHRASE);
+  await typeInto('#offline-passphrase', PASSPHRASE);
   await press('[data-testid="unlock-offline"]');
   await (await $('[data-testid="offline-notice"]')).waitForDisplayed(WAIT);
   await waitForText('[data-testid="home"]', /Hello, Amina Wanjiru W\./, 'home from the vault, offline');
@@ -310,9 +330,9 @@ test('settings: the passphrase is changed with the current one, and a wrong one 
   await (await $('[data-testid="settings"]')).waitForDisplayed(WAIT);
   assert.match(await mainText(), new RegExp(app.registryUrl.replace(/[.]/g, '\\.')));
   const change = async (current, next) => {
-    await (await $('#old-passphrase')).setValue(current);
-    await (await $('#new-passphrase')).setValue(next);
-    await (await $('#new-passphrase-repeat')).setValue(next);
+    await typeInto('#old-passphrase', current);
+    await typeInto('#new-passphrase', next);
+    await typeInto('#new-passphrase-repeat', next);
     await press('[data-testid="change-passphrase"]');
   };
   await change('not the passphrase', 'brand new words');
@@ -352,7 +372,7 @@ test('French and Arabic: every screen of the journey is translated, and Arabic m
     await press('[data-testid="sign-out"]');
     await (await $('[data-testid="unlock-offline"]')).waitForDisplayed(WAIT);
     await shot(`welcome-${lang}`);
-    await (await $('#offline-passphrase')).setValue(PASSPHRASE);
+    await typeInto('#offline-passphrase', PASSPHRASE);
     await press('[data-testid="unlock-offline"]');
     await (await $('[data-testid="home"]')).waitForDisplayed(WAIT);
   }
