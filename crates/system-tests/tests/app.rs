@@ -22,6 +22,8 @@ use url::Url;
 
 const PASSPHRASE: &str = "river stone 42";
 
+/// A registry trusting the test provider's tokens, and development tokens signed with the key in
+/// `data` (the tests' other clients: staff reads, a seeding agent).
 async fn registry_trusting(provider: &Provider, data: &std::path::Path) -> RunningServer {
     let mut config = Config::ephemeral(data);
     config.auth = AuthConfig {
@@ -29,6 +31,7 @@ async fn registry_trusting(provider: &Provider, data: &std::path::Path) -> Runni
         audience: Some(provider.audience.clone()),
         ..AuthConfig::default()
     };
+    config.dev_auth = true;
     config.limits.requests_per_minute = 0;
     server::start(&config).await.unwrap()
 }
@@ -461,15 +464,7 @@ async fn a_field_agent_signs_in_as_themself_and_acts_on_behalf_of_a_beneficiary(
         return;
     };
     let registry_dir = tempfile::tempdir().unwrap();
-    let mut config = Config::ephemeral(registry_dir.path());
-    config.auth = AuthConfig {
-        issuer: Some(provider.issuer.clone()),
-        audience: Some(provider.audience.clone()),
-        ..AuthConfig::default()
-    };
-    config.dev_auth = true;
-    config.limits.requests_per_minute = 0;
-    let registry = server::start(&config).await.unwrap();
+    let registry = registry_trusting(&provider, registry_dir.path()).await;
     let url = format!("http://{}", registry.addr);
     let dev = |role, subject: &str, area: Option<&str>| {
         doorstep_registry::auth::dev_token(
@@ -565,15 +560,7 @@ async fn a_citizen_manages_their_household_and_the_registry_accepts_every_change
         return;
     };
     let registry_dir = tempfile::tempdir().unwrap();
-    let mut config = Config::ephemeral(registry_dir.path());
-    config.auth = AuthConfig {
-        issuer: Some(provider.issuer.clone()),
-        audience: Some(provider.audience.clone()),
-        ..AuthConfig::default()
-    };
-    config.dev_auth = true;
-    config.limits.requests_per_minute = 0;
-    let registry = server::start(&config).await.unwrap();
+    let registry = registry_trusting(&provider, registry_dir.path()).await;
     let url = format!("http://{}", registry.addr);
     let staff = doorstep_registry::auth::dev_token(
         registry_dir.path(),
