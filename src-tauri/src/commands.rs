@@ -2,8 +2,9 @@
 //! signatures; the test below fails when the checked-in file is stale.
 
 use doorstep_client::app::{
-    AccountInput, AccountView, ConflictView, FieldChoice, HomeView, HouseholdView, MemberInput,
-    MyDetails, PersonSummary, RejectionView, SessionView,
+    AccountInput, AccountView, ApplicationForm, ApplicationView, ConflictView, DocumentsView,
+    FieldChoice, HomeView, HouseholdView, MemberInput, MyDetails, NewUpload, NotificationView,
+    PersonSummary, ProgrammeView, RejectionView, SessionView,
 };
 use doorstep_client::info::{self, AppInfo, RegistryStatus};
 use doorstep_client::sync::service::SyncStatus;
@@ -290,6 +291,127 @@ pub async fn remove_account(
     Ok(state.core.remove_account(parse_id(&id)?).await?)
 }
 
+/// Every programme on this device, with the person's applications to it.
+#[tauri::command]
+#[specta::specta]
+pub async fn programmes(state: State<'_, AppState>) -> Result<Vec<ProgrammeView>, UserError> {
+    Ok(state.core.programmes().await?)
+}
+
+/// The form to apply to a programme, with the answers saved so far.
+#[tauri::command]
+#[specta::specta]
+pub async fn application_form(
+    state: State<'_, AppState>,
+    programme: String,
+) -> Result<ApplicationForm, UserError> {
+    Ok(state.core.application_form(parse_id(&programme)?).await?)
+}
+
+/// Keep the answers typed so far on this device; returns when they were saved.
+#[tauri::command]
+#[specta::specta]
+pub async fn save_application_draft(
+    state: State<'_, AppState>,
+    programme: String,
+    data: serde_json::Value,
+) -> Result<String, UserError> {
+    Ok(state
+        .core
+        .save_application_draft(parse_id(&programme)?, data)
+        .await?)
+}
+
+/// Forget the answers typed so far.
+#[tauri::command]
+#[specta::specta]
+pub async fn discard_application_draft(
+    state: State<'_, AppState>,
+    programme: String,
+) -> Result<(), UserError> {
+    Ok(state
+        .core
+        .discard_application_draft(parse_id(&programme)?)
+        .await?)
+}
+
+/// Submit an application (queued when offline).
+#[tauri::command]
+#[specta::specta]
+pub async fn submit_application(
+    state: State<'_, AppState>,
+    programme: String,
+    data: serde_json::Value,
+) -> Result<ApplicationView, UserError> {
+    Ok(state
+        .core
+        .submit_application(parse_id(&programme)?, data)
+        .await?)
+}
+
+/// The person's notifications, newest first.
+#[tauri::command]
+#[specta::specta]
+pub async fn notifications(state: State<'_, AppState>) -> Result<Vec<NotificationView>, UserError> {
+    Ok(state.core.notifications().await?)
+}
+
+/// Mark a notification read or unread.
+#[tauri::command]
+#[specta::specta]
+pub async fn mark_notification(
+    state: State<'_, AppState>,
+    id: String,
+    read: bool,
+) -> Result<Vec<NotificationView>, UserError> {
+    Ok(state.core.mark_notification(parse_id(&id)?, read).await?)
+}
+
+/// The person's documents and what the programmes require.
+#[tauri::command]
+#[specta::specta]
+pub async fn documents(state: State<'_, AppState>) -> Result<DocumentsView, UserError> {
+    Ok(state.core.documents().await?)
+}
+
+/// Start adding a document; returns the token its chunks are sent with (see `bytes.rs`).
+#[tauri::command]
+#[specta::specta]
+pub async fn begin_upload(
+    state: State<'_, AppState>,
+    upload: NewUpload,
+) -> Result<String, UserError> {
+    Ok(state.core.begin_upload(upload).await?.to_string())
+}
+
+/// Every chunk sent: store the document.
+#[tauri::command]
+#[specta::specta]
+pub async fn finish_upload(
+    state: State<'_, AppState>,
+    token: String,
+) -> Result<DocumentsView, UserError> {
+    Ok(state.core.finish_upload(parse_id(&token)?).await?)
+}
+
+/// Stop adding a document; nothing of it is kept.
+#[tauri::command]
+#[specta::specta]
+pub async fn cancel_upload(state: State<'_, AppState>, token: String) -> Result<(), UserError> {
+    state.core.cancel_upload(parse_id(&token)?).await;
+    Ok(())
+}
+
+/// Delete a document.
+#[tauri::command]
+#[specta::specta]
+pub async fn delete_document(
+    state: State<'_, AppState>,
+    id: String,
+) -> Result<DocumentsView, UserError> {
+    Ok(state.core.delete_document(parse_id(&id)?).await?)
+}
+
 /// Changes the registry refused, with its reasons.
 #[tauri::command]
 #[specta::specta]
@@ -368,7 +490,19 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             set_preferred_account,
             remove_account,
             conflicts,
-            resolve_conflict
+            resolve_conflict,
+            programmes,
+            application_form,
+            save_application_draft,
+            discard_application_draft,
+            submit_application,
+            notifications,
+            mark_notification,
+            documents,
+            begin_upload,
+            finish_upload,
+            cancel_upload,
+            delete_document
         ])
         .events(tauri_specta::collect_events![SyncStatusChanged])
 }

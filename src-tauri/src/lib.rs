@@ -3,6 +3,7 @@
 //! Every command is a few lines that call into `doorstep-client` and translate the result for the
 //! web UI. Logic that could be tested without a window belongs in a library crate, not here.
 
+mod bytes;
 mod commands;
 mod error;
 mod signin_window;
@@ -46,8 +47,16 @@ pub fn run() {
         .init();
 
     let specta = specta_builder();
+    let typed = specta.invoke_handler();
+    let raw = bytes::handler();
     tauri::Builder::default()
-        .invoke_handler(specta.invoke_handler())
+        .invoke_handler(move |invoke| {
+            if bytes::COMMANDS.contains(&invoke.message.command()) {
+                raw(invoke)
+            } else {
+                typed(invoke)
+            }
+        })
         .setup(move |app| {
             specta.mount_events(app);
             let default_dir = app.path().app_data_dir()?;

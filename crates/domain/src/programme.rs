@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::document::DocumentKind;
 use crate::ids::RecordId;
 use crate::record::{impl_record, RecordKind, RecordMeta};
 use crate::validate::text::{
@@ -32,6 +33,10 @@ pub struct Programme {
     /// submission"); otherwise a second one is refused while the first is open or approved.
     #[serde(default)]
     pub allow_multiple_applications: bool,
+    /// Documents an applicant must have sent (one of each kind) before the application is
+    /// complete; the app shows what is still missing.
+    #[serde(default)]
+    pub required_documents: Vec<DocumentKind>,
 }
 
 impl_record!(Programme, RecordKind::Programme);
@@ -142,6 +147,7 @@ mod tests {
                 "Monthly support for people aged 70 and over.\nPaid by M-Pesa.".into(),
             ),
             allow_multiple_applications: false,
+            required_documents: vec![DocumentKind::IdCard],
         };
         assert_eq!(programme.validate(), Ok(()));
         programme.code = "OPCT 2024".into();

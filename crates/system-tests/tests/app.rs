@@ -10,10 +10,15 @@ use std::time::Duration;
 
 use common::oidc::{start_provider, HeadlessLogin, Provider, PERSON, PUBLIC_CLIENT};
 use doorstep_client::app::config::{self as app_config, AppConfig};
-use doorstep_client::app::{AppError, DeviceMode, Doorstep, MemberInput, MyDetails, SessionView};
+use doorstep_client::app::{
+    AppError, DeviceMode, DocumentState, DocumentsView, Doorstep, MemberInput, MyDetails,
+    NewUpload, PendingAction, SessionView,
+};
 use doorstep_client::settings::Settings;
 use doorstep_client::sync::service::SyncStatus;
 use doorstep_client::vault::{KdfParams, NoKeyStore, VaultError};
+use doorstep_domain::application::ApplicationStatus;
+use doorstep_domain::document::DocumentKind;
 use doorstep_domain::group::MembershipKind;
 use doorstep_registry::auth::AuthConfig;
 use doorstep_registry::config::Config;
@@ -797,5 +802,396 @@ async fn a_citizen_manages_their_household_and_the_registry_accepts_every_change
     let memberships = current(&get(format!("/v1/memberships?group={group}&limit=500")).await);
     assert_eq!(memberships.len(), 3, "{memberships:?}");
     assert_eq!(memberships[&relative.individual_id], "other_relative");
+    registry.shutdown().await.unwrap();
+}
+
+/// A small but real PNG (the registry sniffs the type; it must be an image).
+fn png(extra: usize) -> Vec<u8> {
+    let mut bytes = vec![
+        0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, b'I', b'H', b'D', b'R',
+    ];
+    bytes.extend((0..extra).map(|i| (i * 31 % 251) as u8));
+    bytes
+}
+
+/// Send `bytes` the way the UI does: begin, chunks, finish.
+async fn add_document(
+    app: &Doorstep,
+    kind: DocumentKind,
+    name: &str,
+    bytes: &[u8],
+    replaces: Option<String>,
+) -> Result<DocumentsView, AppError> {
+    let token = app
+        .begin_upload(NewUpload {
+            kind,
+            file_name: name.into(),
+            size_bytes: bytes.len() as u32,
+            replaces,
+        })
+        .await?;
+    for chunk in bytes.chunks(64 * 1024) {
+        app.upload_chunk(token, chunk.to_vec()).await?;
+    }
+    app.finish_upload(token).await
+}
+
+fn files_in(dir: &std::path::Path) -> usize {
+    walk(dir).len()
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_citizen_applies_with_documents_and_answers_a_request_for_more_information() {
+    let Some(provider) = start_provider(None).await else {
+        return;
+    };
+    let registry_dir = tempfile::tempdir().unwrap();
+    let mut config = Config::ephemeral(registry_dir.path());
+    config.auth = AuthConfig {
+        issuer: Some(provider.issuer.clone()),
+        audience: Some(provider.audience.clone()),
+        ..AuthConfig::default()
+    };
+    config.dev_auth = true;
+    config.demo = true;
+    config.limits.requests_per_minute = 0;
+    let registry = server::start(&config).await.unwrap();
+    let url = format!("http://{}", registry.addr);
+    let staff = doorstep_registry::auth::dev_token(
+        registry_dir.path(),
+        doorstep_registry::auth::Role::Staff,
+        "reviewer-1",
+        None,
+        None,
+        Duration::from_secs(600),
+    )
+    .unwrap();
+    let http = reqwest::Client::new();
+    let fetch = |path: String| {
+        let (http, staff, url) = (http.clone(), staff.clone(), url.clone());
+        async move {
+            let answer = http
+                .get(format!("{url}{path}"))
+                .bearer_auth(staff)
+                .send()
+                .await
+                .unwrap();
+            (
+                answer.status().as_u16(),
+                answer.json::<serde_json::Value>().await.unwrap_or_default(),
+            )
+        }
+    };
+    let decide = |id: String, to: &'static str, note: Option<&'static str>| {
+        let (http, staff, url) = (http.clone(), staff.clone(), url.clone());
+        async move {
+            let answer = http
+                .post(format!("{url}/v1/applications/{id}/transitions"))
+                .bearer_auth(staff)
+                .json(&serde_json::json!({ "to": to, "note": note }))
+                .send()
+                .await
+                .unwrap();
+            assert!(answer.status().is_success(), "{to}: {}", answer.status());
+        }
+    };
+
+    let data = tempfile::tempdir().unwrap();
+    let app = app(&provider, &url, data.path(), "personal");
+    app.sign_in(&HeadlessLogin(PERSON), false).await.unwrap();
+    app.choose_passphrase(PASSPHRASE.into()).await.unwrap();
+    let before = mark(&app);
+    app.save_my_details(details("Amina", "+254712345678"))
+        .await
+        .unwrap();
+    wait_synced_since(&app, "registration and the programmes", before).await;
+
+    // The registry's programmes arrived with sync, with what they require.
+    let programmes = app.programmes().await.unwrap();
+    let child = programmes
+        .iter()
+        .find(|p| p.code == "child-benefit")
+        .expect("the demo programmes sync to the device");
+    assert_eq!(
+        child.required_documents,
+        [DocumentKind::IdCard, DocumentKind::ProofOfAddress]
+    );
+    assert_eq!(child.missing_documents, child.required_documents);
+    assert!(
+        child.can_apply && child.applications.is_empty(),
+        "{child:?}"
+    );
+    let programme: uuid::Uuid = child.id.parse().unwrap();
+
+    // Answers typed are kept as a draft and come back; the home screen says to finish it.
+    let form = app.application_form(programme).await.unwrap();
+    assert_eq!(form.data, serde_json::json!({}));
+    assert!(form.schema["components"].is_array());
+    let draft = serde_json::json!({ "childGivenName": "Zawadi" });
+    app.save_application_draft(programme, draft.clone())
+        .await
+        .unwrap();
+    let form = app.application_form(programme).await.unwrap();
+    assert_eq!(form.data, draft);
+    assert!(form.draft_saved_at.is_some());
+    let home = app.home().await.unwrap();
+    assert!(
+        home.pending
+            .iter()
+            .any(|a| matches!(a, PendingAction::FinishDraft { .. })),
+        "{:?}",
+        home.pending
+    );
+    assert!(
+        home.pending
+            .iter()
+            .any(|a| matches!(a, PendingAction::SendDocuments { kinds, .. } if kinds.len() == 2)),
+        "{:?}",
+        home.pending
+    );
+    let err = app
+        .save_application_draft(programme, serde_json::json!(["not", "answers"]))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::InvalidInput(_)), "{err}");
+
+    // Documents: bad files are refused with a reason and leave nothing behind.
+    let docs_dir = walk(data.path())
+        .into_iter()
+        .find(|p| p.ends_with("data.db"))
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("docs");
+    let empty = app
+        .begin_upload(NewUpload {
+            kind: DocumentKind::IdCard,
+            file_name: "empty.png".into(),
+            size_bytes: 0,
+            replaces: None,
+        })
+        .await
+        .unwrap_err();
+    assert!(empty.to_string().contains("empty"), "{empty}");
+    let program = b"MZ\x90\x00 this is a Windows program, not a scan".repeat(100);
+    let refused = add_document(&app, DocumentKind::IdCard, "id.png", &program, None)
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("not accepted"), "{refused}");
+    let token = app
+        .begin_upload(NewUpload {
+            kind: DocumentKind::IdCard,
+            file_name: "id.png".into(),
+            size_bytes: 500_000,
+            replaces: None,
+        })
+        .await
+        .unwrap();
+    app.upload_chunk(token, png(200_000)).await.unwrap();
+    app.cancel_upload(token).await;
+    let short = add_document(&app, DocumentKind::IdCard, "id.png", &png(10), None).await;
+    assert!(short.is_ok(), "{short:?}");
+    assert_eq!(
+        files_in(&docs_dir),
+        1,
+        "only the stored document's file remains"
+    );
+
+    // A real one, replaced by a better scan; then proof of address.
+    let first_id = short.unwrap().documents[0].id.clone();
+    let view = add_document(
+        &app,
+        DocumentKind::IdCard,
+        "id-better.png",
+        &png(300_000),
+        Some(first_id.clone()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(view.documents.len(), 1, "{view:?}");
+    assert_eq!(view.documents[0].file_name, "id-better.png");
+    assert_eq!(view.documents[0].state, DocumentState::Waiting);
+    let id_card = view.documents[0].id.clone();
+    assert_eq!(
+        app.document_content(id_card.parse().unwrap())
+            .await
+            .unwrap(),
+        png(300_000)
+    );
+    let view = add_document(
+        &app,
+        DocumentKind::ProofOfAddress,
+        "bill.png",
+        &png(1000),
+        None,
+    )
+    .await
+    .unwrap();
+    assert!(view
+        .requirements
+        .iter()
+        .any(|r| r.programme == "Child Benefit" && r.met));
+    assert_eq!(files_in(&docs_dir), 2);
+
+    // Submit: queued locally, sent with sync; the registry answers with a notification.
+    let before = mark(&app);
+    let answers = serde_json::json!({
+        "childGivenName": "Zawadi", "childFamilyName": "Njoroge", "childAgeYears": 7
+    });
+    let submitted = app
+        .submit_application(programme, answers.clone())
+        .await
+        .unwrap();
+    assert!(submitted.waiting_to_send || submitted.status == ApplicationStatus::Submitted);
+    let status = wait_synced_since(&app, "the application is submitted", before).await;
+    assert_eq!((status.rejected, status.conflicts), (0, 0), "{status:?}");
+    let programmes = app.programmes().await.unwrap();
+    let child = programmes
+        .iter()
+        .find(|p| p.code == "child-benefit")
+        .unwrap();
+    let application = &child.applications[0];
+    assert_eq!(
+        application.status,
+        ApplicationStatus::Submitted,
+        "{application:?}"
+    );
+    assert!(!application.waiting_to_send && application.refused.is_none());
+    assert!(!child.has_draft && !child.can_apply, "{child:?}");
+    assert!(child.missing_documents.is_empty());
+    let again = app.application_form(programme).await.unwrap_err();
+    assert!(again.to_string().contains("already applied"), "{again}");
+    let (code, stored) = fetch(format!("/v1/applications/{}", application.id)).await;
+    assert_eq!(code, 200, "{stored}");
+    assert_eq!(stored["status"], "submitted");
+    assert_eq!(stored["data"], answers);
+    let docs = app.documents().await.unwrap();
+    assert!(
+        docs.documents
+            .iter()
+            .all(|d| d.state == DocumentState::Sent),
+        "{docs:?}"
+    );
+    let (code, _) = fetch(format!("/v1/documents/{id_card}")).await;
+    assert_eq!(code, 200);
+    let (code, replaced) = fetch(format!("/v1/documents/{first_id}")).await;
+    assert!(
+        code == 404 || replaced["deleted_at"].is_string(),
+        "the replaced document is deleted at the registry too: {code} {replaced}"
+    );
+
+    // The office asks for more; the person sees the request, answers, and submits again.
+    decide(application.id.clone(), "under_review", None).await;
+    decide(
+        application.id.clone(),
+        "more_information_needed",
+        Some("Send the child's birth certificate number."),
+    )
+    .await;
+    let before = mark(&app);
+    app.sync_now().await.unwrap();
+    wait_synced_since(&app, "the request arrived", before).await;
+    let home = app.home().await.unwrap();
+    let asked = home.pending.iter().find_map(|a| match a {
+        PendingAction::AnswerRequest { request, .. } => Some(request.clone()),
+        _ => None,
+    });
+    assert_eq!(
+        asked,
+        Some(Some("Send the child's birth certificate number.".into())),
+        "{:?}",
+        home.pending
+    );
+    let notices = app.notifications().await.unwrap();
+    assert!(notices.len() >= 3, "one per status change: {notices:?}");
+    assert!(notices.iter().all(|n| !n.read));
+    assert_eq!(home.unread_notifications as usize, notices.len());
+    let form = app.application_form(programme).await.unwrap();
+    assert_eq!(
+        form.application_id.as_deref(),
+        Some(application.id.as_str())
+    );
+    assert_eq!(
+        form.request.as_deref(),
+        Some("Send the child's birth certificate number.")
+    );
+    assert_eq!(form.data, answers);
+    let mut more = answers.clone();
+    more["childFamilyName"] = "Njoroge-Wanjiru".into();
+    let before = mark(&app);
+    app.submit_application(programme, more.clone())
+        .await
+        .unwrap();
+    let read = app
+        .mark_notification(notices[0].id.parse().unwrap(), true)
+        .await
+        .unwrap();
+    assert!(read.iter().any(|n| n.id == notices[0].id && n.read));
+    wait_synced_since(&app, "the answers are sent", before).await;
+    let (_, stored) = fetch(format!("/v1/applications/{}", application.id)).await;
+    assert_eq!(stored["status"], "submitted");
+    assert_eq!(stored["data"], more);
+    let history: Vec<&str> = stored["status_history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["to"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        history,
+        [
+            "submitted",
+            "under_review",
+            "more_information_needed",
+            "submitted"
+        ]
+    );
+    let (_, notice) = fetch(format!("/v1/notifications/{}", notices[0].id)).await;
+    assert!(notice["read_at"].is_string(), "{notice}");
+    let programmes = app.programmes().await.unwrap();
+    let child = programmes
+        .iter()
+        .find(|p| p.code == "child-benefit")
+        .unwrap();
+    let steps: Vec<(ApplicationStatus, bool)> = child.applications[0]
+        .timeline
+        .iter()
+        .map(|e| (e.status, e.by_office))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            (ApplicationStatus::Draft, false),
+            (ApplicationStatus::Submitted, false),
+            (ApplicationStatus::UnderReview, true),
+            (ApplicationStatus::MoreInformationNeeded, true),
+            (ApplicationStatus::Submitted, false),
+        ]
+    );
+
+    // Deleting a document deletes the registry's copy with the next sync.
+    let before = mark(&app);
+    let view = app.delete_document(id_card.parse().unwrap()).await.unwrap();
+    assert_eq!(view.documents.len(), 1);
+    wait_synced_since(&app, "the deletion is sent", before).await;
+    let (code, deleted) = fetch(format!("/v1/documents/{id_card}")).await;
+    assert!(
+        code == 404 || deleted["deleted_at"].is_string(),
+        "{code} {deleted}"
+    );
+    assert_eq!(files_in(&docs_dir), 1);
     registry.shutdown().await.unwrap();
 }

@@ -328,6 +328,138 @@ async resolveConflict(kind: string, recordId: string, choices: FieldChoice[]) : 
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
+},
+/**
+ * Every programme on this device, with the person's applications to it.
+ */
+async programmes() : Promise<Result<ProgrammeView[], UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("programmes") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * The form to apply to a programme, with the answers saved so far.
+ */
+async applicationForm(programme: string) : Promise<Result<ApplicationForm, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("application_form", { programme }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Keep the answers typed so far on this device; returns when they were saved.
+ */
+async saveApplicationDraft(programme: string, data: JsonValue) : Promise<Result<string, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("save_application_draft", { programme, data }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Forget the answers typed so far.
+ */
+async discardApplicationDraft(programme: string) : Promise<Result<null, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("discard_application_draft", { programme }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Submit an application (queued when offline).
+ */
+async submitApplication(programme: string, data: JsonValue) : Promise<Result<ApplicationView, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("submit_application", { programme, data }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * The person's notifications, newest first.
+ */
+async notifications() : Promise<Result<NotificationView[], UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("notifications") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Mark a notification read or unread.
+ */
+async markNotification(id: string, read: boolean) : Promise<Result<NotificationView[], UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("mark_notification", { id, read }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * The person's documents and what the programmes require.
+ */
+async documents() : Promise<Result<DocumentsView, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("documents") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Start adding a document; returns the token its chunks are sent with (see `bytes.rs`).
+ */
+async beginUpload(upload: NewUpload) : Promise<Result<string, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("begin_upload", { upload }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Every chunk sent: store the document.
+ */
+async finishUpload(token: string) : Promise<Result<DocumentsView, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("finish_upload", { token }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Stop adding a document; nothing of it is kept.
+ */
+async cancelUpload(token: string) : Promise<Result<null, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("cancel_upload", { token }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Delete a document.
+ */
+async deleteDocument(id: string) : Promise<Result<DocumentsView, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("delete_document", { id }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 }
 }
 
@@ -386,11 +518,87 @@ dataDir: string;
  * Registry the app syncs to.
  */
 registryUrl: string }
-export type ApplicationView = { id: string; 
 /**
- * `draft`, `submitted`, `under_review`, `more_information_needed`, `approved`, `rejected`.
+ * What the application screen needs to show a programme's form.
  */
-status: string; updatedAt: string }
+export type ApplicationForm = { programme: ProgrammeView; 
+/**
+ * The form version the answers will be recorded against.
+ */
+version: number; 
+/**
+ * The Form.io form definition, as the programme's administrators designed it. Its
+ * optional `i18n` member carries translations by language code.
+ */
+schema: JsonValue; 
+/**
+ * The answers so far: the local draft, else the editable application's answers.
+ */
+data: JsonValue; 
+/**
+ * The application being continued, if any.
+ */
+applicationId: string | null; 
+/**
+ * When the draft was last saved on this device (RFC 3339).
+ */
+draftSavedAt: string | null; 
+/**
+ * What the office asked for, when answering a request for more information.
+ */
+request: string | null }
+/**
+ * Where an application is in its workflow.
+ */
+export type ApplicationStatus = 
+/**
+ * Being filled in; only the applicant sees it.
+ */
+"draft" | 
+/**
+ * Sent, waiting for a reviewer to pick it up.
+ */
+"submitted" | 
+/**
+ * A reviewer is assessing it.
+ */
+"under_review" | 
+/**
+ * The reviewer asked the applicant for more information or documents.
+ */
+"more_information_needed" | 
+/**
+ * Accepted into the programme. Final.
+ */
+"approved" | 
+/**
+ * Not accepted. Final.
+ */
+"rejected"
+/**
+ * One of the person's applications, with its history.
+ */
+export type ApplicationView = { id: string; programmeId: string; programmeName: string; status: ApplicationStatus; updatedAt: string; 
+/**
+ * Submitted on this device; the registry has not had it yet.
+ */
+waitingToSend: boolean; 
+/**
+ * The registry refused the submission, and why (English).
+ */
+refused: string | null; 
+/**
+ * The person may change the answers (a draft, or the office asked for more).
+ */
+editable: boolean; 
+/**
+ * What the office asked for, while the status is "more information needed".
+ */
+request: string | null; 
+/**
+ * Every step, oldest first, starting with the creation of the application.
+ */
+timeline: TimelineEntry[] }
 /**
  * One field both sides changed. Values are shown as text; `null` means "empty".
  */
@@ -421,6 +629,43 @@ export type DeviceMode =
  * after sign-out or idle timeout, the registry address locked.
  */
 "kiosk"
+/**
+ * What a document is evidence of.
+ */
+export type DocumentKind = "id_card" | "proof_of_address" | "income_certificate" | 
+/**
+ * A photo of the registrant.
+ */
+"photo" | "other"
+/**
+ * Where a document's bytes are.
+ */
+export type DocumentState = 
+/**
+ * Kept on this device; sent with the next sync.
+ */
+"waiting" | 
+/**
+ * The registry has all of it.
+ */
+"sent"
+/**
+ * One document as the documents screen shows it.
+ */
+export type DocumentView = { id: string; kind: DocumentKind; fileName: string; mimeType: string; sizeBytes: number; 
+/**
+ * RFC 3339.
+ */
+capturedAt: string; state: DocumentState; 
+/**
+ * The bytes are on this device, so it can be previewed offline.
+ */
+onDevice: boolean }
+export type DocumentsView = { documents: DocumentView[]; requirements: Requirement[]; 
+/**
+ * Largest file accepted, in bytes.
+ */
+maxBytes: number }
 /**
  * The person's decision for one conflicting field, as the conflict screen sends it.
  */
@@ -480,7 +725,19 @@ details: MyDetails;
 /**
  * People in the person's household, themself included (0: no household yet).
  */
-householdMembers: number; applications: ApplicationView[] }
+householdMembers: number; 
+/**
+ * The person's applications, newest first.
+ */
+applications: ApplicationView[]; 
+/**
+ * What the person should do next, most pressing first.
+ */
+pending: PendingAction[]; unreadNotifications: number; 
+/**
+ * Documents the person has on record.
+ */
+documents: number }
 /**
  * The household screen: the person's current household, from the vault.
  */
@@ -497,6 +754,7 @@ canCreate: boolean;
  * Current members, the head first, then by name.
  */
 members: MemberView[] }
+export type JsonValue = null | boolean | number | string | JsonValue[] | Partial<{ [key in string]: JsonValue }>
 /**
  * What the person fills in to add or edit a member.
  */
@@ -555,6 +813,78 @@ phone: string | null; email: string | null;
  */
 preferredLanguage: string | null }
 /**
+ * A document about to be sent from the UI.
+ */
+export type NewUpload = { kind: DocumentKind; fileName: string; 
+/**
+ * Announced size, checked before any byte is read and again at the end.
+ */
+sizeBytes: number; 
+/**
+ * The document this one replaces (deleted once the new one is stored).
+ */
+replaces: string | null }
+/**
+ * What a notification is about; the app picks an icon and an action from it.
+ */
+export type NotificationKind = 
+/**
+ * An application changed status.
+ */
+"application_status" | 
+/**
+ * Something must be done by a date.
+ */
+"deadline" | 
+/**
+ * A document must be sent.
+ */
+"document_requested" | 
+/**
+ * A liveness check is due.
+ */
+"liveness_due" | "general"
+/**
+ * One notification as the centre lists it.
+ */
+export type NotificationView = { id: string; kind: NotificationKind; title: string; body: string; 
+/**
+ * RFC 3339: when it was issued.
+ */
+createdAt: string; read: boolean; 
+/**
+ * `YYYY-MM-DD`: the last day to act.
+ */
+deadline: string | null; overdue: boolean; 
+/**
+ * The record it is about (an application, a document request…).
+ */
+relatedRecord: string | null }
+/**
+ * Something the person should do, for the home screen.
+ */
+export type PendingAction = 
+/**
+ * The office asked for more information on an application.
+ */
+{ kind: "answerRequest"; applicationId: string; programmeId: string; programme: string; request: string | null } | 
+/**
+ * Documents a programme the person applies to still needs.
+ */
+{ kind: "sendDocuments"; programme: string; kinds: DocumentKind[] } | 
+/**
+ * A liveness check is due (or overdue) on `due` (`YYYY-MM-DD`).
+ */
+{ kind: "livenessDue"; due: string; overdue: boolean } | 
+/**
+ * A notification that asks for something by a date, or has not been read.
+ */
+{ kind: "notice"; notificationId: string; notificationKind: NotificationKind; title: string; deadline: string | null; overdue: boolean } | 
+/**
+ * Answers typed but not submitted.
+ */
+{ kind: "finishDraft"; programmeId: string; programme: string }
+/**
  * A person a field agent serves, as the people list shows them.
  */
 export type PersonSummary = { id: string; name: string; nationalId: string | null; birthdate: string | null }
@@ -563,6 +893,34 @@ export type PersonSummary = { id: string; name: string; nationalId: string | nul
  * index holds none).
  */
 export type ProfileView = { id: string; createdAt: string; lastUsedAt: string }
+/**
+ * A programme as the programmes screen lists it.
+ */
+export type ProgrammeView = { id: string; code: string; name: string; description: string | null; 
+/**
+ * Documents an application needs, one of each kind.
+ */
+requiredDocuments: DocumentKind[]; 
+/**
+ * Required documents the person has not sent yet.
+ */
+missingDocuments: DocumentKind[]; 
+/**
+ * The programme has a form, so it takes applications.
+ */
+open: boolean; 
+/**
+ * Whether the person may start (or continue) an application now.
+ */
+canApply: boolean; 
+/**
+ * Answers typed on this device and not submitted yet.
+ */
+hasDraft: boolean; 
+/**
+ * The person's applications to it, newest first.
+ */
+applications: ApplicationView[] }
 /**
  * Whether the registry can be reached right now, in terms the UI can show as is.
  */
@@ -592,6 +950,10 @@ problem: string;
  * The registry's explanation (English).
  */
 message: string }
+/**
+ * A programme's requirement and whether it is met.
+ */
+export type Requirement = { programme: string; kind: DocumentKind; met: boolean }
 /**
  * Where the person is in the sign-in / unlock life cycle.
  */
@@ -672,6 +1034,18 @@ lastErrorKind: SyncErrorKind | null; progress: SyncProgress | null }
  * Sent to the UI whenever the sync indicator should change.
  */
 export type SyncStatusChanged = SyncStatus
+/**
+ * One step of an application's history.
+ */
+export type TimelineEntry = { status: ApplicationStatus; 
+/**
+ * RFC 3339.
+ */
+at: string; note: string | null; 
+/**
+ * Made by the office (a reviewer or the registry itself), not by the applicant.
+ */
+byOffice: boolean }
 export type UserError = { 
 /**
  * Stable, machine-readable; the UI may branch on it.

@@ -19,6 +19,7 @@ use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use super::details::{actor_of, find_me, new_id, parse_date, NATIONAL_ID};
+use super::records::{live, today};
 use super::AppError;
 use crate::signin::Session;
 use crate::vault::{Change, Op, Partition, VaultError};
@@ -75,22 +76,6 @@ struct Household {
     group: Group,
     /// Current memberships of the group.
     members: Vec<Membership>,
-}
-
-fn today() -> Date {
-    OffsetDateTime::now_utc().date()
-}
-
-fn live<T: serde::de::DeserializeOwned>(
-    partition: &Partition,
-    kind: RecordKind,
-) -> Result<Vec<T>, AppError> {
-    Ok(partition
-        .records(kind.as_str())?
-        .into_iter()
-        .filter(|r| r.deleted_at.is_none())
-        .filter_map(|r| serde_json::from_value(r.body).ok())
-        .collect())
 }
 
 /// The current memberships of the group `individual` currently belongs to (empty if none).

@@ -20,9 +20,13 @@
 
 pub mod config;
 mod details;
+mod documents;
 mod finance;
 mod household;
+mod notifications;
 mod profiles;
+mod programmes;
+mod records;
 mod views;
 
 use std::collections::BTreeMap;
@@ -42,9 +46,14 @@ use crate::vault::{
 
 pub use config::{AppConfig, AppConfigError, DeviceMode};
 pub use details::MyDetails;
+pub use documents::{
+    DocumentState, DocumentView, DocumentsView, NewUpload, Requirement, MAX_CHUNK_BYTES,
+};
 pub use finance::{AccountInput, AccountView};
 pub use household::{HouseholdView, MemberInput, MemberView};
+pub use notifications::{NotificationView, PendingAction};
 pub use profiles::{Profile, Profiles};
+pub use programmes::{ApplicationForm, ApplicationView, ProgrammeView, TimelineEntry};
 pub use views::{
     ConflictField, ConflictView, HomeView, PersonSummary, ProfileView, RejectionView, SessionView,
 };
@@ -84,6 +93,7 @@ pub struct Doorstep {
     provider: Mutex<Option<Arc<SignIn>>>,
     stage: Mutex<Stage>,
     status: watch::Sender<SyncStatus>,
+    uploads: Arc<documents::Uploads>,
 }
 
 enum Stage {
@@ -159,6 +169,7 @@ impl Doorstep {
             provider: Mutex::new(None),
             stage: Mutex::new(Stage::SignedOut),
             status,
+            uploads: Arc::default(),
         })
     }
 
@@ -324,6 +335,8 @@ impl Doorstep {
                 }
             }
         }
+        // Half-added documents hold the partition; nothing of them is kept.
+        self.uploads.cancel_all();
         let previous = std::mem::replace(&mut *stage, Stage::SignedOut);
         if let Stage::Ready(open) = previous {
             let Open { partition, sync } = *open;
@@ -492,15 +505,135 @@ impl Doorstep {
         &self,
         change: impl FnOnce(&Partition, Option<&Session>) -> Result<(), AppError> + Send + 'static,
     ) -> Result<Vec<AccountView>, AppError> {
+        self.change_then(change, finance::accounts).await
+    }
+
+    /// Every programme on this device, with the person's applications to it.
+    pub async fn programmes(&self) -> Result<Vec<ProgrammeView>, AppError> {
+        self.read(programmes::programmes).await
+    }
+
+    /// The form to apply to a programme (or to continue the application in progress), with
+    /// the answers saved so far.
+    pub async fn application_form(&self, programme: Uuid) -> Result<ApplicationForm, AppError> {
+        self.read(move |p, s| programmes::form(p, s, programme))
+            .await
+    }
+
+    /// Keep the answers typed so far (the form calls this as the person types). Local only.
+    pub async fn save_application_draft(
+        &self,
+        programme: Uuid,
+        data: serde_json::Value,
+    ) -> Result<String, AppError> {
+        self.read(move |p, s| programmes::save_draft(p, s, programme, &data))
+            .await
+    }
+
+    /// Forget the answers typed so far.
+    pub async fn discard_application_draft(&self, programme: Uuid) -> Result<(), AppError> {
+        self.read(move |p, _| programmes::discard_draft(p, programme))
+            .await
+    }
+
+    /// Submit an application (queued when offline).
+    pub async fn submit_application(
+        &self,
+        programme: Uuid,
+        data: serde_json::Value,
+    ) -> Result<ApplicationView, AppError> {
+        let view = self
+            .read(move |p, s| programmes::submit(p, s, programme, data))
+            .await?;
+        self.nudge_sync().await;
+        Ok(view)
+    }
+
+    /// The person's notifications, newest first.
+    pub async fn notifications(&self) -> Result<Vec<NotificationView>, AppError> {
+        self.read(notifications::list).await
+    }
+
+    /// Mark a notification read (or unread again); syncs like any edit.
+    pub async fn mark_notification(
+        &self,
+        id: Uuid,
+        read: bool,
+    ) -> Result<Vec<NotificationView>, AppError> {
+        self.change_then(
+            move |p, s| notifications::mark(p, s, id, read),
+            notifications::list,
+        )
+        .await
+    }
+
+    /// The person's documents and what the programmes require.
+    pub async fn documents(&self) -> Result<DocumentsView, AppError> {
+        self.read(documents::view).await
+    }
+
+    /// Start adding a document; the UI then sends its bytes with [`Doorstep::upload_chunk`].
+    pub async fn begin_upload(&self, upload: NewUpload) -> Result<Uuid, AppError> {
         let partition = self.open_partition().await?;
         let session = self.session();
-        let accounts = blocking(move || {
-            change(&partition, session.as_ref())?;
-            finance::accounts(&partition, session.as_ref())
-        })
-        .await?;
+        self.uploads.begin(partition, session.as_ref(), upload)
+    }
+
+    /// The next piece of the file; returns the bytes received so far.
+    pub async fn upload_chunk(&self, token: Uuid, bytes: Vec<u8>) -> Result<u64, AppError> {
+        let uploads = self.uploads.clone();
+        // Sending may wait for the encrypting thread; do not hold up the async threads.
+        blocking(move || uploads.chunk(token, bytes)).await
+    }
+
+    /// Every byte sent: store the document (and delete the one it replaces).
+    pub async fn finish_upload(&self, token: Uuid) -> Result<DocumentsView, AppError> {
+        let session = self.session();
+        let uploads = self.uploads.clone();
+        blocking(move || uploads.finish(token, session.as_ref()).map(drop)).await?;
         self.nudge_sync().await;
-        Ok(accounts)
+        self.documents().await
+    }
+
+    /// Stop adding a document; nothing of it is kept.
+    pub async fn cancel_upload(&self, token: Uuid) {
+        let uploads = self.uploads.clone();
+        let _ = tokio::task::spawn_blocking(move || uploads.cancel(token)).await;
+    }
+
+    /// A document's bytes, for the preview (only documents kept on this device).
+    pub async fn document_content(&self, id: Uuid) -> Result<Vec<u8>, AppError> {
+        self.read(move |p, _| documents::content(p, id)).await
+    }
+
+    /// Delete a document (the registry's copy too, with the next sync).
+    pub async fn delete_document(&self, id: Uuid) -> Result<DocumentsView, AppError> {
+        self.change_then(move |p, s| documents::delete(p, s, id), documents::view)
+            .await
+    }
+
+    /// Read from the open partition off the async threads.
+    async fn read<V: Send + 'static>(
+        &self,
+        view: impl FnOnce(&Partition, Option<&Session>) -> Result<V, AppError> + Send + 'static,
+    ) -> Result<V, AppError> {
+        let partition = self.open_partition().await?;
+        let session = self.session();
+        blocking(move || view(&partition, session.as_ref())).await
+    }
+
+    /// Make a change, ask for a sync soon, and return the screen's new view.
+    async fn change_then<V: Send + 'static>(
+        &self,
+        change: impl FnOnce(&Partition, Option<&Session>) -> Result<(), AppError> + Send + 'static,
+        view: impl FnOnce(&Partition, Option<&Session>) -> Result<V, AppError> + Send + 'static,
+    ) -> Result<V, AppError> {
+        let partition = self.open_partition().await?;
+        let session = self.session();
+        let (p, s) = (partition.clone(), session.clone());
+        blocking(move || change(&p, s.as_ref())).await?;
+        self.nudge_sync().await;
+        blocking(move || view(&partition, session.as_ref())).await
     }
 
     /// Changes the registry refused, with its reasons.
@@ -680,13 +813,7 @@ impl Doorstep {
         &self,
         change: impl FnOnce(&Partition, Option<&Session>) -> Result<(), AppError> + Send + 'static,
     ) -> Result<HouseholdView, AppError> {
-        let partition = self.open_partition().await?;
-        let session = self.session();
-        let p = partition.clone();
-        let s = session.clone();
-        blocking(move || change(&p, s.as_ref())).await?;
-        self.nudge_sync().await;
-        blocking(move || household::view(&partition, session.as_ref())).await
+        self.change_then(change, household::view).await
     }
 
     async fn open_partition(&self) -> Result<Arc<Partition>, AppError> {

@@ -11,7 +11,9 @@ use uuid::Uuid;
 
 use super::config::{AppConfig, DeviceMode};
 use super::details::{contact_of, find_me, MyDetails};
+use super::notifications::{self, PendingAction};
 use super::profiles::Profile;
+use super::programmes::{self, ApplicationView};
 use super::{AppError, Stage};
 use crate::signin::Session;
 use crate::vault::{Partition, LOST_PASSPHRASE_NOTICE, MIN_PASSPHRASE_CHARS};
@@ -78,16 +80,13 @@ pub struct HomeView {
     pub details: MyDetails,
     /// People in the person's household, themself included (0: no household yet).
     pub household_members: u32,
+    /// The person's applications, newest first.
     pub applications: Vec<ApplicationView>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
-#[serde(rename_all = "camelCase")]
-pub struct ApplicationView {
-    pub id: String,
-    /// `draft`, `submitted`, `under_review`, `more_information_needed`, `approved`, `rejected`.
-    pub status: String,
-    pub updated_at: String,
+    /// What the person should do next, most pressing first.
+    pub pending: Vec<PendingAction>,
+    pub unread_notifications: u32,
+    /// Documents the person has on record.
+    pub documents: u32,
 }
 
 /// A person a field agent serves, as the people list shows them.
@@ -197,6 +196,9 @@ pub(super) fn home(partition: &Partition, session: Option<&Session>) -> Result<H
             details: prefill_from_identity(session),
             household_members: 0,
             applications: Vec::new(),
+            pending: Vec::new(),
+            unread_notifications: 0,
+            documents: 0,
         });
     };
     let contact = contact_of(partition, me.meta.id)?;
@@ -206,6 +208,7 @@ pub(super) fn home(partition: &Partition, session: Option<&Session>) -> Result<H
     let email = contact.as_ref().and_then(|c| c.emails.first().cloned());
     let me_uuid = *me.meta.id.as_uuid();
     let stored = partition.record(RecordKind::Individual.as_str(), me_uuid)?;
+    let applications = programmes::applications(partition, session)?;
     Ok(HomeView {
         registered: true,
         synced: stored.and_then(|s| s.rev).is_some(),
@@ -220,7 +223,10 @@ pub(super) fn home(partition: &Partition, session: Option<&Session>) -> Result<H
             preferred_language: me.preferred_language.clone(),
         },
         household_members: household_size(partition, me_uuid)?,
-        applications: applications(partition, me_uuid)?,
+        pending: notifications::pending_actions(partition, session, &applications)?,
+        applications,
+        unread_notifications: notifications::unread(partition, session)?,
+        documents: super::documents::view(partition, session)?.documents.len() as u32,
     })
 }
 
@@ -258,19 +264,6 @@ fn live_bodies(
 
 fn household_size(partition: &Partition, me: Uuid) -> Result<u32, AppError> {
     Ok(super::household::current_memberships_of(partition, me)?.len() as u32)
-}
-
-fn applications(partition: &Partition, me: Uuid) -> Result<Vec<ApplicationView>, AppError> {
-    let mine = me.to_string();
-    Ok(live_bodies(partition, RecordKind::Application)?
-        .into_iter()
-        .filter(|(_, body, _)| body["applicant_id"].as_str() == Some(mine.as_str()))
-        .map(|(id, body, updated_at)| ApplicationView {
-            id: id.to_string(),
-            status: body["status"].as_str().unwrap_or("draft").to_owned(),
-            updated_at,
-        })
-        .collect())
 }
 
 pub(super) fn conflicts(partition: &Partition) -> Result<Vec<ConflictView>, AppError> {

@@ -8,7 +8,9 @@
 //!    stored result without applying them twice.
 //! 2. **upload** the bytes of documents whose metadata the registry now has, resuming each from
 //!    the offset the registry acknowledged ([`uploads`]).
-//! 3. **pull** the change feed page by page; each page and the cursor after it are one vault
+//! 3. **request status moves** the person asked for (submitting an application), each once
+//!    with its Idempotency-Key; a refused move is kept with the registry's reason.
+//! 4. **pull** the change feed page by page; each page and the cursor after it are one vault
 //!    transaction. A cursor from another registry means: start the pull over.
 //!
 //! [`service::SyncService`] runs rounds in the background: on start, on demand ("Sync now"),
@@ -69,6 +71,8 @@ pub struct SyncReport {
     pub pulled: usize,
     pub uploaded_documents: usize,
     pub uploaded_bytes: u64,
+    /// Application status moves the registry made (submissions).
+    pub transitions: usize,
     /// Whether the pull had to start over (cursor from another registry).
     pub pull_restarted: bool,
 }
@@ -126,6 +130,31 @@ pub async fn sync_once(
     let (documents, bytes) = uploads::upload_pending(partition, transport, progress).await?;
     report.uploaded_documents = documents;
     report.uploaded_bytes = bytes;
+
+    // After the answers and their documents: the registry judges a submission by them.
+    for pending in partition.sendable_transitions()? {
+        match transport
+            .transition(
+                pending.application_id,
+                &pending.to_status,
+                pending.note.as_deref(),
+                pending.id,
+            )
+            .await
+        {
+            Ok(()) => {
+                partition.transition_sent(pending.id)?;
+                report.transitions += 1;
+            }
+            // Refused (not a move the workflow allows now, or the application never reached
+            // the registry): kept with the reason for the person; the rest goes on.
+            Err(TransportError::Server { message, .. }) => {
+                partition.transition_refused(pending.id, &message)?;
+                report.rejected += 1;
+            }
+            Err(other) => return Err(other.into()),
+        }
+    }
 
     let mut cursor = partition.sync_cursor()?;
     for _ in 0..MAX_PUSH_ROUNDS {

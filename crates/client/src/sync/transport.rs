@@ -112,6 +112,27 @@ impl SyncTransport {
         let response = check(response).await?;
         response.json().await.map_err(offline)
     }
+
+    /// `POST /v1/applications/{id}/transitions`, once: `key` is the Idempotency-Key, so a
+    /// resend after a lost answer is not applied twice.
+    pub async fn transition(
+        &self,
+        application: uuid::Uuid,
+        to_status: &str,
+        note: Option<&str>,
+        key: uuid::Uuid,
+    ) -> Result<(), TransportError> {
+        let response = self
+            .http
+            .post(self.url(&format!("v1/applications/{application}/transitions")))
+            .header(reqwest::header::AUTHORIZATION, self.bearer().await)
+            .header("Idempotency-Key", key.to_string())
+            .json(&serde_json::json!({ "to": to_status, "note": note }))
+            .send()
+            .await
+            .map_err(offline)?;
+        check(response).await.map(drop)
+    }
 }
 
 /// Network-level failures (refused, reset, timed out, cut mid-body) are all "offline": the

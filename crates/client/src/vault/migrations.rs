@@ -21,6 +21,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
         3,
         include_str!("../../../../migrations/client/0003_sync.sql"),
     ),
+    (
+        4,
+        include_str!("../../../../migrations/client/0004_application_transitions.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

@@ -27,6 +27,7 @@ pub mod keystore;
 pub mod migrations;
 mod partition;
 mod sync_store;
+mod transitions;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -42,6 +43,7 @@ pub use keyslot::KeySlot;
 pub use keystore::{KeyStore, KeyStoreError, NoKeyStore, OsKeyring, SecretStore};
 pub use partition::{Change, DocumentInfo, NewDocument, Op, OutboxEntry, Partition, StoredRecord};
 pub use sync_store::{Choice, PendingUpload, PushTally, Rejection, StoredConflict};
+pub use transitions::PendingTransition;
 
 /// What the app must tell a person when they choose a passphrase (and again if they forget it).
 pub const LOST_PASSPHRASE_NOTICE: &str =

@@ -469,6 +469,64 @@ impl Partition {
     }
 
     /// Recompute the audit log's hash chain.
+    /// Delete a document: its registry record (a delete queued for sync, when there is one), its
+    /// pending upload and its encrypted file, whose key goes with the row (so the bytes are
+    /// unreadable even before the file is removed).
+    pub fn delete_document(&self, id: Uuid, actor: &str) -> Result<(), VaultError> {
+        {
+            let mut conn = self.conn();
+            let tx = conn.transaction()?;
+            let at = now();
+            let has_record: bool = tx
+                .query_row(
+                    "SELECT 1 FROM records WHERE kind = 'document' AND id = ?1 AND deleted_at IS NULL",
+                    [id.to_string()],
+                    |_| Ok(true),
+                )
+                .optional()?
+                .unwrap_or(false);
+            if has_record {
+                apply_in(
+                    &tx,
+                    &Change {
+                        kind: "document".into(),
+                        id,
+                        op: Op::Delete,
+                        body: Value::Null,
+                        actor: actor.to_owned(),
+                    },
+                    &at,
+                )?;
+            }
+            tx.execute(
+                "DELETE FROM uploads WHERE document_id = ?1",
+                [id.to_string()],
+            )?;
+            let had_file = tx.execute("DELETE FROM documents WHERE id = ?1", [id.to_string()])? > 0;
+            if !has_record && !had_file {
+                return Err(VaultError::NotFound(format!("document {id}")));
+            }
+            tx.commit()?;
+        }
+        // A failure here leaves only ciphertext whose key is gone with the row; the next open
+        // sweeps the orphan file.
+        let _ = std::fs::remove_file(self.dir.join(DOCS_DIR).join(id.to_string()));
+        Ok(())
+    }
+
+    /// Whether the registry has acknowledged every byte of the document.
+    pub fn document_uploaded(&self, id: Uuid) -> Result<Option<bool>, VaultError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT done FROM uploads WHERE document_id = ?1",
+                [id.to_string()],
+                |r| r.get::<_, i64>(0),
+            )
+            .optional()?
+            .map(|done| done == 1))
+    }
+
     pub fn verify_audit_log(&self) -> Result<AuditReport, VaultError> {
         audit::verify(&self.conn())
     }
@@ -512,7 +570,11 @@ impl Partition {
 }
 
 /// One change inside the caller's transaction: the record, its outbox entry, its audit entry.
-fn apply_in(tx: &rusqlite::Transaction<'_>, change: &Change, at: &str) -> Result<Uuid, VaultError> {
+pub(super) fn apply_in(
+    tx: &rusqlite::Transaction<'_>,
+    change: &Change,
+    at: &str,
+) -> Result<Uuid, VaultError> {
     check_kind(&change.kind)?;
     let after = match (&change.op, &change.body) {
         (Op::Delete, _) => None,
@@ -650,7 +712,7 @@ fn read_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<StoredRecord, V
     })())
 }
 
-fn parse_uuid(text: &str) -> Result<Uuid, VaultError> {
+pub(super) fn parse_uuid(text: &str) -> Result<Uuid, VaultError> {
     text.parse()
         .map_err(|_| VaultError::Corrupt(format!("{text:?} is not an id")))
 }

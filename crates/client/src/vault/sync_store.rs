@@ -97,7 +97,9 @@ impl Partition {
     /// How many mutations wait to be sent (not counting refused ones).
     pub fn pending_count(&self) -> Result<u64, VaultError> {
         let n: i64 = self.conn().query_row(
-            "SELECT COUNT(*) FROM outbox WHERE state = 'pending'",
+            // Requested status moves are changes the person made too (see transitions.rs).
+            "SELECT (SELECT COUNT(*) FROM outbox WHERE state = 'pending')
+                  + (SELECT COUNT(*) FROM transitions WHERE refusal IS NULL)",
             [],
             |r| r.get(0),
         )?;

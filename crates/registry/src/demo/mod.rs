@@ -28,6 +28,10 @@ struct DemoProgramme {
     code: String,
     name: String,
     description: String,
+    /// Document kinds an application needs (`id_card`, `proof_of_address`…).
+    #[serde(default)]
+    required_documents: Vec<String>,
+    /// The Form.io form; its `i18n` member holds the French and Arabic wording.
     form: serde_json::Value,
 }
 
@@ -61,6 +65,7 @@ pub async fn load(store: &dyn Store) -> Result<DemoSummary, StorageError> {
         let programme = json!({
             "id": p.id, "created_at": stamp, "updated_at": stamp, "created_by": DEMO_ACTOR,
             "code": p.code, "name": p.name, "description": p.description,
+            "required_documents": p.required_documents,
         });
         let form = json!({
             "id": p.form_id, "created_at": stamp, "updated_at": stamp, "created_by": DEMO_ACTOR,

@@ -1,0 +1,398 @@
+//! The person's documents: adding one (from a file or the webcam), previewing, replacing and
+//! deleting, and what each programme still needs.
+//!
+//! A file is sent from the web view in chunks ([`Uploads`]): each chunk goes straight into the
+//! vault's streaming encryption on a worker thread, so a 100 MB scan never sits whole in memory,
+//! the UI can show progress, and nothing readable touches the disk. Cancelling (or closing the
+//! app) mid-way leaves only a temp file of ciphertext, removed at once or at the next open.
+
+use std::collections::HashMap;
+use std::io::{self, Read};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use doorstep_domain::document::{DocumentKind, MAX_DOCUMENT_BYTES};
+use doorstep_domain::record::RecordKind;
+use doorstep_domain::Document;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::details::{actor_of, find_me};
+use super::programmes;
+use super::records::live;
+use super::AppError;
+use crate::signin::Session;
+use crate::vault::{DocumentInfo, NewDocument, Partition, VaultError};
+
+/// Chunks in flight between the IPC handler and the encrypting thread: enough to keep both
+/// busy, few enough to bound memory (the UI sends chunks of about 1 MB).
+const CHUNKS_IN_FLIGHT: usize = 4;
+/// Largest chunk accepted from the UI.
+pub const MAX_CHUNK_BYTES: usize = 8 * 1024 * 1024;
+
+/// One document as the documents screen shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct DocumentView {
+    pub id: String,
+    pub kind: DocumentKind,
+    pub file_name: String,
+    pub mime_type: String,
+    pub size_bytes: u32,
+    /// RFC 3339.
+    pub captured_at: String,
+    pub state: DocumentState,
+    /// The bytes are on this device, so it can be previewed offline.
+    pub on_device: bool,
+}
+
+/// Where a document's bytes are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub enum DocumentState {
+    /// Kept on this device; sent with the next sync.
+    Waiting,
+    /// The registry has all of it.
+    Sent,
+}
+
+/// A programme's requirement and whether it is met.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct Requirement {
+    pub programme: String,
+    pub kind: DocumentKind,
+    pub met: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct DocumentsView {
+    pub documents: Vec<DocumentView>,
+    pub requirements: Vec<Requirement>,
+    /// Largest file accepted, in bytes.
+    pub max_bytes: u32,
+}
+
+/// A document about to be sent from the UI.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct NewUpload {
+    pub kind: DocumentKind,
+    pub file_name: String,
+    /// Announced size, checked before any byte is read and again at the end.
+    pub size_bytes: u32,
+    /// The document this one replaces (deleted once the new one is stored).
+    pub replaces: Option<String>,
+}
+
+fn kind_name(kind: DocumentKind) -> String {
+    serde_json::to_value(kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// The person's documents and the programmes' requirements.
+pub fn view(partition: &Partition, session: Option<&Session>) -> Result<DocumentsView, AppError> {
+    let Some(me) = find_me(partition, session)? else {
+        return Ok(DocumentsView {
+            documents: Vec::new(),
+            requirements: Vec::new(),
+            max_bytes: MAX_DOCUMENT_BYTES as u32,
+        });
+    };
+    let mut documents: Vec<Document> = live(partition, RecordKind::Document)?;
+    documents.retain(|d| d.linked_record == me.meta.id);
+    documents.sort_by_key(|d| std::cmp::Reverse(d.captured_at));
+    let documents = documents
+        .iter()
+        .map(|d| {
+            let id = *d.meta.id.as_uuid();
+            let uploaded = partition.document_uploaded(id)?;
+            Ok(DocumentView {
+                id: id.to_string(),
+                kind: d.kind,
+                file_name: d.file_name.clone(),
+                mime_type: d.mime_type.clone(),
+                size_bytes: d.size_bytes.min(u64::from(u32::MAX)) as u32,
+                captured_at: d
+                    .captured_at
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .unwrap_or_default(),
+                // Pulled from the registry (no upload row) or fully acknowledged: sent.
+                state: if uploaded == Some(false) {
+                    DocumentState::Waiting
+                } else {
+                    DocumentState::Sent
+                },
+                on_device: partition.document(id)?.is_some(),
+            })
+        })
+        .collect::<Result<Vec<_>, VaultError>>()?;
+    let mut requirements = Vec::new();
+    for p in programmes::programmes(partition, session)? {
+        for kind in &p.required_documents {
+            requirements.push(Requirement {
+                programme: p.name.clone(),
+                kind: *kind,
+                met: !p.missing_documents.contains(kind),
+            });
+        }
+    }
+    Ok(DocumentsView {
+        documents,
+        requirements,
+        max_bytes: MAX_DOCUMENT_BYTES as u32,
+    })
+}
+
+/// The decrypted bytes of a document on this device, for the preview.
+pub fn content(partition: &Partition, id: Uuid) -> Result<Vec<u8>, AppError> {
+    let mut reader = partition.open_document(id).map_err(|e| match e {
+        VaultError::NotFound(_) => AppError::InvalidInput(
+            "This document's file is kept at the registry, not on this device.".into(),
+        ),
+        other => other.into(),
+    })?;
+    let mut bytes = Vec::new();
+    reader
+        .read_to_end(&mut bytes)
+        .map_err(|e| AppError::Vault(VaultError::Corrupt(e.to_string())))?;
+    Ok(bytes)
+}
+
+/// Delete one of the person's documents (the registry's copy too, with the next sync).
+pub fn delete(partition: &Partition, session: Option<&Session>, id: Uuid) -> Result<(), AppError> {
+    let me = find_me(partition, session)?.map(|m| m.meta.id);
+    let ours = partition
+        .get::<Document>(id)?
+        .is_some_and(|d| Some(d.linked_record) == me);
+    if !ours && partition.document(id)?.is_none() {
+        return Err(AppError::InvalidInput(
+            "That document is not among yours on this device.".into(),
+        ));
+    }
+    partition.delete_document(id, &actor_of(session))?;
+    Ok(())
+}
+
+/// `Read` over the chunks the UI sends. The end of the file is the sender being dropped with
+/// `cancelled` unset; with it set, reading fails, so the vault keeps nothing.
+struct ChunkReader {
+    from: Receiver<Vec<u8>>,
+    cancelled: Arc<AtomicBool>,
+    current: Vec<u8>,
+    at: usize,
+}
+
+impl Read for ChunkReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.at == self.current.len() {
+            let next = self.from.recv();
+            if self.cancelled.load(Ordering::SeqCst) {
+                // Not `Interrupted`: readers retry that one.
+                return Err(io::Error::other("the upload was cancelled"));
+            }
+            match next {
+                Ok(bytes) => {
+                    self.current = bytes;
+                    self.at = 0;
+                }
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.current.len() - self.at);
+        buf[..n].copy_from_slice(&self.current[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+struct InFlight {
+    to: SyncSender<Vec<u8>>,
+    cancelled: Arc<AtomicBool>,
+    worker: JoinHandle<Result<DocumentInfo, VaultError>>,
+    announced: u64,
+    received: u64,
+    replaces: Option<Uuid>,
+    partition: Arc<Partition>,
+}
+
+/// Uploads from the UI in progress, by token.
+#[derive(Default)]
+pub struct Uploads {
+    in_flight: Mutex<HashMap<Uuid, InFlight>>,
+}
+
+impl Uploads {
+    fn table(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, InFlight>> {
+        self.in_flight.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Start storing a new document for the person; returns the token for its chunks.
+    pub fn begin(
+        &self,
+        partition: Arc<Partition>,
+        session: Option<&Session>,
+        upload: NewUpload,
+    ) -> Result<Uuid, AppError> {
+        let size = u64::from(upload.size_bytes);
+        if size == 0 {
+            return Err(AppError::InvalidInput(
+                "The file is empty. Choose the file again.".into(),
+            ));
+        }
+        if size > MAX_DOCUMENT_BYTES {
+            return Err(AppError::InvalidInput(format!(
+                "The file is larger than {} MB. Scan at a lower resolution or split it.",
+                MAX_DOCUMENT_BYTES / 1_000_000
+            )));
+        }
+        let me = find_me(&partition, session)?.ok_or_else(|| {
+            AppError::InvalidInput(
+                "Register your details first; documents belong to your registration.".into(),
+            )
+        })?;
+        let replaces = upload
+            .replaces
+            .as_deref()
+            .map(|r| {
+                r.parse::<Uuid>()
+                    .map_err(|_| AppError::InvalidInput("Choose the document to replace.".into()))
+            })
+            .transpose()?;
+        let new = NewDocument {
+            kind: kind_name(upload.kind),
+            file_name: upload.file_name,
+            record_id: Some(*me.meta.id.as_uuid()),
+            actor: actor_of(session),
+        };
+        let (to, from) = sync_channel(CHUNKS_IN_FLIGHT);
+        let cancelled = Arc::new(AtomicBool::new(false));
+        let reader = ChunkReader {
+            from,
+            cancelled: cancelled.clone(),
+            current: Vec::new(),
+            at: 0,
+        };
+        let p = partition.clone();
+        let worker = std::thread::Builder::new()
+            .name("document-upload".into())
+            .spawn(move || p.store_document(&new, reader))
+            .map_err(|e| AppError::InvalidInput(format!("Could not start storing: {e}")))?;
+        let token = Uuid::now_v7();
+        self.table().insert(
+            token,
+            InFlight {
+                to,
+                cancelled,
+                worker,
+                announced: size,
+                received: 0,
+                replaces,
+                partition,
+            },
+        );
+        Ok(token)
+    }
+
+    /// Add the next chunk; returns the bytes received so far.
+    pub fn chunk(&self, token: Uuid, bytes: Vec<u8>) -> Result<u64, AppError> {
+        if bytes.len() > MAX_CHUNK_BYTES {
+            self.cancel(token);
+            return Err(AppError::InvalidInput(
+                "A piece of the file was too large.".into(),
+            ));
+        }
+        let to = {
+            let mut table = self.table();
+            let upload = table.get_mut(&token).ok_or_else(unknown_upload)?;
+            upload.received += bytes.len() as u64;
+            if upload.received > upload.announced {
+                drop(table);
+                self.cancel(token);
+                return Err(AppError::InvalidInput(
+                    "The file changed while it was being added. Choose it again.".into(),
+                ));
+            }
+            upload.to.clone()
+        };
+        let received = self.table().get(&token).map_or(0, |u| u.received);
+        // Blocks while the worker is CHUNKS_IN_FLIGHT behind: the UI waits, memory stays bounded.
+        if to.send(bytes).is_err() {
+            // The worker stopped early (a disk error, say): report why.
+            let upload = self.table().remove(&token).ok_or_else(unknown_upload)?;
+            return match upload.worker.join() {
+                Ok(Err(e)) => Err(e.into()),
+                _ => Err(AppError::InvalidInput(
+                    "The file could not be stored.".into(),
+                )),
+            };
+        }
+        Ok(received)
+    }
+
+    /// All chunks sent: wait for the document to be stored, then delete the one it replaces.
+    pub fn finish(&self, token: Uuid, session: Option<&Session>) -> Result<String, AppError> {
+        let (info, replaces, partition) = self.finish_inner(token)?;
+        if let Some(old) = replaces {
+            delete(&partition, session, old)?;
+        }
+        Ok(info.id.to_string())
+    }
+
+    fn finish_inner(
+        &self,
+        token: Uuid,
+    ) -> Result<(DocumentInfo, Option<Uuid>, Arc<Partition>), AppError> {
+        let upload = self.table().remove(&token).ok_or_else(unknown_upload)?;
+        let InFlight {
+            to,
+            cancelled,
+            worker,
+            announced,
+            received,
+            replaces,
+            partition,
+        } = upload;
+        if received != announced {
+            cancelled.store(true, Ordering::SeqCst);
+            drop(to);
+            let _ = worker.join();
+            return Err(AppError::InvalidInput(
+                "The file was not read completely. Choose it again.".into(),
+            ));
+        }
+        drop(to);
+        let info = worker
+            .join()
+            .map_err(|_| AppError::InvalidInput("Storing the file failed.".into()))??;
+        Ok((info, replaces, partition))
+    }
+
+    /// Stop an upload; nothing of it is kept.
+    pub fn cancel(&self, token: Uuid) {
+        if let Some(upload) = self.table().remove(&token) {
+            // The flag first: the worker then sees the sender gone as a failure, not as the end
+            // of the file, removes its temp file and writes no row.
+            upload.cancelled.store(true, Ordering::SeqCst);
+            drop(upload.to);
+            let _ = upload.worker.join();
+        }
+    }
+
+    /// Stop every upload (the person signed out or the data was locked).
+    pub fn cancel_all(&self) {
+        let tokens: Vec<Uuid> = self.table().keys().copied().collect();
+        for token in tokens {
+            self.cancel(token);
+        }
+    }
+}
+
+fn unknown_upload() -> AppError {
+    AppError::InvalidInput("That upload is no longer in progress. Add the file again.".into())
+}

@@ -1,0 +1,234 @@
+//! The notification centre and the home screen's "to do" list.
+//!
+//! Notifications are registry records addressed to the person (a decision on an application, a
+//! document to send, a deadline); they arrive with sync and are read offline. Marking one read
+//! is an edit the person makes, so it syncs like any other (the registry lets a citizen change
+//! nothing else in it).
+
+use doorstep_domain::application::ApplicationStatus;
+use doorstep_domain::liveness::LivenessCheck;
+use doorstep_domain::notification::{Notification, NotificationKind};
+use doorstep_domain::record::RecordKind;
+use serde::Serialize;
+use time::format_description::well_known::Rfc3339;
+use time::{Date, Duration, OffsetDateTime};
+use uuid::Uuid;
+
+use super::details::{actor_of, find_me};
+use super::programmes::{self, ApplicationView};
+use super::records::{live, today};
+use super::AppError;
+use crate::signin::Session;
+use crate::vault::{Change, Op, Partition};
+
+/// A liveness check due within this many days shows on the home screen ahead of time.
+const LIVENESS_NOTICE_DAYS: i64 = 30;
+
+/// One notification as the centre lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct NotificationView {
+    pub id: String,
+    pub kind: NotificationKind,
+    pub title: String,
+    pub body: String,
+    /// RFC 3339: when it was issued.
+    pub created_at: String,
+    pub read: bool,
+    /// `YYYY-MM-DD`: the last day to act.
+    pub deadline: Option<String>,
+    pub overdue: bool,
+    /// The record it is about (an application, a document request…).
+    pub related_record: Option<String>,
+}
+
+/// Something the person should do, for the home screen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum PendingAction {
+    /// The office asked for more information on an application.
+    #[serde(rename_all = "camelCase")]
+    AnswerRequest {
+        application_id: String,
+        programme_id: String,
+        programme: String,
+        request: Option<String>,
+    },
+    /// Documents a programme the person applies to still needs.
+    #[serde(rename_all = "camelCase")]
+    SendDocuments {
+        programme: String,
+        kinds: Vec<doorstep_domain::document::DocumentKind>,
+    },
+    /// A liveness check is due (or overdue) on `due` (`YYYY-MM-DD`).
+    #[serde(rename_all = "camelCase")]
+    LivenessDue { due: String, overdue: bool },
+    /// A notification that asks for something by a date, or has not been read.
+    #[serde(rename_all = "camelCase")]
+    Notice {
+        notification_id: String,
+        notification_kind: NotificationKind,
+        title: String,
+        deadline: Option<String>,
+        overdue: bool,
+    },
+    /// Answers typed but not submitted.
+    #[serde(rename_all = "camelCase")]
+    FinishDraft {
+        programme_id: String,
+        programme: String,
+    },
+}
+
+fn mine(partition: &Partition, session: Option<&Session>) -> Result<Vec<Notification>, AppError> {
+    let Some(me) = find_me(partition, session)? else {
+        return Ok(Vec::new());
+    };
+    let mut out: Vec<Notification> = live(partition, RecordKind::Notification)?;
+    out.retain(|n| n.recipient_id == me.meta.id);
+    out.sort_by_key(|n| std::cmp::Reverse(n.meta.created_at));
+    Ok(out)
+}
+
+fn view(n: &Notification, today: Date) -> NotificationView {
+    NotificationView {
+        id: n.meta.id.as_uuid().to_string(),
+        kind: n.kind,
+        title: n.title.clone(),
+        body: n.body.clone(),
+        created_at: n.meta.created_at.format(&Rfc3339).unwrap_or_default(),
+        read: n.is_read(),
+        deadline: n.deadline.map(|d| d.to_string()),
+        overdue: n.is_overdue(today),
+        related_record: n.related_record.map(|r| r.as_uuid().to_string()),
+    }
+}
+
+/// The person's notifications, newest first.
+pub fn list(
+    partition: &Partition,
+    session: Option<&Session>,
+) -> Result<Vec<NotificationView>, AppError> {
+    let today = today();
+    Ok(mine(partition, session)?
+        .iter()
+        .map(|n| view(n, today))
+        .collect())
+}
+
+/// How many are unread (the badge on the notifications button).
+pub fn unread(partition: &Partition, session: Option<&Session>) -> Result<u32, AppError> {
+    Ok(mine(partition, session)?
+        .iter()
+        .filter(|n| !n.is_read())
+        .count() as u32)
+}
+
+/// Mark one read (or unread again). No change is queued when it already is.
+pub fn mark(
+    partition: &Partition,
+    session: Option<&Session>,
+    id: Uuid,
+    read: bool,
+) -> Result<(), AppError> {
+    let mut n = mine(partition, session)?
+        .into_iter()
+        .find(|n| *n.meta.id.as_uuid() == id)
+        .ok_or_else(|| AppError::InvalidInput("That notification is not on this device.".into()))?;
+    if n.is_read() == read {
+        return Ok(());
+    }
+    let now = OffsetDateTime::now_utc();
+    if read {
+        n.mark_read(now);
+    } else {
+        n.read_at = None;
+        n.meta.touch(now);
+    }
+    partition.apply(&Change::of(&n, Op::Update, &actor_of(session))?)?;
+    Ok(())
+}
+
+/// What the person should do next, most pressing first: answers the office asked for, missing
+/// documents, a due liveness check, notices with deadlines or unread, unfinished drafts.
+pub fn pending_actions(
+    partition: &Partition,
+    session: Option<&Session>,
+    applications: &[ApplicationView],
+) -> Result<Vec<PendingAction>, AppError> {
+    let today = today();
+    let mut actions: Vec<PendingAction> = applications
+        .iter()
+        .filter(|a| a.status == ApplicationStatus::MoreInformationNeeded && !a.waiting_to_send)
+        .map(|a| PendingAction::AnswerRequest {
+            application_id: a.id.clone(),
+            programme_id: a.programme_id.clone(),
+            programme: a.programme_name.clone(),
+            request: a.request.clone(),
+        })
+        .collect();
+
+    let programmes = programmes::programmes(partition, session)?;
+    for p in &programmes {
+        // Documents matter for an application under way, not for every programme there is.
+        let applying = p.has_draft || p.applications.iter().any(|a| !a.status.is_final());
+        if applying && !p.missing_documents.is_empty() {
+            actions.push(PendingAction::SendDocuments {
+                programme: p.name.clone(),
+                kinds: p.missing_documents.clone(),
+            });
+        }
+    }
+
+    if let Some(due) = liveness_due(partition, session)? {
+        if due - Duration::days(LIVENESS_NOTICE_DAYS) <= today {
+            actions.push(PendingAction::LivenessDue {
+                due: due.to_string(),
+                overdue: due < today,
+            });
+        }
+    }
+
+    for n in mine(partition, session)? {
+        let asks = matches!(
+            n.kind,
+            NotificationKind::DocumentRequested
+                | NotificationKind::Deadline
+                | NotificationKind::LivenessDue
+        );
+        let still_open = n.deadline.is_some_and(|d| d >= today);
+        if asks && (!n.is_read() || still_open) {
+            actions.push(PendingAction::Notice {
+                notification_id: n.meta.id.as_uuid().to_string(),
+                notification_kind: n.kind,
+                title: n.title.clone(),
+                deadline: n.deadline.map(|d| d.to_string()),
+                overdue: n.is_overdue(today),
+            });
+        }
+    }
+
+    for p in programmes.iter().filter(|p| p.has_draft) {
+        actions.push(PendingAction::FinishDraft {
+            programme_id: p.id.clone(),
+            programme: p.name.clone(),
+        });
+    }
+    Ok(actions)
+}
+
+/// The date of the person's next liveness check, from their latest check that set one.
+fn liveness_due(
+    partition: &Partition,
+    session: Option<&Session>,
+) -> Result<Option<Date>, AppError> {
+    let Some(me) = find_me(partition, session)? else {
+        return Ok(None);
+    };
+    let mut checks: Vec<LivenessCheck> = live(partition, RecordKind::LivenessCheck)?;
+    checks.retain(|c| c.individual_id == me.meta.id);
+    Ok(checks
+        .iter()
+        .max_by_key(|c| c.performed_at)
+        .and_then(|c| c.next_due))
+}

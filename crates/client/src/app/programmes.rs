@@ -1,0 +1,455 @@
+//! Programmes and the person's applications to them.
+//!
+//! Programmes and their Form.io forms are configuration the registry sends to every device;
+//! applications are the person's own records. Answers typed into a form are kept as a local
+//! draft (encrypted, on this device only) until the person submits; submitting writes the
+//! application and queues the request to submit it in one vault transaction, so it works offline
+//! and is sent with the next sync (see `vault/transitions.rs` for why the status move travels
+//! apart from the record).
+
+use std::collections::{BTreeSet, HashSet};
+
+use doorstep_domain::application::{ActorRole, Application, ApplicationStatus};
+use doorstep_domain::document::DocumentKind;
+use doorstep_domain::ids::{ActorId, RecordId};
+use doorstep_domain::programme::{FormDefinition, Programme};
+use doorstep_domain::record::{RecordKind, RecordMeta};
+use doorstep_domain::Document;
+use serde::Serialize;
+use serde_json::{json, Value};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::details::{actor_of, find_me, new_id};
+use super::records::live;
+use super::AppError;
+use crate::signin::Session;
+use crate::vault::{Change, Op, Partition};
+
+/// Largest answers a form may send (a Form.io submission is small; this stops a runaway one).
+const MAX_ANSWERS_BYTES: usize = 1024 * 1024;
+
+/// A programme as the programmes screen lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct ProgrammeView {
+    pub id: String,
+    pub code: String,
+    pub name: String,
+    pub description: Option<String>,
+    /// Documents an application needs, one of each kind.
+    pub required_documents: Vec<DocumentKind>,
+    /// Required documents the person has not sent yet.
+    pub missing_documents: Vec<DocumentKind>,
+    /// The programme has a form, so it takes applications.
+    pub open: bool,
+    /// Whether the person may start (or continue) an application now.
+    pub can_apply: bool,
+    /// Answers typed on this device and not submitted yet.
+    pub has_draft: bool,
+    /// The person's applications to it, newest first.
+    pub applications: Vec<ApplicationView>,
+}
+
+/// One of the person's applications, with its history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct ApplicationView {
+    pub id: String,
+    pub programme_id: String,
+    pub programme_name: String,
+    pub status: ApplicationStatus,
+    pub updated_at: String,
+    /// Submitted on this device; the registry has not had it yet.
+    pub waiting_to_send: bool,
+    /// The registry refused the submission, and why (English).
+    pub refused: Option<String>,
+    /// The person may change the answers (a draft, or the office asked for more).
+    pub editable: bool,
+    /// What the office asked for, while the status is "more information needed".
+    pub request: Option<String>,
+    /// Every step, oldest first, starting with the creation of the application.
+    pub timeline: Vec<TimelineEntry>,
+}
+
+/// One step of an application's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct TimelineEntry {
+    pub status: ApplicationStatus,
+    /// RFC 3339.
+    pub at: String,
+    pub note: Option<String>,
+    /// Made by the office (a reviewer or the registry itself), not by the applicant.
+    pub by_office: bool,
+}
+
+/// What the application screen needs to show a programme's form.
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct ApplicationForm {
+    pub programme: ProgrammeView,
+    /// The form version the answers will be recorded against.
+    pub version: u32,
+    /// The Form.io form definition, as the programme's administrators designed it. Its
+    /// optional `i18n` member carries translations by language code.
+    pub schema: Value,
+    /// The answers so far: the local draft, else the editable application's answers.
+    pub data: Value,
+    /// The application being continued, if any.
+    pub application_id: Option<String>,
+    /// When the draft was last saved on this device (RFC 3339).
+    pub draft_saved_at: Option<String>,
+    /// What the office asked for, when answering a request for more information.
+    pub request: Option<String>,
+}
+
+fn draft_key(programme: Uuid) -> String {
+    format!("application:{programme}")
+}
+
+fn now_text() -> String {
+    OffsetDateTime::now_utc()
+        .format(&Rfc3339)
+        .expect("UTC formats")
+}
+
+fn format_time(at: OffsetDateTime) -> String {
+    at.format(&Rfc3339).unwrap_or_default()
+}
+
+/// Everything the screens derive from, read once.
+struct Snapshot {
+    me: Option<RecordId>,
+    programmes: Vec<Programme>,
+    forms: Vec<FormDefinition>,
+    applications: Vec<Application>,
+    documents: Vec<Document>,
+}
+
+impl Snapshot {
+    fn read(partition: &Partition, session: Option<&Session>) -> Result<Self, AppError> {
+        let me = find_me(partition, session)?.map(|m| m.meta.id);
+        let mut programmes: Vec<Programme> = live(partition, RecordKind::Programme)?;
+        programmes.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut applications: Vec<Application> = live(partition, RecordKind::Application)?;
+        applications.retain(|a| Some(a.applicant_id) == me);
+        applications.sort_by_key(|a| std::cmp::Reverse(a.meta.created_at));
+        let mut documents: Vec<Document> = live(partition, RecordKind::Document)?;
+        let linked: BTreeSet<RecordId> = me
+            .into_iter()
+            .chain(applications.iter().map(|a| a.meta.id))
+            .collect();
+        documents.retain(|d| linked.contains(&d.linked_record));
+        Ok(Snapshot {
+            me,
+            programmes,
+            forms: live(partition, RecordKind::FormDefinition)?,
+            applications,
+            documents,
+        })
+    }
+
+    fn latest_form(&self, programme: RecordId) -> Option<&FormDefinition> {
+        self.forms
+            .iter()
+            .filter(|f| f.programme_id == programme)
+            .max_by_key(|f| f.version)
+    }
+
+    fn programme(&self, id: RecordId) -> Result<&Programme, AppError> {
+        self.programmes
+            .iter()
+            .find(|p| p.meta.id == id)
+            .ok_or_else(|| {
+                AppError::InvalidInput(
+                    "This programme is not on this device. Sync, then try again.".into(),
+                )
+            })
+    }
+
+    fn applications_to(&self, programme: RecordId) -> impl Iterator<Item = &Application> {
+        self.applications
+            .iter()
+            .filter(move |a| a.programme_id == programme)
+    }
+
+    /// The application the person is still working on, if any.
+    fn editable(&self, programme: RecordId) -> Option<&Application> {
+        self.applications_to(programme)
+            .find(|a| a.is_editable_by_applicant())
+    }
+
+    /// Whether a new application is allowed: once per programme unless it allows several
+    /// (a rejected one may be followed by a new one).
+    fn may_start(&self, programme: &Programme) -> bool {
+        programme.allow_multiple_applications
+            || self
+                .applications_to(programme.meta.id)
+                .all(|a| a.status == ApplicationStatus::Rejected)
+    }
+
+    fn missing_documents(&self, programme: &Programme) -> Vec<DocumentKind> {
+        let have: HashSet<DocumentKind> = self.documents.iter().map(|d| d.kind).collect();
+        programme
+            .required_documents
+            .iter()
+            .filter(|k| !have.contains(k))
+            .copied()
+            .collect()
+    }
+
+    fn view(
+        &self,
+        partition: &Partition,
+        programme: &Programme,
+    ) -> Result<ProgrammeView, AppError> {
+        let id = *programme.meta.id.as_uuid();
+        let applications = self
+            .applications_to(programme.meta.id)
+            .map(|a| application_view(partition, a, &programme.name))
+            .collect::<Result<Vec<_>, _>>()?;
+        let open = self.latest_form(programme.meta.id).is_some();
+        Ok(ProgrammeView {
+            id: id.to_string(),
+            code: programme.code.clone(),
+            name: programme.name.clone(),
+            description: programme.description.clone(),
+            required_documents: programme.required_documents.clone(),
+            missing_documents: self.missing_documents(programme),
+            open,
+            can_apply: open
+                && self.me.is_some()
+                && (self.editable(programme.meta.id).is_some() || self.may_start(programme)),
+            has_draft: partition.draft(&draft_key(id))?.is_some(),
+            applications,
+        })
+    }
+}
+
+fn application_view(
+    partition: &Partition,
+    a: &Application,
+    programme_name: &str,
+) -> Result<ApplicationView, AppError> {
+    let id = *a.meta.id.as_uuid();
+    let transition = partition.transition_of(id)?;
+    let mut timeline = vec![TimelineEntry {
+        status: ApplicationStatus::Draft,
+        at: format_time(a.meta.created_at),
+        note: None,
+        by_office: false,
+    }];
+    timeline.extend(a.status_history.iter().map(|c| TimelineEntry {
+        status: c.to,
+        at: format_time(c.at),
+        note: c.note.clone(),
+        by_office: c.by.role != ActorRole::Applicant,
+    }));
+    let request = (a.status == ApplicationStatus::MoreInformationNeeded)
+        .then(|| {
+            a.status_history
+                .iter()
+                .rev()
+                .find(|c| c.to == ApplicationStatus::MoreInformationNeeded)
+                .and_then(|c| c.note.clone())
+        })
+        .flatten();
+    Ok(ApplicationView {
+        id: id.to_string(),
+        programme_id: a.programme_id.as_uuid().to_string(),
+        programme_name: programme_name.to_owned(),
+        status: a.status,
+        updated_at: format_time(a.meta.updated_at),
+        waiting_to_send: transition.as_ref().is_some_and(|t| t.refusal.is_none()),
+        refused: transition.and_then(|t| t.refusal),
+        editable: a.is_editable_by_applicant(),
+        request,
+        timeline,
+    })
+}
+
+/// Every programme on the device with the person's applications to it.
+pub fn programmes(
+    partition: &Partition,
+    session: Option<&Session>,
+) -> Result<Vec<ProgrammeView>, AppError> {
+    let snapshot = Snapshot::read(partition, session)?;
+    snapshot
+        .programmes
+        .iter()
+        .map(|p| snapshot.view(partition, p))
+        .collect()
+}
+
+/// The person's applications to every programme, newest first (for the home screen).
+pub fn applications(
+    partition: &Partition,
+    session: Option<&Session>,
+) -> Result<Vec<ApplicationView>, AppError> {
+    let snapshot = Snapshot::read(partition, session)?;
+    snapshot
+        .applications
+        .iter()
+        .map(|a| {
+            let name = snapshot
+                .programme(a.programme_id)
+                .map(|p| p.name.clone())
+                .unwrap_or_default();
+            application_view(partition, a, &name)
+        })
+        .collect()
+}
+
+/// The form to apply to `programme` (or to continue the application in progress).
+pub fn form(
+    partition: &Partition,
+    session: Option<&Session>,
+    programme: Uuid,
+) -> Result<ApplicationForm, AppError> {
+    let snapshot = Snapshot::read(partition, session)?;
+    let p = snapshot.programme(RecordId::from_uuid(programme))?;
+    let view = snapshot.view(partition, p)?;
+    if !view.can_apply {
+        return Err(cannot_apply(&snapshot, p));
+    }
+    let editable = snapshot.editable(p.meta.id);
+    let form = snapshot
+        .latest_form(p.meta.id)
+        .expect("can_apply implies a form");
+    let draft = partition.draft(&draft_key(programme))?;
+    let (data, draft_saved_at) = match draft {
+        Some(d) => (d["data"].clone(), d["savedAt"].as_str().map(str::to_owned)),
+        None => (
+            editable
+                .map(|a| a.data.clone())
+                .unwrap_or_else(|| json!({})),
+            None,
+        ),
+    };
+    let request = editable
+        .map(|a| application_view(partition, a, &p.name))
+        .transpose()?
+        .and_then(|v| v.request);
+    Ok(ApplicationForm {
+        version: editable.map(|a| a.form_version).unwrap_or(form.version),
+        schema: form.schema.clone(),
+        data,
+        application_id: editable.map(|a| a.meta.id.as_uuid().to_string()),
+        draft_saved_at,
+        request,
+        programme: view,
+    })
+}
+
+fn cannot_apply(snapshot: &Snapshot, programme: &Programme) -> AppError {
+    if snapshot.me.is_none() {
+        AppError::InvalidInput(
+            "Register your details first; applications belong to your registration.".into(),
+        )
+    } else if snapshot.latest_form(programme.meta.id).is_none() {
+        AppError::InvalidInput(format!(
+            "{} does not take applications yet.",
+            programme.name
+        ))
+    } else {
+        AppError::InvalidInput(format!(
+            "You have already applied to {}. Its status is under Applications.",
+            programme.name
+        ))
+    }
+}
+
+fn check_answers(data: &Value) -> Result<(), AppError> {
+    if !data.is_object() {
+        return Err(AppError::InvalidInput(
+            "The answers must be the form's answers (an object).".into(),
+        ));
+    }
+    if data.to_string().len() > MAX_ANSWERS_BYTES {
+        return Err(AppError::InvalidInput(
+            "The answers are too long to keep. Shorten the longest answers.".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Keep the answers typed so far on this device (the form calls this as the person types).
+/// Returns when it was saved.
+pub fn save_draft(
+    partition: &Partition,
+    session: Option<&Session>,
+    programme: Uuid,
+    data: &Value,
+) -> Result<String, AppError> {
+    check_answers(data)?;
+    let snapshot = Snapshot::read(partition, session)?;
+    snapshot.programme(RecordId::from_uuid(programme))?;
+    let saved_at = now_text();
+    partition.save_draft(
+        &draft_key(programme),
+        &json!({ "data": data, "savedAt": saved_at }),
+    )?;
+    Ok(saved_at)
+}
+
+/// Forget the local draft (the person chose to start over).
+pub fn discard_draft(partition: &Partition, programme: Uuid) -> Result<(), AppError> {
+    partition.discard_draft(&draft_key(programme))?;
+    Ok(())
+}
+
+/// Submit the answers: the application is created (or its answers updated) and the request to
+/// submit it queued, in one vault transaction. Works offline; sync sends both.
+pub fn submit(
+    partition: &Partition,
+    session: Option<&Session>,
+    programme: Uuid,
+    data: Value,
+) -> Result<ApplicationView, AppError> {
+    check_answers(&data)?;
+    let snapshot = Snapshot::read(partition, session)?;
+    let p = snapshot.programme(RecordId::from_uuid(programme))?;
+    let view = snapshot.view(partition, p)?;
+    if !view.can_apply {
+        return Err(cannot_apply(&snapshot, p));
+    }
+    let me = snapshot.me.expect("can_apply implies a registration");
+    let actor = actor_of(session);
+    let now = OffsetDateTime::now_utc();
+    let (application, op) = match snapshot.editable(p.meta.id) {
+        Some(existing) => {
+            let mut a = existing.clone();
+            a.data = data;
+            a.meta.touch(now);
+            (a, Op::Update)
+        }
+        None => {
+            let form = snapshot
+                .latest_form(p.meta.id)
+                .expect("can_apply implies a form");
+            let a = Application::new(
+                RecordMeta::new(new_id(), now, ActorId::new(actor.clone())),
+                p.meta.id,
+                me,
+                form.version,
+                data,
+            );
+            (a, Op::Create)
+        }
+    };
+    let id = *application.meta.id.as_uuid();
+    let change = Change::of(&application, op, &actor)?;
+    partition.apply_and_request_transition(
+        &[change],
+        id,
+        ApplicationStatus::Submitted.as_str(),
+        None,
+    )?;
+    partition.discard_draft(&draft_key(programme))?;
+    let stored = partition
+        .get::<Application>(id)?
+        .expect("the application was just written");
+    application_view(partition, &stored, &p.name)
+}
