@@ -1,11 +1,12 @@
 // A field agent's laptop: the agent signs in as themself, finds a person of their area among the
 // records synced to the laptop, and updates their details; the registry records the change as
-// the agent's, on behalf of that person.
+// the agent's, on behalf of that person. Then the people list at 200% text size: its fixed-height
+// rows still hold their text, and the keyboard still reaches every row.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { accessibilityViolations, artifactsDir, launchApp } from './harness.mjs';
+import { accessibilityViolations, artifactsDir, launchApp, layoutProblems } from './harness.mjs';
 
 const WAIT = { timeout: 30_000, interval: 200 };
 let app;
@@ -19,16 +20,6 @@ after(async () => {
 });
 
 const $ = (selector) => app.browser.$(selector);
-
-async function press(selector) {
-  const element = await $(selector);
-  await element.waitForDisplayed({ ...WAIT, timeoutMsg: `${selector} never appeared:\n${await (await $('main')).getText()}` });
-  await app.browser.execute((el) => {
-    el.scrollIntoView({ block: 'center' });
-    el.focus();
-  }, element);
-  await app.browser.keys('Enter');
-}
 
 async function staff(path) {
   const token = await app.devToken('staff', 'auditor');
@@ -60,7 +51,9 @@ test('an agent updates a person of their area, and the registry records it on th
   const nationalId = ids[0];
   await (await $('#people-query')).setValue(nationalId);
   await app.browser.waitUntil(async () => (await $$count('.person')) === 1, { ...WAIT, timeoutMsg: `no single match for ${nationalId}` });
-  await press('.person');
+  // The list is one listbox: Tab reaches it, its first row becomes active, Enter opens it.
+  assert.equal(await (await $('[role="option"]')).getAttribute('aria-setsize'), '1');
+  await press('[data-testid="people-list"]');
 
   const given = await $('[name="data[givenName]"]');
   await given.waitForDisplayed(WAIT);
@@ -95,6 +88,49 @@ test('an agent updates a person of their area, and the registry records it on th
   await app.browser.saveScreenshot(join(artifactsDir, 'agent-saved.png'));
   assert.deepEqual(await accessibilityViolations(app.browser), [], 'accessibility violations on agent-saved');
 });
+
+test('at 200% text size the people list keeps its rows whole and works from the keyboard', async () => {
+  await app.browser.setWindowSize(1280, 800);
+  await press('[data-testid="open-settings"]');
+  await (await $('[data-testid="text-size-200"]')).waitForDisplayed(WAIT);
+  await press('[data-testid="text-size-200"]', ' ');
+  await app.browser.waitUntil(async () => Math.abs((await app.browser.execute(() => window.outerWidth / window.innerWidth)) - 2) < 0.05, {
+    ...WAIT,
+    timeoutMsg: 'the text size never became 200%',
+  });
+  await press('[data-testid="tab-people"]');
+  await (await $('[data-testid="people-list"]')).waitForDisplayed(WAIT);
+  await app.browser.waitUntil(async () => (await $$count('.person')) > 1, { ...WAIT, timeoutMsg: 'the list shows nobody' });
+  const total = Number(await (await $('[role="option"]')).getAttribute('aria-setsize'));
+  // Tab reaches the list; End goes to the last person, who is then rendered and in view.
+  await press('[data-testid="people-list"]', 'End');
+  const last = () => app.browser.execute(() => {
+    const list = document.querySelector('[data-testid="people-list"]');
+    const option = document.getElementById(list.getAttribute('aria-activedescendant') ?? '');
+    const [l, o] = [list.getBoundingClientRect(), option?.getBoundingClientRect()];
+    // In view twice over: inside the list's scrolled viewport, and inside the window.
+    const inList = !!o && o.top >= l.top - 1 && o.bottom <= l.bottom + 1;
+    const inWindow = !!o && o.top >= -1 && o.bottom <= window.innerHeight + 1;
+    return { position: option?.getAttribute('aria-posinset'), inView: inList && inWindow };
+  });
+  await app.browser.waitUntil(async () => (await last()).inView, { ...WAIT, timeoutMsg: `the last person is not in view: ${JSON.stringify(await last())}` });
+  assert.equal((await last()).position, String(total));
+  // The photo is of the last painted frame: let the scroll be painted first.
+  await app.browser.executeAsync((done) => requestAnimationFrame(() => requestAnimationFrame(() => done())));
+  await app.browser.saveScreenshot(join(artifactsDir, 'agent-people-200.png'));
+  assert.deepEqual(await layoutProblems(app.browser), [], 'layout problems on agent-people at 200%');
+  assert.deepEqual(await accessibilityViolations(app.browser), [], 'accessibility violations on agent-people at 200%');
+});
+
+async function press(selector, key = 'Enter') {
+  const element = await $(selector);
+  await element.waitForDisplayed({ ...WAIT, timeoutMsg: `${selector} never appeared:\n${await (await $('main')).getText()}` });
+  await app.browser.execute((el) => {
+    el.scrollIntoView({ block: 'center' });
+    el.focus();
+  }, element);
+  await app.browser.keys(key);
+}
 
 async function $$count(selector) {
   return (await app.browser.$$(selector)).length;

@@ -112,8 +112,9 @@ function output(cmd, args, ms = 30_000) {
 
 /**
  * Start the test identity provider + registry + tauri-driver + app.
- * Returns `{ browser, registryUrl, dataDir, close, stopRegistry, startRegistry, staffToken, devToken, logs }`.
- * `close()` ends the session and stops every process started here.
+ * Returns `{ browser, registryUrl, dataDir, close, restart, stopRegistry, startRegistry, staffToken, devToken, logs }`.
+ * `close()` ends the session and stops every process started here. `restart()` quits the app and
+ * starts it again on the same data (`browser` is then the new session).
  * `options.mode`: the app's device mode (`personal` by default).
  * `options.autoLogin`: the provider logs in this account by itself (for the kiosk's own window).
  * `options.env`: more environment for the app.
@@ -213,21 +214,48 @@ export async function launchApp(options = {}) {
     procs.push(driver);
     await waitForPort(port, 30_000);
 
-    browser = await remote({
-      hostname: '127.0.0.1',
-      port,
-      logLevel: 'warn',
-      connectionRetryTimeout: 120_000,
-      connectionRetryCount: 0,
-      capabilities: {
-        browserName: 'wry',
-        'tauri:options': { application: appBin },
-        // WebKitWebDriver speaks classic WebDriver only (no BiDi).
-        'wdio:enforceWebDriverClassic': true,
-      },
-    });
+    const session = () =>
+      remote({
+        hostname: '127.0.0.1',
+        port,
+        logLevel: 'warn',
+        connectionRetryTimeout: 120_000,
+        connectionRetryCount: 0,
+        capabilities: {
+          browserName: 'wry',
+          'tauri:options': { application: appBin },
+          // WebKitWebDriver speaks classic WebDriver only (no BiDi).
+          'wdio:enforceWebDriverClassic': true,
+        },
+      });
+    browser = await session();
+    // Quit and start again, as a person does: same data folder, same web view storage (the
+    // language and text size choices), a new app process and WebDriver session.
+    const restart = async () => {
+      const old = browser;
+      browser = undefined;
+      await Promise.race([old.deleteSession().catch(() => undefined), new Promise((r) => setTimeout(r, 15_000).unref())]);
+      await appGone(dataDir, 15_000);
+      browser = await session();
+      return browser;
+    };
     const providerOutput = () => provider.output;
-    return { browser, registryUrl, dataDir, close, stopRegistry, startRegistry, staffToken, devToken, providerOutput, logs };
+    return {
+      // A getter: restart() replaces the session.
+      get browser() {
+        return browser;
+      },
+      registryUrl,
+      dataDir,
+      close,
+      restart,
+      stopRegistry,
+      startRegistry,
+      staffToken,
+      devToken,
+      providerOutput,
+      logs,
+    };
   } catch (e) {
     const text = logs();
     await close();
@@ -252,6 +280,69 @@ export async function accessibilityViolations(browser) {
       .catch((e) => done([{ id: 'axe-error', help: String(e), nodes: [] }]));
   });
   return result.map((v) => `${v.id}: ${v.help} — ${v.nodes.slice(0, 5).join(', ')}`);
+}
+
+/**
+ * What is wrong with the layout as it is now (WCAG 1.4.4 / 1.4.10: text resized to 200% and
+ * reflowed without loss): the page scrolling sideways, anything drawn past the window's left or
+ * right edge, and content cut off by a box that hides its overflow. One line per problem, at most
+ * 20. Rows of a virtualised list (.vlist-row) may end a line with an ellipsis by design (the whole
+ * text stays their accessible name), so for them only content cut off at the bottom counts.
+ */
+export function layoutProblems(browser) {
+  return browser.execute(() => {
+    const problems = [];
+    const root = document.documentElement;
+    if (root.scrollWidth > window.innerWidth + 1) problems.push(`the page scrolls sideways: ${root.scrollWidth} > ${window.innerWidth}`);
+    const name = (el) =>
+      `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}${typeof el.className === 'string' && el.className.trim() ? `.${el.className.trim().split(/\s+/).join('.')}` : ''} "${(el.textContent ?? '').trim().slice(0, 40)}"`;
+    for (const el of document.body.querySelectorAll('*')) {
+      if (el.closest('.visually-hidden, [hidden], script, style, template')) continue;
+      const style = getComputedStyle(el);
+      if (style.display === 'none' || style.visibility !== 'visible' || style.opacity === '0') continue;
+      const box = el.getBoundingClientRect();
+      if (box.width === 0 || box.height === 0) continue;
+      // Screen-reader-only text (Form.io's announcements) sits off screen in a 1 px box by design.
+      if (box.width <= 1 && box.height <= 1) continue;
+      if (box.left < -1 || box.right > root.clientWidth + 1) problems.push(`past the window's edge (${Math.round(box.left)}–${Math.round(box.right)} of ${root.clientWidth}): ${name(el)}`);
+      const hidesX = ['hidden', 'clip'].includes(style.overflowX) && !el.matches('.vlist-row, .vlist-row *');
+      const hidesY = ['hidden', 'clip'].includes(style.overflowY);
+      if (hidesX && el.scrollWidth > el.clientWidth + 1) problems.push(`cut off sideways (${el.scrollWidth} > ${el.clientWidth}): ${name(el)}`);
+      if (hidesY && el.scrollHeight > el.clientHeight + 1) problems.push(`cut off at the bottom (${el.scrollHeight} > ${el.clientHeight}): ${name(el)}`);
+    }
+    return problems.slice(0, 20);
+  });
+}
+
+/** The pids of this run's app processes (named `doorstep`, with this data folder). */
+function appPids(dataDir) {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((pid) => {
+      try {
+        return (
+          readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'doorstep' &&
+          readFileSync(`/proc/${pid}/environ`, 'utf8').includes(`DOORSTEP_DATA_DIR=${dataDir}\0`)
+        );
+      } catch {
+        return false;
+      }
+    });
+}
+
+/** Wait (bounded) until the app has quit, so a restart never opens the vault twice; end it if
+ *  it outlives the wait. */
+async function appGone(dataDir, ms) {
+  const deadline = Date.now() + ms;
+  while (appPids(dataDir).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  for (const pid of appPids(dataDir)) {
+    console.warn(`ended the app (pid ${pid}): it did not quit with its session`);
+    try {
+      process.kill(Number(pid), 'SIGKILL');
+    } catch {
+      /* gone meanwhile */
+    }
+  }
 }
 
 /** Kill every process whose environment names this run's app data folder: the app if it is

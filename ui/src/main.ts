@@ -2,6 +2,7 @@ import { mount } from 'svelte';
 import App from './App.svelte';
 import './styles.css';
 import { applyLocale } from './i18n/i18n.svelte';
+import { applyTextSize } from './lib/textSize.svelte';
 
 // Record Content-Security-Policy violations: each one is something the app tried to load or run
 // that the policy forbids (a CDN fetch, an inline script). The end-to-end test asserts none occur.
@@ -18,6 +19,8 @@ document.addEventListener('securitypolicyviolation', (e) => {
 
 // Language, direction and the matching Bootstrap build, before the first paint.
 applyLocale();
+// The remembered text size (a web view zoom, asked of Tauri; it does not wait for the answer).
+void applyTextSize();
 
 const target = document.getElementById('app');
 if (!target) throw new Error('index.html has no #app element');

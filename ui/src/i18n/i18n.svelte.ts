@@ -86,6 +86,11 @@ export function formatNumber(n: number): string {
   return new Intl.NumberFormat(current).format(n);
 }
 
+/** A ratio as a percentage the way the language writes it (1.5 → "150%", "150 %", "١٥٠٪"). */
+export function formatPercent(ratio: number): string {
+  return new Intl.NumberFormat(current, { style: 'percent' }).format(ratio);
+}
+
 /** A calendar date (YYYY-MM-DD or RFC 3339) as the language writes it. */
 export function formatDate(iso: string): string {
   const date = new Date(iso.length === 10 ? `${iso}T12:00:00Z` : iso);

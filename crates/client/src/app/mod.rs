@@ -437,7 +437,7 @@ impl Doorstep {
     }
 
     /// Agent: the people on this device (the agent's area, pulled from the registry), filtered
-    /// by name or ID number; at most `limit`, by name.
+    /// by name or ID number; at most `limit` (itself at most [`views::MAX_PEOPLE`]), by name.
     pub async fn people(&self, query: String, limit: u32) -> Result<Vec<PersonSummary>, AppError> {
         let partition = self.open_partition().await?;
         blocking(move || views::people(&partition, &query, limit as usize)).await

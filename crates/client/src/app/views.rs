@@ -306,6 +306,12 @@ fn as_text(value: &Value) -> Option<String> {
     }
 }
 
+/// The most people one search returns. The list virtualises its rows, so thousands are cheap to
+/// show; the cap bounds the IPC message (about 100 bytes a person) and keeps the list's full
+/// height (rows × row height) far below the browser's largest layout size. An agent's area on a
+/// laptop is a few thousand people; searching narrows a larger one down.
+pub(crate) const MAX_PEOPLE: usize = 50_000;
+
 pub(super) fn people(
     partition: &Partition,
     query: &str,
@@ -333,7 +339,7 @@ pub(super) fn people(
         })
         .collect();
     found.sort_by(|a, b| a.name.cmp(&b.name));
-    found.truncate(limit.clamp(1, 1000));
+    found.truncate(limit.clamp(1, MAX_PEOPLE));
     Ok(found)
 }
 
@@ -369,4 +375,54 @@ pub(super) fn rejections(partition: &Partition) -> Result<Vec<RejectionView>, Ap
             message: r.message,
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use doorstep_domain::ids::ActorId;
+    use doorstep_domain::record::RecordMeta;
+    use time::OffsetDateTime;
+
+    use super::*;
+    use crate::vault::{Change, KdfParams, NoKeyStore, Op, Vault};
+
+    #[test]
+    fn people_lists_every_match_past_the_old_cap_of_a_thousand() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = Vault::open(dir.path(), Arc::new(NoKeyStore)).unwrap();
+        let (partition, _) = vault
+            .create_partition("sunflower-42", KdfParams::FAST_INSECURE_FOR_TESTS)
+            .unwrap();
+        let now = OffsetDateTime::now_utc();
+        // Written in reverse so the result's order comes from the sort, not from the vault.
+        let changes: Vec<Change> = (0..1_500)
+            .rev()
+            .map(|i| {
+                let person = Individual::new(
+                    RecordMeta::new(Uuid::now_v7().into(), now, ActorId::new("test")),
+                    format!("Person {i:04}"),
+                    "Otieno",
+                );
+                Change::of(&person, Op::Create, "test").unwrap()
+            })
+            .collect();
+        partition.apply_batch(&changes).unwrap();
+
+        let all = people(&partition, "", MAX_PEOPLE).unwrap();
+        assert_eq!(all.len(), 1_500);
+        assert_eq!(all[0].name, "Person 0000 Otieno");
+        assert_eq!(all[1_499].name, "Person 1499 Otieno");
+        assert!(all.windows(2).all(|w| w[0].name <= w[1].name), "by name");
+
+        assert_eq!(people(&partition, "", 1_200).unwrap().len(), 1_200);
+        // A limit past the cap is held to it (not refused), and the search still filters.
+        assert_eq!(
+            people(&partition, "", u32::MAX as usize).unwrap().len(),
+            1_500
+        );
+        let found = people(&partition, "person 12", MAX_PEOPLE).unwrap();
+        assert_eq!(found.len(), 100, "Person 1200 to 1299");
+    }
 }
