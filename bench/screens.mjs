@@ -73,6 +73,35 @@ try {
     }
   }
 
+  // 3. Every other section, reached from the navigation tabs.
+  for (const tab of ['programmes', 'documents', 'finance', 'notifications']) {
+    for (let i = 0; i <= RUNS; i++) {
+      const ms = await visit(tab, () => press(`[data-testid="tab-${tab}"]`));
+      await visit('home', () => press('[data-testid="tab-home"]'));
+      if (i > 0) record(tab, ms);
+    }
+  }
+
+  // 4. A programme whose application form has 200 Form.io fields (the issue's figure), published
+  //    by an administrator and synced to the device.
+  await publishLargeProgramme(app, 200);
+  await press('[data-testid="sync-now"]');
+  await press('[data-testid="tab-programmes"]');
+  await browser.waitUntil(
+    async () => {
+      if (await (await $('[data-code="bench-200-fields"]')).isExisting()) return true;
+      await press('[data-testid="sync-now"]');
+      await visit('programmes', () => press('[data-testid="tab-programmes"]'));
+      return false;
+    },
+    { ...WAIT, interval: 1000, timeoutMsg: 'the 200-field programme never synced' },
+  );
+  for (let i = 0; i <= RUNS; i++) {
+    const ms = await visit('application', () => press('[data-code="bench-200-fields"] [data-testid="apply"]'));
+    await visit('programmes', () => press('[data-testid="application-back"]'));
+    if (i > 0) record('application form with 200 Form.io fields', ms);
+  }
+
   // Memory of the app's whole process tree (app + WebKit processes) after the visits.
   const pid = findApp(process.env.DOORSTEP_APP_BIN, app.dataDir);
   const mem = pid ? memoryKb(pid) : null;
@@ -86,6 +115,41 @@ try {
   if (mem) console.log(`\nMemory after visiting every screen: PSS ${(mem.pss / 1024).toFixed(0)} MiB, RSS ${(mem.rss / 1024).toFixed(0)} MiB (${mem.procs.length} processes)`);
 } finally {
   await app.close();
+}
+
+/** A UUIDv7 (the registry wants time-ordered ids for new records). */
+function uuidv7() {
+  const hex = Date.now().toString(16).padStart(12, '0');
+  const rand = [...crypto.getRandomValues(new Uint8Array(10))].map((b) => b.toString(16).padStart(2, '0')).join('');
+  const variant = ((parseInt(rand[3], 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7${rand.slice(0, 3)}-${variant}${rand.slice(4, 7)}-${rand.slice(7, 19)}`;
+}
+
+/** Publish a programme with an application form of `n` fields of the usual kinds. */
+async function publishLargeProgramme(app, n) {
+  const kinds = [
+    (i) => ({ type: 'textfield', key: `text${i}`, label: `Question ${i}`, input: true, validate: { required: i % 10 === 0 } }),
+    (i) => ({ type: 'number', key: `number${i}`, label: `Amount ${i}`, input: true, validate: { min: 0 } }),
+    (i) => ({ type: 'select', key: `choice${i}`, label: `Choice ${i}`, input: true, data: { values: ['a', 'b', 'c'].map((v) => ({ label: `Option ${v}`, value: v })) } }),
+    (i) => ({ type: 'checkbox', key: `check${i}`, label: `Statement ${i}`, input: true }),
+    (i) => ({ type: 'textarea', key: `long${i}`, label: `Explain ${i}`, input: true }),
+  ];
+  const components = Array.from({ length: n }, (_, i) => kinds[i % kinds.length](i + 1));
+  components.push({ type: 'button', key: 'submit', label: 'Submit application', action: 'submit', input: true });
+  const now = new Date().toISOString();
+  const programme = uuidv7();
+  const token = await app.devToken('admin', 'bench-admin');
+  for (const [path, body] of [
+    ['/v1/programmes', { id: programme, created_at: now, updated_at: now, created_by: 'bench', code: 'bench-200-fields', name: 'Large form programme', required_documents: [] }],
+    ['/v1/forms', { id: uuidv7(), created_at: now, updated_at: now, created_by: 'bench', programme_id: programme, version: 1, schema: { display: 'form', components } }],
+  ]) {
+    const response = await fetch(`${app.registryUrl}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
+  }
 }
 
 /** The app process started for this run: its binary, and our data folder in its environment. */

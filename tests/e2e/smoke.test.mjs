@@ -271,6 +271,87 @@ test('payment details: a wallet is added and gets the payments; a wrong IBAN is 
   await (await $('[data-testid="home"]')).waitForDisplayed(WAIT);
 });
 
+/** The office (staff) moves an application on, as a reviewer would in the back office. */
+async function review(applicationId, to, note) {
+  const response = await fetch(`${app.registryUrl}/v1/applications/${applicationId}/transitions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${await app.staffToken()}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ to, note }),
+  });
+  assert.ok(response.ok, `${to}: ${response.status} ${await response.text()}`);
+}
+
+/** The registry's copy of the person's application, once `done` holds for it (bounded). */
+async function registryApplication(done, what) {
+  const person = await registeredPerson();
+  let mine;
+  await app.browser.waitUntil(
+    async () => {
+      const page = await office('GET', '/v1/applications?limit=500');
+      mine = page.items.find((a) => a.applicant_id === person.id);
+      return mine !== undefined && done(mine);
+    },
+    { ...WAIT, timeoutMsg: `${what}: ${JSON.stringify(mine)}` },
+  );
+  return mine;
+}
+
+test('applying: answers are kept as typed, the application is submitted, and the office asks for more', async () => {
+  await press('[data-testid="tab-programmes"]');
+  await (await $('[data-code="child-benefit"]')).waitForDisplayed(WAIT);
+  await shot('programmes');
+  await press('[data-code="child-benefit"] [data-testid="apply"]');
+  await typeInto('[name="data[childGivenName]"]', 'Zawadi');
+  await waitForText('[data-testid="draft-saved"]', /Saved on this device/, 'the draft is saved as the person types');
+  await shot('application-form');
+  // Leave and come back: what was typed is still there.
+  await press('[data-testid="application-back"]');
+  await waitForText('[data-code="child-benefit"] [data-testid="apply"]', /Continue my application/, 'the draft is offered');
+  await press('[data-code="child-benefit"] [data-testid="apply"]');
+  await app.browser.waitUntil(async () => (await (await field('childGivenName')).getValue()) === 'Zawadi', {
+    ...WAIT,
+    timeoutMsg: 'the draft was not restored',
+  });
+  await typeInto('[name="data[childFamilyName]"]', 'Njoroge');
+  await typeInto('[name="data[childAgeYears]"]', '7');
+  await pressOn(await $('button[name="data[submit]"]'), 'Enter');
+  await (await $('[data-testid="application-submitted"]')).waitForDisplayed(WAIT);
+  await shot('application-submitted');
+  await press('[data-testid="application-done"]');
+  const submitted = await registryApplication((a) => a.status === 'submitted', 'the application reached the registry');
+  assert.equal(submitted.data.childGivenName, 'Zawadi');
+
+  // The office asks for more; the request arrives with sync, as a notification and a to-do.
+  await review(submitted.id, 'under_review');
+  await review(submitted.id, 'more_information_needed', 'How old is the child now?');
+  await press('[data-testid="sync-now"]');
+  await waitForText('[data-testid="tab-notifications"]', /\d/, 'the unread count');
+  await press('[data-testid="tab-notifications"]');
+  await (await $('[data-testid="notification"]')).waitForDisplayed(WAIT);
+  await shot('notifications');
+  const unreadBefore = (await $$('[data-testid="mark-read"]')).length;
+  assert.ok(unreadBefore >= 3, `one notification per status change, got ${unreadBefore}`);
+  await press('[data-testid="mark-read"]');
+  await app.browser.waitUntil(async () => (await $$('[data-testid="mark-read"]')).length === unreadBefore - 1, WAIT);
+  await press('[data-testid="tab-home"]');
+  await waitForText('[data-testid="pending-actions"]', /How old is the child now\?/, 'the request is a to-do on the home screen');
+  await shot('home-to-do');
+  await press('[data-kind="answerRequest"] button');
+  await waitForText('[data-testid="application-request"]', /How old is the child now\?/, 'the request above the form');
+  await typeInto('[name="data[childAgeYears]"]', '8');
+  await pressOn(await $('button[name="data[submit]"]'), 'Enter');
+  await (await $('[data-testid="application-submitted"]')).waitForDisplayed(WAIT);
+  await press('[data-testid="application-done"]');
+  const answered = await registryApplication(
+    (a) => a.status === 'submitted' && a.status_history.length === 4,
+    'the answers reached the registry',
+  );
+  assert.equal(answered.data.childAgeYears, 8);
+  await waitForText('[data-code="child-benefit"] [data-testid="application-status"]', /Submitted/, 'the status shown');
+  await press('[data-testid="tab-home"]');
+  await (await $('[data-testid="home"]')).waitForDisplayed(WAIT);
+});
+
 test('offline: the edit is kept on the device and sent when the registry is back', async () => {
   await app.stopRegistry();
   await editGivenName('Aminah');
@@ -362,6 +443,13 @@ test('French and Arabic: every screen of the journey is translated, and Arabic m
     await (await $('[data-testid="members"]')).waitForDisplayed(WAIT);
     await shot(`household-${lang}`);
     await press('[data-testid="household-back"]');
+    // Every other section, for the screenshots and the accessibility check in this language.
+    for (const tab of ['programmes', 'documents', 'finance', 'notifications']) {
+      await press(`[data-testid="tab-${tab}"]`);
+      await (await $(`[data-testid="${tab}"]`)).waitForDisplayed(WAIT);
+      await shot(`${tab}-${lang}`);
+    }
+    await press('[data-testid="tab-home"]');
     await (await $('[data-testid="edit-details"]')).waitForDisplayed(WAIT);
     await press('[data-testid="edit-details"]');
     await app.browser.waitUntil(async () => (await mainText()).includes(givenLabel), {

@@ -1,0 +1,40 @@
+import { describe, expect, it, vi, beforeEach } from 'vitest';
+import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
+
+const state = vi.hoisted(() => ({
+  items: [
+    { id: 'n-1', kind: 'application_status', title: 'Application submitted', body: 'We received it.', createdAt: '2026-11-20T10:00:00Z', read: false, deadline: null, overdue: false, relatedRecord: 'a-1' },
+    { id: 'n-2', kind: 'document_requested', title: 'Send your ID card', body: 'Please.', createdAt: '2026-11-19T10:00:00Z', read: true, deadline: '2026-11-01', overdue: true, relatedRecord: 'a-1' },
+  ],
+  marked: [] as [string, boolean][],
+}));
+vi.mock('../lib/bindings', () => ({
+  commands: {
+    notifications: vi.fn(async () => ({ status: 'ok', data: state.items })),
+    markNotification: vi.fn(async (id: string, read: boolean) => {
+      state.marked.push([id, read]);
+      return { status: 'ok', data: state.items.map((n) => (n.id === id ? { ...n, read } : n)) };
+    }),
+  },
+}));
+
+import Notifications from './Notifications.svelte';
+import { setLocale } from '../i18n/i18n.svelte';
+
+describe('the notification centre', () => {
+  beforeEach(() => setLocale('en'));
+
+  it('lists read and unread, says when a deadline passed, and marks read', async () => {
+    const onchange = vi.fn();
+    render(Notifications, { onchange, onopen: vi.fn() });
+    await screen.findByText('Application submitted');
+    expect(onchange).toHaveBeenLastCalledWith(1);
+    expect(screen.getByText(/The last day was/)).toBeTruthy();
+    const items = screen.getAllByTestId('notification');
+    expect(items.map((i) => i.dataset.read)).toEqual(['false', 'true']);
+    await fireEvent.click(screen.getByRole('button', { name: 'Mark as read' }));
+    await waitFor(() => expect(onchange).toHaveBeenLastCalledWith(0));
+    expect(state.marked).toEqual([['n-1', true]]);
+    expect(screen.getAllByRole('button', { name: 'Mark as unread' })).toHaveLength(2);
+  });
+});
