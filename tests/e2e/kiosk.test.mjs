@@ -68,9 +68,17 @@ test('signing out leaves no data, and the next visitor starts with a clean sign-
   await (await $('[data-testid="sign-in"]')).waitForDisplayed(WAIT);
   assert.deepEqual(partitionsLeft(), [], 'nothing of the visitor stays on disk');
   await visit(2);
+  // The visitor reads in French; the next one must not find the kiosk in their language.
+  await (await $('[data-testid="language"]')).selectByAttribute('value', 'fr');
+  await app.browser.waitUntil(async () => (await app.browser.execute(() => document.documentElement.lang)) === 'fr', WAIT);
   await press('[data-testid="sign-out"]');
   await (await $('[data-testid="sign-in"]')).waitForDisplayed(WAIT);
   assert.deepEqual(partitionsLeft(), []);
+  assert.notEqual(
+    await app.browser.execute(() => document.documentElement.lang),
+    'fr',
+    "the visitor's language stayed for the next one",
+  );
   await app.browser.saveScreenshot(join(artifactsDir, 'kiosk-signed-out.png'));
   assert.deepEqual(await accessibilityViolations(app.browser), [], 'accessibility violations on kiosk-signed-out');
 });

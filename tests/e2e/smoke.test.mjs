@@ -429,9 +429,9 @@ test('settings: the passphrase is changed with the current one, and a wrong one 
 
 test('French and Arabic: every screen of the journey is translated, and Arabic mirrors', async () => {
   const html = () => app.browser.execute(() => ({ lang: document.documentElement.lang, dir: document.documentElement.dir }));
-  for (const [lang, dir, hello, givenLabel, signOut] of [
-    ['fr', 'ltr', /Bonjour, Amina/, 'Prénom', 'Se déconnecter'],
-    ['ar', 'rtl', /مرحباً، Amina/, 'الاسم الأول', 'تسجيل الخروج'],
+  for (const [lang, dir, hello, givenLabel, signOut, pensionLabel] of [
+    ['fr', 'ltr', /Bonjour, Amina/, 'Prénom', 'Se déconnecter', 'Je reçois une autre pension'],
+    ['ar', 'rtl', /مرحباً، Amina/, 'الاسم الأول', 'تسجيل الخروج', 'أتلقى معاشًا آخر'],
   ]) {
     await (await $('[data-testid="language"]')).selectByAttribute('value', lang);
     await app.browser.waitUntil(async () => (await html()).lang === lang, WAIT);
@@ -449,6 +449,18 @@ test('French and Arabic: every screen of the journey is translated, and Arabic m
       await (await $(`[data-testid="${tab}"]`)).waitForDisplayed(WAIT);
       await shot(`${tab}-${lang}`);
     }
+    // A programme's Form.io form, translated through its own i18n, and the settings.
+    await press('[data-testid="tab-programmes"]');
+    await press('[data-code="old-age-pension"] [data-testid="apply"]');
+    await app.browser.waitUntil(async () => (await mainText()).includes(pensionLabel), {
+      ...WAIT,
+      timeoutMsg: `the programme's form is not in ${lang}:\n${await mainText()}`,
+    });
+    await shot(`application-form-${lang}`);
+    await press('[data-testid="application-back"]');
+    await press('[data-testid="open-settings"]');
+    await (await $('[data-testid="settings"]')).waitForDisplayed(WAIT);
+    await shot(`settings-${lang}`);
     await press('[data-testid="tab-home"]');
     await (await $('[data-testid="edit-details"]')).waitForDisplayed(WAIT);
     await press('[data-testid="edit-details"]');

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::oidc::{start_provider, HeadlessLogin, Provider, PERSON, PUBLIC_CLIENT};
+use common::oidc::{start_provider, HeadlessLogin, Provider, INDIVIDUAL_ID, PERSON, PUBLIC_CLIENT};
 use doorstep_client::app::config::{self as app_config, AppConfig};
 use doorstep_client::app::{
     AppError, DeviceMode, DocumentState, DocumentsView, Doorstep, MemberInput, MyDetails,
@@ -1180,6 +1180,61 @@ async fn a_citizen_applies_with_documents_and_answers_a_request_for_more_informa
             (ApplicationStatus::MoreInformationNeeded, true),
             (ApplicationStatus::Submitted, false),
         ]
+    );
+
+    // The office records a liveness check due soon and sets a deadline: both become to-dos.
+    let (_, found) = fetch(format!("/v1/search?q={INDIVIDUAL_ID}")).await;
+    let me = found["items"][0]["id"].as_str().unwrap().to_owned();
+    let today = time::OffsetDateTime::now_utc().date();
+    let stamp = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    for (path, body) in [
+        (
+            "/v1/liveness-checks",
+            serde_json::json!({
+                "id": uuid::Uuid::now_v7(), "created_at": stamp, "updated_at": stamp,
+                "created_by": "reviewer-1", "individual_id": me, "performed_at": stamp,
+                "provider": "esignet", "outcome": "passed",
+                "next_due": (today + time::Duration::days(10)).to_string(),
+            }),
+        ),
+        (
+            "/v1/notifications",
+            serde_json::json!({
+                "id": uuid::Uuid::now_v7(), "created_at": stamp, "updated_at": stamp,
+                "created_by": "reviewer-1", "recipient_id": me, "kind": "deadline",
+                "title": "Renew your registration", "body": "Check your details by the date.",
+                "deadline": (today + time::Duration::days(5)).to_string(),
+            }),
+        ),
+    ] {
+        let answer = http
+            .post(format!("{url}{path}"))
+            .bearer_auth(&staff)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            answer.status().is_success(),
+            "{path}: {}",
+            answer.text().await.unwrap()
+        );
+    }
+    let before = mark(&app);
+    app.sync_now().await.unwrap();
+    wait_synced_since(&app, "the office's records arrived", before).await;
+    let pending = app.home().await.unwrap().pending;
+    assert!(
+        pending
+            .iter()
+            .any(|a| matches!(a, PendingAction::LivenessDue { overdue: false, .. })),
+        "{pending:?}"
+    );
+    assert!(
+        pending.iter().any(|a| matches!(a, PendingAction::Notice { title, deadline: Some(_), .. } if title == "Renew your registration")),
+        "{pending:?}"
     );
 
     // Deleting a document deletes the registry's copy with the next sync.
