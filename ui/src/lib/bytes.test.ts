@@ -105,7 +105,7 @@ describe('uploadDocument', () => {
   it('cancels the upload when a chunk fails, and reports the reason', async () => {
     ipc.failAt = 1;
     const r = await uploadDocument(fileOf(3 * CHUNK_BYTES), meta, () => undefined);
-    expect(r).toEqual({ ok: false, aborted: false, error: { code: 'storage', message: 'The disk is full.', fields: [] } });
+    expect(r).toEqual({ ok: false, reason: 'refused', error: { code: 'storage', message: 'The disk is full.', fields: [] } });
     expect(ipc.log).toEqual(['begin', 'chunk', 'chunk', 'cancel']);
     expect(commands.cancelUpload).toHaveBeenCalledWith('token-1');
     expect(commands.finishUpload).not.toHaveBeenCalled();
@@ -115,8 +115,7 @@ describe('uploadDocument', () => {
     const stop = new AbortController();
     ipc.onChunk = (n) => n === 0 && stop.abort();
     const r = await uploadDocument(fileOf(3 * CHUNK_BYTES), meta, () => undefined, stop.signal);
-    expect(r.ok).toBe(false);
-    expect(!r.ok && r.aborted).toBe(true);
+    expect(!r.ok && r.reason).toBe('aborted');
     expect(ipc.log).toEqual(['begin', 'chunk', 'cancel']);
     expect(commands.finishUpload).not.toHaveBeenCalled();
   });
@@ -125,13 +124,13 @@ describe('uploadDocument', () => {
     const file = fileOf(10);
     vi.spyOn(file, 'slice').mockReturnValue({ arrayBuffer: () => Promise.reject(new DOMException('gone', 'NotReadableError')) } as unknown as Blob);
     const r = await uploadDocument(file, meta, () => undefined);
-    expect(r.ok).toBe(false);
+    expect(!r.ok && r.reason).toBe('unreadable');
     expect(ipc.log).toEqual(['begin', 'cancel']);
   });
 
   it('refuses a file larger than the limit before any command', async () => {
     const r = await uploadDocument(fileOf(2048), { ...meta, maxBytes: 1024 }, () => undefined);
-    expect(r.ok).toBe(false);
+    expect(!r.ok && r.reason).toBe('tooLarge');
     expect(ipc.log).toEqual([]);
     expect(commands.beginUpload).not.toHaveBeenCalled();
   });
@@ -140,14 +139,14 @@ describe('uploadDocument', () => {
     const stop = new AbortController();
     stop.abort();
     const r = await uploadDocument(fileOf(10), meta, () => undefined, stop.signal);
-    expect(!r.ok && r.aborted).toBe(true);
+    expect(!r.ok && r.reason).toBe('aborted');
     expect(ipc.log).toEqual([]);
   });
 
   it('reports a refused start without sending chunks', async () => {
     vi.mocked(commands.beginUpload).mockResolvedValueOnce({ status: 'error', error: { code: 'invalidInput', message: 'Register first.', fields: [] } });
     const r = await uploadDocument(fileOf(10), meta, () => undefined);
-    expect(r).toEqual({ ok: false, aborted: false, error: { code: 'invalidInput', message: 'Register first.', fields: [] } });
+    expect(r).toEqual({ ok: false, reason: 'refused', error: { code: 'invalidInput', message: 'Register first.', fields: [] } });
     expect(ipc.chunks).toEqual([]);
   });
 });

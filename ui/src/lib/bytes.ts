@@ -25,8 +25,14 @@ export type UploadMeta = {
   maxBytes?: number;
 };
 
-/** The documents view after the upload, or why it did not happen (`aborted`: the person stopped it). */
-export type UploadOutcome = { ok: true; value: DocumentsView } | { ok: false; error: UserError; aborted: boolean };
+/**
+ * Why an upload did not happen: the person stopped it, the file is over the limit or could not
+ * be read (the screen words these itself), or the Rust side refused it (`error` says why).
+ */
+export type UploadFailure = 'aborted' | 'tooLarge' | 'unreadable' | 'refused';
+
+/** The documents view after the upload, or why it did not happen. */
+export type UploadOutcome = { ok: true; value: DocumentsView } | { ok: false; reason: UploadFailure; error: UserError };
 
 /** An error thrown by a raw IPC call (the Rust side's UserError, or a JavaScript failure) as a UserError. */
 export function asUserError(e: unknown): UserError {
@@ -38,9 +44,16 @@ export function asUserError(e: unknown): UserError {
   return { code: 'storage', message, fields: [] };
 }
 
-const abortedError = (): UserError => ({ code: 'invalidInput', message: 'Adding the file was stopped.', fields: [] });
+const failure = (reason: UploadFailure, message: string): UploadOutcome => ({
+  ok: false,
+  reason,
+  error: { code: 'invalidInput', message, fields: [] },
+});
+const aborted = () => failure('aborted', 'Adding the file was stopped; nothing was kept.');
 
 class Aborted extends Error {}
+/** Reading the file failed (it was moved, deleted or changed since it was chosen). */
+class Unreadable extends Error {}
 
 /**
  * Add a document: announce it, send the file in chunks of CHUNK_BYTES, read one slice at a
@@ -57,24 +70,26 @@ export async function uploadDocument(
 ): Promise<UploadOutcome> {
   const total = file.size;
   if (meta.maxBytes !== undefined && total > meta.maxBytes) {
-    return {
-      ok: false,
-      aborted: false,
-      error: { code: 'invalidInput', message: `The file is larger than ${Math.floor(meta.maxBytes / (1024 * 1024))} MB.`, fields: [] },
-    };
+    return failure('tooLarge', `The file is larger than ${Math.floor(meta.maxBytes / (1024 * 1024))} MB.`);
   }
-  if (signal?.aborted) return { ok: false, error: abortedError(), aborted: true };
+  if (signal?.aborted) return aborted();
   const begun = await attempt(() =>
     commands.beginUpload({ kind: meta.kind, fileName: meta.fileName, sizeBytes: total, replaces: meta.replaces }),
   );
-  if (!begun.ok) return { ok: false, error: begun.error, aborted: false };
+  if (!begun.ok) return { ok: false, reason: 'refused', error: begun.error };
   const token = begun.value;
   try {
     onProgress(0, total);
     for (let at = 0; at < total; at += CHUNK_BYTES) {
       if (signal?.aborted) throw new Aborted();
       const end = Math.min(at + CHUNK_BYTES, total);
-      const bytes = new Uint8Array(await file.slice(at, end).arrayBuffer());
+      const bytes = await file
+        .slice(at, end)
+        .arrayBuffer()
+        .then(
+          (b) => new Uint8Array(b),
+          (e) => Promise.reject(new Unreadable(e instanceof Error ? e.message : String(e))),
+        );
       if (signal?.aborted) throw new Aborted();
       const received = await invoke<number>('upload_chunk', bytes, { headers: { [UPLOAD_HEADER]: token } });
       onProgress(typeof received === 'number' ? received : end, total);
@@ -82,13 +97,15 @@ export async function uploadDocument(
     if (signal?.aborted) throw new Aborted();
   } catch (e) {
     await cancel(token);
-    return e instanceof Aborted ? { ok: false, error: abortedError(), aborted: true } : { ok: false, error: asUserError(e), aborted: false };
+    if (e instanceof Aborted) return aborted();
+    if (e instanceof Unreadable) return failure('unreadable', `The file could not be read (${e.message}). Choose it again.`);
+    return { ok: false, reason: 'refused', error: asUserError(e) };
   }
   const done = await attempt(() => commands.finishUpload(token));
   if (done.ok) return done;
   // The Rust side forgets a failed upload itself; cancelling as well costs nothing.
   await cancel(token);
-  return { ok: false, error: done.error, aborted: false };
+  return { ok: false, reason: 'refused', error: done.error };
 }
 
 async function cancel(token: string): Promise<void> {
