@@ -12,6 +12,9 @@ describe('formatSize', () => {
     expect(formatSize(100 * MB, 'en')).toBe('100 MB');
     expect(formatSize(3.44 * MB, 'fr')).toMatch(/^3,4\sMo$/);
     expect(formatSize(0, 'C')).toBe('0 kB');
+    // Progress counts in the total's unit.
+    expect(formatSize(0, 'en', 3 * MB)).toBe('0 MB');
+    expect(formatSize(1.5 * MB, 'en', 30 * MB)).toBe('1.5 MB');
   });
 });
 

@@ -16,10 +16,13 @@ const ACCEPTED_TYPES = new Set([...ACCEPT.split(','), 'image/heif']);
 const KB = 1024;
 const MB = 1024 * 1024;
 
-/** A size as the person's language writes it: "850 kB", "3.4 MB", "3,4 Mo", in binary units like the registry's limit. */
-export function formatSize(bytes: number, lang: string = locale()): string {
+/**
+ * A size as the person's language writes it: "850 kB", "3.4 MB", "3,4 Mo", in binary units like
+ * the registry's limit. The unit is the one `like` would get, so "0 MB of 3 MB" reads evenly.
+ */
+export function formatSize(bytes: number, lang: string = locale(), like: number = bytes): string {
   const loc = usableLocale(lang);
-  if (bytes < MB) {
+  if (like < MB) {
     const kb = Math.max(bytes > 0 ? 1 : 0, Math.round(bytes / KB));
     return new Intl.NumberFormat(loc, { style: 'unit', unit: 'kilobyte', maximumFractionDigits: 0 }).format(kb);
   }
