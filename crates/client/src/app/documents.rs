@@ -248,7 +248,7 @@ impl Uploads {
         if size > MAX_DOCUMENT_BYTES {
             return Err(AppError::InvalidInput(format!(
                 "The file is larger than {} MB. Scan at a lower resolution or split it.",
-                MAX_DOCUMENT_BYTES / 1_000_000
+                MAX_DOCUMENT_BYTES / (1024 * 1024)
             )));
         }
         let me = find_me(&partition, session)?.ok_or_else(|| {

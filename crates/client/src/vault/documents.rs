@@ -26,8 +26,8 @@ use super::atomic;
 use super::keys::{self, SecretKey};
 use super::VaultError;
 
-/// Largest document accepted: 100 MB.
-pub const MAX_DOCUMENT_BYTES: u64 = 100 * 1000 * 1000;
+/// Largest document accepted: the domain's limit (100 MiB), the same the registry enforces.
+pub const MAX_DOCUMENT_BYTES: u64 = doorstep_domain::document::MAX_DOCUMENT_BYTES;
 /// Plaintext bytes per encrypted chunk.
 pub const CHUNK_LEN: usize = 64 * 1024;
 const TAG_LEN: usize = 16;
