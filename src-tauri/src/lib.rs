@@ -4,6 +4,7 @@
 //! web UI. Logic that could be tested without a window belongs in a library crate, not here.
 
 mod bytes;
+mod camera;
 mod commands;
 mod error;
 mod signin_window;
@@ -59,6 +60,9 @@ pub fn run() {
         })
         .setup(move |app| {
             specta.mount_events(app);
+            if let Some(main) = app.get_webview_window("main") {
+                camera::allow_video_capture(&main);
+            }
             let default_dir = app.path().app_data_dir()?;
             let settings = Settings::from_env(default_dir)?;
             let config = AppConfig::from_env(&settings.registry_url)?;

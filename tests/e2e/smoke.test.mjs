@@ -6,6 +6,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { deflateSync } from 'node:zlib';
 import { accessibilityViolations, artifactsDir, launchApp } from './harness.mjs';
 
 const WAIT = { timeout: 30_000, interval: 200 };
@@ -13,7 +16,8 @@ const PASSPHRASE = 'river stone 42';
 let app;
 
 before(async () => {
-  app = await launchApp();
+  // WebKit's mock camera: the webcam path is tested for real on a machine without a camera.
+  app = await launchApp({ env: { DOORSTEP_TEST_MOCK_CAMERA: '1' } });
 });
 
 after(async () => {
@@ -348,6 +352,150 @@ test('applying: answers are kept as typed, the application is submitted, and the
   );
   assert.equal(answered.data.childAgeYears, 8);
   await waitForText('[data-code="child-benefit"] [data-testid="application-status"]', /Submitted/, 'the status shown');
+  await press('[data-testid="tab-home"]');
+  await (await $('[data-testid="home"]')).waitForDisplayed(WAIT);
+});
+
+/** A real PNG of `width`×`height` noisy pixels (noise does not compress: a few MB). */
+function png(width, height, seed) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (bytes) => {
+    let c = 0xffffffff;
+    for (const b of bytes) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type, data) => {
+    const head = Buffer.alloc(8);
+    head.writeUInt32BE(data.length, 0);
+    head.write(type, 4, 'ascii');
+    const tail = Buffer.alloc(4);
+    tail.writeUInt32BE(crc(Buffer.concat([head.subarray(4), data])), 0);
+    return Buffer.concat([head, data, tail]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 2; // RGB
+  const raw = Buffer.alloc((width * 3 + 1) * height);
+  let x = seed;
+  for (let i = 0; i < raw.length; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    raw[i] = i % (width * 3 + 1) === 0 ? 0 : x >>> 24;
+  }
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(raw)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+/** Choose a file in a file input, as WebDriver does it (the path is typed into the input). */
+async function chooseFile(selector, path) {
+  const input = await $(selector);
+  await input.waitForExist({ ...WAIT, timeoutMsg: `${selector} never appeared:\n${await mainText()}` });
+  await input.addValue(path);
+}
+
+async function documentRows() {
+  const texts = [];
+  for (const row of await $$('[data-testid="document"]')) texts.push(await row.getText());
+  return texts;
+}
+
+test('documents: a scan is added, viewed and replaced, a webcam photo is taken and deleted; the registry has them', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'doorstep-e2e-scans-'));
+  const scan = join(dir, 'id-scan.png');
+  const better = join(dir, 'id-scan-better.png');
+  writeFileSync(scan, png(1200, 900, 1));
+  writeFileSync(better, png(1000, 700, 2));
+  await press('[data-testid="tab-documents"]');
+  await (await $('[data-testid="documents"]')).waitForDisplayed(WAIT);
+  await waitForText('[data-testid="documents"]', /Child Benefit[\s\S]*Identity card[\s\S]*Still needed/, 'what the programme needs');
+
+  // A scan from a file: added at once, kept on the device, then sent.
+  await (await $('[data-testid="document-kind"]')).selectByAttribute('value', 'id_card');
+  await chooseFile('[data-testid="document-file"]', scan);
+  await waitForText('[data-testid="documents-message"]', /Document added/, 'the scan is added');
+  assert.match((await documentRows()).join('\n'), /id-scan\.png/);
+  await shot('documents');
+
+  // View it: the picture decrypted on the device, in a dialog that Escape closes.
+  await press('[data-testid="document-preview"]');
+  const image = await $('[data-testid="document-preview-image"]');
+  await image.waitForDisplayed(WAIT);
+  await app.browser.waitUntil(async () => (await app.browser.execute((img) => img.naturalWidth, image)) === 1200, {
+    ...WAIT,
+    timeoutMsg: 'the preview never showed the picture',
+  });
+  await shot('document-preview');
+  await app.browser.keys('Escape');
+  await (await $('[data-testid="document-preview-dialog"]')).waitForDisplayed({ ...WAIT, reverse: true });
+
+  // Replace it with a better scan: one document, the new file.
+  await press('[data-testid="document-replace"]');
+  await chooseFile('[data-testid="document-file"]', better);
+  await waitForText('[data-testid="documents-message"]', /Document replaced/, 'the scan is replaced');
+  const rows = await documentRows();
+  assert.equal(rows.length, 1, rows.join('\n'));
+  assert.match(rows[0], /id-scan-better\.png/);
+
+  // A photo with the webcam (WebKit's mock camera under test), then deleted after a confirmation.
+  await (await $('[data-testid="document-kind"]')).selectByAttribute('value', 'photo');
+  await press('[data-testid="document-camera"]');
+  const shoot = await $('[data-testid="camera-shoot"]');
+  await shoot.waitForDisplayed(WAIT);
+  await app.browser.waitUntil(async () => (await shoot.getAttribute('aria-disabled')) !== 'true', {
+    ...WAIT,
+    timeoutMsg: `the camera never started:\n${await mainText()}`,
+  });
+  await shot('camera');
+  await pressOn(shoot, 'Enter');
+  await press('[data-testid="camera-use"]');
+  await waitForText('[data-testid="documents-message"]', /Document added: Photo/, 'the photo is added');
+  assert.equal((await documentRows()).length, 2);
+  const photoRow = (await $$('[data-testid="document"]'))[0];
+  assert.match(await photoRow.getText(), /Photo/);
+  await pressOn(await photoRow.$('[data-testid="document-delete"]'), 'Enter');
+  await press('[data-testid="document-confirm-delete"]');
+  await waitForText('[data-testid="documents-message"]', /was deleted/, 'the photo is deleted');
+  assert.equal((await documentRows()).length, 1);
+
+  // The registry: the better scan, byte for byte; the replaced scan and the photo deleted.
+  const person = await registeredPerson();
+  let live = [];
+  await app.browser.waitUntil(
+    async () => {
+      await press('[data-testid="sync-now"]');
+      const page = await office('GET', '/v1/documents?limit=500&include_deleted=true');
+      const mine = page.items.filter((d) => d.linked_record === person.id);
+      live = mine.filter((d) => !d.deleted_at);
+      return mine.length === 3 && live.length === 1;
+    },
+    { ...WAIT, interval: 1000, timeoutMsg: `the registry never had exactly the better scan: ${JSON.stringify(live)}` },
+  );
+  assert.equal(live[0].file_name, 'id-scan-better.png');
+  let bytes;
+  await app.browser.waitUntil(
+    async () => {
+      const response = await fetch(`${app.registryUrl}/v1/documents/${live[0].id}/content`, {
+        headers: { authorization: `Bearer ${await app.staffToken()}` },
+      });
+      if (!response.ok) return false;
+      bytes = Buffer.from(await response.arrayBuffer());
+      return true;
+    },
+    { ...WAIT, interval: 1000, timeoutMsg: 'the scan bytes never reached the registry' },
+  );
+  assert.ok(bytes.equals(readFileSync(better)), 'the registry has the scan byte for byte');
+  await waitForText('[data-testid="document-state"]', /Sent to the registry/, 'the state shown');
+  await waitForText('[data-testid="documents"]', /Identity card[\s\S]*Received/, 'the requirement is met');
+  rmSync(dir, { recursive: true, force: true });
   await press('[data-testid="tab-home"]');
   await (await $('[data-testid="home"]')).waitForDisplayed(WAIT);
 });
