@@ -171,6 +171,24 @@ test('at 200% Home, the details form, Household and Payment details reflow witho
   await (await $('[data-testid="home"]')).waitForDisplayed(WAIT);
 });
 
+test('at 200% the programmes, an application form, documents and notifications reflow without loss', async () => {
+  await press('[data-testid="tab-programmes"]');
+  await (await $('[data-code="child-benefit"]')).waitForDisplayed(WAIT);
+  await checkScreen('programmes');
+  await press('[data-code="child-benefit"] [data-testid="apply"]');
+  await (await $('[name="data[childGivenName]"]')).waitForDisplayed(WAIT);
+  await checkScreen('application-form');
+  await press('[data-testid="application-back"]');
+  await press('[data-testid="tab-documents"]');
+  await (await $('[data-testid="document-kind"]')).waitForDisplayed(WAIT);
+  await checkScreen('documents');
+  await press('[data-testid="tab-notifications"]');
+  await (await $('[data-testid="notifications"]')).waitForDisplayed(WAIT);
+  await checkScreen('notifications');
+  await press('[data-testid="tab-home"]');
+  await (await $('[data-testid="home"]')).waitForDisplayed(WAIT);
+});
+
 test('at 200% in Arabic, right to left, Settings and Home reflow without loss', async () => {
   // The language is chosen from the keyboard in Settings (WebKitWebDriver misplaces pointer
   // clicks on a zoomed page, and a person would use the keys anyway).
