@@ -163,12 +163,29 @@ test('registering saves on the device and syncs to the registry', async () => {
   await typeInto(`[name="data[phone]"]`, '+254712345678');
   await typeInto(`[name="data[email]"]`, 'amina@example.org');
   await (await field('preferredLanguage')).selectByAttribute('value', 'sw');
+  // An address without its country is explained inline, and nothing is saved until it is given.
+  await typeInto(`[name="data[locality]"]`, 'Nakuru');
+  await typeInto(`[name="data[addressLine2]"]`, 'Behind the market');
   await pressOn(await field('confirm'), ' ');
+  await submitDetails();
+  await waitForText('main', /Choose the country of this address/, 'the missing country explained');
+  await (await field('country')).selectByAttribute('value', 'KE');
   await shot('register-filled');
   await submitDetails();
   await (await $('[data-testid="saved"]')).waitForDisplayed({ ...WAIT, timeoutMsg: `not saved:\n${await mainText()}` });
   const person = await registryHasGivenName('Amina');
   assert.equal(person.preferred_language, 'sw');
+  let contact;
+  await app.browser.waitUntil(
+    async () => {
+      const page = await office('GET', '/v1/contacts?limit=500');
+      contact = page.items.find((c) => c.registrant_id === person.id);
+      return contact?.address?.locality === 'Nakuru';
+    },
+    { ...WAIT, timeoutMsg: `the address never reached the registry: ${JSON.stringify(contact)}` },
+  );
+  assert.equal(contact.address.country, 'KE');
+  assert.equal(contact.address.line2, 'Behind the market');
   await waitForText('[data-testid="sync-status"]', /Up to date/, 'first sync');
   await waitForText('[data-testid="registration-state"]', /with the registry/, 'home after sync');
   await shot('home-registered');

@@ -11,8 +11,8 @@ use std::time::Duration;
 use common::oidc::{start_provider, HeadlessLogin, Provider, INDIVIDUAL_ID, PERSON, PUBLIC_CLIENT};
 use doorstep_client::app::config::{self as app_config, AppConfig};
 use doorstep_client::app::{
-    AppError, DeviceMode, DocumentState, DocumentsView, Doorstep, MemberInput, MyDetails,
-    NewUpload, PendingAction, SessionView,
+    AddressDetails, AppError, DeviceMode, DocumentState, DocumentsView, Doorstep, MemberInput,
+    MyDetails, NewUpload, PendingAction, SessionView,
 };
 use doorstep_client::settings::Settings;
 use doorstep_client::sync::service::SyncStatus;
@@ -89,6 +89,7 @@ fn details(given: &str, phone: &str) -> MyDetails {
         phone: Some(phone.into()),
         email: Some("amina@example.org".into()),
         preferred_language: Some("fr".into()),
+        address: None,
     }
 }
 
@@ -919,6 +920,49 @@ async fn a_citizen_applies_with_documents_and_answers_a_request_for_more_informa
         .unwrap();
     wait_synced_since(&app, "registration and the programmes", before).await;
 
+    // The profile: an address is added, a wrong postal code explained, the e-mail removed.
+    let mut profile = details("Amina", "+254712345678");
+    profile.email = None;
+    profile.address = Some(AddressDetails {
+        line1: Some("Plot 12, Moi Avenue".into()),
+        line2: Some("Behind the market".into()),
+        locality: Some("Nakuru".into()),
+        postal_code: Some("20100!".into()),
+        country: "ke".into(),
+    });
+    let err = app.save_my_details(profile.clone()).await.unwrap_err();
+    assert!(
+        err.to_string().contains("postal code") || format!("{err:?}").contains("postal_code"),
+        "{err:?}"
+    );
+    profile.address.as_mut().unwrap().postal_code = Some("20100".into());
+    let before = mark(&app);
+    let home = app.save_my_details(profile).await.unwrap();
+    let address = home
+        .details
+        .address
+        .clone()
+        .expect("the address is shown back");
+    assert_eq!(
+        (address.country.as_str(), address.locality.as_deref()),
+        ("KE", Some("Nakuru"))
+    );
+    assert_eq!(home.details.email, None);
+    wait_synced_since(&app, "the address", before).await;
+    let (_, found) = fetch(format!("/v1/search?q={INDIVIDUAL_ID}")).await;
+    let me = found["items"][0]["id"].as_str().unwrap().to_owned();
+    let (_, contacts) = fetch("/v1/contacts?limit=500".into()).await;
+    let contact = contacts["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["registrant_id"] == me.as_str())
+        .expect("the contact reached the registry")
+        .clone();
+    assert_eq!(contact["address"]["line2"], "Behind the market");
+    assert_eq!(contact["address"]["postal_code"], "20100");
+    assert_eq!(contact["emails"], serde_json::json!([]));
+
     // The registry's programmes arrived with sync, with what they require.
     let programmes = app.programmes().await.unwrap();
     let child = programmes
@@ -1183,8 +1227,6 @@ async fn a_citizen_applies_with_documents_and_answers_a_request_for_more_informa
     );
 
     // The office records a liveness check due soon and sets a deadline: both become to-dos.
-    let (_, found) = fetch(format!("/v1/search?q={INDIVIDUAL_ID}")).await;
-    let me = found["items"][0]["id"].as_str().unwrap().to_owned();
     let today = time::OffsetDateTime::now_utc().date();
     let stamp = time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)

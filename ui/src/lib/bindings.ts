@@ -503,6 +503,27 @@ export type AccountKind = "bank_account" |
  */
 export type AccountView = { id: string; kind: AccountKind; providerCode: string; accountNumber: string; holderName: string; verification: VerificationStatus; preferred: boolean }
 /**
+ * The part of an address a person types. Administrative areas and a GPS point recorded by the
+ * office are kept as they are when the person edits the rest.
+ */
+export type AddressDetails = { 
+/**
+ * Street and number, plot or building.
+ */
+line1: string | null; 
+/**
+ * Flat, landmark ("behind the market"), P.O. box.
+ */
+line2: string | null; 
+/**
+ * Town or village.
+ */
+locality: string | null; postalCode: string | null; 
+/**
+ * ISO 3166-1 alpha-2, e.g. `KE`.
+ */
+country: string }
+/**
  * Facts about this installation, shown on the first screen and in "About".
  */
 export type AppInfo = { 
@@ -811,7 +832,11 @@ phone: string | null; email: string | null;
 /**
  * BCP 47 tag, e.g. `en`, `fr`, `ar`.
  */
-preferredLanguage: string | null }
+preferredLanguage: string | null; 
+/**
+ * Where the person lives; `None` leaves no address (or removes it).
+ */
+address?: AddressDetails | null }
 /**
  * A document about to be sent from the UI.
  */

@@ -4,7 +4,7 @@
 //! `individual_id`), or the one this device created for them; its id is remembered in the vault
 //! (encrypted) under [`ME_KEY`] so an offline unlock, without the provider's claims, finds it.
 
-use doorstep_domain::contact::{Contact, Phone, PhoneKind};
+use doorstep_domain::contact::{Address, Contact, Phone, PhoneKind};
 use doorstep_domain::id_type::{IdStatus, RegistrantId};
 use doorstep_domain::ids::{ActorId, IdTypeCode, RecordId};
 use doorstep_domain::individual::Individual;
@@ -37,6 +37,74 @@ pub struct MyDetails {
     pub email: Option<String>,
     /// BCP 47 tag, e.g. `en`, `fr`, `ar`.
     pub preferred_language: Option<String>,
+    /// Where the person lives; `None` leaves no address (or removes it).
+    #[serde(default)]
+    pub address: Option<AddressDetails>,
+}
+
+/// The part of an address a person types. Administrative areas and a GPS point recorded by the
+/// office are kept as they are when the person edits the rest.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct AddressDetails {
+    /// Street and number, plot or building.
+    pub line1: Option<String>,
+    /// Flat, landmark ("behind the market"), P.O. box.
+    pub line2: Option<String>,
+    /// Town or village.
+    pub locality: Option<String>,
+    pub postal_code: Option<String>,
+    /// ISO 3166-1 alpha-2, e.g. `KE`.
+    pub country: String,
+}
+
+impl AddressDetails {
+    fn is_empty(&self) -> bool {
+        [&self.line1, &self.line2, &self.locality, &self.postal_code]
+            .into_iter()
+            .all(|part| part.as_deref().is_none_or(|p| p.trim().is_empty()))
+    }
+}
+
+/// What the profile form shows for `person`, from their records.
+pub fn details_of(person: &Individual, contact: Option<&Contact>) -> MyDetails {
+    MyDetails {
+        given_name: person.given_name.clone(),
+        family_name: person.family_name.clone(),
+        birthdate: person.birthdate.map(|d| d.to_string()),
+        phone: contact.and_then(|c| c.active_phones().next().map(|p| p.number_e164.clone())),
+        email: contact.and_then(|c| c.emails.first().cloned()),
+        preferred_language: person.preferred_language.clone(),
+        address: contact
+            .and_then(|c| c.address.as_ref())
+            .map(|a| AddressDetails {
+                line1: a.line1.clone(),
+                line2: a.line2.clone(),
+                locality: a.locality.clone(),
+                postal_code: a.postal_code.clone(),
+                country: a.country.clone(),
+            }),
+    }
+}
+
+/// The address to record: the typed parts over what the office recorded (areas, GPS point).
+fn merged_address(typed: Option<&AddressDetails>, old: Option<&Address>) -> Option<Address> {
+    let typed = typed.filter(|a| !a.is_empty())?;
+    let clean = |part: &Option<String>| {
+        part.as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned)
+    };
+    Some(Address {
+        line1: clean(&typed.line1),
+        line2: clean(&typed.line2),
+        locality: clean(&typed.locality),
+        postal_code: clean(&typed.postal_code),
+        country: typed.country.trim().to_uppercase(),
+        admin_areas: old.map(|a| a.admin_areas.clone()).unwrap_or_default(),
+        geo: old.and_then(|a| a.geo.clone()),
+    })
 }
 
 /// The person's individual record, if the vault has one.
@@ -218,11 +286,25 @@ fn save_individual(
         }
         _ => {}
     }
-    if let Some(email) = email {
-        contact.emails.retain(|e| *e != email);
-        contact.emails.insert(0, email);
+    // The form shows the first address; typing another replaces it, clearing it removes it.
+    match email {
+        Some(email) => {
+            if contact.emails.first() != Some(&email) {
+                if !contact.emails.is_empty() {
+                    contact.emails.remove(0);
+                }
+                contact.emails.retain(|e| *e != email);
+                contact.emails.insert(0, email);
+            }
+        }
+        None if !contact.emails.is_empty() => {
+            contact.emails.remove(0);
+        }
+        None => {}
     }
-    let has_content = !contact.phones.is_empty() || !contact.emails.is_empty();
+    contact.address = merged_address(details.address.as_ref(), contact.address.as_ref());
+    let has_content =
+        !contact.phones.is_empty() || !contact.emails.is_empty() || contact.address.is_some();
     if has_content && contact_before.as_ref() != Some(&contact) {
         contact.meta.touch(now);
         changes.push(Change::of(&contact, contact_op, actor)?);

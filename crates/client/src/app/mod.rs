@@ -45,7 +45,7 @@ use crate::vault::{
 };
 
 pub use config::{AppConfig, AppConfigError, DeviceMode};
-pub use details::MyDetails;
+pub use details::{AddressDetails, MyDetails};
 pub use documents::{
     DocumentState, DocumentView, DocumentsView, NewUpload, Requirement, MAX_CHUNK_BYTES,
 };

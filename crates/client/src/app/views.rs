@@ -10,7 +10,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::config::{AppConfig, DeviceMode};
-use super::details::{contact_of, find_me, MyDetails};
+use super::details::{contact_of, details_of, find_me, MyDetails};
 use super::notifications::{self, PendingAction};
 use super::profiles::Profile;
 use super::programmes::{self, ApplicationView};
@@ -202,10 +202,6 @@ pub(super) fn home(partition: &Partition, session: Option<&Session>) -> Result<H
         });
     };
     let contact = contact_of(partition, me.meta.id)?;
-    let phone = contact
-        .as_ref()
-        .and_then(|c| c.active_phones().next().map(|p| p.number_e164.clone()));
-    let email = contact.as_ref().and_then(|c| c.emails.first().cloned());
     let me_uuid = *me.meta.id.as_uuid();
     let stored = partition.record(RecordKind::Individual.as_str(), me_uuid)?;
     let applications = programmes::applications(partition, session)?;
@@ -214,14 +210,7 @@ pub(super) fn home(partition: &Partition, session: Option<&Session>) -> Result<H
         synced: stored.and_then(|s| s.rev).is_some(),
         name: Some(me.display_name()).filter(|n| !n.is_empty()),
         national_id: me.reg_ids.first().map(|r| r.value.clone()),
-        details: MyDetails {
-            given_name: me.given_name.clone(),
-            family_name: me.family_name.clone(),
-            birthdate: me.birthdate.map(|d| d.to_string()),
-            phone,
-            email,
-            preferred_language: me.preferred_language.clone(),
-        },
+        details: details_of(&me, contact.as_ref()),
         household_members: household_size(partition, me_uuid)?,
         pending: notifications::pending_actions(partition, session, &applications)?,
         applications,
@@ -247,6 +236,7 @@ fn prefill_from_identity(session: Option<&Session>) -> MyDetails {
         phone: identity.phone_number.clone(),
         email: None,
         preferred_language: None,
+        address: None,
     }
 }
 
@@ -351,16 +341,7 @@ pub(super) fn person_details(
         .get::<Individual>(individual)?
         .ok_or_else(|| AppError::InvalidInput("That person is not on this device.".into()))?;
     let contact = contact_of(partition, person.meta.id)?;
-    Ok(MyDetails {
-        given_name: person.given_name.clone(),
-        family_name: person.family_name.clone(),
-        birthdate: person.birthdate.map(|d| d.to_string()),
-        phone: contact
-            .as_ref()
-            .and_then(|c| c.active_phones().next().map(|p| p.number_e164.clone())),
-        email: contact.as_ref().and_then(|c| c.emails.first().cloned()),
-        preferred_language: person.preferred_language.clone(),
-    })
+    Ok(details_of(&person, contact.as_ref()))
 }
 
 pub(super) fn rejections(partition: &Partition) -> Result<Vec<RejectionView>, AppError> {
