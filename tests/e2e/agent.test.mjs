@@ -43,6 +43,14 @@ test('an agent updates a person of their area, and the registry records it on th
   await app.browser.waitUntil(async () => (await $$count('.person')) > 0, { ...WAIT, timeoutMsg: 'no people synced to the laptop' });
   await app.browser.saveScreenshot(join(artifactsDir, 'agent-people.png'));
   assert.deepEqual(await accessibilityViolations(app.browser), [], 'accessibility violations on agent-people');
+  // The same screen in French and Arabic (screenshots for review, axe in each).
+  for (const lang of ['fr', 'ar', 'en']) {
+    await (await $('[data-testid="language"]')).selectByAttribute('value', lang);
+    await app.browser.waitUntil(async () => (await app.browser.execute(() => document.documentElement.lang)) === lang, WAIT);
+    if (lang === 'en') break;
+    await app.browser.saveScreenshot(join(artifactsDir, `agent-people-${lang}.png`));
+    assert.deepEqual(await accessibilityViolations(app.browser), [], `accessibility violations on agent-people-${lang}`);
+  }
   // Someone with a national ID number, found again by it.
   const ids = await app.browser.execute(() =>
     [...document.querySelectorAll('.person .muted')].map((e) => e.textContent.split(' ')[0]).filter((t) => /^\d+$/.test(t)),

@@ -74,6 +74,16 @@ async function typeInto(selector, value) {
 }
 
 
+/** Screenshot (and check with axe) the screen on show in French and Arabic too, then English again. */
+async function inEachLanguage(name, selector) {
+  for (const lang of ['fr', 'ar', 'en']) {
+    await (await $('[data-testid="language"]')).selectByAttribute('value', lang);
+    await app.browser.waitUntil(async () => (await app.browser.execute(() => document.documentElement.lang)) === lang, WAIT);
+    await (await $(selector)).waitForDisplayed(WAIT);
+    if (lang !== 'en') await shot(`${name}-${lang}`);
+  }
+}
+
 async function waitForText(selector, pattern, what) {
   await app.browser.waitUntil(async () => pattern.test(await (await $(selector)).getText().catch(() => '')), {
     ...WAIT,
@@ -134,6 +144,7 @@ test('first sign-in: the person chooses a passphrase, and a mismatch is explaine
   assert.match(await mainText(), /Hello, Amina Njoroge/);
   assert.match(await mainText(), /Nobody can recover this passphrase/);
   await shot('choose-passphrase');
+  await inEachLanguage('choose-passphrase', '#passphrase');
   await typeInto('#passphrase', PASSPHRASE);
   await typeInto('#passphrase-repeat', 'something else');
   await press('[data-testid="passphrase-submit"]');
@@ -544,6 +555,7 @@ test('a conflict with an edit made on another device is shown side by side and r
   assert.match(text, /Registry's: Amina Wanjiru/);
   assert.match(text, /was: Aminah/);
   await shot('conflict');
+  await inEachLanguage('conflict', '[data-testid="conflicts"]');
   // Keyboard: pick "Something else" and type the merged value.
   await pressOn(await $('input[type="radio"][value="value"]'), ' ');
   await typeInto('input[aria-label^="New value"]', 'Amina Wanjiru W.');

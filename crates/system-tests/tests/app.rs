@@ -12,7 +12,7 @@ use common::oidc::{start_provider, HeadlessLogin, Provider, INDIVIDUAL_ID, PERSO
 use doorstep_client::app::config::{self as app_config, AppConfig};
 use doorstep_client::app::{
     AddressDetails, AppError, DeviceMode, DocumentState, DocumentsView, Doorstep, MemberInput,
-    MyDetails, NewUpload, PendingAction, SessionView,
+    MyDetails, NewUpload, PendingAction, RegistrationPart, SessionView,
 };
 use doorstep_client::settings::Settings;
 use doorstep_client::sync::service::SyncStatus;
@@ -920,6 +920,22 @@ async fn a_citizen_applies_with_documents_and_answers_a_request_for_more_informa
         .unwrap();
     wait_synced_since(&app, "registration and the programmes", before).await;
 
+    // Home says what the registration still lacks.
+    let missing = |home: &doorstep_client::app::HomeView| {
+        home.pending.iter().find_map(|a| match a {
+            PendingAction::CompleteRegistration { missing } => Some(missing.clone()),
+            _ => None,
+        })
+    };
+    assert_eq!(
+        missing(&app.home().await.unwrap()),
+        Some(vec![
+            RegistrationPart::Address,
+            RegistrationPart::Household,
+            RegistrationPart::PaymentAccount
+        ])
+    );
+
     // The profile: an address is added, a wrong postal code explained, the e-mail removed.
     let mut profile = details("Amina", "+254712345678");
     profile.email = None;
@@ -948,6 +964,13 @@ async fn a_citizen_applies_with_documents_and_answers_a_request_for_more_informa
         ("KE", Some("Nakuru"))
     );
     assert_eq!(home.details.email, None);
+    assert_eq!(
+        missing(&home),
+        Some(vec![
+            RegistrationPart::Household,
+            RegistrationPart::PaymentAccount
+        ])
+    );
     wait_synced_since(&app, "the address", before).await;
     let (_, found) = fetch(format!("/v1/search?q={INDIVIDUAL_ID}")).await;
     let me = found["items"][0]["id"].as_str().unwrap().to_owned();

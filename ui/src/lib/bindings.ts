@@ -908,7 +908,11 @@ export type PendingAction =
 /**
  * Answers typed but not submitted.
  */
-{ kind: "finishDraft"; programmeId: string; programme: string }
+{ kind: "finishDraft"; programmeId: string; programme: string } | 
+/**
+ * Parts of the registration still empty, which programmes and payments rely on.
+ */
+{ kind: "completeRegistration"; missing: RegistrationPart[] }
 /**
  * A person a field agent serves, as the people list shows them.
  */
@@ -946,6 +950,10 @@ hasDraft: boolean;
  * The person's applications to it, newest first.
  */
 applications: ApplicationView[] }
+/**
+ * A part of the registration the home screen can point to.
+ */
+export type RegistrationPart = "address" | "household" | "paymentAccount"
 /**
  * Whether the registry can be reached right now, in terms the UI can show as is.
  */

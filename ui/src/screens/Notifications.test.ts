@@ -1,5 +1,5 @@
 import { describe, expect, it, vi, beforeEach } from 'vitest';
-import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 
 const state = vi.hoisted(() => ({
   items: [
@@ -36,5 +36,22 @@ describe('the notification centre', () => {
     await waitFor(() => expect(onchange).toHaveBeenLastCalledWith(0));
     expect(state.marked).toEqual([['n-1', true]]);
     expect(screen.getAllByRole('button', { name: 'Mark as unread' })).toHaveLength(2);
+  });
+
+  it('shows the newest fifty, and older ones on request', async () => {
+    const many = Array.from({ length: 120 }, (_, i) => ({
+      id: `m-${i}`, kind: 'general', title: `Message ${i}`, body: 'Hello.', createdAt: '2026-11-20T10:00:00Z',
+      read: true, deadline: null, overdue: false, relatedRecord: null,
+    }));
+    state.items = many as unknown as typeof state.items;
+    const { container } = render(Notifications, { onchange: vi.fn(), onopen: vi.fn() });
+    const view = within(container);
+    await view.findByText('Message 0');
+    expect(view.getAllByTestId('notification')).toHaveLength(50);
+    await fireEvent.click(view.getByRole('button', { name: 'Show 50 older notifications' }));
+    expect(view.getAllByTestId('notification')).toHaveLength(100);
+    await fireEvent.click(view.getByRole('button', { name: 'Show 20 older notifications' }));
+    expect(view.getAllByTestId('notification')).toHaveLength(120);
+    expect(view.queryByTestId('notifications-more')).toBeNull();
   });
 });

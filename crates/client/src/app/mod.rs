@@ -51,7 +51,7 @@ pub use documents::{
 };
 pub use finance::{AccountInput, AccountView};
 pub use household::{HouseholdView, MemberInput, MemberView};
-pub use notifications::{NotificationView, PendingAction};
+pub use notifications::{NotificationView, PendingAction, RegistrationPart};
 pub use profiles::{Profile, Profiles};
 pub use programmes::{ApplicationForm, ApplicationView, ProgrammeView, TimelineEntry};
 pub use views::{

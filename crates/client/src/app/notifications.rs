@@ -14,7 +14,9 @@ use time::format_description::well_known::Rfc3339;
 use time::{Date, Duration, OffsetDateTime};
 use uuid::Uuid;
 
-use super::details::{actor_of, find_me};
+use super::details::{actor_of, contact_of, find_me};
+use super::finance;
+use super::household::current_memberships_of;
 use super::programmes::{self, ApplicationView};
 use super::records::{live, today};
 use super::AppError;
@@ -78,6 +80,18 @@ pub enum PendingAction {
         programme_id: String,
         programme: String,
     },
+    /// Parts of the registration still empty, which programmes and payments rely on.
+    #[serde(rename_all = "camelCase")]
+    CompleteRegistration { missing: Vec<RegistrationPart> },
+}
+
+/// A part of the registration the home screen can point to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub enum RegistrationPart {
+    Address,
+    Household,
+    PaymentAccount,
 }
 
 fn mine(partition: &Partition, session: Option<&Session>) -> Result<Vec<Notification>, AppError> {
@@ -214,7 +228,34 @@ pub fn pending_actions(
             programme: p.name.clone(),
         });
     }
+
+    let missing = missing_parts(partition, session)?;
+    if !missing.is_empty() {
+        actions.push(PendingAction::CompleteRegistration { missing });
+    }
     Ok(actions)
+}
+
+/// What a registered person has not recorded yet (nothing before they register).
+fn missing_parts(
+    partition: &Partition,
+    session: Option<&Session>,
+) -> Result<Vec<RegistrationPart>, AppError> {
+    let Some(me) = find_me(partition, session)? else {
+        return Ok(Vec::new());
+    };
+    let mut missing = Vec::new();
+    let contact = contact_of(partition, me.meta.id)?;
+    if contact.and_then(|c| c.address).is_none() {
+        missing.push(RegistrationPart::Address);
+    }
+    if current_memberships_of(partition, *me.meta.id.as_uuid())?.is_empty() {
+        missing.push(RegistrationPart::Household);
+    }
+    if finance::accounts(partition, session)?.is_empty() {
+        missing.push(RegistrationPart::PaymentAccount);
+    }
+    Ok(missing)
 }
 
 /// The date of the person's next liveness check, from their latest check that set one.
