@@ -103,7 +103,7 @@ fn merged_address(typed: Option<&AddressDetails>, old: Option<&Address>) -> Opti
         postal_code: clean(&typed.postal_code),
         country: typed.country.trim().to_uppercase(),
         admin_areas: old.map(|a| a.admin_areas.clone()).unwrap_or_default(),
-        geo: old.and_then(|a| a.geo.clone()),
+        geo: old.and_then(|a| a.geo),
     })
 }
 
@@ -288,19 +288,17 @@ fn save_individual(
     }
     // The form shows the first address; typing another replaces it, clearing it removes it.
     match email {
-        Some(email) => {
-            if contact.emails.first() != Some(&email) {
-                if !contact.emails.is_empty() {
-                    contact.emails.remove(0);
-                }
-                contact.emails.retain(|e| *e != email);
-                contact.emails.insert(0, email);
+        Some(email) if contact.emails.first() != Some(&email) => {
+            if !contact.emails.is_empty() {
+                contact.emails.remove(0);
             }
+            contact.emails.retain(|e| *e != email);
+            contact.emails.insert(0, email);
         }
         None if !contact.emails.is_empty() => {
             contact.emails.remove(0);
         }
-        None => {}
+        _ => {}
     }
     contact.address = merged_address(details.address.as_ref(), contact.address.as_ref());
     let has_content =
