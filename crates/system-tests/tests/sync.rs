@@ -322,3 +322,96 @@ async fn the_background_service_syncs_on_start_and_on_demand_and_reports_status(
     assert!(device.partition.record("individual", id).unwrap().is_some());
     service.stop();
 }
+
+#[tokio::test]
+async fn a_submission_is_sent_once_after_the_application_and_a_refused_move_is_kept() {
+    use common::{meta, with};
+    use doorstep_client::vault::{Change, Op};
+    let (_, database) = backends().await.remove(0);
+    let registry = Registry::start(&database).await;
+    let admin = doorstep_registry::auth::dev_token(
+        registry.data.path(),
+        doorstep_registry::auth::Role::Admin,
+        "root",
+        None,
+        None,
+        std::time::Duration::from_secs(600),
+    )
+    .unwrap();
+    let programme = Uuid::now_v7();
+    let made = reqwest::Client::new()
+        .post(format!("{}/v1/programmes", registry.url()))
+        .bearer_auth(admin)
+        .json(&with(
+            meta(programme),
+            json!({"code": "old_age", "name": "Old-Age Pension"}),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert!(made.status().is_success(), "{}", made.text().await.unwrap());
+
+    let a = Device::new("amina", &registry);
+    let person = a.create("individual", individual("Omar", "Haddad"));
+    let application = |id: Uuid| Change {
+        kind: "application".into(),
+        id,
+        op: Op::Create,
+        body: with(
+            meta(id),
+            json!({"programme_id": programme, "applicant_id": person, "form_version": 1,
+                   "data": {"age": 70}, "status": "draft", "status_history": []}),
+        ),
+        actor: a.actor(),
+    };
+    // One submission, and one move an applicant may not make (only the office approves).
+    let submitted = Uuid::now_v7();
+    let overreach = Uuid::now_v7();
+    a.partition
+        .apply_and_request_transition(&[application(submitted)], submitted, "submitted", None)
+        .unwrap();
+    a.partition
+        .apply_and_request_transition(&[application(overreach)], overreach, "approved", None)
+        .unwrap();
+    assert_eq!(
+        a.partition.pending_count().unwrap(),
+        5,
+        "3 records + 2 moves"
+    );
+
+    let report = a.sync_ok().await;
+    assert_eq!((report.transitions, report.rejected), (1, 1), "{report:?}");
+    let stored = registry.get(&format!("/v1/applications/{submitted}")).await;
+    assert_eq!(stored["status"], "submitted");
+    assert_eq!(stored["status_history"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        registry.get(&format!("/v1/applications/{overreach}")).await["status"],
+        "draft"
+    );
+    assert_eq!(a.partition.pending_count().unwrap(), 0);
+    let refused = a.partition.refused_transitions().unwrap();
+    assert_eq!(refused.len(), 1);
+    assert_eq!(refused[0].application_id, overreach);
+    assert!(!refused[0].refusal.as_deref().unwrap_or("").is_empty());
+    assert_eq!(a.partition.refused_count().unwrap(), 1);
+
+    // Neither is sent again; the person lets the refused one go.
+    assert_eq!(a.sync_ok().await.transitions, 0);
+    assert_eq!(
+        registry.get(&format!("/v1/applications/{submitted}")).await["status_history"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(a
+        .partition
+        .discard_refused_transition(refused[0].id)
+        .unwrap());
+    assert!(!a
+        .partition
+        .discard_refused_transition(refused[0].id)
+        .unwrap());
+    assert_eq!(a.partition.refused_count().unwrap(), 0);
+    registry.stop().await;
+}

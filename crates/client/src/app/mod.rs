@@ -646,7 +646,14 @@ impl Doorstep {
     pub async fn discard_rejection(&self, mutation_id: Uuid) -> Result<(), AppError> {
         let partition = self.open_partition().await?;
         let p = partition.clone();
-        blocking(move || p.discard_rejected(mutation_id).map_err(AppError::from)).await?;
+        blocking(move || {
+            // A refused status move, or a refused edit.
+            if !p.discard_refused_transition(mutation_id)? {
+                p.discard_rejected(mutation_id)?;
+            }
+            Ok::<_, AppError>(())
+        })
+        .await?;
         self.nudge_sync().await;
         Ok(())
     }
@@ -797,7 +804,7 @@ impl Doorstep {
         let status = SyncStatus {
             pending: partition.pending_count().unwrap_or(0),
             conflicts: partition.conflicts().map(|c| c.len() as u64).unwrap_or(0),
-            rejected: partition.rejections().map(|r| r.len() as u64).unwrap_or(0),
+            rejected: partition.refused_count().unwrap_or(0),
             last_success: partition.last_sync_success().ok().flatten(),
             last_error: Some(
                 "Opened offline. Sign in to send your changes to the registry.".into(),

@@ -319,7 +319,7 @@ pub(super) fn people(
                 || person
                     .reg_ids
                     .iter()
-                    .any(|r| r.value.contains(needle.as_str()));
+                    .any(|r| r.value.to_lowercase().contains(needle.as_str()));
             matches.then(|| PersonSummary {
                 id: id.to_string(),
                 name,
@@ -345,17 +345,25 @@ pub(super) fn person_details(
 }
 
 pub(super) fn rejections(partition: &Partition) -> Result<Vec<RejectionView>, AppError> {
-    Ok(partition
-        .rejections()?
+    let edits = partition.rejections()?.into_iter().map(|r| RejectionView {
+        mutation_id: r.mutation_id.to_string(),
+        kind: r.kind,
+        record_id: r.record_id.to_string(),
+        problem: r.problem,
+        message: r.message,
+    });
+    // A submission the registry refused: discarding it leaves the application a draft.
+    let moves = partition
+        .refused_transitions()?
         .into_iter()
-        .map(|r| RejectionView {
-            mutation_id: r.mutation_id.to_string(),
-            kind: r.kind,
-            record_id: r.record_id.to_string(),
-            problem: r.problem,
-            message: r.message,
-        })
-        .collect())
+        .map(|t| RejectionView {
+            mutation_id: t.id.to_string(),
+            kind: RecordKind::Application.as_str().to_owned(),
+            record_id: t.application_id.to_string(),
+            problem: "/problems/transition-refused".into(),
+            message: t.refusal.unwrap_or_default(),
+        });
+    Ok(edits.chain(moves).collect())
 }
 
 #[cfg(test)]
@@ -405,5 +413,36 @@ mod tests {
         );
         let found = people(&partition, "person 12", MAX_PEOPLE).unwrap();
         assert_eq!(found.len(), 100, "Person 1200 to 1299");
+    }
+
+    #[test]
+    fn people_are_found_by_an_id_number_typed_in_any_case() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = Vault::open(dir.path(), Arc::new(NoKeyStore)).unwrap();
+        let (partition, _) = vault
+            .create_partition("sunflower-42", KdfParams::FAST_INSECURE_FOR_TESTS)
+            .unwrap();
+        let mut person = Individual::new(
+            RecordMeta::new(
+                Uuid::now_v7().into(),
+                OffsetDateTime::now_utc(),
+                ActorId::new("t"),
+            ),
+            "Wanjiru",
+            "Kamau",
+        );
+        person.reg_ids.push(doorstep_domain::id_type::RegistrantId {
+            id_type: doorstep_domain::ids::IdTypeCode::new("passport"),
+            value: "AK123456".into(),
+            expiry_date: None,
+            status: doorstep_domain::id_type::IdStatus::Valid,
+        });
+        partition
+            .apply(&Change::of(&person, Op::Create, "t").unwrap())
+            .unwrap();
+        for typed in ["AK1234", "ak1234", " Ak123456 "] {
+            assert_eq!(people(&partition, typed, 10).unwrap().len(), 1, "{typed}");
+        }
+        assert!(people(&partition, "AK9", 10).unwrap().is_empty());
     }
 }

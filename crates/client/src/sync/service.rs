@@ -152,7 +152,7 @@ fn counts(partition: &Partition) -> Result<(u64, u64, u64), crate::vault::VaultE
     Ok((
         partition.pending_count()?,
         partition.conflicts()?.len() as u64,
-        partition.rejections()?.len() as u64,
+        partition.refused_count()?,
     ))
 }
 

@@ -101,6 +101,30 @@ impl Partition {
         Ok(())
     }
 
+    /// Moves the registry refused, oldest first (shown with the refused changes).
+    pub fn refused_transitions(&self) -> Result<Vec<PendingTransition>, VaultError> {
+        self.query_transitions("WHERE refusal IS NOT NULL ORDER BY created_at, id", [])
+    }
+
+    /// The person read the refusal and lets the move go. Returns whether `id` was a refused move.
+    pub fn discard_refused_transition(&self, id: Uuid) -> Result<bool, VaultError> {
+        Ok(self.conn().execute(
+            "DELETE FROM transitions WHERE id = ?1 AND refusal IS NOT NULL",
+            [id.to_string()],
+        )? > 0)
+    }
+
+    /// Refused changes of both kinds: edits the registry refused and status moves it refused.
+    pub fn refused_count(&self) -> Result<u64, VaultError> {
+        let n: i64 = self.conn().query_row(
+            "SELECT (SELECT COUNT(*) FROM outbox WHERE state = 'rejected')
+                  + (SELECT COUNT(*) FROM transitions WHERE refusal IS NOT NULL)",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(n as u64)
+    }
+
     /// Moves waiting to be sent (they count as unsent changes).
     pub fn pending_transition_count(&self) -> Result<u64, VaultError> {
         let n: i64 = self.conn().query_row(
