@@ -8,7 +8,14 @@ export default defineConfig({
   // Some of Form.io's CommonJS dependencies refer to Node's `global`; browsers call it globalThis.
   define: process.env.VITEST ? {} : { global: 'globalThis' },
   clearScreen: false,
-  server: { port: 5173, strictPort: true, host: '127.0.0.1' },
+  server: {
+    port: 5173,
+    strictPort: true,
+    host: '127.0.0.1',
+    // Tests only: the catalog test reads the Rust sources to check every reason they give has a
+    // sentence. The dev server itself serves the UI folder and nothing above it.
+    fs: process.env.VITEST ? { allow: ['..'] } : undefined,
+  },
   build: {
     outDir: 'dist',
     emptyOutDir: true,

@@ -6,6 +6,8 @@
 use doorstep_client::app::AppError;
 use doorstep_client::signin::SignInError;
 use doorstep_client::vault::VaultError;
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 #[derive(Debug, Serialize, specta::Type)]
@@ -17,12 +19,18 @@ pub struct UserError {
     pub message: String,
     /// Per-field problems of a form, when the input broke a record's rules.
     pub fields: Vec<FieldProblem>,
+    /// For a refused input: the reason's stable name; the UI words it from its catalogs
+    /// (`problem.<key>`) in the person's language, with `params` filled in.
+    pub key: Option<String>,
+    pub params: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct FieldProblem {
     pub field: String,
+    /// The domain's stable reason (`required`, `invalid_format`…), for other languages.
+    pub code: String,
     pub message: String,
 }
 
@@ -55,6 +63,8 @@ impl UserError {
             code,
             message: message.into(),
             fields: Vec::new(),
+            key: None,
+            params: BTreeMap::new(),
         }
     }
 
@@ -88,9 +98,12 @@ impl From<AppError> for UserError {
                     .iter()
                     .map(|f| FieldProblem {
                         field: f.field.clone(),
+                        code: f.code.clone(),
                         message: f.message.clone(),
                     })
                     .collect(),
+                key: None,
+                params: BTreeMap::new(),
             },
             AppError::Vault(_) | AppError::KeyStore(_) => {
                 tracing::error!(error = %message, "storage failure");
@@ -99,7 +112,15 @@ impl From<AppError> for UserError {
                     format!("This device's data could not be read or written: {message}"),
                 )
             }
-            AppError::InvalidInput(_) => UserError::invalid_input(message),
+            AppError::InvalidInput(refusal) => UserError {
+                key: Some(refusal.key.to_owned()),
+                params: refusal
+                    .params
+                    .into_iter()
+                    .map(|(name, value)| (name.to_owned(), value))
+                    .collect(),
+                ..UserError::invalid_input(message)
+            },
             AppError::UnsentChanges { .. } => UserError::new(C::UnsentChanges, message),
             AppError::OtherPerson => UserError::new(C::OtherPerson, message),
             AppError::SignInRequired { .. } => UserError::new(C::SignInRequired, message),

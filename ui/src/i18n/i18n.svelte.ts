@@ -70,6 +70,11 @@ function fill(text: string, params?: Record<string, string | number>): string {
 }
 
 /** The message `key` in the current language (English if missing there), with `{name}`s filled. */
+/** Whether the current language's catalog has `key` (for texts that may come from elsewhere). */
+export function hasText(key: string): boolean {
+  return key in CATALOGS[current];
+}
+
 export function t(key: string, params?: Record<string, string | number>): string {
   return fill(CATALOGS[current][key] ?? CATALOGS.en[key] ?? key, params);
 }

@@ -57,3 +57,17 @@ describe('t and tn', () => {
     expect(initialLocale('xx', ['C'])).toBe('en');
   });
 });
+
+describe('the reasons the Rust core gives', () => {
+  it('every refusal key used in crates/client/src/app has a catalog sentence', () => {
+    // The Rust sources, read at test time (Vite's raw glob import).
+    const sources = import.meta.glob('../../../crates/client/src/app/*.rs', { query: '?raw', import: 'default', eager: true });
+    const used = new Set<string>();
+    for (const text of Object.values(sources) as string[]) {
+      for (const m of text.matchAll(/(?:refused|Refusal::new)\(\s*"([A-Za-z]+)"/g)) used.add(m[1]);
+    }
+    expect(used.size).toBeGreaterThan(30);
+    const missing = [...used].filter((key) => !(`problem.${key}` in CATALOGS.en));
+    expect(missing).toEqual([]);
+  });
+});

@@ -695,7 +695,11 @@ export type FieldChoice = { take: "mine"; field: string } | { take: "theirs"; fi
  * A merged value the person typed (text fields only).
  */
 { take: "value"; field: string; value: string }
-export type FieldProblem = { field: string; message: string }
+export type FieldProblem = { field: string; 
+/**
+ * The domain's stable reason (`required`, `invalid_format`…), for other languages.
+ */
+code: string; message: string }
 /**
  * Body of `GET /health`.
  * 
@@ -1091,7 +1095,12 @@ message: string;
 /**
  * Per-field problems of a form, when the input broke a record's rules.
  */
-fields: FieldProblem[] }
+fields: FieldProblem[]; 
+/**
+ * For a refused input: the reason's stable name; the UI words it from its catalogs
+ * (`problem.<key>`) in the person's language, with `params` filled in.
+ */
+key: string | null; params: Partial<{ [key in string]: string }> }
 export type UserErrorCode = 
 /**
  * Something the person typed or chose is not acceptable.

@@ -15,7 +15,7 @@ vi.mock('@tauri-apps/api/core', () => ({
     if (cmd === 'upload_chunk') {
       const n = ipc.chunks.length;
       ipc.log.push('chunk');
-      if (n === ipc.failAt) throw { code: 'storage', message: 'The disk is full.', fields: [] };
+      if (n === ipc.failAt) throw { code: 'storage', message: 'The disk is full.', fields: [], key: null, params: {} };
       ipc.chunks.push(args as Uint8Array);
       ipc.headers.push(options!.headers);
       ipc.onChunk?.(n);
@@ -105,7 +105,7 @@ describe('uploadDocument', () => {
   it('cancels the upload when a chunk fails, and reports the reason', async () => {
     ipc.failAt = 1;
     const r = await uploadDocument(fileOf(3 * CHUNK_BYTES), meta, () => undefined);
-    expect(r).toEqual({ ok: false, reason: 'refused', error: { code: 'storage', message: 'The disk is full.', fields: [] } });
+    expect(r).toEqual({ ok: false, reason: 'refused', error: { code: 'storage', message: 'The disk is full.', fields: [], key: null, params: {} } });
     expect(ipc.log).toEqual(['begin', 'chunk', 'chunk', 'cancel']);
     expect(commands.cancelUpload).toHaveBeenCalledWith('token-1');
     expect(commands.finishUpload).not.toHaveBeenCalled();
@@ -144,9 +144,9 @@ describe('uploadDocument', () => {
   });
 
   it('reports a refused start without sending chunks', async () => {
-    vi.mocked(commands.beginUpload).mockResolvedValueOnce({ status: 'error', error: { code: 'invalidInput', message: 'Register first.', fields: [] } });
+    vi.mocked(commands.beginUpload).mockResolvedValueOnce({ status: 'error', error: { code: 'invalidInput', message: 'Register first.', fields: [], key: null, params: {} } });
     const r = await uploadDocument(fileOf(10), meta, () => undefined);
-    expect(r).toEqual({ ok: false, reason: 'refused', error: { code: 'invalidInput', message: 'Register first.', fields: [] } });
+    expect(r).toEqual({ ok: false, reason: 'refused', error: { code: 'invalidInput', message: 'Register first.', fields: [], key: null, params: {} } });
     expect(ipc.chunks).toEqual([]);
   });
 });

@@ -38,16 +38,16 @@ export type UploadOutcome = { ok: true; value: DocumentsView } | { ok: false; re
 export function asUserError(e: unknown): UserError {
   if (e && typeof e === 'object' && 'code' in e && 'message' in e) {
     const u = e as Partial<UserError>;
-    return { code: u.code as UserError['code'], message: String(u.message), fields: Array.isArray(u.fields) ? u.fields : [] };
+    return { code: u.code as UserError['code'], message: String(u.message), fields: Array.isArray(u.fields) ? u.fields : [], key: u.key ?? null, params: u.params ?? {} };
   }
   const message = e instanceof Error ? e.message : String(e);
-  return { code: 'storage', message, fields: [] };
+  return { code: 'storage', message, fields: [], key: null, params: {} };
 }
 
 const failure = (reason: UploadFailure, message: string): UploadOutcome => ({
   ok: false,
   reason,
-  error: { code: 'invalidInput', message, fields: [] },
+  error: { code: 'invalidInput', message, fields: [], key: null, params: {} },
 });
 const aborted = () => failure('aborted', 'Adding the file was stopped; nothing was kept.');
 

@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest';
-import { ago, usableLocale } from './session';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ago, errorText, usableLocale } from './session';
+import { setLocale, t } from '../i18n/i18n.svelte';
 
 describe('ago', () => {
   const now = Date.parse('2026-11-29T12:00:00Z');
@@ -12,5 +13,43 @@ describe('ago', () => {
     expect(usableLocale('C')).toBe('en');
     expect(usableLocale('ar-EG')).toBe('ar-EG');
     expect(ago('2026-11-29T11:59:30Z', now, 'C')).toBe('30 seconds ago');
+  });
+});
+
+describe('errors in the person’s language', () => {
+  const refused = {
+    code: 'invalidInput' as const,
+    message: 'You have already applied to Child Benefit. Its status is under Programmes.',
+    fields: [],
+    key: 'alreadyApplied',
+    params: { programme: 'Child Benefit' },
+  };
+  const invalid = {
+    code: 'invalidInput' as const,
+    message: 'Some details need fixing; see the marked fields.',
+    fields: [{ field: 'address.postal_code', code: 'invalid_format', message: 'Write the postal code with letters…' }],
+    key: null,
+    params: {},
+  };
+  afterEach(() => setLocale('en'));
+
+  it('shows the Rust wording in English', () => {
+    setLocale('en');
+    expect(errorText(refused)).toBe(refused.message);
+    expect(errorText(invalid)).toBe('Some details need fixing; see the marked fields. Write the postal code with letters…');
+  });
+  it('words a refusal by its reason, with the names it carries', () => {
+    setLocale('fr');
+    expect(errorText(refused)).toBe('Vous avez déjà fait une demande pour Child Benefit. Son état est dans Programmes.');
+    setLocale('ar');
+    expect(errorText(refused)).toBe('لقد تقدّمت بالفعل إلى Child Benefit. حالته في البرامج.');
+  });
+  it('words each field problem by its code and the field’s name', () => {
+    setLocale('fr');
+    expect(errorText(invalid)).toBe(`${t('error.invalidInput')} code postal : n'est pas écrit de la façon attendue.`);
+  });
+  it('falls back to the error’s code for a reason it does not know', () => {
+    setLocale('fr');
+    expect(errorText({ ...refused, key: 'somethingNew' })).toBe(t('error.invalidInput'));
   });
 });

@@ -2,7 +2,7 @@
 // person can read, and keep the sync status current from the core's events.
 
 import { commands, events, type SyncStatus, type UserError } from './bindings';
-import { locale, t } from '../i18n/i18n.svelte';
+import { fieldName, hasText, locale, t } from '../i18n/i18n.svelte';
 
 export type Outcome<T> = { ok: true; value: T } | { ok: false; error: UserError };
 
@@ -15,7 +15,7 @@ export async function attempt<T>(
     return result.status === 'ok' ? { ok: true, value: result.data } : { ok: false, error: result.error };
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
-    return { ok: false, error: { code: 'storage', message, fields: [] } };
+    return { ok: false, error: { code: 'storage', message, fields: [], key: null, params: {} } };
   }
 }
 
@@ -48,13 +48,25 @@ export function ago(iso: string | null, now = Date.now(), lang: string = locale(
 }
 
 /**
- * An error from the Rust side in the person's language. The Rust messages are English and the
- * most detailed, so English shows them as they are; other languages show the catalog's wording
- * for the error's stable code.
+ * An error from the Rust side in the person's language. English shows the Rust message as it is.
+ * Other languages word it from the catalogs: a refused input by its reason (`problem.<key>`, with
+ * the values it names), each field problem by the domain's code (`validation.<code>`), and
+ * anything else by the error's stable code.
  */
 export function errorText(error: UserError): string {
   if (locale() === 'en') return [error.message, ...error.fields.map((f) => f.message)].join(' ');
-  return t(`error.${error.code}`);
+  const reason = error.key ? `problem.${error.key}` : null;
+  const params = Object.fromEntries(Object.entries(error.params ?? {}).filter((e): e is [string, string] => e[1] != null));
+  const main = reason && hasText(reason) ? t(reason, params) : t(`error.${error.code}`);
+  const fields = (error.fields ?? [])
+    .filter((f) => hasText(`validation.${f.code}`))
+    .map((f) => t(`validation.${f.code}`, { field: fieldName(leafOf(f.field)) }));
+  return [main, ...fields].join(' ');
+}
+
+/** `address.postal_code` → `postal_code`; `reg_ids[0].value` → `value`. */
+function leafOf(path: string): string {
+  return path.split('.').pop()?.replace(/\[\d+\]$/, '') ?? path;
 }
 
 /** What a command that returns a screen's new data answers. */

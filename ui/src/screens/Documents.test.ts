@@ -208,7 +208,7 @@ describe('the documents screen', () => {
   it('shows why the registry refused a file', async () => {
     vi.mocked(commands.beginUpload).mockResolvedValueOnce({
       status: 'error',
-      error: { code: 'invalidInput', message: 'Register your details first; documents belong to your registration.', fields: [] },
+      error: { code: 'invalidInput', message: 'Register your details first; documents belong to your registration.', fields: [], key: null, params: {} },
     });
     render(Documents, { ondone: vi.fn() });
     await screen.findAllByTestId('document');

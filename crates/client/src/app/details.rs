@@ -15,6 +15,7 @@ use serde_json::json;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::refusal::refused;
 use super::AppError;
 use crate::signin::Session;
 use crate::vault::{Change, Op, Partition};
@@ -167,7 +168,7 @@ pub fn save_for(
     let existing = partition
         .get::<Individual>(individual)?
         .filter(|p| p.meta.deleted_at.is_none())
-        .ok_or_else(|| AppError::InvalidInput("That person is not on this device.".into()))?;
+        .ok_or_else(|| refused("personUnknown", "That person is not on this device."))?;
     save_individual(partition, &actor_of(session), Some(existing), None, details)?;
     Ok(())
 }
@@ -196,9 +197,9 @@ fn save_individual(
     let phone = match details.phone.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(text) => Some(normalize_phone_number(text, None).ok_or_else(|| {
-            AppError::InvalidInput(
-                "Write the phone number with + and the country code, for example +254712345678."
-                    .into(),
+            refused(
+                "phoneFormat",
+                "Write the phone number with + and the country code, for example +254712345678.",
             )
         })?),
     };
@@ -212,8 +213,9 @@ fn save_individual(
         .as_deref()
         .is_some_and(|e| !e.contains('@') || e.len() > 254)
     {
-        return Err(AppError::InvalidInput(
-            "The e-mail address looks wrong: it needs an @, like name@example.org.".into(),
+        return Err(refused(
+            "emailFormat",
+            "The e-mail address looks wrong: it needs an @, like name@example.org.",
         ));
     }
 
@@ -338,13 +340,15 @@ pub(super) fn new_id() -> RecordId {
 pub(super) fn parse_date(text: &str) -> Result<time::Date, AppError> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
     let date = time::Date::parse(text, &format).map_err(|_| {
-        AppError::InvalidInput(
-            "Write the date of birth as year-month-day, for example 1988-04-12.".into(),
+        refused(
+            "dateFormat",
+            "Write the date of birth as year-month-day, for example 1988-04-12.",
         )
     })?;
     if date > OffsetDateTime::now_utc().date() {
-        return Err(AppError::InvalidInput(
-            "The date of birth cannot be in the future.".into(),
+        return Err(refused(
+            "dateFuture",
+            "The date of birth cannot be in the future.",
         ));
     }
     Ok(date)

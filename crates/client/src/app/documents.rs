@@ -22,6 +22,7 @@ use uuid::Uuid;
 use super::details::{actor_of, find_me};
 use super::programmes;
 use super::records::live;
+use super::refusal::{refused, Refusal};
 use super::AppError;
 use crate::signin::Session;
 use crate::vault::{DocumentInfo, NewDocument, Partition, VaultError};
@@ -152,8 +153,9 @@ pub fn view(partition: &Partition, session: Option<&Session>) -> Result<Document
 /// The decrypted bytes of a document on this device, for the preview.
 pub fn content(partition: &Partition, id: Uuid) -> Result<Vec<u8>, AppError> {
     let mut reader = partition.open_document(id).map_err(|e| match e {
-        VaultError::NotFound(_) => AppError::InvalidInput(
-            "This document's file is kept at the registry, not on this device.".into(),
+        VaultError::NotFound(_) => refused(
+            "documentNotHere",
+            "This document's file is kept at the registry, not on this device.",
         ),
         other => other.into(),
     })?;
@@ -171,8 +173,9 @@ pub fn delete(partition: &Partition, session: Option<&Session>, id: Uuid) -> Res
         .get::<Document>(id)?
         .is_some_and(|d| Some(d.linked_record) == me);
     if !ours && partition.document(id)?.is_none() {
-        return Err(AppError::InvalidInput(
-            "That document is not among yours on this device.".into(),
+        return Err(refused(
+            "documentUnknown",
+            "That document is not among yours on this device.",
         ));
     }
     partition.delete_document(id, &actor_of(session))?;
@@ -241,19 +244,26 @@ impl Uploads {
     ) -> Result<Uuid, AppError> {
         let size = u64::from(upload.size_bytes);
         if size == 0 {
-            return Err(AppError::InvalidInput(
-                "The file is empty. Choose the file again.".into(),
+            return Err(refused(
+                "fileEmpty",
+                "The file is empty. Choose the file again.",
             ));
         }
         if size > MAX_DOCUMENT_BYTES {
-            return Err(AppError::InvalidInput(format!(
-                "The file is larger than {} MB. Scan at a lower resolution or split it.",
-                MAX_DOCUMENT_BYTES / (1024 * 1024)
-            )));
+            let max = MAX_DOCUMENT_BYTES / (1024 * 1024);
+            return Err(Refusal::new(
+                "fileTooLarge",
+                format!(
+                    "The file is larger than {max} MB. Scan at a lower resolution or split it."
+                ),
+            )
+            .with("max", max)
+            .into());
         }
         let me = find_me(&partition, session)?.ok_or_else(|| {
-            AppError::InvalidInput(
-                "Register your details first; documents belong to your registration.".into(),
+            refused(
+                "registerFirst",
+                "Register your details first; documents belong to your registration.",
             )
         })?;
         let replaces = upload
@@ -261,7 +271,7 @@ impl Uploads {
             .as_deref()
             .map(|r| {
                 r.parse::<Uuid>()
-                    .map_err(|_| AppError::InvalidInput("Choose the document to replace.".into()))
+                    .map_err(|_| refused("documentUnknown", "Choose the document to replace."))
             })
             .transpose()?;
         let new = NewDocument {
@@ -282,7 +292,12 @@ impl Uploads {
         let worker = std::thread::Builder::new()
             .name("document-upload".into())
             .spawn(move || p.store_document(&new, reader))
-            .map_err(|e| AppError::InvalidInput(format!("Could not start storing: {e}")))?;
+            .map_err(|e| {
+                Refusal::new(
+                    "storeFailed",
+                    format!("Could not start storing the file: {e}"),
+                )
+            })?;
         let token = Uuid::now_v7();
         self.table().insert(
             token,
@@ -303,9 +318,7 @@ impl Uploads {
     pub fn chunk(&self, token: Uuid, bytes: Vec<u8>) -> Result<u64, AppError> {
         if bytes.len() > MAX_CHUNK_BYTES {
             self.cancel(token);
-            return Err(AppError::InvalidInput(
-                "A piece of the file was too large.".into(),
-            ));
+            return Err(refused("fileChanged", "A piece of the file was too large."));
         }
         let to = {
             let mut table = self.table();
@@ -314,8 +327,9 @@ impl Uploads {
             if upload.received > upload.announced {
                 drop(table);
                 self.cancel(token);
-                return Err(AppError::InvalidInput(
-                    "The file changed while it was being added. Choose it again.".into(),
+                return Err(refused(
+                    "fileChanged",
+                    "The file changed while it was being added. Choose it again.",
                 ));
             }
             upload.to.clone()
@@ -327,9 +341,7 @@ impl Uploads {
             let upload = self.table().remove(&token).ok_or_else(unknown_upload)?;
             return match upload.worker.join() {
                 Ok(Err(e)) => Err(e.into()),
-                _ => Err(AppError::InvalidInput(
-                    "The file could not be stored.".into(),
-                )),
+                _ => Err(refused("storeFailed", "The file could not be stored.")),
             };
         }
         Ok(received)
@@ -362,14 +374,15 @@ impl Uploads {
             cancelled.store(true, Ordering::SeqCst);
             drop(to);
             let _ = worker.join();
-            return Err(AppError::InvalidInput(
-                "The file was not read completely. Choose it again.".into(),
+            return Err(refused(
+                "fileChanged",
+                "The file was not read completely. Choose it again.",
             ));
         }
         drop(to);
         let info = worker
             .join()
-            .map_err(|_| AppError::InvalidInput("Storing the file failed.".into()))??;
+            .map_err(|_| refused("storeFailed", "Storing the file failed."))??;
         Ok((info, replaces, partition))
     }
 
@@ -394,5 +407,8 @@ impl Uploads {
 }
 
 fn unknown_upload() -> AppError {
-    AppError::InvalidInput("That upload is no longer in progress. Add the file again.".into())
+    refused(
+        "uploadGone",
+        "That upload is no longer in progress. Add the file again.",
+    )
 }

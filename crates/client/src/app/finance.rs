@@ -13,6 +13,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::details::find_me;
+use super::refusal::refused;
 use super::AppError;
 use crate::signin::Session;
 use crate::vault::{Change, Op, Partition};
@@ -65,8 +66,9 @@ fn owner(partition: &Partition, session: Option<&Session>) -> Result<RecordId, A
     find_me(partition, session)?
         .map(|me| me.meta.id)
         .ok_or_else(|| {
-            AppError::InvalidInput(
-                "Register your details first; payment details belong to your registration.".into(),
+            refused(
+                "registerFirst",
+                "Register your details first; payment details belong to your registration.",
             )
         })
 }
@@ -142,7 +144,7 @@ pub fn add(
     let account_number = match input.kind {
         // Wallets are addressed by phone: accept what people type, store E.164.
         AccountKind::MobileWallet => normalize_phone_number(number, None).ok_or_else(|| {
-            AppError::InvalidInput("Write the wallet's phone number with + and the country code, for example +254712345678.".into())
+            refused("walletFormat", "Write the wallet's phone number with + and the country code, for example +254712345678.")
         })?,
         // IBANs are stored in electronic form (no spaces, upper case).
         AccountKind::BankAccount => number.replace(' ', "").to_uppercase(),
@@ -168,8 +170,9 @@ pub fn add(
         .iter()
         .any(|a| a.kind == account.kind && a.account_number == account.account_number)
     {
-        return Err(AppError::InvalidInput(
-            "This account is already in your payment details.".into(),
+        return Err(refused(
+            "accountDuplicate",
+            "This account is already in your payment details.",
         ));
     }
     let mut changes = Vec::new();
@@ -191,8 +194,9 @@ pub fn set_preferred(
     let accounts = live_accounts(partition, me)?;
     let chosen = RecordId::from_uuid(id);
     if !accounts.iter().any(|a| a.meta.id == chosen) {
-        return Err(AppError::InvalidInput(
-            "That account is not in your payment details.".into(),
+        return Err(refused(
+            "accountUnknown",
+            "That account is not in your payment details.",
         ));
     }
     let changes = prefer_only(
@@ -214,12 +218,13 @@ pub fn remove(partition: &Partition, session: Option<&Session>, id: Uuid) -> Res
         .iter()
         .find(|a| *a.meta.id.as_uuid() == id)
         .ok_or_else(|| {
-            AppError::InvalidInput("That account is not in your payment details.".into())
+            refused(
+                "accountUnknown",
+                "That account is not in your payment details.",
+            )
         })?;
     if target.preferred_for_payments && accounts.len() > 1 {
-        return Err(AppError::InvalidInput(
-            "Payments go to this account. Choose another account for payments first, then remove this one.".into(),
-        ));
+        return Err(refused("accountPreferred", "Payments go to this account. Choose another account for payments first, then remove this one."));
     }
     let change = Change::of(target, Op::Delete, &actor(session))?;
     partition.apply_batch(&[change])?;

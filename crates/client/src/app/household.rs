@@ -20,6 +20,7 @@ use uuid::Uuid;
 
 use super::details::{actor_of, find_me, new_id, parse_date, NATIONAL_ID};
 use super::records::{live, today};
+use super::refusal::refused;
 use super::AppError;
 use crate::signin::Session;
 use crate::vault::{Change, Op, Partition, VaultError};
@@ -117,14 +118,18 @@ fn load(partition: &Partition, session: Option<&Session>) -> Result<Option<House
 
 fn require(partition: &Partition, session: Option<&Session>) -> Result<Household, AppError> {
     load(partition, session)?.ok_or_else(|| {
-        AppError::InvalidInput(
-            "You have no household on this device yet. Create your household first.".into(),
+        refused(
+            "noHousehold",
+            "You have no household on this device yet. Create your household first.",
         )
     })
 }
 
 fn not_a_member() -> AppError {
-    AppError::InvalidInput("That person is not a current member of your household.".into())
+    refused(
+        "notAMember",
+        "That person is not a current member of your household.",
+    )
 }
 
 fn national_id_of(person: &Individual) -> Option<String> {
@@ -183,13 +188,15 @@ pub fn view(partition: &Partition, session: Option<&Session>) -> Result<Househol
 /// Create a household with the person as its head.
 pub fn create(partition: &Partition, session: Option<&Session>) -> Result<(), AppError> {
     let me = find_me(partition, session)?.ok_or_else(|| {
-        AppError::InvalidInput(
-            "Save your own details first; then you can create your household.".into(),
+        refused(
+            "registerFirst",
+            "Save your own details first; then you can create your household.",
         )
     })?;
     if load(partition, session)?.is_some() {
-        return Err(AppError::InvalidInput(
-            "You already belong to a household.".into(),
+        return Err(refused(
+            "alreadyInHousehold",
+            "You already belong to a household.",
         ));
     }
     let actor = actor_of(session);
@@ -268,8 +275,9 @@ pub fn add(
         .iter()
         .any(|m| m.individual_id == individual_id)
     {
-        return Err(AppError::InvalidInput(
-            "This person is already a member of your household.".into(),
+        return Err(refused(
+            "alreadyMember",
+            "This person is already a member of your household.",
         ));
     }
     let membership = Membership {
@@ -316,8 +324,9 @@ pub fn edit(
     match (national_id_of(&person), national) {
         (None, Some(number)) => {
             if find_by_national_id(partition, &number)?.is_some() {
-                return Err(AppError::InvalidInput(
-                    "Someone else on this device has that ID number. Check the number.".into(),
+                return Err(refused(
+                    "idTaken",
+                    "Someone else on this device has that ID number. Check the number.",
                 ));
             }
             person.reg_ids.push(RegistrantId {
@@ -328,9 +337,9 @@ pub fn edit(
             });
         }
         (Some(recorded), Some(number)) if recorded != number => {
-            return Err(AppError::InvalidInput(
-                "This person's ID number is already recorded. To correct it, ask the office."
-                    .into(),
+            return Err(refused(
+                "idLocked",
+                "This person's ID number is already recorded. To correct it, ask the office.",
             ));
         }
         _ => {}
@@ -365,15 +374,15 @@ pub fn remove(
     let household = require(partition, session)?;
     let membership = member(&household, individual)?.clone();
     if membership.kind == MembershipKind::Head {
-        return Err(AppError::InvalidInput(
-            "The head of the household cannot be removed. First make another member the head."
-                .into(),
+        return Err(refused(
+            "headRemoval",
+            "The head of the household cannot be removed. First make another member the head.",
         ));
     }
     if membership.individual_id == household.me.meta.id {
-        return Err(AppError::InvalidInput(
-            "You cannot remove yourself from your household here. Ask the office if you moved out."
-                .into(),
+        return Err(refused(
+            "selfRemoval",
+            "You cannot remove yourself from your household here. Ask the office if you moved out.",
         ));
     }
     let now = OffsetDateTime::now_utc();
@@ -465,9 +474,9 @@ fn check_group(group: &Group, members: &[Membership]) -> Result<(), AppError> {
 }
 
 fn head_through_change() -> AppError {
-    AppError::InvalidInput(
-        "To change the head of the household, use \"Make head of household\" on the new head."
-            .into(),
+    refused(
+        "headChange",
+        "To change the head of the household, use \"Make head of household\" on the new head.",
     )
 }
 
@@ -489,9 +498,9 @@ fn national_id_input(text: Option<&str>) -> Result<Option<String>, AppError> {
         return Ok(None);
     }
     if number.len() > 32 || !number.chars().all(|c| c.is_ascii_alphanumeric()) {
-        return Err(AppError::InvalidInput(
-            "The ID number looks wrong: write only its letters and digits, as printed on the card."
-                .into(),
+        return Err(refused(
+            "idFormat",
+            "The ID number looks wrong: write only its letters and digits, as printed on the card.",
         ));
     }
     Ok(Some(number.to_uppercase()))

@@ -27,6 +27,7 @@ mod notifications;
 mod profiles;
 mod programmes;
 mod records;
+mod refusal;
 mod views;
 
 use std::collections::BTreeMap;
@@ -54,6 +55,8 @@ pub use household::{HouseholdView, MemberInput, MemberView};
 pub use notifications::{NotificationView, PendingAction, RegistrationPart};
 pub use profiles::{Profile, Profiles};
 pub use programmes::{ApplicationForm, ApplicationView, ProgrammeView, TimelineEntry};
+use refusal::refused;
+pub use refusal::Refusal;
 pub use views::{
     ConflictField, ConflictView, HomeView, PersonSummary, ProfileView, RejectionView, SessionView,
 };
@@ -77,7 +80,7 @@ pub enum AppError {
     #[error("{count} change(s) have not reached the registry yet. Connect and sync, or choose to discard them.")]
     UnsentChanges { count: u64 },
     #[error("{0}")]
-    InvalidInput(String),
+    InvalidInput(Refusal),
     #[error("You last signed in online more than {days} days ago. Connect and sign in once to open your data again; your changes are kept.")]
     SignInRequired { days: u32 },
 }
@@ -293,9 +296,7 @@ impl Doorstep {
                 .profiles()
                 .by_partition(&p)
                 .map(|p| p.partition.clone())
-                .ok_or_else(|| {
-                    AppError::InvalidInput("That profile is not on this device.".into())
-                })?,
+                .ok_or_else(|| refused("profileUnknown", "That profile is not on this device."))?,
             (Stage::SignedOut, None) => self
                 .profiles()
                 .list()
@@ -861,23 +862,27 @@ fn field_choices(choices: Vec<FieldChoice>) -> Result<BTreeMap<String, Choice>, 
             FieldChoice::Theirs { field } => (field, Choice::Theirs),
             FieldChoice::Value { field, value } => {
                 if value.chars().count() > 10_000 {
-                    return Err(AppError::InvalidInput(format!(
-                        "The value for {field} is too long."
-                    )));
+                    return Err(Refusal::new(
+                        "valueTooLong",
+                        format!("The value for {field} is too long."),
+                    )
+                    .with("field", &field)
+                    .into());
                 }
                 (field, Choice::Value(serde_json::Value::String(value)))
             }
         };
         if out.insert(field.clone(), choice).is_some() {
-            return Err(AppError::InvalidInput(format!(
-                "{field} was chosen twice; choose once per field."
-            )));
+            return Err(Refusal::new(
+                "chosenTwice",
+                format!("{field} was chosen twice; choose once per field."),
+            )
+            .with("field", &field)
+            .into());
         }
     }
     if out.is_empty() {
-        return Err(AppError::InvalidInput(
-            "Choose a value for each field.".into(),
-        ));
+        return Err(refused("chooseEach", "Choose a value for each field."));
     }
     Ok(out)
 }
@@ -888,7 +893,7 @@ async fn blocking<T: Send + 'static, E: Into<AppError> + Send + 'static>(
 ) -> Result<T, AppError> {
     tokio::task::spawn_blocking(f)
         .await
-        .map_err(|e| AppError::InvalidInput(format!("internal task failed: {e}")))?
+        .map_err(|e| Refusal::new("internal", format!("An internal task failed: {e}")))?
         .map_err(Into::into)
 }
 

@@ -19,6 +19,7 @@ use super::finance;
 use super::household::current_memberships_of;
 use super::programmes::{self, ApplicationView};
 use super::records::{live, today};
+use super::refusal::refused;
 use super::AppError;
 use crate::signin::Session;
 use crate::vault::{Change, Op, Partition};
@@ -148,7 +149,12 @@ pub fn mark(
     let mut n = mine(partition, session)?
         .into_iter()
         .find(|n| *n.meta.id.as_uuid() == id)
-        .ok_or_else(|| AppError::InvalidInput("That notification is not on this device.".into()))?;
+        .ok_or_else(|| {
+            refused(
+                "notificationUnknown",
+                "That notification is not on this device.",
+            )
+        })?;
     if n.is_read() == read {
         return Ok(());
     }

@@ -23,6 +23,7 @@ use uuid::Uuid;
 
 use super::details::{actor_of, find_me, new_id};
 use super::records::live;
+use super::refusal::{refused, Refusal};
 use super::AppError;
 use crate::signin::Session;
 use crate::vault::{Change, Op, Partition};
@@ -163,8 +164,9 @@ impl Snapshot {
             .iter()
             .find(|p| p.meta.id == id)
             .ok_or_else(|| {
-                AppError::InvalidInput(
-                    "This programme is not on this device. Sync, then try again.".into(),
+                refused(
+                    "programmeUnknown",
+                    "This programme is not on this device. Sync, then try again.",
                 )
             })
     }
@@ -345,31 +347,41 @@ pub fn form(
 
 fn cannot_apply(snapshot: &Snapshot, programme: &Programme) -> AppError {
     if snapshot.me.is_none() {
-        AppError::InvalidInput(
-            "Register your details first; applications belong to your registration.".into(),
+        refused(
+            "registerFirst",
+            "Register your details first; applications belong to your registration.",
         )
     } else if snapshot.latest_form(programme.meta.id).is_none() {
-        AppError::InvalidInput(format!(
-            "{} does not take applications yet.",
-            programme.name
-        ))
+        Refusal::new(
+            "programmeClosed",
+            format!("{} does not take applications yet.", programme.name),
+        )
+        .with("programme", &programme.name)
+        .into()
     } else {
-        AppError::InvalidInput(format!(
-            "You have already applied to {}. Its status is under Applications.",
-            programme.name
-        ))
+        Refusal::new(
+            "alreadyApplied",
+            format!(
+                "You have already applied to {}. Its status is under Programmes.",
+                programme.name
+            ),
+        )
+        .with("programme", &programme.name)
+        .into()
     }
 }
 
 fn check_answers(data: &Value) -> Result<(), AppError> {
     if !data.is_object() {
-        return Err(AppError::InvalidInput(
-            "The answers must be the form's answers (an object).".into(),
+        return Err(refused(
+            "answersShape",
+            "The answers must be the form's answers (an object).",
         ));
     }
     if data.to_string().len() > MAX_ANSWERS_BYTES {
-        return Err(AppError::InvalidInput(
-            "The answers are too long to keep. Shorten the longest answers.".into(),
+        return Err(refused(
+            "answersTooLong",
+            "The answers are too long to keep. Shorten the longest answers.",
         ));
     }
     Ok(())

@@ -14,6 +14,7 @@ use super::details::{contact_of, details_of, find_me, MyDetails};
 use super::notifications::{self, PendingAction};
 use super::profiles::Profile;
 use super::programmes::{self, ApplicationView};
+use super::refusal::refused;
 use super::{AppError, Stage};
 use crate::signin::Session;
 use crate::vault::{Partition, LOST_PASSPHRASE_NOTICE, MIN_PASSPHRASE_CHARS};
@@ -339,7 +340,7 @@ pub(super) fn person_details(
 ) -> Result<MyDetails, AppError> {
     let person = partition
         .get::<Individual>(individual)?
-        .ok_or_else(|| AppError::InvalidInput("That person is not on this device.".into()))?;
+        .ok_or_else(|| refused("personUnknown", "That person is not on this device."))?;
     let contact = contact_of(partition, person.meta.id)?;
     Ok(details_of(&person, contact.as_ref()))
 }
