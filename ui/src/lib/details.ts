@@ -60,8 +60,12 @@ export const COUNTRY_CODES = (
   'TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW'
 ).split(' ');
 
-/** The country choices, named and sorted in `locale`. */
+const countriesByLocale = new Map<string, { label: string; value: string }[]>();
+
+/** The country choices, named and sorted in `locale` (worked out once per language). */
 export function countryOptions(locale: string): { label: string; value: string }[] {
+  const known = countriesByLocale.get(locale);
+  if (known) return known;
   let names: Intl.DisplayNames | null = null;
   try {
     names = new Intl.DisplayNames([locale], { type: 'region' });
@@ -69,9 +73,11 @@ export function countryOptions(locale: string): { label: string; value: string }
     /* no region names in this engine: the codes themselves */
   }
   const collator = new Intl.Collator(locale);
-  return COUNTRY_CODES.map((code) => ({ value: code, label: names?.of(code) ?? code })).sort((a, b) =>
+  const options = COUNTRY_CODES.map((code) => ({ value: code, label: names?.of(code) ?? code })).sort((a, b) =>
     collator.compare(a.label, b.label),
   );
+  countriesByLocale.set(locale, options);
+  return options;
 }
 
 /** The contact-details form with its country list in `locale`. */
@@ -79,7 +85,8 @@ export function contactForm(locale: string): FormSchema {
   const schema = structuredClone(contactDetails) as FormSchema;
   const fill = (components: FormComponent[]) => {
     for (const c of components) {
-      if (c.key === 'country') c.data = { values: countryOptions(locale) };
+      // A copy: Form.io may change the list it is given.
+      if (c.key === 'country') c.data = { values: countryOptions(locale).map((o) => ({ ...o })) };
       if (c.components) fill(c.components);
     }
   };
