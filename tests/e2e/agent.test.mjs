@@ -7,19 +7,19 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { accessibilityViolations, artifactsDir, launchApp, layoutProblems } from './harness.mjs';
+import { drive, WAIT } from './driving.mjs';
 
-const WAIT = { timeout: 30_000, interval: 200 };
 let app;
+let $, press, setLanguage;
 
 before(async () => {
   app = await launchApp({ mode: 'agent', env: { DOORSTEP_TEST_LOGIN_HINT: 'agent-1' } });
+  ({ $, press, setLanguage } = drive(app));
 });
 
 after(async () => {
   await app?.close();
 });
-
-const $ = (selector) => app.browser.$(selector);
 
 async function staff(path) {
   const token = await app.devToken('staff', 'auditor');
@@ -45,8 +45,7 @@ test('an agent updates a person of their area, and the registry records it on th
   assert.deepEqual(await accessibilityViolations(app.browser), [], 'accessibility violations on agent-people');
   // The same screen in French and Arabic (screenshots for review, axe in each).
   for (const lang of ['fr', 'ar', 'en']) {
-    await (await $('[data-testid="language"]')).selectByAttribute('value', lang);
-    await app.browser.waitUntil(async () => (await app.browser.execute(() => document.documentElement.lang)) === lang, WAIT);
+    await setLanguage(lang);
     if (lang === 'en') break;
     await app.browser.saveScreenshot(join(artifactsDir, `agent-people-${lang}.png`));
     assert.deepEqual(await accessibilityViolations(app.browser), [], `accessibility violations on agent-people-${lang}`);
@@ -129,16 +128,6 @@ test('at 200% text size the people list keeps its rows whole and works from the 
   assert.deepEqual(await layoutProblems(app.browser), [], 'layout problems on agent-people at 200%');
   assert.deepEqual(await accessibilityViolations(app.browser), [], 'accessibility violations on agent-people at 200%');
 });
-
-async function press(selector, key = 'Enter') {
-  const element = await $(selector);
-  await element.waitForDisplayed({ ...WAIT, timeoutMsg: `${selector} never appeared:\n${await (await $('main')).getText()}` });
-  await app.browser.execute((el) => {
-    el.scrollIntoView({ block: 'center' });
-    el.focus();
-  }, element);
-  await app.browser.keys(key);
-}
 
 async function $$count(selector) {
   return (await app.browser.$$(selector)).length;

@@ -10,28 +10,22 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { accessibilityViolations, artifactsDir, launchApp } from './harness.mjs';
+import { drive, WAIT } from './driving.mjs';
 
-const WAIT = { timeout: 30_000, interval: 200 };
 const IDLE_SECONDS = 10;
 let app;
+let $, press, setLanguage;
 
 before(async () => {
   app = await launchApp({ mode: 'kiosk', autoLogin: 'person-1', env: { DOORSTEP_KIOSK_IDLE_SECONDS: String(IDLE_SECONDS) } });
+  ({ $, press, setLanguage } = drive(app));
 });
 
 after(async () => {
   await app?.close();
 });
 
-const $ = (selector) => app.browser.$(selector);
 const loginSteps = () => (app.providerOutput().match(/^login-step person-1$/gm) ?? []).length;
-
-async function press(selector) {
-  const element = await $(selector);
-  await element.waitForDisplayed(WAIT);
-  await app.browser.execute((el) => el.focus(), element);
-  await app.browser.keys('Enter');
-}
 
 async function visit(n) {
   await press('[data-testid="sign-in"]');
@@ -69,8 +63,7 @@ test('signing out leaves no data, and the next visitor starts with a clean sign-
   assert.deepEqual(partitionsLeft(), [], 'nothing of the visitor stays on disk');
   await visit(2);
   // The visitor reads in French; the next one must not find the kiosk in their language.
-  await (await $('[data-testid="language"]')).selectByAttribute('value', 'fr');
-  await app.browser.waitUntil(async () => (await app.browser.execute(() => document.documentElement.lang)) === 'fr', WAIT);
+  await setLanguage('fr');
   await press('[data-testid="sign-out"]');
   await (await $('[data-testid="sign-in"]')).waitForDisplayed(WAIT);
   assert.deepEqual(partitionsLeft(), []);

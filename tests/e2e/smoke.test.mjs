@@ -10,21 +10,22 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { deflateSync } from 'node:zlib';
 import { accessibilityViolations, artifactsDir, launchApp } from './harness.mjs';
+import { drive, WAIT } from './driving.mjs';
 
-const WAIT = { timeout: 30_000, interval: 200 };
 const PASSPHRASE = 'river stone 42';
 let app;
+let $, mainText, pressOn, press, typeInto, waitForText, setLanguage;
 
 before(async () => {
   // WebKit's mock camera: the webcam path is tested for real on a machine without a camera.
   app = await launchApp({ env: { DOORSTEP_TEST_MOCK_CAMERA: '1' } });
+  ({ $, mainText, pressOn, press, typeInto, waitForText, setLanguage } = drive(app));
 });
 
 after(async () => {
   await app?.close();
 });
 
-const $ = (selector) => app.browser.$(selector);
 const $$ = (selector) => app.browser.$$(selector);
 const field = (key) => $(`[name="data[${key}]"]`);
 /** Screenshot a screen and check it with axe-core: every screen the journey passes must have no
@@ -34,61 +35,13 @@ async function shot(name) {
   assert.deepEqual(await accessibilityViolations(app.browser), [], `accessibility violations on the ${name} screen`);
 }
 
-/** Operate a control from the keyboard, as someone without a mouse would: focus it, press a key.
- *  (WebKitWebDriver also refuses pointer clicks near the window's lower edge under Xvfb.) */
-async function pressOn(element, key) {
-  await app.browser.execute((el) => {
-    el.scrollIntoView({ block: 'center' });
-    el.focus();
-  }, element);
-  await app.browser.keys(key);
-}
-
-async function press(selector, key = 'Enter') {
-  const element = await $(selector);
-  await element.waitForDisplayed({ ...WAIT, timeoutMsg: `${selector} never appeared:\n${await mainText()}` });
-  await pressOn(element, key);
-}
-
-const mainText = async () => (await $('main')).getText();
-
-/** Type into a field the way WebDriver accepts under Xvfb: centred in the window first (it
- *  refuses elements near the lower edge as "not interactable"), retried while Form.io or Svelte
- *  is still re-rendering it. Bounded. */
-async function typeInto(selector, value) {
-  const element = await $(selector);
-  await element.waitForDisplayed({ ...WAIT, timeoutMsg: `${selector} never appeared:\n${await mainText()}` });
-  await app.browser.waitUntil(
-    async () => {
-      await app.browser.execute((e) => e.scrollIntoView({ block: 'center' }), element);
-      try {
-        await element.setValue(value);
-        return true;
-      } catch (e) {
-        if (/interactable/i.test(e.message)) return false;
-        throw e;
-      }
-    },
-    { ...WAIT, interval: 500, timeoutMsg: `${selector} never became interactable` },
-  );
-}
-
-
 /** Screenshot (and check with axe) the screen on show in French and Arabic too, then English again. */
 async function inEachLanguage(name, selector) {
   for (const lang of ['fr', 'ar', 'en']) {
-    await (await $('[data-testid="language"]')).selectByAttribute('value', lang);
-    await app.browser.waitUntil(async () => (await app.browser.execute(() => document.documentElement.lang)) === lang, WAIT);
+    await setLanguage(lang);
     await (await $(selector)).waitForDisplayed(WAIT);
     if (lang !== 'en') await shot(`${name}-${lang}`);
   }
-}
-
-async function waitForText(selector, pattern, what) {
-  await app.browser.waitUntil(async () => pattern.test(await (await $(selector)).getText().catch(() => '')), {
-    ...WAIT,
-    timeoutMsg: `${what}: ${selector} never matched ${pattern}; page:\n${await (await $('body')).getText()}`,
-  });
 }
 
 /** A second client on the registry's HTTP API: the office (staff) reads; the same person on

@@ -8,64 +8,21 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { accessibilityViolations, artifactsDir, launchApp, layoutProblems } from './harness.mjs';
+import { drive, WAIT } from './driving.mjs';
 
-const WAIT = { timeout: 30_000, interval: 200 };
 const WINDOW = { width: 1280, height: 800 };
 let app;
+let $, mainText, pressOn, press, typeInto, waitForText;
 
 before(async () => {
   app = await launchApp();
+  ({ $, mainText, pressOn, press, typeInto, waitForText } = drive(app));
   await app.browser.setWindowSize(WINDOW.width, WINDOW.height);
 });
 
 after(async () => {
   await app?.close();
 });
-
-const $ = (selector) => app.browser.$(selector);
-const mainText = async () => (await $('main')).getText();
-
-/** Focus a control and press a key, as someone without a mouse would. */
-async function pressOn(element, key) {
-  await app.browser.execute((el) => {
-    el.scrollIntoView({ block: 'center' });
-    el.focus();
-  }, element);
-  await app.browser.keys(key);
-}
-
-async function press(selector, key = 'Enter') {
-  const element = await $(selector);
-  await element.waitForDisplayed({ ...WAIT, timeoutMsg: `${selector} never appeared:\n${await mainText()}` });
-  await pressOn(element, key);
-}
-
-/** Type into a field centred in the window (WebKitWebDriver refuses fields near the lower edge
- *  as "not interactable"), retried while Form.io or Svelte re-renders it. Bounded. */
-async function typeInto(selector, value) {
-  const element = await $(selector);
-  await element.waitForDisplayed({ ...WAIT, timeoutMsg: `${selector} never appeared:\n${await mainText()}` });
-  await app.browser.waitUntil(
-    async () => {
-      await app.browser.execute((e) => e.scrollIntoView({ block: 'center' }), element);
-      try {
-        await element.setValue(value);
-        return true;
-      } catch (e) {
-        if (/interactable/i.test(e.message)) return false;
-        throw e;
-      }
-    },
-    { ...WAIT, interval: 500, timeoutMsg: `${selector} never became interactable` },
-  );
-}
-
-async function waitForText(selector, pattern, what) {
-  await app.browser.waitUntil(async () => pattern.test(await (await $(selector)).getText().catch(() => '')), {
-    ...WAIT,
-    timeoutMsg: `${what}: ${selector} never matched ${pattern}; page:\n${await (await $('body')).getText()}`,
-  });
-}
 
 /** The zoom in effect: the window's width over the page's CSS viewport width. */
 const zoom = () => app.browser.execute(() => window.outerWidth / window.innerWidth);

@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use doorstep_domain::document::{DocumentKind, MAX_DOCUMENT_BYTES};
+use doorstep_domain::ids::RecordId;
 use doorstep_domain::record::RecordKind;
 use doorstep_domain::Document;
 use serde::{Deserialize, Serialize};
@@ -148,6 +149,14 @@ pub fn view(partition: &Partition, session: Option<&Session>) -> Result<Document
         requirements,
         max_bytes: MAX_DOCUMENT_BYTES as u32,
     })
+}
+
+/// How many documents the person has on record (the home screen's fact).
+pub fn count(partition: &Partition, owner: RecordId) -> Result<u32, AppError> {
+    Ok(live::<Document>(partition, RecordKind::Document)?
+        .iter()
+        .filter(|d| d.linked_record == owner)
+        .count() as u32)
 }
 
 /// The decrypted bytes of a document on this device, for the preview.

@@ -17,7 +17,7 @@ use uuid::Uuid;
 use super::details::{actor_of, contact_of, find_me};
 use super::finance;
 use super::household::current_memberships_of;
-use super::programmes::{self, ApplicationView};
+use super::programmes::{ApplicationView, ProgrammeView};
 use super::records::{live, today};
 use super::refusal::refused;
 use super::AppError;
@@ -95,7 +95,11 @@ pub enum RegistrationPart {
     PaymentAccount,
 }
 
-fn mine(partition: &Partition, session: Option<&Session>) -> Result<Vec<Notification>, AppError> {
+/// The person's notifications, newest first.
+pub(super) fn mine(
+    partition: &Partition,
+    session: Option<&Session>,
+) -> Result<Vec<Notification>, AppError> {
     let Some(me) = find_me(partition, session)? else {
         return Ok(Vec::new());
     };
@@ -131,14 +135,6 @@ pub fn list(
         .collect())
 }
 
-/// How many are unread (the badge on the notifications button).
-pub fn unread(partition: &Partition, session: Option<&Session>) -> Result<u32, AppError> {
-    Ok(mine(partition, session)?
-        .iter()
-        .filter(|n| !n.is_read())
-        .count() as u32)
-}
-
 /// Mark one read (or unread again). No change is queued when it already is.
 pub fn mark(
     partition: &Partition,
@@ -170,11 +166,14 @@ pub fn mark(
 }
 
 /// What the person should do next, most pressing first: answers the office asked for, missing
-/// documents, a due liveness check, notices with deadlines or unread, unfinished drafts.
+/// documents, a due liveness check, notices with deadlines or unread, unfinished drafts, and
+/// what the registration lacks. Takes what the home screen has already read.
 pub fn pending_actions(
     partition: &Partition,
     session: Option<&Session>,
     applications: &[ApplicationView],
+    programmes: &[ProgrammeView],
+    notices: &[Notification],
 ) -> Result<Vec<PendingAction>, AppError> {
     let today = today();
     let mut actions: Vec<PendingAction> = applications
@@ -188,8 +187,7 @@ pub fn pending_actions(
         })
         .collect();
 
-    let programmes = programmes::programmes(partition, session)?;
-    for p in &programmes {
+    for p in programmes {
         // Documents matter for an application under way, not for every programme there is.
         let applying = p.has_draft || p.applications.iter().any(|a| !a.status.is_final());
         if applying && !p.missing_documents.is_empty() {
@@ -209,7 +207,7 @@ pub fn pending_actions(
         }
     }
 
-    for n in mine(partition, session)? {
+    for n in notices {
         let asks = matches!(
             n.kind,
             NotificationKind::DocumentRequested

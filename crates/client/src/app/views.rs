@@ -206,6 +206,8 @@ pub(super) fn home(partition: &Partition, session: Option<&Session>) -> Result<H
     let me_uuid = *me.meta.id.as_uuid();
     let stored = partition.record(RecordKind::Individual.as_str(), me_uuid)?;
     let applications = programmes::applications(partition, session)?;
+    let programmes = programmes::programmes(partition, session)?;
+    let notices = notifications::mine(partition, session)?;
     Ok(HomeView {
         registered: true,
         synced: stored.and_then(|s| s.rev).is_some(),
@@ -213,10 +215,16 @@ pub(super) fn home(partition: &Partition, session: Option<&Session>) -> Result<H
         national_id: me.reg_ids.first().map(|r| r.value.clone()),
         details: details_of(&me, contact.as_ref()),
         household_members: household_size(partition, me_uuid)?,
-        pending: notifications::pending_actions(partition, session, &applications)?,
+        pending: notifications::pending_actions(
+            partition,
+            session,
+            &applications,
+            &programmes,
+            &notices,
+        )?,
         applications,
-        unread_notifications: notifications::unread(partition, session)?,
-        documents: super::documents::view(partition, session)?.documents.len() as u32,
+        unread_notifications: notices.iter().filter(|n| !n.is_read()).count() as u32,
+        documents: super::documents::count(partition, me.meta.id)?,
     })
 }
 

@@ -1,0 +1,61 @@
+// Operating the app the way the tests do, shared by every E2E file: keyboard first (as someone
+// without a mouse would), and around two WebKitWebDriver quirks under Xvfb: it refuses pointer
+// clicks and typing near the window's lower edge ("not interactable"), so controls are centred
+// in the window first, and typing is retried while Form.io or Svelte re-renders a field. Every
+// wait is bounded.
+
+export const WAIT = { timeout: 30_000, interval: 200 };
+
+/** Helpers bound to one launched app (see harness.mjs `launchApp`). */
+export function drive(app) {
+  const $ = (selector) => app.browser.$(selector);
+  const mainText = async () => (await $('main')).getText();
+
+  /** Focus a control (centred in the window) and press a key. */
+  async function pressOn(element, key) {
+    await app.browser.execute((el) => {
+      el.scrollIntoView({ block: 'center' });
+      el.focus();
+    }, element);
+    await app.browser.keys(key);
+  }
+
+  async function press(selector, key = 'Enter') {
+    const element = await $(selector);
+    await element.waitForDisplayed({ ...WAIT, timeoutMsg: `${selector} never appeared:\n${await mainText()}` });
+    await pressOn(element, key);
+  }
+
+  async function typeInto(selector, value) {
+    const element = await $(selector);
+    await element.waitForDisplayed({ ...WAIT, timeoutMsg: `${selector} never appeared:\n${await mainText()}` });
+    await app.browser.waitUntil(
+      async () => {
+        await app.browser.execute((e) => e.scrollIntoView({ block: 'center' }), element);
+        try {
+          await element.setValue(value);
+          return true;
+        } catch (e) {
+          if (/interactable/i.test(e.message)) return false;
+          throw e;
+        }
+      },
+      { ...WAIT, interval: 500, timeoutMsg: `${selector} never became interactable` },
+    );
+  }
+
+  async function waitForText(selector, pattern, what) {
+    await app.browser.waitUntil(async () => pattern.test(await (await $(selector)).getText().catch(() => '')), {
+      ...WAIT,
+      timeoutMsg: `${what}: ${selector} never matched ${pattern}; page:\n${await (await $('body')).getText()}`,
+    });
+  }
+
+  /** Switch the language from the top bar and wait until the page is in it. */
+  async function setLanguage(lang) {
+    await (await $('[data-testid="language"]')).selectByAttribute('value', lang);
+    await app.browser.waitUntil(async () => (await app.browser.execute(() => document.documentElement.lang)) === lang, WAIT);
+  }
+
+  return { $, mainText, pressOn, press, typeInto, waitForText, setLanguage };
+}
