@@ -6,16 +6,22 @@ DOORSTEP_CACHE="${DOORSTEP_CACHE:-$HOME/.cache/doorstep}"
 ARTIFACTS="$root/artifacts"
 TAURI_DRIVER="$DOORSTEP_CACHE/bin/tauri-driver"
 TAURI_CLI="$root/ui/node_modules/.bin/tauri"
+# schemathesis, the OpenAPI fuzzer of the API fuzz test (scripts/fuzz-api.sh), pinned, in its own
+# virtualenv.
+SCHEMATHESIS_VERSION="4.32.5"
+SCHEMATHESIS_VENV="$DOORSTEP_CACHE/schemathesis"
+SCHEMATHESIS="$SCHEMATHESIS_VENV/bin/st"
 
 # System packages Tauri 2 needs to build and run on Debian 12, plus what the tests use:
 # Xvfb/xauth (a display without a screen), WebKitWebDriver (webkit2gtk-driver), ImageMagick
 # (screenshots), D-Bus, gnome-keyring and libsecret-tools (OS keyring), dunst (notifications),
-# PostgreSQL (the registry's second backend; tests start a throwaway server, never the system one).
+# PostgreSQL (the registry's second backend; tests start a throwaway server, never the system one),
+# Python's venv (the API fuzz test's schemathesis lives in a virtualenv).
 APT_PACKAGES=(
   libwebkit2gtk-4.1-dev build-essential curl wget file libxdo-dev libssl-dev
   libayatana-appindicator3-dev librsvg2-dev pkg-config xvfb xauth x11-utils
   webkit2gtk-driver imagemagick dbus dbus-x11 gnome-keyring libsecret-tools dunst
-  postgresql
+  postgresql python3-venv
 )
 
 say() { printf '\033[1;32m==>\033[0m %s\n' "$*"; }
@@ -75,6 +81,24 @@ setup_tauri_driver() {
     cargo install tauri-driver --version "^2" --locked --root "$DOORSTEP_CACHE" --quiet
 }
 
+# schemathesis from PyPI into $SCHEMATHESIS_VENV, unless that exact version is there already.
+setup_schemathesis() {
+  if [ -x "$SCHEMATHESIS" ] && [ "$("$SCHEMATHESIS" --version 2>/dev/null)" = "st, version $SCHEMATHESIS_VERSION" ]; then
+    say "schemathesis $SCHEMATHESIS_VERSION: present"
+    return
+  fi
+  command -v python3 >/dev/null || die "Python 3.11 or newer is required (the API fuzz test runs schemathesis)"
+  python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' ||
+    die "schemathesis needs Python 3.11 or newer, python3 is $(python3 --version 2>&1)"
+  say "installing schemathesis $SCHEMATHESIS_VERSION from PyPI into $SCHEMATHESIS_VENV"
+  # --clear: a virtualenv left half-made or whose Python went away is made again.
+  if ! "$SCHEMATHESIS_VENV/bin/python" -c '' 2>/dev/null; then
+    python3 -m venv --clear "$SCHEMATHESIS_VENV" || die "python3 -m venv failed: install python3-venv"
+  fi
+  "$SCHEMATHESIS_VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+    "schemathesis==$SCHEMATHESIS_VERSION"
+}
+
 setup_rust_deps() {
   command -v cargo >/dev/null || die "Rust (cargo) is required: https://rustup.rs"
 }
@@ -84,6 +108,7 @@ setup_all() {
   setup_system_packages
   setup_npm
   setup_tauri_driver
+  setup_schemathesis
 }
 
 build_ui() {

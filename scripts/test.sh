@@ -24,6 +24,10 @@ run_tests() {
     tee "$ARTIFACTS_LOG/cargo-test.log")
   summarize_cargo "$ARTIFACTS_LOG/cargo-test.log"
 
+  say "API: the registry fuzzed against its OpenAPI document (schemathesis, as admin and as citizen)"
+  build_registry
+  REGISTRY_BIN="$REGISTRY_BIN" "$root/scripts/fuzz-api.sh"
+
   say "UI: type check and unit tests"
   (cd "$root/ui" && npm run --silent check -- --fail-on-warnings --output machine | tail -n 3)
   (cd "$root/ui" && npx vitest run)

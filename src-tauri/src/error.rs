@@ -45,6 +45,9 @@ pub enum UserErrorCode {
     SignIn,
     /// No identity provider is configured on this device.
     SignInNotConfigured,
+    /// The identity provider refuses the service itself (its registration or keys are wrong):
+    /// trying again will not help, the office must fix it.
+    SignInMisconfigured,
     /// The offline unlock period is over: the person must sign in online once.
     SignInRequired,
     /// Sign-out would lose changes not yet sent; ask, then call again with `discardUnsent`.
@@ -83,6 +86,14 @@ impl From<AppError> for UserError {
                 C::SignIn,
                 "Sign-in was cancelled. You can try again when you are ready.",
             ),
+            AppError::SignIn(SignInError::ServiceMisconfigured { detail }) => {
+                // For whoever supports the office: what the provider or the registry said.
+                tracing::error!(%detail, "the identity provider refuses this service's sign-in client");
+                UserError::new(
+                    C::SignInMisconfigured,
+                    "Sign-in is not set up correctly for this service, so trying again will not help. Please contact the office: they need to fix it.",
+                )
+            }
             AppError::SignIn(_) => UserError::new(C::SignIn, message),
             AppError::Vault(VaultError::WrongPassphrase { .. })
             | AppError::Vault(VaultError::TooManyAttempts { .. }) => {
@@ -134,5 +145,30 @@ fn capitalised(text: &str) -> String {
     match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),
         None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_sign_in_client_is_its_own_code_and_not_worded_as_retryable() {
+        let error = UserError::from(AppError::SignIn(SignInError::ServiceMisconfigured {
+            detail: "invalid_client".into(),
+        }));
+        assert!(matches!(error.code, UserErrorCode::SignInMisconfigured));
+        assert!(
+            error.message.contains("contact the office"),
+            "{}",
+            error.message
+        );
+        assert!(
+            !error.message.to_lowercase().contains("try again"),
+            "{}",
+            error.message
+        );
+        let other = UserError::from(AppError::SignIn(SignInError::Timeout { seconds: 5 }));
+        assert!(matches!(other.code, UserErrorCode::SignIn));
     }
 }

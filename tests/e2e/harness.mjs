@@ -4,7 +4,7 @@
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -71,18 +71,32 @@ function waitForOutput(child, predicate, ms) {
   });
 }
 
-async function waitForPort(port, ms) {
+/**
+ * Wait until something accepts TCP connections on 127.0.0.1:port. Probes by connecting, never
+ * by binding: a probe that binds the port itself would hold it at the very moment the process
+ * being waited for tries to bind it (seen on a slow machine as "can not listen to address").
+ */
+export async function waitForPort(port, ms) {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
-    const ok = await new Promise((r) => {
-      const s = createServer();
-      s.once('error', () => r(true)); // in use: someone is listening
-      s.listen(port, '127.0.0.1', () => s.close(() => r(false)));
-    });
-    if (ok) return;
+    if (await accepts(port)) return;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`nothing listens on 127.0.0.1:${port} after ${ms} ms`);
+}
+
+/** Whether a TCP connection to 127.0.0.1:port is accepted (bounded to one second). */
+function accepts(port) {
+  return new Promise((r) => {
+    const socket = connect({ port, host: '127.0.0.1' });
+    const done = (ok) => {
+      socket.destroy();
+      r(ok);
+    };
+    socket.setTimeout(1_000, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
 }
 
 async function stop(child) {

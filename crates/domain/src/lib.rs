@@ -39,6 +39,7 @@
 //! Wire:
 //! - [`wire`]: types of the service-level HTTP endpoints (health).
 //! - [`sync`]: push/pull wire types and the field-level three-way merge.
+//! - [`strict_json`]: JSON parsing that refuses an object with a repeated key.
 //!
 //! # Features
 //! - `openapi`: derives `utoipa::ToSchema` on every model type.
@@ -59,6 +60,7 @@ pub mod mime;
 pub mod notification;
 pub mod programme;
 pub mod record;
+pub mod strict_json;
 pub mod sync;
 pub mod validate;
 pub mod wire;

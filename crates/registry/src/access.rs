@@ -2,10 +2,21 @@
 //!
 //! | role    | reads                                         | writes                                        |
 //! |---------|-----------------------------------------------|-----------------------------------------------|
-//! | citizen | own records, household's people and members   | own/household registrant records, own applications (answers), notifications' read mark |
-//! | agent   | records filed in their area or below          | registrant records and applications in their area, liveness checks |
-//! | staff   | everything                                    | application status, account verification, notifications, liveness checks |
+//! | citizen | own records, household's people and members   | own/household registrant records, own applications (answers), notifications' read mark, **payment accounts of themselves only** |
+//! | agent   | records filed in their area or below          | registrant records and applications in their area (payment accounts included), liveness checks |
+//! | staff   | everything                                    | application status, account verification, ID verification, notifications, liveness checks |
 //! | admin   | everything                                    | programmes, forms, ID types, notifications     |
+//!
+//! Who may redirect a person's payments: the person themself, or an agent of their area acting
+//! for them (recorded as on-behalf-of). A household member may see the household but not add,
+//! change or choose a payment account for another member, and changing an account's number,
+//! holder, kind or provider resets its verification, whoever does it: what staff verified is
+//! never silently swapped for something they did not.
+//!
+//! Fields only the office or the ID provider set: an ID's `status` (agents, who saw the
+//! document, or the ID provider, for the one number it vouched for at the person's sign-in) and
+//! an individual's `last_liveness_check` (set by the registry from a liveness check, never by
+//! the person). Otherwise a citizen's write must leave them as stored.
 //!
 //! Everyone signed in reads the programme catalogue (programmes, forms, ID types).
 //!
@@ -16,7 +27,8 @@
 //! [`protected_fields`]. A record the caller may not see answers 404, never 403, so ids of other
 //! people's records cannot be probed.
 
-use doorstep_domain::{ApplicationStatus, RecordKind, VerificationStatus};
+use doorstep_domain::id_type::IdStatus;
+use doorstep_domain::{ApplicationStatus, FinancialAccount, RecordKind, VerificationStatus};
 use uuid::Uuid;
 
 use crate::auth::{Principal, Role};
@@ -48,10 +60,15 @@ impl Caller {
     }
 }
 
-/// Work out what `principal` may see. A citizen not linked yet is linked here when a record
-/// carries their provider's individual id (`regid:` key), so people registered by an agent find
-/// their record at first sign-in.
-pub async fn resolve(store: &dyn Store, principal: Principal) -> Result<Caller, StorageError> {
+/// Work out what `principal` may see. A citizen not linked yet is linked here to the record that
+/// holds their provider's individual id as an ID of `id_type` (the `[auth] individual_id_type`),
+/// so people registered by an agent find their record at first sign-in. See [`link_by_id`] for
+/// which records qualify.
+pub async fn resolve(
+    store: &dyn Store,
+    principal: Principal,
+    id_type: &str,
+) -> Result<Caller, StorageError> {
     let (visibility, me) = match principal.role {
         Role::Staff | Role::Admin => (Visibility::All, None),
         Role::Agent => (
@@ -62,8 +79,8 @@ pub async fn resolve(store: &dyn Store, principal: Principal) -> Result<Caller, 
             let key = Caller::link_key(&principal);
             let mut me = store.linked_individual(&key).await?;
             if me.is_none() {
-                if let Some(national) = principal.individual_id.as_deref() {
-                    me = link_by_national_id(store, &key, national).await?;
+                if let Some(number) = principal.individual_id.as_deref() {
+                    me = link_by_id(store, &key, id_type, number).await?;
                 }
             }
             let (groups, members) = match me {
@@ -86,16 +103,47 @@ pub async fn resolve(store: &dyn Store, principal: Principal) -> Result<Caller, 
     })
 }
 
-async fn link_by_national_id(
+/// The index key of an individual whose ID `id_type` `value` the identity provider vouched for:
+/// a citizen registered themself while signed in with a token carrying that number.
+pub fn vouched_key(id_type: &str, value: &str) -> String {
+    format!("vouched:id:{id_type}:{value}")
+}
+
+/// Whether an actor id (`<role>:<subject>`) is a citizen's.
+pub fn is_citizen_actor(actor: &str) -> bool {
+    actor.starts_with("citizen:")
+}
+
+/// Link a citizen's sign-in to the record holding their provider-vouched number, looked up by ID
+/// type and value together (a record holding the same number as another type is not theirs and
+/// does not get in the way). Only a record someone trustworthy stands behind qualifies: one an
+/// agent, staff or the registry registered, or one a citizen registered while their own
+/// provider vouched for that number. A record any citizen typed someone else's number into is
+/// never linked: that would hand the victim's later edits to whoever created it.
+async fn link_by_id(
     store: &dyn Store,
     key: &str,
-    national: &str,
+    id_type: &str,
+    number: &str,
 ) -> Result<Option<Uuid>, StorageError> {
-    let mut query = crate::storage::ListQuery::new(RecordKind::Individual, Visibility::All, 2);
-    query.key = Some(format!("regid:{national}"));
-    let found = store.list(&query).await?;
+    let lookup = |index_key: String| {
+        let mut query = crate::storage::ListQuery::new(RecordKind::Individual, Visibility::All, 2);
+        query.key = Some(index_key);
+        query
+    };
+    let vouched = store.list(&lookup(vouched_key(id_type, number))).await?;
+    let candidates = if vouched.is_empty() {
+        store
+            .list(&lookup(format!("id:{id_type}:{number}")))
+            .await?
+            .into_iter()
+            .filter(|r| !is_citizen_actor(&r.index.creator))
+            .collect()
+    } else {
+        vouched
+    };
     // Two records with the same number: leave it to staff rather than guess.
-    match found.as_slice() {
+    match candidates.as_slice() {
         [one] => {
             store
                 .link_citizen(key, one.id, time::OffsetDateTime::now_utc())
@@ -177,8 +225,14 @@ pub fn may_create_kind(role: Role, kind: RecordKind) -> bool {
 }
 
 /// Checks fields only the server or a particular role may set. `old` is the stored version
-/// (None on create).
-pub fn protected_fields(role: Role, old: Option<&Typed>, new: &Typed) -> Result<(), String> {
+/// (None on create); `vouched` is the ID (type code, number) the caller's identity provider
+/// vouched for at sign-in, which a citizen may record as valid.
+pub fn protected_fields(
+    role: Role,
+    old: Option<&Typed>,
+    new: &Typed,
+    vouched: Option<(&str, &str)>,
+) -> Result<(), String> {
     match (old, new) {
         (None, Typed::Application(a))
             if a.status != ApplicationStatus::Draft || !a.status_history.is_empty() =>
@@ -215,9 +269,34 @@ pub fn protected_fields(role: Role, old: Option<&Typed>, new: &Typed) -> Result<
                 if &only_status != f {
                     return Err("Staff change only the verification status of an account.".into());
                 }
-            } else if f.verification_status != old.verification_status {
+            } else if f.verification_status != old.verification_status
+                && !(f.verification_status == VerificationStatus::Unverified
+                    && verified_facts_changed(old, f))
+            {
                 return Err("Only staff change the verification status of an account.".into());
             }
+        }
+        (old, Typed::Individual(person)) if role == Role::Citizen => {
+            let old = match old {
+                Some(Typed::Individual(old)) => Some(old),
+                _ => None,
+            };
+            if person.last_liveness_check != old.and_then(|o| o.last_liveness_check) {
+                return Err("The date of the last liveness check is set by the registry when a check passes, not by hand.".into());
+            }
+            for id in &person.reg_ids {
+                let provider_checked = id.status == IdStatus::Valid
+                    && vouched == Some((id.id_type.as_str(), id.value.as_str()));
+                if id.status != stored_id_status(old, id) && !provider_checked {
+                    return Err(format!(
+                        "The status of an ID ({}) is set by the registry office once it has seen the document.",
+                        id.id_type.as_str()
+                    ));
+                }
+            }
+        }
+        (Some(Typed::Document(old)), Typed::Document(d)) if d.sha256 != old.sha256 => {
+            return Err("A document's file cannot be swapped: add the new file as a new document and delete this one.".into());
         }
         (Some(Typed::Notification(old)), Typed::Notification(n)) if role == Role::Citizen => {
             let mut only_read = old.clone();
@@ -230,6 +309,65 @@ pub fn protected_fields(role: Role, old: Option<&Typed>, new: &Typed) -> Result<
         _ => {}
     }
     Ok(())
+}
+
+/// What an ID's status must be after a citizen's write: as stored while the number is unchanged,
+/// unverified for a new or changed number.
+fn stored_id_status(
+    old: Option<&doorstep_domain::Individual>,
+    id: &doorstep_domain::id_type::RegistrantId,
+) -> IdStatus {
+    old.into_iter()
+        .flat_map(|o| o.reg_ids.iter())
+        .find(|o| o.id_type == id.id_type && o.value == id.value)
+        .map_or(IdStatus::Unverified, |o| o.status)
+}
+
+/// Whether an account now names a different account or holder than the one staff looked at.
+fn verified_facts_changed(old: &FinancialAccount, new: &FinancialAccount) -> bool {
+    old.account_number != new.account_number
+        || old.holder_name != new.holder_name
+        || old.kind != new.kind
+        || old.provider_code != new.provider_code
+        || old.registrant_id != new.registrant_id
+}
+
+/// Make verifications void where the fact verified changed, in the record's JSON `body` (the
+/// normalised form of `new`); returns whether anything changed. An account whose number,
+/// holder, kind or provider changes goes back to unverified, whoever changes it (staff only
+/// change the status). A citizen who changes an ID's number while carrying its old status along
+/// gets that ID back as unverified.
+pub fn reset_verifications(
+    role: Role,
+    old: Option<&Typed>,
+    new: &Typed,
+    body: &mut serde_json::Value,
+) -> bool {
+    match (old, new) {
+        (Some(Typed::FinancialAccount(old)), Typed::FinancialAccount(f))
+            if role != Role::Staff
+                && f.verification_status != VerificationStatus::Unverified
+                && f.verification_status == old.verification_status
+                && verified_facts_changed(old, f) =>
+        {
+            body["verification_status"] = serde_json::json!(VerificationStatus::Unverified);
+            true
+        }
+        (Some(Typed::Individual(old)), Typed::Individual(person)) if role == Role::Citizen => {
+            let mut changed = false;
+            for (i, id) in person.reg_ids.iter().enumerate() {
+                let carried = old.reg_ids.iter().any(|o| {
+                    o.id_type == id.id_type && o.value != id.value && o.status == id.status
+                });
+                if carried && id.status != IdStatus::Unverified {
+                    body["reg_ids"][i]["status"] = serde_json::json!(IdStatus::Unverified);
+                    changed = true;
+                }
+            }
+            changed
+        }
+        _ => false,
+    }
 }
 
 #[cfg(test)]

@@ -19,6 +19,13 @@ use crate::storage::DatabaseLocation;
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8700";
 /// How long in-flight requests may take to finish after a shutdown signal.
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+/// How long a client may take to send a request's headers, from its first byte (or from
+/// connecting, for a connection's first request).
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a keep-alive connection may sit idle between requests before the server closes it.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// How many connections are served at once; further clients wait in the listen queue.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 
 /// Everything the server needs to start, fully resolved.
 #[derive(Debug, Clone)]
@@ -31,6 +38,8 @@ pub struct Config {
     /// Load the demo programmes on start (idempotent).
     pub demo: bool,
     pub shutdown_grace: Duration,
+    /// Connection timeouts and the cap on open connections.
+    pub connections: Connections,
     /// How bearer tokens are verified (the `[auth]` section of the config file).
     pub auth: AuthConfig,
     /// Also trust development tokens signed by the key in `<data>/dev-auth/` (`--dev-auth`).
@@ -62,6 +71,29 @@ impl Default for Limits {
     }
 }
 
+/// What the server allows each connection, so that slow or idle clients cannot hold sockets (and
+/// file descriptors) for ever. Request bodies and handlers are timed separately, per route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Connections {
+    /// Longest time to receive a request's headers: from the connection being accepted (first
+    /// request) or from the first byte of the request (later requests on a keep-alive connection).
+    pub header_read_timeout: Duration,
+    /// Longest time a keep-alive connection may wait for its next request.
+    pub idle_timeout: Duration,
+    /// Connections served at once. When reached, the server stops accepting until one closes.
+    pub max_connections: usize,
+}
+
+impl Default for Connections {
+    fn default() -> Self {
+        Connections {
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+        }
+    }
+}
+
 impl Config {
     /// A configuration for tests and embedding: the given data directory, an ephemeral loopback port.
     pub fn ephemeral(data_dir: impl Into<PathBuf>) -> Self {
@@ -71,6 +103,7 @@ impl Config {
             database: DatabaseLocation::EmbeddedSqlite,
             demo: false,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+            connections: Connections::default(),
             auth: AuthConfig::default(),
             dev_auth: false,
             limits: Limits::default(),
@@ -88,6 +121,9 @@ pub struct Overrides {
     pub database: Option<String>,
     pub demo: Option<bool>,
     pub shutdown_grace_secs: Option<u64>,
+    pub header_read_timeout_secs: Option<u64>,
+    pub idle_timeout_secs: Option<u64>,
+    pub max_connections: Option<usize>,
     pub dev_auth: Option<bool>,
 }
 
@@ -100,6 +136,9 @@ struct FileConfig {
     database: Option<String>,
     demo: Option<bool>,
     shutdown_grace_secs: Option<u64>,
+    header_read_timeout_secs: Option<u64>,
+    idle_timeout_secs: Option<u64>,
+    max_connections: Option<usize>,
     dev_auth: Option<bool>,
     auth: Option<AuthConfig>,
     limits: Option<Limits>,
@@ -123,6 +162,8 @@ pub enum ConfigError {
     MissingDataDir,
     #[error("invalid [auth] setting: {0}")]
     Auth(String),
+    #[error("invalid connection setting: {0}")]
+    Connections(String),
     #[error(
         "--dev-auth trusts a key anyone with the data folder can use, so it only runs on a loopback \
          address (127.0.0.1 or ::1), not on {0}; configure [auth] with your identity provider instead"
@@ -151,6 +192,28 @@ impl Overrides {
         if dev_auth && !listen.ip().is_loopback() {
             return Err(ConfigError::DevAuthNotLoopback(listen));
         }
+        let connections = Connections {
+            header_read_timeout: seconds(
+                "header_read_timeout_secs",
+                self.header_read_timeout_secs
+                    .or(file.header_read_timeout_secs),
+                DEFAULT_HEADER_READ_TIMEOUT,
+            )?,
+            idle_timeout: seconds(
+                "idle_timeout_secs",
+                self.idle_timeout_secs.or(file.idle_timeout_secs),
+                DEFAULT_IDLE_TIMEOUT,
+            )?,
+            max_connections: match self.max_connections.or(file.max_connections) {
+                Some(0) => {
+                    return Err(ConfigError::Connections(
+                        "`max_connections` must be at least 1".into(),
+                    ))
+                }
+                Some(n) => n,
+                None => DEFAULT_MAX_CONNECTIONS,
+            },
+        };
         Ok(Config {
             listen,
             data_dir: self
@@ -167,6 +230,7 @@ impl Overrides {
                 .or(file.shutdown_grace_secs)
                 .map(Duration::from_secs)
                 .unwrap_or(DEFAULT_SHUTDOWN_GRACE),
+            connections,
             dev_auth,
             limits: file.limits.unwrap_or_default(),
             signin: file.signin,
@@ -176,6 +240,27 @@ impl Overrides {
                 auth
             },
         })
+    }
+}
+
+/// The `[signin]` section of a config file, read as `serve --config` reads it (the whole file must
+/// be valid), for commands that need only the sign-in client (`doorstep-registry signin-jwks`).
+pub fn signin_section(path: &Path) -> Result<Option<crate::auth::ExchangeConfig>, ConfigError> {
+    Ok(read_file(path)?.signin)
+}
+
+/// A connection timeout in whole seconds: at least 1 (a timeout of 0 would close every connection,
+/// and no timeout at all is what lets idle clients exhaust the server's sockets).
+fn seconds(key: &str, value: Option<u64>, default: Duration) -> Result<Duration, ConfigError> {
+    match value {
+        None => Ok(default),
+        Some(0) => Err(ConfigError::Connections(format!(
+            "`{key}` must be at least 1 second"
+        ))),
+        Some(secs) if secs > 24 * 3600 => Err(ConfigError::Connections(format!(
+            "`{key}` = {secs} is more than a day; connections held that long are what the timeout is there to prevent"
+        ))),
+        Some(secs) => Ok(Duration::from_secs(secs)),
     }
 }
 
@@ -266,6 +351,74 @@ mod tests {
         );
         assert!(cfg.demo);
         assert_eq!(cfg.shutdown_grace, Duration::from_secs(3));
+    }
+
+    #[test]
+    fn connection_timeouts_come_from_flag_or_file_and_zero_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = Overrides {
+            data_dir: Some("/d".into()),
+            ..Default::default()
+        }
+        .resolve()
+        .unwrap();
+        assert_eq!(cfg.connections, Connections::default());
+        assert_eq!(cfg.connections.header_read_timeout, Duration::from_secs(10));
+        assert_eq!(cfg.connections.idle_timeout, Duration::from_secs(60));
+
+        let path = write(
+            dir.path(),
+            "data = \"x\"\nheader_read_timeout_secs = 5\nidle_timeout_secs = 30\nmax_connections = 200\n",
+        );
+        let cfg = Overrides {
+            config_file: Some(path.clone()),
+            idle_timeout_secs: Some(20),
+            ..Default::default()
+        }
+        .resolve()
+        .unwrap();
+        assert_eq!(
+            cfg.connections,
+            Connections {
+                header_read_timeout: Duration::from_secs(5),
+                idle_timeout: Duration::from_secs(20),
+                max_connections: 200,
+            },
+            "file fills gaps, flag wins"
+        );
+
+        for (overrides, key) in [
+            (
+                Overrides {
+                    header_read_timeout_secs: Some(0),
+                    ..Default::default()
+                },
+                "header_read_timeout_secs",
+            ),
+            (
+                Overrides {
+                    idle_timeout_secs: Some(0),
+                    ..Default::default()
+                },
+                "idle_timeout_secs",
+            ),
+            (
+                Overrides {
+                    max_connections: Some(0),
+                    ..Default::default()
+                },
+                "max_connections",
+            ),
+        ] {
+            let err = Overrides {
+                data_dir: Some("/d".into()),
+                ..overrides
+            }
+            .resolve()
+            .unwrap_err();
+            assert!(matches!(err, ConfigError::Connections(_)), "{err}");
+            assert!(err.to_string().contains(key), "{err}");
+        }
     }
 
     #[test]

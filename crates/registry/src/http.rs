@@ -1,10 +1,13 @@
 //! The HTTP surface: routes, handlers, and the OpenAPI document that describes them.
 //!
 //! Every route is listed in [`ApiDoc`]; the test `openapi_lists_every_route` keeps the router and
-//! the document in step. Service routes (`/health`, `/ready`, `/openapi.json`) are public on
-//! purpose: they carry nothing personal and monitoring must reach them without credentials. Every
-//! resource route added under `/v1` must authenticate its caller. Errors are problem+json
-//! ([`crate::problem`]).
+//! the document in step, and `./dev test` fuzzes the server against the document
+//! (`scripts/fuzz-api.sh`). The record routes are described generically and once per collection
+//! with typed bodies ([`crate::openapi`]). Service routes (`/health`, `/ready`, `/openapi.json`)
+//! are public on purpose: they carry nothing personal and monitoring must reach them without
+//! credentials. Every resource route added under `/v1` must authenticate its caller and list
+//! [`crate::openapi::SignedInErrors`] in its responses. Errors are problem+json
+//! ([`crate::problem`]), and the document says so.
 
 use std::time::Duration;
 
@@ -25,6 +28,7 @@ use std::sync::Arc;
 use crate::api::limits::RateLimiter;
 use crate::api::{applications, documents, records, sync};
 use crate::auth::{Authenticator, TokenExchange};
+use crate::openapi::{PerCollection, ProblemJson};
 use crate::problem::{self, Problem, ProblemKind};
 use crate::resources::Collection;
 use crate::storage::{AuditEntry, Store};
@@ -53,6 +57,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
     ),
     components(schemas(
         HealthReport, HealthStatus, StorageKind, Problem, Collection, records::Page, records::Me,
+        crate::openapi::AnyRecord, crate::openapi::IndividualPage,
         AuditEntry, applications::Transition, doorstep_domain::ApplicationStatus,
         doorstep_domain::FieldError,
         doorstep_domain::sync::PushRequest, doorstep_domain::sync::PushResponse,
@@ -62,7 +67,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
         doorstep_domain::sync::PulledRecord, doorstep_domain::RecordKind,
         crate::auth::exchange::ExchangeRequest,
     )),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &ProblemJson, &PerCollection),
     tags(
         (name = "service", description = "Liveness and self-description; no credentials needed."),
         (name = "records", description = "Registry records. Every route needs a bearer token."),
@@ -177,6 +182,8 @@ pub fn router(state: AppState) -> Router {
         .fallback(problem::not_found)
         .method_not_allowed_fallback(problem::method_not_allowed)
         .with_state(state)
+        // What axum and tower answer by themselves (413, 408, unparsable paths) as problem+json.
+        .layer(middleware::map_response(problem::plain_errors_as_problems))
         .layer(TraceLayer::new_for_http())
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,

@@ -9,6 +9,8 @@
 //! - [`storage`]: the database, opened through the migrations in `migrations/server/`.
 //! - [`demo`]: the demo programmes the README's run command loads.
 //! - [`http`]: the axum router, its handlers and the OpenAPI document describing them.
+//! - [`openapi`]: the document's shared parts: record schemas, typed per-collection operations,
+//!   the errors of every signed-in route.
 //! - [`problem`]: errors as RFC 9457 problem+json.
 //! - [`blobs`]: content-addressed storage of document bytes (by SHA-256).
 //! - [`uploads`]: resumable document uploads (tus 1.0) that end in the blob store.
@@ -21,6 +23,7 @@ pub mod blobs;
 pub mod config;
 pub mod demo;
 pub mod http;
+pub mod openapi;
 pub mod problem;
 pub mod resources;
 pub mod server;

@@ -33,6 +33,18 @@ enum Command {
     /// Fill a registry with demo programmes, forms and realistic households (names, IDs, phones,
     /// mobile-money accounts, applications), then exit. Safe to repeat with the same seed.
     DemoData(DemoDataArgs),
+    /// Print the public JWKS to register for the registry's sign-in client at the identity
+    /// provider (eSignet): the [signin] signing key (use: sig) and, when configured, the userinfo
+    /// decryption key (use: enc), each under its key_id (default: its RFC 7638 thumbprint).
+    /// Prints only the JSON; no private key material.
+    SigninJwks(SigninJwksArgs),
+}
+
+#[derive(Args)]
+struct SigninJwksArgs {
+    /// The registry's config file, with its [signin] section.
+    #[arg(long, env = "DOORSTEP_REGISTRY_CONFIG", value_name = "FILE")]
+    config: PathBuf,
 }
 
 #[derive(Args)]
@@ -57,10 +69,10 @@ struct DemoDataArgs {
 
 #[derive(Args)]
 struct ServeArgs {
-    /// TOML file with any of: listen, data, database, demo, shutdown_grace_secs, dev_auth, and an
-    /// [auth] section (issuer, audience, jwks_url, role_claim, area_claim, individual_id_claim,
-    /// allowed_algs, leeway_seconds, jwks_cache_seconds, default_role_citizen). Flags and
-    /// environment variables override it; a relative `data` path is relative to the file.
+    /// TOML file with any of: listen, data, database, demo, shutdown_grace_secs,
+    /// header_read_timeout_secs, idle_timeout_secs, max_connections, dev_auth, and the [auth],
+    /// [limits] and [signin] sections (see README.md). Flags and environment variables override
+    /// it; a relative `data` path is relative to the file.
     #[arg(long, env = "DOORSTEP_REGISTRY_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
 
@@ -89,6 +101,25 @@ struct ServeArgs {
     /// Seconds to let in-flight requests finish after Ctrl-C or SIGTERM [default: 10].
     #[arg(long, env = "DOORSTEP_REGISTRY_SHUTDOWN_GRACE", value_name = "SECONDS")]
     shutdown_grace: Option<u64>,
+
+    /// Seconds a client may take to send a request's headers, counted from connecting (first
+    /// request) or from the request's first byte [default: 10]. Slower clients are disconnected.
+    #[arg(
+        long,
+        env = "DOORSTEP_REGISTRY_HEADER_READ_TIMEOUT",
+        value_name = "SECONDS"
+    )]
+    header_read_timeout: Option<u64>,
+
+    /// Seconds a keep-alive connection may wait for its next request before it is closed
+    /// [default: 60].
+    #[arg(long, env = "DOORSTEP_REGISTRY_IDLE_TIMEOUT", value_name = "SECONDS")]
+    idle_timeout: Option<u64>,
+
+    /// Connections served at once [default: 1024]; further clients wait until one closes. Keep it
+    /// below the process's open-file limit (`ulimit -n`, systemd's LimitNOFILE).
+    #[arg(long, env = "DOORSTEP_REGISTRY_MAX_CONNECTIONS", value_name = "N")]
+    max_connections: Option<usize>,
 
     /// DEVELOPMENT ONLY: also accept tokens from `doorstep-registry dev-token`, signed by a key
     /// kept in <data>/dev-auth/ (created if missing). Whoever can read that key can act as any
@@ -139,6 +170,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => args,
         Command::DevToken(args) => return dev_token(args),
         Command::DemoData(args) => return demo_data(args),
+        Command::SigninJwks(args) => return signin_jwks(args),
     };
     let config = match (Overrides {
         config_file: args.config,
@@ -147,6 +179,9 @@ fn main() -> ExitCode {
         database: args.database,
         demo: args.demo.then_some(true),
         shutdown_grace_secs: args.shutdown_grace,
+        header_read_timeout_secs: args.header_read_timeout,
+        idle_timeout_secs: args.idle_timeout,
+        max_connections: args.max_connections,
         dev_auth: args.dev_auth.then_some(true),
     })
     .resolve()
@@ -182,6 +217,38 @@ fn dev_token(args: DevTokenArgs) -> ExitCode {
             println!("{token}");
             ExitCode::SUCCESS
         }
+        Err(e) => {
+            eprintln!("doorstep-registry: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn signin_jwks(args: SigninJwksArgs) -> ExitCode {
+    let signin = match doorstep_registry::config::signin_section(&args.config) {
+        Ok(Some(signin)) => signin,
+        Ok(None) => {
+            eprintln!(
+                "doorstep-registry: {} has no [signin] section (issuer, client_id, private_key_path, key_id)",
+                args.config.display()
+            );
+            return ExitCode::from(2);
+        }
+        Err(e) => {
+            eprintln!("doorstep-registry: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let jwks = auth::TokenExchange::new(&signin).map(|exchange| exchange.public_jwks());
+    match jwks {
+        Ok(Some(jwks)) => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&jwks).expect("a JWKS serializes")
+            );
+            ExitCode::SUCCESS
+        }
+        Ok(None) => unreachable!("a configured exchange publishes its keys"),
         Err(e) => {
             eprintln!("doorstep-registry: {e}");
             ExitCode::FAILURE

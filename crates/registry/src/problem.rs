@@ -44,6 +44,11 @@ pub enum ProblemKind {
     CursorReset,
     /// Something failed on the server; the detail says what the caller can do.
     Internal,
+    /// The request took longer than the server allows and was stopped.
+    Timeout,
+    /// The identity provider refuses the registry's own sign-in client (`invalid_client`): its
+    /// registration or keys are wrong, no retry helps, and only the registry's operator can fix it.
+    SignInMisconfigured,
 }
 
 impl ProblemKind {
@@ -67,6 +72,8 @@ impl ProblemKind {
             ProblemKind::ChecksumMismatch => "/problems/checksum-mismatch",
             ProblemKind::CursorReset => "/problems/cursor-reset",
             ProblemKind::Internal => "/problems/internal",
+            ProblemKind::Timeout => "/problems/timeout",
+            ProblemKind::SignInMisconfigured => "/problems/signin-misconfigured",
         }
     }
 
@@ -90,6 +97,8 @@ impl ProblemKind {
             ProblemKind::ChecksumMismatch => "Checksum mismatch",
             ProblemKind::CursorReset => "Sync cursor from another registry",
             ProblemKind::Internal => "Internal error",
+            ProblemKind::Timeout => "Request took too long",
+            ProblemKind::SignInMisconfigured => "Sign-in is misconfigured",
         }
     }
 
@@ -113,6 +122,9 @@ impl ProblemKind {
             ProblemKind::ChecksumMismatch => StatusCode::from_u16(460).expect("valid status"),
             ProblemKind::CursorReset => StatusCode::CONFLICT,
             ProblemKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            ProblemKind::Timeout => StatusCode::REQUEST_TIMEOUT,
+            // A fault of the server's set-up, not of the request, and not temporary (not 503).
+            ProblemKind::SignInMisconfigured => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }
@@ -200,4 +212,149 @@ pub async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri
             uri.path()
         ),
     )
+}
+
+/// The kind of problem a bare error status stands for, for answers made below the handlers.
+fn kind_of_status(status: StatusCode) -> Option<ProblemKind> {
+    Some(match status {
+        StatusCode::BAD_REQUEST => ProblemKind::BadRequest,
+        StatusCode::UNAUTHORIZED => ProblemKind::Unauthenticated,
+        StatusCode::FORBIDDEN => ProblemKind::Forbidden,
+        StatusCode::NOT_FOUND => ProblemKind::NotFound,
+        StatusCode::METHOD_NOT_ALLOWED => ProblemKind::MethodNotAllowed,
+        StatusCode::REQUEST_TIMEOUT => ProblemKind::Timeout,
+        StatusCode::CONFLICT => ProblemKind::Conflict,
+        StatusCode::PAYLOAD_TOO_LARGE => ProblemKind::TooLarge,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ProblemKind::UnsupportedMediaType,
+        StatusCode::TOO_MANY_REQUESTS => ProblemKind::RateLimited,
+        StatusCode::INTERNAL_SERVER_ERROR => ProblemKind::Internal,
+        StatusCode::SERVICE_UNAVAILABLE => ProblemKind::Unavailable,
+        _ => return None,
+    })
+}
+
+/// Longest plain-text error body read to become a problem's detail.
+const MAX_PLAIN_ERROR: usize = 16 * 1024;
+
+/// Errors that axum and tower answer by themselves come as plain text or without a body: a body
+/// over the size limit (413), a path parameter that does not parse (400), a request that took too
+/// long (408). This response mapper turns every such error into problem+json, so that every
+/// error of the API has one format; the plain text becomes the detail. Other headers (e.g.
+/// `Retry-After`, `WWW-Authenticate`) are kept.
+pub async fn plain_errors_as_problems(response: Response) -> Response {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let plain = match response.headers().get(header::CONTENT_TYPE) {
+        None => true,
+        Some(value) => value.to_str().is_ok_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("text/plain")
+        }),
+    };
+    if !plain {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, MAX_PLAIN_ERROR)
+        .await
+        .map(|bytes| String::from_utf8_lossy(&bytes).trim().to_owned())
+        .unwrap_or_default();
+    let detail = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            "The request body is larger than this route accepts (2 MiB for a record, 16 MiB for a sync batch). Send less at a time.".to_owned()
+        }
+        StatusCode::REQUEST_TIMEOUT => {
+            "The request took longer than the server allows and was stopped. Try again; send large files through /v1/uploads, which resumes.".to_owned()
+        }
+        _ if !text.is_empty() => text,
+        _ => status.canonical_reason().unwrap_or("Error").to_owned(),
+    };
+    let problem = match kind_of_status(status) {
+        Some(kind) => Problem::new(kind, detail),
+        None => Problem {
+            type_uri: "about:blank".to_owned(),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail,
+            errors: None,
+            current: None,
+        },
+    };
+    let mut response = problem.into_response();
+    *response.status_mut() = status;
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            response
+                .headers_mut()
+                .entry(name)
+                .or_insert_with(|| value.clone());
+        }
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn body_json(response: Response) -> serde_json::Value {
+        let bytes = axum::body::to_bytes(response.into_body(), 64 * 1024)
+            .await
+            .unwrap();
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
+    #[tokio::test]
+    async fn bare_errors_become_problems_and_keep_their_headers() {
+        // What tower's timeout answers: a status, no body, no content type.
+        let mut timeout = StatusCode::REQUEST_TIMEOUT.into_response();
+        timeout
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        let response = plain_errors_as_problems(timeout).await;
+        assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT);
+        assert_eq!(
+            response.headers()[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
+        assert_eq!(response.headers()[header::RETRY_AFTER], "5");
+        let body = body_json(response).await;
+        assert_eq!(body["type"], "/problems/timeout");
+        assert_eq!(body["status"], 408);
+
+        // What axum's extractors answer: plain text, which becomes the detail.
+        let plain = (StatusCode::BAD_REQUEST, "Invalid URL: not a UUID").into_response();
+        let body = body_json(plain_errors_as_problems(plain).await).await;
+        assert_eq!(body["type"], "/problems/bad-request");
+        assert_eq!(body["detail"], "Invalid URL: not a UUID");
+
+        // A status without a problem kind of its own still gets a problem body.
+        let teapot = (StatusCode::IM_A_TEAPOT, "short and stout").into_response();
+        let body = body_json(plain_errors_as_problems(teapot).await).await;
+        assert_eq!(body["type"], "about:blank");
+        assert_eq!(body["status"], 418);
+    }
+
+    #[tokio::test]
+    async fn problems_json_and_successes_pass_unchanged() {
+        let problem = Problem::new(ProblemKind::Conflict, "taken").into_response();
+        let body = body_json(plain_errors_as_problems(problem).await).await;
+        assert_eq!(body["detail"], "taken");
+        let json = (
+            StatusCode::BAD_REQUEST,
+            axum::Json(serde_json::json!({"error": "x"})),
+        )
+            .into_response();
+        let response = plain_errors_as_problems(json).await;
+        assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
+        let ok = (StatusCode::OK, "plain success").into_response();
+        let response = plain_errors_as_problems(ok).await;
+        assert!(response.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain"));
+    }
 }

@@ -3,55 +3,12 @@
 
 mod common;
 
+use common::sync::{create, push, record_of, update};
 use common::{backends, individual, meta, with, Api};
-use doorstep_domain::sync::{diff, ChangeSet, Mutation, MutationOp, MutationResult, PushResponse};
+use doorstep_domain::sync::{ChangeSet, Mutation, MutationOp, MutationResult};
 use doorstep_domain::RecordKind;
 use serde_json::{json, Value};
 use uuid::Uuid;
-
-fn create(kind: RecordKind, body: &Value) -> Mutation {
-    Mutation {
-        id: Uuid::now_v7(),
-        kind,
-        record_id: body["id"].as_str().unwrap().parse().unwrap(),
-        op: MutationOp::Create,
-        base_rev: None,
-        changes: ChangeSet {
-            set: body.as_object().unwrap().clone(),
-            ..ChangeSet::default()
-        },
-    }
-}
-
-fn update(kind: RecordKind, before: &Value, after: &Value) -> Mutation {
-    Mutation {
-        id: Uuid::now_v7(),
-        kind,
-        record_id: before["id"].as_str().unwrap().parse().unwrap(),
-        op: MutationOp::Update,
-        base_rev: before["rev"].as_u64(),
-        changes: diff(Some(before), after),
-    }
-}
-
-async fn push(api: &Api, token: &str, mutations: &[Mutation]) -> Vec<MutationResult> {
-    let answer = api
-        .post("/v1/sync/push", token, &json!({ "mutations": mutations }))
-        .await;
-    assert_eq!(answer.status, 200, "{:?}", answer.json);
-    serde_json::from_value::<PushResponse>(answer.json)
-        .unwrap()
-        .results
-}
-
-fn record_of(result: &MutationResult) -> Value {
-    match result {
-        MutationResult::Applied { record, .. } | MutationResult::Conflict { record, .. } => {
-            record.clone()
-        }
-        other => panic!("no record in {other:?}"),
-    }
-}
 
 #[tokio::test]
 async fn stale_edits_merge_by_field_and_clashes_come_back_as_conflicts() {

@@ -20,6 +20,9 @@ fn help_explains_every_option() {
         "--data",
         "--demo",
         "--shutdown-grace",
+        "--header-read-timeout",
+        "--idle-timeout",
+        "--max-connections",
         "--dev-auth",
     ] {
         assert!(
@@ -32,6 +35,9 @@ fn help_explains_every_option() {
         "DOORSTEP_REGISTRY_DATA",
         "DOORSTEP_REGISTRY_CONFIG",
         "DOORSTEP_REGISTRY_DEV_AUTH",
+        "DOORSTEP_REGISTRY_HEADER_READ_TIMEOUT",
+        "DOORSTEP_REGISTRY_IDLE_TIMEOUT",
+        "DOORSTEP_REGISTRY_MAX_CONNECTIONS",
     ] {
         assert!(help.contains(env), "--help does not mention {env}");
     }
@@ -188,4 +194,54 @@ fn demo_data_fills_a_store_once() {
         .output()
         .unwrap();
     assert!(!bad.status.success());
+}
+
+#[test]
+fn signin_jwks_prints_the_public_keys_to_register_under_their_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/keys");
+    let config = dir.path().join("registry.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data = \"store\"\n[signin]\nissuer = \"https://esignet.example.org/v1/esignet\"\nclient_id = \"doorstep\"\nprivate_key_path = {:?}\nkey_id = \"doorstep-sig-1\"\nuserinfo_decryption_key_path = {:?}\nuserinfo_decryption_key_id = \"doorstep-enc-1\"\n",
+            keys.join("rsa-1.pem"),
+            keys.join("rsa-2.pem"),
+        ),
+    )
+    .unwrap();
+    let out = Command::new(BIN)
+        .args(["signin-jwks", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let jwks: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let keys = jwks["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 2, "{jwks}");
+    assert_eq!(keys[0]["kid"], "doorstep-sig-1");
+    assert_eq!(keys[0]["use"], "sig");
+    assert_eq!(keys[0]["kty"], "RSA");
+    assert_eq!(keys[1]["kid"], "doorstep-enc-1");
+    assert_eq!(keys[1]["use"], "enc");
+    assert_eq!(keys[1]["alg"], "RSA-OAEP-256");
+    for key in keys {
+        for private in ["d", "p", "q", "dp", "dq", "qi"] {
+            assert!(
+                key.get(private).is_none(),
+                "private member {private}: {key}"
+            );
+        }
+    }
+
+    // Without a [signin] section the command says what is missing.
+    std::fs::write(&config, "data = \"store\"\n").unwrap();
+    let out = Command::new(BIN)
+        .args(["signin-jwks", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("[signin]"));
 }

@@ -498,3 +498,88 @@ async fn newer_postgres_schema_is_refused_and_left_alone() {
         assert_eq!(still, 9999, "the newer schema was touched");
     }
 }
+
+/// Migration 4: sync results stored under the one shared `sync` scope move to the scope of the
+/// actor who made the change, so a device that retries after the upgrade still gets its answer
+/// and nobody else does.
+#[tokio::test]
+async fn stored_sync_results_move_to_their_callers_scope() {
+    use sqlx::migrate::Migrator;
+    use std::borrow::Cow;
+    let until_3 = |backend: &'static str| async move {
+        let mut m = Migrator::new(std::path::Path::new(&format!(
+            "{}/../../migrations/server/{backend}",
+            env!("CARGO_MANIFEST_DIR")
+        )))
+        .await
+        .unwrap();
+        m.migrations = Cow::Owned(
+            m.migrations
+                .iter()
+                .filter(|m| m.version <= 3)
+                .cloned()
+                .collect(),
+        );
+        m
+    };
+    let rows = [
+        "INSERT INTO changes (seq, at, record_id, kind, rev, op, actor, after_sha256, request_id) \
+         VALUES (1, '2026-01-01T00:00:00Z', '0192f000-0000-7000-8000-0000000000aa', 'individual', 1, 'create', 'agent:wanjiru', 'x', '0192f000-0000-7000-8000-0000000000b1')",
+        "INSERT INTO idempotency_keys (scope, key, fingerprint, status, response, created_at) \
+         VALUES ('sync', '0192f000-0000-7000-8000-0000000000b1', 'f', 200, '{\"applied\": true}', '2026-01-01T00:00:00Z')",
+        "INSERT INTO idempotency_keys (scope, key, fingerprint, status, response, created_at) \
+         VALUES ('citizen:amina', 'rest-key', 'f', 201, '{}', '2026-01-01T00:00:00Z')",
+    ];
+    for backend in backends().await {
+        let dir = tempfile::tempdir().unwrap();
+        match &backend.database {
+            storage::DatabaseLocation::EmbeddedSqlite => {
+                use sqlx::Connection;
+                let path = dir.path().join(storage::sqlite::SQLITE_FILE);
+                let url = format!("sqlite:{}?mode=rwc", path.display());
+                let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+                until_3("sqlite").await.run_direct(&mut conn).await.unwrap();
+                for row in rows {
+                    sqlx::query(row).execute(&mut conn).await.unwrap();
+                }
+                conn.close().await.unwrap();
+            }
+            storage::DatabaseLocation::Postgres(url) => {
+                use sqlx::Connection;
+                let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+                until_3("postgres")
+                    .await
+                    .run_direct(&mut conn)
+                    .await
+                    .unwrap();
+                for row in rows {
+                    sqlx::query(row).execute(&mut conn).await.unwrap();
+                }
+                conn.close().await.unwrap();
+            }
+        }
+        let store = storage::open(dir.path(), &backend.database).await.unwrap();
+        let key = "0192f000-0000-7000-8000-0000000000b1";
+        assert!(
+            store
+                .idempotent_response("sync", key)
+                .await
+                .unwrap()
+                .is_none(),
+            "{}",
+            backend.name
+        );
+        let moved = store
+            .idempotent_response("sync:agent:wanjiru", key)
+            .await
+            .unwrap()
+            .expect("moved to the actor's scope");
+        assert_eq!(moved.body, json!({"applied": true}));
+        assert!(store
+            .idempotent_response("citizen:amina", "rest-key")
+            .await
+            .unwrap()
+            .is_some());
+        store.close().await;
+    }
+}

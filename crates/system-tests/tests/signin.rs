@@ -469,3 +469,64 @@ async fn the_exchange_passes_the_providers_refusal_through() {
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"], "invalid_grant", "{body}");
 }
+
+/// Ids a deployment registered its keys under at the provider, instead of their thumbprints.
+const SIGNING_KID: &str = "doorstep-sig-2025";
+const ENCRYPTION_KID: &str = "doorstep-enc-2025";
+
+fn with_key_ids(mut config: ExchangeConfig) -> ExchangeConfig {
+    config.key_id = Some(SIGNING_KID.into());
+    config.userinfo_decryption_key_id = Some(ENCRYPTION_KID.into());
+    config
+}
+
+#[tokio::test]
+async fn keys_registered_under_their_own_ids_need_key_id_and_without_it_the_service_is_misconfigured(
+) {
+    // The JWKS the operator registers (`doorstep-registry signin-jwks`), under the ids they chose.
+    let jwks = TokenExchange::new(&with_key_ids(exchange_config(
+        "https://placeholder.invalid",
+        ESIGNET_CLIENT,
+    )))
+    .unwrap()
+    .public_jwks()
+    .unwrap();
+    assert_eq!(jwks["keys"][0]["kid"], SIGNING_KID);
+    assert_eq!(jwks["keys"][1]["kid"], ENCRYPTION_KID);
+    let Some(provider) = start_provider(Some(&jwks)).await else {
+        return;
+    };
+
+    // With key_id set, the provider finds the key the assertion names, and the encrypted userinfo
+    // (sealed to the key registered as ENCRYPTION_KID) is decrypted.
+    let registry =
+        serve_exchange(with_key_ids(exchange_config(&provider.issuer, JWE_CLIENT))).await;
+    let session = SignIn::discover(jwe_config(&provider.issuer, registry))
+        .await
+        .unwrap()
+        .sign_in(&Headless::new(PERSON, Act::LoginAndReplay))
+        .await
+        .unwrap();
+    assert_eq!(session.identity.subject, PERSON);
+    assert_eq!(
+        session.identity.individual_id.as_deref(),
+        Some(INDIVIDUAL_ID)
+    );
+
+    // Without key_id the assertion names the key's thumbprint, which the provider does not know:
+    // it refuses the client, and the person is told the service is misconfigured, not to retry.
+    let registry = serve_exchange(exchange_config(&provider.issuer, ESIGNET_CLIENT)).await;
+    let err = refused(
+        esignet_config(&provider.issuer, registry),
+        &Headless::new(PERSON, Act::LoginAndReplay),
+    )
+    .await;
+    let text = err.to_string();
+    assert!(
+        matches!(err, SignInError::ServiceMisconfigured { .. }),
+        "{text}"
+    );
+    assert!(text.contains("invalid_client"), "{text}");
+    assert!(text.contains("contact the office"), "{text}");
+    assert!(!text.contains("try again,"), "{text}");
+}

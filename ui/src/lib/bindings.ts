@@ -1119,6 +1119,11 @@ export type UserErrorCode =
  */
 "signInNotConfigured" | 
 /**
+ * The identity provider refuses the service itself (its registration or keys are wrong):
+ * trying again will not help, the office must fix it.
+ */
+"signInMisconfigured" | 
+/**
  * The offline unlock period is over: the person must sign in online once.
  */
 "signInRequired" | 

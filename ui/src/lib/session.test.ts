@@ -52,4 +52,31 @@ describe('errors in the person’s language', () => {
     setLocale('fr');
     expect(errorText({ ...refused, key: 'somethingNew' })).toBe(t('error.invalidInput'));
   });
+  it('says a misconfigured sign-in needs the office, not another try, in every language', () => {
+    const misconfigured = {
+      code: 'signInMisconfigured' as const,
+      message: 'Sign-in is not set up correctly for this service, so trying again will not help. Please contact the office: they need to fix it.',
+      fields: [],
+      key: null,
+      params: {},
+    };
+    setLocale('en');
+    expect(errorText(misconfigured)).toBe(misconfigured.message);
+    for (const lang of ['fr', 'ar'] as const) {
+      setLocale(lang);
+      expect(errorText(misconfigured)).toBe(t('error.signInMisconfigured'));
+      expect(errorText(misconfigured)).not.toBe(t('error.signIn'));
+      expect(errorText(misconfigured)).not.toBe('error.signInMisconfigured');
+    }
+  });
+  it('has a sentence for every error code the Rust side can send', () => {
+    const bindings = import.meta.glob('./bindings.ts', { query: '?raw', import: 'default', eager: true });
+    const text = Object.values(bindings)[0] as string;
+    const union = text.slice(text.indexOf('export type UserErrorCode ='));
+    const codes = [...union.slice(0, union.indexOf('\nexport ')).matchAll(/^"(\w+)"/gm)].map((m) => m[1]);
+    expect(codes).toContain('signIn');
+    expect(codes).toContain('signInMisconfigured');
+    setLocale('en');
+    for (const code of codes) expect(t(`error.${code}`), code).not.toBe(`error.${code}`);
+  });
 });

@@ -68,6 +68,11 @@ pub enum SignInError {
         error: String,
         description: Option<String>,
     },
+    /// The identity provider refuses the service's client itself (`invalid_client`,
+    /// `unauthorized_client`): its registration or keys are wrong. Every attempt fails the same
+    /// way until the office fixes it, so the person must not be told to try again.
+    #[error("sign-in is not set up correctly for this service: the identity provider does not accept it ({detail}). Trying again will not help; contact the office that runs this service")]
+    ServiceMisconfigured { detail: String },
     #[error("cannot reach the registry to finish signing in ({url}: {reason}); check the connection and try again")]
     RegistryUnreachable { url: String, reason: String },
     #[error("the registry could not finish the sign-in: {0}")]
@@ -83,7 +88,26 @@ pub enum SignInError {
     Keyring(#[from] KeyStoreError),
 }
 
+/// The OAuth errors (RFC 6749 §4.1.2.1, §5.2) that refuse the client rather than this attempt.
+const CLIENT_REFUSED: &[&str] = &["invalid_client", "unauthorized_client"];
+
+/// The problem type the registry answers when the provider refuses its sign-in client.
+pub(crate) const SIGNIN_MISCONFIGURED_PROBLEM: &str = "/problems/signin-misconfigured";
+
 impl SignInError {
+    /// The provider's OAuth `error` (at the redirect or the token endpoint) as a sign-in error: a
+    /// refused client is a misconfiguration, anything else a refusal of this attempt.
+    pub(crate) fn refused(error: String, description: Option<String>) -> SignInError {
+        if CLIENT_REFUSED.contains(&error.as_str()) {
+            let detail = match description {
+                Some(d) if !d.is_empty() => format!("{error}: {d}"),
+                _ => error,
+            };
+            return SignInError::ServiceMisconfigured { detail };
+        }
+        SignInError::ProviderRefused { error, description }
+    }
+
     pub(crate) fn unreachable(url: &str, err: &reqwest::Error) -> SignInError {
         SignInError::ProviderUnreachable {
             url: url.to_owned(),

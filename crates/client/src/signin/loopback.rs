@@ -208,7 +208,7 @@ fn outcome_of(url: &Url, expected_state: &str) -> Outcome {
         return Err(if error == "access_denied" {
             SignInError::Cancelled { description }
         } else {
-            SignInError::ProviderRefused { error, description }
+            SignInError::refused(error, description)
         });
     }
     match code {
@@ -351,6 +351,33 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_refused_client_is_a_misconfiguration_not_a_refusal_to_retry() {
+        let outcome = |query: &str| {
+            let url = Url::parse(&format!("http://127.0.0.1/callback?{query}")).unwrap();
+            outcome_of(&url, "expected-state").err().unwrap()
+        };
+        let err =
+            outcome("error=invalid_client&error_description=unknown%20key&state=expected-state");
+        match &err {
+            SignInError::ServiceMisconfigured { detail } => {
+                assert_eq!(detail, "invalid_client: unknown key")
+            }
+            other => panic!("{other:?}"),
+        }
+        let text = err.to_string();
+        assert!(text.contains("contact the office"), "{text}");
+        assert!(!text.contains("try again,"), "{text}");
+        assert!(matches!(
+            outcome("error=unauthorized_client&state=expected-state"),
+            SignInError::ServiceMisconfigured { .. }
+        ));
+        assert!(matches!(
+            outcome("error=invalid_scope&state=expected-state"),
+            SignInError::ProviderRefused { .. }
+        ));
     }
 
     #[tokio::test]

@@ -12,7 +12,7 @@ use url::Url;
 use zeroize::Zeroizing;
 
 use super::discovery::ProviderMetadata;
-use super::error::describe;
+use super::error::{describe, SIGNIN_MISCONFIGURED_PROBLEM};
 use super::jwks::JwksCache;
 use super::verify::{check_userinfo_subject, verify_userinfo_jwt};
 use super::{SignInError, TokenError};
@@ -124,12 +124,13 @@ async fn read_token_response(
         // problem+json.
         let text = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_owned);
         if let Some(error) = text("error") {
-            return Err(SignInError::ProviderRefused {
-                error,
-                description: text("error_description"),
-            });
+            return Err(SignInError::refused(error, text("error_description")));
         }
         let detail = problem_detail(&body, status);
+        // The registry's own problem: the provider refused its client (registration or keys).
+        if via_registry && text("type").as_deref() == Some(SIGNIN_MISCONFIGURED_PROBLEM) {
+            return Err(SignInError::ServiceMisconfigured { detail });
+        }
         return Err(if via_registry {
             SignInError::Registry(detail)
         } else {

@@ -56,6 +56,52 @@ pub fn has_control_characters(text: &str, allow_line_breaks: bool) -> bool {
         .any(|c| c.is_control() && !(allow_line_breaks && matches!(c, '\n' | '\r' | '\t')))
 }
 
+/// The first invisible formatting character in `text` that has no place in a stored name or
+/// line of text, if any: direction overrides, embeddings, isolates and marks (U+202A–U+202E,
+/// U+2066–U+2069, U+200E, U+200F, U+061C), which can make a name display as another name;
+/// zero-width spaces, word joiners and byte-order marks (U+200B, U+2060, U+FEFF), which make two
+/// equal-looking names compare unequal; and the other invisible format characters (Unicode
+/// category Cf) listed below. Zero-width (non-)joiners (U+200C, U+200D) are part of correct
+/// spelling in Persian, Kurdish and Indic scripts, so they are allowed inside a word and
+/// refused at the edges of words.
+pub fn hidden_character(text: &str) -> Option<char> {
+    let chars: Vec<char> = text.chars().collect();
+    chars.iter().enumerate().find_map(|(i, &c)| {
+        let refused = match c {
+            '\u{200C}' | '\u{200D}' => {
+                let before = i.checked_sub(1).map(|j| chars[j]);
+                let after = chars.get(i + 1).copied();
+                // Inside a word: letters or the marks that join them (a virama is a mark).
+                let in_word = |c: Option<char>| {
+                    c.is_some_and(|c| {
+                        !c.is_whitespace()
+                            && !c.is_control()
+                            && !c.is_ascii_punctuation()
+                            && !matches!(c, '\u{200C}' | '\u{200D}')
+                    })
+                };
+                !(in_word(before) && in_word(after))
+            }
+            '\u{00AD}' // soft hyphen
+            | '\u{034F}' // combining grapheme joiner
+            | '\u{061C}' // Arabic letter mark
+            | '\u{115F}' | '\u{1160}' | '\u{3164}' | '\u{FFA0}' // Hangul fillers (look blank)
+            | '\u{180E}' // Mongolian vowel separator
+            | '\u{200B}' // zero-width space
+            | '\u{200E}' | '\u{200F}' // left-to-right and right-to-left marks
+            | '\u{202A}'..='\u{202E}' // embeddings and overrides
+            | '\u{2060}'..='\u{2064}' // word joiner, invisible operators
+            | '\u{2066}'..='\u{2069}' // isolates
+            | '\u{206A}'..='\u{206F}' // deprecated format characters
+            | '\u{FEFF}' // byte-order mark, zero-width no-break space
+            | '\u{FFF9}'..='\u{FFFB}' // interlinear annotation
+            | '\u{E0000}'..='\u{E007F}' => true, // tag characters
+            _ => false,
+        };
+        refused.then_some(c)
+    })
+}
+
 /// Checks a required single-line text: not blank, at most `max_chars`, no control characters.
 pub(crate) fn required_line(
     errors: &mut ValidationErrors,
@@ -165,12 +211,49 @@ fn line_rules(
             code::CONTROL_CHARACTERS,
             format!("Remove {what} from the {label}."),
         );
+    } else if let Some(c) = hidden_character(value) {
+        errors.push(
+            field,
+            code::CONTROL_CHARACTERS,
+            format!(
+                "Remove the invisible character U+{:04X} from the {label}: direction overrides, \
+                 zero-width spaces and byte-order marks can make text look like something else.",
+                c as u32
+            ),
+        );
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invisible_formatting_characters_are_found() {
+        for bad in [
+            "Amina\u{202E}ognihdO",
+            "\u{FEFF}Amina",
+            "Ami\u{200B}na",
+            "\u{2066}Amina\u{2069}",
+            "Amina\u{200F}",
+            "\u{200C}Amina",
+            "Amina \u{200D}",
+            "Ami\u{E0041}na",
+        ] {
+            assert!(hidden_character(bad).is_some(), "{bad:?}");
+        }
+        // Persian spelling needs a zero-width non-joiner between letters; Arabic, accents and
+        // Devanagari conjuncts are ordinary text.
+        for good in [
+            "می\u{200C}خواهم",
+            "क्\u{200D}ष",
+            "Amina Odhiambo",
+            "أمينة",
+            "Zoë O'Brien-Müller",
+        ] {
+            assert_eq!(hidden_character(good), None, "{good:?}");
+        }
+    }
 
     #[test]
     fn codes() {

@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::records::{commit, load_typed};
+use super::records::load_typed;
+use super::write::commit;
 use super::{if_match, mutation, ApiError};
 use crate::access::Caller;
 use crate::auth::Role;
@@ -38,11 +39,21 @@ pub struct Transition {
 
 /// Move an application to another status.
 #[utoipa::path(post, path = "/v1/applications/{id}/transitions", tag = "applications",
-    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header), ("Idempotency-Key" = Option<String>, Header)),
+    params(("id" = Uuid, Path),
+           ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(W/)?"?[0-9]+"?$"#, description = "The revision the decision was made on; a stale one gets 412"),
+           ("Idempotency-Key" = Option<String>, Header, nullable = false, min_length = 1, max_length = 255, pattern = "^[!-~]+$", description = "Retry-safe key"),
+           ("Doorstep-On-Behalf-Of" = Option<Uuid>, Header, nullable = false, description = "Agents: the registrant served")),
     request_body = Transition,
-    responses((status = 200, description = "The application after the change"),
-              (status = 409, body = Problem, description = "Not a move the workflow allows from here"),
-              (status = 403, body = Problem), (status = 412, body = Problem)),
+    responses((status = 200, description = "The application after the change", body = doorstep_domain::Application,
+               headers(("ETag" = String, description = "The application's new revision"))),
+              (status = 400, description = "A malformed id, body, If-Match or header", body = Problem, content_type = "application/problem+json"),
+              (status = 403, description = "The caller may not move applications (administrators)", body = Problem, content_type = "application/problem+json"),
+              (status = 404, description = "No such application, or one the caller may not see", body = Problem, content_type = "application/problem+json"),
+              (status = 409, description = "Not a move the workflow allows from here, or by this caller", body = Problem, content_type = "application/problem+json"),
+              (status = 412, description = "Stale: the application changed since that revision; `current` holds it now", body = Problem, content_type = "application/problem+json"),
+              (status = 413, description = "The body is larger than 2 MiB", body = Problem, content_type = "application/problem+json"),
+              (status = 422, description = "The Idempotency-Key was used for another request", body = Problem, content_type = "application/problem+json"),
+              crate::openapi::SignedInErrors),
     security(("bearer" = [])))]
 pub async fn transition(
     State(state): State<AppState>,
@@ -53,7 +64,7 @@ pub async fn transition(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let request: Transition = serde_json::from_slice(&body).map_err(|e| {
+    let request: Transition = doorstep_domain::strict_json::from_slice(&body).map_err(|e| {
         ApiError::new(
             ProblemKind::BadRequest,
             format!("Send {{\"to\": \"submitted\", \"note\": \"…\"}}: {e}."),

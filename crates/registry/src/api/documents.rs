@@ -41,15 +41,27 @@ pub async fn upload_owner(State(state): State<AppState>, request: Request, next:
 /// Download a document's file.
 #[utoipa::path(get, path = "/v1/documents/{id}/content", tag = "documents",
     params(("id" = Uuid, Path)),
-    responses((status = 200, description = "The file, streamed", content_type = "application/octet-stream"),
-              (status = 404, body = Problem), (status = 409, body = Problem, description = "The file has not been uploaded yet")),
+    responses((status = 200, description = "The file, streamed as an attachment, in the document's `mime_type`",
+               content((crate::uploads::http::UploadBytes = "application/pdf"),
+                  (crate::uploads::http::UploadBytes = "image/png"),
+                  (crate::uploads::http::UploadBytes = "image/jpeg"),
+                  (crate::uploads::http::UploadBytes = "image/webp"),
+                  (crate::uploads::http::UploadBytes = "image/tiff"),
+                  (crate::uploads::http::UploadBytes = "image/heic"),
+                  (crate::uploads::http::UploadBytes = "image/heif")),
+               headers(("Content-Disposition" = String, description = "`attachment; filename=\"…\"`"),
+                       ("ETag" = String, description = "`\"sha256:<hex>\"`"))),
+              (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
+              (status = 404, description = "No such document, or one the caller may not see", body = Problem, content_type = "application/problem+json"),
+              (status = 409, description = "The file has not been uploaded yet", body = Problem, content_type = "application/problem+json"),
+              crate::openapi::SignedInErrors),
     security(("bearer" = [])))]
 pub async fn content(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<Uuid>,
 ) -> Result<Response, ApiError> {
-    let (_, typed) = load_typed(&state, &caller, Collection::Documents, id).await?;
+    let (stored, typed) = load_typed(&state, &caller, Collection::Documents, id).await?;
     let Typed::Document(document) = typed else {
         unreachable!("loaded from the documents collection")
     };
@@ -59,13 +71,25 @@ pub async fn content(
             "The document record has no valid checksum.",
         )
     })?;
-    let opened = state.uploads.blobs().open(&sha).await.map_err(|e| {
+    let unavailable = |e: crate::blobs::BlobError| {
         tracing::error!(error = %e, "blob store");
         ApiError::new(
             ProblemKind::Unavailable,
             "The document store did not answer; try again in a moment.",
         )
-    })?;
+    };
+    // Only content the document's creator uploaded is served. A record naming someone else's
+    // file by its hash gets the same answer as one whose file has not arrived yet, so hashes
+    // cannot be probed either.
+    let blobs = state.uploads.blobs();
+    let opened = match blobs
+        .uploaded_by(&sha, &stored.index.creator)
+        .await
+        .map_err(unavailable)?
+    {
+        true => blobs.open(&sha).await.map_err(unavailable)?,
+        false => None,
+    };
     let Some((size, reader)) = opened else {
         return Err(ApiError::new(
             ProblemKind::Conflict,

@@ -113,7 +113,8 @@ fn duplicate_message(key: &str, holder: uuid::Uuid) -> String {
     } else if key.starts_with("preferred:") {
         format!("Another account ({holder}) is already chosen for payments. Unset it first.")
     } else if key.starts_with("id:") {
-        format!("Another person ({holder}) is registered with this ID number. Check the number, or update that record instead.")
+        // Never the holder's record id: whoever types a number must not learn whose it is.
+        "This ID number is already registered for another person. Check the number; if it is right, search for the person (an agent or the registry office can find the record) instead of registering them again.".to_owned()
     } else {
         format!("{key} is already used by record {holder}.")
     }

@@ -11,6 +11,7 @@ pub mod errors;
 pub mod limits;
 pub mod records;
 pub mod sync;
+pub mod write;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -46,9 +47,13 @@ impl FromRequestParts<AppState> for Caller {
             .limiter
             .check(&principal.actor_id())
             .map_err(IntoResponse::into_response)?;
-        access::resolve(state.storage.as_ref(), principal)
-            .await
-            .map_err(|e| ApiError::from(e).into_response())
+        access::resolve(
+            state.storage.as_ref(),
+            principal,
+            state.auth.individual_id_type(),
+        )
+        .await
+        .map_err(|e| ApiError::from(e).into_response())
     }
 }
 

@@ -9,20 +9,20 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::Response;
 use axum::Json;
-use doorstep_domain::{FieldError, RecordKind};
+use doorstep_domain::sync::MutationOp;
+use doorstep_domain::RecordKind;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{if_match, mutation, record_response, replay, ApiError, ON_BEHALF_OF};
-use crate::access::{self, Caller};
+use super::write::{commit, prepare, WriteRequest};
+use super::{if_match, mutation, record_response, ApiError};
+use crate::access::Caller;
 use crate::auth::Role;
 use crate::http::AppState;
 use crate::problem::{Problem, ProblemKind};
 use crate::resources::{self, BodyError, Collection, Typed};
-use crate::storage::{
-    AuditEntry, CommitError, Expect, ListQuery, StoredRecord, Write, WriteContext,
-};
+use crate::storage::{AuditEntry, Expect, ListQuery, StoredRecord};
 
 /// Default and largest page size.
 const DEFAULT_LIMIT: u32 = 50;
@@ -32,7 +32,7 @@ const MAX_LIMIT: u32 = 500;
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Page {
     /// The records, ordered by id (ids are time-ordered UUIDv7, so oldest first).
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<crate::openapi::AnyRecord>)]
     pub items: Vec<serde_json::Value>,
     /// Pass as `after` to get the next page; absent on the last page.
     pub next_after: Option<Uuid>,
@@ -40,21 +40,29 @@ pub struct Page {
 
 /// Filters of a list request.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
     /// Cursor: only records after this id (the `next_after` of the previous page).
+    #[param(nullable = false)]
     pub after: Option<Uuid>,
     /// Page size, 1 to 500 (default 50).
+    #[param(nullable = false, minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// Records about this individual.
+    #[param(nullable = false)]
     pub owner: Option<Uuid>,
     /// Records of this household.
+    #[param(nullable = false)]
     pub group: Option<Uuid>,
     /// Records hanging off this one (forms of a programme, documents of an application…).
+    #[param(nullable = false)]
     pub parent: Option<Uuid>,
     /// Name contains (case-insensitive).
+    #[param(nullable = false)]
     pub q: Option<String>,
     /// Include deleted records.
+    #[param(nullable = false)]
     pub include_deleted: Option<bool>,
 }
 
@@ -84,7 +92,7 @@ fn record_id(text: &str) -> Result<Uuid, ApiError> {
 }
 
 fn json_body(body: &[u8]) -> Result<serde_json::Value, ApiError> {
-    serde_json::from_slice(body).map_err(|e| {
+    doorstep_domain::strict_json::to_value(body).map_err(|e| {
         ApiError::new(
             ProblemKind::BadRequest,
             format!("The body is not valid JSON ({e}). Send the record as a JSON object."),
@@ -109,8 +117,12 @@ async fn visible(
 
 /// List one collection.
 #[utoipa::path(get, path = "/v1/{collection}", tag = "records",
+    description = "This operation serves every collection; the same route is also described once per collection (`/v1/individuals`, `/v1/contacts`, …) with that collection's record type.",
     params(("collection" = Collection, Path, description = "Which records"), ListParams),
-    responses((status = 200, body = Page), (status = 401, body = Problem)),
+    responses((status = 200, description = "The records the caller may see, a page at a time", body = Page),
+              (status = 400, description = "A malformed or unknown query parameter, or `limit` out of range", body = Problem, content_type = "application/problem+json"),
+              (status = 404, description = "There is no such collection", body = Problem, content_type = "application/problem+json"),
+              crate::openapi::SignedInErrors),
     security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
@@ -153,9 +165,13 @@ fn page(records: Vec<StoredRecord>, limit: u32) -> Page {
 
 /// Read one record.
 #[utoipa::path(get, path = "/v1/{collection}/{id}", tag = "records",
+    description = "This operation serves every collection; the same route is also described once per collection (`/v1/individuals`, `/v1/contacts`, …) with that collection's record type.",
     params(("collection" = Collection, Path), ("id" = Uuid, Path)),
-    responses((status = 200, description = "The record; its revision is the ETag"),
-              (status = 404, body = Problem)),
+    responses((status = 200, description = "The record", body = crate::openapi::AnyRecord,
+               headers(("ETag" = String, description = "The record's revision, e.g. `\"3\"`: send it back as If-Match"))),
+              (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
+              (status = 404, description = "No such record, or one the caller may not see (the same answer, so ids cannot be probed)", body = Problem, content_type = "application/problem+json"),
+              crate::openapi::SignedInErrors),
     security(("bearer" = [])))]
 pub async fn get_one(
     State(state): State<AppState>,
@@ -169,12 +185,21 @@ pub async fn get_one(
 
 /// Create a record. The id is the client's (minted offline); reusing one gets 409.
 #[utoipa::path(post, path = "/v1/{collection}", tag = "records",
+    description = "This operation serves every collection; the same route is also described once per collection (`/v1/individuals`, `/v1/contacts`, …) with that collection's record type.",
     params(("collection" = Collection, Path),
-           ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key"),
-           ("Doorstep-On-Behalf-Of" = Option<Uuid>, Header, description = "Agents: the registrant served")),
-    request_body(content = Object, description = "The record, as in the domain model"),
-    responses((status = 201, description = "Created"), (status = 400, body = Problem),
-              (status = 409, body = Problem), (status = 422, body = Problem)),
+           ("Idempotency-Key" = Option<String>, Header, nullable = false, min_length = 1, max_length = 255, pattern = "^[!-~]+$", description = "Retry-safe key: a retry with the same key and body gets the original answer"),
+           ("Doorstep-On-Behalf-Of" = Option<Uuid>, Header, nullable = false, description = "Agents: the registrant served")),
+    request_body(content = crate::openapi::AnyRecord, description = "The record, as in the domain model; its `id` is minted by the client (UUIDv7)"),
+    responses((status = 201, description = "Created", body = crate::openapi::AnyRecord,
+               headers(("Location" = String, description = "`/v1/{collection}/{id}`"),
+                       ("ETag" = String, description = "The record's revision"))),
+              (status = 400, description = "Not JSON, not a record of this collection (wrong shape, unknown fields), or a malformed header", body = Problem, content_type = "application/problem+json"),
+              (status = 403, description = "The caller's role may not create these records, or set these fields, or file the record there", body = Problem, content_type = "application/problem+json"),
+              (status = 404, description = "There is no such collection", body = Problem, content_type = "application/problem+json"),
+              (status = 409, description = "A record with this id exists, or a value that must be unique is taken", body = Problem, content_type = "application/problem+json"),
+              (status = 413, description = "The body is larger than 2 MiB", body = Problem, content_type = "application/problem+json"),
+              (status = 422, description = "The record breaks a rule of the model (`errors` lists the fields), or the Idempotency-Key was used for another request", body = Problem, content_type = "application/problem+json"),
+              crate::openapi::SignedInErrors),
     security(("bearer" = [])))]
 pub async fn create(
     State(state): State<AppState>,
@@ -197,8 +222,27 @@ pub async fn create(
     )
     .await?;
     let json = json_body(&body)?;
-    let write = prepare(&state, &caller, collection.kind(), json, None, false).await?;
-    let id = write.id;
+    if !json.is_object() {
+        return Err(BodyError::Shape("the body must be a JSON object".into()).into());
+    }
+    let id = json
+        .get("id")
+        .and_then(serde_json::Value::as_str)
+        .and_then(|text| text.parse::<Uuid>().ok())
+        .ok_or_else(|| {
+            ApiError::new(
+                ProblemKind::BadRequest,
+                "Give the record its id: a UUID the client mints, e.g. 0190b6a2-8a3e-7c1d-9f00-1234567890ab.",
+            )
+        })?;
+    let request = WriteRequest {
+        kind: collection.kind(),
+        id,
+        op: MutationOp::Create,
+        body: json,
+        current: None,
+    };
+    let write = prepare(&state, &caller, request).await?;
     let link_me = caller.role() == Role::Citizen
         && caller.me.is_none()
         && collection.kind() == RecordKind::Individual;
@@ -230,12 +274,23 @@ pub async fn create(
 
 /// Replace a record, conditionally on its revision.
 #[utoipa::path(put, path = "/v1/{collection}/{id}", tag = "records",
+    description = "This operation serves every collection; the same route is also described once per collection (`/v1/individuals`, `/v1/contacts`, …) with that collection's record type.",
     params(("collection" = Collection, Path), ("id" = Uuid, Path),
-           ("If-Match" = String, Header, description = "The revision the change was made on"),
-           ("Idempotency-Key" = Option<String>, Header)),
-    request_body(content = Object),
-    responses((status = 200, description = "Updated"), (status = 412, body = Problem, description = "Stale: `current` holds the record now"),
-              (status = 428, body = Problem)),
+           ("If-Match" = String, Header, pattern = r#"^(W/)?"?[0-9]+"?$"#, description = "The revision the change was made on (the ETag read)"),
+           ("Idempotency-Key" = Option<String>, Header, nullable = false, min_length = 1, max_length = 255, pattern = "^[!-~]+$", description = "Retry-safe key"),
+           ("Doorstep-On-Behalf-Of" = Option<Uuid>, Header, nullable = false, description = "Agents: the registrant served")),
+    request_body(content = crate::openapi::AnyRecord, description = "The whole record as it should be; its `id` must be the one in the URL"),
+    responses((status = 200, description = "Updated", body = crate::openapi::AnyRecord,
+               headers(("ETag" = String, description = "The record's new revision"))),
+              (status = 400, description = "A malformed id, If-Match or body, or a body whose id is not the URL's", body = Problem, content_type = "application/problem+json"),
+              (status = 403, description = "The caller may not change this record or these fields", body = Problem, content_type = "application/problem+json"),
+              (status = 404, description = "No such record, or one the caller may not see", body = Problem, content_type = "application/problem+json"),
+              (status = 409, description = "A value that must be unique is taken", body = Problem, content_type = "application/problem+json"),
+              (status = 412, description = "Stale: the record changed since that revision; `current` holds it now", body = Problem, content_type = "application/problem+json"),
+              (status = 413, description = "The body is larger than 2 MiB", body = Problem, content_type = "application/problem+json"),
+              (status = 422, description = "The record breaks a rule of the model, or the Idempotency-Key was used for another request", body = Problem, content_type = "application/problem+json"),
+              (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
+              crate::openapi::SignedInErrors),
     security(("bearer" = [])))]
 pub async fn update(
     State(state): State<AppState>,
@@ -257,16 +312,14 @@ pub async fn update(
     .await?;
     let json = json_body(&body)?;
     let old = visible(&state, &caller, collection, id).await?;
-    let mut write = prepare(&state, &caller, collection.kind(), json, Some(&old), false).await?;
-    if write.id != id {
-        return Err(ApiError::new(
-            ProblemKind::BadRequest,
-            format!(
-                "The body's id {} differs from the id in the URL {id}.",
-                write.id
-            ),
-        ));
-    }
+    let request = WriteRequest {
+        kind: collection.kind(),
+        id,
+        op: MutationOp::Update,
+        body: json,
+        current: Some(&old),
+    };
+    let mut write = prepare(&state, &caller, request).await?;
     write.expect = Expect::Rev(rev);
     commit(
         &state,
@@ -281,9 +334,21 @@ pub async fn update(
 
 /// Mark a record deleted, conditionally on its revision.
 #[utoipa::path(delete, path = "/v1/{collection}/{id}", tag = "records",
+    description = "This operation serves every collection; the same route is also described once per collection (`/v1/individuals`, `/v1/contacts`, …) with that collection's record type.",
     params(("collection" = Collection, Path), ("id" = Uuid, Path),
-           ("If-Match" = String, Header), ("Idempotency-Key" = Option<String>, Header)),
-    responses((status = 200, description = "The record, marked deleted"), (status = 412, body = Problem)),
+           ("If-Match" = String, Header, pattern = r#"^(W/)?"?[0-9]+"?$"#, description = "The revision the deletion was decided on"),
+           ("Idempotency-Key" = Option<String>, Header, nullable = false, min_length = 1, max_length = 255, pattern = "^[!-~]+$", description = "Retry-safe key"),
+           ("Doorstep-On-Behalf-Of" = Option<Uuid>, Header, nullable = false, description = "Agents: the registrant served")),
+    responses((status = 200, description = "The record, marked deleted", body = crate::openapi::AnyRecord,
+               headers(("ETag" = String, description = "The record's new revision"))),
+              (status = 400, description = "A malformed id, If-Match or header", body = Problem, content_type = "application/problem+json"),
+              (status = 403, description = "The caller may not delete this record", body = Problem, content_type = "application/problem+json"),
+              (status = 404, description = "No such record, or one the caller may not see", body = Problem, content_type = "application/problem+json"),
+              (status = 409, description = "The record may not be deleted in its state (only a draft application may)", body = Problem, content_type = "application/problem+json"),
+              (status = 412, description = "Stale: the record changed since that revision; `current` holds it now", body = Problem, content_type = "application/problem+json"),
+              (status = 422, description = "The stored record no longer passes the model's rules, or the Idempotency-Key was used for another request", body = Problem, content_type = "application/problem+json"),
+              (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
+              crate::openapi::SignedInErrors),
     security(("bearer" = [])))]
 pub async fn delete(
     State(state): State<AppState>,
@@ -300,24 +365,14 @@ pub async fn delete(
         claim,
     } = conditional(&state, &caller, &method, &uri, &segment, &id, &headers, b"").await?;
     let old = visible(&state, &caller, collection, id).await?;
-    if collection.kind() == RecordKind::Application
-        && old.body.get("status").and_then(|s| s.as_str()) != Some("draft")
-    {
-        return Err(ApiError::new(
-            ProblemKind::Conflict,
-            "Only a draft application can be deleted; a submitted one stays on record.",
-        ));
-    }
-    let mut body = old.body.clone();
-    let now = OffsetDateTime::now_utc();
-    let stamp = serde_json::to_value(
-        now.format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default(),
-    )
-    .unwrap_or_default();
-    body["deleted_at"] = stamp.clone();
-    body["updated_at"] = stamp;
-    let mut write = prepare(&state, &caller, collection.kind(), body, Some(&old), true).await?;
+    let request = WriteRequest {
+        kind: collection.kind(),
+        id,
+        op: MutationOp::Delete,
+        body: serde_json::Value::Null,
+        current: Some(&old),
+    };
+    let mut write = prepare(&state, &caller, request).await?;
     write.expect = Expect::Rev(rev);
     commit(
         &state,
@@ -332,8 +387,13 @@ pub async fn delete(
 
 /// The audit trail of a record.
 #[utoipa::path(get, path = "/v1/{collection}/{id}/history", tag = "records",
+    description = "This operation serves every collection; the same route is also described once per collection (`/v1/individuals`, `/v1/contacts`, …) with that collection's record type.",
     params(("collection" = Collection, Path), ("id" = Uuid, Path)),
-    responses((status = 200, body = Vec<AuditEntry>), (status = 404, body = Problem)),
+    responses((status = 200, description = "Every change of the record, oldest first", body = Vec<AuditEntry>),
+              (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
+              (status = 403, description = "Citizens do not see who at the office changed a record", body = Problem, content_type = "application/problem+json"),
+              (status = 404, description = "No such record, or one the caller may not see", body = Problem, content_type = "application/problem+json"),
+              crate::openapi::SignedInErrors),
     security(("bearer" = [])))]
 pub async fn history(
     State(state): State<AppState>,
@@ -402,177 +462,12 @@ fn required_if_match(headers: &HeaderMap) -> Result<u64, ApiError> {
     })
 }
 
-/// Check a new version of a record against the model, the access rules and the records it
-/// points to, and turn it into a store write.
-pub async fn prepare(
-    state: &AppState,
-    caller: &Caller,
-    kind: RecordKind,
-    json: serde_json::Value,
-    old: Option<&StoredRecord>,
-    deleting: bool,
-) -> Result<Write, ApiError> {
-    let role = caller.role();
-    let allowed = if old.is_some() {
-        access::may_write_kind(role, kind)
-    } else {
-        access::may_create_kind(role, kind)
-    };
-    if !allowed {
-        return Err(ApiError::forbidden(
-            format!(
-                "A {role:?} account may not {} {} records.",
-                if old.is_some() { "change" } else { "create" },
-                kind.as_str()
-            )
-            .to_lowercase(),
-        ));
-    }
-    let (typed, mut body) = resources::parse(kind, json)?;
-    if let Some(old) = old {
-        let (old_typed, _) = resources::parse(kind, old.body.clone()).map_err(|e| {
-            ApiError::new(
-                ProblemKind::Internal,
-                format!("stored record unreadable: {e:?}"),
-            )
-        })?;
-        access::protected_fields(role, Some(&old_typed), &typed).map_err(ApiError::forbidden)?;
-        // Creation facts never change.
-        for field in ["created_at", "created_by"] {
-            body[field] = old.body[field].clone();
-        }
-    } else {
-        access::protected_fields(role, None, &typed).map_err(ApiError::forbidden)?;
-        body["created_by"] = serde_json::Value::String(caller.actor());
-    }
-
-    let mut referenced = Vec::new();
-    let mut missing = Vec::new();
-    for reference in typed.references() {
-        match state.storage.get(reference.id).await? {
-            Some(r)
-                if reference.kinds.contains(&r.kind)
-                    && !r.deleted
-                    && caller.visibility.allows(r.kind, &r.index) =>
-            {
-                referenced.push(r.index)
-            }
-            _ => missing.push(FieldError {
-                field: reference.field.into(),
-                code: "not_found".into(),
-                message: format!(
-                    "There is no {} {} you can use here. Create it first, or check the id.",
-                    reference
-                        .kinds
-                        .iter()
-                        .map(|k| k.as_str())
-                        .collect::<Vec<_>>()
-                        .join(" or "),
-                    reference.id
-                ),
-            }),
-        }
-    }
-    if !missing.is_empty() {
-        return Err(BodyError::Invalid(missing).into());
-    }
-
-    let new_area = match role {
-        Role::Agent => caller.principal.area.clone(),
-        _ => None,
-    };
-    let mut index = typed.index(&referenced, new_area);
-    match old {
-        Some(old) => {
-            index.area = old.index.area.clone().or(index.area);
-            index.creator = old.index.creator.clone();
-        }
-        None => index.creator = caller.actor(),
-    }
-    if !caller.visibility.allows(kind, &index) {
-        return Err(ApiError::forbidden(match role {
-            Role::Agent => "This record would be filed outside your assigned area.".to_owned(),
-            _ => "You may only change your own records and your household's.".to_owned(),
-        }));
-    }
-    Ok(Write {
-        kind,
-        id: typed.id(),
-        expect: Expect::Absent,
-        body,
-        index,
-        deleted: deleting,
-    })
-}
-
-/// Commit and answer with the first record written (or the replayed answer).
-pub async fn commit(
-    state: &AppState,
-    caller: &Caller,
-    headers: &HeaderMap,
-    writes: Vec<Write>,
-    claim: Option<crate::storage::IdempotencyClaim>,
-    status: StatusCode,
-) -> Result<Response, ApiError> {
-    let on_behalf_of = on_behalf_of(state, caller, headers, &writes).await?;
-    let ctx = WriteContext {
-        actor: caller.actor(),
-        on_behalf_of,
-        at: OffsetDateTime::now_utc(),
-        request_id: claim.as_ref().map(|c| c.key.clone()),
-        idempotency: claim.clone(),
-        merged: false,
-    };
-    match state.storage.commit(writes, &ctx).await {
-        Ok(written) => {
-            let first = written.first().expect("at least one write");
-            tracing::info!(actor = %ctx.actor, kind = %first.kind, id = %first.id, rev = first.rev, "record written");
-            Ok(record_response(status, &first.body))
-        }
-        Err(CommitError::Replay(previous)) => Ok(replay(
-            claim.as_ref().expect("replay needs a claim"),
-            previous,
-        )),
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// The registrant an agent acts for: the header if given (must be an individual the agent can
-/// see), else whoever the record is about. Only agents act on behalf of someone.
-pub(crate) async fn on_behalf_of(
-    state: &AppState,
-    caller: &Caller,
-    headers: &HeaderMap,
-    writes: &[Write],
-) -> Result<Option<String>, ApiError> {
-    if caller.role() != Role::Agent {
-        return Ok(None);
-    }
-    if let Some(value) = headers.get(ON_BEHALF_OF) {
-        let id = record_id(value.to_str().unwrap_or(""))?;
-        return match state.storage.get(id).await? {
-            Some(r)
-                if r.kind == RecordKind::Individual
-                    && caller.visibility.allows(r.kind, &r.index) =>
-            {
-                Ok(Some(id.to_string()))
-            }
-            _ => Err(ApiError::new(
-                ProblemKind::BadRequest,
-                format!("{ON_BEHALF_OF} names {id}, which is not an individual in your area."),
-            )),
-        };
-    }
-    Ok(writes
-        .first()
-        .and_then(|w| w.index.owner_id)
-        .map(|id| id.to_string()))
-}
-
 /// Find individuals by name, ID number or phone number.
 #[utoipa::path(get, path = "/v1/search", tag = "records",
     params(SearchParams),
-    responses((status = 200, body = Page), (status = 400, body = Problem)),
+    responses((status = 200, description = "Individuals the caller may see (one page, no `next_after`)", body = crate::openapi::IndividualPage),
+              (status = 400, description = "`q` missing, shorter than 2 or longer than 200 characters, or an unknown or malformed parameter", body = Problem, content_type = "application/problem+json"),
+              crate::openapi::SignedInErrors),
     security(("bearer" = [])))]
 pub async fn search(
     State(state): State<AppState>,
@@ -633,10 +528,16 @@ pub async fn search(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SearchParams {
-    /// A name (or part of one), an ID number, or a phone number in international form.
+    /// A name (or part of one), an ID number, or a phone number in international form; 2 to
+    /// 200 characters once trimmed.
+    #[param(min_length = 2, max_length = 200)]
     pub q: String,
+    /// Most individuals to return (default 50); values outside 1 to 500 are taken as the
+    /// nearest of the two.
+    #[param(nullable = false)]
     pub limit: Option<u32>,
 }
 
@@ -652,7 +553,8 @@ pub struct Me {
 
 /// The signed-in caller.
 #[utoipa::path(get, path = "/v1/me", tag = "records",
-    responses((status = 200, body = Me), (status = 401, body = Problem)),
+    responses((status = 200, description = "Who the registry takes the caller for", body = Me),
+              crate::openapi::SignedInErrors),
     security(("bearer" = [])))]
 pub async fn me(caller: Caller) -> Json<Me> {
     Json(Me {

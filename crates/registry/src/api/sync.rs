@@ -25,16 +25,21 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-use super::records::{on_behalf_of, prepare};
+use super::write::{check_change_set, on_behalf_of, prepare, WriteRequest};
 use super::ApiError;
 use crate::access::Caller;
 use crate::http::AppState;
 use crate::problem::{Problem, ProblemKind};
 use crate::storage::{CommitError, Expect, IdempotencyClaim, StoredRecord, Write, WriteContext};
 
-/// Idempotency scope of sync mutations: their ids are UUIDs minted on devices, unique on their
-/// own, and a mutation replayed by another session of the same person must still match.
-const SYNC_SCOPE: &str = "sync";
+/// Idempotency scope of one caller's sync mutations, `sync:<actor>`. Mutation ids are UUIDs
+/// minted on devices; scoping them per caller (as HTTP `Idempotency-Key`s are) means another
+/// caller's id is simply unknown here: its stored result, which holds a whole record, is never
+/// handed out, and whether an id was used cannot be probed. A replay by another session of the
+/// same person (same actor) still matches.
+fn sync_scope(caller: &Caller) -> String {
+    format!("sync:{}", caller.actor())
+}
 /// How often a mutation is retried when another writer changed its record meanwhile.
 const RACE_RETRIES: usize = 3;
 /// Largest push body.
@@ -42,10 +47,12 @@ pub const MAX_PUSH_BYTES: usize = 16 * 1024 * 1024;
 
 /// Apply a batch of mutations from a device.
 #[utoipa::path(post, path = "/v1/sync/push", tag = "sync",
+    params(("Doorstep-On-Behalf-Of" = Option<uuid::Uuid>, Header, nullable = false, description = "Agents: the registrant served")),
     request_body = PushRequest,
     responses((status = 200, body = PushResponse, description = "One result per mutation, in order"),
-              (status = 400, body = Problem, description = "Malformed batch: nothing applied"),
-              (status = 413, body = Problem, description = "Too many mutations: nothing applied")),
+              (status = 400, description = "Malformed batch (not JSON, wrong shape, a mutation id twice) or header: nothing applied", body = Problem, content_type = "application/problem+json"),
+              (status = 413, description = "Too many mutations, or a body over 16 MiB: nothing applied", body = Problem, content_type = "application/problem+json"),
+              crate::openapi::SignedInErrors),
     security(("bearer" = [])))]
 pub async fn push(
     State(state): State<AppState>,
@@ -53,7 +60,7 @@ pub async fn push(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<PushResponse>, ApiError> {
-    let request: PushRequest = serde_json::from_slice(&body).map_err(|e| {
+    let request: PushRequest = doorstep_domain::strict_json::from_slice(&body).map_err(|e| {
         ApiError::new(
             ProblemKind::BadRequest,
             format!("The sync batch could not be read ({e}); nothing was applied."),
@@ -98,7 +105,7 @@ async fn apply(
     for _ in 0..RACE_RETRIES {
         if let Some(done) = state
             .storage
-            .idempotent_response(SYNC_SCOPE, &mutation.id.to_string())
+            .idempotent_response(&sync_scope(caller), &mutation.id.to_string())
             .await?
         {
             return Ok(replayed(&mutation, &fingerprint, done));
@@ -128,13 +135,31 @@ async fn attempt(
     m: &Mutation,
     fingerprint: &str,
 ) -> Result<Attempt, ApiError> {
-    let current = state
-        .storage
-        .get(m.record_id)
-        .await?
-        .filter(|r| r.kind == m.kind && caller.visibility.allows(r.kind, &r.index));
+    let stored = state.storage.get(m.record_id).await?;
+    // A record the caller may not see is treated exactly as one that does not exist, whatever
+    // the mutation's revision, so nothing about it can be learnt from the answer.
+    let exists = stored.is_some();
+    let current = stored.filter(|r| r.kind == m.kind && caller.visibility.allows(r.kind, &r.index));
     let done = |r| Ok(Attempt::Done(r));
+    // A create's change set is the whole new record, checked field by field by `prepare`.
+    if m.op == MutationOp::Update {
+        if let Err(e) = check_change_set(&m.changes) {
+            return done(rejected_by(m, &e));
+        }
+    }
+    let request = |op, body, current| WriteRequest {
+        kind: m.kind,
+        id: m.record_id,
+        op,
+        body,
+        current,
+    };
     match (m.op, current) {
+        (MutationOp::Create, None) if exists => done(rejected(
+            m,
+            ProblemKind::Conflict,
+            "A record with this id exists already; the device must mint a new id.",
+        )),
         (MutationOp::Create, Some(_)) => done(rejected(
             m,
             ProblemKind::Conflict,
@@ -142,7 +167,7 @@ async fn attempt(
         )),
         (MutationOp::Create, None) => {
             let body = Value::Object(m.changes.set.clone());
-            match prepare(state, caller, m.kind, body, None, false).await {
+            match prepare(state, caller, request(MutationOp::Create, body, None)).await {
                 Ok(write) => {
                     write_one(
                         state,
@@ -171,11 +196,13 @@ async fn attempt(
             done(whole_record_conflict(m, &current, Value::Null))
         }
         (MutationOp::Delete, Some(current)) => {
-            let mut body = current.body.clone();
-            let now = Value::String(rfc3339(OffsetDateTime::now_utc()));
-            body["deleted_at"] = now.clone();
-            body["updated_at"] = now;
-            match prepare(state, caller, m.kind, body, Some(&current), true).await {
+            match prepare(
+                state,
+                caller,
+                request(MutationOp::Delete, Value::Null, Some(&current)),
+            )
+            .await
+            {
                 Ok(write) => {
                     write_one(
                         state,
@@ -214,7 +241,13 @@ async fn attempt(
                     false => conflict(m, &current, merged.conflicts),
                 });
             }
-            match prepare(state, caller, m.kind, merged.record, Some(&current), false).await {
+            match prepare(
+                state,
+                caller,
+                request(MutationOp::Update, merged.record, Some(&current)),
+            )
+            .await
+            {
                 Ok(write) => {
                     write_one(
                         state,
@@ -275,7 +308,7 @@ async fn write_one(
         at: OffsetDateTime::now_utc(),
         request_id: Some(m.id.to_string()),
         idempotency: Some(IdempotencyClaim {
-            scope: SYNC_SCOPE.into(),
+            scope: sync_scope(caller),
             key: m.id.to_string(),
             fingerprint: fingerprint.to_owned(),
             status: 200,
@@ -410,25 +443,25 @@ fn rejected_by(m: &Mutation, e: &ApiError) -> MutationResult {
     }
 }
 
-fn rfc3339(at: OffsetDateTime) -> String {
-    at.format(&time::format_description::well_known::Rfc3339)
-        .expect("timestamps format")
-}
-
 /// Where a pull continues.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PullParams {
     /// The `cursor` of the previous page; absent to start from the beginning.
+    #[param(nullable = false)]
     pub cursor: Option<String>,
     /// Records per page, 1 to 1000 (default 500).
+    #[param(nullable = false, minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
 }
 
 /// Records changed after the cursor that the caller may see, oldest change first.
 #[utoipa::path(get, path = "/v1/sync/pull", tag = "sync", params(PullParams),
-    responses((status = 200, body = PullResponse),
-              (status = 409, body = Problem, description = "The cursor is from another registry: pull again without one")),
+    responses((status = 200, body = PullResponse, description = "The next page of the change feed"),
+              (status = 400, description = "A damaged cursor, `limit` out of range, or an unknown parameter", body = Problem, content_type = "application/problem+json"),
+              (status = 409, description = "The cursor is from another registry: pull again without one", body = Problem, content_type = "application/problem+json"),
+              crate::openapi::SignedInErrors),
     security(("bearer" = [])))]
 pub async fn pull(
     State(state): State<AppState>,

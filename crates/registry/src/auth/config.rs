@@ -19,6 +19,7 @@ pub const MIN_JWKS_CACHE_SECONDS: u64 = 30;
 /// # role_claim = "roles"              # string or array; a dotted path finds nested claims
 /// # area_claim = "area"
 /// # individual_id_claim = "individual_id"
+/// # individual_id_type = "national_id"   # the ID type of the number in individual_id_claim
 /// # allowed_algs = ["RS256", "PS256", "ES256"]
 /// # leeway_seconds = 60
 /// # jwks_cache_seconds = 600
@@ -38,6 +39,10 @@ pub struct AuthConfig {
     pub role_claim: String,
     pub area_claim: String,
     pub individual_id_claim: String,
+    /// The ID type (an `id_types` code) of the number the provider vouches for in
+    /// `individual_id_claim`. A citizen's sign-in is linked to the record holding an ID of this
+    /// type with that number, never to a record holding the number under another type.
+    pub individual_id_type: String,
     /// Signature algorithms accepted. Symmetric (HS*) and `none` are never accepted.
     pub allowed_algs: Vec<String>,
     /// Clock skew tolerated on `exp`, `nbf` and `iat`.
@@ -57,6 +62,7 @@ impl Default for AuthConfig {
             role_claim: "roles".into(),
             area_claim: "area".into(),
             individual_id_claim: "individual_id".into(),
+            individual_id_type: "national_id".into(),
             allowed_algs: vec!["RS256".into(), "PS256".into(), "ES256".into()],
             leeway_seconds: 60,
             jwks_cache_seconds: 600,
@@ -94,6 +100,7 @@ impl AuthConfig {
             ("role_claim", &self.role_claim),
             ("area_claim", &self.area_claim),
             ("individual_id_claim", &self.individual_id_claim),
+            ("individual_id_type", &self.individual_id_type),
         ] {
             if value.trim().is_empty() {
                 return Err(format!("`{key}` must not be empty"));

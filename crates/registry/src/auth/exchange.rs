@@ -55,6 +55,9 @@ pub const USERINFO_ROUTE: &str = "/v1/auth/userinfo";
 pub const USERINFO_ENCRYPTION_ALG: &str = "RSA-OAEP-256";
 /// The longest client assertion lifetime eSignet accepts.
 pub const MAX_ASSERTION_LIFETIME_SECONDS: u64 = 300;
+/// The token endpoint's OAuth errors (RFC 6749 §5.2) that refuse the client itself, not the
+/// code: its registration, its keys or its assertion are wrong, for every sign-in alike.
+pub const CLIENT_REFUSED: &[&str] = &["invalid_client", "unauthorized_client"];
 /// How long the provider's discovery document is reused.
 const METADATA_TTL: Duration = Duration::from_secs(3600);
 const PROVIDER_TIMEOUT: Duration = Duration::from_secs(20);
@@ -70,7 +73,9 @@ const MAX_USERINFO: usize = 1024 * 1024;
 /// issuer = "https://esignet.example.org/v1/esignet"
 /// client_id = "doorstep"
 /// private_key_path = "/etc/doorstep/signin-client.pem"   # PKCS#8 RSA or P-256, or PKCS#1 RSA
+/// # key_id = "doorstep-sig-1"        # the id the key is registered under; default: its thumbprint
 /// # userinfo_decryption_key_path = "/etc/doorstep/signin-userinfo.pem"   # RSA; encrypted userinfo
+/// # userinfo_decryption_key_id = "doorstep-enc-1"
 /// # assertion_lifetime_seconds = 60
 /// # requests_per_minute = 60          # per client address; 0 = no limit
 /// # burst = 20
@@ -83,12 +88,20 @@ pub struct ExchangeConfig {
     /// The client's private key (PEM). Register its public half (see
     /// [`TokenExchange::public_jwks`]) with the provider.
     pub private_key_path: PathBuf,
+    /// The `kid` the signing key is registered under at the provider, sent in every client
+    /// assertion's header (eSignet picks the verification key by it) and published in the JWKS.
+    /// Default: the key's RFC 7638 thumbprint.
+    #[serde(default)]
+    pub key_id: Option<String>,
     /// The RSA private key (PEM, PKCS#8 or PKCS#1) the provider encrypts userinfo to, for a
     /// client registered with encrypted userinfo (eSignet registers it as a separate `use: enc`
     /// key). Its public half is published by [`TokenExchange::public_jwks`]. Without it,
     /// encrypted userinfo is refused with a message naming this setting.
     #[serde(default)]
     pub userinfo_decryption_key_path: Option<PathBuf>,
+    /// The `kid` the decryption key is registered under. Default: its RFC 7638 thumbprint.
+    #[serde(default)]
+    pub userinfo_decryption_key_id: Option<String>,
     #[serde(default = "default_lifetime")]
     pub assertion_lifetime_seconds: u64,
     #[serde(default = "default_per_minute")]
@@ -117,7 +130,9 @@ impl ExchangeConfig {
             issuer: issuer.into(),
             client_id: client_id.into(),
             private_key_path: key.into(),
+            key_id: None,
             userinfo_decryption_key_path: None,
+            userinfo_decryption_key_id: None,
             assertion_lifetime_seconds: default_lifetime(),
             requests_per_minute: default_per_minute(),
             burst: default_burst(),
@@ -184,17 +199,49 @@ impl TokenExchange {
                 "`assertion_lifetime_seconds` must be between 1 and {MAX_ASSERTION_LIFETIME_SECONDS}"
             )));
         }
-        let key = ClientKey::load(&config.private_key_path)?;
+        for (name, id) in [
+            ("key_id", &config.key_id),
+            (
+                "userinfo_decryption_key_id",
+                &config.userinfo_decryption_key_id,
+            ),
+        ] {
+            if let Some(id) = id {
+                check_key_id(name, id).map_err(ExchangeError::Config)?;
+            }
+        }
+        if config.userinfo_decryption_key_id.is_some()
+            && config.userinfo_decryption_key_path.is_none()
+        {
+            return Err(ExchangeError::Config(
+                "`userinfo_decryption_key_id` is set but `userinfo_decryption_key_path` is not"
+                    .into(),
+            ));
+        }
+        let key = ClientKey::load(&config.private_key_path, config.key_id.as_deref())?;
         let decryption = match &config.userinfo_decryption_key_path {
-            Some(path) => Some(DecryptionKey::load(path)?),
+            Some(path) => Some(DecryptionKey::load(
+                path,
+                config.userinfo_decryption_key_id.as_deref(),
+            )?),
             None => None,
         };
-        // One key for both uses would publish two JWKs with the same thumbprint `kid`, and eSignet
-        // registers signing and encryption keys separately.
-        if decryption.as_ref().is_some_and(|d| d.kid == key.kid) {
+        // One key for both uses would publish the same key twice, and eSignet registers signing
+        // and encryption keys separately.
+        if decryption
+            .as_ref()
+            .is_some_and(|d| d.thumbprint == key.thumbprint)
+        {
             return Err(ExchangeError::Config(
                 "`userinfo_decryption_key_path` must be another key than `private_key_path`; generate a separate RSA key for userinfo encryption".into(),
             ));
+        }
+        // Two keys under one id: the provider could not tell which one to use.
+        if decryption.as_ref().is_some_and(|d| d.kid == key.kid) {
+            return Err(ExchangeError::Config(format!(
+                "`key_id` and `userinfo_decryption_key_id` are both {:?}; give the two keys different ids",
+                key.kid
+            )));
         }
         let http = reqwest::Client::builder()
             .timeout(PROVIDER_TIMEOUT)
@@ -217,10 +264,15 @@ impl TokenExchange {
         self.inner.is_some()
     }
 
+    /// The `kid` every client assertion carries in its header. `None` when disabled.
+    pub fn assertion_key_id(&self) -> Option<&str> {
+        self.inner.as_ref().map(|i| i.key.kid.as_str())
+    }
+
     /// The public key set to register with the provider for this client (`{"keys": [...]}`,
-    /// each `kid` the key's RFC 7638 thumbprint): the signing key (`use: sig`) and, when
-    /// configured, the userinfo decryption key (`use: enc`, `alg: RSA-OAEP-256`). `None` when
-    /// disabled.
+    /// each `kid` the configured `key_id` / `userinfo_decryption_key_id`, else the key's RFC 7638
+    /// thumbprint): the signing key (`use: sig`) and, when configured, the userinfo decryption key
+    /// (`use: enc`, `alg: RSA-OAEP-256`). `None` when disabled. No private part is included.
     pub fn public_jwks(&self) -> Option<Value> {
         self.inner.as_ref().map(|i| {
             let mut keys = vec![i.key.public_jwk.clone()];
@@ -283,7 +335,9 @@ pub struct ExchangeRequest {
 /// token response (`id_token`, `access_token`, `token_type`, `expires_in`) unchanged except that
 /// a refresh token is removed; the app must verify the ID token itself. When the provider
 /// refuses the code, answers 400 with the provider's OAuth error (`error`,
-/// `error_description`).
+/// `error_description`). When it refuses the registry's client itself (`invalid_client`,
+/// `unauthorized_client`: a misconfiguration no retry fixes), answers 500
+/// `/problems/signin-misconfigured`.
 #[utoipa::path(
     post,
     path = "/v1/auth/token-exchange",
@@ -291,9 +345,14 @@ pub struct ExchangeRequest {
     request_body = ExchangeRequest,
     responses(
         (status = 200, description = "The identity provider's token response", body = Object),
-        (status = 400, description = "The request is malformed (problem+json), or the provider refused the code (OAuth error JSON: `error`, `error_description`)", body = Problem),
-        (status = 429, description = "Too many exchanges from this address", body = Problem),
-        (status = 503, description = "Sign-in is not configured on this registry, or the provider cannot be reached", body = Problem)
+        (status = 400, description = "The request is malformed (problem+json), or the provider refused the code (its OAuth error JSON, RFC 6749 §5.2: `error`, `error_description`)", content(
+            (Problem = "application/problem+json"),
+            (Object = "application/json")
+        )),
+        (status = 413, description = "The request body is larger than a sign-in needs", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many exchanges from this address", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "The provider refused this registry as a client (`/problems/signin-misconfigured`): the operator must fix the `[signin]` registration", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Sign-in is not configured on this registry, or the provider cannot be reached", body = Problem, content_type = "application/problem+json")
     )
 )]
 pub async fn token_exchange(
@@ -311,7 +370,7 @@ pub async fn token_exchange(
             "the request is larger than a code exchange can be",
         );
     }
-    let request: ExchangeRequest = match serde_json::from_slice(&body) {
+    let request: ExchangeRequest = match doorstep_domain::strict_json::from_slice(&body) {
         Ok(r) => r,
         Err(e) => {
             return problem(
@@ -362,21 +421,29 @@ pub async fn userinfo(
     extensions: Extensions,
     headers: HeaderMap,
 ) -> Response {
-    let inner = match exchange.admit(&extensions, "userinfo") {
-        Ok(inner) => inner,
-        Err(refused) => return *refused,
-    };
+    // Credentials first: a call without them is answered 401 whatever the registry's state, so
+    // a caller learns what it must send before anything about how the registry is set up.
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
     let token = match super::bearer_token(authorization) {
         Ok(token) => token,
         Err(e) => {
-            return problem(
+            let mut response = problem(
                 ProblemKind::Unauthenticated,
                 format!("{e}, with the access token the identity provider issued at sign-in"),
-            )
+            );
+            if let Some(challenge) = e.challenge() {
+                response
+                    .headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, challenge);
+            }
+            return response;
         }
+    };
+    let inner = match exchange.admit(&extensions, "userinfo") {
+        Ok(inner) => inner,
+        Err(refused) => return *refused,
     };
     match inner.userinfo(token).await {
         Ok(response) => response,
@@ -550,11 +617,8 @@ impl Inner {
                 "the identity provider's token endpoint answered HTTP {status}"
             ));
         };
-        if error == "invalid_client" {
-            tracing::error!(
-                kid = %self.key.kid,
-                "the identity provider refused the registry's client assertion: check [signin] client_id and that the key's public JWK is registered for the client"
-            );
+        if CLIENT_REFUSED.contains(&error) {
+            return Ok(self.client_refused(error, &body, url, alg));
         }
         let mut out = Map::new();
         out.insert("error".into(), error.into());
@@ -562,6 +626,42 @@ impl Inner {
             out.insert("error_description".into(), d.into());
         }
         Ok(json_response(StatusCode::BAD_REQUEST, Value::Object(out)))
+    }
+
+    /// The provider refuses the registry's client itself: every sign-in fails the same way until the
+    /// operator fixes the registration or the keys, so the log says what was sent and what to
+    /// check, and the app is told that the service is misconfigured rather than to try again.
+    fn client_refused(
+        &self,
+        error: &str,
+        body: &Map<String, Value>,
+        token_endpoint: &str,
+        alg: Algorithm,
+    ) -> Response {
+        let description = body
+            .get("error_description")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        tracing::error!(
+            error,
+            error_description = description,
+            client_id = %self.config.client_id,
+            kid = %self.key.kid,
+            alg = ?alg,
+            token_endpoint,
+            "the identity provider refused the registry's sign-in client: every sign-in fails until this is fixed. \
+             The client assertion was signed for client_id {:?} with key id (kid) {:?}. Check [signin] client_id; \
+             register the public JWKS printed by `doorstep-registry signin-jwks --config <file>` for the client; \
+             and set [signin] key_id to the id the key is registered under at the provider",
+            self.config.client_id,
+            self.key.kid,
+        );
+        problem(
+            ProblemKind::SignInMisconfigured,
+            format!(
+                "the identity provider does not accept this registry's sign-in client ({error}), so signing in cannot work until the registry's operator fixes its [signin] settings or the client's registration at the provider; trying again will not help (the registry's log names the key id that was sent)"
+            ),
+        )
     }
 
     /// The provider's userinfo for `access_token`, as the app gets it (see [`relay_userinfo`]).
@@ -688,11 +788,13 @@ fn relay_userinfo(
 struct DecryptionKey {
     key: rsa::RsaPrivateKey,
     public_jwk: Value,
+    /// The configured `userinfo_decryption_key_id`, else the thumbprint.
     kid: String,
+    thumbprint: String,
 }
 
 impl DecryptionKey {
-    fn load(path: &Path) -> Result<DecryptionKey, ExchangeError> {
+    fn load(path: &Path, key_id: Option<&str>) -> Result<DecryptionKey, ExchangeError> {
         let pem = read_pem(path)?;
         let key = rsa_from_pem(&pem).ok_or_else(|| ExchangeError::Key {
             path: path.to_owned(),
@@ -702,11 +804,15 @@ impl DecryptionKey {
             path: path.to_owned(),
             reason,
         })?;
-        let (public_jwk, kid) = public_jwk(members, "enc", Some(USERINFO_ENCRYPTION_ALG));
+        let (public_jwk, thumbprint) =
+            public_jwk(members, "enc", Some(USERINFO_ENCRYPTION_ALG), key_id);
         Ok(DecryptionKey {
             key,
             public_jwk,
-            kid,
+            kid: key_id
+                .map(str::to_owned)
+                .unwrap_or_else(|| thumbprint.clone()),
+            thumbprint,
         })
     }
 
@@ -754,11 +860,14 @@ struct ClientKey {
     rsa: bool,
     encoding: EncodingKey,
     public_jwk: Value,
+    /// The id sent in assertions: the configured `key_id`, else the thumbprint.
     kid: String,
+    /// RFC 7638 thumbprint of the public key.
+    thumbprint: String,
 }
 
 impl ClientKey {
-    fn load(path: &Path) -> Result<ClientKey, ExchangeError> {
+    fn load(path: &Path, key_id: Option<&str>) -> Result<ClientKey, ExchangeError> {
         use p256::pkcs8::DecodePrivateKey;
         let err = |reason: String| ExchangeError::Key {
             path: path.to_owned(),
@@ -793,12 +902,15 @@ impl ClientKey {
             EncodingKey::from_ec_pem(pem.as_bytes())
         }
         .map_err(|e| err(e.to_string()))?;
-        let (public_jwk, kid) = public_jwk(members, "sig", None);
+        let (public_jwk, thumbprint) = public_jwk(members, "sig", None, key_id);
         Ok(ClientKey {
             rsa: rsa_key,
             encoding,
             public_jwk,
-            kid,
+            kid: key_id
+                .map(str::to_owned)
+                .unwrap_or_else(|| thumbprint.clone()),
+            thumbprint,
         })
     }
 
@@ -857,11 +969,13 @@ fn rsa_members(key: &rsa::RsaPrivateKey) -> Result<Vec<(&'static str, String)>, 
     Ok(vec![("e", e), ("kty", "RSA".to_string()), ("n", n)])
 }
 
-/// The public JWK from its required members (sorted), and its `kid`: the RFC 7638 thumbprint.
+/// The public JWK from its required members (sorted), with `kid` = `key_id` or, without one, the
+/// RFC 7638 thumbprint; and the thumbprint.
 fn public_jwk(
     members: Vec<(&'static str, String)>,
     key_use: &str,
     alg: Option<&str>,
+    key_id: Option<&str>,
 ) -> (Value, String) {
     // RFC 7638: the required members, sorted, no whitespace.
     let canonical = format!(
@@ -872,17 +986,27 @@ fn public_jwk(
             .collect::<Vec<_>>()
             .join(",")
     );
-    let kid = URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()));
+    let thumbprint = URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()));
     let mut jwk: Map<String, Value> = members
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.into()))
         .collect();
-    jwk.insert("kid".into(), kid.clone().into());
+    jwk.insert("kid".into(), key_id.unwrap_or(&thumbprint).into());
     jwk.insert("use".into(), key_use.into());
     if let Some(alg) = alg {
         jwk.insert("alg".into(), alg.into());
     }
-    (Value::Object(jwk), kid)
+    (Value::Object(jwk), thumbprint)
+}
+
+/// A key id as providers register it: printable ASCII, no spaces, not too long.
+fn check_key_id(name: &str, id: &str) -> Result<(), String> {
+    if id.is_empty() || id.len() > 128 || !id.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(format!(
+            "`{name}` = {id:?} must be the key's id as registered at the provider: 1 to 128 printable ASCII characters without spaces"
+        ));
+    }
+    Ok(())
 }
 
 fn problem(kind: ProblemKind, detail: impl Into<String>) -> Response {
@@ -941,7 +1065,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("k.pem");
         std::fs::write(&path, pem).unwrap();
-        ClientKey::load(&path).unwrap()
+        ClientKey::load(&path, None).unwrap()
     }
 
     #[test]
@@ -1011,7 +1135,7 @@ mod tests {
     }
 
     fn decryption_key() -> DecryptionKey {
-        DecryptionKey::load(&test_key("rsa-2.pem")).unwrap()
+        DecryptionKey::load(&test_key("rsa-2.pem"), None).unwrap()
     }
 
     #[test]
@@ -1030,6 +1154,57 @@ mod tests {
     }
 
     #[test]
+    fn the_configured_key_ids_are_sent_and_published() {
+        let mut config =
+            ExchangeConfig::new("https://id.example.org", "doorstep", test_key("rsa-1.pem"));
+        config.key_id = Some("doorstep-sig-2025".into());
+        config.userinfo_decryption_key_path = Some(test_key("rsa-2.pem"));
+        config.userinfo_decryption_key_id = Some("doorstep-enc-2025".into());
+        let exchange = TokenExchange::new(&config).unwrap();
+        assert_eq!(exchange.assertion_key_id(), Some("doorstep-sig-2025"));
+        let assertion = exchange
+            .inner
+            .as_ref()
+            .unwrap()
+            .assertion("https://id.example.org/token", Algorithm::RS256)
+            .unwrap();
+        let header = jsonwebtoken::decode_header(&assertion).unwrap();
+        assert_eq!(header.kid.as_deref(), Some("doorstep-sig-2025"));
+        let jwks = exchange.public_jwks().unwrap();
+        assert_eq!(jwks["keys"][0]["kid"], "doorstep-sig-2025");
+        assert_eq!(jwks["keys"][1]["kid"], "doorstep-enc-2025");
+
+        // Without a key_id, the thumbprint, as before.
+        config.key_id = None;
+        let exchange = TokenExchange::new(&config).unwrap();
+        let thumbprint = key(RSA).kid;
+        assert_eq!(thumbprint.len(), 43);
+        assert_eq!(exchange.assertion_key_id(), Some(thumbprint.as_str()));
+        assert_eq!(
+            exchange.public_jwks().unwrap()["keys"][0]["kid"],
+            thumbprint
+        );
+    }
+
+    #[test]
+    fn key_ids_must_be_usable_and_distinct() {
+        let mut config =
+            ExchangeConfig::new("https://id.example.org", "doorstep", test_key("rsa-1.pem"));
+        for bad in ["", "has space", "tab\t", &"x".repeat(129)] {
+            config.key_id = Some(bad.into());
+            let err = TokenExchange::new(&config).err().unwrap().to_string();
+            assert!(err.contains("key_id"), "{err}");
+        }
+        config.key_id = Some("same".into());
+        config.userinfo_decryption_key_id = Some("same".into());
+        let err = TokenExchange::new(&config).err().unwrap().to_string();
+        assert!(err.contains("userinfo_decryption_key_path"), "{err}");
+        config.userinfo_decryption_key_path = Some(test_key("rsa-2.pem"));
+        let err = TokenExchange::new(&config).err().unwrap().to_string();
+        assert!(err.contains("different ids"), "{err}");
+    }
+
+    #[test]
     fn one_key_for_signing_and_decryption_is_refused() {
         let err = exchange(Some("rsa-1.pem")).err().unwrap().to_string();
         assert!(err.contains("userinfo_decryption_key_path"), "{err}");
@@ -1038,7 +1213,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn userinfo_needs_the_providers_access_token() {
+    async fn userinfo_needs_the_providers_access_token_before_anything_else() {
         let response = userinfo(
             State(exchange(Some("rsa-2.pem")).unwrap()),
             Extensions::new(),
@@ -1046,12 +1221,21 @@ mod tests {
         )
         .await;
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            response.headers()[header::WWW_AUTHENTICATE],
+            "Bearer realm=\"doorstep-registry\""
+        );
+        // Not configured: still 401 without a token, 503 with one.
         let disabled = userinfo(
             State(TokenExchange::disabled()),
             Extensions::new(),
             HeaderMap::new(),
         )
         .await;
+        assert_eq!(disabled.status(), StatusCode::UNAUTHORIZED);
+        let mut headers = HeaderMap::new();
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer t"));
+        let disabled = userinfo(State(TokenExchange::disabled()), Extensions::new(), headers).await;
         assert_eq!(disabled.status(), StatusCode::SERVICE_UNAVAILABLE);
     }
 
@@ -1128,7 +1312,7 @@ mod tests {
         let err = relayed("application/jwt", &bare, None).await.unwrap_err();
         assert!(err.contains("userinfo_decryption_key_path"), "{err}");
         // Encrypted for another key than the registry's: both keys are named.
-        let other = DecryptionKey::load(&test_key("rsa-1.pem")).unwrap();
+        let other = DecryptionKey::load(&test_key("rsa-1.pem"), None).unwrap();
         let err = relayed("application/jwt", &sealed(SIGNED, &key), Some(&other))
             .await
             .unwrap_err();

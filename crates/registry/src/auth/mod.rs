@@ -65,6 +65,8 @@ struct Inner {
     /// The development key's public half, when `--dev-auth` is on.
     dev: Option<DecodingKey>,
     leeway: u64,
+    /// The ID type of the number in the individual-id claim (see [`AuthConfig`]).
+    individual_id_type: String,
 }
 
 /// The configured OpenID Connect provider.
@@ -140,8 +142,14 @@ impl Authenticator {
                 provider,
                 dev,
                 leeway,
+                individual_id_type: auth.individual_id_type.clone(),
             }),
         })
+    }
+
+    /// The ID type of the number the provider vouches for in its individual-id claim.
+    pub fn individual_id_type(&self) -> &str {
+        &self.inner.individual_id_type
     }
 
     /// Check the `Authorization` header of a request (`None` when it had none) and say who is

@@ -42,6 +42,22 @@ impl FsBlobStore {
         let h = sha256.as_str();
         self.root.join(&h[0..2]).join(&h[2..4]).join(h)
     }
+
+    /// The folder listing who uploaded the blob: `uploaders/ab/abcd…/`, one empty file per
+    /// uploader named by the SHA-256 of their actor id (no names or subjects on disk).
+    fn uploaders_of(&self, sha256: &Sha256Hex) -> PathBuf {
+        let h = sha256.as_str();
+        self.root.join(UPLOADERS_DIR).join(&h[0..2]).join(h)
+    }
+}
+
+/// Folder of the uploader ledger inside the store (not two hex digits, so it never clashes with
+/// the blobs' fan-out folders).
+const UPLOADERS_DIR: &str = "uploaders";
+
+fn uploader_file_name(uploader: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(uploader.as_bytes()))
 }
 
 #[async_trait]
@@ -105,6 +121,37 @@ impl BlobStore for FsBlobStore {
             Err(e) => Err(io_err("deleting", &path)(e)),
         })
         .await
+    }
+
+    async fn add_uploader(&self, sha256: &Sha256Hex, uploader: &str) -> Result<(), BlobError> {
+        let dir = self.uploaders_of(sha256);
+        let root = self.root.clone();
+        let file = dir.join(uploader_file_name(uploader));
+        blocking(move || {
+            if file.exists() {
+                return Ok(());
+            }
+            let ledger = root.join(UPLOADERS_DIR);
+            for folder in [&ledger, dir.parent().expect("fan-out folder"), &dir] {
+                if !folder.exists() {
+                    create_private_dir(folder).map_err(io_err("creating", folder))?;
+                    if let Some(parent) = folder.parent() {
+                        sync_dir(parent).map_err(io_err("syncing", parent))?;
+                    }
+                }
+            }
+            let created = create_private_file(&file).map_err(io_err("creating", &file))?;
+            created.sync_all().map_err(io_err("syncing", &file))?;
+            sync_dir(&dir).map_err(io_err("syncing", &dir))
+        })
+        .await
+    }
+
+    async fn uploaded_by(&self, sha256: &Sha256Hex, uploader: &str) -> Result<bool, BlobError> {
+        let file = self.uploaders_of(sha256).join(uploader_file_name(uploader));
+        tokio::fs::try_exists(&file)
+            .await
+            .map_err(io_err("checking", &file))
     }
 }
 

@@ -136,6 +136,15 @@ pub trait BlobStore: Send + Sync + 'static {
 
     /// Remove a blob; returns whether it existed. Callers must know no record references it.
     async fn delete(&self, sha256: &Sha256Hex) -> Result<bool, BlobError>;
+
+    /// Remember that `uploader` (an actor id) sent the whole of this blob and it matched its
+    /// hash. Durable when this returns. Content addressing stores one copy for everyone who
+    /// uploads the same file; this ledger is what still tells their uploads apart.
+    async fn add_uploader(&self, sha256: &Sha256Hex, uploader: &str) -> Result<(), BlobError>;
+
+    /// Whether `uploader` ever sent the whole of this blob. A document's file is served only
+    /// when its record's creator did: knowing a file's hash is not owning the file.
+    async fn uploaded_by(&self, sha256: &Sha256Hex, uploader: &str) -> Result<bool, BlobError>;
 }
 
 #[cfg(test)]

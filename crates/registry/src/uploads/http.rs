@@ -217,7 +217,7 @@ pub async fn options_uploads(State(uploads): State<Uploads>) -> Response {
     path = "/v1/uploads",
     tag = "documents",
     params(
-        ("Tus-Resumable" = String, Header, description = "`1.0.0`"),
+        ("Tus-Resumable" = String, Header, pattern = r"^1\.0\.0$", description = "`1.0.0`"),
         ("Upload-Length" = u64, Header, description = "Size of the whole file in bytes"),
         ("Upload-Metadata" = String, Header, description = "tus metadata: `sha256 <base64 of hex digest>`, optionally `filename <base64>`, `content_type <base64>`")
     ),
@@ -227,10 +227,11 @@ pub async fn options_uploads(State(uploads): State<Uploads>) -> Response {
             ("Upload-Expires" = String, description = "When the unfinished upload is discarded (HTTP date)")
         )),
         (status = 400, description = "Missing or malformed Upload-Length or Upload-Metadata", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Another tus version", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Larger than Tus-Max-Size", body = Problem, content_type = "application/problem+json")
-    )
+        (status = 412, description = "Tus-Resumable missing or another tus version", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Larger than Tus-Max-Size", body = Problem, content_type = "application/problem+json"),
+        crate::openapi::SignedInErrors
+    ),
+    security(("bearer" = []))
 )]
 pub async fn create_upload(
     State(uploads): State<Uploads>,
@@ -271,7 +272,7 @@ pub async fn create_upload(
     tag = "documents",
     params(
         ("id" = Uuid, Path, description = "Upload id from the creation's Location"),
-        ("Tus-Resumable" = String, Header, description = "`1.0.0`")
+        ("Tus-Resumable" = String, Header, pattern = r"^1\.0\.0$", description = "`1.0.0`")
     ),
     responses(
         (status = 200, description = "Upload state", headers(
@@ -281,9 +282,11 @@ pub async fn create_upload(
             ("Doorstep-Blob" = String, description = "Finished uploads only: `sha256:<hex>`"),
             ("Doorstep-Blob-Type" = String, description = "Finished uploads only: the sniffed media type")
         )),
-        (status = 401, description = "Not signed in"),
-        (status = 404, description = "No such upload of the caller's, or expired")
-    )
+        (status = 404, description = "No such upload of the caller's, or expired (no body: HEAD)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Tus-Resumable missing or another tus version (no body: HEAD)", body = Problem, content_type = "application/problem+json"),
+        crate::openapi::SignedInErrors
+    ),
+    security(("bearer" = []))
 )]
 pub async fn head_upload(
     State(uploads): State<Uploads>,
@@ -319,9 +322,9 @@ pub async fn head_upload(
     tag = "documents",
     params(
         ("id" = Uuid, Path, description = "Upload id from the creation's Location"),
-        ("Tus-Resumable" = String, Header, description = "`1.0.0`"),
+        ("Tus-Resumable" = String, Header, pattern = r"^1\.0\.0$", description = "`1.0.0`"),
         ("Upload-Offset" = u64, Header, description = "The server's current offset (from HEAD)"),
-        ("Upload-Checksum" = Option<String>, Header, description = "`sha256 <base64 digest of this request's body>`")
+        ("Upload-Checksum" = Option<String>, Header, nullable = false, description = "`sha256 <base64 digest of this request's body>`")
     ),
     request_body(content = UploadBytes, content_type = "application/offset+octet-stream"),
     responses(
@@ -332,13 +335,15 @@ pub async fn head_upload(
             ("Doorstep-Blob-Type" = String, description = "Once finished: the sniffed media type")
         )),
         (status = 400, description = "Malformed Upload-Offset or Upload-Checksum", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such upload of the caller's, or expired", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Tus-Resumable missing or another tus version", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Upload-Offset is not the server's offset, or another request is writing", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "More bytes than Upload-Length leaves", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Wrong Content-Type, or the file's type is not accepted (upload discarded)", body = Problem, content_type = "application/problem+json"),
-        (status = 460, description = "Upload-Checksum mismatch (bytes not kept), or the file's SHA-256 is not the announced one (upload discarded)", body = Problem, content_type = "application/problem+json")
-    )
+        (status = 460, description = "Upload-Checksum mismatch (bytes not kept), or the file's SHA-256 is not the announced one (upload discarded)", body = Problem, content_type = "application/problem+json"),
+        crate::openapi::SignedInErrors
+    ),
+    security(("bearer" = []))
 )]
 pub async fn patch_upload(
     State(uploads): State<Uploads>,
@@ -383,13 +388,15 @@ pub async fn patch_upload(
     tag = "documents",
     params(
         ("id" = Uuid, Path, description = "Upload id"),
-        ("Tus-Resumable" = String, Header, description = "`1.0.0`")
+        ("Tus-Resumable" = String, Header, pattern = r"^1\.0\.0$", description = "`1.0.0`")
     ),
     responses(
         (status = 204, description = "Upload removed"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such upload of the caller's", body = Problem, content_type = "application/problem+json")
-    )
+        (status = 404, description = "No such upload of the caller's", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Tus-Resumable missing or another tus version", body = Problem, content_type = "application/problem+json"),
+        crate::openapi::SignedInErrors
+    ),
+    security(("bearer" = []))
 )]
 pub async fn delete_upload(
     State(uploads): State<Uploads>,
@@ -408,9 +415,10 @@ pub async fn delete_upload(
     params(("id" = Uuid, Path, description = "Upload id")),
     responses(
         (status = 200, description = "Upload state", body = UploadInfo),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such upload of the caller's, or expired", body = Problem, content_type = "application/problem+json")
-    )
+        (status = 404, description = "No such upload of the caller's, or expired", body = Problem, content_type = "application/problem+json"),
+        crate::openapi::SignedInErrors
+    ),
+    security(("bearer" = []))
 )]
 pub async fn get_upload(
     State(uploads): State<Uploads>,

@@ -789,6 +789,11 @@ impl Uploads {
                 blobs.put_file(data, &record.sha256, record.length).await?;
             }
         }
+        // Before the upload is marked complete: a crash in between is repaired by the retry.
+        self.inner
+            .blobs
+            .add_uploader(&record.sha256, &record.owner)
+            .await?;
         record.complete = true;
         record.expires_at = unix_secs(SystemTime::now() + self.inner.config.expiry);
         self.save(record).await

@@ -219,3 +219,59 @@ pub fn individual(
         serde_json::json!({ "given_name": given, "family_name": family, "reg_ids": reg_ids }),
     )
 }
+
+/// Sync push helpers: mutations as a device makes them, and a push that must succeed whole.
+pub mod sync {
+    use doorstep_domain::sync::{
+        diff, ChangeSet, Mutation, MutationOp, MutationResult, PushResponse,
+    };
+    use doorstep_domain::RecordKind;
+    use serde_json::{json, Value};
+    use uuid::Uuid;
+
+    use super::Api;
+
+    pub fn create(kind: RecordKind, body: &Value) -> Mutation {
+        Mutation {
+            id: Uuid::now_v7(),
+            kind,
+            record_id: body["id"].as_str().unwrap().parse().unwrap(),
+            op: MutationOp::Create,
+            base_rev: None,
+            changes: ChangeSet {
+                set: body.as_object().unwrap().clone(),
+                ..ChangeSet::default()
+            },
+        }
+    }
+
+    pub fn update(kind: RecordKind, before: &Value, after: &Value) -> Mutation {
+        Mutation {
+            id: Uuid::now_v7(),
+            kind,
+            record_id: before["id"].as_str().unwrap().parse().unwrap(),
+            op: MutationOp::Update,
+            base_rev: before["rev"].as_u64(),
+            changes: diff(Some(before), after),
+        }
+    }
+
+    pub async fn push(api: &Api, token: &str, mutations: &[Mutation]) -> Vec<MutationResult> {
+        let answer = api
+            .post("/v1/sync/push", token, &json!({ "mutations": mutations }))
+            .await;
+        assert_eq!(answer.status, 200, "{:?}", answer.json);
+        serde_json::from_value::<PushResponse>(answer.json)
+            .unwrap()
+            .results
+    }
+
+    pub fn record_of(result: &MutationResult) -> Value {
+        match result {
+            MutationResult::Applied { record, .. } | MutationResult::Conflict { record, .. } => {
+                record.clone()
+            }
+            other => panic!("no record in {other:?}"),
+        }
+    }
+}
