@@ -14,7 +14,7 @@
 //! Identity and bookkeeping:
 //! - [`ids`]: [`RecordId`] (UUID, minted by the caller), [`ActorId`], [`IdTypeCode`].
 //! - [`record`]: [`RecordMeta`] carried by every record, [`RecordKind`], the [`Record`] trait.
-//! - [`date_format`]: `YYYY-MM-DD` serde for calendar dates.
+//! - [`date_format`]: `YYYY-MM-DD` serde for calendar dates; [`timestamp`]: instants as RFC 3339 UTC text.
 //!
 //! Registrants:
 //! - [`individual`]: [`Individual`], gender, civil status, Washington Group disability answers.
@@ -37,6 +37,8 @@
 //! - [`error`]: [`DomainError`] for refused operations.
 //!
 //! Wire:
+//! - [`api`]: the HTTP API contract: every route's path, its headers, and the request and
+//!   response bodies not defined below (transitions, token exchange, pages, `me`).
 //! - [`wire`]: types of the service-level HTTP endpoints (health).
 //! - [`sync`]: push/pull wire types and the field-level three-way merge.
 //! - [`strict_json`]: JSON parsing that refuses an object with a repeated key.
@@ -45,6 +47,7 @@
 //! - `openapi`: derives `utoipa::ToSchema` on every model type.
 //! - `specta`: derives `specta::Type` on every model type, for TypeScript bindings.
 
+pub mod api;
 pub mod application;
 pub mod contact;
 pub mod date_format;
@@ -62,6 +65,7 @@ pub mod programme;
 pub mod record;
 pub mod strict_json;
 pub mod sync;
+pub mod timestamp;
 pub mod validate;
 pub mod wire;
 

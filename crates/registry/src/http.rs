@@ -11,28 +11,25 @@
 
 use std::time::Duration;
 
-use axum::extract::{DefaultBodyLimit, FromRef, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use doorstep_domain::api::paths;
 use doorstep_domain::wire::{HealthReport, HealthStatus, StorageKind, API_VERSION};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 
-use std::sync::Arc;
-
-use crate::api::limits::RateLimiter;
 use crate::api::{applications, documents, records, sync};
-use crate::auth::{Authenticator, TokenExchange};
 use crate::openapi::{PerCollection, ProblemJson};
 use crate::problem::{self, Problem, ProblemKind};
 use crate::resources::Collection;
-use crate::storage::{AuditEntry, Store};
-use crate::uploads::Uploads;
+use crate::state::AppState;
+use crate::storage::AuditEntry;
 
 /// Longest a request may run before the server answers 408 and frees its resources.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -56,16 +53,17 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
         crate::uploads::http::delete_upload, crate::uploads::http::get_upload,
     ),
     components(schemas(
-        HealthReport, HealthStatus, StorageKind, Problem, Collection, records::Page, records::Me,
+        HealthReport, HealthStatus, StorageKind, Problem, Collection,
+        doorstep_domain::api::Page, doorstep_domain::api::Me,
         crate::openapi::AnyRecord, crate::openapi::IndividualPage,
-        AuditEntry, applications::Transition, doorstep_domain::ApplicationStatus,
+        AuditEntry, doorstep_domain::api::Transition, doorstep_domain::ApplicationStatus,
         doorstep_domain::FieldError,
         doorstep_domain::sync::PushRequest, doorstep_domain::sync::PushResponse,
         doorstep_domain::sync::Mutation, doorstep_domain::sync::MutationOp,
         doorstep_domain::sync::ChangeSet, doorstep_domain::sync::MutationResult,
         doorstep_domain::sync::FieldConflict, doorstep_domain::sync::PullResponse,
         doorstep_domain::sync::PulledRecord, doorstep_domain::RecordKind,
-        crate::auth::exchange::ExchangeRequest,
+        doorstep_domain::api::ExchangeRequest,
     )),
     modifiers(&BearerAuth, &ProblemJson, &PerCollection),
     tags(
@@ -99,34 +97,6 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
-/// Shared state of every handler.
-#[derive(Clone)]
-pub struct AppState {
-    pub storage: Arc<dyn Store>,
-    pub auth: Authenticator,
-    pub limiter: Arc<RateLimiter>,
-    pub uploads: Uploads,
-    pub exchange: TokenExchange,
-}
-
-impl FromRef<AppState> for TokenExchange {
-    fn from_ref(state: &AppState) -> TokenExchange {
-        state.exchange.clone()
-    }
-}
-
-impl FromRef<AppState> for Uploads {
-    fn from_ref(state: &AppState) -> Uploads {
-        state.uploads.clone()
-    }
-}
-
-impl FromRef<AppState> for Authenticator {
-    fn from_ref(state: &AppState) -> Authenticator {
-        state.auth.clone()
-    }
-}
-
 /// Largest JSON body accepted by the record routes. Form definitions are the biggest records.
 pub const MAX_JSON_BODY: usize = 2 * 1024 * 1024;
 /// Longest an upload PATCH or a document download may run: 100 MB over a slow field link.
@@ -136,28 +106,25 @@ const TRANSFER_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 /// The full router of the registry API.
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
-        .route("/health", get(health))
-        .route("/ready", get(ready))
-        .route("/openapi.json", get(openapi_json))
-        .route("/v1/me", get(records::me))
-        .route("/v1/search", get(records::search))
+        .route(paths::HEALTH, get(health))
+        .route(paths::READY, get(ready))
+        .route(paths::OPENAPI, get(openapi_json))
+        .route(paths::ME, get(records::me))
+        .route(paths::SEARCH, get(records::search))
+        .route(paths::TRANSITIONS, post(applications::transition))
         .route(
-            "/v1/applications/{id}/transitions",
-            post(applications::transition),
-        )
-        .route(
-            "/v1/sync/push",
+            paths::SYNC_PUSH,
             post(sync::push).layer(DefaultBodyLimit::max(sync::MAX_PUSH_BYTES)),
         )
-        .route("/v1/sync/pull", get(sync::pull))
-        .route("/v1/{collection}", get(records::list).post(records::create))
+        .route(paths::SYNC_PULL, get(sync::pull))
+        .route(paths::COLLECTION, get(records::list).post(records::create))
         .route(
-            "/v1/{collection}/{id}",
+            paths::RECORD,
             get(records::get_one)
                 .put(records::update)
                 .delete(records::delete),
         )
-        .route("/v1/{collection}/{id}/history", get(records::history))
+        .route(paths::RECORD_HISTORY, get(records::history))
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -165,7 +132,7 @@ pub fn router(state: AppState) -> Router {
         ));
     // Byte transfers stream (bounded memory) and may take long on a field link.
     let transfers = crate::uploads::http::upload_routes::<AppState>()
-        .route("/v1/documents/{id}/content", get(documents::content))
+        .route(paths::DOCUMENT_CONTENT, get(documents::content))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             documents::upload_owner,

@@ -8,7 +8,9 @@
 //! - [`config`]: where settings come from (file, environment, command line) and how they combine.
 //! - [`storage`]: the database, opened through the migrations in `migrations/server/`.
 //! - [`demo`]: the demo programmes the README's run command loads.
-//! - [`http`]: the axum router, its handlers and the OpenAPI document describing them.
+//! - [`state`]: what every handler shares ([`state::AppState`]).
+//! - [`api`]: the `/v1` handlers; [`api::write`] is the one pipeline every record write goes through.
+//! - [`http`]: the axum router, the service handlers and the OpenAPI document describing them.
 //! - [`openapi`]: the document's shared parts: record schemas, typed per-collection operations,
 //!   the errors of every signed-in route.
 //! - [`problem`]: errors as RFC 9457 problem+json.
@@ -27,5 +29,6 @@ pub mod openapi;
 pub mod problem;
 pub mod resources;
 pub mod server;
+pub mod state;
 pub mod storage;
 pub mod uploads;

@@ -10,6 +10,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
+use doorstep_domain::api::paths;
 use doorstep_domain::{
     Application, Contact, Document, FinancialAccount, FormDefinition, Group, IdType, Individual,
     LivenessCheck, Membership, Notification, Programme,
@@ -158,11 +159,7 @@ const GENERIC_OPERATIONS: [(&str, &str, bool); 6] = [
 ];
 
 /// The generic record routes, expanded once per collection.
-const GENERIC_PATHS: [&str; 3] = [
-    "/v1/{collection}",
-    "/v1/{collection}/{id}",
-    "/v1/{collection}/{id}/history",
-];
+const GENERIC_PATHS: [&str; 3] = [paths::COLLECTION, paths::RECORD, paths::RECORD_HISTORY];
 
 /// Adds a typed copy of every generic record operation for each collection (see the module
 /// documentation), and a page schema per collection (`IndividualPage`, …).
@@ -188,6 +185,13 @@ impl utoipa::Modify for PerCollection {
             }
         }
         let components = openapi.components.get_or_insert_with(Default::default);
+        // The shared `Page` (crate domain) holds any JSON; the generic routes hold any record.
+        if let Some(page) = components.schemas.get_mut("Page") {
+            let mut json = serde_json::to_value(&*page).expect("schemas serialise");
+            json["properties"]["items"]["items"] =
+                serde_json::json!({ "$ref": "#/components/schemas/AnyRecord" });
+            *page = serde_json::from_value(json).expect("a page schema is a schema");
+        }
         for collection in Collection::ALL {
             components.schemas.insert(
                 format!("{}Page", record_schema_name(collection)),
@@ -358,5 +362,47 @@ impl utoipa::Modify for ProblemJson {
                 *item = serde_json::from_value(json).expect("path items deserialise");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use utoipa::OpenApi;
+
+    /// `#[utoipa::path(path = ...)]` needs literals: each must be one of the domain's paths
+    /// (the ones the router and the app's client use), and every domain path is documented.
+    #[test]
+    fn documented_paths_are_the_domains() {
+        let doc = crate::http::ApiDoc::openapi();
+        let expansions: Vec<String> = GENERIC_PATHS
+            .iter()
+            .flat_map(|p| {
+                Collection::ALL
+                    .iter()
+                    .map(move |c| p.replace("{collection}", &c.segment()))
+            })
+            .collect();
+        for documented in doc.paths.paths.keys() {
+            assert!(
+                paths::ALL.contains(&documented.as_str()) || expansions.contains(documented),
+                "{documented} is documented but is not a path of doorstep_domain::api::paths"
+            );
+        }
+        for path in paths::ALL {
+            assert!(
+                doc.paths.paths.contains_key(*path),
+                "{path} (doorstep_domain::api::paths) is not documented"
+            );
+        }
+    }
+
+    #[test]
+    fn generic_pages_hold_any_record() {
+        let doc = serde_json::to_value(crate::http::ApiDoc::openapi()).unwrap();
+        assert_eq!(
+            doc["components"]["schemas"]["Page"]["properties"]["items"]["items"]["$ref"],
+            "#/components/schemas/AnyRecord"
+        );
     }
 }

@@ -31,7 +31,8 @@ use crate::uploads::{UploadConfig, UploadError, Uploads};
 
 /// How often abandoned uploads (past their expiry) are removed.
 const UPLOAD_SWEEP_PERIOD: Duration = Duration::from_secs(15 * 60);
-use crate::http::{router, AppState};
+use crate::http::router;
+use crate::state::AppState;
 use crate::storage::{self, StorageError};
 
 #[derive(Debug, thiserror::Error)]

@@ -9,6 +9,7 @@ use doorstep_domain::id_type::{IdStatus, RegistrantId};
 use doorstep_domain::ids::{ActorId, IdTypeCode, RecordId};
 use doorstep_domain::individual::Individual;
 use doorstep_domain::record::{RecordKind, RecordMeta};
+use doorstep_domain::validate::email::is_valid_email;
 use doorstep_domain::validate::normalize_phone_number;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -209,13 +210,10 @@ fn save_individual(
         .map(str::trim)
         .filter(|e| !e.is_empty())
         .map(str::to_owned);
-    if email
-        .as_deref()
-        .is_some_and(|e| !e.contains('@') || e.len() > 254)
-    {
+    if email.as_deref().is_some_and(|e| !is_valid_email(e)) {
         return Err(refused(
             "emailFormat",
-            "The e-mail address looks wrong: it needs an @, like name@example.org.",
+            "The e-mail address looks wrong: write it like name@example.org, with no spaces.",
         ));
     }
 

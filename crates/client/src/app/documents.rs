@@ -120,10 +120,7 @@ pub fn view(partition: &Partition, session: Option<&Session>) -> Result<Document
                 file_name: d.file_name.clone(),
                 mime_type: d.mime_type.clone(),
                 size_bytes: d.size_bytes.min(u64::from(u32::MAX)) as u32,
-                captured_at: d
-                    .captured_at
-                    .format(&time::format_description::well_known::Rfc3339)
-                    .unwrap_or_default(),
+                captured_at: doorstep_domain::timestamp::format(d.captured_at),
                 // Pulled from the registry (no upload row) or fully acknowledged: sent.
                 state: if uploaded == Some(false) {
                     DocumentState::Waiting

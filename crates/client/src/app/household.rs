@@ -14,6 +14,7 @@ use doorstep_domain::id_type::{IdStatus, RegistrantId};
 use doorstep_domain::ids::{ActorId, IdTypeCode};
 use doorstep_domain::individual::Individual;
 use doorstep_domain::record::{RecordKind, RecordMeta};
+use doorstep_domain::validate::id_pattern::normalize_id_number;
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
@@ -488,22 +489,15 @@ fn optional_date(text: Option<&str>) -> Result<Option<Date>, AppError> {
 }
 
 /// A national ID number as typed: spaces and dashes dropped, letters and digits only.
+/// The domain's reading of a typed ID number ([`normalize_id_number`]).
 fn national_id_input(text: Option<&str>) -> Result<Option<String>, AppError> {
     let Some(text) = text else { return Ok(None) };
-    let number: String = text
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '-')
-        .collect();
-    if number.is_empty() {
-        return Ok(None);
-    }
-    if number.len() > 32 || !number.chars().all(|c| c.is_ascii_alphanumeric()) {
-        return Err(refused(
+    normalize_id_number(text).map_err(|_| {
+        refused(
             "idFormat",
             "The ID number looks wrong: write only its letters and digits, as printed on the card.",
-        ));
-    }
-    Ok(Some(number.to_uppercase()))
+        )
+    })
 }
 
 /// A live individual on this device with `number` as their national ID.

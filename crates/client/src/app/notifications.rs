@@ -9,8 +9,8 @@ use doorstep_domain::application::ApplicationStatus;
 use doorstep_domain::liveness::LivenessCheck;
 use doorstep_domain::notification::{Notification, NotificationKind};
 use doorstep_domain::record::RecordKind;
+use doorstep_domain::timestamp;
 use serde::Serialize;
-use time::format_description::well_known::Rfc3339;
 use time::{Date, Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -115,7 +115,7 @@ fn view(n: &Notification, today: Date) -> NotificationView {
         kind: n.kind,
         title: n.title.clone(),
         body: n.body.clone(),
-        created_at: n.meta.created_at.format(&Rfc3339).unwrap_or_default(),
+        created_at: timestamp::format(n.meta.created_at),
         read: n.is_read(),
         deadline: n.deadline.map(|d| d.to_string()),
         overdue: n.is_overdue(today),

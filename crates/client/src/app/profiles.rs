@@ -8,9 +8,9 @@
 
 use std::path::{Path, PathBuf};
 
+use doorstep_domain::timestamp;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::vault::atomic;
@@ -156,9 +156,7 @@ impl Profiles {
 }
 
 fn now() -> String {
-    OffsetDateTime::now_utc()
-        .format(&Rfc3339)
-        .expect("UTC time formats as RFC 3339")
+    timestamp::format(OffsetDateTime::now_utc())
 }
 
 #[cfg(test)]

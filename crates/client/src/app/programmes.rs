@@ -14,10 +14,10 @@ use doorstep_domain::document::DocumentKind;
 use doorstep_domain::ids::{ActorId, RecordId};
 use doorstep_domain::programme::{FormDefinition, Programme};
 use doorstep_domain::record::{RecordKind, RecordMeta};
+use doorstep_domain::timestamp;
 use doorstep_domain::Document;
 use serde::Serialize;
 use serde_json::{json, Value};
-use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -111,13 +111,11 @@ fn draft_key(programme: Uuid) -> String {
 }
 
 fn now_text() -> String {
-    OffsetDateTime::now_utc()
-        .format(&Rfc3339)
-        .expect("UTC formats")
+    timestamp::format(OffsetDateTime::now_utc())
 }
 
 fn format_time(at: OffsetDateTime) -> String {
-    at.format(&Rfc3339).unwrap_or_default()
+    timestamp::format(at)
 }
 
 /// Everything the screens derive from, read once.

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use url::Url;
 
 use super::*;
+use crate::vault::Choice;
 use crate::vault::NoKeyStore;
 
 fn core(dir: &std::path::Path, signin: bool) -> Doorstep {

@@ -30,6 +30,8 @@ pub enum TokenError {
     WrongAuthorizedParty { expected: String, found: String },
     #[error("its nonce does not match this sign-in attempt (a replayed or injected response)")]
     NonceMismatch,
+    #[error("it does not belong with the access token it came with (`at_hash` mismatch)")]
+    AccessTokenHashMismatch,
     #[error("it is for a different person than the ID token")]
     SubjectMismatch,
     #[error("the person signed in with `{found}`, but one of [{requested}] was required")]

@@ -1,16 +1,19 @@
-//! The provider's signing keys, fetched from `jwks_uri` and cached.
+//! The provider's signing keys, fetched from `jwks_uri` (by the `openidconnect` crate, which
+//! also skips keys it cannot use and never picks an encryption key to verify a signature) and
+//! cached.
 //!
 //! Refetched when a token names a key we do not have (the provider rotated its keys), but at
 //! most once per [`UNKNOWN_KID_REFETCH_INTERVAL`]: a stream of tokens with made-up `kid`s must
-//! not turn into a stream of requests to the provider.
+//! not turn into a stream of requests to the provider. The crate fetches a key set on request
+//! only; this rate-limited refetch is ours.
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use jsonwebtoken::jwk::{Jwk, PublicKeyUse};
+use openidconnect::core::CoreJsonWebKeySet;
+use openidconnect::{JsonWebKey, JsonWebKeySetUrl};
 use tokio::sync::Mutex;
 
-use super::error::describe;
+use super::discovery::discovery_error;
 use super::{SignInError, TokenError};
 
 /// Minimum time between refetches caused by an unknown `kid`.
@@ -24,12 +27,32 @@ pub struct JwksCache {
     state: Mutex<State>,
 }
 
-#[derive(Default)]
 struct State {
-    keys: HashMap<String, Jwk>,
+    keys: CoreJsonWebKeySet,
     fetched: bool,
     last_refetch: Option<Instant>,
     fetches: u64,
+}
+
+impl State {
+    fn new(keys: CoreJsonWebKeySet, fetched: bool) -> Self {
+        State {
+            keys,
+            fetched,
+            last_refetch: None,
+            fetches: 0,
+        }
+    }
+
+    fn has(&self, kid: Option<&str>) -> bool {
+        let Some(kid) = kid else {
+            return self.fetched;
+        };
+        self.keys
+            .keys()
+            .iter()
+            .any(|k| k.key_id().map(|id| id.as_str()) == Some(kid))
+    }
 }
 
 /// Why a key could not be found.
@@ -44,20 +67,31 @@ impl JwksCache {
         JwksCache {
             http,
             uri: Some(jwks_uri),
-            state: Mutex::new(State::default()),
+            state: Mutex::new(State::new(CoreJsonWebKeySet::new(Vec::new()), false)),
+        }
+    }
+
+    /// As [`JwksCache::new`], starting from the key set fetched with the discovery document.
+    pub(crate) fn with_keys(
+        http: reqwest::Client,
+        jwks_uri: String,
+        keys: CoreJsonWebKeySet,
+    ) -> Self {
+        JwksCache {
+            http,
+            uri: Some(jwks_uri),
+            state: Mutex::new(State::new(keys, true)),
         }
     }
 
     /// A fixed key set (a JWKS document), never refetched: for tests and pinned keys.
     pub fn fixed(jwks: &serde_json::Value) -> Self {
+        let keys = serde_json::from_value(jwks.clone())
+            .unwrap_or_else(|_| CoreJsonWebKeySet::new(Vec::new()));
         JwksCache {
             http: reqwest::Client::new(),
             uri: None,
-            state: Mutex::new(State {
-                keys: usable_keys(jwks),
-                fetched: true,
-                ..State::default()
-            }),
+            state: Mutex::new(State::new(keys, true)),
         }
     }
 
@@ -66,16 +100,22 @@ impl JwksCache {
         self.state.lock().await.fetches
     }
 
-    /// The key named `kid`, fetching the set on first use and refetching (rate-limited) when the
-    /// `kid` is unknown.
-    pub(crate) async fn key(&self, kid: &str) -> Result<Jwk, KeyError> {
+    /// The key set holding `kid`, fetching it on first use and refetching (rate-limited) when
+    /// the `kid` is unknown.
+    #[cfg(test)]
+    pub(crate) async fn key(&self, kid: &str) -> Result<CoreJsonWebKeySet, KeyError> {
+        self.keys_for(Some(kid)).await
+    }
+
+    /// The key set to verify a token naming `kid` (or none) with.
+    pub(crate) async fn keys_for(&self, kid: Option<&str>) -> Result<CoreJsonWebKeySet, KeyError> {
         let mut state = self.state.lock().await;
-        if let Some(key) = state.keys.get(kid) {
-            return Ok(key.clone());
+        if state.has(kid) {
+            return Ok(state.keys.clone());
         }
         let unknown = || {
             KeyError::Token(TokenError::UnknownKid {
-                kid: kid.to_owned(),
+                kid: kid.unwrap_or_default().to_owned(),
             })
         };
         let Some(uri) = &self.uri else {
@@ -92,48 +132,22 @@ impl JwksCache {
             state.last_refetch = Some(now);
         }
         state.fetches += 1;
-        let response = self
-            .http
-            .get(uri)
-            .send()
-            .await
-            .map_err(|e| KeyError::Fetch(SignInError::unreachable(uri, &e)))?;
-        let bad = |reason: String| {
+        let url = JsonWebKeySetUrl::new(uri.clone()).map_err(|e| {
             KeyError::Fetch(SignInError::ProviderResponse {
                 url: uri.clone(),
-                reason,
+                reason: format!("jwks_uri is not a URL: {e}"),
             })
-        };
-        if !response.status().is_success() {
-            return Err(bad(format!(
-                "HTTP {} for the signing keys",
-                response.status()
-            )));
-        }
-        let body: serde_json::Value = response
-            .json()
+        })?;
+        state.keys = CoreJsonWebKeySet::fetch_async(&url, &self.http)
             .await
-            .map_err(|e| bad(format!("the signing keys are not JSON: {}", describe(&e))))?;
-        if !body.get("keys").is_some_and(|k| k.is_array()) {
-            return Err(bad("the signing key set has no `keys` array".into()));
-        }
-        state.keys = usable_keys(&body);
+            .map_err(|e| KeyError::Fetch(discovery_error(uri, e)))?;
         state.fetched = true;
-        state.keys.get(kid).cloned().ok_or_else(unknown)
+        if state.has(kid) {
+            Ok(state.keys.clone())
+        } else {
+            Err(unknown())
+        }
     }
-}
-
-/// Signature keys with a `kid` that the JWT library can read; encryption keys and unknown key
-/// types are skipped rather than failing the whole set.
-fn usable_keys(jwks: &serde_json::Value) -> HashMap<String, Jwk> {
-    jwks.get("keys")
-        .and_then(|k| k.as_array())
-        .into_iter()
-        .flatten()
-        .filter_map(|v| serde_json::from_value::<Jwk>(v.clone()).ok())
-        .filter(|jwk| !matches!(jwk.common.public_key_use, Some(PublicKeyUse::Encryption)))
-        .filter_map(|jwk| Some((jwk.common.key_id.clone()?, jwk)))
-        .collect()
 }
 
 #[cfg(test)]

@@ -16,6 +16,10 @@
 //! - [`SessionStore`]: the session in memory, and in the OS keyring for "stay signed in".
 //! - [`verify_id_token`], [`JwksCache`]: ID token and signed-userinfo checks, provider keys.
 //! - [`SignInError`] / [`TokenError`]: every failure, worded for the person or integrator.
+//!
+//! The OpenID Connect protocol work (discovery, the authorization request with PKCE and nonce,
+//! ID token and signed-userinfo verification) is the `openidconnect` crate's; see
+//! ARCHITECTURE.md ("Sign-in") for what stays Doorstep's own and why.
 
 mod browser;
 mod config;
@@ -44,8 +48,12 @@ pub use verify::{
 };
 
 use loopback::CallbackListener;
+use openidconnect::core::{CoreAuthPrompt, CoreAuthenticationFlow, CoreClient, CoreJsonWebKeySet};
+use openidconnect::{
+    AuthenticationContextClass, ClientId, CsrfToken, LanguageTag, Nonce, PkceCodeChallenge,
+    RedirectUrl, Scope,
+};
 pub(crate) use random::random_token;
-use random::Pkce;
 use token::Redeem;
 
 /// Requests to the provider and the registry that take longer than this fail as unreachable.
@@ -76,7 +84,11 @@ impl SignIn {
             .build()
             .map_err(|e| SignInError::Config(format!("cannot create the HTTP client: {e}")))?;
         let metadata = discover(&http, &config.issuer).await?;
-        let keys = JwksCache::new(http.clone(), metadata.jwks_uri.clone());
+        let keys = JwksCache::with_keys(
+            http.clone(),
+            metadata.jwks_uri.clone(),
+            metadata.keys.clone(),
+        );
         Ok(SignIn {
             config,
             http,
@@ -98,40 +110,12 @@ impl SignIn {
     pub async fn sign_in(&self, browser: &dyn BrowserOpener) -> Result<Session, SignInError> {
         let cfg = &self.config;
         let state = random_token();
-        let nonce = random_token();
-        let pkce = Pkce::new();
+        let (pkce_challenge, pkce_verifier) = PkceCodeChallenge::new_random_sha256();
         let mut listener = CallbackListener::bind(&cfg.redirect_path, state.clone()).await?;
         let redirect_uri = listener.redirect_uri().to_string();
         let requested_at = unix_now();
-
-        let mut url = self.metadata.authorization_url()?;
-        {
-            let mut q = url.query_pairs_mut();
-            q.append_pair("response_type", "code")
-                .append_pair("client_id", &cfg.client_id)
-                .append_pair("redirect_uri", &redirect_uri)
-                .append_pair("scope", &cfg.scope_param())
-                .append_pair("state", &state)
-                .append_pair("nonce", &nonce)
-                .append_pair("code_challenge", &pkce.challenge)
-                .append_pair("code_challenge_method", "S256");
-            if let Some(claims) = &cfg.claims {
-                q.append_pair("claims", &claims.to_string());
-            }
-            let joined = |v: &[String]| (!v.is_empty()).then(|| v.join(" "));
-            for (name, value) in [
-                ("acr_values", joined(&cfg.acr_values)),
-                ("prompt", cfg.prompt.clone()),
-                ("max_age", cfg.max_age.map(|m| m.to_string())),
-                ("ui_locales", joined(&cfg.ui_locales)),
-                ("claims_locales", joined(&cfg.claims_locales)),
-                ("resource", cfg.resource.clone()),
-            ] {
-                if let Some(value) = value {
-                    q.append_pair(name, &value);
-                }
-            }
-        }
+        let (url, nonce) =
+            authorization_request(cfg, &self.metadata, &redirect_uri, &state, pkce_challenge)?;
         browser.open(&url).map_err(SignInError::Browser)?;
         // The listener stays up (answering replays with an error page) until this returns.
         let callback = listener.wait(cfg.callback_timeout).await?;
@@ -151,7 +135,7 @@ impl SignIn {
 
         let redeem = Redeem {
             code: &callback.code,
-            verifier: &pkce.verifier,
+            verifier: pkce_verifier.secret(),
             redirect_uri: &redirect_uri,
             client_id: &cfg.client_id,
             resource: cfg.resource.as_deref(),
@@ -177,12 +161,13 @@ impl SignIn {
             &IdTokenExpectations {
                 issuer: &self.metadata.issuer,
                 client_id: &cfg.client_id,
-                nonce: &nonce,
+                nonce: nonce.secret(),
                 acr_values: &cfg.acr_values,
                 max_age: cfg.max_age,
                 requested_at,
                 now: unix_now(),
                 leeway,
+                access_token: Some(tokens.access_token.as_str()),
             },
         )
         .await?;
@@ -206,6 +191,70 @@ impl SignIn {
             expires_at,
         ))
     }
+}
+
+/// The authorization request (RFC 6749 §4.1.1 with OpenID Connect's parameters), built by
+/// the `openidconnect` crate: PKCE S256, `state`, a fresh `nonce` (returned), the scopes
+/// (`openid` first), `acr_values`, `prompt`, `max_age`, `ui_locales`, `claims_locales`, and
+/// as extra parameters the `claims` request (eSignet's `individual_id`) and RFC 8707's
+/// `resource`.
+fn authorization_request(
+    cfg: &SignInConfig,
+    meta: &ProviderMetadata,
+    redirect_uri: &str,
+    state: &str,
+    pkce_challenge: PkceCodeChallenge,
+) -> Result<(url::Url, Nonce), SignInError> {
+    let redirect_uri = RedirectUrl::new(redirect_uri.to_owned())
+        .map_err(|e| SignInError::Config(format!("redirect URI: {e}")))?;
+    let client = CoreClient::new(
+        ClientId::new(cfg.client_id.clone()),
+        meta.issuer_url.clone(),
+        CoreJsonWebKeySet::new(Vec::new()),
+    )
+    .set_auth_uri(meta.auth_url.clone())
+    .set_redirect_uri(redirect_uri);
+    let (state, nonce) = (CsrfToken::new(state.to_owned()), random_token());
+    let nonce = Nonce::new(nonce.to_string());
+    let mut request = client
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            move || state,
+            move || nonce,
+        )
+        .set_pkce_challenge(pkce_challenge)
+        // The crate sends `openid` itself.
+        .add_scopes(
+            cfg.scope_param()
+                .split(' ')
+                .filter(|s| *s != "openid")
+                .map(|s| Scope::new(s.to_owned())),
+        );
+    for acr in &cfg.acr_values {
+        request = request.add_auth_context_value(AuthenticationContextClass::new(acr.clone()));
+    }
+    for prompt in cfg.prompt.iter().flat_map(|p| p.split_whitespace()) {
+        let prompt: CoreAuthPrompt = serde_json::from_value(Value::String(prompt.into()))
+            .map_err(|e| SignInError::Config(format!("`prompt`: {e}")))?;
+        request = request.add_prompt(prompt);
+    }
+    if let Some(max_age) = cfg.max_age {
+        request = request.set_max_age(Duration::from_secs(max_age));
+    }
+    for locale in &cfg.ui_locales {
+        request = request.add_ui_locale(LanguageTag::new(locale.clone()));
+    }
+    for locale in &cfg.claims_locales {
+        request = request.add_claims_locale(LanguageTag::new(locale.clone()));
+    }
+    if let Some(claims) = &cfg.claims {
+        request = request.add_extra_param("claims", claims.to_string());
+    }
+    if let Some(resource) = &cfg.resource {
+        request = request.add_extra_param("resource", resource.clone());
+    }
+    let (url, _, nonce) = request.url();
+    Ok((url, nonce))
 }
 
 /// Personal claims come from userinfo first (eSignet), then from the ID token (providers that
@@ -246,4 +295,74 @@ pub fn unix_now() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use openidconnect::{AuthUrl, IssuerUrl};
+
+    use super::*;
+
+    /// Every parameter eSignet needs reaches the URL the crate builds.
+    #[test]
+    fn the_authorization_request_carries_what_esignet_needs() {
+        let issuer = "https://id.example.org";
+        let mut cfg = SignInConfig::new(issuer, "app", TokenExchange::Direct);
+        cfg.scopes = vec!["profile".into(), "openid".into()];
+        cfg.acr_values = vec![
+            "mosip:idp:acr:biometrics".into(),
+            "mosip:idp:acr:password".into(),
+        ];
+        cfg.prompt = Some("login".into());
+        cfg.max_age = Some(0);
+        cfg.ui_locales = vec!["fr".into(), "en".into()];
+        cfg.claims_locales = vec!["fr".into()];
+        cfg.resource = Some("https://registry.example.org".into());
+        let meta = ProviderMetadata {
+            issuer: issuer.into(),
+            authorization_endpoint: format!("{issuer}/authorize"),
+            token_endpoint: format!("{issuer}/token"),
+            userinfo_endpoint: None,
+            jwks_uri: format!("{issuer}/jwks"),
+            code_challenge_methods_supported: None,
+            authorization_response_iss_parameter_supported: false,
+            keys: CoreJsonWebKeySet::new(Vec::new()),
+            issuer_url: IssuerUrl::new(issuer.into()).unwrap(),
+            auth_url: AuthUrl::new(format!("{issuer}/authorize")).unwrap(),
+        };
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let redirect = "http://127.0.0.1:4711/callback";
+        let (url, nonce) = authorization_request(&cfg, &meta, redirect, "st", challenge).unwrap();
+        assert_eq!(url.path(), "/authorize");
+        let q: HashMap<String, String> = url.query_pairs().into_owned().collect();
+        let expected_challenge = PkceCodeChallenge::from_code_verifier_sha256(&verifier)
+            .as_str()
+            .to_owned();
+        for (name, value) in [
+            ("response_type", "code"),
+            ("client_id", "app"),
+            ("redirect_uri", redirect),
+            ("scope", "openid profile"),
+            ("state", "st"),
+            ("nonce", nonce.secret().as_str()),
+            ("code_challenge", expected_challenge.as_str()),
+            ("code_challenge_method", "S256"),
+            (
+                "acr_values",
+                "mosip:idp:acr:biometrics mosip:idp:acr:password",
+            ),
+            ("prompt", "login"),
+            ("max_age", "0"),
+            ("ui_locales", "fr en"),
+            ("claims_locales", "fr"),
+            ("resource", "https://registry.example.org"),
+        ] {
+            assert_eq!(q.get(name).map(String::as_str), Some(value), "{name}");
+        }
+        assert_eq!(nonce.secret().len(), 43);
+        let claims: Value = serde_json::from_str(&q["claims"]).unwrap();
+        assert_eq!(claims["userinfo"]["individual_id"]["essential"], true);
+    }
 }

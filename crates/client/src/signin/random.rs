@@ -1,12 +1,12 @@
-//! The one-time secrets of an authorization request: PKCE verifier, `state`, `nonce`.
+//! The one-time secrets of an authorization request that Doorstep makes itself: `state` and
+//! `nonce` (the PKCE pair comes from the `openidconnect` crate, 32 random bytes as well).
 //!
-//! Each is 32 bytes from the OS CSPRNG, base64url-encoded (43 characters, the PKCE minimum of
-//! RFC 7636 §4.1 with 256 bits of entropy). Comparisons with what comes back use constant time so
-//! a local attacker probing the loopback listener learns nothing from response timing.
+//! Each is 32 bytes from the OS CSPRNG, base64url-encoded (43 characters, 256 bits of entropy).
+//! Comparisons with what comes back use constant time so a local attacker probing the loopback
+//! listener learns nothing from response timing.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
@@ -15,23 +15,6 @@ pub(crate) fn random_token() -> Zeroizing<String> {
     let mut bytes = Zeroizing::new([0u8; 32]);
     getrandom::getrandom(bytes.as_mut()).expect("the OS random number generator works");
     Zeroizing::new(URL_SAFE_NO_PAD.encode(bytes.as_ref()))
-}
-
-/// PKCE with S256 (the only method eSignet accepts; `plain` would expose the verifier).
-pub(crate) struct Pkce {
-    pub verifier: Zeroizing<String>,
-    pub challenge: String,
-}
-
-impl Pkce {
-    pub(crate) fn new() -> Pkce {
-        let verifier = random_token();
-        let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-        Pkce {
-            verifier,
-            challenge,
-        }
-    }
 }
 
 /// Equal, in time that does not depend on where the first difference is.
@@ -45,9 +28,15 @@ mod tests {
 
     #[test]
     fn s256_matches_rfc_7636_appendix_b() {
-        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-        let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-        assert_eq!(challenge, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+        // The challenge the authorization request sends, computed by the openidconnect crate.
+        use openidconnect::{PkceCodeChallenge, PkceCodeVerifier};
+        let verifier = PkceCodeVerifier::new("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk".into());
+        let challenge = PkceCodeChallenge::from_code_verifier_sha256(&verifier);
+        assert_eq!(
+            challenge.as_str(),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
+        assert_eq!(challenge.method().as_str(), "S256");
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! through the registry (which decrypts eSignet's encrypted userinfo): the app still verifies the
 //! provider's signature on it.
 
+use doorstep_domain::api::{paths, ExchangeRequest};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use url::Url;
@@ -16,11 +17,22 @@ use super::error::{describe, SIGNIN_MISCONFIGURED_PROBLEM};
 use super::jwks::JwksCache;
 use super::verify::{check_userinfo_subject, verify_userinfo_jwt};
 use super::{SignInError, TokenError};
+use crate::registry::{RegistryClient, SendError};
 
-/// The registry route that redeems codes with the client's private key.
-pub const TOKEN_EXCHANGE_PATH: &str = "v1/auth/token-exchange";
+/// The registry route that redeems codes with the client's private key (relative to its URL).
+pub const TOKEN_EXCHANGE_PATH: &str = without_root(paths::TOKEN_EXCHANGE);
 /// The registry route that fetches userinfo and decrypts it when the provider encrypted it.
-pub const USERINFO_PATH: &str = "v1/auth/userinfo";
+pub const USERINFO_PATH: &str = without_root(paths::USERINFO);
+
+const fn without_root(path: &str) -> &str {
+    match path.as_bytes() {
+        [b'/', rest @ ..] => match std::str::from_utf8(rest) {
+            Ok(rest) => rest,
+            Err(_) => panic!("a path after its leading `/` is still UTF-8"),
+        },
+        _ => path,
+    }
+}
 
 /// The token endpoint's answer (RFC 6749 §5.1). No refresh token: Doorstep never asks for one,
 /// and one that arrives anyway is dropped unread.
@@ -73,37 +85,28 @@ pub(crate) async fn redeem_via_registry(
     registry: &Url,
     r: &Redeem<'_>,
 ) -> Result<TokenResponse, SignInError> {
-    let url = registry_route(registry, TOKEN_EXCHANGE_PATH)?;
-    let mut body = serde_json::json!({
-        "code": r.code,
-        "code_verifier": r.verifier,
-        "redirect_uri": r.redirect_uri,
-    });
-    if let Some(resource) = r.resource {
-        body["resource"] = resource.into();
-    }
-    let response = send_to_registry(&url, http.post(url.clone()).json(&body)).await?;
+    let request = ExchangeRequest {
+        code: r.code.to_owned(),
+        code_verifier: r.verifier.to_owned(),
+        redirect_uri: r.redirect_uri.to_owned(),
+        resource: r.resource.map(str::to_owned),
+    };
+    let client = RegistryClient::with_http(registry.clone(), http.clone());
+    let (url, response) = sent_to_registry(client.token_exchange(&request).await)?;
     read_token_response(url.as_str(), response, true).await
 }
 
-fn registry_route(registry: &Url, path: &str) -> Result<Url, SignInError> {
-    registry
-        .join(path)
-        .map_err(|e| SignInError::Config(format!("registry URL: {e}")))
-}
-
-/// Send a request to the registry; failing to reach it is named as such (not as the provider).
-async fn send_to_registry(
-    url: &Url,
-    request: reqwest::RequestBuilder,
-) -> Result<reqwest::Response, SignInError> {
-    request
-        .send()
-        .await
-        .map_err(|e| SignInError::RegistryUnreachable {
+/// The registry's answer; failing to reach it is named as such (not as the provider).
+fn sent_to_registry(
+    sent: Result<(Url, reqwest::Response), SendError>,
+) -> Result<(Url, reqwest::Response), SignInError> {
+    sent.map_err(|e| match e {
+        SendError::Url(e) => SignInError::Config(format!("registry URL: {e}")),
+        SendError::Network { url, error } => SignInError::RegistryUnreachable {
             url: url.to_string(),
-            reason: describe(&e),
-        })
+            reason: describe(&error),
+        },
+    })
 }
 
 async fn read_token_response(
@@ -197,9 +200,9 @@ pub(crate) async fn fetch_userinfo(
             (url.clone(), response)
         }
         Some(registry) => {
-            let url = registry_route(registry, USERINFO_PATH)?;
-            let request = http.post(url.clone()).bearer_auth(r.access_token);
-            (url.to_string(), send_to_registry(&url, request).await?)
+            let client = RegistryClient::with_http(registry.clone(), http.clone());
+            let (url, response) = sent_to_registry(client.userinfo(r.access_token).await)?;
+            (url.to_string(), response)
         }
     };
     let status = response.status();

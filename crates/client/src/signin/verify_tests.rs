@@ -43,6 +43,7 @@ fn expect<'a>(acr: &'a [String], max_age: Option<u64>) -> IdTokenExpectations<'a
         requested_at: now - 2,
         now,
         leeway: 30,
+        access_token: None,
     }
 }
 
@@ -241,4 +242,21 @@ async fn signed_userinfo_must_be_about_the_same_person() {
         matches!(err, SignInError::UserInfo(TokenError::SubjectMismatch)),
         "{err}"
     );
+}
+
+#[tokio::test]
+async fn at_hash_must_match_the_access_token() {
+    use sha2::{Digest, Sha256};
+    let hash = Sha256::digest(b"the-access-token");
+    let t = mint(&with(
+        claims(),
+        "at_hash",
+        json!(URL_SAFE_NO_PAD.encode(&hash[..16])),
+    ));
+    let mut e = expect(&[], None);
+    e.access_token = Some("the-access-token");
+    verify_id_token(&t, &keys(), &e).await.unwrap();
+    e.access_token = Some("another-access-token");
+    let err = token_error(verify_id_token(&t, &keys(), &e).await);
+    assert_eq!(err, TokenError::AccessTokenHashMismatch);
 }

@@ -20,8 +20,8 @@ pub mod service;
 pub mod transport;
 pub mod uploads;
 
+use doorstep_domain::timestamp;
 use serde::{Deserialize, Serialize};
-use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::vault::{Partition, VaultError};
@@ -177,9 +177,7 @@ pub async fn sync_once(
             break;
         }
     }
-    let now = OffsetDateTime::now_utc()
-        .format(&Rfc3339)
-        .expect("UTC formats");
+    let now = timestamp::format(OffsetDateTime::now_utc());
     partition.mark_sync_success(&now)?;
     Ok(report)
 }

@@ -1,34 +1,26 @@
-//! The HTTP side of sync: push, pull and uploads against one registry with one bearer token.
+//! The HTTP side of sync: push, pull, uploads and status moves against one registry with one
+//! bearer token, through the app's [`RegistryClient`].
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use doorstep_domain::sync::{Mutation, MutationResult, PullResponse, PushRequest, PushResponse};
+use doorstep_domain::api::Transition;
+use doorstep_domain::sync::{Mutation, MutationResult, PullResponse, PushRequest};
 use tokio::sync::RwLock;
 use url::Url;
 use zeroize::Zeroizing;
+
+use crate::registry::RegistryClient;
+pub use crate::registry::TransportError;
 
 /// A sync request must finish within this; a dead connection is then retried by the next round.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-#[derive(Debug, thiserror::Error)]
-pub enum TransportError {
-    #[error("the registry cannot be reached: {0}")]
-    Offline(String),
-    #[error("the registry did not accept the sign-in token")]
-    Unauthorized,
-    #[error("the sync cursor is from another registry")]
-    CursorReset,
-    #[error("the registry answered HTTP {status}: {message}")]
-    Server { status: u16, message: String },
-}
-
 /// Talks sync to one registry as one signed-in person.
 #[derive(Clone)]
 pub struct SyncTransport {
-    base: Url,
-    http: reqwest::Client,
+    registry: RegistryClient,
     token: Arc<RwLock<Zeroizing<String>>>,
 }
 
@@ -41,8 +33,7 @@ impl SyncTransport {
             .build()
             .expect("TLS backend initialises");
         SyncTransport {
-            base,
-            http,
+            registry: RegistryClient::with_http(base, http),
             token: Arc::new(RwLock::new(Zeroizing::new(token.into()))),
         }
     }
@@ -53,19 +44,16 @@ impl SyncTransport {
     }
 
     pub fn base_url(&self) -> &Url {
-        &self.base
+        self.registry.base_url()
     }
 
-    pub(crate) fn http(&self) -> &reqwest::Client {
-        &self.http
+    pub(crate) fn registry(&self) -> &RegistryClient {
+        &self.registry
     }
 
-    pub(crate) async fn bearer(&self) -> String {
-        format!("Bearer {}", self.token.read().await.as_str())
-    }
-
-    pub(crate) fn url(&self, path: &str) -> Url {
-        self.base.join(path).expect("static paths join")
+    /// The current bearer token.
+    pub(crate) async fn token(&self) -> Zeroizing<String> {
+        self.token.read().await.clone()
     }
 
     /// `POST /v1/sync/push`.
@@ -73,19 +61,11 @@ impl SyncTransport {
         &self,
         mutations: &[Mutation],
     ) -> Result<Vec<MutationResult>, TransportError> {
-        let response = self
-            .http
-            .post(self.url("v1/sync/push"))
-            .header(reqwest::header::AUTHORIZATION, self.bearer().await)
-            .json(&PushRequest {
-                mutations: mutations.to_vec(),
-            })
-            .send()
-            .await
-            .map_err(offline)?;
-        let response = check(response).await?;
-        let body: PushResponse = response.json().await.map_err(offline)?;
-        Ok(body.results)
+        let request = PushRequest {
+            mutations: mutations.to_vec(),
+        };
+        let token = self.token().await;
+        Ok(self.registry.push(&token, &request).await?.results)
     }
 
     /// `GET /v1/sync/pull`.
@@ -94,27 +74,13 @@ impl SyncTransport {
         cursor: Option<&str>,
         limit: u32,
     ) -> Result<PullResponse, TransportError> {
-        let mut url = self.url("v1/sync/pull");
-        {
-            let mut q = url.query_pairs_mut();
-            q.append_pair("limit", &limit.to_string());
-            if let Some(cursor) = cursor {
-                q.append_pair("cursor", cursor);
-            }
-        }
-        let response = self
-            .http
-            .get(url)
-            .header(reqwest::header::AUTHORIZATION, self.bearer().await)
-            .send()
-            .await
-            .map_err(offline)?;
-        let response = check(response).await?;
-        response.json().await.map_err(offline)
+        let token = self.token().await;
+        self.registry.pull(&token, cursor, limit).await
     }
 
     /// `POST /v1/applications/{id}/transitions`, once: `key` is the Idempotency-Key, so a
-    /// resend after a lost answer is not applied twice.
+    /// resend after a lost answer is not applied twice. A status this app does not know is
+    /// refused like the registry would refuse it.
     pub async fn transition(
         &self,
         application: uuid::Uuid,
@@ -122,57 +88,19 @@ impl SyncTransport {
         note: Option<&str>,
         key: uuid::Uuid,
     ) -> Result<(), TransportError> {
-        let response = self
-            .http
-            .post(self.url(&format!("v1/applications/{application}/transitions")))
-            .header(reqwest::header::AUTHORIZATION, self.bearer().await)
-            .header("Idempotency-Key", key.to_string())
-            .json(&serde_json::json!({ "to": to_status, "note": note }))
-            .send()
+        let to = serde_json::from_value(serde_json::Value::from(to_status)).map_err(|e| {
+            TransportError::Server {
+                status: 400,
+                message: format!("{to_status:?} is not an application status: {e}"),
+            }
+        })?;
+        let transition = Transition {
+            to,
+            note: note.map(str::to_owned),
+        };
+        let token = self.token().await;
+        self.registry
+            .transition(&token, application, &transition, key)
             .await
-            .map_err(offline)?;
-        check(response).await.map(drop)
     }
-}
-
-/// Network-level failures (refused, reset, timed out, cut mid-body) are all "offline": the
-/// request may or may not have reached the registry, and resending is safe either way.
-pub(crate) fn offline(e: reqwest::Error) -> TransportError {
-    use std::error::Error;
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text = format!("{text}: {s}");
-        source = s.source();
-    }
-    TransportError::Offline(text)
-}
-
-/// Turn an error status into a [`TransportError`], reading the problem's detail.
-pub(crate) async fn check(
-    response: reqwest::Response,
-) -> Result<reqwest::Response, TransportError> {
-    let status = response.status();
-    if status.is_success() {
-        return Ok(response);
-    }
-    if status == reqwest::StatusCode::UNAUTHORIZED {
-        return Err(TransportError::Unauthorized);
-    }
-    let problem: serde_json::Value = response.json().await.unwrap_or_default();
-    if problem["type"] == "/problems/cursor-reset" {
-        return Err(TransportError::CursorReset);
-    }
-    let message = problem["detail"]
-        .as_str()
-        .unwrap_or("no details")
-        .to_owned();
-    // A gateway or overloaded server: treat like a lost connection and retry later.
-    if status.is_server_error() {
-        return Err(TransportError::Offline(format!("HTTP {status}: {message}")));
-    }
-    Err(TransportError::Server {
-        status: status.as_u16(),
-        message,
-    })
 }

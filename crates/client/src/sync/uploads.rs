@@ -10,14 +10,13 @@ use std::io::Read;
 
 use base64::Engine;
 
-use super::transport::{check, offline, SyncTransport, TransportError};
+use super::transport::{SyncTransport, TransportError};
 use super::{SyncError, SyncProgress};
 use crate::vault::{Partition, PendingUpload};
 
 /// Bytes per PATCH: big enough that per-request costs (fsync, vault bookkeeping) stay small,
 /// small enough that a cut loses little and memory stays bounded.
 pub const CHUNK: usize = 8 * 1024 * 1024;
-const TUS_VERSION: &str = "1.0.0";
 
 /// Upload every pending document. Returns (documents finished, bytes sent).
 pub async fn upload_pending(
@@ -62,22 +61,12 @@ async fn upload_one(
                 format!("document {id} is shorter than recorded"),
             )));
         }
-        let response = transport
-            .http()
-            .patch(transport.url(&url))
-            .header(reqwest::header::AUTHORIZATION, transport.bearer().await)
-            .header("Tus-Resumable", TUS_VERSION)
-            .header("Upload-Offset", offset.to_string())
-            .header(
-                reqwest::header::CONTENT_TYPE,
-                "application/offset+octet-stream",
-            )
-            .body(buf[..n].to_vec())
-            .send()
-            .await
-            .map_err(offline)?;
-        let response = check(response).await?;
-        let acknowledged = header_u64(&response, "upload-offset").unwrap_or(offset + n as u64);
+        let token = transport.token().await;
+        let acknowledged = transport
+            .registry()
+            .patch_upload(&token, &url, offset, buf[..n].to_vec())
+            .await?
+            .unwrap_or(offset + n as u64);
         sent += acknowledged.saturating_sub(offset);
         if acknowledged != offset + n as u64 {
             // The registry kept only part of the chunk: continue from where it is.
@@ -111,26 +100,11 @@ async fn create(
         b64(&upload.file_name),
         b64(&upload.document_id.to_string())
     );
-    let response = transport
-        .http()
-        .post(transport.url("v1/uploads"))
-        .header(reqwest::header::AUTHORIZATION, transport.bearer().await)
-        .header("Tus-Resumable", TUS_VERSION)
-        .header("Upload-Length", upload.size_bytes.to_string())
-        .header("Upload-Metadata", metadata)
-        .send()
+    let token = transport.token().await;
+    transport
+        .registry()
+        .create_upload(&token, upload.size_bytes, &metadata)
         .await
-        .map_err(offline)?;
-    let response = check(response).await?;
-    response
-        .headers()
-        .get(reqwest::header::LOCATION)
-        .and_then(|l| l.to_str().ok())
-        .map(|l| l.trim_start_matches('/').to_owned())
-        .ok_or_else(|| TransportError::Server {
-            status: 201,
-            message: "no upload location".into(),
-        })
 }
 
 /// `HEAD` the upload: the offset the registry has, or `None` when it no longer knows it.
@@ -138,23 +112,8 @@ async fn server_offset(
     transport: &SyncTransport,
     url: &str,
 ) -> Result<Option<u64>, TransportError> {
-    let response = transport
-        .http()
-        .head(transport.url(url))
-        .header(reqwest::header::AUTHORIZATION, transport.bearer().await)
-        .header("Tus-Resumable", TUS_VERSION)
-        .send()
-        .await
-        .map_err(offline)?;
-    if matches!(response.status().as_u16(), 404 | 410) {
-        return Ok(None);
-    }
-    let response = check(response).await?;
-    Ok(header_u64(&response, "upload-offset"))
-}
-
-fn header_u64(response: &reqwest::Response, name: &str) -> Option<u64> {
-    response.headers().get(name)?.to_str().ok()?.parse().ok()
+    let token = transport.token().await;
+    transport.registry().upload_offset(&token, url).await
 }
 
 fn skip(reader: &mut impl Read, mut n: u64) -> Result<(), SyncError> {

@@ -22,9 +22,51 @@ pub fn compile_id_pattern(pattern: &str) -> Result<Regex, regex::Error> {
         .build()
 }
 
+/// Longest ID number accepted as typed by a person, once spaces and dashes are taken out.
+pub const MAX_ID_NUMBER_CHARS: usize = 32;
+
+/// An ID number as a person types it, in the one form it is stored and looked up in: spaces and
+/// dashes (which cards print for readability) removed, letters in upper case. `Ok(None)` when
+/// nothing was typed; [`code::INVALID_FORMAT`](super::code::INVALID_FORMAT) when what remains is
+/// not 1 to [`MAX_ID_NUMBER_CHARS`] ASCII letters and digits. An ID type's own pattern
+/// ([`compile_id_pattern`]) is checked on top of this, where the type is known.
+pub fn normalize_id_number(typed: &str) -> Result<Option<String>, &'static str> {
+    let number: String = typed
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect();
+    if number.is_empty() {
+        return Ok(None);
+    }
+    if number.len() > MAX_ID_NUMBER_CHARS || !number.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(super::code::INVALID_FORMAT);
+    }
+    Ok(Some(number.to_uppercase()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn id_numbers_are_read_as_printed() {
+        assert_eq!(
+            normalize_id_number(" 12-345 678 "),
+            Ok(Some("12345678".into()))
+        );
+        assert_eq!(
+            normalize_id_number("ak 123456"),
+            Ok(Some("AK123456".into()))
+        );
+        assert_eq!(normalize_id_number("  - "), Ok(None));
+        for bad in ["12/34", "é123", &"9".repeat(33)] {
+            assert_eq!(
+                normalize_id_number(bad),
+                Err(crate::validate::code::INVALID_FORMAT),
+                "{bad}"
+            );
+        }
+    }
 
     #[test]
     fn patterns_match_whole_values() {

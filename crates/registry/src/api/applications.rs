@@ -6,11 +6,11 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
+use doorstep_domain::api::Transition;
 use doorstep_domain::notification::NotificationKind;
 use doorstep_domain::{
     Actor, ActorId, ActorRole, ApplicationStatus, Notification, RecordId, RecordKind, RecordMeta,
 };
-use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -19,23 +19,13 @@ use super::write::commit;
 use super::{if_match, mutation, ApiError};
 use crate::access::Caller;
 use crate::auth::Role;
-use crate::http::AppState;
 use crate::problem::{Problem, ProblemKind};
 use crate::resources::{Collection, Typed};
+use crate::state::AppState;
 use crate::storage::{Expect, RecordIndex, Write};
 
 /// Actor id the registry writes its own notifications as.
 pub const SYSTEM_ACTOR: &str = "system:registry";
-
-/// A requested status change.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Transition {
-    pub to: ApplicationStatus,
-    /// Why; required when asking for more information and when rejecting. Shown to the applicant.
-    #[serde(default)]
-    pub note: Option<String>,
-}
 
 /// Move an application to another status.
 #[utoipa::path(post, path = "/v1/applications/{id}/transitions", tag = "applications",

@@ -17,9 +17,9 @@ use super::records::load_typed;
 use super::ApiError;
 use crate::access::Caller;
 use crate::blobs::Sha256Hex;
-use crate::http::AppState;
 use crate::problem::{Problem, ProblemKind};
 use crate::resources::{Collection, Typed};
+use crate::state::AppState;
 use crate::uploads::UploadOwner;
 
 /// Authenticate byte transfers: the caller's actor id owns their uploads. `OPTIONS` (tus

@@ -21,8 +21,8 @@ use sha2::{Digest, Sha256};
 
 use crate::access::{self, Caller};
 use crate::auth::Principal;
-use crate::http::AppState;
 use crate::problem::{Problem, ProblemKind};
+use crate::state::AppState;
 use crate::storage::{IdempotencyClaim, StoredResponse};
 
 pub use errors::ApiError;
@@ -73,7 +73,7 @@ pub async fn mutation(
     body: &[u8],
     success: StatusCode,
 ) -> Result<Mutation, ApiError> {
-    let Some(key) = headers.get("idempotency-key") else {
+    let Some(key) = headers.get(doorstep_domain::api::headers::IDEMPOTENCY_KEY) else {
         return Ok(Mutation { claim: None });
     };
     let key = key

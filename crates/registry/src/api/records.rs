@@ -9,9 +9,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::Response;
 use axum::Json;
+use doorstep_domain::api::{paths, Me, Page};
 use doorstep_domain::sync::MutationOp;
 use doorstep_domain::RecordKind;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -19,24 +20,14 @@ use super::write::{commit, prepare, WriteRequest};
 use super::{if_match, mutation, record_response, ApiError};
 use crate::access::Caller;
 use crate::auth::Role;
-use crate::http::AppState;
 use crate::problem::{Problem, ProblemKind};
 use crate::resources::{self, BodyError, Collection, Typed};
+use crate::state::AppState;
 use crate::storage::{AuditEntry, Expect, ListQuery, StoredRecord};
 
 /// Default and largest page size.
 const DEFAULT_LIMIT: u32 = 50;
 const MAX_LIMIT: u32 = 500;
-
-/// A page of records.
-#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Page {
-    /// The records, ordered by id (ids are time-ordered UUIDv7, so oldest first).
-    #[schema(value_type = Vec<crate::openapi::AnyRecord>)]
-    pub items: Vec<serde_json::Value>,
-    /// Pass as `after` to get the next page; absent on the last page.
-    pub next_after: Option<Uuid>,
-}
 
 /// Filters of a list request.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -266,7 +257,7 @@ pub async fn create(
             )
             .await?;
     }
-    if let Ok(location) = HeaderValue::from_str(&format!("/v1/{}/{id}", collection.segment())) {
+    if let Ok(location) = HeaderValue::from_str(&paths::record(&collection.segment(), id)) {
         response.headers_mut().insert(header::LOCATION, location);
     }
     Ok(response)
@@ -539,16 +530,6 @@ pub struct SearchParams {
     /// nearest of the two.
     #[param(nullable = false)]
     pub limit: Option<u32>,
-}
-
-/// Who the caller is, as the registry sees them.
-#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Me {
-    pub actor: String,
-    pub role: String,
-    pub area: Option<String>,
-    /// A citizen's own individual record, once linked.
-    pub individual_id: Option<Uuid>,
 }
 
 /// The signed-in caller.

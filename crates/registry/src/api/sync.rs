@@ -20,7 +20,6 @@ use doorstep_domain::sync::{
     merge, FieldConflict, Mutation, MutationOp, MutationResult, PullResponse, PulledRecord,
     PushRequest, PushResponse, MAX_PULL_LIMIT, MAX_PUSH_MUTATIONS,
 };
-use serde::Deserialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
@@ -28,8 +27,8 @@ use time::OffsetDateTime;
 use super::write::{check_change_set, on_behalf_of, prepare, WriteRequest};
 use super::ApiError;
 use crate::access::Caller;
-use crate::http::AppState;
 use crate::problem::{Problem, ProblemKind};
+use crate::state::AppState;
 use crate::storage::{CommitError, Expect, IdempotencyClaim, StoredRecord, Write, WriteContext};
 
 /// Idempotency scope of one caller's sync mutations, `sync:<actor>`. Mutation ids are UUIDs
@@ -110,7 +109,14 @@ async fn apply(
         {
             return Ok(replayed(&mutation, &fingerprint, done));
         }
-        match attempt(state, caller, headers, &mutation, &fingerprint).await? {
+        let applying = Applying {
+            state,
+            caller,
+            headers,
+            m: &mutation,
+            fingerprint: &fingerprint,
+        };
+        match applying.attempt().await? {
             Attempt::Done(result) => return Ok(result),
             Attempt::Raced => continue,
         }
@@ -128,207 +134,207 @@ enum Attempt {
     Raced,
 }
 
-async fn attempt(
-    state: &AppState,
-    caller: &Caller,
-    headers: &HeaderMap,
-    m: &Mutation,
-    fingerprint: &str,
-) -> Result<Attempt, ApiError> {
-    let stored = state.storage.get(m.record_id).await?;
-    // A record the caller may not see is treated exactly as one that does not exist, whatever
-    // the mutation's revision, so nothing about it can be learnt from the answer.
-    let exists = stored.is_some();
-    let current = stored.filter(|r| r.kind == m.kind && caller.visibility.allows(r.kind, &r.index));
-    let done = |r| Ok(Attempt::Done(r));
-    // A create's change set is the whole new record, checked field by field by `prepare`.
-    if m.op == MutationOp::Update {
-        if let Err(e) = check_change_set(&m.changes) {
-            return done(rejected_by(m, &e));
-        }
-    }
-    let request = |op, body, current| WriteRequest {
-        kind: m.kind,
-        id: m.record_id,
-        op,
-        body,
-        current,
-    };
-    match (m.op, current) {
-        (MutationOp::Create, None) if exists => done(rejected(
-            m,
-            ProblemKind::Conflict,
-            "A record with this id exists already; the device must mint a new id.",
-        )),
-        (MutationOp::Create, Some(_)) => done(rejected(
-            m,
-            ProblemKind::Conflict,
-            "A record with this id exists already; the device should pull and edit it instead.",
-        )),
-        (MutationOp::Create, None) => {
-            let body = Value::Object(m.changes.set.clone());
-            match prepare(state, caller, request(MutationOp::Create, body, None)).await {
-                Ok(write) => {
-                    write_one(
-                        state,
-                        caller,
-                        headers,
-                        m,
-                        fingerprint,
-                        write,
-                        None,
-                        Vec::new(),
-                        false,
-                    )
-                    .await
-                }
-                Err(e) => done(rejected_by(m, &e)),
-            }
-        }
-        (_, None) => done(rejected(
-            m,
-            ProblemKind::NotFound,
-            "The record does not exist on the registry, or you may no longer see it.",
-        )),
-        (MutationOp::Delete, Some(current)) if current.deleted => done(applied(m, &current, false)),
-        (MutationOp::Delete, Some(current)) if m.base_rev != Some(current.rev) => {
-            // Deleting what someone else has edited meanwhile: a person decides.
-            done(whole_record_conflict(m, &current, Value::Null))
-        }
-        (MutationOp::Delete, Some(current)) => {
-            match prepare(
-                state,
-                caller,
-                request(MutationOp::Delete, Value::Null, Some(&current)),
-            )
-            .await
-            {
-                Ok(write) => {
-                    write_one(
-                        state,
-                        caller,
-                        headers,
-                        m,
-                        fingerprint,
-                        write,
-                        Some(&current),
-                        Vec::new(),
-                        false,
-                    )
-                    .await
-                }
-                Err(e) => done(rejected_by(m, &e)),
-            }
-        }
-        // An edit of a record deleted meanwhile. Made on the deleted revision itself it is a
-        // deliberate restore (a person settled the conflict) and goes to the merge below.
-        (MutationOp::Update, Some(current))
-            if current.deleted && m.base_rev != Some(current.rev) =>
-        {
-            done(whole_record_conflict(
-                m,
-                &current,
-                Value::Object(m.changes.set.clone()),
-            ))
-        }
-        (MutationOp::Update, Some(current)) => {
-            let stale = m.base_rev != Some(current.rev)
-                && changed_by_others(state, caller, &current, m.base_rev).await?;
-            let merged = merge(&current.body, &m.changes);
-            if !merged.changed {
-                return done(match merged.conflicts.is_empty() {
-                    true => applied(m, &current, stale),
-                    false => conflict(m, &current, merged.conflicts),
-                });
-            }
-            match prepare(
-                state,
-                caller,
-                request(MutationOp::Update, merged.record, Some(&current)),
-            )
-            .await
-            {
-                Ok(write) => {
-                    write_one(
-                        state,
-                        caller,
-                        headers,
-                        m,
-                        fingerprint,
-                        write,
-                        Some(&current),
-                        merged.conflicts,
-                        stale,
-                    )
-                    .await
-                }
-                // The merged record breaks a rule although each side alone kept it: a conflict.
-                Err(e) if stale && is_rule_break(&e) => done(rule_conflict(m, &current)),
-                Err(e) => done(rejected_by(m, &e)),
-            }
-        }
-    }
+/// One mutation being applied, with what each step of it needs.
+struct Applying<'a> {
+    state: &'a AppState,
+    caller: &'a Caller,
+    headers: &'a HeaderMap,
+    m: &'a Mutation,
+    /// SHA-256 of the mutation as sent: its stored result answers only the same mutation.
+    fingerprint: &'a str,
 }
 
-/// Commit one write with its result as the idempotent answer, in one transaction.
-#[allow(clippy::too_many_arguments)]
-async fn write_one(
-    state: &AppState,
-    caller: &Caller,
-    headers: &HeaderMap,
-    m: &Mutation,
-    fingerprint: &str,
-    mut write: Write,
-    current: Option<&StoredRecord>,
+/// What a merge left for the write to report.
+#[derive(Default)]
+struct Merged {
+    /// Fields that clashed: the write applies the rest, a person settles these.
     conflicts: Vec<FieldConflict>,
+    /// Made on an older revision that someone else changed since (a "soft" conflict).
     stale: bool,
-) -> Result<Attempt, ApiError> {
-    let rev = current.map_or(1, |c| c.rev + 1);
-    write.expect = current.map_or(Expect::Absent, |c| Expect::Rev(c.rev));
-    let mut record = write.body.clone();
-    record["rev"] = Value::from(rev);
-    let result = if conflicts.is_empty() {
-        MutationResult::Applied {
-            mutation_id: m.id,
-            rev,
+}
+
+impl Applying<'_> {
+    async fn attempt(&self) -> Result<Attempt, ApiError> {
+        let Applying {
+            state, caller, m, ..
+        } = *self;
+        let stored = state.storage.get(m.record_id).await?;
+        // A record the caller may not see is treated exactly as one that does not exist, whatever
+        // the mutation's revision, so nothing about it can be learnt from the answer.
+        let exists = stored.is_some();
+        let current =
+            stored.filter(|r| r.kind == m.kind && caller.visibility.allows(r.kind, &r.index));
+        let done = |r| Ok(Attempt::Done(r));
+        // A create's change set is the whole new record, checked field by field by `prepare`.
+        if m.op == MutationOp::Update {
+            if let Err(e) = check_change_set(&m.changes) {
+                return done(rejected_by(m, &e));
+            }
+        }
+        let request = |op, body, current| WriteRequest {
+            kind: m.kind,
+            id: m.record_id,
+            op,
+            body,
+            current,
+        };
+        match (m.op, current) {
+            (MutationOp::Create, None) if exists => done(rejected(
+                m,
+                ProblemKind::Conflict,
+                "A record with this id exists already; the device must mint a new id.",
+            )),
+            (MutationOp::Create, Some(_)) => done(rejected(
+                m,
+                ProblemKind::Conflict,
+                "A record with this id exists already; the device should pull and edit it instead.",
+            )),
+            (MutationOp::Create, None) => {
+                let body = Value::Object(m.changes.set.clone());
+                match prepare(state, caller, request(MutationOp::Create, body, None)).await {
+                    Ok(write) => self.write_one(write, None, Merged::default()).await,
+                    Err(e) => done(rejected_by(m, &e)),
+                }
+            }
+            (_, None) => done(rejected(
+                m,
+                ProblemKind::NotFound,
+                "The record does not exist on the registry, or you may no longer see it.",
+            )),
+            (MutationOp::Delete, Some(current)) if current.deleted => {
+                done(applied(m, &current, false))
+            }
+            (MutationOp::Delete, Some(current)) if m.base_rev != Some(current.rev) => {
+                // Deleting what someone else has edited meanwhile: a person decides.
+                done(whole_record_conflict(m, &current, Value::Null))
+            }
+            (MutationOp::Delete, Some(current)) => {
+                match prepare(
+                    state,
+                    caller,
+                    request(MutationOp::Delete, Value::Null, Some(&current)),
+                )
+                .await
+                {
+                    Ok(write) => {
+                        self.write_one(write, Some(&current), Merged::default())
+                            .await
+                    }
+                    Err(e) => done(rejected_by(m, &e)),
+                }
+            }
+            // An edit of a record deleted meanwhile. Made on the deleted revision itself it is a
+            // deliberate restore (a person settled the conflict) and goes to the merge below.
+            (MutationOp::Update, Some(current))
+                if current.deleted && m.base_rev != Some(current.rev) =>
+            {
+                done(whole_record_conflict(
+                    m,
+                    &current,
+                    Value::Object(m.changes.set.clone()),
+                ))
+            }
+            (MutationOp::Update, Some(current)) => {
+                let stale = m.base_rev != Some(current.rev)
+                    && changed_by_others(state, caller, &current, m.base_rev).await?;
+                let merged = merge(&current.body, &m.changes);
+                if !merged.changed {
+                    return done(match merged.conflicts.is_empty() {
+                        true => applied(m, &current, stale),
+                        false => conflict(m, &current, merged.conflicts),
+                    });
+                }
+                match prepare(
+                    state,
+                    caller,
+                    request(MutationOp::Update, merged.record, Some(&current)),
+                )
+                .await
+                {
+                    Ok(write) => {
+                        self.write_one(
+                            write,
+                            Some(&current),
+                            Merged {
+                                conflicts: merged.conflicts,
+                                stale,
+                            },
+                        )
+                        .await
+                    }
+                    // The merged record breaks a rule although each side alone kept it: a conflict.
+                    Err(e) if stale && is_rule_break(&e) => done(rule_conflict(m, &current)),
+                    Err(e) => done(rejected_by(m, &e)),
+                }
+            }
+        }
+    }
+
+    /// Commit one write with its result as the idempotent answer, in one transaction.
+    async fn write_one(
+        &self,
+        mut write: Write,
+        current: Option<&StoredRecord>,
+        merged: Merged,
+    ) -> Result<Attempt, ApiError> {
+        let Applying {
+            state,
+            caller,
+            headers,
+            m,
+            fingerprint,
+        } = *self;
+        let Merged { conflicts, stale } = merged;
+        let rev = current.map_or(1, |c| c.rev + 1);
+        write.expect = current.map_or(Expect::Absent, |c| Expect::Rev(c.rev));
+        let mut record = write.body.clone();
+        record["rev"] = Value::from(rev);
+        let result = if conflicts.is_empty() {
+            MutationResult::Applied {
+                mutation_id: m.id,
+                rev,
+                merged: stale,
+                record,
+            }
+        } else {
+            MutationResult::Conflict {
+                mutation_id: m.id,
+                rev,
+                record,
+                conflicts,
+            }
+        };
+        let ctx = WriteContext {
+            actor: caller.actor(),
+            on_behalf_of: on_behalf_of(state, caller, headers, std::slice::from_ref(&write))
+                .await?,
+            at: OffsetDateTime::now_utc(),
+            request_id: Some(m.id.to_string()),
+            idempotency: Some(IdempotencyClaim {
+                scope: sync_scope(caller),
+                key: m.id.to_string(),
+                fingerprint: fingerprint.to_owned(),
+                status: 200,
+                response: Some(serde_json::to_value(&result).expect("results serialise")),
+            }),
             merged: stale,
-            record,
+        };
+        match state.storage.commit(vec![write], &ctx).await {
+            Ok(_) => Ok(Attempt::Done(result)),
+            Err(CommitError::Replay(previous)) => {
+                Ok(Attempt::Done(replayed(m, fingerprint, previous)))
+            }
+            Err(CommitError::Stale { .. } | CommitError::Exists { .. }) => Ok(Attempt::Raced),
+            // A clash with another record's state (a second household head): for a change to an
+            // existing record a person settles it; a new record is refused with the reason.
+            Err(CommitError::Duplicate { .. }) if current.is_some() => {
+                Ok(Attempt::Done(rule_conflict(m, current.expect("checked"))))
+            }
+            Err(e @ (CommitError::Duplicate { .. } | CommitError::Missing { .. })) => {
+                Ok(Attempt::Done(rejected_by(m, &ApiError::from(e))))
+            }
+            Err(CommitError::Storage(e)) => Err(e.into()),
         }
-    } else {
-        MutationResult::Conflict {
-            mutation_id: m.id,
-            rev,
-            record,
-            conflicts,
-        }
-    };
-    let ctx = WriteContext {
-        actor: caller.actor(),
-        on_behalf_of: on_behalf_of(state, caller, headers, std::slice::from_ref(&write)).await?,
-        at: OffsetDateTime::now_utc(),
-        request_id: Some(m.id.to_string()),
-        idempotency: Some(IdempotencyClaim {
-            scope: sync_scope(caller),
-            key: m.id.to_string(),
-            fingerprint: fingerprint.to_owned(),
-            status: 200,
-            response: Some(serde_json::to_value(&result).expect("results serialise")),
-        }),
-        merged: stale,
-    };
-    match state.storage.commit(vec![write], &ctx).await {
-        Ok(_) => Ok(Attempt::Done(result)),
-        Err(CommitError::Replay(previous)) => Ok(Attempt::Done(replayed(m, fingerprint, previous))),
-        Err(CommitError::Stale { .. } | CommitError::Exists { .. }) => Ok(Attempt::Raced),
-        // A clash with another record's state (a second household head): for a change to an
-        // existing record a person settles it; a new record is refused with the reason.
-        Err(CommitError::Duplicate { .. }) if current.is_some() => {
-            Ok(Attempt::Done(rule_conflict(m, current.expect("checked"))))
-        }
-        Err(e @ (CommitError::Duplicate { .. } | CommitError::Missing { .. })) => {
-            Ok(Attempt::Done(rejected_by(m, &ApiError::from(e))))
-        }
-        Err(CommitError::Storage(e)) => Err(e.into()),
     }
 }
 
@@ -443,18 +449,8 @@ fn rejected_by(m: &Mutation, e: &ApiError) -> MutationResult {
     }
 }
 
-/// Where a pull continues.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct PullParams {
-    /// The `cursor` of the previous page; absent to start from the beginning.
-    #[param(nullable = false)]
-    pub cursor: Option<String>,
-    /// Records per page, 1 to 1000 (default 500).
-    #[param(nullable = false, minimum = 1, maximum = 1000)]
-    pub limit: Option<u32>,
-}
+/// Where a pull continues (the query the app's registry client sends).
+pub use doorstep_domain::api::PullQuery as PullParams;
 
 /// Records changed after the cursor that the caller may see, oldest change first.
 #[utoipa::path(get, path = "/v1/sync/pull", tag = "sync", params(PullParams),

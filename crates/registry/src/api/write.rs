@@ -20,6 +20,7 @@
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use doorstep_domain::sync::{ChangeSet, MutationOp};
+use doorstep_domain::timestamp;
 use doorstep_domain::{FieldError, RecordKind};
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -28,9 +29,9 @@ use uuid::Uuid;
 use super::{record_response, replay, ApiError, ON_BEHALF_OF};
 use crate::access::{self, Caller};
 use crate::auth::Role;
-use crate::http::AppState;
 use crate::problem::ProblemKind;
 use crate::resources::{self, BodyError, Typed};
+use crate::state::AppState;
 use crate::storage::{
     CommitError, Expect, IdempotencyClaim, ListQuery, StoredRecord, Visibility, Write, WriteContext,
 };
@@ -98,7 +99,7 @@ pub async fn prepare(
         Some(old) if deleting => {
             deletable(kind, old)?;
             let mut body = old.body.clone();
-            let now = Value::String(rfc3339(OffsetDateTime::now_utc()));
+            let now = Value::String(timestamp::format(OffsetDateTime::now_utc()));
             body["deleted_at"] = now.clone();
             body["updated_at"] = now;
             body
@@ -434,9 +435,4 @@ pub(crate) async fn on_behalf_of(
         .first()
         .and_then(|w| w.index.owner_id)
         .map(|id| id.to_string()))
-}
-
-pub(crate) fn rfc3339(at: OffsetDateTime) -> String {
-    at.format(&time::format_description::well_known::Rfc3339)
-        .expect("timestamps format")
 }

@@ -58,9 +58,7 @@ pub async fn load(store: &dyn Store) -> Result<DemoSummary, StorageError> {
         .expect("demo/programmes.json is valid (checked by tests)");
     let mut summary = DemoSummary::default();
     let now = OffsetDateTime::now_utc();
-    let stamp = now
-        .format(&time::format_description::well_known::Rfc3339)
-        .expect("now formats");
+    let stamp = doorstep_domain::timestamp::format(now);
     for p in programmes {
         let programme = json!({
             "id": p.id, "created_at": stamp, "updated_at": stamp, "created_by": DEMO_ACTOR,

@@ -10,6 +10,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{head, post};
 use axum::{Json, Router};
+use doorstep_domain::api::{headers, paths};
 use uuid::Uuid;
 
 use super::metadata::{parse_checksum, parse_metadata, HeaderError};
@@ -17,11 +18,11 @@ use super::{Append, UploadError, UploadInfo, UploadOwner, UploadStatus, Uploads}
 use crate::problem::{Problem, ProblemKind};
 
 /// The only tus version spoken.
-pub const TUS_VERSION: &str = "1.0.0";
+pub const TUS_VERSION: &str = headers::TUS_VERSION;
 /// The tus extensions supported.
 pub const TUS_EXTENSIONS: &str = "creation,termination,expiration,checksum";
 /// Media type of PATCH bodies.
-pub const OFFSET_OCTET_STREAM: &str = "application/offset+octet-stream";
+pub const OFFSET_OCTET_STREAM: &str = headers::OFFSET_OCTET_STREAM;
 /// Problem type of a request in another tus version (HTTP 412).
 pub const TUS_VERSION_PROBLEM: &str = "/problems/unsupported-tus-version";
 
@@ -57,9 +58,9 @@ where
     Uploads: FromRef<S>,
 {
     Router::new()
-        .route("/v1/uploads", post(create_upload).options(options_uploads))
+        .route(paths::UPLOADS, post(create_upload).options(options_uploads))
         .route(
-            "/v1/uploads/{id}",
+            paths::UPLOAD,
             head(head_upload)
                 .get(get_upload)
                 .patch(patch_upload)
@@ -256,7 +257,7 @@ pub async fn create_upload(
     let h = response.headers_mut();
     h.insert(
         header::LOCATION,
-        HeaderValue::from_str(&format!("/v1/uploads/{}", status.id)).expect("ASCII"),
+        HeaderValue::from_str(&paths::upload(&status.id.to_string())).expect("ASCII"),
     );
     h.insert(UPLOAD_EXPIRES, http_date(status.expires));
     Ok(response)

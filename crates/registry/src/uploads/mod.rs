@@ -23,11 +23,19 @@
 //! prefix once, in fixed-size blocks.
 //!
 //! A document record references a finished upload through [`Uploads::blob_of`].
+//!
+//! Modules: this one holds the types and an upload's life cycle (create, append, finish);
+//! [`http`] the tus routes; `staging` the byte work on blocking threads (append, fsync, hash);
+//! `sweep` the removal of expired uploads; `record` an upload's state on disk; `locks` one
+//! writer per upload; [`metadata`] the `Upload-Metadata` header; `error` the failures.
 
+mod error;
 pub mod http;
 mod locks;
 pub mod metadata;
 mod record;
+mod staging;
+mod sweep;
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -40,13 +48,15 @@ use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use crate::blobs::{BlobError, BlobStore, FsBlobStore, Sha256Hex};
-use crate::problem::{Problem, ProblemKind};
+use crate::blobs::{BlobStore, FsBlobStore, Sha256Hex};
 use locks::{Cached, Held, Locks};
 use metadata::Announced;
 use record::{unix_secs, upload_dir, UploadRecord, DATA_FILE};
 
+use error::io_err;
+pub use error::UploadError;
 pub use http::upload_routes;
+use staging::{blocking, hash_body, hash_file, joined, open_staged, truncate, write_body};
 
 /// Folder for unfinished uploads inside the data directory.
 pub const UPLOAD_DIR: &str = "uploads";
@@ -119,86 +129,6 @@ pub struct UploadInfo {
     pub sha256: String,
     /// The type sniffed from the content, once its first bytes arrived.
     pub mime_type: Option<String>,
-}
-
-/// Why an upload request failed. Converted to problem+json by the handlers.
-#[derive(Debug, thiserror::Error)]
-pub enum UploadError {
-    #[error("no such upload")]
-    NotFound,
-    #[error("{0}")]
-    BadRequest(String),
-    #[error("{0}")]
-    TooLarge(String),
-    #[error("the upload is at offset {server_offset}, not {client_offset}")]
-    OffsetMismatch {
-        server_offset: u64,
-        client_offset: u64,
-    },
-    #[error("{0}")]
-    ChecksumMismatch(String),
-    #[error("{0}")]
-    UnsupportedMediaType(String),
-    #[error("another request is still writing to this upload")]
-    Busy,
-    #[error("upload storage error while {action} {path}: {source}")]
-    Io {
-        action: &'static str,
-        path: PathBuf,
-        source: io::Error,
-    },
-    #[error(transparent)]
-    Blob(#[from] BlobError),
-    #[error("upload task failed: {0}")]
-    Task(String),
-}
-
-impl From<UploadError> for Problem {
-    fn from(error: UploadError) -> Self {
-        match error {
-            UploadError::NotFound => Problem::new(
-                ProblemKind::NotFound,
-                "There is no such upload, or it expired. Create a new upload.",
-            ),
-            UploadError::BadRequest(detail) => Problem::new(ProblemKind::BadRequest, detail),
-            UploadError::TooLarge(detail) => Problem::new(ProblemKind::TooLarge, detail),
-            UploadError::OffsetMismatch { server_offset, client_offset } => Problem::new(
-                ProblemKind::UploadMismatch,
-                format!(
-                    "The server has {server_offset} bytes of this upload, but the request continues \
-                     at {client_offset}. Send HEAD to get Upload-Offset, then resume from \
-                     byte {server_offset}."
-                ),
-            ),
-            UploadError::ChecksumMismatch(detail) => {
-                Problem::new(ProblemKind::ChecksumMismatch, detail)
-            }
-            UploadError::UnsupportedMediaType(detail) => {
-                Problem::new(ProblemKind::UnsupportedMediaType, detail)
-            }
-            UploadError::Busy => Problem::new(
-                ProblemKind::Conflict,
-                "Another request is still writing to this upload. Wait a moment, send HEAD and resume.",
-            ),
-            error @ (UploadError::Io { .. } | UploadError::Blob(_) | UploadError::Task(_)) => {
-                tracing::error!(%error, "upload failed on the server");
-                Problem::new(
-                    ProblemKind::Internal,
-                    "The server could not store the upload. The bytes received so far are kept; \
-                     retry later from the offset HEAD reports.",
-                )
-            }
-        }
-    }
-}
-
-fn io_err(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> UploadError {
-    let path = path.to_owned();
-    move |source| UploadError::Io {
-        action,
-        path,
-        source,
-    }
 }
 
 /// A PATCH request's parameters, checked by the handler.
@@ -805,80 +735,6 @@ impl Uploads {
         blocking(move || record::write(&dir, &record).map_err(io_err("writing the state of", &dir)))
             .await
     }
-
-    /// Remove expired uploads (unfinished ones past `Upload-Expires`, finished ones unclaimed for
-    /// the expiry period). Returns how many were removed. Call it periodically, e.g. with
-    /// [`Uploads::spawn_sweeper`]. Uploads in use are skipped until the next sweep.
-    pub async fn sweep_expired(&self) -> usize {
-        self.sweep_expired_at(SystemTime::now()).await
-    }
-
-    /// [`Uploads::sweep_expired`] as if it were `now` (tests move the clock instead of waiting).
-    pub async fn sweep_expired_at(&self, now: SystemTime) -> usize {
-        let root = self.inner.root.clone();
-        let expiry = self.inner.config.expiry;
-        let candidates = blocking(move || {
-            let mut expired = Vec::new();
-            for entry in std::fs::read_dir(&root).map_err(io_err("listing", &root))? {
-                let Ok(entry) = entry else { continue };
-                let Some(id) = entry
-                    .file_name()
-                    .to_str()
-                    .and_then(|n| n.parse::<Uuid>().ok())
-                else {
-                    continue;
-                };
-                let dir = entry.path();
-                let gone = match record::read(&dir) {
-                    Ok(Some(r)) => r.is_expired(now),
-                    // No readable state: a creation that crashed half-way. Judge by its age.
-                    _ => entry
-                        .metadata()
-                        .and_then(|m| m.modified())
-                        .is_ok_and(|modified| modified + expiry <= now),
-                };
-                if gone {
-                    expired.push(id);
-                }
-            }
-            Ok(expired)
-        })
-        .await;
-        let candidates = match candidates {
-            Ok(c) => c,
-            Err(error) => {
-                tracing::error!(%error, "upload sweep failed");
-                return 0;
-            }
-        };
-        let mut removed = 0;
-        for id in candidates {
-            let Some(held) = self.inner.locks.try_acquire(id) else {
-                continue;
-            };
-            match self.discard(&held, id).await {
-                Ok(()) => removed += 1,
-                Err(error) => tracing::warn!(%error, upload = %id, "cannot remove expired upload"),
-            }
-        }
-        if removed > 0 {
-            tracing::info!(removed, "expired uploads removed");
-        }
-        removed
-    }
-
-    /// Run [`Uploads::sweep_expired`] every `period` until the returned task is aborted.
-    pub fn spawn_sweeper(&self, period: Duration) -> tokio::task::JoinHandle<()> {
-        let this = self.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(period);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
-                this.sweep_expired().await;
-            }
-        })
-    }
 }
 
 /// The upload's state if it is `owner`'s and has not expired.
@@ -909,197 +765,4 @@ where
             Some(Err(_)) | None => return true,
         }
     }
-}
-
-async fn truncate(data: &Path, len: u64) -> Result<(), UploadError> {
-    let file = tokio::fs::OpenOptions::new()
-        .write(true)
-        .open(data)
-        .await
-        .map_err(io_err("opening", data))?;
-    file.set_len(len).await.map_err(io_err("truncating", data))
-}
-
-/// Open the staging file to append at `start`, cutting off bytes past it (from an interrupted
-/// write that was never counted).
-fn open_staged(data: &Path, start: u64) -> Result<std::fs::File, UploadError> {
-    use std::io::Seek;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .open(data)
-        .map_err(io_err("opening", data))?;
-    file.set_len(start).map_err(io_err("truncating", data))?;
-    file.seek(io::SeekFrom::Start(start))
-        .map_err(io_err("seeking in", data))?;
-    Ok(file)
-}
-
-/// The hasher thread of one PATCH: feed the queued chunks to the whole file's running SHA-256.
-/// Returns the bytes hashed and the hash before and after them.
-///
-/// `running` is the hash of the first `start` bytes kept from the previous PATCH; without it,
-/// the staged prefix is read back and hashed first (meanwhile the queue fills up and the
-/// request body waits).
-fn hash_body(
-    data: &Path,
-    start: u64,
-    running: Option<Sha256>,
-    mut chunks: mpsc::Receiver<axum::body::Bytes>,
-) -> Result<(u64, Sha256, Sha256), UploadError> {
-    let mut hasher = match running {
-        Some(hasher) => hasher,
-        None if start == 0 => Sha256::new(),
-        _ => {
-            tracing::info!(path = %data.display(), start, "hashing the staged bytes again");
-            let mut file = std::fs::File::open(data).map_err(io_err("opening", data))?;
-            hash_prefix(&mut file, start).map_err(io_err("reading", data))?
-        }
-    };
-    let before = hasher.clone();
-    let mut bytes = 0u64;
-    while let Some(chunk) = chunks.blocking_recv() {
-        hasher.update(&chunk);
-        bytes += chunk.len() as u64;
-    }
-    Ok((bytes, before, hasher))
-}
-
-/// The writer thread of one PATCH: append the queued chunks to the staging file in batches
-/// (and, with `checksum`, hash them for `Upload-Checksum`), having the kernel start writing
-/// them to disk every [`WRITE_BEHIND`] bytes ([`write_behind`]); once the queue is closed, fsync.
-/// Returns the bytes written, their digest and the file.
-fn write_body(
-    data: &Path,
-    mut file: std::fs::File,
-    checksum: bool,
-    mut chunks: mpsc::Receiver<axum::body::Bytes>,
-) -> Result<(u64, Option<[u8; 32]>, std::fs::File), UploadError> {
-    use std::io::Seek;
-    let mut digest = checksum.then(Sha256::new);
-    let mut batch = Vec::with_capacity(WRITE_IOVECS);
-    let mut batched = 0;
-    let mut bytes = 0u64;
-    let mut position = file.stream_position().map_err(io_err("seeking in", data))?;
-    let mut unsynced_from = position;
-    loop {
-        let next = chunks.blocking_recv();
-        let done = next.is_none();
-        if let Some(chunk) = next {
-            if let Some(d) = digest.as_mut() {
-                d.update(&chunk);
-            }
-            batched += chunk.len();
-            batch.push(chunk);
-        }
-        if !batch.is_empty() && (done || batched >= WRITE_BATCH || batch.len() == WRITE_IOVECS) {
-            write_all_vectored(&mut file, &batch).map_err(io_err("writing", data))?;
-            bytes += batched as u64;
-            position += batched as u64;
-            batch.clear();
-            batched = 0;
-            if position - unsynced_from >= WRITE_BEHIND && !done {
-                write_behind(&file, unsynced_from, position - unsynced_from);
-                unsynced_from = position;
-            }
-        }
-        if done {
-            break;
-        }
-    }
-    if bytes > 0 {
-        file.sync_data().map_err(io_err("syncing", data))?;
-    }
-    Ok((bytes, digest.map(|d| d.finalize().into()), file))
-}
-
-/// Have the kernel start writing `len` bytes of `file` at `offset` to disk, without waiting
-/// (Linux `sync_file_range(SYNC_FILE_RANGE_WRITE)`): the disk works while the network does, and
-/// the fsync before the response has little left to do. Only a hint: the fsync guarantees
-/// durability and reports any write error (on the same open file).
-#[cfg(target_os = "linux")]
-fn write_behind(file: &std::fs::File, offset: u64, len: u64) {
-    use std::os::fd::AsRawFd;
-    let (Ok(offset), Ok(len)) = (i64::try_from(offset), i64::try_from(len)) else {
-        return;
-    };
-    // SAFETY: a plain system call on an open descriptor we own; no memory is passed.
-    let rc = unsafe {
-        libc::sync_file_range(file.as_raw_fd(), offset, len, libc::SYNC_FILE_RANGE_WRITE)
-    };
-    if rc != 0 {
-        tracing::debug!(error = %io::Error::last_os_error(), "sync_file_range failed");
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn write_behind(_file: &std::fs::File, _offset: u64, _len: u64) {}
-
-/// Write every byte of `chunks`, in as few system calls as the kernel allows.
-fn write_all_vectored(file: &mut std::fs::File, chunks: &[axum::body::Bytes]) -> io::Result<()> {
-    use std::io::{IoSlice, Write};
-    let mut slices: Vec<IoSlice<'_>> = chunks.iter().map(|c| IoSlice::new(c)).collect();
-    let mut slices = &mut slices[..];
-    IoSlice::advance_slices(&mut slices, 0);
-    while !slices.is_empty() {
-        match file.write_vectored(slices) {
-            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(n) => IoSlice::advance_slices(&mut slices, n),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
-}
-
-/// SHA-256 state over the first `len` bytes of `file`, read in fixed-size blocks.
-fn hash_prefix(file: &mut std::fs::File, len: u64) -> io::Result<Sha256> {
-    use std::io::{Read, Seek};
-    let mut hasher = Sha256::new();
-    if len == 0 {
-        return Ok(hasher);
-    }
-    file.seek(io::SeekFrom::Start(0))?;
-    let mut prefix = Read::by_ref(file).take(len);
-    let mut block = vec![0u8; HASH_BLOCK];
-    let mut read = 0u64;
-    loop {
-        let n = match prefix.read(&mut block) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        hasher.update(&block[..n]);
-        read += n as u64;
-    }
-    if read != len {
-        return Err(io::Error::new(
-            io::ErrorKind::UnexpectedEof,
-            format!("the staged file has {read} bytes, not the {len} recorded"),
-        ));
-    }
-    Ok(hasher)
-}
-
-/// SHA-256 of a whole file, read in fixed-size blocks.
-fn hash_file(path: &Path) -> Result<Sha256Hex, UploadError> {
-    let mut file = std::fs::File::open(path).map_err(io_err("opening", path))?;
-    let len = file
-        .metadata()
-        .map_err(io_err("reading metadata of", path))?
-        .len();
-    let hasher = hash_prefix(&mut file, len).map_err(io_err("reading", path))?;
-    Ok(Sha256Hex::from_digest(&hasher.finalize().into()))
-}
-
-fn joined<T>(result: Result<T, tokio::task::JoinError>) -> Result<T, UploadError> {
-    result.map_err(|e| UploadError::Task(e.to_string()))
-}
-
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, UploadError> + Send + 'static,
-) -> Result<T, UploadError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| UploadError::Task(e.to_string()))?
 }

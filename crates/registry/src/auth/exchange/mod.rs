@@ -43,14 +43,23 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 use tokio::sync::Mutex;
 
+use doorstep_domain::api::paths;
+pub use doorstep_domain::api::ExchangeRequest;
+
 use super::jwe::{self, JweError};
 use crate::api::limits::RateLimiter;
 use crate::problem::{Problem, ProblemKind};
 
+mod keys;
+mod provider;
+
+use keys::*;
+use provider::*;
+
 /// The route, relative to the server root.
-pub const TOKEN_EXCHANGE_ROUTE: &str = "/v1/auth/token-exchange";
+pub const TOKEN_EXCHANGE_ROUTE: &str = paths::TOKEN_EXCHANGE;
 /// The userinfo relay, relative to the server root.
-pub const USERINFO_ROUTE: &str = "/v1/auth/userinfo";
+pub const USERINFO_ROUTE: &str = paths::USERINFO;
 /// The key management algorithm the decryption key is published for (what eSignet uses).
 pub const USERINFO_ENCRYPTION_ALG: &str = "RSA-OAEP-256";
 /// The longest client assertion lifetime eSignet accepts.
@@ -314,21 +323,6 @@ where
         .route(USERINFO_ROUTE, post(userinfo))
 }
 
-/// What the app sends.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ExchangeRequest {
-    /// The authorization code from the provider's redirect.
-    pub code: String,
-    /// The PKCE verifier (RFC 7636) of the sign-in attempt that produced the code.
-    pub code_verifier: String,
-    /// The loopback redirect URI used in the authorization request, exactly.
-    pub redirect_uri: String,
-    /// RFC 8707 resource indicator, when the app asked for one.
-    #[serde(default)]
-    pub resource: Option<String>,
-}
-
 /// Redeem an authorization code for the app with the registry's client key.
 ///
 /// Public: the caller is signing in and has no token yet. Answers with the identity provider's
@@ -379,7 +373,7 @@ pub async fn token_exchange(
             )
         }
     };
-    if let Err(detail) = request.check() {
+    if let Err(detail) = check(&request) {
         return problem(ProblemKind::BadRequest, detail);
     }
     match inner.redeem(&request).await {
@@ -471,540 +465,33 @@ impl Refusal {
     }
 }
 
-impl ExchangeRequest {
-    fn check(&self) -> Result<(), String> {
-        if self.code.is_empty() || self.code.len() > 4096 {
-            return Err(
-                "`code` must be the authorization code from the provider's redirect".into(),
-            );
-        }
-        // RFC 7636 §4.1: 43–128 unreserved characters.
-        let v = &self.code_verifier;
-        if !(43..=128).contains(&v.len())
-            || !v
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
-        {
-            return Err(
-                "`code_verifier` must be a PKCE verifier: 43 to 128 characters A-Z a-z 0-9 - . _ ~"
-                    .into(),
-            );
-        }
-        let uri = url::Url::parse(&self.redirect_uri)
-            .map_err(|_| "`redirect_uri` is not a URL".to_string())?;
-        let loopback = match uri.host() {
-            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-            Some(url::Host::Domain(d)) => d == "localhost",
-            None => false,
-        };
-        if uri.scheme() != "http" || !loopback {
-            return Err("`redirect_uri` must be the app's loopback redirect (http://127.0.0.1:<port>/...); this route redeems codes for the desktop app only".into());
-        }
-        Ok(())
+/// Refuse what does not look like a native app's code exchange.
+fn check(request: &ExchangeRequest) -> Result<(), String> {
+    if request.code.is_empty() || request.code.len() > 4096 {
+        return Err("`code` must be the authorization code from the provider's redirect".into());
     }
-}
-
-/// What the exchange uses from the provider's discovery document.
-#[derive(Debug, Clone, Deserialize)]
-struct Metadata {
-    issuer: String,
-    token_endpoint: String,
-    #[serde(default)]
-    userinfo_endpoint: Option<String>,
-    #[serde(default)]
-    token_endpoint_auth_methods_supported: Option<Vec<String>>,
-    #[serde(default)]
-    token_endpoint_auth_signing_alg_values_supported: Option<Vec<String>>,
-}
-
-impl Inner {
-    async fn metadata(&self) -> Result<Metadata, String> {
-        let mut cached = self.metadata.lock().await;
-        if let Some((meta, at)) = &*cached {
-            if at.elapsed() < METADATA_TTL {
-                return Ok(meta.clone());
-            }
-        }
-        let issuer = &self.config.issuer;
-        let url = format!(
-            "{}/.well-known/openid-configuration",
-            issuer.trim_end_matches('/')
+    // RFC 7636 §4.1: 43–128 unreserved characters.
+    let v = &request.code_verifier;
+    if !(43..=128).contains(&v.len())
+        || !v
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+    {
+        return Err(
+            "`code_verifier` must be a PKCE verifier: 43 to 128 characters A-Z a-z 0-9 - . _ ~"
+                .into(),
         );
-        let response = self.http.get(&url).send().await.map_err(|e| {
-            format!(
-                "cannot reach the identity provider ({url}): {}",
-                describe(&e)
-            )
-        })?;
-        if !response.status().is_success() {
-            return Err(format!(
-                "the identity provider answered HTTP {} for {url}",
-                response.status()
-            ));
-        }
-        let meta: Metadata = response.json().await.map_err(|e| {
-            format!(
-                "the identity provider's discovery document ({url}) is not usable: {}",
-                describe(&e)
-            )
-        })?;
-        if &meta.issuer != issuer {
-            return Err(format!(
-                "the discovery document at {url} is for issuer {:?}, not the configured {issuer:?}",
-                meta.issuer
-            ));
-        }
-        check_url("token_endpoint", &meta.token_endpoint)?;
-        if let Some(userinfo) = &meta.userinfo_endpoint {
-            check_url("userinfo_endpoint", userinfo)?;
-        }
-        if let Some(methods) = &meta.token_endpoint_auth_methods_supported {
-            if !methods.iter().any(|m| m == "private_key_jwt") {
-                return Err(
-                    "the identity provider does not accept private_key_jwt at its token endpoint"
-                        .into(),
-                );
-            }
-        }
-        *cached = Some((meta.clone(), Instant::now()));
-        Ok(meta)
     }
-
-    async fn redeem(&self, request: &ExchangeRequest) -> Result<Response, String> {
-        let meta = self.metadata().await?;
-        let alg = self.key.algorithm(
-            meta.token_endpoint_auth_signing_alg_values_supported
-                .as_deref(),
-        )?;
-        let assertion = self.assertion(&meta.token_endpoint, alg)?;
-        let mut form = vec![
-            ("grant_type", "authorization_code"),
-            ("code", request.code.as_str()),
-            ("redirect_uri", request.redirect_uri.as_str()),
-            ("code_verifier", request.code_verifier.as_str()),
-            ("client_id", self.config.client_id.as_str()),
-            (
-                "client_assertion_type",
-                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-            ),
-            ("client_assertion", assertion.as_str()),
-        ];
-        if let Some(resource) = &request.resource {
-            form.push(("resource", resource));
-        }
-        let url = &meta.token_endpoint;
-        let response = self.http.post(url).form(&form).send().await.map_err(|e| {
-            format!(
-                "cannot reach the identity provider's token endpoint ({url}): {}",
-                describe(&e)
-            )
-        })?;
-        let status = response.status();
-        let body: Map<String, Value> = response.json().await.map_err(|e| {
-            format!(
-                "the identity provider's token endpoint answered HTTP {status} without JSON: {}",
-                describe(&e)
-            )
-        })?;
-        if status.is_success() {
-            let mut body = body;
-            body.remove("refresh_token");
-            return Ok(json_response(StatusCode::OK, Value::Object(body)));
-        }
-        let Some(error) = body.get("error").and_then(Value::as_str) else {
-            return Err(format!(
-                "the identity provider's token endpoint answered HTTP {status}"
-            ));
-        };
-        if CLIENT_REFUSED.contains(&error) {
-            return Ok(self.client_refused(error, &body, url, alg));
-        }
-        let mut out = Map::new();
-        out.insert("error".into(), error.into());
-        if let Some(d) = body.get("error_description").and_then(Value::as_str) {
-            out.insert("error_description".into(), d.into());
-        }
-        Ok(json_response(StatusCode::BAD_REQUEST, Value::Object(out)))
-    }
-
-    /// The provider refuses the registry's client itself: every sign-in fails the same way until the
-    /// operator fixes the registration or the keys, so the log says what was sent and what to
-    /// check, and the app is told that the service is misconfigured rather than to try again.
-    fn client_refused(
-        &self,
-        error: &str,
-        body: &Map<String, Value>,
-        token_endpoint: &str,
-        alg: Algorithm,
-    ) -> Response {
-        let description = body
-            .get("error_description")
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        tracing::error!(
-            error,
-            error_description = description,
-            client_id = %self.config.client_id,
-            kid = %self.key.kid,
-            alg = ?alg,
-            token_endpoint,
-            "the identity provider refused the registry's sign-in client: every sign-in fails until this is fixed. \
-             The client assertion was signed for client_id {:?} with key id (kid) {:?}. Check [signin] client_id; \
-             register the public JWKS printed by `doorstep-registry signin-jwks --config <file>` for the client; \
-             and set [signin] key_id to the id the key is registered under at the provider",
-            self.config.client_id,
-            self.key.kid,
-        );
-        problem(
-            ProblemKind::SignInMisconfigured,
-            format!(
-                "the identity provider does not accept this registry's sign-in client ({error}), so signing in cannot work until the registry's operator fixes its [signin] settings or the client's registration at the provider; trying again will not help (the registry's log names the key id that was sent)"
-            ),
-        )
-    }
-
-    /// The provider's userinfo for `access_token`, as the app gets it (see [`relay_userinfo`]).
-    async fn userinfo(&self, access_token: &str) -> Result<Response, Refusal> {
-        let meta = self.metadata().await.map_err(Refusal::unavailable)?;
-        let Some(url) = &meta.userinfo_endpoint else {
-            return Err(Refusal::unavailable(
-                "the identity provider publishes no userinfo_endpoint",
-            ));
-        };
-        let mut response = self
-            .http
-            .get(url)
-            .bearer_auth(access_token)
-            .header(header::ACCEPT, "application/jwt, application/json")
-            .send()
-            .await
-            .map_err(|e| {
-                Refusal::unavailable(format!(
-                    "cannot reach the identity provider's userinfo endpoint ({url}): {}",
-                    describe(&e)
-                ))
-            })?;
-        let status = response.status();
-        if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
-            return Err(Refusal {
-                kind: ProblemKind::Unauthenticated,
-                detail: format!("the identity provider refused the access token at its userinfo endpoint (HTTP {status}); sign in again"),
-            });
-        }
-        if !status.is_success() {
-            return Err(Refusal::unavailable(format!(
-                "the identity provider's userinfo endpoint ({url}) answered HTTP {status}"
-            )));
-        }
-        let content_type = response
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| {
-            Refusal::unavailable(format!(
-                "the identity provider's userinfo answer was cut off: {}",
-                describe(&e)
-            ))
-        })? {
-            if body.len() + chunk.len() > MAX_USERINFO {
-                return Err(Refusal::unavailable(format!(
-                    "the identity provider's userinfo answer is larger than {MAX_USERINFO} bytes"
-                )));
-            }
-            body.extend_from_slice(&chunk);
-        }
-        relay_userinfo(&content_type, body, self.decryption.as_ref())
-    }
-
-    /// The client assertion of RFC 7523 §3 as eSignet wants it.
-    fn assertion(&self, token_endpoint: &str, alg: Algorithm) -> Result<String, String> {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
-        let mut jti = [0u8; 16];
-        getrandom::getrandom(&mut jti)
-            .map_err(|e| format!("no randomness for the assertion id: {e}"))?;
-        let claims = json!({
-            "iss": self.config.client_id,
-            "sub": self.config.client_id,
-            "aud": token_endpoint,
-            "iat": now,
-            "exp": now + self.config.assertion_lifetime_seconds,
-            "jti": hex::encode(jti),
-        });
-        let mut header = Header::new(alg);
-        header.kid = Some(self.key.kid.clone());
-        header.typ = Some("JWT".into());
-        jsonwebtoken::encode(&header, &claims, &self.key.encoding)
-            .map_err(|e| format!("cannot sign the client assertion: {e}"))
-    }
-}
-
-/// What the app gets for the provider's userinfo answer: JSON or a signed JWT unchanged, a JWE
-/// decrypted to the signed JWT inside it. Never claims of the registry's own making, and never
-/// decrypted claims that are not signed by the provider: the app trusts only the provider's
-/// signature.
-fn relay_userinfo(
-    content_type: &str,
-    body: Vec<u8>,
-    decryption: Option<&DecryptionKey>,
-) -> Result<Response, Refusal> {
-    let mime = content_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
-    match mime.as_str() {
-        "application/json" => Ok(typed_response("application/json", body)),
-        "application/jwt" => {
-            let text = std::str::from_utf8(&body)
-                .map_err(|_| {
-                    Refusal::unavailable("the identity provider's userinfo JWT is not text")
-                })?
-                .trim();
-            if !jwe::is_compact_jwe(text) {
-                return Ok(typed_response("application/jwt", text.as_bytes().to_vec()));
-            }
-            let Some(key) = decryption else {
-                return Err(Refusal::unavailable(
-                    "the identity provider encrypts userinfo for this client, but the registry has no key to decrypt it: its operator must set [signin] userinfo_decryption_key_path and register the registry's `use: enc` key with the provider",
-                ));
-            };
-            Ok(typed_response("application/jwt", key.decrypt(text)?))
-        }
-        other => Err(Refusal::unavailable(format!(
-            "the identity provider's userinfo endpoint answered with content type {other:?}, not application/jwt or application/json"
-        ))),
-    }
-}
-
-/// The key the provider encrypts userinfo to, and its public JWK to register.
-struct DecryptionKey {
-    key: rsa::RsaPrivateKey,
-    public_jwk: Value,
-    /// The configured `userinfo_decryption_key_id`, else the thumbprint.
-    kid: String,
-    thumbprint: String,
-}
-
-impl DecryptionKey {
-    fn load(path: &Path, key_id: Option<&str>) -> Result<DecryptionKey, ExchangeError> {
-        let pem = read_pem(path)?;
-        let key = rsa_from_pem(&pem).ok_or_else(|| ExchangeError::Key {
-            path: path.to_owned(),
-            reason: format!("not an RSA (PKCS#8 or PKCS#1) private key in PEM; userinfo encryption uses {USERINFO_ENCRYPTION_ALG}"),
-        })?;
-        let members = rsa_members(&key).map_err(|reason| ExchangeError::Key {
-            path: path.to_owned(),
-            reason,
-        })?;
-        let (public_jwk, thumbprint) =
-            public_jwk(members, "enc", Some(USERINFO_ENCRYPTION_ALG), key_id);
-        Ok(DecryptionKey {
-            key,
-            public_jwk,
-            kid: key_id
-                .map(str::to_owned)
-                .unwrap_or_else(|| thumbprint.clone()),
-            thumbprint,
-        })
-    }
-
-    /// The signed JWT inside the provider's JWE.
-    fn decrypt(&self, compact: &str) -> Result<Vec<u8>, Refusal> {
-        let refuse = |why: String| {
-            Refusal::unavailable(format!(
-                "the identity provider's encrypted userinfo cannot be read: {why}"
-            ))
-        };
-        let decrypted = jwe::decrypt(compact, &self.key).map_err(|e| {
-            let hint = match e {
-                JweError::KeyUnwrap => {
-                    let used = jwe::header(compact)
-                        .ok()
-                        .and_then(|h| h.get("kid").and_then(Value::as_str).map(str::to_owned))
-                        .map(|kid| format!(" (the provider used key `{kid}`)"))
-                        .unwrap_or_default();
-                    format!("{used}; register the registry's current `use: enc` key `{}` with the provider, or set [signin] userinfo_decryption_key_path to the key registered there", self.kid)
-                }
-                JweError::UnsupportedAlg(_) | JweError::UnsupportedEnc(_) => format!(
-                    "; register the client for {USERINFO_ENCRYPTION_ALG} with A256GCM"
-                ),
-                _ => String::new(),
-            };
-            refuse(format!("{e}{hint}"))
-        })?;
-        // Nested JWT (RFC 7519 §5.2): the plaintext must be the provider's signed JWT. Encrypted
-        // bare JSON would be claims the app had to take on the registry's word.
-        let signed = std::str::from_utf8(&decrypted.plaintext)
-            .ok()
-            .map(str::trim)
-            .filter(|t| t.split('.').count() == 3 && !t.starts_with('{'));
-        let Some(signed) = signed else {
-            return Err(refuse(
-                "it is not signed inside (no nested JWT), so the app could not verify it; register the client with userinfo_signed_response_alg RS256 as well as encryption".into(),
-            ));
-        };
-        Ok(signed.as_bytes().to_vec())
-    }
-}
-
-/// The registry's client key: the signing half, and the public JWK to register.
-struct ClientKey {
-    rsa: bool,
-    encoding: EncodingKey,
-    public_jwk: Value,
-    /// The id sent in assertions: the configured `key_id`, else the thumbprint.
-    kid: String,
-    /// RFC 7638 thumbprint of the public key.
-    thumbprint: String,
-}
-
-impl ClientKey {
-    fn load(path: &Path, key_id: Option<&str>) -> Result<ClientKey, ExchangeError> {
-        use p256::pkcs8::DecodePrivateKey;
-        let err = |reason: String| ExchangeError::Key {
-            path: path.to_owned(),
-            reason,
-        };
-        let pem = read_pem(path)?;
-        let (rsa_key, members) = if let Some(key) = rsa_from_pem(&pem) {
-            (true, rsa_members(&key).map_err(err)?)
-        } else if let Ok(key) = p256::SecretKey::from_pkcs8_pem(&pem) {
-            use p256::elliptic_curve::sec1::ToEncodedPoint;
-            let point = key.public_key().to_encoded_point(false);
-            let coord = |c: Option<&p256::FieldBytes>| {
-                URL_SAFE_NO_PAD.encode(c.expect("uncompressed point"))
-            };
-            (
-                false,
-                vec![
-                    ("crv", "P-256".to_string()),
-                    ("kty", "EC".to_string()),
-                    ("x", coord(point.x())),
-                    ("y", coord(point.y())),
-                ],
-            )
-        } else {
-            return Err(err(
-                "not an RSA (PKCS#8 or PKCS#1) or P-256 (PKCS#8) private key in PEM; convert an EC key with `openssl pkcs8 -topk8 -nocrypt`".into(),
-            ));
-        };
-        let encoding = if rsa_key {
-            EncodingKey::from_rsa_pem(pem.as_bytes())
-        } else {
-            EncodingKey::from_ec_pem(pem.as_bytes())
-        }
-        .map_err(|e| err(e.to_string()))?;
-        let (public_jwk, thumbprint) = public_jwk(members, "sig", None, key_id);
-        Ok(ClientKey {
-            rsa: rsa_key,
-            encoding,
-            public_jwk,
-            kid: key_id
-                .map(str::to_owned)
-                .unwrap_or_else(|| thumbprint.clone()),
-            thumbprint,
-        })
-    }
-
-    /// The first algorithm the key can sign with that the provider accepts (RS256 before PS256
-    /// for RSA: eSignet's Java implementation knows only RS256).
-    fn algorithm(&self, supported: Option<&[String]>) -> Result<Algorithm, String> {
-        let ours: &[(Algorithm, &str)] = if self.rsa {
-            &[(Algorithm::RS256, "RS256"), (Algorithm::PS256, "PS256")]
-        } else {
-            &[(Algorithm::ES256, "ES256")]
-        };
-        match supported {
-            None => Ok(ours[0].0),
-            Some(list) => ours
-                .iter()
-                .find(|(_, name)| list.iter().any(|s| s == name))
-                .map(|(alg, _)| *alg)
-                .ok_or_else(|| {
-                    format!(
-                        "the identity provider accepts client assertions signed with {} only, which the [signin] {} key cannot make",
-                        list.join(", "),
-                        if self.rsa { "RSA" } else { "P-256" }
-                    )
-                }),
-        }
-    }
-}
-
-/// A key file's PEM text, wiped from memory when dropped.
-fn read_pem(path: &Path) -> Result<zeroize::Zeroizing<String>, ExchangeError> {
-    std::fs::read_to_string(path)
-        .map(zeroize::Zeroizing::new)
-        .map_err(|e| ExchangeError::Key {
-            path: path.to_owned(),
-            reason: e.to_string(),
-        })
-}
-
-/// An RSA private key in PKCS#8 or PKCS#1 PEM.
-fn rsa_from_pem(pem: &str) -> Option<rsa::RsaPrivateKey> {
-    use rsa::pkcs1::DecodeRsaPrivateKey;
-    use rsa::pkcs8::DecodePrivateKey;
-    rsa::RsaPrivateKey::from_pkcs8_pem(pem)
-        .or_else(|_| rsa::RsaPrivateKey::from_pkcs1_pem(pem))
-        .ok()
-}
-
-/// The RSA public JWK's required members (RFC 7638 order), if the key is long enough.
-fn rsa_members(key: &rsa::RsaPrivateKey) -> Result<Vec<(&'static str, String)>, String> {
-    use rsa::traits::PublicKeyParts;
-    if key.size() < 256 {
-        return Err("RSA keys must be at least 2048 bits".into());
-    }
-    let n = URL_SAFE_NO_PAD.encode(key.n().to_bytes_be());
-    let e = URL_SAFE_NO_PAD.encode(key.e().to_bytes_be());
-    Ok(vec![("e", e), ("kty", "RSA".to_string()), ("n", n)])
-}
-
-/// The public JWK from its required members (sorted), with `kid` = `key_id` or, without one, the
-/// RFC 7638 thumbprint; and the thumbprint.
-fn public_jwk(
-    members: Vec<(&'static str, String)>,
-    key_use: &str,
-    alg: Option<&str>,
-    key_id: Option<&str>,
-) -> (Value, String) {
-    // RFC 7638: the required members, sorted, no whitespace.
-    let canonical = format!(
-        "{{{}}}",
-        members
-            .iter()
-            .map(|(k, v)| format!("\"{k}\":\"{v}\""))
-            .collect::<Vec<_>>()
-            .join(",")
-    );
-    let thumbprint = URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()));
-    let mut jwk: Map<String, Value> = members
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v.into()))
-        .collect();
-    jwk.insert("kid".into(), key_id.unwrap_or(&thumbprint).into());
-    jwk.insert("use".into(), key_use.into());
-    if let Some(alg) = alg {
-        jwk.insert("alg".into(), alg.into());
-    }
-    (Value::Object(jwk), thumbprint)
-}
-
-/// A key id as providers register it: printable ASCII, no spaces, not too long.
-fn check_key_id(name: &str, id: &str) -> Result<(), String> {
-    if id.is_empty() || id.len() > 128 || !id.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(format!(
-            "`{name}` = {id:?} must be the key's id as registered at the provider: 1 to 128 printable ASCII characters without spaces"
-        ));
+    let uri = url::Url::parse(&request.redirect_uri)
+        .map_err(|_| "`redirect_uri` is not a URL".to_string())?;
+    let loopback = match uri.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d == "localhost",
+        None => false,
+    };
+    if uri.scheme() != "http" || !loopback {
+        return Err("`redirect_uri` must be the app's loopback redirect (http://127.0.0.1:<port>/...); this route redeems codes for the desktop app only".into());
     }
     Ok(())
 }
@@ -1058,8 +545,8 @@ fn describe(e: &reqwest::Error) -> String {
 mod tests {
     use super::*;
 
-    const RSA: &str = include_str!("../../tests/keys/rsa-1.pem");
-    const EC: &str = include_str!("../../tests/keys/ec-1.pem");
+    const RSA: &str = include_str!("../../../tests/keys/rsa-1.pem");
+    const EC: &str = include_str!("../../../tests/keys/ec-1.pem");
 
     fn key(pem: &str) -> ClientKey {
         let dir = tempfile::tempdir().unwrap();
@@ -1106,18 +593,18 @@ mod tests {
             redirect_uri: "http://127.0.0.1:4711/callback".into(),
             resource: None,
         };
-        ok.check().unwrap();
+        check(&ok).unwrap();
         let web = ExchangeRequest {
             redirect_uri: "https://evil.example.org/cb".into(),
             ..ok
         };
-        assert!(web.check().unwrap_err().contains("loopback"));
+        assert!(check(&web).unwrap_err().contains("loopback"));
         let short = ExchangeRequest {
             code_verifier: "short".into(),
             redirect_uri: "http://127.0.0.1:1/cb".into(),
             ..web
         };
-        assert!(short.check().unwrap_err().contains("PKCE"));
+        assert!(check(&short).unwrap_err().contains("PKCE"));
     }
 
     fn test_key(name: &str) -> PathBuf {

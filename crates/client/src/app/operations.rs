@@ -1,0 +1,396 @@
+//! What a person does with their open data, one method per IPC command: their details and
+//! household, an agent's caseload, payment accounts, programmes and applications,
+//! notifications, documents, and the changes the registry refused or that clash. Each reads
+//! the open partition, or changes it in one vault transaction and nudges sync. The session life
+//! cycle these need (who is signed in, whose data is open) is in the parent module.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use uuid::Uuid;
+
+use super::*;
+use crate::signin::Session;
+use crate::vault::{Choice, Partition};
+
+impl Doorstep {
+    /// The home screen, from the vault only (works offline).
+    pub async fn home(&self) -> Result<HomeView, AppError> {
+        let partition = self.open_partition().await?;
+        let session = self.session();
+        blocking(move || views::home(&partition, session.as_ref())).await
+    }
+
+    /// Save the person's own details (their registration, the first time).
+    pub async fn save_my_details(&self, details: MyDetails) -> Result<HomeView, AppError> {
+        let partition = self.open_partition().await?;
+        let session = self.session();
+        let p = partition.clone();
+        let s = session.clone();
+        blocking(move || details::save(&p, s.as_ref(), &details)).await?;
+        self.nudge_sync().await;
+        blocking(move || views::home(&partition, session.as_ref())).await
+    }
+
+    /// The person's household, from the vault only (works offline).
+    pub async fn household(&self) -> Result<HouseholdView, AppError> {
+        let partition = self.open_partition().await?;
+        let session = self.session();
+        blocking(move || household::view(&partition, session.as_ref())).await
+    }
+
+    /// Create a household with the person as its head.
+    pub async fn create_household(&self) -> Result<HouseholdView, AppError> {
+        self.change_household(household::create).await
+    }
+
+    /// Add a member (linked by national ID when that person is already on this device).
+    pub async fn add_member(&self, member: MemberInput) -> Result<HouseholdView, AppError> {
+        self.change_household(move |p, s| household::add(p, s, &member))
+            .await
+    }
+
+    /// Change a member's details or relationship.
+    pub async fn edit_member(
+        &self,
+        individual: Uuid,
+        member: MemberInput,
+    ) -> Result<HouseholdView, AppError> {
+        self.change_household(move |p, s| household::edit(p, s, individual, &member))
+            .await
+    }
+
+    /// End a member's membership (their record stays). Not the head's.
+    pub async fn remove_member(&self, individual: Uuid) -> Result<HouseholdView, AppError> {
+        self.change_household(move |p, s| household::remove(p, s, individual))
+            .await
+    }
+
+    /// Make `individual` the head of the household (one vault transaction).
+    pub async fn change_head(&self, individual: Uuid) -> Result<HouseholdView, AppError> {
+        self.change_household(move |p, s| household::change_head(p, s, individual))
+            .await
+    }
+
+    /// Agent: the people on this device (the agent's area, pulled from the registry), filtered
+    /// by name or ID number; at most `limit` (itself at most [`views::MAX_PEOPLE`]), by name.
+    pub async fn people(&self, query: String, limit: u32) -> Result<Vec<PersonSummary>, AppError> {
+        let partition = self.open_partition().await?;
+        blocking(move || views::people(&partition, &query, limit as usize)).await
+    }
+
+    /// Agent: one person's details, to prefill the form.
+    pub async fn person_details(&self, individual: Uuid) -> Result<MyDetails, AppError> {
+        let partition = self.open_partition().await?;
+        blocking(move || views::person_details(&partition, individual)).await
+    }
+
+    /// Agent: save a person's details, acting for them (the registry records the agent as the
+    /// author and the person as on-behalf-of).
+    pub async fn save_person_details(
+        &self,
+        individual: Uuid,
+        details: MyDetails,
+    ) -> Result<(), AppError> {
+        let partition = self.open_partition().await?;
+        let session = self.session();
+        blocking(move || details::save_for(&partition, session.as_ref(), individual, &details))
+            .await?;
+        self.nudge_sync().await;
+        Ok(())
+    }
+
+    /// Change the passphrase of the open profile (the data key is re-wrapped; nothing is
+    /// re-encrypted). The old one must be right.
+    pub async fn change_passphrase(&self, old: String, new: String) -> Result<(), AppError> {
+        let partition = self.open_partition().await?;
+        if self.config.mode == DeviceMode::Kiosk {
+            return Err(AppError::WrongStage("A kiosk has no passphrase to change."));
+        }
+        let vault = self.vault.clone();
+        let id = partition.id().to_owned();
+        blocking(move || vault.change_passphrase(&id, &old, &new)).await
+    }
+
+    /// The person's payment accounts.
+    pub async fn accounts(&self) -> Result<Vec<AccountView>, AppError> {
+        let partition = self.open_partition().await?;
+        let session = self.session();
+        blocking(move || finance::accounts(&partition, session.as_ref())).await
+    }
+
+    /// Add a bank account or wallet; `preferred` makes it the one payments go to.
+    pub async fn add_account(&self, input: AccountInput) -> Result<Vec<AccountView>, AppError> {
+        self.change_accounts(move |p, s| finance::add(p, s, &input))
+            .await
+    }
+
+    /// Send payments to this account (and to no other).
+    pub async fn set_preferred_account(&self, id: Uuid) -> Result<Vec<AccountView>, AppError> {
+        self.change_accounts(move |p, s| finance::set_preferred(p, s, id))
+            .await
+    }
+
+    /// Remove an account (not the one payments go to while there are others).
+    pub async fn remove_account(&self, id: Uuid) -> Result<Vec<AccountView>, AppError> {
+        self.change_accounts(move |p, s| finance::remove(p, s, id))
+            .await
+    }
+
+    async fn change_accounts(
+        &self,
+        change: impl FnOnce(&Partition, Option<&Session>) -> Result<(), AppError> + Send + 'static,
+    ) -> Result<Vec<AccountView>, AppError> {
+        self.change_then(change, finance::accounts).await
+    }
+
+    /// Every programme on this device, with the person's applications to it.
+    pub async fn programmes(&self) -> Result<Vec<ProgrammeView>, AppError> {
+        self.read(programmes::programmes).await
+    }
+
+    /// The form to apply to a programme (or to continue the application in progress), with
+    /// the answers saved so far.
+    pub async fn application_form(&self, programme: Uuid) -> Result<ApplicationForm, AppError> {
+        self.read(move |p, s| programmes::form(p, s, programme))
+            .await
+    }
+
+    /// Keep the answers typed so far (the form calls this as the person types). Local only.
+    pub async fn save_application_draft(
+        &self,
+        programme: Uuid,
+        data: serde_json::Value,
+    ) -> Result<String, AppError> {
+        self.read(move |p, s| programmes::save_draft(p, s, programme, &data))
+            .await
+    }
+
+    /// Forget the answers typed so far.
+    pub async fn discard_application_draft(&self, programme: Uuid) -> Result<(), AppError> {
+        self.read(move |p, _| programmes::discard_draft(p, programme))
+            .await
+    }
+
+    /// Submit an application (queued when offline).
+    pub async fn submit_application(
+        &self,
+        programme: Uuid,
+        data: serde_json::Value,
+    ) -> Result<ApplicationView, AppError> {
+        let view = self
+            .read(move |p, s| programmes::submit(p, s, programme, data))
+            .await?;
+        self.nudge_sync().await;
+        Ok(view)
+    }
+
+    /// The person's notifications, newest first.
+    pub async fn notifications(&self) -> Result<Vec<NotificationView>, AppError> {
+        self.read(notifications::list).await
+    }
+
+    /// Mark a notification read (or unread again); syncs like any edit.
+    pub async fn mark_notification(
+        &self,
+        id: Uuid,
+        read: bool,
+    ) -> Result<Vec<NotificationView>, AppError> {
+        self.change_then(
+            move |p, s| notifications::mark(p, s, id, read),
+            notifications::list,
+        )
+        .await
+    }
+
+    /// The person's documents and what the programmes require.
+    pub async fn documents(&self) -> Result<DocumentsView, AppError> {
+        self.read(documents::view).await
+    }
+
+    /// Start adding a document; the UI then sends its bytes with [`Doorstep::upload_chunk`].
+    pub async fn begin_upload(&self, upload: NewUpload) -> Result<Uuid, AppError> {
+        let partition = self.open_partition().await?;
+        let session = self.session();
+        self.uploads.begin(partition, session.as_ref(), upload)
+    }
+
+    /// The next piece of the file; returns the bytes received so far.
+    pub async fn upload_chunk(&self, token: Uuid, bytes: Vec<u8>) -> Result<u64, AppError> {
+        let uploads = self.uploads.clone();
+        // Sending may wait for the encrypting thread; do not hold up the async threads.
+        blocking(move || uploads.chunk(token, bytes)).await
+    }
+
+    /// Every byte sent: store the document (and delete the one it replaces).
+    pub async fn finish_upload(&self, token: Uuid) -> Result<DocumentsView, AppError> {
+        let session = self.session();
+        let uploads = self.uploads.clone();
+        blocking(move || uploads.finish(token, session.as_ref()).map(drop)).await?;
+        self.nudge_sync().await;
+        self.documents().await
+    }
+
+    /// Stop adding a document; nothing of it is kept.
+    pub async fn cancel_upload(&self, token: Uuid) {
+        let uploads = self.uploads.clone();
+        let _ = tokio::task::spawn_blocking(move || uploads.cancel(token)).await;
+    }
+
+    /// A document's bytes, for the preview (only documents kept on this device).
+    pub async fn document_content(&self, id: Uuid) -> Result<Vec<u8>, AppError> {
+        self.read(move |p, _| documents::content(p, id)).await
+    }
+
+    /// Delete a document (the registry's copy too, with the next sync).
+    pub async fn delete_document(&self, id: Uuid) -> Result<DocumentsView, AppError> {
+        self.change_then(move |p, s| documents::delete(p, s, id), documents::view)
+            .await
+    }
+
+    /// Read from the open partition off the async threads.
+    async fn read<V: Send + 'static>(
+        &self,
+        view: impl FnOnce(&Partition, Option<&Session>) -> Result<V, AppError> + Send + 'static,
+    ) -> Result<V, AppError> {
+        let partition = self.open_partition().await?;
+        let session = self.session();
+        blocking(move || view(&partition, session.as_ref())).await
+    }
+
+    /// Make a change, ask for a sync soon, and return the screen's new view.
+    async fn change_then<V: Send + 'static>(
+        &self,
+        change: impl FnOnce(&Partition, Option<&Session>) -> Result<(), AppError> + Send + 'static,
+        view: impl FnOnce(&Partition, Option<&Session>) -> Result<V, AppError> + Send + 'static,
+    ) -> Result<V, AppError> {
+        let partition = self.open_partition().await?;
+        let session = self.session();
+        let (p, s) = (partition.clone(), session.clone());
+        blocking(move || change(&p, s.as_ref())).await?;
+        self.nudge_sync().await;
+        blocking(move || view(&partition, session.as_ref())).await
+    }
+
+    /// Changes the registry refused, with its reasons.
+    pub async fn rejections(&self) -> Result<Vec<RejectionView>, AppError> {
+        let partition = self.open_partition().await?;
+        blocking(move || views::rejections(&partition)).await
+    }
+
+    /// Drop a refused change: the record returns to the registry's version with the next sync.
+    pub async fn discard_rejection(&self, mutation_id: Uuid) -> Result<(), AppError> {
+        let partition = self.open_partition().await?;
+        let p = partition.clone();
+        blocking(move || {
+            // A refused status move, or a refused edit.
+            if !p.discard_refused_transition(mutation_id)? {
+                p.discard_rejected(mutation_id)?;
+            }
+            Ok::<_, AppError>(())
+        })
+        .await?;
+        self.nudge_sync().await;
+        Ok(())
+    }
+
+    /// Conflicts waiting for the person, grouped by record.
+    pub async fn conflicts(&self) -> Result<Vec<ConflictView>, AppError> {
+        let partition = self.open_partition().await?;
+        blocking(move || views::conflicts(&partition)).await
+    }
+
+    /// Resolve every conflicting field of one record; the result is queued as a change on the
+    /// registry's current revision.
+    pub async fn resolve_conflict(
+        &self,
+        kind: String,
+        record_id: Uuid,
+        choices: Vec<FieldChoice>,
+    ) -> Result<(), AppError> {
+        let partition = self.open_partition().await?;
+        let actor = self.actor();
+        let choices = field_choices(choices)?;
+        blocking(move || {
+            partition
+                .resolve_conflicts(&kind, record_id, &choices, &actor)
+                .map(|_| ())
+                .map_err(AppError::from)
+        })
+        .await?;
+        self.nudge_sync().await;
+        Ok(())
+    }
+
+    /// Apply one household change, sync soon, and return the new view.
+    async fn change_household(
+        &self,
+        change: impl FnOnce(&Partition, Option<&Session>) -> Result<(), AppError> + Send + 'static,
+    ) -> Result<HouseholdView, AppError> {
+        self.change_then(change, household::view).await
+    }
+
+    async fn open_partition(&self) -> Result<Arc<Partition>, AppError> {
+        match &*self.stage.lock().await {
+            Stage::Ready(open) => Ok(open.partition.clone()),
+            _ => Err(AppError::WrongStage("Open your data first.")),
+        }
+    }
+
+    /// After a local change: sync soon if we can, else refresh the counts.
+    async fn nudge_sync(&self) {
+        let _ = self.sync_now().await;
+    }
+}
+
+/// The person's decision for one conflicting field, as the conflict screen sends it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, specta::Type)]
+#[serde(tag = "take", rename_all = "camelCase")]
+pub enum FieldChoice {
+    Mine {
+        field: String,
+    },
+    Theirs {
+        field: String,
+    },
+    /// A merged value the person typed (text fields only).
+    Value {
+        field: String,
+        value: String,
+    },
+}
+
+pub(super) fn field_choices(
+    choices: Vec<FieldChoice>,
+) -> Result<BTreeMap<String, Choice>, AppError> {
+    let mut out = BTreeMap::new();
+    for choice in choices {
+        let (field, choice) = match choice {
+            FieldChoice::Mine { field } => (field, Choice::Mine),
+            FieldChoice::Theirs { field } => (field, Choice::Theirs),
+            FieldChoice::Value { field, value } => {
+                if value.chars().count() > 10_000 {
+                    return Err(Refusal::new(
+                        "valueTooLong",
+                        format!("The value for {field} is too long."),
+                    )
+                    .with("field", &field)
+                    .into());
+                }
+                (field, Choice::Value(serde_json::Value::String(value)))
+            }
+        };
+        if out.insert(field.clone(), choice).is_some() {
+            return Err(Refusal::new(
+                "chosenTwice",
+                format!("{field} was chosen twice; choose once per field."),
+            )
+            .with("field", &field)
+            .into());
+        }
+    }
+    if out.is_empty() {
+        return Err(refused("chooseEach", "Choose a value for each field."));
+    }
+    Ok(out)
+}

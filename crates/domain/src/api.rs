@@ -1,0 +1,295 @@
+//! The registry's HTTP API contract: every route's path and every JSON body that crosses it.
+//!
+//! The registry's router and the app's registry client both take their paths and bodies from
+//! here, so a renamed field or a moved route fails to compile on both sides instead of failing
+//! in a system test. The sync bodies live in [`crate::sync`] and the health report in
+//! [`crate::wire`]; they are re-exported here so this module lists the whole contract.
+//!
+//! Paths are axum route templates (`{id}` for a path parameter) relative to the server root;
+//! the functions next to them fill the parameters in. A client joining them to a base URL that
+//! has a path of its own drops the leading `/` ([`relative`]).
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::application::ApplicationStatus;
+
+pub use crate::sync::{PullResponse, PushRequest, PushResponse};
+pub use crate::wire::HealthReport;
+
+/// Route templates, relative to the server root.
+pub mod paths {
+    use uuid::Uuid;
+
+    /// `GET`: [`crate::wire::HealthReport`]. Public.
+    pub const HEALTH: &str = "/health";
+    /// `GET`: 204 when the database answers. Public.
+    pub const READY: &str = "/ready";
+    /// `GET`: the OpenAPI document. Public.
+    pub const OPENAPI: &str = "/openapi.json";
+    /// `GET`: [`super::Me`].
+    pub const ME: &str = "/v1/me";
+    /// `GET ?q=&limit=`: a [`super::Page`] of individuals.
+    pub const SEARCH: &str = "/v1/search";
+    /// `POST` a [`super::Transition`] (with `Idempotency-Key`, optionally `If-Match`).
+    pub const TRANSITIONS: &str = "/v1/applications/{id}/transitions";
+    /// `POST` a [`crate::sync::PushRequest`], answered by a [`crate::sync::PushResponse`].
+    pub const SYNC_PUSH: &str = "/v1/sync/push";
+    /// `GET` with a [`super::PullQuery`]: a [`crate::sync::PullResponse`].
+    pub const SYNC_PULL: &str = "/v1/sync/pull";
+    /// `GET` a [`super::Page`], `POST` a record.
+    pub const COLLECTION: &str = "/v1/{collection}";
+    /// `GET`, `PUT`, `DELETE` one record.
+    pub const RECORD: &str = "/v1/{collection}/{id}";
+    /// `GET` one record's audit trail.
+    pub const RECORD_HISTORY: &str = "/v1/{collection}/{id}/history";
+    /// `GET` a document's bytes.
+    pub const DOCUMENT_CONTENT: &str = "/v1/documents/{id}/content";
+    /// tus 1.0: `POST` creates an upload, `OPTIONS` describes the server.
+    pub const UPLOADS: &str = "/v1/uploads";
+    /// tus 1.0: `HEAD`, `PATCH`, `GET`, `DELETE` one upload.
+    pub const UPLOAD: &str = "/v1/uploads/{id}";
+    /// `POST` an [`super::ExchangeRequest`]: the provider's token response. Public.
+    pub const TOKEN_EXCHANGE: &str = "/v1/auth/token-exchange";
+    /// `POST` with the provider's access token as bearer: the provider's userinfo. Public.
+    pub const USERINFO: &str = "/v1/auth/userinfo";
+
+    /// Every route of the API, for tests that keep the server and its document in step.
+    pub const ALL: &[&str] = &[
+        HEALTH,
+        READY,
+        OPENAPI,
+        ME,
+        SEARCH,
+        TRANSITIONS,
+        SYNC_PUSH,
+        SYNC_PULL,
+        COLLECTION,
+        RECORD,
+        RECORD_HISTORY,
+        DOCUMENT_CONTENT,
+        UPLOADS,
+        UPLOAD,
+        TOKEN_EXCHANGE,
+        USERINFO,
+    ];
+
+    /// `/v1/applications/<id>/transitions`.
+    pub fn transitions(application: Uuid) -> String {
+        TRANSITIONS.replace("{id}", &application.to_string())
+    }
+
+    /// `/v1/<collection>`, e.g. `/v1/individuals`.
+    pub fn collection(collection: &str) -> String {
+        COLLECTION.replace("{collection}", collection)
+    }
+
+    /// `/v1/<collection>/<id>`.
+    pub fn record(collection: &str, id: Uuid) -> String {
+        RECORD
+            .replace("{collection}", collection)
+            .replace("{id}", &id.to_string())
+    }
+
+    /// `/v1/<collection>/<id>/history`.
+    pub fn record_history(collection: &str, id: Uuid) -> String {
+        RECORD_HISTORY
+            .replace("{collection}", collection)
+            .replace("{id}", &id.to_string())
+    }
+
+    /// `/v1/documents/<id>/content`.
+    pub fn document_content(document: Uuid) -> String {
+        DOCUMENT_CONTENT.replace("{id}", &document.to_string())
+    }
+
+    /// `/v1/uploads/<id>` (the registry's upload ids are opaque strings).
+    pub fn upload(id: &str) -> String {
+        UPLOAD.replace("{id}", id)
+    }
+}
+
+/// Request and response headers the API defines (beyond HTTP's own).
+pub mod headers {
+    /// A client-chosen key that makes a mutation safe to resend.
+    pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
+    /// tus 1.0: the protocol version, on every tus request and response.
+    pub const TUS_RESUMABLE: &str = "Tus-Resumable";
+    /// The tus version the registry speaks.
+    pub const TUS_VERSION: &str = "1.0.0";
+    /// tus 1.0: the upload's total size (creation).
+    pub const UPLOAD_LENGTH: &str = "Upload-Length";
+    /// tus 1.0: where the bytes of a `PATCH` start, and how many the server has (`HEAD`, `PATCH`).
+    pub const UPLOAD_OFFSET: &str = "Upload-Offset";
+    /// tus 1.0: `key base64(value)` pairs, comma-separated (creation).
+    pub const UPLOAD_METADATA: &str = "Upload-Metadata";
+    /// tus 1.0: the body type of a `PATCH`.
+    pub const OFFSET_OCTET_STREAM: &str = "application/offset+octet-stream";
+}
+
+/// A path without its leading `/`, to join to a base URL that may have a path of its own
+/// (`https://example.org/registry/` + `v1/sync/push`).
+pub fn relative(path: &str) -> &str {
+    path.trim_start_matches('/')
+}
+
+/// Body of `POST /v1/applications/{id}/transitions`: a requested status change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Transition {
+    pub to: ApplicationStatus,
+    /// Why; required when asking for more information and when rejecting. Shown to the applicant.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Body of `POST /v1/auth/token-exchange`: what the app sends to have the registry redeem its
+/// authorization code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ExchangeRequest {
+    /// The authorization code from the provider's redirect.
+    pub code: String,
+    /// The PKCE verifier (RFC 7636) of the sign-in attempt that produced the code.
+    pub code_verifier: String,
+    /// The loopback redirect URI used in the authorization request, exactly.
+    pub redirect_uri: String,
+    /// RFC 8707 resource indicator, when the app asked for one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
+}
+
+/// A page of records: what `GET /v1/{collection}` and `GET /v1/search` answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Page {
+    /// The records, ordered by id (ids are time-ordered UUIDv7, so oldest first).
+    pub items: Vec<serde_json::Value>,
+    /// Pass as `after` to get the next page; absent on the last page.
+    pub next_after: Option<Uuid>,
+}
+
+/// Query of `GET /v1/sync/pull`: where a pull continues.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct PullQuery {
+    /// The `cursor` of the previous page; absent to start from the beginning.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(nullable = false))]
+    pub cursor: Option<String>,
+    /// Records per page, 1 to 1000 (default 500).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        param(nullable = false, minimum = 1, maximum = 1000)
+    )]
+    pub limit: Option<u32>,
+}
+
+/// Body of `GET /v1/me`: who the caller is, as the registry sees them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Me {
+    pub actor: String,
+    pub role: String,
+    pub area: Option<String>,
+    /// A citizen's own individual record, once linked.
+    pub individual_id: Option<Uuid>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn paths_fill_their_parameters() {
+        let id = Uuid::parse_str("0190b6a2-8a3e-7c1d-9f00-1234567890ab").unwrap();
+        assert_eq!(
+            paths::transitions(id),
+            "/v1/applications/0190b6a2-8a3e-7c1d-9f00-1234567890ab/transitions"
+        );
+        assert_eq!(paths::collection("individuals"), "/v1/individuals");
+        assert_eq!(
+            paths::record("contacts", id),
+            "/v1/contacts/0190b6a2-8a3e-7c1d-9f00-1234567890ab"
+        );
+        assert_eq!(
+            paths::record_history("contacts", id),
+            "/v1/contacts/0190b6a2-8a3e-7c1d-9f00-1234567890ab/history"
+        );
+        assert_eq!(
+            paths::document_content(id),
+            "/v1/documents/0190b6a2-8a3e-7c1d-9f00-1234567890ab/content"
+        );
+        assert_eq!(paths::upload("abc"), "/v1/uploads/abc");
+        assert_eq!(relative(paths::SYNC_PUSH), "v1/sync/push");
+    }
+
+    #[test]
+    fn every_path_is_rooted_and_listed_once() {
+        for (i, p) in paths::ALL.iter().enumerate() {
+            assert!(p.starts_with('/'), "{p}");
+            assert!(!paths::ALL[..i].contains(p), "{p} listed twice");
+        }
+    }
+
+    #[test]
+    fn transition_wire_format_is_stable() {
+        let t = Transition {
+            to: ApplicationStatus::Submitted,
+            note: None,
+        };
+        assert_eq!(
+            serde_json::to_value(&t).unwrap(),
+            json!({"to": "submitted", "note": null})
+        );
+        let back: Transition = serde_json::from_value(json!({"to": "rejected"})).unwrap();
+        assert_eq!(back.to, ApplicationStatus::Rejected);
+        assert!(serde_json::from_value::<Transition>(json!({"to": "draft", "x": 1})).is_err());
+    }
+
+    #[test]
+    fn exchange_request_leaves_out_an_absent_resource() {
+        let r = ExchangeRequest {
+            code: "c".into(),
+            code_verifier: "v".into(),
+            redirect_uri: "http://127.0.0.1:1/cb".into(),
+            resource: None,
+        };
+        assert_eq!(
+            serde_json::to_value(&r).unwrap(),
+            json!({"code": "c", "code_verifier": "v", "redirect_uri": "http://127.0.0.1:1/cb"})
+        );
+        let with = ExchangeRequest {
+            resource: Some("https://registry.example.org".into()),
+            ..r
+        };
+        let back: ExchangeRequest =
+            serde_json::from_value(serde_json::to_value(&with).unwrap()).unwrap();
+        assert_eq!(back, with);
+    }
+
+    #[test]
+    fn page_and_me_wire_format_is_stable() {
+        let page = Page {
+            items: vec![json!({"a": 1})],
+            next_after: None,
+        };
+        assert_eq!(
+            serde_json::to_value(&page).unwrap(),
+            json!({"items": [{"a": 1}], "next_after": null})
+        );
+        let me: Me = serde_json::from_value(
+            json!({"actor": "a", "role": "citizen", "area": null, "individual_id": null}),
+        )
+        .unwrap();
+        assert_eq!(me.role, "citizen");
+    }
+}

@@ -1,0 +1,138 @@
+//! IPC commands, one module per feature. Each command is declared once, in its module, and
+//! registered once, in [`specta_builder`]. Their TypeScript bindings (`ui/src/lib/bindings.ts`)
+//! are generated from these signatures; the test below fails when the checked-in file is stale.
+
+mod agent;
+mod documents;
+mod finance;
+mod household;
+mod info;
+mod me;
+mod notifications;
+mod programmes;
+mod session;
+mod sync;
+
+// The registration macro names each command (and the helper items tauri generates beside it)
+// unqualified, so every module's commands are in scope here.
+pub use agent::*;
+pub use documents::*;
+pub use finance::*;
+pub use household::*;
+pub use info::*;
+pub use me::*;
+pub use notifications::*;
+pub use programmes::*;
+pub use session::*;
+pub use sync::*;
+
+use crate::error::UserError;
+use crate::SyncStatusChanged;
+
+/// A record id the UI passed (ids cross IPC as text).
+pub(crate) fn parse_id(text: &str) -> Result<uuid::Uuid, UserError> {
+    text.parse()
+        .map_err(|_| UserError::invalid_input("That record id is not valid."))
+}
+
+/// All commands, registered once: used both to serve IPC and to generate the TypeScript bindings.
+pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
+    tauri_specta::Builder::<tauri::Wry>::new()
+        .commands(tauri_specta::collect_commands![
+            app_info,
+            registry_status,
+            ui_ready,
+            session,
+            sign_in,
+            choose_passphrase,
+            unlock,
+            sign_out,
+            sync_now,
+            sync_status,
+            home,
+            save_my_details,
+            household,
+            create_household,
+            add_member,
+            edit_member,
+            remove_member,
+            change_head,
+            people,
+            person_details,
+            save_person_details,
+            change_passphrase,
+            rejections,
+            discard_rejection,
+            accounts,
+            add_account,
+            set_preferred_account,
+            remove_account,
+            conflicts,
+            resolve_conflict,
+            programmes,
+            application_form,
+            save_application_draft,
+            discard_application_draft,
+            submit_application,
+            notifications,
+            mark_notification,
+            documents,
+            begin_upload,
+            finish_upload,
+            cancel_upload,
+            delete_document
+        ])
+        .events(tauri_specta::collect_events![SyncStatusChanged])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Path of the generated bindings, relative to this crate.
+    const BINDINGS_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../ui/src/lib/bindings.ts");
+
+    /// Render the TypeScript bindings as text.
+    fn render_bindings(path: &std::path::Path) -> Result<(), String> {
+        specta_builder()
+        .export(
+            specta_typescript::Typescript::default()
+                .header("// Generated from src-tauri/src/commands/ by `./dev bindings`. Do not edit.\n// @ts-nocheck")
+                .bigint(specta_typescript::BigIntExportBehavior::Number),
+            path,
+        )
+        .map_err(|e| e.to_string())
+    }
+
+    /// CI guard: the checked-in bindings must equal what the Rust types generate now.
+    /// Regenerate with `DOORSTEP_WRITE_BINDINGS=1 cargo test -p doorstep bindings`.
+    #[test]
+    fn bindings_are_up_to_date() {
+        let dir = tempfile_dir();
+        let fresh = dir.join("bindings.ts");
+        render_bindings(&fresh).unwrap();
+        let fresh_text = std::fs::read_to_string(&fresh).unwrap();
+        if std::env::var_os("DOORSTEP_WRITE_BINDINGS").is_some() {
+            std::fs::write(BINDINGS_PATH, &fresh_text).unwrap();
+        }
+        let checked_in = std::fs::read_to_string(BINDINGS_PATH).unwrap_or_default();
+        assert!(
+            checked_in == fresh_text,
+            "ui/src/lib/bindings.ts is stale; run `./dev bindings` and commit the result"
+        );
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn ui_ready_rejects_bad_names() {
+        assert!(ui_ready(String::new()).is_err());
+        assert!(ui_ready("x".repeat(201)).is_err());
+        assert!(ui_ready("welcome".into()).is_ok());
+    }
+
+    fn tempfile_dir() -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("doorstep-bindings-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+}
