@@ -152,6 +152,29 @@ fn capitalised(text: &str) -> String {
 mod tests {
     use super::*;
 
+    /// The UI words a refused field by its domain code (`validation.<code>` in each catalog):
+    /// a code without words in every language would show the person an English sentence.
+    #[test]
+    fn every_domain_refusal_code_is_worded_in_every_language() {
+        let catalogs = concat!(env!("CARGO_MANIFEST_DIR"), "/../ui/src/i18n");
+        for language in ["en", "fr", "ar"] {
+            let path = format!("{catalogs}/{language}.json");
+            let text = std::fs::read_to_string(&path).unwrap();
+            let catalog: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_str(&text).unwrap();
+            for code in doorstep_domain::validate::code::ALL {
+                let key = format!("validation.{code}");
+                assert!(
+                    catalog
+                        .get(&key)
+                        .and_then(|v| v.as_str())
+                        .is_some_and(|w| !w.is_empty()),
+                    "{path} has no words for {key}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn a_refused_sign_in_client_is_its_own_code_and_not_worded_as_retryable() {
         let error = UserError::from(AppError::SignIn(SignInError::ServiceMisconfigured {

@@ -38,3 +38,25 @@ pub const INCONSISTENT: &str = "inconsistent";
 pub const MISSING_HEAD: &str = "missing_head";
 /// A group has more than one current head.
 pub const MULTIPLE_HEADS: &str = "multiple_heads";
+
+/// Every code above: the app must have words for each, in every language it speaks (a test in
+/// `src-tauri` checks its catalogs).
+pub const ALL: &[&str] = &[
+    REQUIRED,
+    TOO_LONG,
+    OUT_OF_RANGE,
+    CONTROL_CHARACTERS,
+    INVALID_FORMAT,
+    INVALID_CHECKSUM,
+    UNKNOWN_COUNTRY,
+    DUPLICATE,
+    DATE_ORDER,
+    UNKNOWN_REFERENCE,
+    WRONG_REFERENCE,
+    PATTERN_MISMATCH,
+    MISCONFIGURED,
+    NOT_ALLOWED,
+    INCONSISTENT,
+    MISSING_HEAD,
+    MULTIPLE_HEADS,
+];

@@ -306,7 +306,7 @@ async fn referenced(
             }
             _ => missing.push(FieldError {
                 field: reference.field.into(),
-                code: "not_found".into(),
+                code: doorstep_domain::validate::code::UNKNOWN_REFERENCE.into(),
                 message: format!(
                     "There is no {} {} you can use here. Create it first, or check the id.",
                     reference
