@@ -678,3 +678,38 @@ async fn a_registry_without_identity_provider_says_so() {
         "{detail}"
     );
 }
+
+// --- verified tokens are remembered ---
+
+#[tokio::test]
+async fn a_token_seen_before_is_not_checked_again_but_a_tampered_one_is() {
+    let idp = provider().await;
+    let auth = idp.authenticator();
+    let claims = idp.claims(json!({"roles": ["staff"]}));
+    let token = sign(Algorithm::ES256, "ec-1", EC_1, &claims);
+    let first = check(&auth, &token).await.unwrap();
+    assert_eq!(check(&auth, &token).await.unwrap(), first);
+    assert_eq!(
+        auth.signature_check_count(),
+        1,
+        "the second use came from memory"
+    );
+
+    // The same header and claims with another signature: checked, and refused.
+    let (signed, _) = token.rsplit_once('.').unwrap();
+    let forged = format!("{signed}.{}", URL_SAFE_NO_PAD.encode([7u8; 64]));
+    assert_eq!(check(&auth, &forged).await, Err(AuthError::BadSignature));
+    // Claims that expired are refused even though the same subject was seen a moment ago.
+    let expired = sign(
+        Algorithm::ES256,
+        "ec-1",
+        EC_1,
+        &idp.claims(json!({"roles": ["staff"], "iat": now() - 600, "exp": now() - 300})),
+    );
+    assert_eq!(check(&auth, &expired).await, Err(AuthError::Expired));
+    assert_eq!(
+        auth.signature_check_count(),
+        1,
+        "refusals are not counted as checks passed"
+    );
+}

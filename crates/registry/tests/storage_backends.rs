@@ -583,3 +583,190 @@ async fn stored_sync_results_move_to_their_callers_scope() {
         store.close().await;
     }
 }
+
+/// Writers that arrive together are committed in one transaction (group commit): each must
+/// still get its own outcome, and a refused one must leave no trace, whatever its neighbours did.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn writes_committed_together_keep_their_own_outcomes() {
+    const EACH_KIND: usize = 8;
+    for backend in backends().await {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = storage::open(dir.path(), &backend.database).await.unwrap();
+        let house = Uuid::now_v7();
+        let stale = Uuid::now_v7();
+        store
+            .commit(
+                vec![
+                    group(house, Expect::Absent, "House"),
+                    group(stale, Expect::Absent, "Stale"),
+                ],
+                &ctx("agent:a"),
+            )
+            .await
+            .unwrap();
+        let head_before = store.head_seq().await.unwrap();
+
+        // Per round: a new group (succeeds), an edit on a revision long gone (stale), and two
+        // writes of which the second claims the household's head seat: the first of those wins,
+        // the others are refused with nothing of them written.
+        let start = Arc::new(tokio::sync::Barrier::new(EACH_KIND * 3));
+        let mut tasks = Vec::new();
+        for i in 0..EACH_KIND {
+            let fresh = Uuid::now_v7();
+            let innocent = Uuid::now_v7();
+            for job in 0..3 {
+                let (store, start) = (store.clone(), start.clone());
+                tasks.push(tokio::spawn(async move {
+                    let writes = match job {
+                        0 => vec![group(fresh, Expect::Absent, &format!("new-{i}"))],
+                        1 => vec![group(stale, Expect::Rev(7), "late")],
+                        _ => vec![
+                            group(innocent, Expect::Absent, &format!("innocent-{i}")),
+                            head_of(house, Uuid::now_v7()),
+                        ],
+                    };
+                    start.wait().await;
+                    (
+                        job,
+                        fresh,
+                        innocent,
+                        store.commit(writes, &ctx("agent:a")).await,
+                    )
+                }));
+            }
+        }
+        let mut heads = 0;
+        let mut written = 0;
+        for task in tasks {
+            let (job, fresh, innocent, outcome) = task.await.unwrap();
+            match (job, outcome) {
+                (0, Ok(records)) => {
+                    assert_eq!(records[0].id, fresh);
+                    written += 1;
+                }
+                (
+                    1,
+                    Err(CommitError::Stale {
+                        expected: 7,
+                        current,
+                    }),
+                ) => {
+                    assert_eq!(current.rev, 1, "{}", backend.name)
+                }
+                (2, Ok(_)) => {
+                    heads += 1;
+                    written += 2;
+                }
+                (2, Err(CommitError::Duplicate { .. })) => assert!(
+                    store.get(innocent).await.unwrap().is_none(),
+                    "{}: half of a refused write was kept",
+                    backend.name
+                ),
+                (job, outcome) => panic!("{}: job {job}: {outcome:?}", backend.name),
+            }
+        }
+        assert_eq!(heads, 1, "{}: exactly one head seat", backend.name);
+        assert_eq!(
+            store.head_seq().await.unwrap(),
+            head_before + written,
+            "{}: one change per record written, no gaps",
+            backend.name
+        );
+        store.close().await;
+    }
+}
+
+/// A batch (a sync push's run of mutations) reads its own writes, is invisible to others until
+/// it finishes, and leaves nothing if dropped unfinished.
+#[tokio::test]
+async fn a_batch_is_one_transaction_that_sees_its_own_writes() {
+    for backend in backends().await {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = storage::open(dir.path(), &backend.database).await.unwrap();
+        let (dropped, kept, refused) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+
+        let batch = store.begin_batch().await.unwrap();
+        batch
+            .commit(
+                vec![group(dropped, Expect::Absent, "Dropped")],
+                &ctx("agent:a"),
+            )
+            .await
+            .unwrap();
+        assert!(
+            batch.get(dropped).await.unwrap().is_some(),
+            "{}",
+            backend.name
+        );
+        drop(batch);
+        assert!(
+            store.get(dropped).await.unwrap().is_none(),
+            "{}: an unfinished batch was kept",
+            backend.name
+        );
+
+        let batch = store.begin_batch().await.unwrap();
+        let first = batch
+            .commit(vec![group(kept, Expect::Absent, "Kept")], &ctx("agent:a"))
+            .await
+            .unwrap();
+        // A refusal inside the batch leaves the rest of it alone.
+        let err = batch
+            .commit(
+                vec![
+                    group(refused, Expect::Absent, "Refused"),
+                    group(kept, Expect::Absent, "Again"),
+                ],
+                &ctx("agent:a"),
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, CommitError::Exists { .. }),
+            "{}: {err:?}",
+            backend.name
+        );
+        let second = batch
+            .commit(
+                vec![group(kept, Expect::Rev(1), "Kept twice")],
+                &ctx("agent:a"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            second[0].seq,
+            first[0].seq + 1,
+            "{}: the batch numbers on",
+            backend.name
+        );
+        assert!(
+            store.get(kept).await.unwrap().is_none(),
+            "{}: seen before the end",
+            backend.name
+        );
+        batch.finish().await.unwrap();
+        assert!(
+            matches!(batch.finish().await, Err(StorageError::BatchEnded)),
+            "{}",
+            backend.name
+        );
+        assert_eq!(
+            store.get(kept).await.unwrap().unwrap().rev,
+            2,
+            "{}",
+            backend.name
+        );
+        assert!(
+            store.get(refused).await.unwrap().is_none(),
+            "{}",
+            backend.name
+        );
+        assert_eq!(
+            store.head_seq().await.unwrap(),
+            second[0].seq,
+            "{}",
+            backend.name
+        );
+        store.close().await;
+    }
+}

@@ -37,6 +37,9 @@ pub(crate) struct JwksCache {
     source: JwksSource,
     ttl: Duration,
     state: Mutex<State>,
+    /// Bumped whenever a fetch changes the key set, so what was verified with the old set is
+    /// verified again (see `verified.rs`).
+    generation: std::sync::atomic::AtomicU64,
 }
 
 #[derive(Default)]
@@ -67,7 +70,13 @@ impl JwksCache {
             source,
             ttl,
             state: Mutex::new(State::default()),
+            generation: Default::default(),
         })
+    }
+
+    /// Changes whenever the key set does.
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// How many times keys were fetched (discovery included in one fetch); for tests and metrics.
@@ -75,9 +84,16 @@ impl JwksCache {
         self.state.lock().await.fetches
     }
 
-    /// The key with this `kid`, fetching or refetching the key set when needed and allowed.
-    pub(crate) async fn key(&self, kid: &str) -> Result<Jwk, AuthError> {
+    /// The key with this `kid`, fetching or refetching the key set when needed and allowed, and
+    /// the [generation](Self::generation) of the set it came from.
+    pub(crate) async fn key(&self, kid: &str) -> Result<(Jwk, u64), AuthError> {
         let mut state = self.state.lock().await;
+        // Read under the lock that every change of the set takes.
+        let key = self.key_locked(&mut state, kid).await?;
+        Ok((key, self.generation()))
+    }
+
+    async fn key_locked(&self, state: &mut State, kid: &str) -> Result<Jwk, AuthError> {
         let now = Instant::now();
         let fresh = state
             .fetched_at
@@ -99,16 +115,20 @@ impl JwksCache {
         }
         if let Some((at, err)) = &state.last_failure {
             if now.duration_since(*at) < FAILURE_BACKOFF {
-                return stale_or(&state, kid, err.clone());
+                return stale_or(state, kid, err.clone());
             }
         }
         if kid_refetch {
             state.last_kid_refetch = Some(now);
         }
         state.fetches += 1;
-        match self.fetch(&mut state).await {
+        match self.fetch(state).await {
             Ok(keys) => {
                 tracing::info!(keys = keys.len(), "identity provider signing keys fetched");
+                if keys != state.keys {
+                    self.generation
+                        .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+                }
                 state.keys = keys;
                 state.fetched_at = Some(Instant::now());
                 state.last_failure = None;
@@ -121,7 +141,7 @@ impl JwksCache {
             Err(err) => {
                 tracing::warn!(error = %err, "cannot fetch the identity provider's signing keys");
                 state.last_failure = Some((Instant::now(), err.clone()));
-                stale_or(&state, kid, err)
+                stale_or(state, kid, err)
             }
         }
     }

@@ -32,6 +32,7 @@ mod extract;
 mod jwe;
 mod jwks;
 mod principal;
+mod verified;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -53,6 +54,7 @@ pub use principal::{Principal, Role};
 
 use jwks::{JwksCache, JwksSource};
 use principal::ClaimNames;
+use verified::VerifiedTokens;
 
 /// Verifies bearer tokens. Cheap to clone (one `Arc`); the key cache is shared by all clones.
 #[derive(Clone)]
@@ -67,6 +69,10 @@ struct Inner {
     leeway: u64,
     /// The ID type of the number in the individual-id claim (see [`AuthConfig`]).
     individual_id_type: String,
+    /// Tokens that passed every check, until they expire (see `verified.rs`).
+    verified: VerifiedTokens,
+    /// How many signatures were checked: for tests and diagnostics.
+    signature_checks: std::sync::atomic::AtomicU64,
 }
 
 /// The configured OpenID Connect provider.
@@ -143,6 +149,8 @@ impl Authenticator {
                 dev,
                 leeway,
                 individual_id_type: auth.individual_id_type.clone(),
+                verified: VerifiedTokens::default(),
+                signature_checks: Default::default(),
             }),
         })
     }
@@ -164,16 +172,46 @@ impl Authenticator {
             return Err(AuthError::NotConfigured);
         }
         let token = bearer_token(authorization_header)?;
-        let peek = Unverified::parse(token)?;
-        match (&inner.dev, &inner.provider) {
-            (Some(dev), _) if peek.iss.as_deref() == Some(DEV_ISSUER) => {
-                self.verify_dev(token, &peek, dev)
-            }
-            (_, Some(provider)) => self.verify_provider(token, &peek, provider).await,
-            _ => Err(AuthError::WrongIssuer {
-                expected: DEV_ISSUER.into(),
-            }),
+        let keys_now = inner.provider.as_ref().map_or(0, |p| p.jwks.generation());
+        if let Some(principal) = inner.verified.get(token, keys_now) {
+            return Ok(principal);
         }
+        let peek = Unverified::parse(token)?;
+        let dev_names = ClaimNames::default();
+        // `keys`: the provider key set's generation the token was verified with (none for the
+        // development key, which never changes while the server runs).
+        let (claims, names, keys) = match (&inner.dev, &inner.provider) {
+            (Some(dev), _) if peek.iss.as_deref() == Some(DEV_ISSUER) => {
+                (self.verify_dev(token, &peek, dev)?, &dev_names, None)
+            }
+            (_, Some(provider)) => {
+                let (claims, keys) = self.verify_provider(token, &peek, provider).await?;
+                (claims, &provider.names, Some(keys))
+            }
+            _ => {
+                return Err(AuthError::WrongIssuer {
+                    expected: DEV_ISSUER.into(),
+                })
+            }
+        };
+        inner
+            .signature_checks
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let principal = principal::principal_from_claims(&claims, names)?;
+        // `verify` required `exp`, as a number.
+        let expires = claims.get("exp").and_then(Value::as_f64).unwrap_or(0.0);
+        inner
+            .verified
+            .insert(token, keys, expires.max(0.0) as u64, principal.clone());
+        Ok(principal)
+    }
+
+    /// How many token signatures have been checked (a token seen before is not checked again
+    /// until it expires): for tests and diagnostics.
+    pub fn signature_check_count(&self) -> u64 {
+        self.inner
+            .signature_checks
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// How many times the provider's keys have been fetched: for tests and diagnostics.
@@ -189,10 +227,9 @@ impl Authenticator {
         token: &str,
         peek: &Unverified,
         key: &DecodingKey,
-    ) -> Result<Principal, AuthError> {
+    ) -> Result<Map<String, Value>, AuthError> {
         let alg = accepted_alg(&peek.alg, &[Algorithm::ES256])?;
-        let claims = verify(token, key, alg, DEV_ISSUER, DEV_AUDIENCE, self.inner.leeway)?;
-        principal::principal_from_claims(&claims, &ClaimNames::default())
+        verify(token, key, alg, DEV_ISSUER, DEV_AUDIENCE, self.inner.leeway)
     }
 
     async fn verify_provider(
@@ -200,7 +237,7 @@ impl Authenticator {
         token: &str,
         peek: &Unverified,
         provider: &Provider,
-    ) -> Result<Principal, AuthError> {
+    ) -> Result<(Map<String, Value>, u64), AuthError> {
         // The algorithm is checked before any key is looked up, so a token with `none` or HS*
         // never even causes a key fetch.
         let alg = accepted_alg(&peek.alg, &provider.algorithms)?;
@@ -209,7 +246,7 @@ impl Authenticator {
                 "the token header has no `kid`, so the signing key cannot be chosen".into(),
             )
         })?;
-        let jwk = provider.jwks.key(kid).await?;
+        let (jwk, generation) = provider.jwks.key(kid).await?;
         let key = key_for(&jwk, kid, alg)?;
         let claims = verify(
             token,
@@ -219,7 +256,7 @@ impl Authenticator {
             &provider.audience,
             self.inner.leeway,
         )?;
-        principal::principal_from_claims(&claims, &provider.names)
+        Ok((claims, generation))
     }
 }
 

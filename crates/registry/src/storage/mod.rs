@@ -6,6 +6,7 @@
 //! on open and refuse a database whose schema is newer than this server knows. Everything above
 //! this module talks to `dyn Store` and cannot tell them apart.
 
+pub(crate) mod group;
 pub mod model;
 pub mod postgres;
 pub(crate) mod sql;
@@ -53,6 +54,10 @@ pub enum StorageError {
     Query(#[from] sqlx::Error),
     #[error("the database holds data this server cannot read: {0}")]
     Corrupt(String),
+    #[error("a batch of writes was used after it ended or after one of its writes failed")]
+    BatchEnded,
+    #[error("the write was interrupted before it was committed; nothing was written")]
+    Interrupted,
 }
 
 /// Where the records live.
@@ -127,6 +132,13 @@ pub trait Store: Send + Sync + 'static {
         ctx: &WriteContext,
     ) -> Result<Vec<StoredRecord>, CommitError>;
 
+    /// Start a batch: one transaction that takes the writer lock at once and keeps it until
+    /// [`Batch::finish`]. Its reads see its own writes, so a sync push can apply a run of
+    /// mutations that build on each other without a transaction (and a lock round) each.
+    /// Dropping the batch unfinished rolls all of it back. Other writers wait meanwhile: keep
+    /// batches short.
+    async fn begin_batch(&self) -> Result<Arc<dyn Batch>, StorageError>;
+
     /// The record with this id, whatever its kind, deleted or not.
     async fn get(&self, id: Uuid) -> Result<Option<StoredRecord>, StorageError>;
 
@@ -174,6 +186,15 @@ pub trait Store: Send + Sync + 'static {
 
     /// Wait for in-flight queries and close every connection.
     async fn close(&self);
+}
+
+/// Writes made together (see [`Store::begin_batch`]): a [`Store`] whose reads and commits all
+/// go through one open transaction.
+#[async_trait]
+pub trait Batch: Store {
+    /// Commit everything written in the batch. Refused, and everything rolled back, if one of
+    /// its writes failed on a database error.
+    async fn finish(&self) -> Result<(), StorageError>;
 }
 
 /// Open the configured database (creating the data directory and blob folder).

@@ -12,6 +12,13 @@ static MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/server/postgres")
 
 pub struct PostgresStore {
     pool: PgPool,
+    /// Made once, never changes: read from the database on first use only.
+    store_id: tokio::sync::OnceCell<String>,
+    /// This process's writers take turns here; the turn holder commits every write queued
+    /// meanwhile in one transaction (see `group.rs`).
+    writers: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// Writes waiting to be committed together.
+    queue: super::group::Queue,
 }
 
 impl PostgresStore {
@@ -39,7 +46,19 @@ impl PostgresStore {
         }
         // sqlx takes an advisory lock, so two servers starting at once do not both migrate.
         MIGRATIONS.run(&pool).await?;
-        Ok(PostgresStore { pool })
+        Ok(PostgresStore {
+            pool,
+            store_id: tokio::sync::OnceCell::new(),
+            writers: Default::default(),
+            queue: Default::default(),
+        })
+    }
+
+    /// Wait for this process's other writers. Between server processes sharing the database
+    /// the feed lock (see `sql.rs`) orders writers; within one, taking turns here first is what
+    /// lets a turn commit a whole group of writes with one flush of PostgreSQL's log.
+    async fn write_turn(&self) -> tokio::sync::OwnedMutexGuard<()> {
+        self.writers.clone().lock_owned().await
     }
 }
 

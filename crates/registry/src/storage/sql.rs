@@ -105,6 +105,25 @@ impl Dialect {
     }
 }
 
+/// `items` in runs of at most `size`, in order.
+pub(crate) fn chunks<T>(items: Vec<T>, size: usize) -> Vec<Vec<T>> {
+    let mut runs = Vec::new();
+    let mut items = items.into_iter().peekable();
+    while items.peek().is_some() {
+        runs.push(items.by_ref().take(size).collect());
+    }
+    runs
+}
+
+/// The change feed as one writing transaction sees it.
+#[derive(Debug, Default)]
+pub(crate) struct Feed {
+    /// Whether this transaction holds the writer lock already.
+    pub(crate) locked: bool,
+    /// The newest seq, once read under the lock: nobody else can add one until it ends.
+    pub(crate) head: Option<i64>,
+}
+
 /// One value bound to a placeholder. The few types both databases agree on.
 #[derive(Debug, Clone)]
 pub(crate) enum Bind {
@@ -286,79 +305,140 @@ pub(crate) fn timestamp(at: time::OffsetDateTime) -> String {
     )
 }
 
+/// The [`Store`](super::Store) implementation for `$type`: the reads every store and batch
+/// answer the same way, through `self.conn()`, then the methods given (`$($own)*`).
+macro_rules! store_trait_impl {
+    ($type:ty, $kind:expr, $($own:tt)*) => {
+        #[async_trait::async_trait]
+        impl $crate::storage::Store for $type {
+                fn kind(&self) -> doorstep_domain::wire::StorageKind {
+                    $kind
+                }
+
+                async fn schema_version(&self) -> Result<i64, $crate::storage::StorageError> {
+                    applied_version(&self.pool).await
+                }
+
+                async fn ping(&self) -> Result<(), $crate::storage::StorageError> {
+                    sqlx::query("SELECT 1").execute(&mut *self.conn().await?).await?;
+                    Ok(())
+                }
+
+                async fn get(
+                    &self,
+                    id: uuid::Uuid,
+                ) -> Result<Option<$crate::storage::StoredRecord>, $crate::storage::StorageError> {
+                    shared::get(&mut *self.conn().await?, id).await
+                }
+
+                async fn list(
+                    &self,
+                    query: &$crate::storage::ListQuery,
+                ) -> Result<Vec<$crate::storage::StoredRecord>, $crate::storage::StorageError> {
+                    shared::list(&mut *self.conn().await?, query).await
+                }
+
+                async fn changes_since(
+                    &self,
+                    after_seq: u64,
+                    limit: u32,
+                    visibility: &$crate::storage::Visibility,
+                ) -> Result<Vec<$crate::storage::StoredRecord>, $crate::storage::StorageError> {
+                    shared::changes_since(&mut *self.conn().await?, after_seq, limit, visibility).await
+                }
+
+                async fn head_seq(&self) -> Result<u64, $crate::storage::StorageError> {
+                    shared::head_seq(&mut *self.conn().await?).await
+                }
+
+                async fn idempotent_response(
+                    &self,
+                    scope: &str,
+                    key: &str,
+                ) -> Result<Option<$crate::storage::StoredResponse>, $crate::storage::StorageError> {
+                    shared::idempotent_response(&mut *self.conn().await?, scope, key).await
+                }
+
+                async fn linked_individual(
+                    &self,
+                    principal: &str,
+                ) -> Result<Option<uuid::Uuid>, $crate::storage::StorageError> {
+                    shared::linked_individual(&mut *self.conn().await?, principal).await
+                }
+
+                async fn household_of(
+                    &self,
+                    individual: uuid::Uuid,
+                ) -> Result<(Vec<uuid::Uuid>, Vec<uuid::Uuid>), $crate::storage::StorageError> {
+                    shared::household_of(&mut *self.conn().await?, individual).await
+                }
+
+                async fn audit_trail(
+                    &self,
+                    record: uuid::Uuid,
+                ) -> Result<Vec<$crate::storage::AuditEntry>, $crate::storage::StorageError> {
+                    shared::audit_trail(&mut *self.conn().await?, record).await
+                }
+
+            $($own)*
+        }
+    };
+}
+pub(crate) use store_trait_impl;
+
 /// Expands the store's query code and its [`Store`](super::Store) implementation for one
-/// database: `$store` is the store struct (with a `pool` field), `$db` the sqlx database type,
+/// database: `$store` is the store struct (with `pool` and `store_id: OnceCell<String>` fields and an
+/// `async fn write_turn(&self) -> OwnedMutexGuard<()>` every writer awaits first), `$db` the sqlx database type,
 /// `$dialect` the matching [`Dialect`], `$kind` its [`StorageKind`](doorstep_domain::wire::StorageKind).
 /// The invoking module provides `async fn applied_version(&Pool) -> Result<i64, StorageError>`.
 macro_rules! shared_store_impl {
     ($store:ident, $db:ty, $dialect:expr, $kind:expr) => {
-        #[async_trait::async_trait]
-        impl $crate::storage::Store for $store {
-            fn kind(&self) -> doorstep_domain::wire::StorageKind {
-                $kind
+        impl $store {
+            async fn conn(
+                &self,
+            ) -> Result<sqlx::pool::PoolConnection<$db>, $crate::storage::StorageError> {
+                Ok(self.pool.acquire().await?)
             }
+        }
 
-            async fn schema_version(&self) -> Result<i64, $crate::storage::StorageError> {
-                applied_version(&self.pool).await
-            }
-
-            async fn ping(&self) -> Result<(), $crate::storage::StorageError> {
-                sqlx::query("SELECT 1").execute(&self.pool).await?;
-                Ok(())
-            }
+        $crate::storage::sql::store_trait_impl! { $store, $kind,
 
             async fn commit(
                 &self,
                 writes: Vec<$crate::storage::Write>,
                 ctx: &$crate::storage::WriteContext,
             ) -> Result<Vec<$crate::storage::StoredRecord>, $crate::storage::CommitError> {
+                // Group commit: see `storage/group.rs`.
+                let outcome = self.queue.push(writes, ctx.clone());
+                let turn = self.write_turn().await;
+                let jobs = self.queue.take();
+                if !jobs.is_empty() {
+                    let pool = self.pool.clone();
+                    let group = tokio::spawn(async move {
+                        for chunk in $crate::storage::sql::chunks(jobs, $crate::storage::group::MAX_GROUP) {
+                            shared::commit_group(&pool, chunk).await;
+                        }
+                        drop(turn);
+                    });
+                    // A panic in the group drops its replies: answered below as interrupted.
+                    let _ = group.await;
+                }
+                outcome.await.unwrap_or_else(|_| $crate::storage::group::interrupted())
+            }
+
+            async fn begin_batch(
+                &self,
+            ) -> Result<std::sync::Arc<dyn $crate::storage::Batch>, $crate::storage::StorageError> {
+                let turn = self.write_turn().await;
                 let mut tx = self.pool.begin().await?;
-                let written = shared::commit(&mut tx, writes, ctx).await?;
-                tx.commit().await?;
-                Ok(written)
-            }
-
-            async fn get(
-                &self,
-                id: uuid::Uuid,
-            ) -> Result<Option<$crate::storage::StoredRecord>, $crate::storage::StorageError> {
-                shared::get(&mut *self.pool.acquire().await?, id).await
-            }
-
-            async fn list(
-                &self,
-                query: &$crate::storage::ListQuery,
-            ) -> Result<Vec<$crate::storage::StoredRecord>, $crate::storage::StorageError> {
-                shared::list(&mut *self.pool.acquire().await?, query).await
-            }
-
-            async fn changes_since(
-                &self,
-                after_seq: u64,
-                limit: u32,
-                visibility: &$crate::storage::Visibility,
-            ) -> Result<Vec<$crate::storage::StoredRecord>, $crate::storage::StorageError> {
-                let mut conn = self.pool.acquire().await?;
-                shared::changes_since(&mut conn, after_seq, limit, visibility).await
-            }
-
-            async fn head_seq(&self) -> Result<u64, $crate::storage::StorageError> {
-                shared::head_seq(&mut *self.pool.acquire().await?).await
-            }
-
-            async fn idempotent_response(
-                &self,
-                scope: &str,
-                key: &str,
-            ) -> Result<Option<$crate::storage::StoredResponse>, $crate::storage::StorageError> {
-                shared::idempotent_response(&mut *self.pool.acquire().await?, scope, key).await
-            }
-
-            async fn linked_individual(
-                &self,
-                principal: &str,
-            ) -> Result<Option<uuid::Uuid>, $crate::storage::StorageError> {
-                shared::linked_individual(&mut *self.pool.acquire().await?, principal).await
+                sqlx::query::<$db>(&$dialect.writer_lock()).execute(&mut *tx).await?;
+                let feed = $crate::storage::sql::Feed { locked: true, head: None };
+                Ok(std::sync::Arc::new(Batch {
+                    pool: self.pool.clone(),
+                    open: tokio::sync::Mutex::new(Some((tx, feed))),
+                    poisoned: std::sync::atomic::AtomicBool::new(false),
+                    _turn: turn,
+                }))
             }
 
             async fn link_citizen(
@@ -367,31 +447,118 @@ macro_rules! shared_store_impl {
                 individual: uuid::Uuid,
                 at: time::OffsetDateTime,
             ) -> Result<Option<uuid::Uuid>, $crate::storage::StorageError> {
+                let _turn = self.write_turn().await;
                 let mut conn = self.pool.acquire().await?;
                 shared::link_citizen(&mut conn, principal, individual, at).await
             }
 
-            async fn household_of(
-                &self,
-                individual: uuid::Uuid,
-            ) -> Result<(Vec<uuid::Uuid>, Vec<uuid::Uuid>), $crate::storage::StorageError> {
-                shared::household_of(&mut *self.pool.acquire().await?, individual).await
-            }
-
-            async fn audit_trail(
-                &self,
-                record: uuid::Uuid,
-            ) -> Result<Vec<$crate::storage::AuditEntry>, $crate::storage::StorageError> {
-                shared::audit_trail(&mut *self.pool.acquire().await?, record).await
-            }
-
             async fn store_id(&self) -> Result<String, $crate::storage::StorageError> {
-                shared::store_id(&mut *self.pool.acquire().await?).await
+                let id = self
+                    .store_id
+                    .get_or_try_init(|| async {
+                        let _turn = self.write_turn().await;
+                        shared::store_id(&mut *self.pool.acquire().await?).await
+                    })
+                    .await?;
+                Ok(id.clone())
             }
 
             async fn close(&self) {
                 // For SQLite, closing also checkpoints the WAL into the main file.
                 self.pool.close().await;
+            }
+        }
+
+        /// Writes applied in one transaction that holds the writer lock from its start, and
+        /// reads that see them (see [`Store::begin_batch`](crate::storage::Store::begin_batch)).
+        pub struct Batch {
+            /// For the schema version only.
+            pool: sqlx::Pool<$db>,
+            /// The transaction and the feed's head; `None` once finished.
+            open: tokio::sync::Mutex<Option<(sqlx::Transaction<'static, $db>, $crate::storage::sql::Feed)>>,
+            /// Set when a write failed half-way: the batch may then only be dropped (rolled back).
+            poisoned: std::sync::atomic::AtomicBool,
+            /// This process's writer turn, held until the batch ends.
+            _turn: tokio::sync::OwnedMutexGuard<()>,
+        }
+
+        impl Batch {
+            async fn conn(
+                &self,
+            ) -> Result<tokio::sync::MappedMutexGuard<'_, <$db as sqlx::Database>::Connection>, $crate::storage::StorageError> {
+                let open = self.open.lock().await;
+                if open.is_none() {
+                    return Err($crate::storage::StorageError::BatchEnded);
+                }
+                Ok(tokio::sync::MutexGuard::map(open, |open| {
+                    &mut **open.as_mut().map(|(tx, _)| tx).expect("checked above")
+                }))
+            }
+        }
+
+        $crate::storage::sql::store_trait_impl! { Batch, $kind,
+
+            async fn commit(
+                &self,
+                writes: Vec<$crate::storage::Write>,
+                ctx: &$crate::storage::WriteContext,
+            ) -> Result<Vec<$crate::storage::StoredRecord>, $crate::storage::CommitError> {
+                let mut open = self.open.lock().await;
+                let (tx, feed) = open.as_mut().ok_or($crate::storage::StorageError::BatchEnded)?;
+                // One write fails before it changes anything (every check comes first); several
+                // are undone together if one of them fails.
+                let several = writes.len() > 1;
+                if several {
+                    sqlx::query::<$db>("SAVEPOINT several").execute(&mut **tx).await?;
+                }
+                let result = shared::commit(tx, writes, ctx, feed).await;
+                match &result {
+                    Err($crate::storage::CommitError::Storage(_)) => {
+                        self.poisoned.store(true, std::sync::atomic::Ordering::Release);
+                    }
+                    Err(_) if several => {
+                        sqlx::query::<$db>("ROLLBACK TO SAVEPOINT several").execute(&mut **tx).await?;
+                        sqlx::query::<$db>("RELEASE SAVEPOINT several").execute(&mut **tx).await?;
+                    }
+                    Ok(_) if several => {
+                        sqlx::query::<$db>("RELEASE SAVEPOINT several").execute(&mut **tx).await?;
+                    }
+                    _ => {}
+                }
+                result
+            }
+
+            async fn begin_batch(
+                &self,
+            ) -> Result<std::sync::Arc<dyn $crate::storage::Batch>, $crate::storage::StorageError> {
+                Err($crate::storage::StorageError::BatchEnded)
+            }
+
+            async fn link_citizen(
+                &self,
+                principal: &str,
+                individual: uuid::Uuid,
+                at: time::OffsetDateTime,
+            ) -> Result<Option<uuid::Uuid>, $crate::storage::StorageError> {
+                shared::link_citizen(&mut *self.conn().await?, principal, individual, at).await
+            }
+
+            async fn store_id(&self) -> Result<String, $crate::storage::StorageError> {
+                shared::store_id(&mut *self.conn().await?).await
+            }
+
+            async fn close(&self) {}
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::storage::Batch for Batch {
+            async fn finish(&self) -> Result<(), $crate::storage::StorageError> {
+                if self.poisoned.load(std::sync::atomic::Ordering::Acquire) {
+                    return Err($crate::storage::StorageError::BatchEnded);
+                }
+                let (tx, _) = self.open.lock().await.take().ok_or($crate::storage::StorageError::BatchEnded)?;
+                tx.commit().await?;
+                Ok(())
             }
         }
 
@@ -488,17 +655,24 @@ macro_rules! shared_store_impl {
             conn: &mut Conn,
             writes: Vec<Write>,
             ctx: &WriteContext,
+            feed: &mut $crate::storage::sql::Feed,
         ) -> Result<Vec<StoredRecord>, CommitError> {
-            sqlx::query::<$db>(&DIALECT.writer_lock()).execute(&mut *conn).await?;
+            if !feed.locked {
+                sqlx::query::<$db>(&DIALECT.writer_lock()).execute(&mut *conn).await?;
+                feed.locked = true;
+            }
             // Checked under the lock, so two retries of one request cannot both get through.
             if let Some(claim) = &ctx.idempotency {
                 if let Some(previous) = fetch_response(conn, &claim.scope, &claim.key).await? {
                     return Err(CommitError::Replay(previous));
                 }
             }
-            let mut seq: i64 = sqlx::query_scalar::<$db, i64>("SELECT COALESCE(MAX(seq), 0) FROM changes")
-                .fetch_one(&mut *conn)
-                .await?;
+            let mut seq: i64 = match feed.head {
+                Some(head) => head,
+                None => sqlx::query_scalar::<$db, i64>("SELECT COALESCE(MAX(seq), 0) FROM changes")
+                    .fetch_one(&mut *conn)
+                    .await?,
+            };
             let at = timestamp(ctx.at);
             let mut written = Vec::with_capacity(writes.len());
             for write in writes {
@@ -553,15 +727,21 @@ macro_rules! shared_store_impl {
                            deleted = excluded.deleted, body = excluded.body, updated_at = excluded.updated_at");
                 query(&b).execute(&mut *conn).await?;
 
-                let mut b = Builder::new(DIALECT, "DELETE FROM record_keys WHERE record_id = ");
-                b.uuid(write.id);
-                query(&b).execute(&mut *conn).await?;
-                if !write.deleted {
-                    for key in &index.keys {
-                        let mut b = Builder::new(DIALECT, "INSERT INTO record_keys (key, record_id) VALUES (");
-                        b.text(key.as_str()).push(", ").uuid(write.id).push(") ON CONFLICT DO NOTHING");
-                        query(&b).execute(&mut *conn).await?;
+                // A new record has no keys to drop yet.
+                if before.is_some() {
+                    let mut b = Builder::new(DIALECT, "DELETE FROM record_keys WHERE record_id = ");
+                    b.uuid(write.id);
+                    query(&b).execute(&mut *conn).await?;
+                }
+                if !write.deleted && !index.keys.is_empty() {
+                    // All keys in one statement: each statement is a round trip to the database.
+                    let mut b = Builder::new(DIALECT, "INSERT INTO record_keys (key, record_id) VALUES ");
+                    for (i, key) in index.keys.iter().enumerate() {
+                        b.push(if i == 0 { "(" } else { ", (" });
+                        b.text(key.as_str()).push(", ").uuid(write.id).push(")");
                     }
+                    b.push(" ON CONFLICT DO NOTHING");
+                    query(&b).execute(&mut *conn).await?;
                 }
 
                 let (before_hash, op) = match before {
@@ -594,7 +774,77 @@ macro_rules! shared_store_impl {
                     .push(", ").text(claim.response.as_ref().unwrap_or(&first.body).to_string()).push(", ").time(at.clone()).push(")");
                 query(&b).execute(&mut *conn).await?;
             }
+            // Known from here on while the lock is held (a batch's next write starts from it).
+            feed.head = Some(seq);
             Ok(written)
+        }
+
+        /// Commit a group of queued jobs in one transaction, answering each (see
+        /// `storage/group.rs`).
+        pub(super) async fn commit_group(
+            pool: &sqlx::Pool<$db>,
+            jobs: Vec<$crate::storage::group::Job>,
+        ) {
+            if jobs.len() == 1 {
+                let job = jobs.into_iter().next().expect("one job");
+                let _ = job.reply.send(commit_alone(pool, job.writes, &job.ctx).await);
+                return;
+            }
+            match commit_together(pool, &jobs).await {
+                Ok(outcomes) => {
+                    for (job, outcome) in jobs.into_iter().zip(outcomes) {
+                        let _ = job.reply.send(outcome);
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, jobs = jobs.len(), "a group commit failed; committing its writes one by one");
+                    for $crate::storage::group::Job { writes, ctx, reply } in jobs {
+                        let _ = reply.send(commit_alone(pool, writes, &ctx).await);
+                    }
+                }
+            }
+        }
+
+        /// One job in a transaction of its own.
+        async fn commit_alone(pool: &sqlx::Pool<$db>, writes: Vec<Write>, ctx: &WriteContext) -> Result<Vec<StoredRecord>, CommitError> {
+            let mut tx = pool.begin().await?;
+            let written = commit(&mut tx, writes, ctx, &mut $crate::storage::sql::Feed::default()).await?;
+            tx.commit().await?;
+            Ok(written)
+        }
+
+        /// Every job in one transaction, each all-or-nothing; `Err` if the transaction itself
+        /// failed (then nothing was written).
+        async fn commit_together(
+            pool: &sqlx::Pool<$db>,
+            jobs: &[$crate::storage::group::Job],
+        ) -> Result<Vec<Result<Vec<StoredRecord>, CommitError>>, StorageError> {
+            let mut tx = pool.begin().await?;
+            let mut feed = $crate::storage::sql::Feed::default();
+            let mut outcomes = Vec::with_capacity(jobs.len());
+            for job in jobs {
+                let several = job.writes.len() > 1;
+                if several {
+                    sqlx::query::<$db>("SAVEPOINT job").execute(&mut *tx).await?;
+                }
+                let outcome = match commit(&mut tx, job.writes.clone(), &job.ctx, &mut feed).await {
+                    Err(CommitError::Storage(e)) => return Err(e),
+                    outcome => outcome,
+                };
+                match &outcome {
+                    Err(_) if several => {
+                        sqlx::query::<$db>("ROLLBACK TO SAVEPOINT job").execute(&mut *tx).await?;
+                        sqlx::query::<$db>("RELEASE SAVEPOINT job").execute(&mut *tx).await?;
+                    }
+                    Ok(_) if several => {
+                        sqlx::query::<$db>("RELEASE SAVEPOINT job").execute(&mut *tx).await?;
+                    }
+                    _ => {}
+                }
+                outcomes.push(outcome);
+            }
+            tx.commit().await?;
+            Ok(outcomes)
         }
 
         pub(super) async fn get(conn: &mut Conn, id: Uuid) -> Result<Option<StoredRecord>, StorageError> {
