@@ -770,3 +770,47 @@ async fn a_batch_is_one_transaction_that_sees_its_own_writes() {
         store.close().await;
     }
 }
+
+/// An update replaces the record's keys: the ones it dropped are free for others, the ones it
+/// kept still find it, and a deleted record holds none.
+#[tokio::test]
+async fn an_update_replaces_the_records_keys() {
+    for backend in backends().await {
+        let dir = tempfile::tempdir().unwrap();
+        let store = storage::open(dir.path(), &backend.database).await.unwrap();
+        let found = |key: &str| {
+            let mut q = ListQuery::new(RecordKind::Group, Visibility::All, 10);
+            q.key = Some(key.to_owned());
+            q.include_deleted = true;
+            q
+        };
+        let id = Uuid::now_v7();
+        let mut write = group(id, Expect::Absent, "Old");
+        write.index.keys.push("kept".into());
+        store.commit(vec![write], &ctx("agent:a")).await.unwrap();
+
+        let mut write = group(id, Expect::Rev(1), "New");
+        write.index.keys.push("kept".into());
+        store.commit(vec![write], &ctx("agent:a")).await.unwrap();
+        for (key, holders) in [("name:Old", 0), ("name:New", 1), ("kept", 1)] {
+            assert_eq!(
+                store.list(&found(key)).await.unwrap().len(),
+                holders,
+                "{}: {key}",
+                backend.name
+            );
+        }
+
+        let mut gone = group(id, Expect::Rev(2), "New");
+        gone.deleted = true;
+        store.commit(vec![gone], &ctx("agent:a")).await.unwrap();
+        for key in ["name:New", "kept"] {
+            assert!(
+                store.list(&found(key)).await.unwrap().is_empty(),
+                "{}: {key}",
+                backend.name
+            );
+        }
+        store.close().await;
+    }
+}

@@ -137,6 +137,8 @@ pub(crate) struct Builder {
     pub(crate) dialect: Dialect,
     pub(crate) sql: String,
     pub(crate) binds: Vec<Bind>,
+    /// Where each statement after the first begins in `sql` (see [`Builder::next_statement`]).
+    starts: Vec<usize>,
 }
 
 impl Builder {
@@ -145,7 +147,43 @@ impl Builder {
             dialect,
             sql: sql.into(),
             binds: Vec::new(),
+            starts: Vec::new(),
         }
+    }
+
+    /// Begin another statement, sent with the ones before in one round trip (see
+    /// [`Builder::together`]). Placeholders number on across statements.
+    pub(crate) fn next_statement(&mut self) -> &mut Self {
+        self.starts.push(self.sql.len());
+        self
+    }
+
+    /// The statements as one: SQLite runs several statements of one query string in order;
+    /// PostgreSQL takes one statement per query, so the first ones become data-modifying
+    /// `WITH` clauses of the last. These run on one snapshot, so the statements must not touch
+    /// the same rows (a `DELETE` and an `INSERT` of one key would not see each other).
+    pub(crate) fn together(mut self) -> Self {
+        if self.starts.is_empty() {
+            return self;
+        }
+        let mut bounds = vec![0];
+        bounds.extend(&self.starts);
+        bounds.push(self.sql.len());
+        let parts: Vec<&str> = bounds.windows(2).map(|w| &self.sql[w[0]..w[1]]).collect();
+        let (last, first) = parts.split_last().expect("two statements or more");
+        self.sql = match self.dialect {
+            Dialect::Sqlite => parts.join(";\n"),
+            Dialect::Postgres => {
+                let clauses: Vec<String> = first
+                    .iter()
+                    .enumerate()
+                    .map(|(i, part)| format!("s{i} AS ({part})"))
+                    .collect();
+                format!("WITH {} {last}", clauses.join(", "))
+            }
+        };
+        self.starts.clear();
+        self
     }
 
     pub(crate) fn push(&mut self, sql: &str) -> &mut Self {
@@ -409,8 +447,16 @@ macro_rules! shared_store_impl {
                 ctx: &$crate::storage::WriteContext,
             ) -> Result<Vec<$crate::storage::StoredRecord>, $crate::storage::CommitError> {
                 // Group commit: see `storage/group.rs`.
-                let outcome = self.queue.push(writes, ctx.clone());
-                let turn = self.write_turn().await;
+                let mut outcome = self.queue.push(writes, ctx.clone());
+                // Whoever holds the turn may commit this job with theirs: then there is no need
+                // to wait for a turn at all (waiting would only make the next turn's group smaller).
+                let turn = tokio::select! {
+                    biased;
+                    done = &mut outcome => {
+                        return done.unwrap_or_else(|_| $crate::storage::group::interrupted());
+                    }
+                    turn = self.write_turn() => turn,
+                };
                 let jobs = self.queue.take();
                 if !jobs.is_empty() {
                     let pool = self.pool.clone();
@@ -635,6 +681,38 @@ macro_rules! shared_store_impl {
             row.as_ref().map(decode_record).transpose()
         }
 
+        /// The record as stored and which of `unique` other records hold (key, holder), in
+        /// one round trip: what a write checks before it writes.
+        async fn fetch_for_write(conn: &mut Conn, id: Uuid, unique: &[&String]) -> Result<(Option<StoredRecord>, Vec<(String, Uuid)>), StorageError> {
+            if unique.is_empty() {
+                return Ok((fetch_record(conn, id).await?, Vec::new()));
+            }
+            let mut b = Builder::new(DIALECT, format!(
+                "SELECT {}, taken.key, {} FROM (SELECT 1 AS one) AS here LEFT JOIN records ON records.id = ",
+                record_columns(DIALECT), DIALECT.uuid_out("taken.record_id")));
+            b.uuid(id).push(" LEFT JOIN (SELECT key, record_id FROM record_keys WHERE record_id <> ").uuid(id).push(" AND key IN (");
+            for (i, key) in unique.iter().enumerate() {
+                if i > 0 {
+                    b.push(", ");
+                }
+                b.text(key.as_str());
+            }
+            b.push(")) AS taken ON TRUE");
+            let rows = query(&b).fetch_all(&mut *conn).await?;
+            let mut current = None;
+            let mut taken = Vec::new();
+            for row in &rows {
+                if current.is_none() && row.try_get::<Option<String>, _>(0)?.is_some() {
+                    current = Some(decode_record(row)?);
+                }
+                if let Some(key) = row.try_get::<Option<String>, _>(12)? {
+                    let holder = parse_uuid(row.try_get(13)?)?.expect("a key row names its record");
+                    taken.push((key, holder));
+                }
+            }
+            Ok((current, taken))
+        }
+
         async fn fetch_response(conn: &mut Conn, scope: &str, key: &str) -> Result<Option<StoredResponse>, StorageError> {
             let mut b = Builder::new(DIALECT, "SELECT fingerprint, status, response FROM idempotency_keys WHERE scope = ");
             b.text(scope).push(" AND key = ").text(key);
@@ -676,7 +754,11 @@ macro_rules! shared_store_impl {
             let at = timestamp(ctx.at);
             let mut written = Vec::with_capacity(writes.len());
             for write in writes {
-                let current = fetch_record(conn, write.id).await?;
+                let unique: Vec<&String> = match write.deleted {
+                    true => Vec::new(),
+                    false => write.index.keys.iter().filter(|k| k.starts_with(UNIQUE_KEY_PREFIX)).collect(),
+                };
+                let (current, taken) = fetch_for_write(conn, write.id, &unique).await?;
                 let current = current.filter(|c| c.kind == write.kind || write.expect == Expect::Absent);
                 let (rev, creator, before) = match (write.expect, current) {
                     (Expect::Absent, Some(current)) => {
@@ -694,18 +776,10 @@ macro_rules! shared_store_impl {
                         (current.rev + 1, current.index.creator.clone(), Some((body_hash(&current.body), op)))
                     }
                 };
-                if !write.deleted {
-                    for key in write.index.keys.iter().filter(|k| k.starts_with(UNIQUE_KEY_PREFIX)) {
-                        let mut b = Builder::new(DIALECT, format!("SELECT {} FROM record_keys WHERE key = ", DIALECT.uuid_out("record_id")));
-                        b.text(key.as_str()).push(" AND record_id <> ").uuid(write.id).push(" LIMIT 1");
-                        if let Some(row) = query(&b).fetch_optional(&mut *conn).await? {
-                            let holder: String = row.try_get(0)?;
-                            return Err(CommitError::Duplicate {
-                                key: key.clone(),
-                                holder: parse_uuid(Some(holder))?.expect("some"),
-                            });
-                        }
-                    }
+                // The first of the record's unique keys that another record holds.
+                if let Some(key) = unique.iter().find(|k| taken.iter().any(|(t, _)| t == **k)) {
+                    let holder = taken.iter().find(|(t, _)| t == *key).map(|(_, h)| *h).expect("found");
+                    return Err(CommitError::Duplicate { key: (*key).clone(), holder });
                 }
                 seq += 1;
                 let mut body = write.body;
@@ -713,6 +787,8 @@ macro_rules! shared_store_impl {
                     object.insert("rev".into(), serde_json::Value::from(rev));
                 }
                 let index = RecordIndex { creator, ..write.index };
+                // The record, its keys and its change-log entry in one round trip: each
+                // statement sent on its own costs more than the work it does.
                 let mut b = Builder::new(DIALECT, "INSERT INTO records (id, kind, rev, last_seq, owner_id, group_id, area, parent_id, creator, search_text, deleted, body, created_at, updated_at) VALUES (");
                 b.uuid(write.id).push(", ").text(write.kind.as_str()).push(", ").int(rev as i64)
                     .push(", ").int(seq).push(", ").opt_uuid(index.owner_id)
@@ -725,37 +801,39 @@ macro_rules! shared_store_impl {
                            owner_id = excluded.owner_id, group_id = excluded.group_id, area = excluded.area, \
                            parent_id = excluded.parent_id, search_text = excluded.search_text, \
                            deleted = excluded.deleted, body = excluded.body, updated_at = excluded.updated_at");
-                query(&b).execute(&mut *conn).await?;
-
-                // A new record has no keys to drop yet.
+                let keys: &[String] = if write.deleted { &[] } else { &index.keys };
+                // Drop the keys the record no longer has (a new record has none yet); the ones
+                // it keeps are left, so no statement here touches a row another one does.
                 if before.is_some() {
-                    let mut b = Builder::new(DIALECT, "DELETE FROM record_keys WHERE record_id = ");
-                    b.uuid(write.id);
-                    query(&b).execute(&mut *conn).await?;
+                    b.next_statement().push("DELETE FROM record_keys WHERE record_id = ").uuid(write.id);
+                    for (i, key) in keys.iter().enumerate() {
+                        b.push(if i == 0 { " AND key NOT IN (" } else { ", " }).text(key.as_str());
+                    }
+                    if !keys.is_empty() {
+                        b.push(")");
+                    }
                 }
-                if !write.deleted && !index.keys.is_empty() {
-                    // All keys in one statement: each statement is a round trip to the database.
-                    let mut b = Builder::new(DIALECT, "INSERT INTO record_keys (key, record_id) VALUES ");
-                    for (i, key) in index.keys.iter().enumerate() {
+                if !keys.is_empty() {
+                    b.next_statement().push("INSERT INTO record_keys (key, record_id) VALUES ");
+                    for (i, key) in keys.iter().enumerate() {
                         b.push(if i == 0 { "(" } else { ", (" });
                         b.text(key.as_str()).push(", ").uuid(write.id).push(")");
                     }
                     b.push(" ON CONFLICT DO NOTHING");
-                    query(&b).execute(&mut *conn).await?;
                 }
 
                 let (before_hash, op) = match before {
                     Some((hash, op)) => (Some(hash), op),
                     None => (None, "create"),
                 };
-                let mut b = Builder::new(DIALECT, "INSERT INTO changes (seq, at, record_id, kind, rev, op, actor, on_behalf_of, before_sha256, after_sha256, request_id, merged) VALUES (");
+                b.next_statement().push("INSERT INTO changes (seq, at, record_id, kind, rev, op, actor, on_behalf_of, before_sha256, after_sha256, request_id, merged) VALUES (");
                 b.int(seq).push(", ").time(at.clone()).push(", ").uuid(write.id)
                     .push(", ").text(write.kind.as_str()).push(", ").int(rev as i64)
                     .push(", ").text(op).push(", ").text(ctx.actor.clone())
                     .push(", ").opt_text(ctx.on_behalf_of.clone()).push(", ").opt_text(before_hash)
                     .push(", ").text(body_hash(&body)).push(", ").opt_text(ctx.request_id.clone())
                     .push(if ctx.merged { ", TRUE)" } else { ", FALSE)" });
-                query(&b).execute(&mut *conn).await?;
+                query(&b.together()).execute(&mut *conn).await?;
 
                 written.push(StoredRecord {
                     kind: write.kind,
