@@ -8,6 +8,7 @@
 
 pub(crate) mod group;
 pub mod model;
+pub(crate) mod plan;
 pub mod postgres;
 pub(crate) mod sql;
 pub mod sqlite;

@@ -242,7 +242,7 @@ impl Builder {
         self
     }
 
-    fn uuid_list(&mut self, ids: &[Uuid]) -> &mut Self {
+    pub(crate) fn uuid_list(&mut self, ids: &[Uuid]) -> &mut Self {
         let json = serde_json::to_string(&ids.iter().map(Uuid::to_string).collect::<Vec<_>>())
             .expect("strings serialise");
         let n = self.next(Bind::Text(json));
@@ -551,25 +551,11 @@ macro_rules! shared_store_impl {
             ) -> Result<Vec<$crate::storage::StoredRecord>, $crate::storage::CommitError> {
                 let mut open = self.open.lock().await;
                 let (tx, feed) = open.as_mut().ok_or($crate::storage::StorageError::BatchEnded)?;
-                // One write fails before it changes anything (every check comes first); several
-                // are undone together if one of them fails.
-                let several = writes.len() > 1;
-                if several {
-                    sqlx::query::<$db>("SAVEPOINT several").execute(&mut **tx).await?;
-                }
+                // A refused write wrote nothing (every check comes before any write); a
+                // database error may have left half of one, so the batch can then only roll back.
                 let result = shared::commit(tx, writes, ctx, feed).await;
-                match &result {
-                    Err($crate::storage::CommitError::Storage(_)) => {
-                        self.poisoned.store(true, std::sync::atomic::Ordering::Release);
-                    }
-                    Err(_) if several => {
-                        sqlx::query::<$db>("ROLLBACK TO SAVEPOINT several").execute(&mut **tx).await?;
-                        sqlx::query::<$db>("RELEASE SAVEPOINT several").execute(&mut **tx).await?;
-                    }
-                    Ok(_) if several => {
-                        sqlx::query::<$db>("RELEASE SAVEPOINT several").execute(&mut **tx).await?;
-                    }
-                    _ => {}
+                if let Err($crate::storage::CommitError::Storage(_)) = &result {
+                    self.poisoned.store(true, std::sync::atomic::Ordering::Release);
                 }
                 result
             }
@@ -615,8 +601,8 @@ macro_rules! shared_store_impl {
         use uuid::Uuid;
 
         use $crate::storage::model::{
-            AuditEntry, CommitError, Expect, ListQuery, RecordIndex, StoredRecord,
-            StoredResponse, Visibility, Write, WriteContext, UNIQUE_KEY_PREFIX,
+            AuditEntry, CommitError, ListQuery, RecordIndex, StoredRecord,
+            StoredResponse, Visibility, Write, WriteContext,
         };
         use $crate::storage::sql::{
             audit_columns, body_hash, record_columns, timestamp, Bind, Builder,
@@ -681,38 +667,6 @@ macro_rules! shared_store_impl {
             row.as_ref().map(decode_record).transpose()
         }
 
-        /// The record as stored and which of `unique` other records hold (key, holder), in
-        /// one round trip: what a write checks before it writes.
-        async fn fetch_for_write(conn: &mut Conn, id: Uuid, unique: &[&String]) -> Result<(Option<StoredRecord>, Vec<(String, Uuid)>), StorageError> {
-            if unique.is_empty() {
-                return Ok((fetch_record(conn, id).await?, Vec::new()));
-            }
-            let mut b = Builder::new(DIALECT, format!(
-                "SELECT {}, taken.key, {} FROM (SELECT 1 AS one) AS here LEFT JOIN records ON records.id = ",
-                record_columns(DIALECT), DIALECT.uuid_out("taken.record_id")));
-            b.uuid(id).push(" LEFT JOIN (SELECT key, record_id FROM record_keys WHERE record_id <> ").uuid(id).push(" AND key IN (");
-            for (i, key) in unique.iter().enumerate() {
-                if i > 0 {
-                    b.push(", ");
-                }
-                b.text(key.as_str());
-            }
-            b.push(")) AS taken ON TRUE");
-            let rows = query(&b).fetch_all(&mut *conn).await?;
-            let mut current = None;
-            let mut taken = Vec::new();
-            for row in &rows {
-                if current.is_none() && row.try_get::<Option<String>, _>(0)?.is_some() {
-                    current = Some(decode_record(row)?);
-                }
-                if let Some(key) = row.try_get::<Option<String>, _>(12)? {
-                    let holder = parse_uuid(row.try_get(13)?)?.expect("a key row names its record");
-                    taken.push((key, holder));
-                }
-            }
-            Ok((current, taken))
-        }
-
         async fn fetch_response(conn: &mut Conn, scope: &str, key: &str) -> Result<Option<StoredResponse>, StorageError> {
             let mut b = Builder::new(DIALECT, "SELECT fingerprint, status, response FROM idempotency_keys WHERE scope = ");
             b.text(scope).push(" AND key = ").text(key);
@@ -728,133 +682,173 @@ macro_rules! shared_store_impl {
             }))
         }
 
-        /// See [`Store::commit`](crate::storage::Store::commit).
+        /// See [`Store::commit`](crate::storage::Store::commit): one job.
         pub(super) async fn commit(
             conn: &mut Conn,
             writes: Vec<Write>,
             ctx: &WriteContext,
             feed: &mut $crate::storage::sql::Feed,
         ) -> Result<Vec<StoredRecord>, CommitError> {
+            commit_jobs(conn, vec![(writes, ctx)], feed).await?.pop().expect("one job, one outcome")
+        }
+
+        /// Check and write a group of jobs in the open transaction `conn`: take the writer
+        /// lock (unless `feed` says it is held), read what the checks need, decide every job
+        /// (`plan.rs`), write what passed. Round trips: the lock and feed head once per
+        /// transaction, then one read (two with idempotency claims) and one write per group.
+        pub(super) async fn commit_jobs(
+            conn: &mut Conn,
+            jobs: Vec<(Vec<Write>, &WriteContext)>,
+            feed: &mut $crate::storage::sql::Feed,
+        ) -> Result<Vec<Result<Vec<StoredRecord>, CommitError>>, StorageError> {
             if !feed.locked {
                 sqlx::query::<$db>(&DIALECT.writer_lock()).execute(&mut *conn).await?;
                 feed.locked = true;
             }
-            // Checked under the lock, so two retries of one request cannot both get through.
-            if let Some(claim) = &ctx.idempotency {
-                if let Some(previous) = fetch_response(conn, &claim.scope, &claim.key).await? {
-                    return Err(CommitError::Replay(previous));
-                }
-            }
-            let mut seq: i64 = match feed.head {
+            let head: i64 = match feed.head {
                 Some(head) => head,
                 None => sqlx::query_scalar::<$db, i64>("SELECT COALESCE(MAX(seq), 0) FROM changes")
                     .fetch_one(&mut *conn)
                     .await?,
             };
-            let at = timestamp(ctx.at);
-            let mut written = Vec::with_capacity(writes.len());
-            for write in writes {
-                let unique: Vec<&String> = match write.deleted {
-                    true => Vec::new(),
-                    false => write.index.keys.iter().filter(|k| k.starts_with(UNIQUE_KEY_PREFIX)).collect(),
-                };
-                let (current, taken) = fetch_for_write(conn, write.id, &unique).await?;
-                let current = current.filter(|c| c.kind == write.kind || write.expect == Expect::Absent);
-                let (rev, creator, before) = match (write.expect, current) {
-                    (Expect::Absent, Some(current)) => {
-                        return Err(CommitError::Exists { current: Box::new(current) })
-                    }
-                    (Expect::Absent, None) => (1_u64, ctx.actor.clone(), None),
-                    (Expect::Rev(_), None) => {
-                        return Err(CommitError::Missing { kind: write.kind, id: write.id })
-                    }
-                    (Expect::Rev(expected), Some(current)) if current.rev != expected => {
-                        return Err(CommitError::Stale { expected, current: Box::new(current) })
-                    }
-                    (Expect::Rev(_), Some(current)) => {
-                        let op = if write.deleted && !current.deleted { "delete" } else { "update" };
-                        (current.rev + 1, current.index.creator.clone(), Some((body_hash(&current.body), op)))
-                    }
-                };
-                // The first of the record's unique keys that another record holds.
-                if let Some(key) = unique.iter().find(|k| taken.iter().any(|(t, _)| t == **k)) {
-                    let holder = taken.iter().find(|(t, _)| t == *key).map(|(_, h)| *h).expect("found");
-                    return Err(CommitError::Duplicate { key: (*key).clone(), holder });
+            // Read under the lock, so two retries of one request cannot both get through.
+            let before = read_before(conn, &jobs).await?;
+            let contexts: Vec<&WriteContext> = jobs.iter().map(|(_, ctx)| *ctx).collect();
+            let plan = $crate::storage::plan::plan(jobs, before, head);
+            write_plan(conn, &plan, &contexts).await?;
+            // Known from here on while the lock is held (a batch's next write starts from it).
+            feed.head = Some(plan.head);
+            Ok(plan.outcomes)
+        }
+
+        /// The stored records the jobs write, the holders of the unique keys they claim and
+        /// the responses stored under their idempotency keys.
+        async fn read_before(conn: &mut Conn, jobs: &[(Vec<Write>, &WriteContext)]) -> Result<$crate::storage::plan::Before, StorageError> {
+            let mut before = $crate::storage::plan::Before::default();
+            let mut ids: Vec<Uuid> = jobs.iter().flat_map(|(writes, _)| writes.iter().map(|w| w.id)).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let mut keys: Vec<&String> = jobs.iter().flat_map(|(writes, _)| writes.iter().flat_map($crate::storage::plan::unique_keys)).collect();
+            keys.sort_unstable();
+            keys.dedup();
+            // Records and key holders in one query: the key rows leave the record columns null.
+            let mut b = Builder::new(DIALECT, format!("SELECT {}, NULL, NULL FROM records WHERE id IN ", record_columns(DIALECT)));
+            b.uuid_list(&ids);
+            if !keys.is_empty() {
+                b.push(&format!(" UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, key, {} FROM record_keys WHERE key IN (", DIALECT.uuid_out("record_id")));
+                for (i, key) in keys.iter().enumerate() {
+                    b.push(if i == 0 { "" } else { ", " }).text(key.as_str());
                 }
-                seq += 1;
-                let mut body = write.body;
-                if let Some(object) = body.as_object_mut() {
-                    object.insert("rev".into(), serde_json::Value::from(rev));
-                }
-                let index = RecordIndex { creator, ..write.index };
-                // The record, its keys and its change-log entry in one round trip: each
-                // statement sent on its own costs more than the work it does.
-                let mut b = Builder::new(DIALECT, "INSERT INTO records (id, kind, rev, last_seq, owner_id, group_id, area, parent_id, creator, search_text, deleted, body, created_at, updated_at) VALUES (");
-                b.uuid(write.id).push(", ").text(write.kind.as_str()).push(", ").int(rev as i64)
-                    .push(", ").int(seq).push(", ").opt_uuid(index.owner_id)
-                    .push(", ").opt_uuid(index.group_id).push(", ").opt_text(index.area.clone())
-                    .push(", ").opt_uuid(index.parent_id).push(", ").text(index.creator.clone())
-                    .push(", ").text(index.search_text.clone())
-                    .push(if write.deleted { ", TRUE, " } else { ", FALSE, " })
-                    .json(&body).push(", ").time(at.clone()).push(", ").time(at.clone())
-                    .push(") ON CONFLICT (id) DO UPDATE SET rev = excluded.rev, last_seq = excluded.last_seq, \
-                           owner_id = excluded.owner_id, group_id = excluded.group_id, area = excluded.area, \
-                           parent_id = excluded.parent_id, search_text = excluded.search_text, \
-                           deleted = excluded.deleted, body = excluded.body, updated_at = excluded.updated_at");
-                let keys: &[String] = if write.deleted { &[] } else { &index.keys };
-                // Drop the keys the record no longer has (a new record has none yet); the ones
-                // it keeps are left, so no statement here touches a row another one does.
-                if before.is_some() {
-                    b.next_statement().push("DELETE FROM record_keys WHERE record_id = ").uuid(write.id);
-                    for (i, key) in keys.iter().enumerate() {
-                        b.push(if i == 0 { " AND key NOT IN (" } else { ", " }).text(key.as_str());
+                b.push(")");
+            }
+            for key in keys {
+                before.holders.insert(key.clone(), Vec::new());
+            }
+            for row in query(&b).fetch_all(&mut *conn).await? {
+                match row.try_get::<Option<String>, _>(12)? {
+                    Some(key) => {
+                        let holder = parse_uuid(row.try_get(13)?)?.expect("a key row names its record");
+                        before.holders.entry(key).or_default().push(holder);
                     }
-                    if !keys.is_empty() {
-                        b.push(")");
+                    None => {
+                        let record = decode_record(&row)?;
+                        before.records.insert(record.id, record);
                     }
                 }
-                if !keys.is_empty() {
+            }
+            let claims: Vec<&$crate::storage::IdempotencyClaim> = jobs.iter().filter_map(|(_, ctx)| ctx.idempotency.as_ref()).collect();
+            if !claims.is_empty() {
+                let mut b = Builder::new(DIALECT, "SELECT scope, key, fingerprint, status, response FROM idempotency_keys WHERE (scope, key) IN (VALUES ");
+                for (i, claim) in claims.iter().enumerate() {
+                    b.push(if i == 0 { "(" } else { ", (" }).text(claim.scope.as_str()).push(", ").text(claim.key.as_str()).push(")");
+                }
+                b.push(")");
+                for row in query(&b).fetch_all(&mut *conn).await? {
+                    let response: String = row.try_get(4)?;
+                    before.responses.insert((row.try_get(0)?, row.try_get(1)?), StoredResponse {
+                        fingerprint: row.try_get(2)?,
+                        status: row.try_get::<i32, _>(3)? as u16,
+                        body: serde_json::from_str(&response)
+                            .map_err(|e| StorageError::Corrupt(format!("stored response: {e}")))?,
+                    });
+                }
+            }
+            Ok(before)
+        }
+
+        /// Write a plan's rows, keys, change-log entries and remembered responses: one round
+        /// trip for each run of rows with distinct ids (one run unless a group writes a record
+        /// twice; PostgreSQL cannot upsert one row twice in one statement).
+        async fn write_plan(conn: &mut Conn, plan: &$crate::storage::plan::Plan, contexts: &[&WriteContext]) -> Result<(), StorageError> {
+            let mut runs: Vec<Vec<&$crate::storage::plan::Row>> = Vec::new();
+            for row in &plan.rows {
+                match runs.last_mut() {
+                    Some(run) if run.iter().all(|r| r.record.id != row.record.id) => run.push(row),
+                    _ => runs.push(vec![row]),
+                }
+            }
+            let last = runs.len().saturating_sub(1);
+            for (i, run) in runs.iter().enumerate() {
+                let mut b = Builder::new(DIALECT, "INSERT INTO records (id, kind, rev, last_seq, owner_id, group_id, area, parent_id, creator, search_text, deleted, body, created_at, updated_at) VALUES ");
+                for (n, row) in run.iter().enumerate() {
+                    let (r, at) = (&row.record, timestamp(contexts[row.job].at));
+                    b.push(if n == 0 { "(" } else { ", (" });
+                    b.uuid(r.id).push(", ").text(r.kind.as_str()).push(", ").int(r.rev as i64)
+                        .push(", ").int(r.seq as i64).push(", ").opt_uuid(r.index.owner_id)
+                        .push(", ").opt_uuid(r.index.group_id).push(", ").opt_text(r.index.area.clone())
+                        .push(", ").opt_uuid(r.index.parent_id).push(", ").text(r.index.creator.clone())
+                        .push(", ").text(r.index.search_text.clone())
+                        .push(if r.deleted { ", TRUE, " } else { ", FALSE, " })
+                        .json(&r.body).push(", ").time(at.clone()).push(", ").time(at).push(")");
+                }
+                b.push(" ON CONFLICT (id) DO UPDATE SET rev = excluded.rev, last_seq = excluded.last_seq, \
+                        owner_id = excluded.owner_id, group_id = excluded.group_id, area = excluded.area, \
+                        parent_id = excluded.parent_id, search_text = excluded.search_text, \
+                        deleted = excluded.deleted, body = excluded.body, updated_at = excluded.updated_at");
+                // Keys a stored record no longer has (a new record has none yet); the ones it
+                // keeps are left, so no two statements here touch one row.
+                let existed: Vec<_> = run.iter().filter(|row| row.existed).collect();
+                if !existed.is_empty() {
+                    b.next_statement().push("DELETE FROM record_keys WHERE ");
+                    for (n, row) in existed.iter().enumerate() {
+                        b.push(if n == 0 { "(record_id = " } else { " OR (record_id = " }).uuid(row.record.id);
+                        for (k, key) in row.record.index.keys.iter().enumerate() {
+                            b.push(if k == 0 { " AND key NOT IN (" } else { ", " }).text(key.as_str());
+                        }
+                        b.push(if row.record.index.keys.is_empty() { ")" } else { "))" });
+                    }
+                }
+                let keyed: Vec<_> = run.iter().flat_map(|row| row.record.index.keys.iter().map(move |k| (k, row.record.id))).collect();
+                if !keyed.is_empty() {
                     b.next_statement().push("INSERT INTO record_keys (key, record_id) VALUES ");
-                    for (i, key) in keys.iter().enumerate() {
-                        b.push(if i == 0 { "(" } else { ", (" });
-                        b.text(key.as_str()).push(", ").uuid(write.id).push(")");
+                    for (n, (key, id)) in keyed.iter().enumerate() {
+                        b.push(if n == 0 { "(" } else { ", (" }).text(key.as_str()).push(", ").uuid(*id).push(")");
                     }
                     b.push(" ON CONFLICT DO NOTHING");
                 }
-
-                let (before_hash, op) = match before {
-                    Some((hash, op)) => (Some(hash), op),
-                    None => (None, "create"),
-                };
-                b.next_statement().push("INSERT INTO changes (seq, at, record_id, kind, rev, op, actor, on_behalf_of, before_sha256, after_sha256, request_id, merged) VALUES (");
-                b.int(seq).push(", ").time(at.clone()).push(", ").uuid(write.id)
-                    .push(", ").text(write.kind.as_str()).push(", ").int(rev as i64)
-                    .push(", ").text(op).push(", ").text(ctx.actor.clone())
-                    .push(", ").opt_text(ctx.on_behalf_of.clone()).push(", ").opt_text(before_hash)
-                    .push(", ").text(body_hash(&body)).push(", ").opt_text(ctx.request_id.clone())
-                    .push(if ctx.merged { ", TRUE)" } else { ", FALSE)" });
+                b.next_statement().push("INSERT INTO changes (seq, at, record_id, kind, rev, op, actor, on_behalf_of, before_sha256, after_sha256, request_id, merged) VALUES ");
+                for (n, row) in run.iter().enumerate() {
+                    let (r, ctx) = (&row.record, contexts[row.job]);
+                    b.push(if n == 0 { "(" } else { ", (" });
+                    b.int(r.seq as i64).push(", ").time(timestamp(ctx.at)).push(", ").uuid(r.id)
+                        .push(", ").text(r.kind.as_str()).push(", ").int(r.rev as i64)
+                        .push(", ").text(row.op).push(", ").text(ctx.actor.clone())
+                        .push(", ").opt_text(ctx.on_behalf_of.clone()).push(", ").opt_text(row.before_sha256.clone())
+                        .push(", ").text(body_hash(&r.body)).push(", ").opt_text(ctx.request_id.clone())
+                        .push(if ctx.merged { ", TRUE)" } else { ", FALSE)" });
+                }
+                if i == last && !plan.claims.is_empty() {
+                    b.next_statement().push("INSERT INTO idempotency_keys (scope, key, fingerprint, status, response, created_at) VALUES ");
+                    for (n, (job, claim, response)) in plan.claims.iter().enumerate() {
+                        b.push(if n == 0 { "(" } else { ", (" });
+                        b.text(claim.scope.clone()).push(", ").text(claim.key.clone())
+                            .push(", ").text(claim.fingerprint.clone()).push(", ").int(i64::from(claim.status))
+                            .push(", ").text(response.to_string()).push(", ").time(timestamp(contexts[*job].at)).push(")");
+                    }
+                }
                 query(&b.together()).execute(&mut *conn).await?;
-
-                written.push(StoredRecord {
-                    kind: write.kind,
-                    id: write.id,
-                    rev,
-                    seq: seq as u64,
-                    index,
-                    deleted: write.deleted,
-                    body,
-                });
             }
-            if let (Some(claim), Some(first)) = (&ctx.idempotency, written.first()) {
-                let mut b = Builder::new(DIALECT, "INSERT INTO idempotency_keys (scope, key, fingerprint, status, response, created_at) VALUES (");
-                b.text(claim.scope.clone()).push(", ").text(claim.key.clone())
-                    .push(", ").text(claim.fingerprint.clone()).push(", ").int(i64::from(claim.status))
-                    .push(", ").text(claim.response.as_ref().unwrap_or(&first.body).to_string()).push(", ").time(at.clone()).push(")");
-                query(&b).execute(&mut *conn).await?;
-            }
-            // Known from here on while the lock is held (a batch's next write starts from it).
-            feed.head = Some(seq);
-            Ok(written)
+            Ok(())
         }
 
         /// Commit a group of queued jobs in one transaction, answering each (see
@@ -863,66 +857,37 @@ macro_rules! shared_store_impl {
             pool: &sqlx::Pool<$db>,
             jobs: Vec<$crate::storage::group::Job>,
         ) {
-            if jobs.len() == 1 {
-                let job = jobs.into_iter().next().expect("one job");
-                let _ = job.reply.send(commit_alone(pool, job.writes, &job.ctx).await);
-                return;
-            }
-            match commit_together(pool, &jobs).await {
+            let together = async {
+                let mut tx = pool.begin().await?;
+                let batch = jobs.iter().map(|job| (job.writes.clone(), &job.ctx)).collect();
+                let outcomes = commit_jobs(&mut tx, batch, &mut $crate::storage::sql::Feed::default()).await?;
+                tx.commit().await?;
+                Ok::<_, StorageError>(outcomes)
+            };
+            match together.await {
                 Ok(outcomes) => {
                     for (job, outcome) in jobs.into_iter().zip(outcomes) {
                         let _ = job.reply.send(outcome);
                     }
                 }
-                Err(e) => {
+                // Tried again one by one, so no job fails for its neighbours.
+                Err(e) if jobs.len() > 1 => {
                     tracing::warn!(error = %e, jobs = jobs.len(), "a group commit failed; committing its writes one by one");
                     for $crate::storage::group::Job { writes, ctx, reply } in jobs {
-                        let _ = reply.send(commit_alone(pool, writes, &ctx).await);
+                        let alone = async {
+                            let mut tx = pool.begin().await?;
+                            let written = commit(&mut tx, writes, &ctx, &mut $crate::storage::sql::Feed::default()).await?;
+                            tx.commit().await?;
+                            Ok(written)
+                        };
+                        let _ = reply.send(alone.await);
                     }
+                }
+                Err(e) => {
+                    let job = jobs.into_iter().next().expect("one job");
+                    let _ = job.reply.send(Err(CommitError::Storage(e)));
                 }
             }
-        }
-
-        /// One job in a transaction of its own.
-        async fn commit_alone(pool: &sqlx::Pool<$db>, writes: Vec<Write>, ctx: &WriteContext) -> Result<Vec<StoredRecord>, CommitError> {
-            let mut tx = pool.begin().await?;
-            let written = commit(&mut tx, writes, ctx, &mut $crate::storage::sql::Feed::default()).await?;
-            tx.commit().await?;
-            Ok(written)
-        }
-
-        /// Every job in one transaction, each all-or-nothing; `Err` if the transaction itself
-        /// failed (then nothing was written).
-        async fn commit_together(
-            pool: &sqlx::Pool<$db>,
-            jobs: &[$crate::storage::group::Job],
-        ) -> Result<Vec<Result<Vec<StoredRecord>, CommitError>>, StorageError> {
-            let mut tx = pool.begin().await?;
-            let mut feed = $crate::storage::sql::Feed::default();
-            let mut outcomes = Vec::with_capacity(jobs.len());
-            for job in jobs {
-                let several = job.writes.len() > 1;
-                if several {
-                    sqlx::query::<$db>("SAVEPOINT job").execute(&mut *tx).await?;
-                }
-                let outcome = match commit(&mut tx, job.writes.clone(), &job.ctx, &mut feed).await {
-                    Err(CommitError::Storage(e)) => return Err(e),
-                    outcome => outcome,
-                };
-                match &outcome {
-                    Err(_) if several => {
-                        sqlx::query::<$db>("ROLLBACK TO SAVEPOINT job").execute(&mut *tx).await?;
-                        sqlx::query::<$db>("RELEASE SAVEPOINT job").execute(&mut *tx).await?;
-                    }
-                    Ok(_) if several => {
-                        sqlx::query::<$db>("RELEASE SAVEPOINT job").execute(&mut *tx).await?;
-                    }
-                    _ => {}
-                }
-                outcomes.push(outcome);
-            }
-            tx.commit().await?;
-            Ok(outcomes)
         }
 
         pub(super) async fn get(conn: &mut Conn, id: Uuid) -> Result<Option<StoredRecord>, StorageError> {
