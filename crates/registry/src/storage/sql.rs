@@ -76,11 +76,17 @@ impl Dialect {
         }
     }
 
-    /// A sub-select over a JSON array of UUID strings bound at `$n`.
-    fn uuid_list(self, n: usize) -> String {
+    /// `column` is one of the JSON array of strings bound at `$n` (cast with `cast` on
+    /// PostgreSQL). PostgreSQL gets `= ANY(ARRAY(…))`: it plans `IN (set-returning function)`
+    /// for a hundred rows and may scan the whole table; an array is looked up in the index.
+    fn in_list(self, column: &str, n: usize, cast: &str) -> String {
         match self {
-            Dialect::Sqlite => format!("(SELECT value FROM json_each(${n}))"),
-            Dialect::Postgres => format!("(SELECT jsonb_array_elements_text(${n}::jsonb)::uuid)"),
+            Dialect::Sqlite => format!("{column} IN (SELECT value FROM json_each(${n}))"),
+            Dialect::Postgres => {
+                format!(
+                    "{column} = ANY(ARRAY(SELECT jsonb_array_elements_text(${n}::jsonb){cast}))"
+                )
+            }
         }
     }
 
@@ -242,12 +248,13 @@ impl Builder {
         self
     }
 
-    pub(crate) fn uuid_list(&mut self, ids: &[Uuid]) -> &mut Self {
+    /// `column` is one of `ids`: one bind and one statement text whatever their number.
+    pub(crate) fn in_uuids(&mut self, column: &str, ids: &[Uuid]) -> &mut Self {
         let json = serde_json::to_string(&ids.iter().map(Uuid::to_string).collect::<Vec<_>>())
             .expect("strings serialise");
         let n = self.next(Bind::Text(json));
-        let list = self.dialect.uuid_list(n);
-        self.sql.push_str(&list);
+        let test = self.dialect.in_list(column, n, "::uuid");
+        self.sql.push_str(&test);
         self
     }
 
@@ -279,12 +286,12 @@ impl Builder {
                     self.push(" OR owner_id = ").uuid(me);
                 }
                 if !scope.groups.is_empty() {
-                    self.push(" OR group_id IN ").uuid_list(&scope.groups);
+                    self.push(" OR ").in_uuids("group_id", &scope.groups);
                 }
                 if !scope.members.is_empty() {
                     let household = kind_list(&HOUSEHOLD_KINDS);
-                    self.push(&format!(" OR (kind IN ({household}) AND owner_id IN "))
-                        .uuid_list(&scope.members)
+                    self.push(&format!(" OR (kind IN ({household}) AND "))
+                        .in_uuids("owner_id", &scope.members)
                         .push(")");
                 }
                 self.push(")")
@@ -732,8 +739,8 @@ macro_rules! shared_store_impl {
             keys.sort_unstable();
             keys.dedup();
             // Records and key holders in one query: the key rows leave the record columns null.
-            let mut b = Builder::new(DIALECT, format!("SELECT {}, NULL, NULL FROM records WHERE id IN ", record_columns(DIALECT)));
-            b.uuid_list(&ids);
+            let mut b = Builder::new(DIALECT, format!("SELECT {}, NULL, NULL FROM records WHERE ", record_columns(DIALECT)));
+            b.in_uuids("id", &ids);
             if !keys.is_empty() {
                 b.push(&format!(" UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, key, {} FROM record_keys WHERE key IN (", DIALECT.uuid_out("record_id")));
                 for (i, key) in keys.iter().enumerate() {
