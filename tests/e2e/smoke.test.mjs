@@ -170,6 +170,12 @@ test('the household: create it, add two members, see them listed; the registry h
   await shot('household-invalid-date');
   await typeInto('#member-birthdate', '1986-03-12');
   await (await $('#member-relationship')).selectByAttribute('value', 'spouse');
+  // The ID number's rule is the vault's: its refusal comes back and is shown under the field.
+  await typeInto('#member-nationalId', '12/34');
+  await press('[data-testid="save-member"]');
+  await waitForText('#member-nationalId-error', /letters and digits/, 'the ID number explained');
+  assert.equal(await app.browser.execute(() => document.activeElement?.id), 'member-nationalId');
+  await typeInto('#member-nationalId', `ZB ${Date.now() % 100000000}`);
   await press('[data-testid="save-member"]');
   await waitForText('[data-testid="household-message"]', /Baraka Njoroge is added/, 'the first member added');
   await typeInto('#member-givenName', 'Zawadi');

@@ -3,7 +3,6 @@
 use doorstep_client::app::{MyDetails, PersonSummary};
 use tauri::State;
 
-use super::parse_id;
 use crate::error::UserError;
 use crate::AppState;
 
@@ -28,9 +27,9 @@ pub async fn people(
 #[specta::specta]
 pub async fn person_details(
     state: State<'_, AppState>,
-    individual: String,
+    individual: uuid::Uuid,
 ) -> Result<MyDetails, UserError> {
-    Ok(state.core.person_details(parse_id(&individual)?).await?)
+    Ok(state.core.person_details(individual).await?)
 }
 
 /// Agent: save a person's details on their behalf.
@@ -38,11 +37,8 @@ pub async fn person_details(
 #[specta::specta]
 pub async fn save_person_details(
     state: State<'_, AppState>,
-    individual: String,
+    individual: uuid::Uuid,
     details: MyDetails,
 ) -> Result<(), UserError> {
-    Ok(state
-        .core
-        .save_person_details(parse_id(&individual)?, details)
-        .await?)
+    Ok(state.core.save_person_details(individual, details).await?)
 }

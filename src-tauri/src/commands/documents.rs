@@ -3,7 +3,6 @@
 use doorstep_client::app::{DocumentsView, NewUpload};
 use tauri::State;
 
-use super::parse_id;
 use crate::error::UserError;
 use crate::AppState;
 
@@ -29,16 +28,16 @@ pub async fn begin_upload(
 #[specta::specta]
 pub async fn finish_upload(
     state: State<'_, AppState>,
-    token: String,
+    token: uuid::Uuid,
 ) -> Result<DocumentsView, UserError> {
-    Ok(state.core.finish_upload(parse_id(&token)?).await?)
+    Ok(state.core.finish_upload(token).await?)
 }
 
 /// Stop adding a document; nothing of it is kept.
 #[tauri::command]
 #[specta::specta]
-pub async fn cancel_upload(state: State<'_, AppState>, token: String) -> Result<(), UserError> {
-    state.core.cancel_upload(parse_id(&token)?).await;
+pub async fn cancel_upload(state: State<'_, AppState>, token: uuid::Uuid) -> Result<(), UserError> {
+    state.core.cancel_upload(token).await;
     Ok(())
 }
 
@@ -47,7 +46,7 @@ pub async fn cancel_upload(state: State<'_, AppState>, token: String) -> Result<
 #[specta::specta]
 pub async fn delete_document(
     state: State<'_, AppState>,
-    id: String,
+    id: uuid::Uuid,
 ) -> Result<DocumentsView, UserError> {
-    Ok(state.core.delete_document(parse_id(&id)?).await?)
+    Ok(state.core.delete_document(id).await?)
 }

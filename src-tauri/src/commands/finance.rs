@@ -3,7 +3,6 @@
 use doorstep_client::app::{AccountInput, AccountView};
 use tauri::State;
 
-use super::parse_id;
 use crate::error::UserError;
 use crate::AppState;
 
@@ -29,9 +28,9 @@ pub async fn add_account(
 #[specta::specta]
 pub async fn set_preferred_account(
     state: State<'_, AppState>,
-    id: String,
+    id: uuid::Uuid,
 ) -> Result<Vec<AccountView>, UserError> {
-    Ok(state.core.set_preferred_account(parse_id(&id)?).await?)
+    Ok(state.core.set_preferred_account(id).await?)
 }
 
 /// Remove an account.
@@ -39,7 +38,7 @@ pub async fn set_preferred_account(
 #[specta::specta]
 pub async fn remove_account(
     state: State<'_, AppState>,
-    id: String,
+    id: uuid::Uuid,
 ) -> Result<Vec<AccountView>, UserError> {
-    Ok(state.core.remove_account(parse_id(&id)?).await?)
+    Ok(state.core.remove_account(id).await?)
 }

@@ -3,7 +3,6 @@
 use doorstep_client::app::{HouseholdView, MemberInput};
 use tauri::State;
 
-use super::parse_id;
 use crate::error::UserError;
 use crate::AppState;
 
@@ -36,13 +35,10 @@ pub async fn add_member(
 #[specta::specta]
 pub async fn edit_member(
     state: State<'_, AppState>,
-    individual: String,
+    individual: uuid::Uuid,
     member: MemberInput,
 ) -> Result<HouseholdView, UserError> {
-    Ok(state
-        .core
-        .edit_member(parse_id(&individual)?, member)
-        .await?)
+    Ok(state.core.edit_member(individual, member).await?)
 }
 
 /// End a member's membership of the household (their record stays).
@@ -50,9 +46,9 @@ pub async fn edit_member(
 #[specta::specta]
 pub async fn remove_member(
     state: State<'_, AppState>,
-    individual: String,
+    individual: uuid::Uuid,
 ) -> Result<HouseholdView, UserError> {
-    Ok(state.core.remove_member(parse_id(&individual)?).await?)
+    Ok(state.core.remove_member(individual).await?)
 }
 
 /// Make a member the head of the household.
@@ -60,7 +56,7 @@ pub async fn remove_member(
 #[specta::specta]
 pub async fn change_head(
     state: State<'_, AppState>,
-    individual: String,
+    individual: uuid::Uuid,
 ) -> Result<HouseholdView, UserError> {
-    Ok(state.core.change_head(parse_id(&individual)?).await?)
+    Ok(state.core.change_head(individual).await?)
 }

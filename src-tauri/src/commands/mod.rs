@@ -26,14 +26,7 @@ pub use programmes::*;
 pub use session::*;
 pub use sync::*;
 
-use crate::error::UserError;
 use crate::SyncStatusChanged;
-
-/// A record id the UI passed (ids cross IPC as text).
-pub(crate) fn parse_id(text: &str) -> Result<uuid::Uuid, UserError> {
-    text.parse()
-        .map_err(|_| UserError::invalid_input("That record id is not valid."))
-}
 
 /// All commands, registered once: used both to serve IPC and to generate the TypeScript bindings.
 pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {

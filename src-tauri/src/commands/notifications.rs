@@ -3,7 +3,6 @@
 use doorstep_client::app::NotificationView;
 use tauri::State;
 
-use super::parse_id;
 use crate::error::UserError;
 use crate::AppState;
 
@@ -19,8 +18,8 @@ pub async fn notifications(state: State<'_, AppState>) -> Result<Vec<Notificatio
 #[specta::specta]
 pub async fn mark_notification(
     state: State<'_, AppState>,
-    id: String,
+    id: uuid::Uuid,
     read: bool,
 ) -> Result<Vec<NotificationView>, UserError> {
-    Ok(state.core.mark_notification(parse_id(&id)?, read).await?)
+    Ok(state.core.mark_notification(id, read).await?)
 }

@@ -3,7 +3,6 @@
 use doorstep_client::app::{ApplicationForm, ApplicationView, ProgrammeView};
 use tauri::State;
 
-use super::parse_id;
 use crate::error::UserError;
 use crate::AppState;
 
@@ -19,9 +18,9 @@ pub async fn programmes(state: State<'_, AppState>) -> Result<Vec<ProgrammeView>
 #[specta::specta]
 pub async fn application_form(
     state: State<'_, AppState>,
-    programme: String,
+    programme: uuid::Uuid,
 ) -> Result<ApplicationForm, UserError> {
-    Ok(state.core.application_form(parse_id(&programme)?).await?)
+    Ok(state.core.application_form(programme).await?)
 }
 
 /// Keep the answers typed so far on this device; returns when they were saved.
@@ -29,13 +28,10 @@ pub async fn application_form(
 #[specta::specta]
 pub async fn save_application_draft(
     state: State<'_, AppState>,
-    programme: String,
+    programme: uuid::Uuid,
     data: serde_json::Value,
 ) -> Result<String, UserError> {
-    Ok(state
-        .core
-        .save_application_draft(parse_id(&programme)?, data)
-        .await?)
+    Ok(state.core.save_application_draft(programme, data).await?)
 }
 
 /// Forget the answers typed so far.
@@ -43,12 +39,9 @@ pub async fn save_application_draft(
 #[specta::specta]
 pub async fn discard_application_draft(
     state: State<'_, AppState>,
-    programme: String,
+    programme: uuid::Uuid,
 ) -> Result<(), UserError> {
-    Ok(state
-        .core
-        .discard_application_draft(parse_id(&programme)?)
-        .await?)
+    Ok(state.core.discard_application_draft(programme).await?)
 }
 
 /// Submit an application (queued when offline).
@@ -56,11 +49,8 @@ pub async fn discard_application_draft(
 #[specta::specta]
 pub async fn submit_application(
     state: State<'_, AppState>,
-    programme: String,
+    programme: uuid::Uuid,
     data: serde_json::Value,
 ) -> Result<ApplicationView, UserError> {
-    Ok(state
-        .core
-        .submit_application(parse_id(&programme)?, data)
-        .await?)
+    Ok(state.core.submit_application(programme, data).await?)
 }

@@ -4,7 +4,6 @@ use doorstep_client::app::{ConflictView, FieldChoice, RejectionView};
 use doorstep_client::sync::service::SyncStatus;
 use tauri::State;
 
-use super::parse_id;
 use crate::error::UserError;
 use crate::AppState;
 
@@ -34,12 +33,9 @@ pub async fn rejections(state: State<'_, AppState>) -> Result<Vec<RejectionView>
 #[specta::specta]
 pub async fn discard_rejection(
     state: State<'_, AppState>,
-    mutation_id: String,
+    mutation_id: uuid::Uuid,
 ) -> Result<(), UserError> {
-    Ok(state
-        .core
-        .discard_rejection(parse_id(&mutation_id)?)
-        .await?)
+    Ok(state.core.discard_rejection(mutation_id).await?)
 }
 
 /// Conflicts waiting for the person, grouped by record.
@@ -55,12 +51,9 @@ pub async fn conflicts(state: State<'_, AppState>) -> Result<Vec<ConflictView>, 
 pub async fn resolve_conflict(
     state: State<'_, AppState>,
     kind: String,
-    record_id: String,
+    record_id: uuid::Uuid,
     choices: Vec<FieldChoice>,
 ) -> Result<(), UserError> {
-    let record_id = record_id
-        .parse()
-        .map_err(|_| UserError::invalid_input("That record id is not valid."))?;
     Ok(state
         .core
         .resolve_conflict(kind, record_id, choices)

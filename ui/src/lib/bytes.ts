@@ -9,7 +9,7 @@
 
 import { invoke } from '@tauri-apps/api/core';
 import { commands, type DocumentKind, type DocumentsView, type UserError } from './bindings';
-import { attempt } from './session';
+import { asUserError, attempt } from './session';
 
 /** Bytes per chunk: small enough to keep memory flat, large enough to keep IPC calls few. */
 export const CHUNK_BYTES = 1024 * 1024;
@@ -34,15 +34,6 @@ export type UploadFailure = 'aborted' | 'tooLarge' | 'unreadable' | 'refused';
 /** The documents view after the upload, or why it did not happen. */
 export type UploadOutcome = { ok: true; value: DocumentsView } | { ok: false; reason: UploadFailure; error: UserError };
 
-/** An error thrown by a raw IPC call (the Rust side's UserError, or a JavaScript failure) as a UserError. */
-export function asUserError(e: unknown): UserError {
-  if (e && typeof e === 'object' && 'code' in e && 'message' in e) {
-    const u = e as Partial<UserError>;
-    return { code: u.code as UserError['code'], message: String(u.message), fields: Array.isArray(u.fields) ? u.fields : [], key: u.key ?? null, params: u.params ?? {} };
-  }
-  const message = e instanceof Error ? e.message : String(e);
-  return { code: 'storage', message, fields: [], key: null, params: {} };
-}
 
 const failure = (reason: UploadFailure, message: string): UploadOutcome => ({
   ok: false,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkMember, emptyMember, formFromMember, isIsoDay, localToday, memberFromForm, RELATIONSHIPS } from './household';
+import { checkMember, emptyMember, fieldOfRefusal, formFromMember, isIsoDay, localToday, memberFromForm, RELATIONSHIPS } from './household';
 import type { MemberView } from './bindings';
 
 const TODAY = '2026-01-10';
@@ -13,8 +13,8 @@ describe('the household member form', () => {
     expect(checkMember({ ...ok, birthdate: '2015-02-30' }, TODAY)).toEqual({ birthdate: 'household.error.date' });
     expect(checkMember({ ...ok, birthdate: '2026-01-11' }, TODAY)).toEqual({ birthdate: 'household.error.future' });
     expect(checkMember({ ...ok, birthdate: '2026-01-10' }, TODAY)).toEqual({});
-    expect(checkMember({ ...ok, nationalId: '12 345-678' }, TODAY)).toEqual({});
-    expect(checkMember({ ...ok, nationalId: '12/34' }, TODAY)).toEqual({ nationalId: 'household.error.nationalId' });
+    // The ID number's rule is the vault's (see fieldOfRefusal): any text goes out as typed.
+    expect(checkMember({ ...ok, nationalId: '12/34' }, TODAY)).toEqual({});
   });
 
   it('sends trimmed values and null for blanks', () => {
@@ -47,5 +47,13 @@ describe('the household member form', () => {
     expect(isIsoDay('2024-02-29')).toBe(true);
     expect(isIsoDay('2023-02-29')).toBe(false);
     expect(localToday(new Date(2026, 0, 5))).toBe('2026-01-05');
+  });
+});
+
+describe('refusals shown next to a field', () => {
+  it('puts the vault\'s ID-number refusal under the ID field, and nothing else', () => {
+    expect(fieldOfRefusal('idFormat')).toEqual(['nationalId', 'problem.idFormat']);
+    expect(fieldOfRefusal('householdHead')).toBeNull();
+    expect(fieldOfRefusal(null)).toBeNull();
   });
 });

@@ -1,6 +1,8 @@
 // The household member form ↔ MemberInput (generated from Rust), and the checks the form makes
 // before anything is sent, so the person sees what to fix next to the field, in their language.
 // The Rust side checks the same rules again (and the household rules: one head, nobody twice).
+// The ID number's rule lives only there (domain `normalize_id_number`): its refusal comes back
+// with a reason the form shows next to the field (`FIELD_OF_REFUSAL`).
 
 import type { MemberInput, MemberView, MembershipKind } from './bindings';
 
@@ -53,9 +55,16 @@ export function checkMember(form: MemberForm, today: string): MemberErrors {
     if (!isIsoDay(birth)) errors.birthdate = 'household.error.date';
     else if (birth > today) errors.birthdate = 'household.error.future';
   }
-  const id = form.nationalId.replace(/[\s-]/g, '');
-  if (id !== '' && (id.length > 32 || !/^[A-Za-z0-9]+$/.test(id))) errors.nationalId = 'household.error.nationalId';
   return errors;
+}
+
+/** Refusals of the vault, by reason, that belong next to one field of the form. */
+export const FIELD_OF_REFUSAL: Readonly<Record<string, MemberField>> = { idFormat: 'nationalId' };
+
+/** The field a refusal is about and the message key to show there, if it is about one. */
+export function fieldOfRefusal(reason: string | null): [MemberField, string] | null {
+  const field = reason ? FIELD_OF_REFUSAL[reason] : undefined;
+  return field ? [field, `problem.${reason}`] : null;
 }
 
 /** What the form sends. */

@@ -6,16 +6,28 @@ import { fieldName, hasText, locale, t } from '../i18n/i18n.svelte';
 
 export type Outcome<T> = { ok: true; value: T } | { ok: false; error: UserError };
 
+/**
+ * Any IPC failure as a UserError: the Rust side's own (passed through), or a failure before the
+ * command ran — an argument Tauri could not read arrives as plain text — or in JavaScript.
+ */
+export function asUserError(e: unknown): UserError {
+  if (e && typeof e === 'object' && 'code' in e && 'message' in e) {
+    const u = e as Partial<UserError>;
+    return { code: u.code as UserError['code'], message: String(u.message), fields: Array.isArray(u.fields) ? u.fields : [], key: u.key ?? null, params: u.params ?? {} };
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  return { code: 'storage', message, fields: [], key: null, params: {} };
+}
+
 /** Turn a generated command's `Result` into an `Outcome`; a thrown IPC failure becomes an error too. */
 export async function attempt<T>(
   call: () => Promise<{ status: 'ok'; data: T } | { status: 'error'; error: UserError }>,
 ): Promise<Outcome<T>> {
   try {
     const result = await call();
-    return result.status === 'ok' ? { ok: true, value: result.data } : { ok: false, error: result.error };
+    return result.status === 'ok' ? { ok: true, value: result.data } : { ok: false, error: asUserError(result.error) };
   } catch (e) {
-    const message = e instanceof Error ? e.message : String(e);
-    return { ok: false, error: { code: 'storage', message, fields: [], key: null, params: {} } };
+    return { ok: false, error: asUserError(e) };
   }
 }
 
