@@ -31,6 +31,36 @@ pub(crate) struct Before {
     pub(crate) responses: HashMap<(String, String), StoredResponse>,
 }
 
+/// What a batch (one transaction holding the writer lock) has already read or written: nobody
+/// else can change these meanwhile, so it need not ask the database again. `None`: known to be
+/// absent.
+#[derive(Debug, Default)]
+pub(crate) struct Known {
+    pub(crate) records: HashMap<Uuid, Option<StoredRecord>>,
+    pub(crate) responses: HashMap<(String, String), Option<StoredResponse>>,
+}
+
+impl Known {
+    /// Remember what a plan wrote, once it is written.
+    pub(crate) fn learn(&mut self, plan: &Plan) {
+        for row in &plan.rows {
+            let mut record = row.record.clone();
+            // As the store reads a record back: without its keys.
+            record.index.keys.clear();
+            self.records.insert(record.id, Some(record));
+        }
+        for (_, claim, response) in &plan.claims {
+            let stored = StoredResponse {
+                fingerprint: claim.fingerprint.clone(),
+                status: claim.status,
+                body: response.clone(),
+            };
+            self.responses
+                .insert((claim.scope.clone(), claim.key.clone()), Some(stored));
+        }
+    }
+}
+
 /// One record row to write.
 #[derive(Debug)]
 pub(crate) struct Row {

@@ -351,7 +351,8 @@ pub(crate) fn timestamp(at: time::OffsetDateTime) -> String {
 }
 
 /// The [`Store`](super::Store) implementation for `$type`: the reads every store and batch
-/// answer the same way, through `self.conn()`, then the methods given (`$($own)*`).
+/// answer the same way, through `self.conn()` (and `self.record`, `self.response`, which a batch
+/// answers from what it knows), then the methods given (`$($own)*`).
 macro_rules! store_trait_impl {
     ($type:ty, $kind:expr, $($own:tt)*) => {
         #[async_trait::async_trait]
@@ -373,7 +374,7 @@ macro_rules! store_trait_impl {
                     &self,
                     id: uuid::Uuid,
                 ) -> Result<Option<$crate::storage::StoredRecord>, $crate::storage::StorageError> {
-                    shared::get(&mut *self.conn().await?, id).await
+                    self.record(id).await
                 }
 
                 async fn list(
@@ -401,7 +402,7 @@ macro_rules! store_trait_impl {
                     scope: &str,
                     key: &str,
                 ) -> Result<Option<$crate::storage::StoredResponse>, $crate::storage::StorageError> {
-                    shared::idempotent_response(&mut *self.conn().await?, scope, key).await
+                    self.response(scope, key).await
                 }
 
                 async fn linked_individual(
@@ -443,6 +444,14 @@ macro_rules! shared_store_impl {
                 &self,
             ) -> Result<sqlx::pool::PoolConnection<$db>, $crate::storage::StorageError> {
                 Ok(self.pool.acquire().await?)
+            }
+
+            async fn record(&self, id: uuid::Uuid) -> Result<Option<$crate::storage::StoredRecord>, $crate::storage::StorageError> {
+                shared::get(&mut *self.conn().await?, id).await
+            }
+
+            async fn response(&self, scope: &str, key: &str) -> Result<Option<$crate::storage::StoredResponse>, $crate::storage::StorageError> {
+                shared::idempotent_response(&mut *self.conn().await?, scope, key).await
             }
         }
 
@@ -486,9 +495,10 @@ macro_rules! shared_store_impl {
                 let mut tx = self.pool.begin().await?;
                 sqlx::query::<$db>(&$dialect.writer_lock()).execute(&mut *tx).await?;
                 let feed = $crate::storage::sql::Feed { locked: true, head: None };
+                let state = BatchState { tx, feed, known: Default::default() };
                 Ok(std::sync::Arc::new(Batch {
                     pool: self.pool.clone(),
-                    open: tokio::sync::Mutex::new(Some((tx, feed))),
+                    open: tokio::sync::Mutex::new(Some(state)),
                     poisoned: std::sync::atomic::AtomicBool::new(false),
                     _turn: turn,
                 }))
@@ -527,25 +537,57 @@ macro_rules! shared_store_impl {
         pub struct Batch {
             /// For the schema version only.
             pool: sqlx::Pool<$db>,
-            /// The transaction and the feed's head; `None` once finished.
-            open: tokio::sync::Mutex<Option<(sqlx::Transaction<'static, $db>, $crate::storage::sql::Feed)>>,
+            /// The transaction, the feed's head and what the batch knows; `None` once finished.
+            open: tokio::sync::Mutex<Option<BatchState>>,
             /// Set when a write failed half-way: the batch may then only be dropped (rolled back).
             poisoned: std::sync::atomic::AtomicBool,
             /// This process's writer turn, held until the batch ends.
             _turn: tokio::sync::OwnedMutexGuard<()>,
         }
 
+        struct BatchState {
+            tx: sqlx::Transaction<'static, $db>,
+            feed: $crate::storage::sql::Feed,
+            /// Records and responses read or written so far (nobody else writes meanwhile).
+            known: $crate::storage::plan::Known,
+        }
+
         impl Batch {
-            async fn conn(
+            async fn state(
                 &self,
-            ) -> Result<tokio::sync::MappedMutexGuard<'_, <$db as sqlx::Database>::Connection>, $crate::storage::StorageError> {
+            ) -> Result<tokio::sync::MappedMutexGuard<'_, BatchState>, $crate::storage::StorageError> {
                 let open = self.open.lock().await;
                 if open.is_none() {
                     return Err($crate::storage::StorageError::BatchEnded);
                 }
-                Ok(tokio::sync::MutexGuard::map(open, |open| {
-                    &mut **open.as_mut().map(|(tx, _)| tx).expect("checked above")
-                }))
+                Ok(tokio::sync::MutexGuard::map(open, |open| open.as_mut().expect("checked above")))
+            }
+
+            async fn conn(
+                &self,
+            ) -> Result<tokio::sync::MappedMutexGuard<'_, <$db as sqlx::Database>::Connection>, $crate::storage::StorageError> {
+                Ok(tokio::sync::MappedMutexGuard::map(self.state().await?, |state| &mut *state.tx))
+            }
+
+            async fn record(&self, id: uuid::Uuid) -> Result<Option<$crate::storage::StoredRecord>, $crate::storage::StorageError> {
+                let mut state = self.state().await?;
+                if let Some(known) = state.known.records.get(&id) {
+                    return Ok(known.clone());
+                }
+                let record = shared::get(&mut state.tx, id).await?;
+                state.known.records.insert(id, record.clone());
+                Ok(record)
+            }
+
+            async fn response(&self, scope: &str, key: &str) -> Result<Option<$crate::storage::StoredResponse>, $crate::storage::StorageError> {
+                let mut state = self.state().await?;
+                let scoped = (scope.to_owned(), key.to_owned());
+                if let Some(known) = state.known.responses.get(&scoped) {
+                    return Ok(known.clone());
+                }
+                let response = shared::idempotent_response(&mut state.tx, scope, key).await?;
+                state.known.responses.insert(scoped, response.clone());
+                Ok(response)
             }
         }
 
@@ -556,11 +598,14 @@ macro_rules! shared_store_impl {
                 writes: Vec<$crate::storage::Write>,
                 ctx: &$crate::storage::WriteContext,
             ) -> Result<Vec<$crate::storage::StoredRecord>, $crate::storage::CommitError> {
-                let mut open = self.open.lock().await;
-                let (tx, feed) = open.as_mut().ok_or($crate::storage::StorageError::BatchEnded)?;
+                let mut state = self.state().await?;
+                let BatchState { tx, feed, known } = &mut *state;
                 // A refused write wrote nothing (every check comes before any write); a
                 // database error may have left half of one, so the batch can then only roll back.
-                let result = shared::commit(tx, writes, ctx, feed).await;
+                let result = match shared::commit_jobs(tx, vec![(writes, ctx)], feed, known).await {
+                    Ok(mut outcomes) => outcomes.pop().expect("one job, one outcome"),
+                    Err(e) => Err(e.into()),
+                };
                 if let Err($crate::storage::CommitError::Storage(_)) = &result {
                     self.poisoned.store(true, std::sync::atomic::Ordering::Release);
                 }
@@ -595,8 +640,8 @@ macro_rules! shared_store_impl {
                 if self.poisoned.load(std::sync::atomic::Ordering::Acquire) {
                     return Err($crate::storage::StorageError::BatchEnded);
                 }
-                let (tx, _) = self.open.lock().await.take().ok_or($crate::storage::StorageError::BatchEnded)?;
-                tx.commit().await?;
+                let state = self.open.lock().await.take().ok_or($crate::storage::StorageError::BatchEnded)?;
+                state.tx.commit().await?;
                 Ok(())
             }
         }
@@ -696,7 +741,7 @@ macro_rules! shared_store_impl {
             ctx: &WriteContext,
             feed: &mut $crate::storage::sql::Feed,
         ) -> Result<Vec<StoredRecord>, CommitError> {
-            commit_jobs(conn, vec![(writes, ctx)], feed).await?.pop().expect("one job, one outcome")
+            commit_jobs(conn, vec![(writes, ctx)], feed, &mut Default::default()).await?.pop().expect("one job, one outcome")
         }
 
         /// Check and write a group of jobs in the open transaction `conn`: take the writer
@@ -707,6 +752,7 @@ macro_rules! shared_store_impl {
             conn: &mut Conn,
             jobs: Vec<(Vec<Write>, &WriteContext)>,
             feed: &mut $crate::storage::sql::Feed,
+            known: &mut $crate::storage::plan::Known,
         ) -> Result<Vec<Result<Vec<StoredRecord>, CommitError>>, StorageError> {
             if !feed.locked {
                 sqlx::query::<$db>(&DIALECT.writer_lock()).execute(&mut *conn).await?;
@@ -719,10 +765,11 @@ macro_rules! shared_store_impl {
                     .await?,
             };
             // Read under the lock, so two retries of one request cannot both get through.
-            let before = read_before(conn, &jobs).await?;
+            let before = read_before(conn, &jobs, known).await?;
             let contexts: Vec<&WriteContext> = jobs.iter().map(|(_, ctx)| *ctx).collect();
             let plan = $crate::storage::plan::plan(jobs, before, head);
             write_plan(conn, &plan, &contexts).await?;
+            known.learn(&plan);
             // Known from here on while the lock is held (a batch's next write starts from it).
             feed.head = Some(plan.head);
             Ok(plan.outcomes)
@@ -730,11 +777,19 @@ macro_rules! shared_store_impl {
 
         /// The stored records the jobs write, the holders of the unique keys they claim and
         /// the responses stored under their idempotency keys.
-        async fn read_before(conn: &mut Conn, jobs: &[(Vec<Write>, &WriteContext)]) -> Result<$crate::storage::plan::Before, StorageError> {
+        async fn read_before(conn: &mut Conn, jobs: &[(Vec<Write>, &WriteContext)], known: &mut $crate::storage::plan::Known) -> Result<$crate::storage::plan::Before, StorageError> {
             let mut before = $crate::storage::plan::Before::default();
             let mut ids: Vec<Uuid> = jobs.iter().flat_map(|(writes, _)| writes.iter().map(|w| w.id)).collect();
             ids.sort_unstable();
             ids.dedup();
+            // What the batch knows already is not asked again.
+            ids.retain(|id| match known.records.get(id) {
+                Some(record) => {
+                    before.records.extend(record.clone().map(|r| (r.id, r)));
+                    false
+                }
+                None => true,
+            });
             let mut keys: Vec<&String> = jobs.iter().flat_map(|(writes, _)| writes.iter().flat_map($crate::storage::plan::unique_keys)).collect();
             keys.sort_unstable();
             keys.dedup();
@@ -748,10 +803,15 @@ macro_rules! shared_store_impl {
                 }
                 b.push(")");
             }
+            let asking = !ids.is_empty() || !keys.is_empty();
             for key in keys {
                 before.holders.insert(key.clone(), Vec::new());
             }
-            for row in query(&b).fetch_all(&mut *conn).await? {
+            let rows = if asking { query(&b).fetch_all(&mut *conn).await? } else { Vec::new() };
+            for id in &ids {
+                known.records.insert(*id, None);
+            }
+            for row in rows {
                 match row.try_get::<Option<String>, _>(12)? {
                     Some(key) => {
                         let holder = parse_uuid(row.try_get(13)?)?.expect("a key row names its record");
@@ -759,11 +819,22 @@ macro_rules! shared_store_impl {
                     }
                     None => {
                         let record = decode_record(&row)?;
+                        known.records.insert(record.id, Some(record.clone()));
                         before.records.insert(record.id, record);
                     }
                 }
             }
-            let claims: Vec<&$crate::storage::IdempotencyClaim> = jobs.iter().filter_map(|(_, ctx)| ctx.idempotency.as_ref()).collect();
+            let mut claims: Vec<&$crate::storage::IdempotencyClaim> = jobs.iter().filter_map(|(_, ctx)| ctx.idempotency.as_ref()).collect();
+            claims.retain(|claim| match known.responses.get(&(claim.scope.clone(), claim.key.clone())) {
+                Some(response) => {
+                    before.responses.extend(response.clone().map(|r| ((claim.scope.clone(), claim.key.clone()), r)));
+                    false
+                }
+                None => true,
+            });
+            for claim in &claims {
+                known.responses.insert((claim.scope.clone(), claim.key.clone()), None);
+            }
             if !claims.is_empty() {
                 let mut b = Builder::new(DIALECT, "SELECT scope, key, fingerprint, status, response FROM idempotency_keys WHERE (scope, key) IN (VALUES ");
                 for (i, claim) in claims.iter().enumerate() {
@@ -772,12 +843,15 @@ macro_rules! shared_store_impl {
                 b.push(")");
                 for row in query(&b).fetch_all(&mut *conn).await? {
                     let response: String = row.try_get(4)?;
-                    before.responses.insert((row.try_get(0)?, row.try_get(1)?), StoredResponse {
+                    let scoped: (String, String) = (row.try_get(0)?, row.try_get(1)?);
+                    let stored = StoredResponse {
                         fingerprint: row.try_get(2)?,
                         status: row.try_get::<i32, _>(3)? as u16,
                         body: serde_json::from_str(&response)
                             .map_err(|e| StorageError::Corrupt(format!("stored response: {e}")))?,
-                    });
+                    };
+                    known.responses.insert(scoped.clone(), Some(stored.clone()));
+                    before.responses.insert(scoped, stored);
                 }
             }
             Ok(before)
@@ -867,7 +941,7 @@ macro_rules! shared_store_impl {
             let together = async {
                 let mut tx = pool.begin().await?;
                 let batch = jobs.iter().map(|job| (job.writes.clone(), &job.ctx)).collect();
-                let outcomes = commit_jobs(&mut tx, batch, &mut $crate::storage::sql::Feed::default()).await?;
+                let outcomes = commit_jobs(&mut tx, batch, &mut $crate::storage::sql::Feed::default(), &mut Default::default()).await?;
                 tx.commit().await?;
                 Ok::<_, StorageError>(outcomes)
             };
