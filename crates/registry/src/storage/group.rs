@@ -8,7 +8,7 @@
 //! by then, each with its own checks and its own outcome, in one transaction. A lone writer
 //! still commits alone, at once.
 //!
-//! Invariants kept: each job is all-or-nothing (a job of several writes runs in a savepoint);
+//! Invariants kept: each job is all-or-nothing (`plan.rs` writes a job only if all its writes pass);
 //! one job's refusal (stale, duplicate, replay) never touches another's; a database error fails
 //! the group's transaction, and then each job is tried again alone so it cannot fail for its
 //! neighbours; the group is committed by a task of its own, so a request cancelled meanwhile
