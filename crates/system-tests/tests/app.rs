@@ -97,6 +97,15 @@ fn synced(s: &SyncStatus) -> bool {
     !s.running && s.pending == 0 && s.last_success.is_some() && s.last_error.is_none()
 }
 
+/// The round left no refused change and no conflict; if it did, say what the registry said.
+async fn assert_nothing_refused(app: &Doorstep, status: &SyncStatus) {
+    if (status.rejected, status.conflicts) != (0, 0) {
+        let rejections = app.rejections().await;
+        let conflicts = app.conflicts().await;
+        panic!("{status:?}\nrefused: {rejections:?}\nconflicts: {conflicts:?}");
+    }
+}
+
 /// When the last clean round ended; take it before a change, then [`wait_synced_since`].
 fn mark(app: &Doorstep) -> Option<String> {
     app.sync_status().borrow().last_success.clone()
@@ -234,7 +243,7 @@ async fn first_sign_in_registers_then_offline_unlock_then_sign_in_sends_the_offl
         .iter()
         .any(|a| a.preferred && a.account_number == "DE89370400440532013000"));
     let status = wait_synced_since(&app, "accounts synced", before).await;
-    assert_eq!((status.rejected, status.conflicts), (0, 0), "{status:?}");
+    assert_nothing_refused(&app, &status).await;
     let wallet_id = accounts
         .iter()
         .find(|a| !a.preferred)
@@ -264,7 +273,7 @@ async fn first_sign_in_registers_then_offline_unlock_then_sign_in_sends_the_offl
         .account_number
         .starts_with('+'));
     let status = wait_synced_since(&app, "preference synced", before).await;
-    assert_eq!((status.rejected, status.conflicts), (0, 0), "{status:?}");
+    assert_nothing_refused(&app, &status).await;
 
     // The passphrase can be changed with the old one; a wrong old one or a short new one is refused.
     let wrong = app
@@ -527,7 +536,7 @@ async fn a_field_agent_signs_in_as_themself_and_acts_on_behalf_of_a_beneficiary(
         .await
         .unwrap();
     let status = wait_synced_since(&agent, "the agent's edit synced", before).await;
-    assert_eq!((status.rejected, status.conflicts), (0, 0), "{status:?}");
+    assert_nothing_refused(&agent, &status).await;
 
     // The registry's audit trail names the agent as author, acting for the beneficiary.
     let trail: serde_json::Value = reqwest::Client::new()
@@ -664,7 +673,7 @@ async fn a_citizen_manages_their_household_and_the_registry_accepts_every_change
     assert_eq!(app.household().await.unwrap().members.len(), 3);
 
     let status = wait_synced_since(&app, "the household synced", before).await;
-    assert_eq!((status.rejected, status.conflicts), (0, 0), "{status:?}");
+    assert_nothing_refused(&app, &status).await;
     let group = {
         let groups = get("/v1/groups?limit=500".into()).await;
         assert_eq!(groups.len(), 1, "{groups:?}");
@@ -703,7 +712,7 @@ async fn a_citizen_manages_their_household_and_the_registry_accepts_every_change
     let me_now = view.members.iter().find(|m| m.is_me).unwrap();
     assert_eq!(me_now.relationship, MembershipKind::Spouse);
     let status = wait_synced_since(&app, "the change of head synced", before).await;
-    assert_eq!((status.rejected, status.conflicts), (0, 0), "{status:?}");
+    assert_nothing_refused(&app, &status).await;
     let memberships = current(&get(format!("/v1/memberships?group={group}&limit=500")).await);
     assert_eq!(
         memberships[&spouse.individual_id], "head",
@@ -730,7 +739,7 @@ async fn a_citizen_manages_their_household_and_the_registry_accepts_every_change
         .unwrap();
     assert_eq!(view.members.len(), 2, "{view:?}");
     let status = wait_synced_since(&app, "the removal synced", before).await;
-    assert_eq!((status.rejected, status.conflicts), (0, 0), "{status:?}");
+    assert_nothing_refused(&app, &status).await;
     let all = get(format!("/v1/memberships?group={group}&limit=500")).await;
     let ended = all
         .iter()
@@ -789,7 +798,7 @@ async fn a_citizen_manages_their_household_and_the_registry_accepts_every_change
         .unwrap_err();
     assert!(twice.to_string().contains("already a member"), "{twice}");
     let status = wait_synced_since(&app, "the linked member synced", before).await;
-    assert_eq!((status.rejected, status.conflicts), (0, 0), "{status:?}");
+    assert_nothing_refused(&app, &status).await;
     let people = get("/v1/individuals?limit=500".into()).await;
     let with_number = people
         .iter()
@@ -1124,7 +1133,7 @@ async fn a_citizen_applies_with_documents_and_answers_a_request_for_more_informa
         .unwrap();
     assert!(submitted.waiting_to_send || submitted.status == ApplicationStatus::Submitted);
     let status = wait_synced_since(&app, "the application is submitted", before).await;
-    assert_eq!((status.rejected, status.conflicts), (0, 0), "{status:?}");
+    assert_nothing_refused(&app, &status).await;
     let programmes = app.programmes().await.unwrap();
     let child = programmes
         .iter()
