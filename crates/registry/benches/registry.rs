@@ -6,6 +6,8 @@
 //!   transactions of the same JSON into the same database with the same concurrency;
 //! - change-feed read rate (records/s), paging through everything written.
 //!
+//! `cargo bench --bench registry -- postgres` (or `sqlite`) measures one backend only.
+//!
 //! Bounded: a fixed number of writes per client, three rounds per backend; prints a table (the
 //! median round) and exits.
 
@@ -240,17 +242,28 @@ async fn measure(name: &str, database: DatabaseLocation, baseline_db: DatabaseLo
 
 #[tokio::main]
 async fn main() {
-    let mut figures = vec![
-        median_of_rounds(|| {
-            measure(
-                "sqlite",
-                DatabaseLocation::EmbeddedSqlite,
-                DatabaseLocation::EmbeddedSqlite,
-            )
-        })
-        .await,
-    ];
+    // `cargo bench --bench registry -- postgres` measures only the backends named (cargo adds
+    // `--bench` itself, which is not a name).
+    let named: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let wanted = |backend: &str| named.is_empty() || named.iter().any(|n| n == backend);
+    let mut figures = Vec::new();
+    if wanted("sqlite") {
+        figures.push(
+            median_of_rounds(|| {
+                measure(
+                    "sqlite",
+                    DatabaseLocation::EmbeddedSqlite,
+                    DatabaseLocation::EmbeddedSqlite,
+                )
+            })
+            .await,
+        );
+    }
     match std::env::var("DOORSTEP_TEST_POSTGRES_URL") {
+        _ if !wanted("postgres") => {}
         Ok(admin) => {
             let admin = &admin;
             figures.push(

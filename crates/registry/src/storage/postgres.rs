@@ -28,6 +28,10 @@ impl PostgresStore {
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))
+            // No round trip to test a connection each time one is taken (a write group takes one
+            // while holding the writer turn): sqlx tests it when it is given back and drops a
+            // broken one then, so only a connection broken while idle fails its next query.
+            .test_before_acquire(false)
             .connect(url)
             .await
             .map_err(|source| StorageError::Open {

@@ -46,13 +46,6 @@ impl Dialect {
         }
     }
 
-    fn json_in(self, n: usize) -> String {
-        match self {
-            Dialect::Sqlite => format!("${n}"),
-            Dialect::Postgres => format!("${n}::jsonb"),
-        }
-    }
-
     fn json_out(self, column: &str) -> String {
         match self {
             Dialect::Sqlite => column.to_owned(),
@@ -76,17 +69,16 @@ impl Dialect {
         }
     }
 
-    /// `column` is one of the JSON array of strings bound at `$n` (cast with `cast` on
-    /// PostgreSQL). PostgreSQL gets `= ANY(ARRAY(…))`: it plans `IN (set-returning function)`
-    /// for a hundred rows and may scan the whole table; an array is looked up in the index.
-    fn in_list(self, column: &str, n: usize, cast: &str) -> String {
+    /// `column` is one of the list bound at `$n`: on SQLite a JSON array of strings, on
+    /// PostgreSQL a `text[]` (cast with `cast`), looked up with `= ANY`, which uses the index
+    /// (it plans `IN (set-returning function)` for a hundred rows as a scan of the table).
+    fn in_list(self, column: &str, n: usize, cast: Col) -> String {
         match self {
             Dialect::Sqlite => format!("{column} IN (SELECT value FROM json_each(${n}))"),
-            Dialect::Postgres => {
-                format!(
-                    "{column} = ANY(ARRAY(SELECT jsonb_array_elements_text(${n}::jsonb){cast}))"
-                )
-            }
+            Dialect::Postgres => match self.cast(cast) {
+                "" => format!("{column} = ANY(${n}::text[])"),
+                element => format!("{column} = ANY(${n}::text[]{element}[])"),
+            },
         }
     }
 
@@ -98,16 +90,101 @@ impl Dialect {
         }
     }
 
-    /// First statement of every writing transaction (see the module docs).
-    pub(crate) fn writer_lock(self) -> String {
+    /// How every writing transaction begins: with the writer lock (see the module docs), in the
+    /// same round trip as its `BEGIN`.
+    pub(crate) fn begin_writing(self) -> String {
         match self {
-            // Writing first makes SQLite take its write lock now, honouring busy_timeout, rather
-            // than failing with SQLITE_BUSY when a read transaction later tries to upgrade.
-            Dialect::Sqlite => "INSERT INTO registry_meta (key, value) VALUES ('writer', '') \
-                                ON CONFLICT (key) DO UPDATE SET value = excluded.value"
-                .into(),
-            Dialect::Postgres => format!("SELECT pg_advisory_xact_lock({FEED_LOCK_KEY})"),
+            // IMMEDIATE takes SQLite's write lock now, honouring busy_timeout, rather than
+            // failing with SQLITE_BUSY when a read transaction later tries to upgrade.
+            Dialect::Sqlite => "BEGIN IMMEDIATE".into(),
+            // A simple query may hold several statements: one round trip for both.
+            Dialect::Postgres => format!("BEGIN; SELECT pg_advisory_xact_lock({FEED_LOCK_KEY})"),
         }
+    }
+
+    /// How a column of [`Builder::rows`] is cast from the text PostgreSQL is sent.
+    fn cast(self, column: Col) -> &'static str {
+        match (self, column) {
+            (Dialect::Sqlite, _) | (Dialect::Postgres, Col::Text) => "",
+            (Dialect::Postgres, Col::Uuid) => "::uuid",
+            (Dialect::Postgres, Col::Int) => "::int8",
+            (Dialect::Postgres, Col::Bool) => "::boolean",
+            (Dialect::Postgres, Col::Json) => "::jsonb",
+            (Dialect::Postgres, Col::Time) => "::timestamptz",
+        }
+    }
+}
+
+/// The type of a column of [`Builder::rows`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Col {
+    Uuid,
+    Text,
+    Int,
+    Bool,
+    Json,
+    Time,
+}
+
+/// One value of [`Builder::rows`]: text (a UUID, JSON document or timestamp is sent as text),
+/// an integer or a boolean.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Cell {
+    Text(Option<String>),
+    Int(i64),
+    Bool(bool),
+}
+
+impl Cell {
+    /// The value as PostgreSQL is sent it in a text array (cast back by [`Dialect::cast`]).
+    fn into_text(self) -> Option<String> {
+        match self {
+            Cell::Text(text) => text,
+            Cell::Int(n) => Some(n.to_string()),
+            Cell::Bool(b) => Some(b.to_string()),
+        }
+    }
+}
+
+impl From<String> for Cell {
+    fn from(text: String) -> Self {
+        Cell::Text(Some(text))
+    }
+}
+
+impl From<&str> for Cell {
+    fn from(text: &str) -> Self {
+        Cell::Text(Some(text.to_owned()))
+    }
+}
+
+impl From<Option<String>> for Cell {
+    fn from(text: Option<String>) -> Self {
+        Cell::Text(text)
+    }
+}
+
+impl From<Uuid> for Cell {
+    fn from(id: Uuid) -> Self {
+        Cell::Text(Some(id.to_string()))
+    }
+}
+
+impl From<Option<Uuid>> for Cell {
+    fn from(id: Option<Uuid>) -> Self {
+        Cell::Text(id.map(|id| id.to_string()))
+    }
+}
+
+impl From<i64> for Cell {
+    fn from(n: i64) -> Self {
+        Cell::Int(n)
+    }
+}
+
+impl From<bool> for Cell {
+    fn from(b: bool) -> Self {
+        Cell::Bool(b)
     }
 }
 
@@ -121,11 +198,9 @@ pub(crate) fn chunks<T>(items: Vec<T>, size: usize) -> Vec<Vec<T>> {
     runs
 }
 
-/// The change feed as one writing transaction sees it.
+/// The change feed as one writing transaction (begun with [`Dialect::begin_writing`]) sees it.
 #[derive(Debug, Default)]
 pub(crate) struct Feed {
-    /// Whether this transaction holds the writer lock already.
-    pub(crate) locked: bool,
     /// The newest seq, once read under the lock: nobody else can add one until it ends.
     pub(crate) head: Option<i64>,
 }
@@ -136,6 +211,36 @@ pub(crate) enum Bind {
     Text(String),
     OptText(Option<String>),
     Int(i64),
+    /// A text array (PostgreSQL only: see [`Builder::rows`]).
+    Texts(Vec<Option<String>>),
+}
+
+/// Binding a [`Bind::Texts`]: a `text[]` on PostgreSQL. SQLite has no arrays and
+/// [`Builder::rows`] never gives it one; were it given one, it would get the JSON array
+/// `json_each` reads.
+pub(crate) trait BindTexts: sqlx::Database {
+    fn bind_texts<'q>(
+        query: sqlx::query::Query<'q, Self, <Self as sqlx::Database>::Arguments<'q>>,
+        texts: &'q [Option<String>],
+    ) -> sqlx::query::Query<'q, Self, <Self as sqlx::Database>::Arguments<'q>>;
+}
+
+impl BindTexts for sqlx::Postgres {
+    fn bind_texts<'q>(
+        query: sqlx::query::Query<'q, Self, sqlx::postgres::PgArguments>,
+        texts: &'q [Option<String>],
+    ) -> sqlx::query::Query<'q, Self, sqlx::postgres::PgArguments> {
+        query.bind(texts)
+    }
+}
+
+impl BindTexts for sqlx::Sqlite {
+    fn bind_texts<'q>(
+        query: sqlx::query::Query<'q, Self, sqlx::sqlite::SqliteArguments<'q>>,
+        texts: &'q [Option<String>],
+    ) -> sqlx::query::Query<'q, Self, sqlx::sqlite::SqliteArguments<'q>> {
+        query.bind(serde_json::to_string(texts).expect("strings serialise"))
+    }
 }
 
 /// Builds a statement and its binds together so placeholder numbers can't drift.
@@ -221,26 +326,6 @@ impl Builder {
         self
     }
 
-    pub(crate) fn opt_uuid(&mut self, value: Option<Uuid>) -> &mut Self {
-        let n = self.next(Bind::OptText(value.map(|u| u.to_string())));
-        let placeholder = self.dialect.uuid_in(n);
-        self.sql.push_str(&placeholder);
-        self
-    }
-
-    pub(crate) fn opt_text(&mut self, value: Option<String>) -> &mut Self {
-        let n = self.next(Bind::OptText(value));
-        let _ = write!(self.sql, "${n}");
-        self
-    }
-
-    pub(crate) fn json(&mut self, value: &serde_json::Value) -> &mut Self {
-        let n = self.next(Bind::Text(value.to_string()));
-        let placeholder = self.dialect.json_in(n);
-        self.sql.push_str(&placeholder);
-        self
-    }
-
     pub(crate) fn time(&mut self, value: String) -> &mut Self {
         let n = self.next(Bind::Text(value));
         let placeholder = self.dialect.time_in(n);
@@ -250,11 +335,100 @@ impl Builder {
 
     /// `column` is one of `ids`: one bind and one statement text whatever their number.
     pub(crate) fn in_uuids(&mut self, column: &str, ids: &[Uuid]) -> &mut Self {
-        let json = serde_json::to_string(&ids.iter().map(Uuid::to_string).collect::<Vec<_>>())
-            .expect("strings serialise");
-        let n = self.next(Bind::Text(json));
-        let test = self.dialect.in_list(column, n, "::uuid");
+        self.in_list(column, ids.iter().map(Uuid::to_string).collect(), Col::Uuid)
+    }
+
+    /// `column` is one of `texts`, as [`Builder::in_uuids`].
+    pub(crate) fn in_texts(&mut self, column: &str, texts: &[&String]) -> &mut Self {
+        self.in_list(
+            column,
+            texts.iter().map(|t| t.to_string()).collect(),
+            Col::Text,
+        )
+    }
+
+    fn in_list(&mut self, column: &str, values: Vec<String>, cast: Col) -> &mut Self {
+        let n = self.next(match self.dialect {
+            Dialect::Sqlite => {
+                Bind::Text(serde_json::to_string(&values).expect("strings serialise"))
+            }
+            Dialect::Postgres => Bind::Texts(values.into_iter().map(Some).collect()),
+        });
+        let test = self.dialect.in_list(column, n, cast);
         self.sql.push_str(&test);
+        self
+    }
+
+    /// `column IN (<subquery>)`, the subquery written by `subquery`. PostgreSQL gets
+    /// `= ANY(ARRAY(<subquery>))`: evaluated once, then looked up by index. Given
+    /// `IN (<subquery>) … ORDER BY id LIMIT n` it may instead walk an index in `id` order testing
+    /// every row against the subquery, which grows with the table.
+    pub(crate) fn in_subquery(
+        &mut self,
+        column: &str,
+        subquery: impl FnOnce(&mut Self),
+    ) -> &mut Self {
+        let (open, close) = match self.dialect {
+            Dialect::Sqlite => (" IN (", ")"),
+            Dialect::Postgres => (" = ANY(ARRAY(", "))"),
+        };
+        self.push(column).push(open);
+        subquery(self);
+        self.push(close)
+    }
+
+    /// `rows` as a table with `columns`, for `INSERT INTO t (…) <rows>` or `(a, b) IN (<rows>)`.
+    /// SQLite gets `VALUES (…), (…)`. PostgreSQL gets one text array per column, unnested:
+    /// the statement's text is then the same for any number of rows, so each connection parses
+    /// it once (sqlx prepares every new text in a round trip of its own, and with a hundred
+    /// texts cached it closes one in another).
+    pub(crate) fn rows(&mut self, columns: &[Col], rows: Vec<Vec<Cell>>) -> &mut Self {
+        debug_assert!(rows.iter().all(|row| row.len() == columns.len()));
+        match self.dialect {
+            Dialect::Sqlite if rows.is_empty() => {
+                let nulls = vec!["NULL"; columns.len()].join(", ");
+                self.push(&format!("SELECT {nulls} WHERE 0"));
+            }
+            Dialect::Sqlite => {
+                for (i, row) in rows.into_iter().enumerate() {
+                    self.push(if i == 0 { "VALUES (" } else { ", (" });
+                    for (j, cell) in row.into_iter().enumerate() {
+                        let n = self.next(match cell {
+                            Cell::Text(text) => Bind::OptText(text),
+                            Cell::Int(n) => Bind::Int(n),
+                            Cell::Bool(b) => Bind::Int(i64::from(b)),
+                        });
+                        let _ = write!(self.sql, "{}${n}", if j == 0 { "" } else { ", " });
+                    }
+                    self.push(")");
+                }
+            }
+            Dialect::Postgres => {
+                let mut arrays = vec![Vec::with_capacity(rows.len()); columns.len()];
+                for row in rows {
+                    for (array, cell) in arrays.iter_mut().zip(row) {
+                        array.push(cell.into_text());
+                    }
+                }
+                let names: Vec<String> = (0..columns.len()).map(|i| format!("c{i}")).collect();
+                let selected: Vec<String> = names
+                    .iter()
+                    .zip(columns)
+                    .map(|(name, col)| format!("r.{name}{}", self.dialect.cast(*col)))
+                    .collect();
+                let unnested: Vec<String> = arrays
+                    .into_iter()
+                    .map(|array| format!("${}::text[]", self.next(Bind::Texts(array))))
+                    .collect();
+                let _ = write!(
+                    self.sql,
+                    "SELECT {} FROM UNNEST({}) AS r({})",
+                    selected.join(", "),
+                    unnested.join(", "),
+                    names.join(", ")
+                );
+            }
+        }
         self
     }
 
@@ -492,9 +666,8 @@ macro_rules! shared_store_impl {
                 &self,
             ) -> Result<std::sync::Arc<dyn $crate::storage::Batch>, $crate::storage::StorageError> {
                 let turn = self.write_turn().await;
-                let mut tx = self.pool.begin().await?;
-                sqlx::query::<$db>(&$dialect.writer_lock()).execute(&mut *tx).await?;
-                let feed = $crate::storage::sql::Feed { locked: true, head: None };
+                let tx = self.pool.begin_with($dialect.begin_writing()).await?;
+                let feed = $crate::storage::sql::Feed::default();
                 let state = BatchState { tx, feed, known: Default::default() };
                 Ok(std::sync::Arc::new(Batch {
                     pool: self.pool.clone(),
@@ -672,6 +845,7 @@ macro_rules! shared_store_impl {
                     Bind::Text(v) => q.bind(v.as_str()),
                     Bind::OptText(v) => q.bind(v.as_deref()),
                     Bind::Int(v) => q.bind(*v),
+                    Bind::Texts(v) => <$db as $crate::storage::sql::BindTexts>::bind_texts(q, v),
                 };
             }
             q
@@ -744,28 +918,18 @@ macro_rules! shared_store_impl {
             commit_jobs(conn, vec![(writes, ctx)], feed, &mut Default::default()).await?.pop().expect("one job, one outcome")
         }
 
-        /// Check and write a group of jobs in the open transaction `conn`: take the writer
-        /// lock (unless `feed` says it is held), read what the checks need, decide every job
-        /// (`plan.rs`), write what passed. Round trips: the lock and feed head once per
-        /// transaction, then one read (two with idempotency claims) and one write per group.
+        /// Check and write a group of jobs in `conn`, a transaction begun with
+        /// [`Dialect::begin_writing`](crate::storage::sql::Dialect::begin_writing): read what the
+        /// checks need and the feed's head, decide every job (`plan.rs`), write what passed.
+        /// Round trips: one read (two with idempotency claims) and one write per group.
         pub(super) async fn commit_jobs(
             conn: &mut Conn,
             jobs: Vec<(Vec<Write>, &WriteContext)>,
             feed: &mut $crate::storage::sql::Feed,
             known: &mut $crate::storage::plan::Known,
         ) -> Result<Vec<Result<Vec<StoredRecord>, CommitError>>, StorageError> {
-            if !feed.locked {
-                sqlx::query::<$db>(&DIALECT.writer_lock()).execute(&mut *conn).await?;
-                feed.locked = true;
-            }
-            let head: i64 = match feed.head {
-                Some(head) => head,
-                None => sqlx::query_scalar::<$db, i64>("SELECT COALESCE(MAX(seq), 0) FROM changes")
-                    .fetch_one(&mut *conn)
-                    .await?,
-            };
             // Read under the lock, so two retries of one request cannot both get through.
-            let before = read_before(conn, &jobs, known).await?;
+            let (before, head) = read_before(conn, &jobs, known, feed.head).await?;
             let contexts: Vec<&WriteContext> = jobs.iter().map(|(_, ctx)| *ctx).collect();
             let plan = $crate::storage::plan::plan(jobs, before, head);
             write_plan(conn, &plan, &contexts).await?;
@@ -775,9 +939,16 @@ macro_rules! shared_store_impl {
             Ok(plan.outcomes)
         }
 
-        /// The stored records the jobs write, the holders of the unique keys they claim and
-        /// the responses stored under their idempotency keys.
-        async fn read_before(conn: &mut Conn, jobs: &[(Vec<Write>, &WriteContext)], known: &mut $crate::storage::plan::Known) -> Result<$crate::storage::plan::Before, StorageError> {
+        /// The stored records the jobs write, the holders of the unique keys they claim, the
+        /// responses stored under their idempotency keys, and the feed's head unless `head` is
+        /// known already.
+        async fn read_before(
+            conn: &mut Conn,
+            jobs: &[(Vec<Write>, &WriteContext)],
+            known: &mut $crate::storage::plan::Known,
+            head: Option<i64>,
+        ) -> Result<($crate::storage::plan::Before, i64), StorageError> {
+            use $crate::storage::sql::Col;
             let mut before = $crate::storage::plan::Before::default();
             let mut ids: Vec<Uuid> = jobs.iter().flat_map(|(writes, _)| writes.iter().map(|w| w.id)).collect();
             ids.sort_unstable();
@@ -793,17 +964,19 @@ macro_rules! shared_store_impl {
             let mut keys: Vec<&String> = jobs.iter().flat_map(|(writes, _)| writes.iter().flat_map($crate::storage::plan::unique_keys)).collect();
             keys.sort_unstable();
             keys.dedup();
-            // Records and key holders in one query: the key rows leave the record columns null.
-            let mut b = Builder::new(DIALECT, format!("SELECT {}, NULL, NULL FROM records WHERE ", record_columns(DIALECT)));
+            // Records, key holders and the feed's head in one query: each kind of row leaves
+            // the other kinds' columns null.
+            let mut b = Builder::new(DIALECT, format!("SELECT {}, NULL, NULL, CAST(NULL AS BIGINT) FROM records WHERE ", record_columns(DIALECT)));
             b.in_uuids("id", &ids);
+            let nulls = "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL";
             if !keys.is_empty() {
-                b.push(&format!(" UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, key, {} FROM record_keys WHERE key IN (", DIALECT.uuid_out("record_id")));
-                for (i, key) in keys.iter().enumerate() {
-                    b.push(if i == 0 { "" } else { ", " }).text(key.as_str());
-                }
-                b.push(")");
+                b.push(&format!(" UNION ALL SELECT {nulls}, key, {}, NULL FROM record_keys WHERE ", DIALECT.uuid_out("record_id")));
+                b.in_texts("key", &keys);
             }
-            let asking = !ids.is_empty() || !keys.is_empty();
+            if head.is_none() {
+                b.push(&format!(" UNION ALL SELECT {nulls}, NULL, NULL, COALESCE(MAX(seq), 0) FROM changes"));
+            }
+            let asking = !ids.is_empty() || !keys.is_empty() || head.is_none();
             for key in keys {
                 before.holders.insert(key.clone(), Vec::new());
             }
@@ -811,19 +984,20 @@ macro_rules! shared_store_impl {
             for id in &ids {
                 known.records.insert(*id, None);
             }
+            let mut read_head = None;
             for row in rows {
-                match row.try_get::<Option<String>, _>(12)? {
-                    Some(key) => {
-                        let holder = parse_uuid(row.try_get(13)?)?.expect("a key row names its record");
-                        before.holders.entry(key).or_default().push(holder);
-                    }
-                    None => {
-                        let record = decode_record(&row)?;
-                        known.records.insert(record.id, Some(record.clone()));
-                        before.records.insert(record.id, record);
-                    }
+                if let Some(seq) = row.try_get::<Option<i64>, _>(14)? {
+                    read_head = Some(seq);
+                } else if let Some(key) = row.try_get::<Option<String>, _>(12)? {
+                    let holder = parse_uuid(row.try_get(13)?)?.expect("a key row names its record");
+                    before.holders.entry(key).or_default().push(holder);
+                } else {
+                    let record = decode_record(&row)?;
+                    known.records.insert(record.id, Some(record.clone()));
+                    before.records.insert(record.id, record);
                 }
             }
+            let head = head.or(read_head).ok_or_else(|| StorageError::Corrupt("the feed's head was not read".into()))?;
             let mut claims: Vec<&$crate::storage::IdempotencyClaim> = jobs.iter().filter_map(|(_, ctx)| ctx.idempotency.as_ref()).collect();
             claims.retain(|claim| match known.responses.get(&(claim.scope.clone(), claim.key.clone())) {
                 Some(response) => {
@@ -836,10 +1010,8 @@ macro_rules! shared_store_impl {
                 known.responses.insert((claim.scope.clone(), claim.key.clone()), None);
             }
             if !claims.is_empty() {
-                let mut b = Builder::new(DIALECT, "SELECT scope, key, fingerprint, status, response FROM idempotency_keys WHERE (scope, key) IN (VALUES ");
-                for (i, claim) in claims.iter().enumerate() {
-                    b.push(if i == 0 { "(" } else { ", (" }).text(claim.scope.as_str()).push(", ").text(claim.key.as_str()).push(")");
-                }
+                let mut b = Builder::new(DIALECT, "SELECT scope, key, fingerprint, status, response FROM idempotency_keys WHERE (scope, key) IN (");
+                b.rows(&[Col::Text, Col::Text], claims.iter().map(|claim| vec![claim.scope.as_str().into(), claim.key.as_str().into()]).collect());
                 b.push(")");
                 for row in query(&b).fetch_all(&mut *conn).await? {
                     let response: String = row.try_get(4)?;
@@ -854,13 +1026,14 @@ macro_rules! shared_store_impl {
                     before.responses.insert(scoped, stored);
                 }
             }
-            Ok(before)
+            Ok((before, head))
         }
 
         /// Write a plan's rows, keys, change-log entries and remembered responses: one round
         /// trip for each run of rows with distinct ids (one run unless a group writes a record
         /// twice; PostgreSQL cannot upsert one row twice in one statement).
         async fn write_plan(conn: &mut Conn, plan: &$crate::storage::plan::Plan, contexts: &[&WriteContext]) -> Result<(), StorageError> {
+            use $crate::storage::sql::Col::{Bool, Int, Json, Text, Time, Uuid as Id};
             let mut runs: Vec<Vec<&$crate::storage::plan::Row>> = Vec::new();
             for row in &plan.rows {
                 match runs.last_mut() {
@@ -870,62 +1043,67 @@ macro_rules! shared_store_impl {
             }
             let last = runs.len().saturating_sub(1);
             for (i, run) in runs.iter().enumerate() {
-                let mut b = Builder::new(DIALECT, "INSERT INTO records (id, kind, rev, last_seq, owner_id, group_id, area, parent_id, creator, search_text, deleted, body, created_at, updated_at) VALUES ");
-                for (n, row) in run.iter().enumerate() {
-                    let (r, at) = (&row.record, timestamp(contexts[row.job].at));
-                    b.push(if n == 0 { "(" } else { ", (" });
-                    b.uuid(r.id).push(", ").text(r.kind.as_str()).push(", ").int(r.rev as i64)
-                        .push(", ").int(r.seq as i64).push(", ").opt_uuid(r.index.owner_id)
-                        .push(", ").opt_uuid(r.index.group_id).push(", ").opt_text(r.index.area.clone())
-                        .push(", ").opt_uuid(r.index.parent_id).push(", ").text(r.index.creator.clone())
-                        .push(", ").text(r.index.search_text.clone())
-                        .push(if r.deleted { ", TRUE, " } else { ", FALSE, " })
-                        .json(&r.body).push(", ").time(at.clone()).push(", ").time(at).push(")");
-                }
+                let mut b = Builder::new(DIALECT, "INSERT INTO records (id, kind, rev, last_seq, owner_id, group_id, area, parent_id, creator, search_text, deleted, body, created_at, updated_at) ");
+                b.rows(
+                    &[Id, Text, Int, Int, Id, Id, Text, Id, Text, Text, Bool, Json, Time, Time],
+                    run.iter().map(|row| {
+                        let (r, at) = (&row.record, timestamp(contexts[row.job].at));
+                        vec![
+                            r.id.into(), r.kind.as_str().into(), (r.rev as i64).into(), (r.seq as i64).into(),
+                            r.index.owner_id.into(), r.index.group_id.into(), r.index.area.clone().into(),
+                            r.index.parent_id.into(), r.index.creator.clone().into(), r.index.search_text.clone().into(),
+                            r.deleted.into(), r.body.to_string().into(), at.clone().into(), at.into(),
+                        ]
+                    }).collect(),
+                );
                 b.push(" ON CONFLICT (id) DO UPDATE SET rev = excluded.rev, last_seq = excluded.last_seq, \
                         owner_id = excluded.owner_id, group_id = excluded.group_id, area = excluded.area, \
                         parent_id = excluded.parent_id, search_text = excluded.search_text, \
                         deleted = excluded.deleted, body = excluded.body, updated_at = excluded.updated_at");
                 // Keys a stored record no longer has (a new record has none yet); the ones it
                 // keeps are left, so no two statements here touch one row.
-                let existed: Vec<_> = run.iter().filter(|row| row.existed).collect();
+                let existed: Vec<Uuid> = run.iter().filter(|row| row.existed).map(|row| row.record.id).collect();
                 if !existed.is_empty() {
-                    b.next_statement().push("DELETE FROM record_keys WHERE ");
-                    for (n, row) in existed.iter().enumerate() {
-                        b.push(if n == 0 { "(record_id = " } else { " OR (record_id = " }).uuid(row.record.id);
-                        for (k, key) in row.record.index.keys.iter().enumerate() {
-                            b.push(if k == 0 { " AND key NOT IN (" } else { ", " }).text(key.as_str());
-                        }
-                        b.push(if row.record.index.keys.is_empty() { ")" } else { "))" });
-                    }
+                    b.next_statement().push("DELETE FROM record_keys WHERE ").in_uuids("record_id", &existed);
+                    b.push(" AND (record_id, key) NOT IN (");
+                    b.rows(
+                        &[Id, Text],
+                        run.iter()
+                            .filter(|row| row.existed)
+                            .flat_map(|row| row.record.index.keys.iter().map(|key| vec![row.record.id.into(), key.as_str().into()]))
+                            .collect(),
+                    );
+                    b.push(")");
                 }
-                let keyed: Vec<_> = run.iter().flat_map(|row| row.record.index.keys.iter().map(move |k| (k, row.record.id))).collect();
+                let keyed: Vec<Vec<$crate::storage::sql::Cell>> = run.iter()
+                    .flat_map(|row| row.record.index.keys.iter().map(|key| vec![key.as_str().into(), row.record.id.into()]))
+                    .collect();
                 if !keyed.is_empty() {
-                    b.next_statement().push("INSERT INTO record_keys (key, record_id) VALUES ");
-                    for (n, (key, id)) in keyed.iter().enumerate() {
-                        b.push(if n == 0 { "(" } else { ", (" }).text(key.as_str()).push(", ").uuid(*id).push(")");
-                    }
-                    b.push(" ON CONFLICT DO NOTHING");
+                    b.next_statement().push("INSERT INTO record_keys (key, record_id) ");
+                    b.rows(&[Text, Id], keyed).push(" ON CONFLICT DO NOTHING");
                 }
-                b.next_statement().push("INSERT INTO changes (seq, at, record_id, kind, rev, op, actor, on_behalf_of, before_sha256, after_sha256, request_id, merged) VALUES ");
-                for (n, row) in run.iter().enumerate() {
-                    let (r, ctx) = (&row.record, contexts[row.job]);
-                    b.push(if n == 0 { "(" } else { ", (" });
-                    b.int(r.seq as i64).push(", ").time(timestamp(ctx.at)).push(", ").uuid(r.id)
-                        .push(", ").text(r.kind.as_str()).push(", ").int(r.rev as i64)
-                        .push(", ").text(row.op).push(", ").text(ctx.actor.clone())
-                        .push(", ").opt_text(ctx.on_behalf_of.clone()).push(", ").opt_text(row.before_sha256.clone())
-                        .push(", ").text(body_hash(&r.body)).push(", ").opt_text(ctx.request_id.clone())
-                        .push(if ctx.merged { ", TRUE)" } else { ", FALSE)" });
-                }
+                b.next_statement().push("INSERT INTO changes (seq, at, record_id, kind, rev, op, actor, on_behalf_of, before_sha256, after_sha256, request_id, merged) ");
+                b.rows(
+                    &[Int, Time, Id, Text, Int, Text, Text, Text, Text, Text, Text, Bool],
+                    run.iter().map(|row| {
+                        let (r, ctx) = (&row.record, contexts[row.job]);
+                        vec![
+                            (r.seq as i64).into(), timestamp(ctx.at).into(), r.id.into(), r.kind.as_str().into(),
+                            (r.rev as i64).into(), row.op.into(), ctx.actor.clone().into(),
+                            ctx.on_behalf_of.clone().into(), row.before_sha256.clone().into(),
+                            body_hash(&r.body).into(), ctx.request_id.clone().into(), ctx.merged.into(),
+                        ]
+                    }).collect(),
+                );
                 if i == last && !plan.claims.is_empty() {
-                    b.next_statement().push("INSERT INTO idempotency_keys (scope, key, fingerprint, status, response, created_at) VALUES ");
-                    for (n, (job, claim, response)) in plan.claims.iter().enumerate() {
-                        b.push(if n == 0 { "(" } else { ", (" });
-                        b.text(claim.scope.clone()).push(", ").text(claim.key.clone())
-                            .push(", ").text(claim.fingerprint.clone()).push(", ").int(i64::from(claim.status))
-                            .push(", ").text(response.to_string()).push(", ").time(timestamp(contexts[*job].at)).push(")");
-                    }
+                    b.next_statement().push("INSERT INTO idempotency_keys (scope, key, fingerprint, status, response, created_at) ");
+                    b.rows(
+                        &[Text, Text, Text, Int, Text, Time],
+                        plan.claims.iter().map(|(job, claim, response)| vec![
+                            claim.scope.clone().into(), claim.key.clone().into(), claim.fingerprint.clone().into(),
+                            i64::from(claim.status).into(), response.to_string().into(), timestamp(contexts[*job].at).into(),
+                        ]).collect(),
+                    );
                 }
                 query(&b.together()).execute(&mut *conn).await?;
             }
@@ -939,7 +1117,7 @@ macro_rules! shared_store_impl {
             jobs: Vec<$crate::storage::group::Job>,
         ) {
             let together = async {
-                let mut tx = pool.begin().await?;
+                let mut tx = pool.begin_with(DIALECT.begin_writing()).await?;
                 let batch = jobs.iter().map(|job| (job.writes.clone(), &job.ctx)).collect();
                 let outcomes = commit_jobs(&mut tx, batch, &mut $crate::storage::sql::Feed::default(), &mut Default::default()).await?;
                 tx.commit().await?;
@@ -956,7 +1134,7 @@ macro_rules! shared_store_impl {
                     tracing::warn!(error = %e, jobs = jobs.len(), "a group commit failed; committing its writes one by one");
                     for $crate::storage::group::Job { writes, ctx, reply } in jobs {
                         let alone = async {
-                            let mut tx = pool.begin().await?;
+                            let mut tx = pool.begin_with(DIALECT.begin_writing()).await?;
                             let written = commit(&mut tx, writes, &ctx, &mut $crate::storage::sql::Feed::default()).await?;
                             tx.commit().await?;
                             Ok(written)
@@ -997,7 +1175,9 @@ macro_rules! shared_store_impl {
                 b.push(" AND ").contains(text);
             }
             if let Some(key) = &q.key {
-                b.push(" AND id IN (SELECT record_id FROM record_keys WHERE key = ").text(key.as_str()).push(")");
+                b.push(" AND ").in_subquery("id", |b| {
+                    b.push("SELECT record_id FROM record_keys WHERE key = ").text(key.as_str());
+                });
             }
             b.visible_to(&q.visibility);
             b.push(" ORDER BY id LIMIT ").int(i64::from(q.limit));
