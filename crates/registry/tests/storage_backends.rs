@@ -264,8 +264,9 @@ async fn lists_page_filter_and_hide_other_areas() {
     }
 }
 
-/// N writers commit at once while a reader follows the feed: it must see every change exactly
-/// once, in seq order, with no seq missing (the PostgreSQL out-of-order commit hazard).
+/// N writers on two servers commit at once while a reader follows the feed: it must see every
+/// change exactly once, in seq order, with no seq missing (the PostgreSQL out-of-order commit
+/// hazard).
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_change_feed_misses_nothing_under_concurrent_writers() {
     const WRITERS: usize = 8;
@@ -273,9 +274,15 @@ async fn the_change_feed_misses_nothing_under_concurrent_writers() {
     for backend in backends().await {
         let dir = tempfile::tempdir().unwrap();
         let store: Arc<dyn Store> = storage::open(dir.path(), &backend.database).await.unwrap();
+        // Two servers on one database: the feed stays in order across them too.
+        let other: Arc<dyn Store> = storage::open(dir.path(), &backend.database).await.unwrap();
         let writers: Vec<_> = (0..WRITERS)
             .map(|w| {
-                let store = store.clone();
+                let store = if w % 2 == 0 {
+                    store.clone()
+                } else {
+                    other.clone()
+                };
                 tokio::spawn(async move {
                     for i in 0..EACH {
                         let id = Uuid::now_v7();
@@ -326,6 +333,7 @@ async fn the_change_feed_misses_nothing_under_concurrent_writers() {
             "{}: the reader skipped or repeated a change",
             backend.name
         );
+        other.close().await;
         store.close().await;
     }
 }
@@ -609,13 +617,17 @@ async fn writes_committed_together_keep_their_own_outcomes() {
         // Per round: a new group (succeeds), an edit on a revision long gone (stale), and two
         // writes of which the second claims the household's head seat: the first of those wins,
         // the others are refused with nothing of them written.
+        // Half the writes go through a second server on the same database: its groups race
+        // this one's, and the feed's head decides who writes first.
+        let other: Arc<dyn Store> = storage::open(dir.path(), &backend.database).await.unwrap();
         let start = Arc::new(tokio::sync::Barrier::new(EACH_KIND * 3));
         let mut tasks = Vec::new();
         for i in 0..EACH_KIND {
             let fresh = Uuid::now_v7();
             let innocent = Uuid::now_v7();
             for job in 0..3 {
-                let (store, start) = (store.clone(), start.clone());
+                let server = if (i + job) % 2 == 0 { &store } else { &other };
+                let (store, start) = (server.clone(), start.clone());
                 tasks.push(tokio::spawn(async move {
                     let writes = match job {
                         0 => vec![group(fresh, Expect::Absent, &format!("new-{i}"))],
@@ -672,6 +684,7 @@ async fn writes_committed_together_keep_their_own_outcomes() {
             "{}: one change per record written, no gaps",
             backend.name
         );
+        other.close().await;
         store.close().await;
     }
 }

@@ -1,12 +1,12 @@
 //! Group commit: writes that arrive while another is being committed go to the database
-//! together, in one transaction.
+//! together, in one statement (one transaction on SQLite; see `sql.rs`).
 //!
 //! Writers take turns (the feed lock, see `sql.rs`), so with many clients most of a write's
 //! time was waiting for the turn, and each turn paid for a transaction of its own: BEGIN, the
 //! lock, reading the feed's head, COMMIT (and on PostgreSQL a flush of its log to disk). Now a
 //! writer queues its job and waits for the turn; whoever gets the turn commits every job queued
-//! by then, each with its own checks and its own outcome, in one transaction. A lone writer
-//! still commits alone, at once.
+//! by then, each with its own checks and its own outcome, in one read and one write. A lone
+//! writer still commits alone, at once.
 //!
 //! Invariants kept: each job is all-or-nothing (`plan.rs` writes a job only if all its writes pass);
 //! one job's refusal (stale, duplicate, replay) never touches another's; a database error fails

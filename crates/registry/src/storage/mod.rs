@@ -6,6 +6,7 @@
 //! on open and refuse a database whose schema is newer than this server knows. Everything above
 //! this module talks to `dyn Store` and cannot tell them apart.
 
+pub(crate) mod committer;
 pub(crate) mod group;
 pub mod model;
 pub(crate) mod plan;

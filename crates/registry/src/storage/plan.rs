@@ -3,7 +3,9 @@
 //!
 //! `sql.rs` reads the [`Before`] state of every record and unique key the group touches in one
 //! round trip, [`plan`] decides every job in order here, without I/O, and `sql.rs` writes the
-//! [`Plan`] in one more round trip — all in one transaction under the writer lock. Each job is
+//! [`Plan`] in one more round trip, guarded by the feed's head (see `sql.rs`): either under the
+//! feed's lock or, on PostgreSQL, as one statement that writes only if nobody wrote since the
+//! read (else the group is read and decided again). Each job is
 //! decided against the state the jobs before it left, so the outcome is exactly that of
 //! committing them one after another: a job that frees a unique key lets a later one take it, a
 //! second write to one record is checked against the first, a reused idempotency key replays.

@@ -19,6 +19,8 @@ pub struct PostgresStore {
     writers: std::sync::Arc<tokio::sync::Mutex<()>>,
     /// Writes waiting to be committed together.
     queue: super::group::Queue,
+    /// Commits write groups on a thread of its own (see `committer.rs`).
+    committer: super::committer::Committer<sqlx::Postgres>,
 }
 
 impl PostgresStore {
@@ -50,7 +52,14 @@ impl PostgresStore {
         }
         // sqlx takes an advisory lock, so two servers starting at once do not both migrate.
         MIGRATIONS.run(&pool).await?;
+        let committer = super::committer::Committer::start((*pool.connect_options()).clone())
+            .await
+            .map_err(|source| StorageError::Open {
+                location: location.to_owned(),
+                source,
+            })?;
         Ok(PostgresStore {
+            committer,
             pool,
             store_id: tokio::sync::OnceCell::new(),
             writers: Default::default(),
@@ -61,6 +70,19 @@ impl PostgresStore {
     /// Wait for this process's other writers. Between server processes sharing the database
     /// the feed lock (see `sql.rs`) orders writers; within one, taking turns here first is what
     /// lets a turn commit a whole group of writes with one flush of PostgreSQL's log.
+    /// Run a write group's commit (given the pool to use) on the commit thread.
+    fn spawn_commits<F>(&self, commit: impl FnOnce(PgPool) -> F) -> tokio::task::JoinHandle<()>
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        self.committer.spawn(commit)
+    }
+
+    async fn close_pools(&self) {
+        self.committer.close().await;
+        self.pool.close().await;
+    }
+
     async fn write_turn(&self) -> tokio::sync::OwnedMutexGuard<()> {
         self.writers.clone().lock_owned().await
     }

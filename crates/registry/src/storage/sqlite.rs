@@ -77,6 +77,20 @@ impl SqliteStore {
     /// here instead, each writer starts the moment the previous one commits, in arrival order.
     /// (Another process writing the same file still meets the busy handler; none does in
     /// normal operation.)
+    /// Run a write group's commit (given the pool to use). SQLite's connections each have a
+    /// thread of their own already; the commit task stays on the server's runtime.
+    fn spawn_commits<F>(&self, commit: impl FnOnce(SqlitePool) -> F) -> tokio::task::JoinHandle<()>
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        tokio::spawn(commit(self.pool.clone()))
+    }
+
+    async fn close_pools(&self) {
+        // Closing also checkpoints the WAL into the main file.
+        self.pool.close().await;
+    }
+
     async fn write_turn(&self) -> tokio::sync::OwnedMutexGuard<()> {
         self.writers.clone().lock_owned().await
     }
