@@ -34,6 +34,12 @@ pub(crate) struct Job {
 /// of at most this many, so every queued job is answered by the turn that took it).
 pub(crate) const MAX_GROUP: usize = 64;
 
+/// Groups one turn commits at most: it goes on with the jobs queued while it committed, so the
+/// turn is not handed to the next writer between groups (each hand-over waits for the server's
+/// runtime to run that writer, which under load took as long as a group); then it lets a
+/// waiting batch (a sync push) have its turn.
+pub(crate) const ROUNDS_PER_TURN: usize = 8;
+
 /// The jobs waiting for the next turn.
 #[derive(Default)]
 pub(crate) struct Queue {
@@ -48,8 +54,9 @@ impl Queue {
         outcome
     }
 
-    /// Every job queued: whoever holds the turn commits them. (A job queued after this is
-    /// taken by its own writer's turn, which comes later: each writer queues before it waits.)
+    /// Every job queued: whoever holds the turn commits them. (A job queued after the turn's
+    /// last take is taken by its own writer's turn, which comes later: each writer queues
+    /// before it waits.)
     pub(crate) fn take(&self) -> Vec<Job> {
         std::mem::take(&mut *self.lock())
     }

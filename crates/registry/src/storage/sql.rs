@@ -708,14 +708,26 @@ macro_rules! shared_store_impl {
                 };
                 let jobs = self.queue.take();
                 if !jobs.is_empty() {
-                    let group = self.spawn_commits(|pool| async move {
-                        for chunk in $crate::storage::sql::chunks(jobs, $crate::storage::group::MAX_GROUP) {
-                            shared::commit_group(&pool, chunk).await;
+                    let queue = self.queue.clone();
+                    // Not awaited: this writer's answer comes through `outcome` (a panic in the
+                    // task drops it: answered as interrupted), while the task may go on with
+                    // other writers' groups.
+                    drop(self.spawn_commits(|pool| async move {
+                        let mut jobs = jobs;
+                        for round in 1.. {
+                            for chunk in $crate::storage::sql::chunks(jobs, $crate::storage::group::MAX_GROUP) {
+                                shared::commit_group(&pool, chunk).await;
+                            }
+                            if round == $crate::storage::group::ROUNDS_PER_TURN {
+                                break;
+                            }
+                            jobs = queue.take();
+                            if jobs.is_empty() {
+                                break;
+                            }
                         }
                         drop(turn);
-                    });
-                    // A panic in the group drops its replies: answered below as interrupted.
-                    let _ = group.await;
+                    }));
                 }
                 outcome.await.unwrap_or_else(|_| $crate::storage::group::interrupted())
             }

@@ -24,7 +24,7 @@ pub struct SqliteStore {
     /// Made once, never changes: read from the database on first use only.
     store_id: tokio::sync::OnceCell<String>,
     /// Writes waiting to be committed together (see `group.rs`).
-    queue: super::group::Queue,
+    queue: std::sync::Arc<super::group::Queue>,
 }
 
 impl SqliteStore {
