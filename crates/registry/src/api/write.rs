@@ -32,9 +32,7 @@ use crate::auth::Role;
 use crate::problem::ProblemKind;
 use crate::resources::{self, BodyError, Typed};
 use crate::state::AppState;
-use crate::storage::{
-    CommitError, Expect, IdempotencyClaim, ListQuery, StoredRecord, Visibility, Write, WriteContext,
-};
+use crate::storage::{CommitError, Expect, IdempotencyClaim, StoredRecord, Write, WriteContext};
 
 /// Fields of every record that the registry sets, which no request may choose.
 pub const SERVER_OWNED: [&str; 5] = ["id", "rev", "created_at", "created_by", "deleted_at"];
@@ -349,15 +347,11 @@ async fn vouched_keys(
                     && caller.me.is_none()
                     && caller.principal.individual_id.as_deref() == Some(reg.value.as_str())
             }
+            // Kept while the stored person holds it (a live individual, as a list by key finds).
             Some(old) => {
-                let mut query = ListQuery::new(RecordKind::Individual, Visibility::All, 2);
-                query.key = Some(key.clone());
-                state
-                    .storage
-                    .list(&query)
-                    .await?
-                    .iter()
-                    .any(|r| r.id == old.id)
+                old.kind == RecordKind::Individual
+                    && !old.deleted
+                    && state.storage.holds_key(old.id, &key).await?
             }
         };
         if vouched {

@@ -144,6 +144,9 @@ pub trait Store: Send + Sync + 'static {
     /// The record with this id, whatever its kind, deleted or not.
     async fn get(&self, id: Uuid) -> Result<Option<StoredRecord>, StorageError>;
 
+    /// Whether the record `id` holds the index key `key` (one index lookup, no record read).
+    async fn holds_key(&self, id: Uuid, key: &str) -> Result<bool, StorageError>;
+
     /// One page of records of one kind, ordered by id.
     async fn list(&self, query: &ListQuery) -> Result<Vec<StoredRecord>, StorageError>;
 

@@ -610,6 +610,14 @@ macro_rules! store_trait_impl {
                     self.record(id).await
                 }
 
+                async fn holds_key(
+                    &self,
+                    id: uuid::Uuid,
+                    key: &str,
+                ) -> Result<bool, $crate::storage::StorageError> {
+                    shared::holds_key(&mut *self.conn().await?, id, key).await
+                }
+
                 async fn list(
                     &self,
                     query: &$crate::storage::ListQuery,
@@ -1299,6 +1307,12 @@ macro_rules! shared_store_impl {
 
         pub(super) async fn get(conn: &mut Conn, id: Uuid) -> Result<Option<StoredRecord>, StorageError> {
             fetch_record(conn, id).await
+        }
+
+        pub(super) async fn holds_key(conn: &mut Conn, id: Uuid, key: &str) -> Result<bool, StorageError> {
+            let mut b = Builder::new(DIALECT, "SELECT COUNT(*) FROM record_keys WHERE key = ");
+            b.text(key).push(" AND record_id = ").uuid(id);
+            Ok(query(&b).fetch_one(&mut *conn).await?.try_get::<i64, _>(0)? > 0)
         }
 
         pub(super) async fn list(conn: &mut Conn, q: &ListQuery) -> Result<Vec<StoredRecord>, StorageError> {
