@@ -39,6 +39,9 @@ run_bench() {
   say "vault benchmark (SQLCipher vs plain SQLite, 100 MB document, open times)"
   (cd "$root" && "$root/scripts/with-keyring.sh" cargo bench --quiet -p doorstep-client --bench vault)
 
+  say "duplicate check (one new person against a caseload of 10,000)"
+  (cd "$root" && cargo bench --quiet -p doorstep-domain --bench duplicates)
+
   run_registry_bench
 }
 

@@ -21,6 +21,8 @@
 //! - [`id_type`]: [`IdType`] (with a validation pattern) and the IDs a person holds.
 //! - [`contact`]: phones (E.164), e-mails, [`Address`], preferred channel.
 //! - [`group`]: households and families, [`Membership`] and the one-head rule.
+//! - [`duplicates`]: "Is this the same person?": same ID, or a like name with a birth date or
+//!   phone that agrees.
 //! - [`finance`]: bank accounts (IBAN-checked) and mobile/e-mail wallets.
 //! - [`document`]: attached files, file-name sanitising.
 //! - [`mime`]: file types from content, the upload allow-list.
@@ -52,6 +54,7 @@ pub mod application;
 pub mod contact;
 pub mod date_format;
 pub mod document;
+pub mod duplicates;
 pub mod error;
 pub mod finance;
 pub mod group;
