@@ -1145,15 +1145,13 @@ macro_rules! shared_store_impl {
             if plan.rows.is_empty() && plan.claims.is_empty() {
                 return Ok(Ok(head));
             }
+            // Starts with one run, which stays empty when the plan only stores answers.
             let mut runs: Vec<Vec<&$crate::storage::plan::Row>> = vec![Vec::new()];
             for row in &plan.rows {
                 match runs.last_mut() {
                     Some(run) if run.iter().all(|r| r.record.id != row.record.id) => run.push(row),
                     _ => runs.push(vec![row]),
                 }
-            }
-            if runs[0].is_empty() && runs.len() > 1 {
-                runs.remove(0);
             }
             if alone && runs.len() > 1 {
                 return Ok(Err(NotWritten::NeedsLock));
