@@ -67,7 +67,16 @@ pub struct Individual {
     /// When the person last passed a liveness check (proof they are alive and present).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub last_liveness_check: Option<OffsetDateTime>,
+    /// People the duplicate check ([`crate::duplicates`]) found alike whom the person saving this
+    /// record judged to be someone else ("Is this the same person?" → "No, a different
+    /// person"). Kept on the record so staff can review the decision; the registry's own check
+    /// does not raise these again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_duplicate_of: Vec<RecordId>,
 }
+
+/// The most "not a duplicate of" decisions one record keeps (a check shows a handful).
+pub const MAX_NOT_DUPLICATE_OF: usize = 20;
 
 impl_record!(Individual, RecordKind::Individual);
 
@@ -95,6 +104,7 @@ impl Individual {
             photo: None,
             reg_ids: Vec::new(),
             last_liveness_check: None,
+            not_duplicate_of: Vec::new(),
         }
     }
 
@@ -228,6 +238,20 @@ impl Validate for Individual {
             }
         }
         errors.nest("reg_ids", validate_registrant_ids(&self.reg_ids));
+        if self.not_duplicate_of.len() > MAX_NOT_DUPLICATE_OF {
+            errors.push(
+                "not_duplicate_of",
+                code::TOO_LONG,
+                format!("Keep at most {MAX_NOT_DUPLICATE_OF} \"not the same person\" decisions."),
+            );
+        }
+        if self.not_duplicate_of.contains(&self.meta.id) {
+            errors.push(
+                "not_duplicate_of",
+                code::INCONSISTENT,
+                "A person cannot be marked as not a duplicate of themself.",
+            );
+        }
         errors.into_result()
     }
 }

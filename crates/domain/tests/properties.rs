@@ -155,6 +155,7 @@ fn individual() -> impl Strategy<Value = Individual> {
             proptest::option::of(record_id()),
             proptest::collection::vec(registrant_id(), 0..4),
             proptest::option::of(timestamp()),
+            proptest::collection::vec(record_id(), 0..3),
         ),
     )
         .prop_map(
@@ -162,7 +163,7 @@ fn individual() -> impl Strategy<Value = Individual> {
                 (meta, given_name, family_name, addl_name),
                 (birthdate, birthdate_not_exact, birth_place),
                 (gender, civil_status, occupation, income_bracket),
-                (disability, preferred_language, photo, reg_ids, last_liveness_check),
+                (disability, preferred_language, photo, reg_ids, last_liveness_check, not_duplicate_of),
             )| Individual {
                 meta,
                 given_name,
@@ -180,6 +181,7 @@ fn individual() -> impl Strategy<Value = Individual> {
                 photo,
                 reg_ids,
                 last_liveness_check,
+                not_duplicate_of,
             },
         )
 }
