@@ -42,6 +42,9 @@ run_bench() {
   say "duplicate check (one new person against a caseload of 10,000)"
   (cd "$root" && cargo bench --quiet -p doorstep-domain --bench duplicates)
 
+  say "agent's caseload (search and duplicate check among 10,000 people in the vault)"
+  (cd "$root" && cargo bench --quiet -p doorstep-client --bench caseload)
+
   run_registry_bench
 }
 

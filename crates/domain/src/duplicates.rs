@@ -74,17 +74,24 @@ impl PersonFacts {
 /// A name as the check compares it: any script folded to Latin letters ("Ngũgĩ" → "ngugi"),
 /// lower case, words sorted (so "Hassan Amina" and "Amina Hassan" are one name).
 pub fn fold_name(name: &str) -> String {
-    let latin = deunicode::deunicode(name).to_lowercase();
-    let mut words: Vec<&str> = latin
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .collect();
+    let mut words = name_words(name);
     words.sort_unstable();
     words.join(" ")
 }
 
+/// A name's words folded to lower-case Latin letters and digits, in the order written
+/// ("Jean-Pierre Ngũgĩ" → `["jean", "pierre", "ngugi"]`): what a search compares typed words with.
+pub fn name_words(name: &str) -> Vec<String> {
+    deunicode::deunicode(name)
+        .to_lowercase()
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 /// An ID number as the check compares it: letters and digits only, upper case.
-fn fold_id(number: &str) -> String {
+pub fn fold_id(number: &str) -> String {
     number
         .chars()
         .filter(char::is_ascii_alphanumeric)

@@ -6,12 +6,14 @@ use tauri::State;
 use crate::error::UserError;
 use crate::AppState;
 
-/// Agent: the people of the agent's area on this device, by name or ID number.
+/// Agent: the people of the agent's area on this device, by name (also spelled differently), ID
+/// number or phone; with `attention_only`, only those who need something done.
 #[tauri::command]
 #[specta::specta]
 pub async fn people(
     state: State<'_, AppState>,
     query: String,
+    attention_only: bool,
     limit: u32,
 ) -> Result<Vec<PersonSummary>, UserError> {
     if query.chars().count() > 200 {
@@ -19,7 +21,7 @@ pub async fn people(
             "Search for at most 200 characters.",
         ));
     }
-    Ok(state.core.people(query, limit).await?)
+    Ok(state.core.people(query, attention_only, limit).await?)
 }
 
 /// Agent: one person's details, to prefill the form.

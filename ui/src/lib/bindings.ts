@@ -198,11 +198,12 @@ async changeHead(individual: string) : Promise<Result<HouseholdView, UserError>>
 }
 },
 /**
- * Agent: the people of the agent's area on this device, by name or ID number.
+ * Agent: the people of the agent's area on this device, by name (also spelled differently), ID
+ * number or phone; with `attention_only`, only those who need something done.
  */
-async people(query: string, limit: number) : Promise<Result<PersonSummary[], UserError>> {
+async people(query: string, attentionOnly: boolean, limit: number) : Promise<Result<PersonSummary[], UserError>> {
     try {
-    return { status: "ok", data: await TAURI_INVOKE("people", { query, limit }) };
+    return { status: "ok", data: await TAURI_INVOKE("people", { query, attentionOnly, limit }) };
 } catch (e) {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
@@ -621,6 +622,22 @@ request: string | null;
  */
 timeline: TimelineEntry[] }
 /**
+ * Why a person needs the agent's attention.
+ */
+export type Attention = 
+/**
+ * Their next liveness check is due (the date set by their last check has come).
+ */
+"livenessDue" | 
+/**
+ * The office asked for more information on one of their applications.
+ */
+"moreInformation" | 
+/**
+ * The registry refused a change made for them on this device.
+ */
+"refusedChange"
+/**
  * One field both sides changed. Values are shown as text; `null` means "empty".
  */
 export type ConflictField = { field: string; base: string | null; mine: string | null; theirs: string | null; 
@@ -920,7 +937,19 @@ export type PendingAction =
 /**
  * A person a field agent serves, as the people list shows them.
  */
-export type PersonSummary = { id: string; name: string; nationalId: string | null; birthdate: string | null }
+export type PersonSummary = { id: string; name: string; nationalId: string | null; 
+/**
+ * `YYYY-MM-DD`.
+ */
+birthdate: string | null; 
+/**
+ * Their first phone number in use, E.164.
+ */
+phone: string | null; 
+/**
+ * Empty when nothing needs doing.
+ */
+attention: Attention[] }
 /**
  * A profile on this device, as the offline unlock screen lists it (no personal data: the
  * index holds none).

@@ -19,6 +19,7 @@
 //! - Kiosk: no keyring, no "stay signed in"; signing out wipes the person's partition (after a
 //!   last sync; unsent changes block the wipe unless the person agrees to discard them).
 
+mod caseload;
 pub mod config;
 mod details;
 mod documents;
@@ -43,6 +44,7 @@ use crate::sync::service::{SyncService, SyncStatus};
 use crate::sync::SyncTransport;
 use crate::vault::{KdfParams, KeyStore, KeyStoreError, Partition, SecretStore, Vault, VaultError};
 
+pub use caseload::{Attention, Caseload, PersonSummary, MAX_PEOPLE};
 pub use config::{AppConfig, AppConfigError, DeviceMode};
 pub use details::{AddressDetails, MyDetails};
 pub use documents::{
@@ -58,9 +60,7 @@ pub use profiles::{Profile, Profiles};
 pub use programmes::{ApplicationForm, ApplicationView, ProgrammeView, TimelineEntry};
 use refusal::refused;
 pub use refusal::Refusal;
-pub use views::{
-    ConflictField, ConflictView, HomeView, PersonSummary, ProfileView, RejectionView, SessionView,
-};
+pub use views::{ConflictField, ConflictView, HomeView, ProfileView, RejectionView, SessionView};
 
 /// Everything that can go wrong at this level, worded for the person.
 #[derive(Debug, thiserror::Error)]
@@ -98,6 +98,8 @@ pub struct Doorstep {
     stage: Mutex<Stage>,
     status: watch::Sender<SyncStatus>,
     uploads: Arc<documents::Uploads>,
+    /// The open partition's caseload index, rebuilt when its records change (see caseload.rs).
+    caseload: StdMutex<Option<Arc<Caseload>>>,
 }
 
 enum Stage {
@@ -174,6 +176,7 @@ impl Doorstep {
             stage: Mutex::new(Stage::SignedOut),
             status,
             uploads: Arc::default(),
+            caseload: StdMutex::default(),
         })
     }
 
@@ -339,6 +342,11 @@ impl Doorstep {
         }
         // Half-added documents hold the partition; nothing of them is kept.
         self.uploads.cancel_all();
+        // The caseload index holds people's names and numbers: not kept past the session.
+        self.caseload
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
         let previous = std::mem::replace(&mut *stage, Stage::SignedOut);
         if let Stage::Ready(open) = previous {
             let Open { partition, sync } = *open;

@@ -72,11 +72,43 @@ impl Doorstep {
             .await
     }
 
-    /// Agent: the people on this device (the agent's area, pulled from the registry), filtered
-    /// by name or ID number; at most `limit` (itself at most [`views::MAX_PEOPLE`]), by name.
-    pub async fn people(&self, query: String, limit: u32) -> Result<Vec<PersonSummary>, AppError> {
+    /// Agent: the people on this device (the agent's area, pulled from the registry) matching
+    /// `query` by name (also spelled differently), ID number or phone, best matches first; with
+    /// `attention_only`, only those who need something done; at most `limit` (itself at most
+    /// [`MAX_PEOPLE`]).
+    pub async fn people(
+        &self,
+        query: String,
+        attention_only: bool,
+        limit: u32,
+    ) -> Result<Vec<PersonSummary>, AppError> {
         let partition = self.open_partition().await?;
-        blocking(move || views::people(&partition, &query, limit as usize)).await
+        let caseload = self.caseload(&partition).await?;
+        blocking(move || {
+            let refused = caseload::refused_people(&partition)?;
+            Ok::<_, AppError>(caseload.search(&query, attention_only, &refused, limit as usize))
+        })
+        .await
+    }
+
+    /// The caseload index of `partition`, built again if a record changed since.
+    pub(super) async fn caseload(
+        &self,
+        partition: &Arc<Partition>,
+    ) -> Result<Arc<Caseload>, AppError> {
+        let cached = self
+            .caseload
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let p = partition.clone();
+        let fresh = blocking(move || match cached {
+            Some(index) if index.is_current(&p)? => Ok::<_, AppError>(index),
+            _ => Ok(Arc::new(Caseload::build(&p)?)),
+        })
+        .await?;
+        *self.caseload.lock().unwrap_or_else(|p| p.into_inner()) = Some(fresh.clone());
+        Ok(fresh)
     }
 
     /// Agent: one person's details, to prefill the form.

@@ -90,16 +90,6 @@ pub struct HomeView {
     pub documents: u32,
 }
 
-/// A person a field agent serves, as the people list shows them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
-#[serde(rename_all = "camelCase")]
-pub struct PersonSummary {
-    pub id: String,
-    pub name: String,
-    pub national_id: Option<String>,
-    pub birthdate: Option<String>,
-}
-
 /// A change the registry refused (invalid or not allowed): shown with its reason until the
 /// person discards it; it never blocks the rest of the queue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
@@ -249,18 +239,6 @@ fn prefill_from_identity(session: Option<&Session>) -> MyDetails {
     }
 }
 
-fn live_bodies(
-    partition: &Partition,
-    kind: RecordKind,
-) -> Result<Vec<(Uuid, Value, String)>, AppError> {
-    Ok(partition
-        .records(kind.as_str())?
-        .into_iter()
-        .filter(|r| r.deleted_at.is_none())
-        .map(|r| (r.id, r.body, r.updated_at))
-        .collect())
-}
-
 fn household_size(partition: &Partition, me: Uuid) -> Result<u32, AppError> {
     Ok(super::household::current_memberships_of(partition, me)?.len() as u32)
 }
@@ -305,43 +283,6 @@ fn as_text(value: &Value) -> Option<String> {
     }
 }
 
-/// The most people one search returns. The list virtualises its rows, so thousands are cheap to
-/// show; the cap bounds the IPC message (about 100 bytes a person) and keeps the list's full
-/// height (rows × row height) far below the browser's largest layout size. An agent's area on a
-/// laptop is a few thousand people; searching narrows a larger one down.
-pub(crate) const MAX_PEOPLE: usize = 50_000;
-
-pub(super) fn people(
-    partition: &Partition,
-    query: &str,
-    limit: usize,
-) -> Result<Vec<PersonSummary>, AppError> {
-    let needle = query.trim().to_lowercase();
-    let mut found: Vec<PersonSummary> = live_bodies(partition, RecordKind::Individual)?
-        .into_iter()
-        .filter_map(|(id, body, _)| {
-            let person: Individual = serde_json::from_value(body).ok()?;
-            let national = person.reg_ids.first().map(|r| r.value.clone());
-            let name = person.display_name();
-            let matches = needle.is_empty()
-                || name.to_lowercase().contains(&needle)
-                || person
-                    .reg_ids
-                    .iter()
-                    .any(|r| r.value.to_lowercase().contains(needle.as_str()));
-            matches.then(|| PersonSummary {
-                id: id.to_string(),
-                name,
-                national_id: national,
-                birthdate: person.birthdate.map(|d| d.to_string()),
-            })
-        })
-        .collect();
-    found.sort_by(|a, b| a.name.cmp(&b.name));
-    found.truncate(limit.clamp(1, MAX_PEOPLE));
-    Ok(found)
-}
-
 pub(super) fn person_details(
     partition: &Partition,
     individual: Uuid,
@@ -373,85 +314,4 @@ pub(super) fn rejections(partition: &Partition) -> Result<Vec<RejectionView>, Ap
             message: t.refusal.unwrap_or_default(),
         });
     Ok(edits.chain(moves).collect())
-}
-
-#[cfg(test)]
-mod tests {
-    use std::sync::Arc;
-
-    use doorstep_domain::ids::ActorId;
-    use doorstep_domain::record::RecordMeta;
-    use time::OffsetDateTime;
-
-    use super::*;
-    use crate::vault::{Change, KdfParams, NoKeyStore, Op, Vault};
-
-    #[test]
-    fn people_lists_every_match_past_the_old_cap_of_a_thousand() {
-        let dir = tempfile::tempdir().unwrap();
-        let vault = Vault::open(dir.path(), Arc::new(NoKeyStore)).unwrap();
-        let (partition, _) = vault
-            .create_partition("sunflower-42", KdfParams::FAST_INSECURE_FOR_TESTS)
-            .unwrap();
-        let now = OffsetDateTime::now_utc();
-        // Written in reverse so the result's order comes from the sort, not from the vault.
-        let changes: Vec<Change> = (0..1_500)
-            .rev()
-            .map(|i| {
-                let person = Individual::new(
-                    RecordMeta::new(Uuid::now_v7().into(), now, ActorId::new("test")),
-                    format!("Person {i:04}"),
-                    "Otieno",
-                );
-                Change::of(&person, Op::Create, "test").unwrap()
-            })
-            .collect();
-        partition.apply_batch(&changes).unwrap();
-
-        let all = people(&partition, "", MAX_PEOPLE).unwrap();
-        assert_eq!(all.len(), 1_500);
-        assert_eq!(all[0].name, "Person 0000 Otieno");
-        assert_eq!(all[1_499].name, "Person 1499 Otieno");
-        assert!(all.windows(2).all(|w| w[0].name <= w[1].name), "by name");
-
-        assert_eq!(people(&partition, "", 1_200).unwrap().len(), 1_200);
-        // A limit past the cap is held to it (not refused), and the search still filters.
-        assert_eq!(
-            people(&partition, "", u32::MAX as usize).unwrap().len(),
-            1_500
-        );
-        let found = people(&partition, "person 12", MAX_PEOPLE).unwrap();
-        assert_eq!(found.len(), 100, "Person 1200 to 1299");
-    }
-
-    #[test]
-    fn people_are_found_by_an_id_number_typed_in_any_case() {
-        let dir = tempfile::tempdir().unwrap();
-        let vault = Vault::open(dir.path(), Arc::new(NoKeyStore)).unwrap();
-        let (partition, _) = vault
-            .create_partition("sunflower-42", KdfParams::FAST_INSECURE_FOR_TESTS)
-            .unwrap();
-        let mut person = Individual::new(
-            RecordMeta::new(
-                Uuid::now_v7().into(),
-                OffsetDateTime::now_utc(),
-                ActorId::new("t"),
-            ),
-            "Wanjiru",
-            "Kamau",
-        );
-        person.reg_ids.push(doorstep_domain::id_type::RegistrantId {
-            id_type: doorstep_domain::ids::IdTypeCode::new("passport"),
-            value: "AK123456".into(),
-            expiry_date: None,
-            status: doorstep_domain::id_type::IdStatus::Valid,
-        });
-        partition
-            .apply(&Change::of(&person, Op::Create, "t").unwrap())
-            .unwrap();
-        for typed in ["AK1234", "ak1234", " Ak123456 "] {
-            assert_eq!(people(&partition, typed, 10).unwrap().len(), 1, "{typed}");
-        }
-        assert!(people(&partition, "AK9", 10).unwrap().is_empty());
-    }
 }

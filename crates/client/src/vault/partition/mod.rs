@@ -151,6 +151,25 @@ pub(super) fn now() -> String {
     timestamp::format(OffsetDateTime::now_utc())
 }
 
+/// Keep [`Partition::records_generation`]: a counter in a TEMP table (in memory, this
+/// connection's only, nothing on disk) that TEMP triggers bump on every write to `records`.
+/// Triggers, not code at each write path, so no path can forget it; in the same transaction as
+/// the write, so a rolled-back write leaves it as it was.
+fn count_record_writes(conn: &Connection) -> Result<(), VaultError> {
+    conn.execute_batch(
+        "CREATE TEMP TABLE IF NOT EXISTS records_generation (n INTEGER NOT NULL);
+         INSERT INTO temp.records_generation (n) SELECT 0
+             WHERE NOT EXISTS (SELECT 1 FROM temp.records_generation);
+         CREATE TEMP TRIGGER IF NOT EXISTS records_generation_insert AFTER INSERT ON main.records
+             BEGIN UPDATE records_generation SET n = n + 1; END;
+         CREATE TEMP TRIGGER IF NOT EXISTS records_generation_update AFTER UPDATE ON main.records
+             BEGIN UPDATE records_generation SET n = n + 1; END;
+         CREATE TEMP TRIGGER IF NOT EXISTS records_generation_delete AFTER DELETE ON main.records
+             BEGIN UPDATE records_generation SET n = n + 1; END;",
+    )?;
+    Ok(())
+}
+
 /// Only the domain model's record kinds are stored.
 fn check_kind(kind: &str) -> Result<(), VaultError> {
     RecordKind::ALL
@@ -193,6 +212,7 @@ impl Partition {
         atomic::create_private_dir(&docs)
             .map_err(|e| VaultError::io("create the documents folder", &docs, e))?;
         let conn = open(&dir.join(DB_FILE))?;
+        count_record_writes(&conn)?;
         let partition = Partition {
             id: id.to_owned(),
             dir: dir.to_owned(),
@@ -204,6 +224,15 @@ impl Partition {
 
     pub fn id(&self) -> &str {
         &self.id
+    }
+
+    /// A number that changes whenever a record is written (by the person, by sync, by a
+    /// resolution), so what is derived from the records (the agent's caseload index) knows when
+    /// it is stale. Counts from 0 each time the partition is opened.
+    pub fn records_generation(&self) -> Result<i64, VaultError> {
+        Ok(self
+            .conn()
+            .query_row("SELECT n FROM temp.records_generation", [], |r| r.get(0))?)
     }
 
     pub(super) fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -228,6 +257,26 @@ impl Partition {
             .iter()
             .map(|c| apply_in(&tx, c, &at))
             .collect::<Result<Vec<_>, _>>()?;
+        tx.commit()?;
+        Ok(ids)
+    }
+
+    /// Finish a draft: apply `changes` and discard the draft under `draft_key`, in one
+    /// transaction, so a crash can neither lose the records nor leave the draft to be saved
+    /// twice.
+    pub fn apply_batch_and_discard_draft(
+        &self,
+        changes: &[Change],
+        draft_key: &str,
+    ) -> Result<Vec<Uuid>, VaultError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let at = now();
+        let ids = changes
+            .iter()
+            .map(|c| apply_in(&tx, c, &at))
+            .collect::<Result<Vec<_>, _>>()?;
+        tx.execute("DELETE FROM drafts WHERE key = ?1", [draft_key])?;
         tx.commit()?;
         Ok(ids)
     }
@@ -325,6 +374,29 @@ impl Partition {
             .optional()?;
         text.map(|t| serde_json::from_str(&t).map_err(|e| VaultError::Corrupt(e.to_string())))
             .transpose()
+    }
+
+    /// Every draft whose key starts with `prefix`, as (key, data, updated at), newest first.
+    pub fn drafts_with_prefix(
+        &self,
+        prefix: &str,
+    ) -> Result<Vec<(String, Value, String)>, VaultError> {
+        let conn = self.conn();
+        // substr, not LIKE: a prefix holding `%` or `_` means itself.
+        let mut stmt = conn.prepare(
+            "SELECT key, data, updated_at FROM drafts
+             WHERE substr(key, 1, length(?1)) = ?1 ORDER BY updated_at DESC, key",
+        )?;
+        let rows = stmt.query_map([prefix], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?))
+        })?;
+        rows.map(|row| {
+            let (key, data, at) = row?;
+            let data =
+                serde_json::from_str(&data).map_err(|e| VaultError::Corrupt(e.to_string()))?;
+            Ok((key, data, at))
+        })
+        .collect()
     }
 
     pub fn discard_draft(&self, key: &str) -> Result<bool, VaultError> {
