@@ -10,6 +10,7 @@ mod info;
 mod me;
 mod notifications;
 mod programmes;
+mod registration;
 mod session;
 mod sync;
 
@@ -23,6 +24,7 @@ pub use info::*;
 pub use me::*;
 pub use notifications::*;
 pub use programmes::*;
+pub use registration::*;
 pub use session::*;
 pub use sync::*;
 
@@ -53,6 +55,13 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             people,
             person_details,
             save_person_details,
+            registrations,
+            start_registration,
+            registration,
+            save_registration,
+            answer_duplicate,
+            finish_registration,
+            discard_registration,
             change_passphrase,
             rejections,
             discard_rejection,

@@ -232,6 +232,83 @@ async savePersonDetails(individual: string, details: MyDetails) : Promise<Result
 }
 },
 /**
+ * Agent: the registrations in progress on this device, to resume one.
+ */
+async registrations() : Promise<Result<RegistrationSummary[], UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("registrations") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Agent: start registering a household.
+ */
+async startRegistration() : Promise<Result<Registration, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("start_registration") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Agent: a registration in progress.
+ */
+async registration(id: string) : Promise<Result<Registration, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("registration", { id }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Agent: keep a step and check it (problems by field, or "Is this the same person?").
+ */
+async saveRegistration(draft: Registration) : Promise<Result<RegistrationCheck, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("save_registration", { draft }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Agent: answer "Is this the same person?".
+ */
+async answerDuplicate(id: string, personKey: string, answer: DuplicateAnswer) : Promise<Result<Registration, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("answer_duplicate", { id, personKey, answer }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Agent: save the household; it is sent with the next sync.
+ */
+async finishRegistration(id: string) : Promise<Result<RegistrationSaved, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("finish_registration", { id }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Agent: discard a registration in progress.
+ */
+async discardRegistration(id: string) : Promise<Result<null, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("discard_registration", { id }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
  * Change the passphrase that protects the open data.
  */
 async changePassphrase(current: string, replacement: string) : Promise<Result<null, UserError>> {
@@ -638,6 +715,14 @@ export type Attention =
  */
 "refusedChange"
 /**
+ * One field of both people.
+ */
+export type ComparedField = { 
+/**
+ * `givenName`, `familyName`, `birthdate`, `nationalId`, `phone` or `gender`.
+ */
+field: string; typed: string | null; existing: string | null; differs: boolean }
+/**
  * One field both sides changed. Values are shown as text; `null` means "empty".
  */
 export type ConflictField = { field: string; base: string | null; mine: string | null; theirs: string | null; 
@@ -667,6 +752,42 @@ export type DeviceMode =
  * after sign-out or idle timeout, the registry address locked.
  */
 "kiosk"
+/**
+ * How much difficulty a person has with one activity, in the Washington Group's four answers.
+ */
+export type DifficultyLevel = "no_difficulty" | "some_difficulty" | "a_lot_of_difficulty" | "cannot_do_at_all"
+/**
+ * Answers to the Washington Group Short Set on functioning, one per domain; `None` means the
+ * question was not asked or not answered.
+ * 
+ * Recording the level rather than a yes/no flag keeps the survey answer itself, so programmes
+ * can apply their own cut-off and statistics stay comparable across countries.
+ */
+export type Disability = { 
+/**
+ * Seeing, even if wearing glasses.
+ */
+seeing?: DifficultyLevel | null; 
+/**
+ * Hearing, even if using a hearing aid.
+ */
+hearing?: DifficultyLevel | null; 
+/**
+ * Walking or climbing steps.
+ */
+walking?: DifficultyLevel | null; 
+/**
+ * Remembering or concentrating.
+ */
+cognition?: DifficultyLevel | null; 
+/**
+ * Self-care, such as washing all over or dressing.
+ */
+self_care?: DifficultyLevel | null; 
+/**
+ * Communicating in one's usual language: understanding or being understood.
+ */
+communication?: DifficultyLevel | null }
 /**
  * What a document is evidence of.
  */
@@ -705,6 +826,34 @@ export type DocumentsView = { documents: DocumentView[]; requirements: Requireme
  */
 maxBytes: number }
 /**
+ * The agent's answer to a [`DuplicateQuestion`].
+ */
+export type DuplicateAnswer = 
+/**
+ * The typed person is `existing`: link that record.
+ */
+{ answer: "same"; existing: string } | 
+/**
+ * The typed person is none of the candidates shown.
+ */
+{ answer: "different"; candidates: string[] }
+/**
+ * One existing person the check found alike, side by side with the one typed.
+ */
+export type DuplicateCandidate = { id: string; name: string; 
+/**
+ * 0 to 100.
+ */
+score: number; reasons: Reason[]; fields: ComparedField[] }
+/**
+ * "Is this the same person?" for one person of the registration.
+ */
+export type DuplicateQuestion = { 
+/**
+ * The person's key in the registration.
+ */
+personKey: string; candidates: DuplicateCandidate[] }
+/**
  * The person's decision for one conflicting field, as the conflict screen sends it.
  */
 export type FieldChoice = { take: "mine"; field: string } | { take: "theirs"; field: string } | 
@@ -717,6 +866,14 @@ export type FieldProblem = { field: string;
  * The domain's stable reason (`required`, `invalid_format`…), for other languages.
  */
 code: string; message: string }
+/**
+ * Gender as the person states it. `None` on the record means it was not asked.
+ */
+export type Gender = "female" | "male" | "other" | 
+/**
+ * Asked, and the person chose not to say.
+ */
+"undisclosed"
 /**
  * Body of `GET /health`.
  * 
@@ -796,7 +953,23 @@ canCreate: boolean;
  * Current members, the head first, then by name.
  */
 members: MemberView[] }
+/**
+ * One identity document.
+ */
+export type IdInput = { 
+/**
+ * An ID type code from the registry's list, e.g. `passport`.
+ */
+idType: string; value: string }
 export type JsonValue = null | boolean | number | string | JsonValue[] | Partial<{ [key in string]: JsonValue }>
+/**
+ * One member besides the head.
+ */
+export type MemberEntry = { person: PersonInput; 
+/**
+ * Relationship to the head (not `head`: the head is entered first).
+ */
+relationship: MembershipKind }
 /**
  * What the person fills in to add or edit a member.
  */
@@ -935,6 +1108,38 @@ export type PendingAction =
  */
 { kind: "completeRegistration"; missing: RegistrationPart[] }
 /**
+ * A person as the agent types them.
+ */
+export type PersonInput = { 
+/**
+ * Minted by the app when the person is first saved: their record's id.
+ */
+key?: string; givenName: string; familyName: string; addlName?: string | null; 
+/**
+ * `YYYY-MM-DD`.
+ */
+birthdate?: string | null; 
+/**
+ * Only the year (or an estimate) is known.
+ */
+birthdateNotExact?: boolean; gender?: Gender | null; nationalId?: string | null; 
+/**
+ * Other identity documents (passport, birth certificate…).
+ */
+otherIds?: IdInput[]; 
+/**
+ * As typed; stored in E.164.
+ */
+phone?: string | null; disability?: Disability; 
+/**
+ * The agent answered "same person": this existing record is linked instead.
+ */
+sameAs?: string | null; 
+/**
+ * The agent answered "different person" for these likely duplicates.
+ */
+notDuplicateOf?: string[] }
+/**
  * A person a field agent serves, as the people list shows them.
  */
 export type PersonSummary = { id: string; name: string; nationalId: string | null; 
@@ -984,9 +1189,82 @@ hasDraft: boolean;
  */
 applications: ApplicationView[] }
 /**
+ * One reason two people may be one.
+ */
+export type Reason = 
+/**
+ * Both hold this ID type with the same number.
+ */
+{ reason: "same_id"; id_type: string } | 
+/**
+ * Their names are alike: `similarity` in percent (Jaro-Winkler of the folded names).
+ */
+{ reason: "similar_name"; similarity: number } | { reason: "same_birthdate" } | 
+/**
+ * Birth dates within a year of each other, one of them an estimate.
+ */
+{ reason: "near_birthdate" } | { reason: "same_phone" }
+/**
+ * A household registration in progress, as the wizard edits it and the vault keeps it.
+ */
+export type Registration = { 
+/**
+ * Minted when the registration starts; also the household's record id.
+ */
+id: string; step: RegistrationStep; head: PersonInput; 
+/**
+ * Where the household lives.
+ */
+address?: AddressDetails | null; members?: MemberEntry[]; 
+/**
+ * Where the household's payments go (the head's account); optional.
+ */
+account?: AccountInput | null }
+/**
+ * What saving a step answers.
+ */
+export type RegistrationCheck = 
+/**
+ * Saved; the agent may go on.
+ */
+{ outcome: "saved"; registration: Registration } | 
+/**
+ * Saved, but someone on this device looks like one of the people entered: the agent must
+ * answer before the registration can be completed.
+ */
+{ outcome: "samePerson"; registration: Registration; question: DuplicateQuestion }
+/**
  * A part of the registration the home screen can point to.
  */
 export type RegistrationPart = "address" | "household" | "paymentAccount"
+/**
+ * What the household's saving created.
+ */
+export type RegistrationSaved = { outcome: "saved"; household_id: string; head_id: string; people: number } | 
+/**
+ * The caseload changed since the last check (a sync brought someone alike): answer first.
+ */
+{ outcome: "samePerson"; registration: Registration; question: DuplicateQuestion }
+/**
+ * Where the agent is in the registration; the UI opens a resumed draft there.
+ */
+export type RegistrationStep = "head" | "members" | "account" | "review"
+/**
+ * A resumable registration on the agent's home.
+ */
+export type RegistrationSummary = { id: string; 
+/**
+ * The head's name as typed so far (may be empty).
+ */
+headName: string; 
+/**
+ * People entered so far, the head included.
+ */
+people: number; step: RegistrationStep; 
+/**
+ * When it was last saved (RFC 3339).
+ */
+updatedAt: string }
 /**
  * Whether the registry can be reached right now, in terms the UI can show as is.
  */

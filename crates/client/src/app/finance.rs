@@ -32,7 +32,7 @@ pub struct AccountView {
 }
 
 /// A new account, as the form sends it.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, specta::Type)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct AccountInput {
     pub kind: AccountKind,

@@ -31,6 +31,7 @@ mod profiles;
 mod programmes;
 mod records;
 mod refusal;
+mod registration;
 mod views;
 
 use std::sync::{Arc, Mutex as StdMutex};
@@ -60,6 +61,11 @@ pub use profiles::{Profile, Profiles};
 pub use programmes::{ApplicationForm, ApplicationView, ProgrammeView, TimelineEntry};
 use refusal::refused;
 pub use refusal::Refusal;
+pub use registration::{
+    ComparedField, DuplicateAnswer, DuplicateCandidate, DuplicateQuestion, IdInput, MemberEntry,
+    PersonInput, Registration, RegistrationCheck, RegistrationSaved, RegistrationStep,
+    RegistrationSummary,
+};
 pub use views::{ConflictField, ConflictView, HomeView, ProfileView, RejectionView, SessionView};
 
 /// Everything that can go wrong at this level, worded for the person.

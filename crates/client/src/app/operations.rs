@@ -91,6 +91,77 @@ impl Doorstep {
         .await
     }
 
+    /// Agent: the household registrations in progress on this device, last touched first.
+    pub async fn registrations(&self) -> Result<Vec<RegistrationSummary>, AppError> {
+        let partition = self.agent_partition().await?;
+        blocking(move || registration::list(&partition)).await
+    }
+
+    /// Agent: start registering a household (an empty draft, kept in the vault).
+    pub async fn start_registration(&self) -> Result<Registration, AppError> {
+        let partition = self.agent_partition().await?;
+        blocking(move || registration::start(&partition)).await
+    }
+
+    /// Agent: a registration in progress, to resume it.
+    pub async fn registration(&self, id: String) -> Result<Registration, AppError> {
+        let partition = self.agent_partition().await?;
+        blocking(move || registration::load(&partition, &id)).await
+    }
+
+    /// Agent: keep a step of a registration (one vault write) and check it: its problems by
+    /// field, or the first person who looks like someone already on this device.
+    pub async fn save_registration(
+        &self,
+        draft: Registration,
+    ) -> Result<RegistrationCheck, AppError> {
+        let partition = self.agent_partition().await?;
+        let caseload = self.caseload(&partition).await?;
+        blocking(move || registration::save(&partition, &caseload, draft)).await
+    }
+
+    /// Agent: answer "Is this the same person?" for one person of a registration.
+    pub async fn answer_duplicate(
+        &self,
+        id: String,
+        person_key: String,
+        answer: DuplicateAnswer,
+    ) -> Result<Registration, AppError> {
+        let partition = self.agent_partition().await?;
+        blocking(move || registration::answer(&partition, &id, &person_key, answer)).await
+    }
+
+    /// Agent: save the household (all its records and the draft's removal in one vault
+    /// transaction) and send it with the next sync.
+    pub async fn finish_registration(&self, id: String) -> Result<RegistrationSaved, AppError> {
+        let partition = self.agent_partition().await?;
+        let caseload = self.caseload(&partition).await?;
+        let session = self.session();
+        let saved =
+            blocking(move || registration::finish(&partition, &caseload, session.as_ref(), &id))
+                .await?;
+        if matches!(saved, RegistrationSaved::Saved { .. }) {
+            self.nudge_sync().await;
+        }
+        Ok(saved)
+    }
+
+    /// Agent: discard a registration in progress (nothing of it was sent).
+    pub async fn discard_registration(&self, id: String) -> Result<(), AppError> {
+        let partition = self.agent_partition().await?;
+        blocking(move || registration::discard(&partition, &id)).await
+    }
+
+    /// The open partition, on a field agent's device only.
+    async fn agent_partition(&self) -> Result<Arc<Partition>, AppError> {
+        if self.config.mode != DeviceMode::Agent {
+            return Err(AppError::WrongStage(
+                "Registering households is for field agents' devices.",
+            ));
+        }
+        self.open_partition().await
+    }
+
     /// The caseload index of `partition`, built again if a record changed since.
     pub(super) async fn caseload(
         &self,

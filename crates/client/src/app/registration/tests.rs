@@ -1,0 +1,434 @@
+use std::sync::Arc;
+
+use doorstep_domain::individual::DifficultyLevel;
+
+use super::*;
+use crate::vault::{KdfParams, NoKeyStore, Vault};
+
+struct Device {
+    _dir: tempfile::TempDir,
+    vault: Vault,
+    partition: Partition,
+}
+
+fn device() -> Device {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = Vault::open(dir.path(), Arc::new(NoKeyStore)).unwrap();
+    let (partition, _) = vault
+        .create_partition("sunflower-42", KdfParams::FAST_INSECURE_FOR_TESTS)
+        .unwrap();
+    Device {
+        _dir: dir,
+        vault,
+        partition,
+    }
+}
+
+fn typed(given: &str, family: &str, born: &str) -> PersonInput {
+    PersonInput {
+        given_name: given.into(),
+        family_name: family.into(),
+        birthdate: Some(born.into()),
+        ..PersonInput::default()
+    }
+}
+
+fn member(person: PersonInput, relationship: MembershipKind) -> MemberEntry {
+    MemberEntry {
+        person,
+        relationship,
+    }
+}
+
+fn caseload(p: &Partition) -> Caseload {
+    Caseload::build(p).unwrap()
+}
+
+/// A household of five, with a national ID, a phone and a wallet for the head.
+fn household_of_five(partition: &Partition) -> Registration {
+    let mut r = start(partition).unwrap();
+    r.head = PersonInput {
+        national_id: Some("2345 6789".into()),
+        phone: Some("+254 712 345 678".into()),
+        gender: Some(Gender::Female),
+        disability: Disability {
+            walking: Some(DifficultyLevel::SomeDifficulty),
+            ..Disability::default()
+        },
+        ..typed("Wanjiru", "Kamau", "1985-02-14")
+    };
+    r.address = Some(AddressDetails {
+        locality: Some("Kisumu".into()),
+        country: "ke".into(),
+        ..AddressDetails::default()
+    });
+    let saved = save(partition, &caseload(partition), r).unwrap();
+    let RegistrationCheck::Saved {
+        registration: mut r,
+    } = saved
+    else {
+        panic!("no one alike on an empty device: {saved:?}");
+    };
+    r.step = RegistrationStep::Members;
+    r.members = vec![
+        member(
+            typed("Otieno", "Kamau", "1983-07-01"),
+            MembershipKind::Spouse,
+        ),
+        member(
+            typed("Baraka", "Kamau", "2010-03-03"),
+            MembershipKind::Child,
+        ),
+        member(
+            typed("Zawadi", "Kamau", "2014-09-30"),
+            MembershipKind::Child,
+        ),
+        member(
+            PersonInput {
+                birthdate_not_exact: true,
+                ..typed("Mama", "Akinyi", "1950-07-01")
+            },
+            MembershipKind::Parent,
+        ),
+    ];
+    let RegistrationCheck::Saved {
+        registration: mut r,
+    } = save(partition, &caseload(partition), r).unwrap()
+    else {
+        panic!("no one alike");
+    };
+    r.step = RegistrationStep::Account;
+    r.account = Some(AccountInput {
+        kind: AccountKind::MobileWallet,
+        provider_code: "mpesa".into(),
+        account_number: "+254712345678".into(),
+        holder_name: "Wanjiru Kamau".into(),
+        preferred: true,
+    });
+    let RegistrationCheck::Saved { registration: r } =
+        save(partition, &caseload(partition), r).unwrap()
+    else {
+        panic!("no one alike");
+    };
+    r
+}
+
+fn field_problems(e: AppError) -> Vec<(String, String)> {
+    match e {
+        AppError::Vault(VaultError::Invalid(errors)) => errors
+            .iter()
+            .map(|f| (f.field.clone(), f.code.clone()))
+            .collect(),
+        other => panic!("expected field problems, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_household_of_five_is_saved_whole_in_one_transaction_and_the_draft_goes() {
+    let d = device();
+    let r = household_of_five(&d.partition);
+    assert_eq!(
+        list(&d.partition).unwrap().len(),
+        1,
+        "resumable until saved"
+    );
+
+    let saved = finish(&d.partition, &caseload(&d.partition), None, &r.id).unwrap();
+    let RegistrationSaved::Saved {
+        household_id,
+        head_id,
+        people,
+    } = saved
+    else {
+        panic!("saved: {saved:?}");
+    };
+    assert_eq!(people, 5);
+    assert_eq!(household_id, r.id);
+    assert_eq!(head_id, r.head.key);
+    assert!(
+        list(&d.partition).unwrap().is_empty(),
+        "the draft went with the save"
+    );
+
+    let kinds: Vec<String> = d
+        .partition
+        .outbox()
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(kinds[0], "group", "the household before what points at it");
+    let count = |k: &str| kinds.iter().filter(|x| *x == k).count();
+    assert_eq!(count("individual"), 5);
+    assert_eq!(count("membership"), 5);
+    assert_eq!(count("contact"), 1, "only the head gave a phone");
+    assert_eq!(count("financial_account"), 1);
+    let first_membership = kinds.iter().position(|k| k == "membership").unwrap();
+    assert!(
+        kinds[..first_membership]
+            .iter()
+            .filter(|k| *k == "individual")
+            .count()
+            == 5
+    );
+
+    let memberships: Vec<Membership> =
+        super::super::records::live(&d.partition, RecordKind::Membership).unwrap();
+    let heads: Vec<_> = memberships
+        .iter()
+        .filter(|m| m.kind == MembershipKind::Head)
+        .collect();
+    assert_eq!(heads.len(), 1);
+    assert_eq!(heads[0].individual_id.to_string(), r.head.key);
+    let head: Individual = d
+        .partition
+        .get(r.head.key.parse().unwrap())
+        .unwrap()
+        .unwrap();
+    assert_eq!(head.reg_ids[0].value, "23456789");
+    assert_eq!(
+        head.disability.walking,
+        Some(DifficultyLevel::SomeDifficulty)
+    );
+    let group: Group = d
+        .partition
+        .get(household_id.parse().unwrap())
+        .unwrap()
+        .unwrap();
+    assert_eq!(group.name, "Kamau household");
+    assert_eq!(group.address.unwrap().country, "KE");
+
+    // Saving it again cannot create it twice.
+    let again = finish(&d.partition, &caseload(&d.partition), None, &r.id).unwrap_err();
+    assert!(
+        again.to_string().contains("no longer on this device"),
+        "{again}"
+    );
+    assert_eq!(d.partition.outbox().unwrap().len(), kinds.len());
+}
+
+#[test]
+fn every_step_survives_closing_the_vault() {
+    let d = device();
+    let r = household_of_five(&d.partition);
+    let id = d.partition.id().to_owned();
+    drop(d.partition);
+    let partition = d.vault.unlock_with_passphrase(&id, "sunflower-42").unwrap();
+    let resumed = load(&partition, &r.id).unwrap();
+    assert_eq!(resumed, r);
+    assert_eq!(resumed.step, RegistrationStep::Account);
+    assert_eq!(resumed.members.len(), 4);
+}
+
+#[test]
+fn every_bad_field_is_reported_at_once_and_nothing_is_written() {
+    let d = device();
+    let mut r = start(&d.partition).unwrap();
+    r.step = RegistrationStep::Members;
+    r.head = PersonInput {
+        phone: Some("12".into()),
+        national_id: Some("AB/12".into()),
+        ..typed("", "", "1985-13-40")
+    };
+    let tomorrow = (today() + time::Duration::days(1)).to_string();
+    r.members = vec![
+        member(typed("Baby", "Kamau", &tomorrow), MembershipKind::Child),
+        member(typed("Second", "Head", "1980-01-01"), MembershipKind::Head),
+    ];
+    let problems =
+        field_problems(save(&d.partition, &caseload(&d.partition), r.clone()).unwrap_err());
+    for expected in [
+        ("head.given_name", code::REQUIRED),
+        ("head.birthdate", code::INVALID_FORMAT),
+        ("head.phone", code::INVALID_FORMAT),
+        ("head.national_id", code::INVALID_FORMAT),
+        ("members[0].person.birthdate", code::OUT_OF_RANGE),
+        ("members[1].relationship", code::MULTIPLE_HEADS),
+    ] {
+        assert!(
+            problems.contains(&(expected.0.to_owned(), expected.1.to_owned())),
+            "{expected:?} in {problems:?}"
+        );
+    }
+    // Kept as typed (nothing lost), but no record and nothing queued.
+    assert_eq!(load(&d.partition, &r.id).unwrap().members.len(), 2);
+    assert!(d.partition.outbox().unwrap().is_empty());
+    assert!(finish(&d.partition, &caseload(&d.partition), None, &r.id).is_err());
+    assert!(d.partition.outbox().unwrap().is_empty());
+}
+
+#[test]
+fn the_same_id_twice_in_one_household_is_refused() {
+    let d = device();
+    let mut r = start(&d.partition).unwrap();
+    r.step = RegistrationStep::Members;
+    r.head.national_id = Some("11112222".into());
+    r.head.given_name = "A".into();
+    let mut twin = typed("B", "C", "2000-01-01");
+    twin.national_id = Some("1111 2222".into());
+    r.members = vec![member(twin, MembershipKind::Child)];
+    let problems = field_problems(save(&d.partition, &caseload(&d.partition), r).unwrap_err());
+    assert!(
+        problems.contains(&(
+            "members[0].person.national_id".into(),
+            code::DUPLICATE.into()
+        )),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn a_person_like_one_on_the_device_needs_an_answer_different_is_kept_for_review() {
+    let d = device();
+    // Mohammed Ali, born 1990-03-04, is already in the caseload.
+    let mut existing = Individual::new(
+        RecordMeta::new(
+            RecordId::from_uuid(Uuid::now_v7()),
+            OffsetDateTime::now_utc(),
+            ActorId::new("t"),
+        ),
+        "Mohammed",
+        "Ali",
+    );
+    existing.birthdate = Some(time::macros::date!(1990 - 03 - 04));
+    d.partition
+        .apply(&Change::of(&existing, Op::Create, "t").unwrap())
+        .unwrap();
+
+    let mut r = start(&d.partition).unwrap();
+    r.head = typed("Mohamed", "Ali", "1990-03-04");
+    let check = save(&d.partition, &caseload(&d.partition), r.clone()).unwrap();
+    let RegistrationCheck::SamePerson {
+        question,
+        registration,
+    } = check
+    else {
+        panic!("asks: {check:?}");
+    };
+    // A person typed in gets a key (their future record id) at their first save.
+    assert!(r.head.key.is_empty());
+    assert_eq!(question.person_key, registration.head.key);
+    let candidate = &question.candidates[0];
+    assert_eq!(candidate.id, existing.meta.id.to_string());
+    let differs: Vec<&str> = candidate
+        .fields
+        .iter()
+        .filter(|f| f.differs)
+        .map(|f| f.field.as_str())
+        .collect();
+    assert_eq!(differs, ["givenName"], "only the spelling differs");
+    // Unanswered, it cannot be saved.
+    assert!(matches!(
+        finish(&d.partition, &caseload(&d.partition), None, &r.id).unwrap(),
+        RegistrationSaved::SamePerson { .. }
+    ));
+
+    let answered = answer(
+        &d.partition,
+        &r.id,
+        &question.person_key,
+        DuplicateAnswer::Different {
+            candidates: vec![candidate.id.clone()],
+        },
+    )
+    .unwrap();
+    assert!(matches!(
+        save(&d.partition, &caseload(&d.partition), answered).unwrap(),
+        RegistrationCheck::Saved { .. }
+    ));
+    let RegistrationSaved::Saved { head_id, .. } =
+        finish(&d.partition, &caseload(&d.partition), None, &r.id).unwrap()
+    else {
+        panic!("saved");
+    };
+    let head: Individual = d.partition.get(head_id.parse().unwrap()).unwrap().unwrap();
+    assert_eq!(
+        head.not_duplicate_of,
+        vec![existing.meta.id],
+        "the decision travels with the record"
+    );
+}
+
+#[test]
+fn same_person_links_the_existing_record_instead_of_creating_another() {
+    let d = device();
+    let mut r = start(&d.partition).unwrap();
+    r.head = typed("Amina", "Hassan", "1979-05-05");
+    let mut existing = Individual::new(
+        RecordMeta::new(
+            RecordId::from_uuid(Uuid::now_v7()),
+            OffsetDateTime::now_utc(),
+            ActorId::new("t"),
+        ),
+        "Baraka",
+        "Hassan",
+    );
+    existing.birthdate = Some(time::macros::date!(2008 - 08 - 08));
+    d.partition
+        .apply(&Change::of(&existing, Op::Create, "t").unwrap())
+        .unwrap();
+    let before = d.partition.outbox().unwrap().len();
+
+    r.step = RegistrationStep::Members;
+    r.members = vec![member(
+        typed("Barakah", "Hassan", "2008-08-08"),
+        MembershipKind::Child,
+    )];
+    let RegistrationCheck::SamePerson {
+        question,
+        registration,
+    } = save(&d.partition, &caseload(&d.partition), r.clone()).unwrap()
+    else {
+        panic!("asks about the child");
+    };
+    assert_eq!(question.person_key, registration.members[0].person.key);
+    answer(
+        &d.partition,
+        &r.id,
+        &question.person_key,
+        DuplicateAnswer::Same {
+            existing: existing.meta.id.to_string(),
+        },
+    )
+    .unwrap();
+    let RegistrationSaved::Saved { people, .. } =
+        finish(&d.partition, &caseload(&d.partition), None, &r.id).unwrap()
+    else {
+        panic!("saved");
+    };
+    assert_eq!(people, 2);
+    let created: Vec<String> = d.partition.outbox().unwrap()[before..]
+        .iter()
+        .map(|e| e.kind.clone())
+        .collect();
+    assert_eq!(
+        created.iter().filter(|k| *k == "individual").count(),
+        1,
+        "only the head is new"
+    );
+    let memberships: Vec<Membership> =
+        super::super::records::live(&d.partition, RecordKind::Membership).unwrap();
+    assert!(memberships
+        .iter()
+        .any(|m| m.individual_id == existing.meta.id && m.kind == MembershipKind::Child));
+}
+
+#[test]
+fn a_bad_account_is_refused_by_field() {
+    let d = device();
+    let mut r = start(&d.partition).unwrap();
+    r.head = typed("Amina", "Hassan", "1979-05-05");
+    r.step = RegistrationStep::Account;
+    r.account = Some(AccountInput {
+        kind: AccountKind::MobileWallet,
+        provider_code: "mpesa".into(),
+        account_number: "not a number".into(),
+        holder_name: "Amina Hassan".into(),
+        preferred: true,
+    });
+    let problems = field_problems(save(&d.partition, &caseload(&d.partition), r).unwrap_err());
+    assert_eq!(
+        problems,
+        [("account.account_number".into(), code::INVALID_FORMAT.into())]
+    );
+}

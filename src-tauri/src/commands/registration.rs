@@ -1,0 +1,74 @@
+//! A field agent registers a household offline, step by step (crates/client/src/app/registration.rs).
+
+use doorstep_client::app::{
+    DuplicateAnswer, Registration, RegistrationCheck, RegistrationSaved, RegistrationSummary,
+};
+use tauri::State;
+
+use crate::error::UserError;
+use crate::AppState;
+
+/// Agent: the registrations in progress on this device, to resume one.
+#[tauri::command]
+#[specta::specta]
+pub async fn registrations(
+    state: State<'_, AppState>,
+) -> Result<Vec<RegistrationSummary>, UserError> {
+    Ok(state.core.registrations().await?)
+}
+
+/// Agent: start registering a household.
+#[tauri::command]
+#[specta::specta]
+pub async fn start_registration(state: State<'_, AppState>) -> Result<Registration, UserError> {
+    Ok(state.core.start_registration().await?)
+}
+
+/// Agent: a registration in progress.
+#[tauri::command]
+#[specta::specta]
+pub async fn registration(
+    state: State<'_, AppState>,
+    id: String,
+) -> Result<Registration, UserError> {
+    Ok(state.core.registration(id).await?)
+}
+
+/// Agent: keep a step and check it (problems by field, or "Is this the same person?").
+#[tauri::command]
+#[specta::specta]
+pub async fn save_registration(
+    state: State<'_, AppState>,
+    draft: Registration,
+) -> Result<RegistrationCheck, UserError> {
+    Ok(state.core.save_registration(draft).await?)
+}
+
+/// Agent: answer "Is this the same person?".
+#[tauri::command]
+#[specta::specta]
+pub async fn answer_duplicate(
+    state: State<'_, AppState>,
+    id: String,
+    person_key: String,
+    answer: DuplicateAnswer,
+) -> Result<Registration, UserError> {
+    Ok(state.core.answer_duplicate(id, person_key, answer).await?)
+}
+
+/// Agent: save the household; it is sent with the next sync.
+#[tauri::command]
+#[specta::specta]
+pub async fn finish_registration(
+    state: State<'_, AppState>,
+    id: String,
+) -> Result<RegistrationSaved, UserError> {
+    Ok(state.core.finish_registration(id).await?)
+}
+
+/// Agent: discard a registration in progress.
+#[tauri::command]
+#[specta::specta]
+pub async fn discard_registration(state: State<'_, AppState>, id: String) -> Result<(), UserError> {
+    Ok(state.core.discard_registration(id).await?)
+}
