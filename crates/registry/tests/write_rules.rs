@@ -799,3 +799,96 @@ async fn a_submitted_application_cannot_be_deleted_on_any_path() {
         api.stop().await;
     }
 }
+
+/// Issue 16: a sync push crafted by an agent of KE.31 cannot file anything into KE.30 — not a
+/// member into a KE.30 household, not details under a KE.30 person, not an edit of one — and a
+/// household whose address names KE.30's areas is still filed under the pushing agent's own area
+/// (the area comes from who writes, never from the body). Nothing of the refused ones is applied.
+#[tokio::test]
+async fn a_sync_push_cannot_claim_another_agents_area() {
+    for backend in backends().await {
+        let api = Api::start(&backend).await;
+        let w = world(&api).await;
+        let amina = id_of(&w.amina);
+        let households = api
+            .get(&format!("/v1/memberships?owner={amina}"), &w.staff)
+            .await;
+        let household = households.json["items"][0]["group_id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{:?}", households.json))
+            .to_owned();
+        let intruder = individual(Uuid::now_v7(), "Intruder", "B", None);
+        let claimed = with(
+            meta(Uuid::now_v7()),
+            json!({"name": "Claimed", "kind": "household", "address": {
+                "country": "KE", "locality": "Kisumu",
+                "admin_areas": [{"level": 1, "code": "KE.30", "name": "Kisumu"}]
+            }}),
+        );
+        let results = push(
+            &api,
+            &w.agent_b,
+            &[
+                create(RecordKind::Individual, &intruder),
+                create(
+                    RecordKind::Membership,
+                    &with(
+                        meta(Uuid::now_v7()),
+                        json!({"group_id": household, "individual_id": intruder["id"],
+                               "kind": "child", "start_date": "2024-01-01"}),
+                    ),
+                ),
+                create(
+                    RecordKind::Contact,
+                    &with(
+                        meta(Uuid::now_v7()),
+                        json!({"registrant_id": amina.to_string(), "emails": ["x@example.org"]}),
+                    ),
+                ),
+                raw_update(
+                    RecordKind::Individual,
+                    amina,
+                    1,
+                    json!({"given_name": "Taken"}),
+                ),
+                create(RecordKind::Group, &claimed),
+            ],
+        )
+        .await;
+        assert!(
+            matches!(results[0], MutationResult::Applied { .. }),
+            "{:?}",
+            results[0]
+        );
+        for (what, result) in ["membership", "contact", "edit"].iter().zip(&results[1..4]) {
+            assert_ne!(
+                rejection(result).0,
+                "",
+                "{}: {what} into KE.30: {result:?}",
+                api.backend
+            );
+        }
+        assert!(
+            matches!(results[4], MutationResult::Applied { .. }),
+            "{:?}",
+            results[4]
+        );
+        // Agent A (KE.30) does not see the "claimed" household; agent B (KE.31) does.
+        let claimed_path = format!("/v1/groups/{}", claimed["id"].as_str().unwrap());
+        assert_eq!(api.get(&claimed_path, &w.agent_a).await.status, 404);
+        assert_eq!(api.get(&claimed_path, &w.agent_b).await.status, 200);
+        // Amina is as she was, in a household of two.
+        let now = api.get(&format!("/v1/individuals/{amina}"), &w.staff).await;
+        assert_eq!(now.json["given_name"], "Amina", "{}", api.backend);
+        let members = api
+            .get(&format!("/v1/memberships?group={household}"), &w.staff)
+            .await;
+        assert_eq!(
+            members.json["items"].as_array().unwrap().len(),
+            2,
+            "{:?}",
+            members.json
+        );
+        api.stop().await;
+    }
+}

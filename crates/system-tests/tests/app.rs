@@ -4,82 +4,21 @@
 
 mod common;
 
-use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::Duration;
 
-use common::oidc::{start_provider, HeadlessLogin, Provider, INDIVIDUAL_ID, PERSON, PUBLIC_CLIENT};
-use doorstep_client::app::config::{self as app_config, AppConfig};
+use common::app::*;
+use common::oidc::{start_provider, HeadlessLogin, INDIVIDUAL_ID, PERSON};
 use doorstep_client::app::{
     AddressDetails, AppError, DeviceMode, DocumentState, DocumentsView, Doorstep, MemberInput,
     MyDetails, NewUpload, PendingAction, RegistrationPart, SessionView,
 };
-use doorstep_client::settings::Settings;
-use doorstep_client::sync::service::SyncStatus;
-use doorstep_client::vault::{KdfParams, NoKeyStore, VaultError};
+use doorstep_client::vault::VaultError;
 use doorstep_domain::application::ApplicationStatus;
 use doorstep_domain::document::DocumentKind;
 use doorstep_domain::group::MembershipKind;
 use doorstep_registry::auth::AuthConfig;
 use doorstep_registry::config::Config;
-use doorstep_registry::server::{self, RunningServer};
-use url::Url;
-
-const PASSPHRASE: &str = "river stone 42";
-
-/// A registry trusting the test provider's tokens, and development tokens signed with the key in
-/// `data` (the tests' other clients: staff reads, a seeding agent).
-async fn registry_trusting(provider: &Provider, data: &std::path::Path) -> RunningServer {
-    let mut config = Config::ephemeral(data);
-    config.auth = AuthConfig {
-        issuer: Some(provider.issuer.clone()),
-        audience: Some(provider.audience.clone()),
-        ..AuthConfig::default()
-    };
-    config.dev_auth = true;
-    config.limits.requests_per_minute = 0;
-    server::start(&config).await.unwrap()
-}
-
-/// The app core as the shell builds it, configured like `./dev run`: the provider's public
-/// native client, registry-bound access tokens, claims in the ID token.
-fn app(provider: &Provider, registry: &str, data: &std::path::Path, mode: &str) -> Doorstep {
-    let registry = Url::parse(registry).unwrap();
-    let vars: HashMap<&str, String> = HashMap::from([
-        (app_config::ENV_MODE, mode.to_owned()),
-        (app_config::ENV_OIDC_ISSUER, provider.issuer.clone()),
-        (app_config::ENV_OIDC_CLIENT_ID, PUBLIC_CLIENT.to_owned()),
-        (app_config::ENV_OIDC_REDEEM, "app".to_owned()),
-        (app_config::ENV_OIDC_RESOURCE, provider.resource.clone()),
-        (app_config::ENV_OIDC_CLAIMS_FROM, "id_token".to_owned()),
-    ]);
-    let config = AppConfig::resolve(&registry, |name| vars.get(name).cloned()).unwrap();
-    let settings = Settings::resolve(data.to_owned(), None, Some(registry.to_string())).unwrap();
-    Doorstep::open_with_kdf(
-        settings,
-        config,
-        Arc::new(NoKeyStore),
-        Arc::new(NoKeyStore),
-        KdfParams::FAST_INSECURE_FOR_TESTS,
-    )
-    .unwrap()
-}
-
-/// Wait (bounded) until the sync status satisfies `done`.
-async fn wait_for(app: &Doorstep, what: &str, done: impl Fn(&SyncStatus) -> bool) -> SyncStatus {
-    let mut rx = app.sync_status();
-    let waited = tokio::time::timeout(Duration::from_secs(30), async {
-        loop {
-            let now = rx.borrow_and_update().clone();
-            if done(&now) {
-                return now;
-            }
-            rx.changed().await.unwrap();
-        }
-    })
-    .await;
-    waited.unwrap_or_else(|_| panic!("sync never reached: {what}; last {:?}", *rx.borrow()))
-}
+use doorstep_registry::server;
 
 fn details(given: &str, phone: &str) -> MyDetails {
     MyDetails {
@@ -91,30 +30,6 @@ fn details(given: &str, phone: &str) -> MyDetails {
         preferred_language: Some("fr".into()),
         address: None,
     }
-}
-
-fn synced(s: &SyncStatus) -> bool {
-    !s.running && s.pending == 0 && s.last_success.is_some() && s.last_error.is_none()
-}
-
-/// The round left no refused change and no conflict; if it did, say what the registry said.
-async fn assert_nothing_refused(app: &Doorstep, status: &SyncStatus) {
-    if (status.rejected, status.conflicts) != (0, 0) {
-        let rejections = app.rejections().await;
-        let conflicts = app.conflicts().await;
-        panic!("{status:?}\nrefused: {rejections:?}\nconflicts: {conflicts:?}");
-    }
-}
-
-/// When the last clean round ended; take it before a change, then [`wait_synced_since`].
-fn mark(app: &Doorstep) -> Option<String> {
-    app.sync_status().borrow().last_success.clone()
-}
-
-/// Wait for a clean round that ended after `mark` (the status shown before a change was made
-/// may already say "synced": it describes the previous round).
-async fn wait_synced_since(app: &Doorstep, what: &str, mark: Option<String>) -> SyncStatus {
-    wait_for(app, what, |s| synced(s) && s.last_success > mark).await
 }
 
 #[tokio::test]
@@ -517,11 +432,11 @@ async fn a_field_agent_signs_in_as_themself_and_acts_on_behalf_of_a_beneficiary(
         .unwrap();
     agent.choose_passphrase(PASSPHRASE.into()).await.unwrap();
     wait_for(&agent, "the area pulled", synced).await;
-    let found = agent.people("wanj".into(), 50).await.unwrap();
+    let found = agent.people("wanj".into(), false, 50).await.unwrap();
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0].national_id.as_deref(), Some("27182818"));
     assert!(agent
-        .people("nobody-by-that-name".into(), 50)
+        .people("nobody-by-that-name".into(), false, 50)
         .await
         .unwrap()
         .is_empty());

@@ -285,4 +285,5 @@ pub fn content(mut body: Value) -> Value {
     }
     body
 }
+pub mod app;
 pub mod oidc;
