@@ -103,6 +103,13 @@ export function formatDate(iso: string): string {
   return new Intl.DateTimeFormat(current, { dateStyle: 'medium', timeZone: iso.length === 10 ? 'UTC' : undefined }).format(date);
 }
 
+/** A moment (RFC 3339) as the language writes a date and time, in the device's time zone. */
+export function formatDateTime(iso: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return new Intl.DateTimeFormat(current, { dateStyle: 'medium', timeStyle: 'short' }).format(date);
+}
+
 /** Field names of records (conflict screen): the catalog's wording, else the raw name. */
 export function fieldName(field: string): string {
   const key = `field.${field}`;
