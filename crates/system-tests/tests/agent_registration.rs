@@ -184,3 +184,130 @@ async fn an_offline_registration_of_five_reaches_the_registry_with_one_head() {
         eprintln!("{backend}: a household of 5 registered offline reached the registry whole");
     }
 }
+
+/// Issue 16: an agent who opens a person works on that person's records in every section, and
+/// the registry records each write as the agent's, on that person's behalf. Back at the
+/// caseload, the sections are nobody's again.
+#[tokio::test]
+async fn an_agent_acting_for_a_person_works_on_their_records_in_every_section() {
+    let Some(provider) = start_provider(None).await else {
+        return;
+    };
+    for (backend, database) in backends().await {
+        let registry_dir = tempfile::tempdir().unwrap();
+        let config = trusting_config(&provider, registry_dir.path(), &database);
+        let registry = server::start(&config).await.unwrap();
+        let url = format!("http://{}", registry.addr);
+        let data = tempfile::tempdir().unwrap();
+        let agent = app(&provider, &url, data.path(), "agent");
+        agent
+            .sign_in(&HeadlessLogin("agent-1"), true)
+            .await
+            .unwrap();
+        agent.choose_passphrase(PASSPHRASE.into()).await.unwrap();
+        wait_for(&agent, "the first sync", synced).await;
+
+        // Someone registered earlier (here: by this agent, alone, with no household yet).
+        let mut r = agent.start_registration().await.unwrap();
+        r.head = PersonInput {
+            key: r.head.key.clone(),
+            ..person("Joyce", "1990-10-10")
+        };
+        r.step = RegistrationStep::Review;
+        saved(agent.save_registration(r.clone()).await.unwrap()).await;
+        let RegistrationSaved::Saved { head_id, .. } =
+            agent.finish_registration(r.id).await.unwrap()
+        else {
+            panic!("saved");
+        };
+        let joyce: uuid::Uuid = head_id.parse().unwrap();
+
+        // Nobody's sections while no one is being served.
+        assert!(agent.acting_for().await.unwrap().is_none());
+        assert!(agent.add_account(wallet("Joyce Achieng")).await.is_err());
+
+        let acting = agent.act_for(Some(joyce)).await.unwrap().unwrap();
+        assert_eq!(acting.name, "Joyce Achieng");
+        assert_eq!(
+            agent.home().await.unwrap().name.as_deref(),
+            Some("Joyce Achieng")
+        );
+        let accounts = agent.add_account(wallet("Joyce Achieng")).await.unwrap();
+        assert_eq!(accounts.len(), 1);
+        let household = agent.household().await.unwrap();
+        assert!(
+            household.exists,
+            "her household from the registration: {household:?}"
+        );
+        assert_eq!(household.members.len(), 1);
+
+        let before = mark(&agent);
+        agent.sync_now().await.unwrap();
+        let status = wait_synced_since(&agent, "the agent's work for Joyce", before).await;
+        assert_nothing_refused(&agent, &status).await;
+
+        let staff = doorstep_registry::auth::dev_token(
+            registry_dir.path(),
+            Role::Staff,
+            "auditor",
+            None,
+            None,
+            Duration::from_secs(600),
+        )
+        .unwrap();
+        let client = reqwest::Client::new();
+        let page: Value = client
+            .get(format!("{url}/v1/financial-accounts?owner={joyce}"))
+            .bearer_auth(&staff)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let account = &page["items"][0];
+        assert_eq!(
+            account["registrant_id"],
+            head_id.as_str(),
+            "{backend}: {page}"
+        );
+        let trail: Value = client
+            .get(format!(
+                "{url}/v1/financial-accounts/{}/history",
+                account["id"].as_str().unwrap()
+            ))
+            .bearer_auth(&staff)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let created = &trail[0];
+        assert!(
+            created["actor"].as_str().unwrap().contains("agent-1"),
+            "{backend}: {trail}"
+        );
+        assert_eq!(
+            created["on_behalf_of"],
+            head_id.as_str(),
+            "{backend}: {trail}"
+        );
+
+        // Back to the caseload: the sections are nobody's again.
+        assert!(agent.act_for(None).await.unwrap().is_none());
+        assert!(agent.accounts().await.unwrap().is_empty(), "{backend}");
+        assert!(agent.add_account(wallet("Joyce Achieng")).await.is_err());
+        registry.shutdown().await.unwrap();
+    }
+}
+
+fn wallet(holder: &str) -> AccountInput {
+    AccountInput {
+        kind: AccountKind::MobileWallet,
+        provider_code: "mpesa".into(),
+        account_number: "+254722000333".into(),
+        holder_name: holder.into(),
+        preferred: true,
+    }
+}

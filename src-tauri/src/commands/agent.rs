@@ -1,6 +1,6 @@
 //! A field agent's caseload: finding people and serving them.
 
-use doorstep_client::app::{MyDetails, PersonSummary};
+use doorstep_client::app::{ActingFor, MyDetails, PersonSummary};
 use tauri::State;
 
 use crate::error::UserError;
@@ -43,4 +43,22 @@ pub async fn save_person_details(
     details: MyDetails,
 ) -> Result<(), UserError> {
     Ok(state.core.save_person_details(individual, details).await?)
+}
+
+/// Agent: serve a person in every section ("Acting for" them), or `null` to go back to the
+/// caseload.
+#[tauri::command]
+#[specta::specta]
+pub async fn act_for(
+    state: State<'_, AppState>,
+    individual: Option<uuid::Uuid>,
+) -> Result<Option<ActingFor>, UserError> {
+    Ok(state.core.act_for(individual).await?)
+}
+
+/// Agent: the person being served, if any (for the "Acting for" banner).
+#[tauri::command]
+#[specta::specta]
+pub async fn acting_for(state: State<'_, AppState>) -> Result<Option<ActingFor>, UserError> {
+    Ok(state.core.acting_for().await?)
 }

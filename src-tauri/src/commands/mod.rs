@@ -55,6 +55,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             people,
             person_details,
             save_person_details,
+            act_for,
+            acting_for,
             registrations,
             start_registration,
             registration,

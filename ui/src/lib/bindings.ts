@@ -232,6 +232,29 @@ async savePersonDetails(individual: string, details: MyDetails) : Promise<Result
 }
 },
 /**
+ * Agent: serve a person in every section ("Acting for" them), or `null` to go back to the
+ * caseload.
+ */
+async actFor(individual: string | null) : Promise<Result<ActingFor | null, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("act_for", { individual }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Agent: the person being served, if any (for the "Acting for" banner).
+ */
+async actingFor() : Promise<Result<ActingFor | null, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("acting_for") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
  * Agent: the registrations in progress on this device, to resume one.
  */
 async registrations() : Promise<Result<RegistrationSummary[], UserError>> {
@@ -580,6 +603,10 @@ export type AccountKind = "bank_account" |
  * One account as the payment screen shows it.
  */
 export type AccountView = { id: string; kind: AccountKind; providerCode: string; accountNumber: string; holderName: string; verification: VerificationStatus; preferred: boolean }
+/**
+ * The person an agent is serving, for the "Acting for" banner on every screen.
+ */
+export type ActingFor = { id: string; name: string }
 /**
  * The part of an address a person types. Administrative areas and a GPS point recorded by the
  * office are kept as they are when the person edits the rest.

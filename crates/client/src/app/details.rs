@@ -17,8 +17,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::refusal::refused;
+use super::who::Who;
 use super::AppError;
-use crate::signin::Session;
 use crate::vault::{Change, Op, Partition};
 
 /// Vault key (in the drafts table) holding `{"individual": "<uuid>"}`.
@@ -110,10 +110,17 @@ fn merged_address(typed: Option<&AddressDetails>, old: Option<&Address>) -> Opti
 }
 
 /// The person's individual record, if the vault has one.
-pub fn find_me(
-    partition: &Partition,
-    session: Option<&Session>,
-) -> Result<Option<Individual>, AppError> {
+pub fn find_me(partition: &Partition, session: Who<'_>) -> Result<Option<Individual>, AppError> {
+    // An agent serving someone works on that person's records.
+    if let Some(id) = session.acting_for {
+        return match partition.get::<Individual>(id)? {
+            Some(person) => Ok(Some(person)),
+            None => Err(refused(
+                "personUnknown",
+                "That person is not on this device.",
+            )),
+        };
+    }
     if let Some(id) = partition.draft(ME_KEY)?.and_then(|v| {
         v["individual"]
             .as_str()
@@ -123,7 +130,7 @@ pub fn find_me(
             return Ok(Some(me));
         }
     }
-    let Some(national) = session.and_then(|s| s.identity.individual_id.clone()) else {
+    let Some(national) = session.identity().and_then(|i| i.individual_id.clone()) else {
         return Ok(None);
     };
     for stored in partition.records(RecordKind::Individual.as_str())? {
@@ -142,13 +149,13 @@ pub fn find_me(
 }
 
 /// Create or update the signed-in person's own individual and contact records.
-pub fn save(
-    partition: &Partition,
-    session: Option<&Session>,
-    details: &MyDetails,
-) -> Result<(), AppError> {
+pub fn save(partition: &Partition, session: Who<'_>, details: &MyDetails) -> Result<(), AppError> {
     let actor = actor_of(session);
-    let national = session.and_then(|s| s.identity.individual_id.clone());
+    // The provider vouched for the signed-in person's number, not for someone an agent serves.
+    let national = match session.acting_for {
+        Some(_) => None,
+        None => session.identity().and_then(|i| i.individual_id.clone()),
+    };
     let existing = find_me(partition, session)?;
     let created = existing.is_none();
     let id = save_individual(partition, &actor, existing, national, details)?;
@@ -162,7 +169,7 @@ pub fn save(
 /// made by the agent on behalf of that person.
 pub fn save_for(
     partition: &Partition,
-    session: Option<&Session>,
+    session: Who<'_>,
     individual: Uuid,
     details: &MyDetails,
 ) -> Result<(), AppError> {
@@ -174,9 +181,10 @@ pub fn save_for(
     Ok(())
 }
 
-pub(super) fn actor_of(session: Option<&Session>) -> String {
+pub(super) fn actor_of(session: Who<'_>) -> String {
     session
-        .map(|s| s.identity.subject.clone())
+        .identity()
+        .map(|i| i.subject.clone())
         .unwrap_or_else(|| "device".into())
 }
 

@@ -24,8 +24,8 @@ use super::details::{actor_of, find_me};
 use super::programmes;
 use super::records::live;
 use super::refusal::{refused, Refusal};
+use super::who::Who;
 use super::AppError;
-use crate::signin::Session;
 use crate::vault::{DocumentInfo, NewDocument, Partition, VaultError};
 
 /// Chunks in flight between the IPC handler and the encrypting thread: enough to keep both
@@ -98,7 +98,7 @@ fn kind_name(kind: DocumentKind) -> String {
 }
 
 /// The person's documents and the programmes' requirements.
-pub fn view(partition: &Partition, session: Option<&Session>) -> Result<DocumentsView, AppError> {
+pub fn view(partition: &Partition, session: Who<'_>) -> Result<DocumentsView, AppError> {
     let Some(me) = find_me(partition, session)? else {
         return Ok(DocumentsView {
             documents: Vec::new(),
@@ -173,7 +173,7 @@ pub fn content(partition: &Partition, id: Uuid) -> Result<Vec<u8>, AppError> {
 }
 
 /// Delete one of the person's documents (the registry's copy too, with the next sync).
-pub fn delete(partition: &Partition, session: Option<&Session>, id: Uuid) -> Result<(), AppError> {
+pub fn delete(partition: &Partition, session: Who<'_>, id: Uuid) -> Result<(), AppError> {
     let me = find_me(partition, session)?.map(|m| m.meta.id);
     let ours = partition
         .get::<Document>(id)?
@@ -245,7 +245,7 @@ impl Uploads {
     pub fn begin(
         &self,
         partition: Arc<Partition>,
-        session: Option<&Session>,
+        session: Who<'_>,
         upload: NewUpload,
     ) -> Result<Uuid, AppError> {
         let size = u64::from(upload.size_bytes);
@@ -354,7 +354,7 @@ impl Uploads {
     }
 
     /// All chunks sent: wait for the document to be stored, then delete the one it replaces.
-    pub fn finish(&self, token: Uuid, session: Option<&Session>) -> Result<String, AppError> {
+    pub fn finish(&self, token: Uuid, session: Who<'_>) -> Result<String, AppError> {
         let (info, replaces, partition) = self.finish_inner(token)?;
         if let Some(old) = replaces {
             delete(&partition, session, old)?;

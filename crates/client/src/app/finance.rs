@@ -14,8 +14,8 @@ use uuid::Uuid;
 
 use super::details::find_me;
 use super::refusal::refused;
+use super::who::Who;
 use super::AppError;
-use crate::signin::Session;
 use crate::vault::{Change, Op, Partition};
 
 /// One account as the payment screen shows it.
@@ -62,7 +62,7 @@ fn live_accounts(
     Ok(out)
 }
 
-fn owner(partition: &Partition, session: Option<&Session>) -> Result<RecordId, AppError> {
+fn owner(partition: &Partition, session: Who<'_>) -> Result<RecordId, AppError> {
     find_me(partition, session)?
         .map(|me| me.meta.id)
         .ok_or_else(|| {
@@ -73,16 +73,14 @@ fn owner(partition: &Partition, session: Option<&Session>) -> Result<RecordId, A
         })
 }
 
-fn actor(session: Option<&Session>) -> String {
+fn actor(session: Who<'_>) -> String {
     session
-        .map(|s| s.identity.subject.clone())
+        .identity()
+        .map(|i| i.subject.clone())
         .unwrap_or_else(|| "device".into())
 }
 
-pub fn accounts(
-    partition: &Partition,
-    session: Option<&Session>,
-) -> Result<Vec<AccountView>, AppError> {
+pub fn accounts(partition: &Partition, session: Who<'_>) -> Result<Vec<AccountView>, AppError> {
     let Some(me) = find_me(partition, session)? else {
         return Ok(Vec::new());
     };
@@ -132,11 +130,7 @@ fn prefer_only(
     Ok(changes)
 }
 
-pub fn add(
-    partition: &Partition,
-    session: Option<&Session>,
-    input: &AccountInput,
-) -> Result<(), AppError> {
+pub fn add(partition: &Partition, session: Who<'_>, input: &AccountInput) -> Result<(), AppError> {
     let me = owner(partition, session)?;
     let actor = actor(session);
     let now = OffsetDateTime::now_utc();
@@ -185,11 +179,7 @@ pub fn add(
     Ok(())
 }
 
-pub fn set_preferred(
-    partition: &Partition,
-    session: Option<&Session>,
-    id: Uuid,
-) -> Result<(), AppError> {
+pub fn set_preferred(partition: &Partition, session: Who<'_>, id: Uuid) -> Result<(), AppError> {
     let me = owner(partition, session)?;
     let accounts = live_accounts(partition, me)?;
     let chosen = RecordId::from_uuid(id);
@@ -211,7 +201,7 @@ pub fn set_preferred(
     Ok(())
 }
 
-pub fn remove(partition: &Partition, session: Option<&Session>, id: Uuid) -> Result<(), AppError> {
+pub fn remove(partition: &Partition, session: Who<'_>, id: Uuid) -> Result<(), AppError> {
     let me = owner(partition, session)?;
     let accounts = live_accounts(partition, me)?;
     let target = accounts

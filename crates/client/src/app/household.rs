@@ -22,8 +22,8 @@ use uuid::Uuid;
 use super::details::{actor_of, find_me, new_id, parse_date, NATIONAL_ID};
 use super::records::{live, today};
 use super::refusal::refused;
+use super::who::Who;
 use super::AppError;
-use crate::signin::Session;
 use crate::vault::{Change, Op, Partition, VaultError};
 
 /// The household screen: the person's current household, from the vault.
@@ -100,7 +100,7 @@ pub(super) fn current_memberships_of(
     Ok(active.into_iter().filter(|m| m.group_id == group).collect())
 }
 
-fn load(partition: &Partition, session: Option<&Session>) -> Result<Option<Household>, AppError> {
+fn load(partition: &Partition, session: Who<'_>) -> Result<Option<Household>, AppError> {
     let Some(me) = find_me(partition, session)? else {
         return Ok(None);
     };
@@ -117,7 +117,7 @@ fn load(partition: &Partition, session: Option<&Session>) -> Result<Option<House
     Ok(Some(Household { me, group, members }))
 }
 
-fn require(partition: &Partition, session: Option<&Session>) -> Result<Household, AppError> {
+fn require(partition: &Partition, session: Who<'_>) -> Result<Household, AppError> {
     load(partition, session)?.ok_or_else(|| {
         refused(
             "noHousehold",
@@ -140,7 +140,7 @@ fn national_id_of(person: &Individual) -> Option<String> {
 }
 
 /// The household screen.
-pub fn view(partition: &Partition, session: Option<&Session>) -> Result<HouseholdView, AppError> {
+pub fn view(partition: &Partition, session: Who<'_>) -> Result<HouseholdView, AppError> {
     let me = find_me(partition, session)?;
     let Some(household) = load(partition, session)? else {
         return Ok(HouseholdView {
@@ -187,7 +187,7 @@ pub fn view(partition: &Partition, session: Option<&Session>) -> Result<Househol
 }
 
 /// Create a household with the person as its head.
-pub fn create(partition: &Partition, session: Option<&Session>) -> Result<(), AppError> {
+pub fn create(partition: &Partition, session: Who<'_>) -> Result<(), AppError> {
     let me = find_me(partition, session)?.ok_or_else(|| {
         refused(
             "registerFirst",
@@ -230,11 +230,7 @@ pub fn create(partition: &Partition, session: Option<&Session>) -> Result<(), Ap
 }
 
 /// Add a member: a new person, or (by national ID) someone already on this device, linked.
-pub fn add(
-    partition: &Partition,
-    session: Option<&Session>,
-    input: &MemberInput,
-) -> Result<(), AppError> {
+pub fn add(partition: &Partition, session: Who<'_>, input: &MemberInput) -> Result<(), AppError> {
     let household = require(partition, session)?;
     if input.relationship == MembershipKind::Head {
         return Err(head_through_change());
@@ -301,7 +297,7 @@ pub fn add(
 /// or add their national ID number if none is recorded.
 pub fn edit(
     partition: &Partition,
-    session: Option<&Session>,
+    session: Who<'_>,
     individual: Uuid,
     input: &MemberInput,
 ) -> Result<(), AppError> {
@@ -367,11 +363,7 @@ pub fn edit(
 /// End a member's membership today. The person's record stays (they may be registered
 /// elsewhere, and the registry keeps the household's history). The head cannot be removed: make
 /// someone else head first.
-pub fn remove(
-    partition: &Partition,
-    session: Option<&Session>,
-    individual: Uuid,
-) -> Result<(), AppError> {
+pub fn remove(partition: &Partition, session: Who<'_>, individual: Uuid) -> Result<(), AppError> {
     let household = require(partition, session)?;
     let membership = member(&household, individual)?.clone();
     if membership.kind == MembershipKind::Head {
@@ -402,7 +394,7 @@ pub fn remove(
 /// vault transaction, the old head's first.
 pub fn change_head(
     partition: &Partition,
-    session: Option<&Session>,
+    session: Who<'_>,
     individual: Uuid,
 ) -> Result<(), AppError> {
     let household = require(partition, session)?;

@@ -33,11 +33,14 @@ mod records;
 mod refusal;
 mod registration;
 mod views;
+mod who;
+pub use who::ActingFor;
 
 use std::sync::{Arc, Mutex as StdMutex};
 
 use tokio::sync::{watch, Mutex};
 use tokio::task::JoinHandle;
+use uuid::Uuid;
 
 use crate::settings::Settings;
 use crate::signin::{self, BrowserOpener, Session, SessionStore, SignIn, SignInError};
@@ -106,6 +109,8 @@ pub struct Doorstep {
     uploads: Arc<documents::Uploads>,
     /// The open partition's caseload index, rebuilt when its records change (see caseload.rs).
     caseload: StdMutex<Option<Arc<Caseload>>>,
+    /// Agent: the person whose records the sections work on (see who.rs); None: the caseload.
+    acting_for: StdMutex<Option<Uuid>>,
 }
 
 enum Stage {
@@ -183,6 +188,7 @@ impl Doorstep {
             status,
             uploads: Arc::default(),
             caseload: StdMutex::default(),
+            acting_for: StdMutex::default(),
         })
     }
 
@@ -445,6 +451,14 @@ impl Doorstep {
 
     fn session(&self) -> Option<Session> {
         self.sessions.current(signin::unix_now()).ok().flatten()
+    }
+
+    /// The session and the person an agent acts for: whose records the sections work on.
+    fn caller(&self) -> who::Caller {
+        who::Caller {
+            session: self.session(),
+            acting_for: *self.acting_for.lock().unwrap_or_else(|p| p.into_inner()),
+        }
     }
 
     fn actor(&self) -> String {

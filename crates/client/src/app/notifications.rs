@@ -20,8 +20,8 @@ use super::household::current_memberships_of;
 use super::programmes::{ApplicationView, ProgrammeView};
 use super::records::{live, today};
 use super::refusal::refused;
+use super::who::Who;
 use super::AppError;
-use crate::signin::Session;
 use crate::vault::{Change, Op, Partition};
 
 /// A liveness check due within this many days shows on the home screen ahead of time.
@@ -96,10 +96,7 @@ pub enum RegistrationPart {
 }
 
 /// The person's notifications, newest first.
-pub(super) fn mine(
-    partition: &Partition,
-    session: Option<&Session>,
-) -> Result<Vec<Notification>, AppError> {
+pub(super) fn mine(partition: &Partition, session: Who<'_>) -> Result<Vec<Notification>, AppError> {
     let Some(me) = find_me(partition, session)? else {
         return Ok(Vec::new());
     };
@@ -124,10 +121,7 @@ fn view(n: &Notification, today: Date) -> NotificationView {
 }
 
 /// The person's notifications, newest first.
-pub fn list(
-    partition: &Partition,
-    session: Option<&Session>,
-) -> Result<Vec<NotificationView>, AppError> {
+pub fn list(partition: &Partition, session: Who<'_>) -> Result<Vec<NotificationView>, AppError> {
     let today = today();
     Ok(mine(partition, session)?
         .iter()
@@ -136,12 +130,7 @@ pub fn list(
 }
 
 /// Mark one read (or unread again). No change is queued when it already is.
-pub fn mark(
-    partition: &Partition,
-    session: Option<&Session>,
-    id: Uuid,
-    read: bool,
-) -> Result<(), AppError> {
+pub fn mark(partition: &Partition, session: Who<'_>, id: Uuid, read: bool) -> Result<(), AppError> {
     let mut n = mine(partition, session)?
         .into_iter()
         .find(|n| *n.meta.id.as_uuid() == id)
@@ -170,7 +159,7 @@ pub fn mark(
 /// what the registration lacks. Takes what the home screen has already read.
 pub fn pending_actions(
     partition: &Partition,
-    session: Option<&Session>,
+    session: Who<'_>,
     applications: &[ApplicationView],
     programmes: &[ProgrammeView],
     notices: &[Notification],
@@ -243,7 +232,7 @@ pub fn pending_actions(
 /// What a registered person has not recorded yet (nothing before they register).
 fn missing_parts(
     partition: &Partition,
-    session: Option<&Session>,
+    session: Who<'_>,
 ) -> Result<Vec<RegistrationPart>, AppError> {
     let Some(me) = find_me(partition, session)? else {
         return Ok(Vec::new());
@@ -263,10 +252,7 @@ fn missing_parts(
 }
 
 /// The date of the person's next liveness check, from their latest check that set one.
-fn liveness_due(
-    partition: &Partition,
-    session: Option<&Session>,
-) -> Result<Option<Date>, AppError> {
+fn liveness_due(partition: &Partition, session: Who<'_>) -> Result<Option<Date>, AppError> {
     let Some(me) = find_me(partition, session)? else {
         return Ok(None);
     };

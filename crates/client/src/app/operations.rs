@@ -7,24 +7,25 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use doorstep_domain::individual::Individual;
 use uuid::Uuid;
 
+use super::who::Who;
 use super::*;
-use crate::signin::Session;
 use crate::vault::{Choice, Partition};
 
 impl Doorstep {
     /// The home screen, from the vault only (works offline).
     pub async fn home(&self) -> Result<HomeView, AppError> {
         let partition = self.open_partition().await?;
-        let session = self.session();
+        let session = self.caller();
         blocking(move || views::home(&partition, session.as_ref())).await
     }
 
     /// Save the person's own details (their registration, the first time).
     pub async fn save_my_details(&self, details: MyDetails) -> Result<HomeView, AppError> {
         let partition = self.open_partition().await?;
-        let session = self.session();
+        let session = self.caller();
         let p = partition.clone();
         let s = session.clone();
         blocking(move || details::save(&p, s.as_ref(), &details)).await?;
@@ -35,7 +36,7 @@ impl Doorstep {
     /// The person's household, from the vault only (works offline).
     pub async fn household(&self) -> Result<HouseholdView, AppError> {
         let partition = self.open_partition().await?;
-        let session = self.session();
+        let session = self.caller();
         blocking(move || household::view(&partition, session.as_ref())).await
     }
 
@@ -91,6 +92,39 @@ impl Doorstep {
         .await
     }
 
+    /// Agent: serve `individual` in every section (household, payment details, documents,
+    /// programmes, notifications work on their records; changes stay the agent's, made on their
+    /// behalf), or go back to the caseload with `None`.
+    pub async fn act_for(&self, individual: Option<Uuid>) -> Result<Option<ActingFor>, AppError> {
+        let partition = self.agent_partition().await?;
+        let acting = match individual {
+            None => None,
+            Some(id) => {
+                let person = blocking(move || {
+                    partition.get::<Individual>(id)?.ok_or_else(|| {
+                        refused("personUnknown", "That person is not on this device.")
+                    })
+                })
+                .await?;
+                Some(ActingFor {
+                    id: id.to_string(),
+                    name: person.display_name(),
+                })
+            }
+        };
+        *self.acting_for.lock().unwrap_or_else(|p| p.into_inner()) =
+            acting.as_ref().and_then(|a| a.id.parse().ok());
+        Ok(acting)
+    }
+
+    /// Agent: the person being served, if any.
+    pub async fn acting_for(&self) -> Result<Option<ActingFor>, AppError> {
+        let Some(id) = self.caller().acting_for else {
+            return Ok(None);
+        };
+        self.act_for(Some(id)).await
+    }
+
     /// Agent: the household registrations in progress on this device, last touched first.
     pub async fn registrations(&self) -> Result<Vec<RegistrationSummary>, AppError> {
         let partition = self.agent_partition().await?;
@@ -136,7 +170,7 @@ impl Doorstep {
     pub async fn finish_registration(&self, id: String) -> Result<RegistrationSaved, AppError> {
         let partition = self.agent_partition().await?;
         let caseload = self.caseload(&partition).await?;
-        let session = self.session();
+        let session = self.caller();
         let saved =
             blocking(move || registration::finish(&partition, &caseload, session.as_ref(), &id))
                 .await?;
@@ -196,7 +230,7 @@ impl Doorstep {
         details: MyDetails,
     ) -> Result<(), AppError> {
         let partition = self.open_partition().await?;
-        let session = self.session();
+        let session = self.caller();
         blocking(move || details::save_for(&partition, session.as_ref(), individual, &details))
             .await?;
         self.nudge_sync().await;
@@ -218,7 +252,7 @@ impl Doorstep {
     /// The person's payment accounts.
     pub async fn accounts(&self) -> Result<Vec<AccountView>, AppError> {
         let partition = self.open_partition().await?;
-        let session = self.session();
+        let session = self.caller();
         blocking(move || finance::accounts(&partition, session.as_ref())).await
     }
 
@@ -242,7 +276,7 @@ impl Doorstep {
 
     async fn change_accounts(
         &self,
-        change: impl FnOnce(&Partition, Option<&Session>) -> Result<(), AppError> + Send + 'static,
+        change: impl FnOnce(&Partition, Who<'_>) -> Result<(), AppError> + Send + 'static,
     ) -> Result<Vec<AccountView>, AppError> {
         self.change_then(change, finance::accounts).await
     }
@@ -314,7 +348,7 @@ impl Doorstep {
     /// Start adding a document; the UI then sends its bytes with [`Doorstep::upload_chunk`].
     pub async fn begin_upload(&self, upload: NewUpload) -> Result<Uuid, AppError> {
         let partition = self.open_partition().await?;
-        let session = self.session();
+        let session = self.caller();
         self.uploads.begin(partition, session.as_ref(), upload)
     }
 
@@ -327,7 +361,7 @@ impl Doorstep {
 
     /// Every byte sent: store the document (and delete the one it replaces).
     pub async fn finish_upload(&self, token: Uuid) -> Result<DocumentsView, AppError> {
-        let session = self.session();
+        let session = self.caller();
         let uploads = self.uploads.clone();
         blocking(move || uploads.finish(token, session.as_ref()).map(drop)).await?;
         self.nudge_sync().await;
@@ -354,21 +388,21 @@ impl Doorstep {
     /// Read from the open partition off the async threads.
     async fn read<V: Send + 'static>(
         &self,
-        view: impl FnOnce(&Partition, Option<&Session>) -> Result<V, AppError> + Send + 'static,
+        view: impl FnOnce(&Partition, Who<'_>) -> Result<V, AppError> + Send + 'static,
     ) -> Result<V, AppError> {
         let partition = self.open_partition().await?;
-        let session = self.session();
+        let session = self.caller();
         blocking(move || view(&partition, session.as_ref())).await
     }
 
     /// Make a change, ask for a sync soon, and return the screen's new view.
     async fn change_then<V: Send + 'static>(
         &self,
-        change: impl FnOnce(&Partition, Option<&Session>) -> Result<(), AppError> + Send + 'static,
-        view: impl FnOnce(&Partition, Option<&Session>) -> Result<V, AppError> + Send + 'static,
+        change: impl FnOnce(&Partition, Who<'_>) -> Result<(), AppError> + Send + 'static,
+        view: impl FnOnce(&Partition, Who<'_>) -> Result<V, AppError> + Send + 'static,
     ) -> Result<V, AppError> {
         let partition = self.open_partition().await?;
-        let session = self.session();
+        let session = self.caller();
         let (p, s) = (partition.clone(), session.clone());
         blocking(move || change(&p, s.as_ref())).await?;
         self.nudge_sync().await;
@@ -428,7 +462,7 @@ impl Doorstep {
     /// Apply one household change, sync soon, and return the new view.
     async fn change_household(
         &self,
-        change: impl FnOnce(&Partition, Option<&Session>) -> Result<(), AppError> + Send + 'static,
+        change: impl FnOnce(&Partition, Who<'_>) -> Result<(), AppError> + Send + 'static,
     ) -> Result<HouseholdView, AppError> {
         self.change_then(change, household::view).await
     }

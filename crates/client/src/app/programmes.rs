@@ -24,8 +24,8 @@ use uuid::Uuid;
 use super::details::{actor_of, find_me, new_id};
 use super::records::live;
 use super::refusal::{refused, Refusal};
+use super::who::Who;
 use super::AppError;
-use crate::signin::Session;
 use crate::vault::{Change, Op, Partition};
 
 /// Largest answers a form may send (a Form.io submission is small; this stops a runaway one).
@@ -128,7 +128,7 @@ struct Snapshot {
 }
 
 impl Snapshot {
-    fn read(partition: &Partition, session: Option<&Session>) -> Result<Self, AppError> {
+    fn read(partition: &Partition, session: Who<'_>) -> Result<Self, AppError> {
         let me = find_me(partition, session)?.map(|m| m.meta.id);
         let mut programmes: Vec<Programme> = live(partition, RecordKind::Programme)?;
         programmes.sort_by(|a, b| a.name.cmp(&b.name));
@@ -271,10 +271,7 @@ fn application_view(
 }
 
 /// Every programme on the device with the person's applications to it.
-pub fn programmes(
-    partition: &Partition,
-    session: Option<&Session>,
-) -> Result<Vec<ProgrammeView>, AppError> {
+pub fn programmes(partition: &Partition, session: Who<'_>) -> Result<Vec<ProgrammeView>, AppError> {
     let snapshot = Snapshot::read(partition, session)?;
     snapshot
         .programmes
@@ -286,7 +283,7 @@ pub fn programmes(
 /// The person's applications to every programme, newest first (for the home screen).
 pub fn applications(
     partition: &Partition,
-    session: Option<&Session>,
+    session: Who<'_>,
 ) -> Result<Vec<ApplicationView>, AppError> {
     let snapshot = Snapshot::read(partition, session)?;
     snapshot
@@ -305,7 +302,7 @@ pub fn applications(
 /// The form to apply to `programme` (or to continue the application in progress).
 pub fn form(
     partition: &Partition,
-    session: Option<&Session>,
+    session: Who<'_>,
     programme: Uuid,
 ) -> Result<ApplicationForm, AppError> {
     let snapshot = Snapshot::read(partition, session)?;
@@ -389,7 +386,7 @@ fn check_answers(data: &Value) -> Result<(), AppError> {
 /// Returns when it was saved.
 pub fn save_draft(
     partition: &Partition,
-    session: Option<&Session>,
+    session: Who<'_>,
     programme: Uuid,
     data: &Value,
 ) -> Result<String, AppError> {
@@ -414,7 +411,7 @@ pub fn discard_draft(partition: &Partition, programme: Uuid) -> Result<(), AppEr
 /// submit it queued, in one vault transaction. Works offline; sync sends both.
 pub fn submit(
     partition: &Partition,
-    session: Option<&Session>,
+    session: Who<'_>,
     programme: Uuid,
     data: Value,
 ) -> Result<ApplicationView, AppError> {

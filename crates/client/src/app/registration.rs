@@ -39,8 +39,8 @@ use super::finance::AccountInput;
 use super::household::current_memberships_of;
 use super::records::today;
 use super::refusal::refused;
+use super::who::Who;
 use super::AppError;
-use crate::signin::Session;
 use crate::vault::{Change, Op, Partition, VaultError};
 
 const DRAFT_PREFIX: &str = "registration:";
@@ -355,7 +355,7 @@ pub fn answer(
 pub fn finish(
     partition: &Partition,
     caseload: &Caseload,
-    session: Option<&Session>,
+    session: Who<'_>,
     id: &str,
 ) -> Result<RegistrationSaved, AppError> {
     let registration = load(partition, id)?;

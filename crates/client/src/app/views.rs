@@ -15,6 +15,7 @@ use super::notifications::{self, PendingAction};
 use super::profiles::Profile;
 use super::programmes::{self, ApplicationView};
 use super::refusal::refused;
+use super::who::Who;
 use super::{AppError, Stage};
 use crate::signin::Session;
 use crate::vault::{Partition, LOST_PASSPHRASE_NOTICE, MIN_PASSPHRASE_CHARS};
@@ -176,15 +177,15 @@ pub(super) fn session_view(
     }
 }
 
-pub(super) fn home(partition: &Partition, session: Option<&Session>) -> Result<HomeView, AppError> {
+pub(super) fn home(partition: &Partition, session: Who<'_>) -> Result<HomeView, AppError> {
     let me = find_me(partition, session)?;
     let Some(me) = me else {
         return Ok(HomeView {
             registered: false,
             synced: false,
-            name: session.and_then(|s| s.identity.name.clone()),
-            national_id: session.and_then(|s| s.identity.individual_id.clone()),
-            details: prefill_from_identity(session),
+            name: session.identity().and_then(|i| i.name.clone()),
+            national_id: session.identity().and_then(|i| i.individual_id.clone()),
+            details: prefill_from_identity(session.session),
             household_members: 0,
             applications: Vec::new(),
             pending: Vec::new(),

@@ -133,7 +133,7 @@ fn a_household_of_five_is_saved_whole_in_one_transaction_and_the_draft_goes() {
         "resumable until saved"
     );
 
-    let saved = finish(&d.partition, &caseload(&d.partition), None, &r.id).unwrap();
+    let saved = finish(&d.partition, &caseload(&d.partition), Who::default(), &r.id).unwrap();
     let RegistrationSaved::Saved {
         household_id,
         head_id,
@@ -199,7 +199,7 @@ fn a_household_of_five_is_saved_whole_in_one_transaction_and_the_draft_goes() {
     assert_eq!(group.address.unwrap().country, "KE");
 
     // Saving it again cannot create it twice.
-    let again = finish(&d.partition, &caseload(&d.partition), None, &r.id).unwrap_err();
+    let again = finish(&d.partition, &caseload(&d.partition), Who::default(), &r.id).unwrap_err();
     assert!(
         again.to_string().contains("no longer on this device"),
         "{again}"
@@ -253,7 +253,7 @@ fn every_bad_field_is_reported_at_once_and_nothing_is_written() {
     // Kept as typed (nothing lost), but no record and nothing queued.
     assert_eq!(load(&d.partition, &r.id).unwrap().members.len(), 2);
     assert!(d.partition.outbox().unwrap().is_empty());
-    assert!(finish(&d.partition, &caseload(&d.partition), None, &r.id).is_err());
+    assert!(finish(&d.partition, &caseload(&d.partition), Who::default(), &r.id).is_err());
     assert!(d.partition.outbox().unwrap().is_empty());
 }
 
@@ -319,7 +319,7 @@ fn a_person_like_one_on_the_device_needs_an_answer_different_is_kept_for_review(
     assert_eq!(differs, ["givenName"], "only the spelling differs");
     // Unanswered, it cannot be saved.
     assert!(matches!(
-        finish(&d.partition, &caseload(&d.partition), None, &r.id).unwrap(),
+        finish(&d.partition, &caseload(&d.partition), Who::default(), &r.id).unwrap(),
         RegistrationSaved::SamePerson { .. }
     ));
 
@@ -337,7 +337,7 @@ fn a_person_like_one_on_the_device_needs_an_answer_different_is_kept_for_review(
         RegistrationCheck::Saved { .. }
     ));
     let RegistrationSaved::Saved { head_id, .. } =
-        finish(&d.partition, &caseload(&d.partition), None, &r.id).unwrap()
+        finish(&d.partition, &caseload(&d.partition), Who::default(), &r.id).unwrap()
     else {
         panic!("saved");
     };
@@ -392,7 +392,7 @@ fn same_person_links_the_existing_record_instead_of_creating_another() {
     )
     .unwrap();
     let RegistrationSaved::Saved { people, .. } =
-        finish(&d.partition, &caseload(&d.partition), None, &r.id).unwrap()
+        finish(&d.partition, &caseload(&d.partition), Who::default(), &r.id).unwrap()
     else {
         panic!("saved");
     };
