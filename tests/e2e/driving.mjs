@@ -51,10 +51,19 @@ export function drive(app) {
     });
   }
 
-  /** Switch the language from the top bar and wait until the page is in it. */
+  /** Switch the language from the top bar and wait until the page is in it, its Bootstrap build
+   *  (left to right or right to left, lib/theme.ts) loaded: a photo or an axe run taken while the
+   *  other build loads sees a page without styles. */
   async function setLanguage(lang) {
     await (await $('[data-testid="language"]')).selectByAttribute('value', lang);
-    await app.browser.waitUntil(async () => (await app.browser.execute(() => document.documentElement.lang)) === lang, WAIT);
+    await app.browser.waitUntil(
+      async () =>
+        app.browser.execute((want) => {
+          const link = document.getElementById('bootstrap-css');
+          return document.documentElement.lang === want && !!link?.sheet && link.sheet.href === link.href && link.sheet.cssRules.length > 0;
+        }, lang),
+      { ...WAIT, timeoutMsg: `the page never switched to ${lang}` },
+    );
   }
 
   return { $, mainText, pressOn, press, typeInto, waitForText, setLanguage };
