@@ -64,6 +64,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             answer_duplicate,
             finish_registration,
             discard_registration,
+            day_summary,
             change_passphrase,
             rejections,
             discard_rejection,

@@ -72,3 +72,13 @@ pub async fn finish_registration(
 pub async fn discard_registration(state: State<'_, AppState>, id: String) -> Result<(), UserError> {
     Ok(state.core.discard_registration(id).await?)
 }
+
+/// Agent: the end-of-day summary since `since` (RFC 3339: the start of the local day).
+#[tauri::command]
+#[specta::specta]
+pub async fn day_summary(
+    state: State<'_, AppState>,
+    since: String,
+) -> Result<doorstep_client::app::DaySummary, UserError> {
+    Ok(state.core.day_summary(since).await?)
+}

@@ -332,6 +332,17 @@ async discardRegistration(id: string) : Promise<Result<null, UserError>> {
 }
 },
 /**
+ * Agent: the end-of-day summary since `since` (RFC 3339: the start of the local day).
+ */
+async daySummary(since: string) : Promise<Result<DaySummary, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("day_summary", { since }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
  * Change the passphrase that protects the open data.
  */
 async changePassphrase(current: string, replacement: string) : Promise<Result<null, UserError>> {
@@ -762,6 +773,46 @@ editable: boolean }
  * The conflicts of one record, for the side-by-side screen.
  */
 export type ConflictView = { kind: string; recordId: string; fields: ConflictField[] }
+/**
+ * The day so far, for the agent.
+ */
+export type DaySummary = { 
+/**
+ * Changes made on this device since the start of the day.
+ */
+changesMade: number; 
+/**
+ * Of those, the registry has taken.
+ */
+sent: number; 
+/**
+ * Of those, still waiting to be sent.
+ */
+waiting: number; 
+/**
+ * Changes the registry refused (any day): the agent must fix or discard them.
+ */
+refused: number; 
+/**
+ * Changes that clash with someone else's (any day): the agent must choose.
+ */
+conflicts: number; 
+/**
+ * Households registered today, and the people in them who were new to the registry.
+ */
+householdsRegistered: number; peopleRegistered: number; 
+/**
+ * Different people whose records were changed today (registered or updated).
+ */
+peopleServed: number; 
+/**
+ * Household registrations started and not yet saved.
+ */
+registrationsInProgress: number; 
+/**
+ * Changes of any day still waiting (today's and older).
+ */
+waitingAll: number }
 /**
  * How the device is used; decides what is remembered between people.
  */

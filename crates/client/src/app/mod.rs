@@ -32,6 +32,7 @@ mod programmes;
 mod records;
 mod refusal;
 mod registration;
+mod summary;
 mod views;
 mod who;
 pub use who::ActingFor;
@@ -69,6 +70,7 @@ pub use registration::{
     PersonInput, Registration, RegistrationCheck, RegistrationSaved, RegistrationStep,
     RegistrationSummary,
 };
+pub use summary::DaySummary;
 pub use views::{ConflictField, ConflictView, HomeView, ProfileView, RejectionView, SessionView};
 
 /// Everything that can go wrong at this level, worded for the person.

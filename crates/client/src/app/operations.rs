@@ -186,6 +186,12 @@ impl Doorstep {
         blocking(move || registration::discard(&partition, &id)).await
     }
 
+    /// Agent: the end-of-day summary since `since` (RFC 3339, the start of the local day).
+    pub async fn day_summary(&self, since: String) -> Result<DaySummary, AppError> {
+        let partition = self.agent_partition().await?;
+        blocking(move || summary::day(&partition, &since)).await
+    }
+
     /// The open partition, on a field agent's device only.
     async fn agent_partition(&self) -> Result<Arc<Partition>, AppError> {
         if self.config.mode != DeviceMode::Agent {

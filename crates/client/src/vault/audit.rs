@@ -65,6 +65,39 @@ fn chain(prev_hash: &str, entry: &AuditEntry) -> String {
     hex::encode(h.finalize())
 }
 
+/// A change made on this device, as the audit log and the outbox tell it now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MadeChange {
+    pub kind: String,
+    pub record_id: String,
+    /// `create`, `update` or `delete`.
+    pub action: String,
+    /// Still in the outbox: `pending`, `rejected`; `None` once the registry took it.
+    pub outbox_state: Option<String>,
+}
+
+/// The changes made on this device at or after `since` (RFC 3339; compared as instants), oldest
+/// first, each with what became of it: one read joining the audit log to the outbox by the
+/// mutation id each entry records.
+pub fn changes_since(conn: &Connection, since: &str) -> Result<Vec<MadeChange>, VaultError> {
+    let mut stmt = conn.prepare(
+        "SELECT a.kind, a.record_id, a.action, o.state
+         FROM audit_log a
+         LEFT JOIN outbox o ON o.mutation_id = json_extract(a.detail, '$.mutation')
+         WHERE julianday(a.at) >= julianday(?1) AND a.action IN ('create', 'update', 'delete')
+         ORDER BY a.seq",
+    )?;
+    let rows = stmt.query_map([since], |r| {
+        Ok(MadeChange {
+            kind: r.get(0)?,
+            record_id: r.get(1)?,
+            action: r.get(2)?,
+            outbox_state: r.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// Append `entry` inside the caller's transaction (the same one as the change it describes).
 pub fn append(tx: &Transaction<'_>, entry: &AuditEntry) -> Result<(), VaultError> {
     let last: Option<(i64, String)> = tx

@@ -36,7 +36,7 @@ use std::time::Duration;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-pub use audit::AuditReport;
+pub use audit::{AuditReport, MadeChange};
 pub use documents::{DocumentReader, MAX_DOCUMENT_BYTES};
 pub use keys::{KdfParams, SecretKey};
 pub use keyslot::KeySlot;

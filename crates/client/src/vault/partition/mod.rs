@@ -406,6 +406,11 @@ impl Partition {
             > 0)
     }
 
+    /// The changes made on this device since `since` (RFC 3339 UTC) and what became of each.
+    pub fn changes_since(&self, since: &str) -> Result<Vec<audit::MadeChange>, VaultError> {
+        audit::changes_since(&self.conn(), since)
+    }
+
     pub fn verify_audit_log(&self) -> Result<AuditReport, VaultError> {
         audit::verify(&self.conn())
     }
