@@ -189,6 +189,7 @@ fn document_round_trip() {
                 file_name: "big.bin".into(),
                 record_id: None,
                 actor: "bench".into(),
+                consent: None,
             },
             Generated {
                 left: DOC_BYTES,

@@ -133,6 +133,19 @@ impl RegistryClient {
         response.json().await.map_err(offline)
     }
 
+    /// `GET /v1/me`: who the registry takes the caller for, and what it asks of them.
+    pub async fn me(&self, token: &str) -> Result<doorstep_domain::api::Me, TransportError> {
+        let response = self
+            .http
+            .get(self.url(paths::ME))
+            .header(reqwest::header::AUTHORIZATION, bearer(token))
+            .send()
+            .await
+            .map_err(offline)?;
+        let response = check(response).await?;
+        response.json().await.map_err(offline)
+    }
+
     /// `GET /v1/sync/pull`.
     pub async fn pull(
         &self,

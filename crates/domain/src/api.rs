@@ -201,6 +201,9 @@ pub struct Me {
     pub area: Option<String>,
     /// A citizen's own individual record, once linked.
     pub individual_id: Option<Uuid>,
+    /// Agents: the registry refuses their writes for a person whose consent is not on record.
+    #[serde(default)]
+    pub consent_required: bool,
 }
 
 #[cfg(test)]

@@ -44,9 +44,41 @@ pub struct Document {
     /// When the photo or scan was taken, as reported by the capturing device.
     #[serde(with = "time::serde::rfc3339")]
     pub captured_at: OffsetDateTime,
+    /// For a [`DocumentKind::Consent`]: what the person agreed to and how (the document itself
+    /// is the signature drawn on the device or a photo of the signed paper form).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent: Option<ConsentTerms>,
 }
 
 impl_record!(Document, RecordKind::Document);
+
+/// A person's consent to a field agent acting for them (and for their household, when given by
+/// the head), as captured with its evidence document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ConsentTerms {
+    /// Which statement was shown: its stable id (the wording lives with the app, per language).
+    pub statement: String,
+    /// The language the statement was shown in, BCP 47.
+    pub language: String,
+    /// The person ticked "I agree" after the statement was read to or by them.
+    pub agreed: bool,
+    pub method: ConsentMethod,
+}
+
+/// How the person signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub enum ConsentMethod {
+    /// Drawn on the device's screen (touch or mouse).
+    SignaturePad,
+    /// A photo of a paper form the person signed.
+    SignedPaper,
+}
 
 impl Validate for Document {
     fn validate(&self) -> Result<(), ValidationErrors> {
@@ -110,6 +142,42 @@ impl Validate for Document {
                 "Choose the record this document belongs to.",
             );
         }
+        match (&self.consent, self.kind == DocumentKind::Consent) {
+            (None, true) => errors.push(
+                "consent",
+                code::REQUIRED,
+                "Say which statement the person agreed to, in which language, and how they signed.",
+            ),
+            (Some(_), false) => errors.push(
+                "consent",
+                code::INCONSISTENT,
+                "Only a consent document carries consent terms.",
+            ),
+            (Some(terms), true) => {
+                if !terms.agreed {
+                    errors.push(
+                        "consent.agreed",
+                        code::REQUIRED,
+                        "The person must tick \"I agree\" before consent is recorded.",
+                    );
+                }
+                if !crate::validate::is_valid_code(&terms.statement) {
+                    errors.push(
+                        "consent.statement",
+                        code::INVALID_FORMAT,
+                        "Name the statement shown by its id (letters, digits, - and _).",
+                    );
+                }
+                if !crate::validate::is_valid_language_tag(&terms.language) {
+                    errors.push(
+                        "consent.language",
+                        code::INVALID_FORMAT,
+                        "Give the statement's language as a language code such as sw or fr.",
+                    );
+                }
+            }
+            (None, false) => {}
+        }
         errors.into_result()
     }
 }
@@ -125,6 +193,8 @@ pub enum DocumentKind {
     IncomeCertificate,
     /// A photo of the registrant.
     Photo,
+    /// The registrant's consent to an agent acting for them (see [`ConsentTerms`]).
+    Consent,
     Other,
 }
 
@@ -237,7 +307,47 @@ mod tests {
             sha256: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855".into(),
             linked_record: "0190b6a2-8a3e-7c1d-9f00-000000000002".parse().unwrap(),
             captured_at: datetime!(2024-05-01 7:55 +03:00),
+            consent: None,
         }
+    }
+
+    #[test]
+    fn a_consent_document_says_what_was_agreed_and_only_it_does() {
+        let mut consent = document();
+        consent.kind = DocumentKind::Consent;
+        assert!(consent
+            .validate()
+            .unwrap_err()
+            .has("consent", code::REQUIRED));
+        consent.consent = Some(ConsentTerms {
+            statement: "agent-consent-1".into(),
+            language: "fr".into(),
+            agreed: true,
+            method: ConsentMethod::SignaturePad,
+        });
+        assert_eq!(consent.validate(), Ok(()));
+        let terms = consent.consent.as_mut().unwrap();
+        terms.agreed = false;
+        terms.language = "not a language".into();
+        terms.statement = "<script>".into();
+        let errors = consent.validate().unwrap_err();
+        for field in ["consent.agreed", "consent.language", "consent.statement"] {
+            assert!(
+                errors.iter().any(|e| e.field == field),
+                "{field}: {errors:?}"
+            );
+        }
+        let mut id_card = document();
+        id_card.consent = Some(ConsentTerms {
+            statement: "agent-consent-1".into(),
+            language: "fr".into(),
+            agreed: true,
+            method: ConsentMethod::SignedPaper,
+        });
+        assert!(id_card
+            .validate()
+            .unwrap_err()
+            .has("consent", code::INCONSISTENT));
     }
 
     #[test]

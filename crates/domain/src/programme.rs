@@ -37,6 +37,10 @@ pub struct Programme {
     /// complete; the app shows what is still missing.
     #[serde(default)]
     pub required_documents: Vec<DocumentKind>,
+    /// A field agent may act for an applicant only once the applicant's consent is on record
+    /// (the registry refuses their writes otherwise).
+    #[serde(default)]
+    pub requires_consent: bool,
 }
 
 impl_record!(Programme, RecordKind::Programme);
@@ -148,6 +152,7 @@ mod tests {
             ),
             allow_multiple_applications: false,
             required_documents: vec![DocumentKind::IdCard],
+            requires_consent: false,
         };
         assert_eq!(programme.validate(), Ok(()));
         programme.code = "OPCT 2024".into();

@@ -49,6 +49,17 @@ pub struct Config {
     /// Signing in through the registry for providers that need a confidential client
     /// (eSignet's `private_key_jwt`); the `[signin]` section. `None`: the exchange is off.
     pub signin: Option<crate::auth::ExchangeConfig>,
+    /// What field agents must do (the `[agents]` section).
+    pub agents: AgentRules,
+}
+
+/// Rules for field agents. Every key is optional in the `[agents]` section of the config file.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AgentRules {
+    /// An agent may write about a person only once the person's consent is on record (a
+    /// programme can also require it for its applications alone: `requires_consent`).
+    pub require_consent: bool,
 }
 
 /// Request limits. Every key is optional in the `[limits]` section of the config file.
@@ -108,6 +119,7 @@ impl Config {
             dev_auth: false,
             limits: Limits::default(),
             signin: None,
+            agents: AgentRules::default(),
         }
     }
 }
@@ -143,6 +155,7 @@ struct FileConfig {
     auth: Option<AuthConfig>,
     limits: Option<Limits>,
     signin: Option<crate::auth::ExchangeConfig>,
+    agents: Option<AgentRules>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -234,6 +247,7 @@ impl Overrides {
             dev_auth,
             limits: file.limits.unwrap_or_default(),
             signin: file.signin,
+            agents: file.agents.unwrap_or_default(),
             auth: {
                 let auth = file.auth.unwrap_or_default();
                 auth.validate().map_err(ConfigError::Auth)?;

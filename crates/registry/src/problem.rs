@@ -22,6 +22,8 @@ pub enum ProblemKind {
     Unauthenticated,
     /// The caller is known but may not do this.
     Forbidden,
+    /// A field agent acts for a person whose consent is required and not on record.
+    ConsentRequired,
     /// The record exists already or the change clashes with its current state.
     Conflict,
     /// `If-Match` named a revision that is no longer current.
@@ -61,6 +63,7 @@ impl ProblemKind {
             ProblemKind::Invalid => "/problems/invalid",
             ProblemKind::Unauthenticated => "/problems/unauthenticated",
             ProblemKind::Forbidden => "/problems/forbidden",
+            ProblemKind::ConsentRequired => "/problems/consent-required",
             ProblemKind::Conflict => "/problems/conflict",
             ProblemKind::StaleRevision => "/problems/stale-revision",
             ProblemKind::PreconditionRequired => "/problems/precondition-required",
@@ -86,6 +89,7 @@ impl ProblemKind {
             ProblemKind::Invalid => "Invalid record",
             ProblemKind::Unauthenticated => "Sign-in required",
             ProblemKind::Forbidden => "Not allowed",
+            ProblemKind::ConsentRequired => "Consent required",
             ProblemKind::Conflict => "Conflict",
             ProblemKind::StaleRevision => "Record changed since you read it",
             ProblemKind::PreconditionRequired => "If-Match required",
@@ -110,7 +114,7 @@ impl ProblemKind {
             ProblemKind::BadRequest => StatusCode::BAD_REQUEST,
             ProblemKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
             ProblemKind::Unauthenticated => StatusCode::UNAUTHORIZED,
-            ProblemKind::Forbidden => StatusCode::FORBIDDEN,
+            ProblemKind::Forbidden | ProblemKind::ConsentRequired => StatusCode::FORBIDDEN,
             ProblemKind::Conflict => StatusCode::CONFLICT,
             ProblemKind::StaleRevision => StatusCode::PRECONDITION_FAILED,
             ProblemKind::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,

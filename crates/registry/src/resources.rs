@@ -301,6 +301,11 @@ impl Typed {
                 index.group_id = first.and_then(|r| r.group_id);
                 index.parent_id = Some(*d.linked_record.as_uuid());
                 index.keys.push(format!("blob:{}", d.sha256));
+                if d.kind == doorstep_domain::document::DocumentKind::Consent {
+                    index
+                        .keys
+                        .push(crate::api::consent::consent_key(d.linked_record));
+                }
             }
             Typed::IdType(t) => {
                 index.area = None;

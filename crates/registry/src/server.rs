@@ -134,6 +134,7 @@ pub async fn start(config: &Config) -> Result<RunningServer, ServerError> {
         )),
         uploads: uploads.clone(),
         exchange,
+        agents: config.agents,
     });
     warn_if_the_file_limit_is_low(config.connections.max_connections);
     let sweeper = uploads.spawn_sweeper(UPLOAD_SWEEP_PERIOD);

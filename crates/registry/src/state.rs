@@ -20,6 +20,8 @@ pub struct AppState {
     pub limiter: Arc<RateLimiter>,
     pub uploads: Uploads,
     pub exchange: TokenExchange,
+    /// What field agents must do (consent before acting for someone).
+    pub agents: crate::config::AgentRules,
 }
 
 impl FromRef<AppState> for TokenExchange {

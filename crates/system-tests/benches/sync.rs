@@ -260,6 +260,7 @@ async fn documents() -> (f64, f64) {
                     file_name: format!("scan-{i}.pdf"),
                     record_id: Some(person),
                     actor: "agent:bench".into(),
+                    consent: None,
                 },
                 &doc[..],
             )

@@ -10,9 +10,10 @@ use common::app::*;
 use common::backends;
 use common::oidc::{start_provider, HeadlessLogin};
 use doorstep_client::app::{
-    AccountInput, MemberEntry, PersonInput, Registration, RegistrationCheck, RegistrationSaved,
-    RegistrationStep,
+    AccountInput, Doorstep, MemberEntry, NewUpload, PersonInput, Registration, RegistrationCheck,
+    RegistrationSaved, RegistrationStep,
 };
+use doorstep_domain::document::{ConsentMethod, ConsentTerms, DocumentKind};
 use doorstep_domain::finance::AccountKind;
 use doorstep_domain::group::MembershipKind;
 use doorstep_registry::auth::Role;
@@ -309,5 +310,192 @@ fn wallet(holder: &str) -> AccountInput {
         account_number: "+254722000333".into(),
         holder_name: holder.into(),
         preferred: true,
+    }
+}
+
+/// Capture consent the way the UI does: the signature drawn on the pad, as a PNG, sent in
+/// chunks with the statement's terms.
+async fn capture_consent(agent: &Doorstep, registration: Option<String>) {
+    let signature = png(4_000);
+    let token = agent
+        .begin_upload(NewUpload {
+            kind: DocumentKind::Consent,
+            file_name: "signature.png".into(),
+            size_bytes: signature.len() as u32,
+            replaces: None,
+            consent: Some(ConsentTerms {
+                statement: "agent-consent-1".into(),
+                language: "sw".into(),
+                agreed: true,
+                method: ConsentMethod::SignaturePad,
+            }),
+            registration,
+        })
+        .await
+        .unwrap();
+    agent.upload_chunk(token, signature).await.unwrap();
+    agent.finish_upload(token).await.unwrap();
+}
+
+/// Issue 16: where the registry requires consent, an agent's writes for a person are refused
+/// until the person's consent has reached it, then accepted; a household registered with the
+/// head's consent is accepted whole.
+#[tokio::test]
+async fn where_consent_is_required_writes_wait_for_it_and_then_go_through() {
+    let Some(provider) = start_provider(None).await else {
+        return;
+    };
+    for (backend, database) in backends().await {
+        let registry_dir = tempfile::tempdir().unwrap();
+        let mut config = trusting_config(&provider, registry_dir.path(), &database);
+        config.agents.require_consent = true;
+        let registry = server::start(&config).await.unwrap();
+        let url = format!("http://{}", registry.addr);
+        let dev = |role, subject: &str, area: Option<&str>| {
+            doorstep_registry::auth::dev_token(
+                registry_dir.path(),
+                role,
+                subject,
+                area,
+                None,
+                Duration::from_secs(600),
+            )
+            .unwrap()
+        };
+        // Someone another agent registered, whose consent nobody captured.
+        let otieno = uuid::Uuid::now_v7();
+        let now = "2026-01-05T09:00:00Z";
+        let created = reqwest::Client::new()
+            .post(format!("{url}/v1/individuals"))
+            .bearer_auth(dev(Role::Agent, "seed-agent", Some("KE.30")))
+            .json(&serde_json::json!({
+                "id": otieno, "created_at": now, "updated_at": now, "created_by": "agent:x",
+                "given_name": "Otieno", "family_name": "Were"
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), 201);
+
+        let data = tempfile::tempdir().unwrap();
+        let agent = app(&provider, &url, data.path(), "agent");
+        agent
+            .sign_in(&HeadlessLogin("agent-1"), true)
+            .await
+            .unwrap();
+        agent.choose_passphrase(PASSPHRASE.into()).await.unwrap();
+        wait_for(&agent, "the first sync", synced).await;
+
+        // A household: refused on the device until the head's consent is captured.
+        let mut r = agent.start_registration().await.unwrap();
+        r.head = PersonInput {
+            key: r.head.key.clone(),
+            ..person("Rose", "1980-06-01")
+        };
+        r.members = vec![MemberEntry {
+            person: person("Faith", "2009-04-04"),
+            relationship: MembershipKind::Child,
+        }];
+        r.step = RegistrationStep::Review;
+        let r = saved(agent.save_registration(r).await.unwrap()).await;
+        let refused = agent.finish_registration(r.id.clone()).await.unwrap_err();
+        assert!(refused.to_string().contains("consent"), "{refused}");
+        capture_consent(&agent, Some(r.id.clone())).await;
+        assert!(agent
+            .registration(r.id.clone())
+            .await
+            .unwrap()
+            .consent
+            .is_some());
+        let RegistrationSaved::Saved { household_id, .. } =
+            agent.finish_registration(r.id).await.unwrap()
+        else {
+            panic!("saved");
+        };
+
+        // Otieno: the device asks for his consent; a change made anyway is refused by the
+        // registry, with the reason, and nothing of it is applied.
+        let acting = agent.act_for(Some(otieno)).await.unwrap().unwrap();
+        assert!(acting.consent_needed, "{backend}");
+        agent.add_account(wallet("Otieno Were")).await.unwrap();
+        let before = mark(&agent);
+        agent.sync_now().await.unwrap();
+        let status = wait_for(&agent, "the round with the refusal", |s| {
+            !s.running && s.last_success > before && s.rejected > 0
+        })
+        .await;
+        assert_eq!(
+            status.rejected, 1,
+            "{backend}: only Otieno's account: {status:?}"
+        );
+        let rejections = agent.rejections().await.unwrap();
+        assert_eq!(
+            rejections[0].problem, "/problems/consent-required",
+            "{rejections:?}"
+        );
+
+        // His consent, then another change: accepted.
+        capture_consent(&agent, None).await;
+        assert!(
+            !agent
+                .act_for(Some(otieno))
+                .await
+                .unwrap()
+                .unwrap()
+                .consent_needed
+        );
+        let mut details = agent.person_details(otieno).await.unwrap();
+        details.phone = Some("+254 700 999 111".into());
+        agent.save_my_details(details).await.unwrap();
+        let before = mark(&agent);
+        agent.sync_now().await.unwrap();
+        let status = wait_for(&agent, "the round after consent", |s| {
+            !s.running && s.last_success > before
+        })
+        .await;
+        assert_eq!(
+            status.rejected, 1,
+            "{backend}: nothing new refused: {status:?}"
+        );
+
+        let staff = dev(Role::Staff, "auditor", None);
+        let client = reqwest::Client::new();
+        let list = |path: String| {
+            let (client, staff, url) = (client.clone(), staff.clone(), url.clone());
+            async move {
+                let page: Value = client
+                    .get(format!("{url}{path}"))
+                    .bearer_auth(staff)
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                page["items"].as_array().unwrap().clone()
+            }
+        };
+        assert_eq!(
+            list(format!("/v1/memberships?group={household_id}"))
+                .await
+                .len(),
+            2
+        );
+        assert_eq!(
+            list(format!("/v1/contacts?owner={otieno}")).await.len(),
+            1,
+            "{backend}"
+        );
+        assert!(list(format!("/v1/financial-accounts?owner={otieno}"))
+            .await
+            .is_empty());
+        let consents: Vec<Value> = list("/v1/documents".into())
+            .await
+            .into_iter()
+            .filter(|d| d["kind"] == "consent")
+            .collect();
+        assert_eq!(consents.len(), 2, "{backend}: the household's and Otieno's");
+        assert_eq!(consents[0]["consent"]["language"], "sw");
+        registry.shutdown().await.unwrap();
     }
 }

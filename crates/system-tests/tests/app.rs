@@ -730,15 +730,6 @@ async fn a_citizen_manages_their_household_and_the_registry_accepts_every_change
     registry.shutdown().await.unwrap();
 }
 
-/// A small but real PNG (the registry sniffs the type; it must be an image).
-fn png(extra: usize) -> Vec<u8> {
-    let mut bytes = vec![
-        0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, b'I', b'H', b'D', b'R',
-    ];
-    bytes.extend((0..extra).map(|i| (i * 31 % 251) as u8));
-    bytes
-}
-
 /// Send `bytes` the way the UI does: begin, chunks, finish.
 async fn add_document(
     app: &Doorstep,
@@ -753,6 +744,8 @@ async fn add_document(
             file_name: name.into(),
             size_bytes: bytes.len() as u32,
             replaces,
+            consent: None,
+            registration: None,
         })
         .await?;
     for chunk in bytes.chunks(64 * 1024) {
@@ -973,6 +966,8 @@ async fn a_citizen_applies_with_documents_and_answers_a_request_for_more_informa
             file_name: "empty.png".into(),
             size_bytes: 0,
             replaces: None,
+            consent: None,
+            registration: None,
         })
         .await
         .unwrap_err();
@@ -988,6 +983,8 @@ async fn a_citizen_applies_with_documents_and_answers_a_request_for_more_informa
             file_name: "id.png".into(),
             size_bytes: 500_000,
             replaces: None,
+            consent: None,
+            registration: None,
         })
         .await
         .unwrap();

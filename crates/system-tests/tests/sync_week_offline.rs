@@ -31,6 +31,7 @@ fn attach(device: &Device, record: Uuid, bytes: &[u8], name: &str) -> Uuid {
                 file_name: name.into(),
                 record_id: Some(record),
                 actor: device.actor(),
+                consent: None,
             },
             bytes,
         )

@@ -617,7 +617,12 @@ export type AccountView = { id: string; kind: AccountKind; providerCode: string;
 /**
  * The person an agent is serving, for the "Acting for" banner on every screen.
  */
-export type ActingFor = { id: string; name: string }
+export type ActingFor = { id: string; name: string; 
+/**
+ * The registry asks for this person's consent and none is on this device yet: capture it
+ * before changing anything for them.
+ */
+consentNeeded: boolean }
 /**
  * The part of an address a person types. Administrative areas and a GPS point recorded by the
  * office are kept as they are when the person edits the rest.
@@ -774,6 +779,35 @@ editable: boolean }
  */
 export type ConflictView = { kind: string; recordId: string; fields: ConflictField[] }
 /**
+ * How the person signed.
+ */
+export type ConsentMethod = 
+/**
+ * Drawn on the device's screen (touch or mouse).
+ */
+"signature_pad" | 
+/**
+ * A photo of a paper form the person signed.
+ */
+"signed_paper"
+/**
+ * A person's consent to a field agent acting for them (and for their household, when given by
+ * the head), as captured with its evidence document.
+ */
+export type ConsentTerms = { 
+/**
+ * Which statement was shown: its stable id (the wording lives with the app, per language).
+ */
+statement: string; 
+/**
+ * The language the statement was shown in, BCP 47.
+ */
+language: string; 
+/**
+ * The person ticked "I agree" after the statement was read to or by them.
+ */
+agreed: boolean; method: ConsentMethod }
+/**
  * The day so far, for the agent.
  */
 export type DaySummary = { 
@@ -873,7 +907,11 @@ export type DocumentKind = "id_card" | "proof_of_address" | "income_certificate"
 /**
  * A photo of the registrant.
  */
-"photo" | "other"
+"photo" | 
+/**
+ * The registrant's consent to an agent acting for them (see [`ConsentTerms`]).
+ */
+"consent" | "other"
 /**
  * Where a document's bytes are.
  */
@@ -1120,7 +1158,16 @@ sizeBytes: number;
 /**
  * The document this one replaces (deleted once the new one is stored).
  */
-replaces: string | null }
+replaces: string | null; 
+/**
+ * A consent document (kind `consent`): what the person agreed to and how.
+ */
+consent?: ConsentTerms | null; 
+/**
+ * Agent: the household registration this consent is for (the household is not saved yet,
+ * so the document stays on this device alone until it is; see registration.rs).
+ */
+registration?: string | null }
 /**
  * What a notification is about; the app picks an icon and an action from it.
  */
@@ -1297,7 +1344,11 @@ address?: AddressDetails | null; members?: MemberEntry[];
 /**
  * Where the household's payments go (the head's account); optional.
  */
-account?: AccountInput | null }
+account?: AccountInput | null; 
+/**
+ * The household's consent (the head signs for it), captured before it is saved.
+ */
+consent?: RegistrationConsent | null }
 /**
  * What saving a step answers.
  */
@@ -1311,6 +1362,16 @@ export type RegistrationCheck =
  * answer before the registration can be completed.
  */
 { outcome: "samePerson"; registration: Registration; question: DuplicateQuestion }
+/**
+ * A household's consent kept with its registration: the signature or the photo of the signed
+ * form is stored encrypted on this device, and becomes the household's consent document when
+ * the household is saved.
+ */
+export type RegistrationConsent = { 
+/**
+ * The document on this device holding the signature or photo.
+ */
+document: string; terms: ConsentTerms }
 /**
  * A part of the registration the home screen can point to.
  */

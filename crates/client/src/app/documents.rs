@@ -13,7 +13,7 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use doorstep_domain::document::{DocumentKind, MAX_DOCUMENT_BYTES};
+use doorstep_domain::document::{ConsentTerms, DocumentKind, MAX_DOCUMENT_BYTES};
 use doorstep_domain::ids::RecordId;
 use doorstep_domain::record::RecordKind;
 use doorstep_domain::Document;
@@ -88,6 +88,13 @@ pub struct NewUpload {
     pub size_bytes: u32,
     /// The document this one replaces (deleted once the new one is stored).
     pub replaces: Option<String>,
+    /// A consent document (kind `consent`): what the person agreed to and how.
+    #[serde(default)]
+    pub consent: Option<ConsentTerms>,
+    /// Agent: the household registration this consent is for (the household is not saved yet,
+    /// so the document stays on this device alone until it is; see registration.rs).
+    #[serde(default)]
+    pub registration: Option<String>,
 }
 
 fn kind_name(kind: DocumentKind) -> String {
@@ -228,6 +235,8 @@ struct InFlight {
     received: u64,
     replaces: Option<Uuid>,
     partition: Arc<Partition>,
+    /// The registration whose consent this is, with the terms, kept with it once stored.
+    registration: Option<(String, ConsentTerms)>,
 }
 
 /// Uploads from the UI in progress, by token.
@@ -266,12 +275,35 @@ impl Uploads {
             .with("max", max)
             .into());
         }
-        let me = find_me(&partition, session)?.ok_or_else(|| {
-            refused(
-                "registerFirst",
-                "Register your details first; documents belong to your registration.",
-            )
-        })?;
+        if (upload.kind == DocumentKind::Consent) != upload.consent.is_some() {
+            return Err(refused(
+                "consentTerms",
+                "A consent needs the statement shown, its language, the person's tick and their signature.",
+            ));
+        }
+        // A household being registered has no record yet: its consent waits on this device.
+        let registration = match (&upload.registration, &upload.consent) {
+            (Some(id), Some(terms)) => {
+                super::registration::load(&partition, id)?;
+                Some((id.clone(), terms.clone()))
+            }
+            (Some(_), None) => {
+                return Err(refused(
+                    "consentTerms",
+                    "Only a consent is added to a registration before it is saved.",
+                ))
+            }
+            (None, _) => None,
+        };
+        let me = match registration {
+            Some(_) => None,
+            None => Some(find_me(&partition, session)?.ok_or_else(|| {
+                refused(
+                    "registerFirst",
+                    "Register your details first; documents belong to your registration.",
+                )
+            })?),
+        };
         let replaces = upload
             .replaces
             .as_deref()
@@ -283,8 +315,13 @@ impl Uploads {
         let new = NewDocument {
             kind: kind_name(upload.kind),
             file_name: upload.file_name,
-            record_id: Some(*me.meta.id.as_uuid()),
+            record_id: me.map(|me| *me.meta.id.as_uuid()),
             actor: actor_of(session),
+            consent: if registration.is_some() {
+                None
+            } else {
+                upload.consent
+            },
         };
         let (to, from) = sync_channel(CHUNKS_IN_FLIGHT);
         let cancelled = Arc::new(AtomicBool::new(false));
@@ -315,6 +352,7 @@ impl Uploads {
                 received: 0,
                 replaces,
                 partition,
+                registration,
             },
         );
         Ok(token)
@@ -355,9 +393,12 @@ impl Uploads {
 
     /// All chunks sent: wait for the document to be stored, then delete the one it replaces.
     pub fn finish(&self, token: Uuid, session: Who<'_>) -> Result<String, AppError> {
-        let (info, replaces, partition) = self.finish_inner(token)?;
+        let (info, replaces, partition, registration) = self.finish_inner(token)?;
         if let Some(old) = replaces {
             delete(&partition, session, old)?;
+        }
+        if let Some((id, terms)) = registration {
+            super::registration::set_consent(&partition, &id, info.id, terms)?;
         }
         Ok(info.id.to_string())
     }
@@ -365,7 +406,15 @@ impl Uploads {
     fn finish_inner(
         &self,
         token: Uuid,
-    ) -> Result<(DocumentInfo, Option<Uuid>, Arc<Partition>), AppError> {
+    ) -> Result<
+        (
+            DocumentInfo,
+            Option<Uuid>,
+            Arc<Partition>,
+            Option<(String, ConsentTerms)>,
+        ),
+        AppError,
+    > {
         let upload = self.table().remove(&token).ok_or_else(unknown_upload)?;
         let InFlight {
             to,
@@ -375,6 +424,7 @@ impl Uploads {
             received,
             replaces,
             partition,
+            registration,
         } = upload;
         if received != announced {
             cancelled.store(true, Ordering::SeqCst);
@@ -389,7 +439,7 @@ impl Uploads {
         let info = worker
             .join()
             .map_err(|_| refused("storeFailed", "Storing the file failed."))??;
-        Ok((info, replaces, partition))
+        Ok((info, replaces, partition, registration))
     }
 
     /// Stop an upload; nothing of it is kept.

@@ -21,6 +21,7 @@
 
 mod caseload;
 pub mod config;
+mod consent;
 mod details;
 mod documents;
 mod finance;

@@ -100,15 +100,17 @@ impl Doorstep {
         let acting = match individual {
             None => None,
             Some(id) => {
-                let person = blocking(move || {
-                    partition.get::<Individual>(id)?.ok_or_else(|| {
+                let (person, consent_needed) = blocking(move || {
+                    let person = partition.get::<Individual>(id)?.ok_or_else(|| {
                         refused("personUnknown", "That person is not on this device.")
-                    })
+                    })?;
+                    Ok::<_, AppError>((person, consent::needed(&partition, id)?))
                 })
                 .await?;
                 Some(ActingFor {
                     id: id.to_string(),
                     name: person.display_name(),
+                    consent_needed,
                 })
             }
         };

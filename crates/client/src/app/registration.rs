@@ -17,15 +17,14 @@
 
 use std::collections::HashSet;
 
+use doorstep_domain::document::ConsentTerms;
 use doorstep_domain::duplicates::{Match, PersonFacts, Reason};
 use doorstep_domain::finance::{AccountKind, FinancialAccount, VerificationStatus};
 use doorstep_domain::group::{validate_memberships, Group, GroupKind, Membership, MembershipKind};
 use doorstep_domain::id_type::{IdStatus, RegistrantId};
 use doorstep_domain::ids::{ActorId, IdTypeCode, RecordId};
 use doorstep_domain::individual::{Disability, Gender, Individual};
-#[cfg(test)]
-use doorstep_domain::record::RecordKind;
-use doorstep_domain::record::RecordMeta;
+use doorstep_domain::record::{RecordKind, RecordMeta};
 use doorstep_domain::validate::id_pattern::normalize_id_number;
 use doorstep_domain::validate::{code, normalize_phone_number, Validate, ValidationErrors};
 use doorstep_domain::{Address, Contact, Phone, PhoneKind};
@@ -84,6 +83,20 @@ pub struct Registration {
     /// Where the household's payments go (the head's account); optional.
     #[serde(default)]
     pub account: Option<AccountInput>,
+    /// The household's consent (the head signs for it), captured before it is saved.
+    #[serde(default)]
+    pub consent: Option<RegistrationConsent>,
+}
+
+/// A household's consent kept with its registration: the signature or the photo of the signed
+/// form is stored encrypted on this device, and becomes the household's consent document when
+/// the household is saved.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct RegistrationConsent {
+    /// The document on this device holding the signature or photo.
+    pub document: String,
+    pub terms: ConsentTerms,
 }
 
 /// One member besides the head.
@@ -351,7 +364,26 @@ pub fn answer(
     Ok(registration)
 }
 
+/// Keep the household's consent (its evidence already stored on this device) with the draft.
+pub fn set_consent(
+    partition: &Partition,
+    id: &str,
+    document: Uuid,
+    terms: ConsentTerms,
+) -> Result<Registration, AppError> {
+    let mut registration = load(partition, id)?;
+    registration.consent = Some(RegistrationConsent {
+        document: document.to_string(),
+        terms,
+    });
+    store(partition, &registration)?;
+    Ok(registration)
+}
+
 /// Save the household: every record in one vault transaction that also discards the draft.
+/// The order is the registry's: the household, its consent, its people, their memberships,
+/// then what hangs off the people (contacts, the account), so each write finds the consent
+/// that covers it already on record.
 pub fn finish(
     partition: &Partition,
     caseload: &Caseload,
@@ -359,6 +391,12 @@ pub fn finish(
     id: &str,
 ) -> Result<RegistrationSaved, AppError> {
     let registration = load(partition, id)?;
+    if registration.consent.is_none() && super::consent::required(partition)? {
+        return Err(refused(
+            "consentFirst",
+            "The registry asks for the household's consent. Capture it (the statement, the tick and the head's signature) before saving the household.",
+        ));
+    }
     let today = today();
     let people = build_people(&registration, RegistrationStep::Review, today)?;
     check_account(&registration)?;
@@ -387,6 +425,28 @@ pub fn finish(
         is_partial_group: false,
     };
     let mut changes = vec![Change::of(&group, Op::Create, &actor)?];
+    let mut attach = Vec::new();
+    if let Some(consent) = &registration.consent {
+        let document: Uuid = consent
+            .document
+            .parse()
+            .map_err(|_| refused("consentFirst", "Capture the household's consent again."))?;
+        let body = partition.document_record_for(
+            document,
+            *household_id.as_uuid(),
+            &actor,
+            Some(consent.terms.clone()),
+        )?;
+        changes.push(Change {
+            kind: RecordKind::Document.as_str().to_owned(),
+            id: document,
+            op: Op::Create,
+            body,
+            actor: actor.clone(),
+        });
+        attach.push((document, *household_id.as_uuid()));
+    }
+    let mut contacts = Vec::new();
     let mut memberships = Vec::new();
     let mut errors = ValidationErrors::new();
     for person in &people {
@@ -420,7 +480,7 @@ pub fn finish(
                     address: None,
                     preferred_channel: None,
                 };
-                changes.push(Change::of(&contact, Op::Create, &actor)?);
+                contacts.push(Change::of(&contact, Op::Create, &actor)?);
             }
         }
         memberships.push(Membership {
@@ -439,6 +499,7 @@ pub fn finish(
     for membership in &memberships {
         changes.push(Change::of(membership, Op::Create, &actor)?);
     }
+    changes.extend(contacts);
     if let Some(input) = &registration.account {
         let account = account_of(
             input,
@@ -447,7 +508,11 @@ pub fn finish(
         )?;
         changes.push(Change::of(&account, Op::Create, &actor)?);
     }
-    partition.apply_batch_and_discard_draft(&changes, &draft_key(*household_id.as_uuid()))?;
+    partition.apply_batch_and_discard_draft(
+        &changes,
+        &draft_key(*household_id.as_uuid()),
+        &attach,
+    )?;
     Ok(RegistrationSaved::Saved {
         household_id: household_id.to_string(),
         head_id: head.individual.meta.id.to_string(),

@@ -47,4 +47,7 @@ impl Caller {
 pub struct ActingFor {
     pub id: String,
     pub name: String,
+    /// The registry asks for this person's consent and none is on this device yet: capture it
+    /// before changing anything for them.
+    pub consent_needed: bool,
 }

@@ -177,7 +177,17 @@ pub async fn sync_once(
             break;
         }
     }
+    // 4 what the registry asks of this caller (an agent: consent before acting for someone),
+    // kept so the app can ask for it offline too.
+    let me = transport.me().await?;
+    partition.save_draft(
+        REGISTRY_RULES_DRAFT,
+        &serde_json::json!({ "consent_required": me.consent_required }),
+    )?;
     let now = timestamp::format(OffsetDateTime::now_utc());
     partition.mark_sync_success(&now)?;
     Ok(report)
 }
+
+/// Where the last sync kept what the registry asks of this caller (`GET /v1/me`).
+pub const REGISTRY_RULES_DRAFT: &str = "registry:rules";

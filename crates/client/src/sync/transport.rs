@@ -68,6 +68,12 @@ impl SyncTransport {
         Ok(self.registry.push(&token, &request).await?.results)
     }
 
+    /// `GET /v1/me`.
+    pub async fn me(&self) -> Result<doorstep_domain::api::Me, TransportError> {
+        let token = self.token().await;
+        self.registry.me(&token).await
+    }
+
     /// `GET /v1/sync/pull`.
     pub async fn pull(
         &self,

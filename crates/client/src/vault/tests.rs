@@ -210,6 +210,7 @@ fn migrates_up_from_every_earlier_schema_version() {
                 file_name: "a.txt".into(),
                 record_id: None,
                 actor: "t".into(),
+                consent: None,
             },
             &b"hello"[..],
         )
@@ -289,6 +290,7 @@ fn no_plaintext_anywhere_on_disk() {
                 file_name: format!("{MARKER}.txt"),
                 record_id: None,
                 actor: "t".into(),
+                consent: None,
             },
             &doc[..],
         )
@@ -460,6 +462,7 @@ fn wiping_one_person_leaves_the_others() {
             file_name: "b.jpg".into(),
             record_id: None,
             actor: "t".into(),
+            consent: None,
         },
         &b"\xFF\xD8\xFFjpeg"[..],
     )
@@ -493,6 +496,7 @@ fn documents_record_sniffed_type_hash_and_size() {
                 file_name: "scan.jpg".into(),
                 record_id,
                 actor: "t".into(),
+                consent: None,
             },
             &pdf[..],
         )

@@ -537,12 +537,13 @@ pub struct SearchParams {
     responses((status = 200, description = "Who the registry takes the caller for", body = Me),
               crate::openapi::SignedInErrors),
     security(("bearer" = [])))]
-pub async fn me(caller: Caller) -> Json<Me> {
+pub async fn me(State(state): State<AppState>, caller: Caller) -> Json<Me> {
     Json(Me {
         actor: caller.actor(),
         role: format!("{:?}", caller.role()).to_lowercase(),
         area: caller.principal.area.clone(),
         individual_id: caller.me,
+        consent_required: caller.role() == Role::Agent && state.agents.require_consent,
     })
 }
 

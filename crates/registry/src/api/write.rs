@@ -13,7 +13,9 @@
 //!    changing what staff verified resets the verification;
 //! 7. the records it points to exist, are alive and are visible to the caller;
 //! 8. the record as it would become is still visible to the caller (an agent cannot move a
-//!    record out of their area, a citizen cannot file a record under someone else).
+//!    record out of their area, a citizen cannot file a record under someone else);
+//! 9. an agent acting for a person has the person's consent on record where it is required
+//!    ([`super::consent`]).
 //!
 //! [`commit`] then writes what was prepared, with its idempotency claim, in one transaction.
 
@@ -155,6 +157,7 @@ pub async fn prepare(
             _ => "You may only change your own records and your household's.".to_owned(),
         }));
     }
+    super::consent::check(state, caller, &typed, &index, old.is_none()).await?;
     Ok(Write {
         kind,
         id,

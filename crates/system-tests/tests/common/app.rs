@@ -120,3 +120,12 @@ pub fn mark(app: &Doorstep) -> Option<String> {
 pub async fn wait_synced_since(app: &Doorstep, what: &str, mark: Option<String>) -> SyncStatus {
     wait_for(app, what, |s| synced(s) && s.last_success > mark).await
 }
+
+/// A small but real PNG (the registry sniffs the type; it must be an image).
+pub fn png(extra: usize) -> Vec<u8> {
+    let mut bytes = vec![
+        0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, b'I', b'H', b'D', b'R',
+    ];
+    bytes.extend((0..extra).map(|i| (i * 31 % 251) as u8));
+    bytes
+}

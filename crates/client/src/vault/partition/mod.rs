@@ -136,6 +136,8 @@ pub struct NewDocument {
     pub file_name: String,
     pub record_id: Option<Uuid>,
     pub actor: String,
+    /// For a consent document: what the person agreed to and how.
+    pub consent: Option<doorstep_domain::document::ConsentTerms>,
 }
 
 pub struct Partition {
@@ -263,11 +265,14 @@ impl Partition {
 
     /// Finish a draft: apply `changes` and discard the draft under `draft_key`, in one
     /// transaction, so a crash can neither lose the records nor leave the draft to be saved
-    /// twice.
+    /// twice. `attach` lists documents kept on this device alone until now, each with the
+    /// record it now belongs to: their registry record is among `changes` (see
+    /// [`Partition::document_record_for`]); here their bytes are queued for upload.
     pub fn apply_batch_and_discard_draft(
         &self,
         changes: &[Change],
         draft_key: &str,
+        attach: &[(Uuid, Uuid)],
     ) -> Result<Vec<Uuid>, VaultError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
@@ -276,6 +281,21 @@ impl Partition {
             .iter()
             .map(|c| apply_in(&tx, c, &at))
             .collect::<Result<Vec<_>, _>>()?;
+        for (document, linked) in attach {
+            let attached = tx.execute(
+                "UPDATE documents SET record_id = ?2 WHERE id = ?1 AND record_id IS NULL",
+                params![document.to_string(), linked.to_string()],
+            )?;
+            if attached != 1 {
+                return Err(VaultError::InvalidInput(format!(
+                    "document {document} is not a document kept on this device alone"
+                )));
+            }
+            tx.execute(
+                "INSERT INTO uploads (document_id) VALUES (?1)",
+                params![document.to_string()],
+            )?;
+        }
         tx.execute("DELETE FROM drafts WHERE key = ?1", [draft_key])?;
         tx.commit()?;
         Ok(ids)

@@ -57,7 +57,7 @@ impl Partition {
             // upload once the registry has the metadata); one not attached stays on the device.
             let mutation_id = Uuid::now_v7();
             if let Some(linked) = info.record_id {
-                let record = document_record(&info, linked, &new.actor)?;
+                let record = document_record(&info, linked, &new.actor, new.consent.clone())?;
                 tx.execute(
                     "INSERT INTO records (kind, id, body, rev, created_at, updated_at) VALUES ('document', ?1, ?2, NULL, ?3, ?3)",
                     params![id.to_string(), record.to_string(), info.captured_at],
@@ -91,6 +91,21 @@ impl Partition {
             return Err(e);
         }
         Ok(info)
+    }
+
+    /// The registry record a document kept on this device alone (stored with no record) will
+    /// become once attached to `linked`: see [`Partition::apply_batch_and_discard_draft`].
+    pub fn document_record_for(
+        &self,
+        id: Uuid,
+        linked: Uuid,
+        actor: &str,
+        consent: Option<doorstep_domain::document::ConsentTerms>,
+    ) -> Result<Value, VaultError> {
+        let info = self
+            .document(id)?
+            .ok_or_else(|| VaultError::InvalidInput(format!("no document {id} on this device")))?;
+        document_record(&info, linked, actor, consent)
     }
 
     pub fn document(&self, id: Uuid) -> Result<Option<DocumentInfo>, VaultError> {
@@ -227,7 +242,12 @@ impl Partition {
 }
 
 /// The domain record describing a stored document, as the registry will keep it.
-fn document_record(info: &DocumentInfo, linked: Uuid, actor: &str) -> Result<Value, VaultError> {
+fn document_record(
+    info: &DocumentInfo,
+    linked: Uuid,
+    actor: &str,
+    consent: Option<doorstep_domain::document::ConsentTerms>,
+) -> Result<Value, VaultError> {
     let captured =
         timestamp::parse(&info.captured_at).map_err(|e| VaultError::Corrupt(e.to_string()))?;
     let kind: DocumentKind = serde_json::from_value(Value::String(info.kind.clone()))
@@ -245,6 +265,7 @@ fn document_record(info: &DocumentInfo, linked: Uuid, actor: &str) -> Result<Val
         sha256: info.sha256.clone(),
         linked_record: linked.into(),
         captured_at: captured,
+        consent,
     };
     document.validate().map_err(VaultError::Invalid)?;
     Ok(serde_json::to_value(document).expect("documents serialise"))
