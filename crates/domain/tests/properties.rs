@@ -163,7 +163,14 @@ fn individual() -> impl Strategy<Value = Individual> {
                 (meta, given_name, family_name, addl_name),
                 (birthdate, birthdate_not_exact, birth_place),
                 (gender, civil_status, occupation, income_bracket),
-                (disability, preferred_language, photo, reg_ids, last_liveness_check, not_duplicate_of),
+                (
+                    disability,
+                    preferred_language,
+                    photo,
+                    reg_ids,
+                    last_liveness_check,
+                    not_duplicate_of,
+                ),
             )| Individual {
                 meta,
                 given_name,
