@@ -84,7 +84,7 @@ pub fn fold_name(name: &str) -> String {
 }
 
 /// An ID number as the check compares it: letters and digits only, upper case.
-fn fold_id(number: &str) -> String {
+pub fn fold_id(number: &str) -> String {
     number
         .chars()
         .filter(char::is_ascii_alphanumeric)

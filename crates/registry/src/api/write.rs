@@ -13,7 +13,11 @@
 //!    changing what staff verified resets the verification;
 //! 7. the records it points to exist, are alive and are visible to the caller;
 //! 8. the record as it would become is still visible to the caller (an agent cannot move a
-//!    record out of their area, a citizen cannot file a record under someone else).
+//!    record out of their area, a citizen cannot file a record under someone else);
+//! 9. a new individual, or one whose names, birth date or IDs change, is checked for likely
+//!    duplicates among everyone registered ([`crate::duplicates`]): never a refusal, the
+//!    findings travel with the write (flagged for staff in the same statement) and are told
+//!    to the caller (a header here, `possible_duplicates` in a sync result).
 //!
 //! [`commit`] then writes what was prepared, with its idempotency claim, in one transaction.
 
@@ -29,6 +33,7 @@ use uuid::Uuid;
 use super::{record_response, replay, ApiError, ON_BEHALF_OF};
 use crate::access::{self, Caller};
 use crate::auth::Role;
+use crate::duplicates;
 use crate::problem::ProblemKind;
 use crate::resources::{self, BodyError, Typed};
 use crate::state::AppState;
@@ -155,6 +160,21 @@ pub async fn prepare(
             _ => "You may only change your own records and your household's.".to_owned(),
         }));
     }
+    let duplicate_check = match &typed {
+        Typed::Individual(person) if !deleting => {
+            let before = match &old_typed {
+                Some(Typed::Individual(before)) => Some(before),
+                _ => None,
+            };
+            match duplicates::needs_check(before, person) {
+                true => Some(
+                    duplicates::check(state.storage.as_ref(), id, person, old.is_some()).await?,
+                ),
+                false => None,
+            }
+        }
+        _ => None,
+    };
     Ok(Write {
         kind,
         id,
@@ -162,6 +182,7 @@ pub async fn prepare(
         body,
         index,
         deleted: deleting,
+        duplicate_check,
     })
 }
 
@@ -371,6 +392,22 @@ pub async fn commit(
     status: StatusCode,
 ) -> Result<Response, ApiError> {
     let on_behalf_of = on_behalf_of(state, caller, headers, &writes).await?;
+    let notice = duplicates::notice(caller, writes.first());
+    // A retry with the same key is told the same: the notice is stored with the answer, in a
+    // member no record has, which `replay` turns back into the header.
+    let claim = claim.map(|mut claim| {
+        if let (false, Some(first)) = (notice.is_empty(), writes.first()) {
+            let mut stored = first.body.clone();
+            stored["rev"] = serde_json::Value::from(match first.expect {
+                Expect::Absent => 1,
+                Expect::Rev(rev) => rev + 1,
+            });
+            stored[super::STORED_NOTICE] =
+                serde_json::to_value(&notice).expect("matches serialise");
+            claim.response = Some(stored);
+        }
+        claim
+    });
     let ctx = WriteContext {
         actor: caller.actor(),
         on_behalf_of,
@@ -382,8 +419,10 @@ pub async fn commit(
     match state.storage.commit(writes, &ctx).await {
         Ok(written) => {
             let first = written.first().expect("at least one write");
-            tracing::info!(actor = %ctx.actor, kind = %first.kind, id = %first.id, rev = first.rev, "record written");
-            Ok(record_response(status, &first.body))
+            tracing::info!(actor = %ctx.actor, kind = %first.kind, id = %first.id, rev = first.rev, possible_duplicates = notice.len(), "record written");
+            let mut response = record_response(status, &first.body);
+            super::add_notice(&mut response, &notice);
+            Ok(response)
         }
         Err(CommitError::Replay(previous)) => Ok(replay(
             claim.as_ref().expect("replay needs a claim"),
