@@ -526,3 +526,55 @@ fn documents_record_sniffed_type_hash_and_size() {
     let record = p.record("document", info.id).unwrap().unwrap();
     assert_eq!(record.body["file_name"], "scan.jpg");
 }
+
+#[test]
+fn possible_duplicates_are_kept_with_the_answer_until_dismissed() {
+    use doorstep_domain::duplicates::{Match, Reason};
+    use doorstep_domain::sync::MutationResult;
+
+    let (_dir, _vault, p) = fresh_partition();
+    let c = person("Amina");
+    let first = p.apply(&c).unwrap();
+    let other = Uuid::now_v7();
+    let applied = |mutation_id: Uuid, score: u8| MutationResult::Applied {
+        mutation_id,
+        rev: 1,
+        merged: false,
+        record: json!({ "id": c.id.to_string(), "given_name": "Amina", "family_name": "Odhiambo" }),
+        possible_duplicates: vec![Match {
+            id: other.into(),
+            score,
+            reasons: vec![Reason::SameBirthdate],
+        }],
+    };
+    let tally = p.record_push_results(&[applied(first, 90)]).unwrap();
+    assert_eq!((tally.applied, tally.notices), (1, 1));
+    // The same answer again (after a crash between recording and the next push): kept once.
+    p.record_push_results(&[applied(first, 90)]).unwrap();
+    let open = p.notices(false).unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].kind, POSSIBLE_DUPLICATE);
+    assert_eq!(
+        (open[0].record_kind.as_str(), open[0].record_id),
+        ("individual", c.id)
+    );
+    assert_eq!(open[0].matches[0].id.as_uuid(), &other);
+
+    // A later check of the same person replaces the open notice.
+    let mut edit = c.clone();
+    edit.op = Op::Update;
+    edit.body["addl_name"] = json!("Wanjiru");
+    let second = p.apply(&edit).unwrap();
+    p.record_push_results(&[applied(second, 95)]).unwrap();
+    let open = p.notices(false).unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].matches[0].score, 95);
+    assert_eq!(p.notices(true).unwrap().len(), 2);
+
+    p.dismiss_notice(open[0].id).unwrap();
+    assert!(p.notices(false).unwrap().is_empty());
+    assert!(matches!(
+        p.dismiss_notice(9_999),
+        Err(VaultError::NotFound(_))
+    ));
+}
