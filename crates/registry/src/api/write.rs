@@ -14,8 +14,9 @@
 //! 7. the records it points to exist, are alive and are visible to the caller;
 //! 8. the record as it would become is still visible to the caller (an agent cannot move a
 //!    record out of their area, a citizen cannot file a record under someone else);
-//! 9. a new individual, or one whose names, birth date or IDs change, is checked for likely
-//!    duplicates among everyone registered ([`crate::duplicates`]): never a refusal, the
+//! 9. a new individual, or one whose names, birth date, IDs or `not_duplicate_of` answers
+//!    change, is checked for likely duplicates among everyone registered
+//!    ([`crate::duplicates`], bounded index lookups in every area): never a refusal, the
 //!    findings travel with the write (flagged for staff in the same statement) and are told
 //!    to the caller (a header here, `possible_duplicates` in a sync result).
 //!
