@@ -53,6 +53,9 @@ pub mod paths {
     pub const TOKEN_EXCHANGE: &str = "/v1/auth/token-exchange";
     /// `POST` with the provider's access token as bearer: the provider's userinfo. Public.
     pub const USERINFO: &str = "/v1/auth/userinfo";
+    /// `GET` with a [`super::DuplicatesQuery`]: a [`super::DuplicateFlagPage`] of the likely
+    /// duplicates the registry's check flagged. Staff and admins only.
+    pub const DUPLICATES: &str = "/v1/duplicates";
 
     /// Every route of the API, for tests that keep the server and its document in step.
     pub const ALL: &[&str] = &[
@@ -72,6 +75,7 @@ pub mod paths {
         UPLOAD,
         TOKEN_EXCHANGE,
         USERINFO,
+        DUPLICATES,
     ];
 
     /// `/v1/applications/<id>/transitions`.
@@ -125,6 +129,10 @@ pub mod headers {
     pub const UPLOAD_METADATA: &str = "Upload-Metadata";
     /// tus 1.0: the body type of a `PATCH`.
     pub const OFFSET_OCTET_STREAM: &str = "application/offset+octet-stream";
+    /// On the answer to a REST write of an individual (create, or a change of names, birth
+    /// date, IDs or "not a duplicate of"): the registry's duplicate check's findings, a JSON
+    /// array of [`crate::duplicates::Match`] (ASCII, best first). Absent when it found nobody.
+    pub const POSSIBLE_DUPLICATES: &str = "Doorstep-Possible-Duplicates";
 }
 
 /// A path without its leading `/`, to join to a base URL that may have a path of its own
@@ -189,6 +197,53 @@ pub struct PullQuery {
         param(nullable = false, minimum = 1, maximum = 1000)
     )]
     pub limit: Option<u32>,
+}
+
+/// Query of `GET /v1/duplicates`: where the page starts, and its size.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct DuplicatesQuery {
+    /// The `next_after` of the previous page; absent to start from the beginning.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(nullable = false))]
+    pub after: Option<String>,
+    /// Flags per page, 1 to 500 (default 50).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        param(nullable = false, minimum = 1, maximum = 500)
+    )]
+    pub limit: Option<u32>,
+}
+
+/// One likely duplicate the registry's check flagged for staff: `record_id` was saved while
+/// `candidate_id` was already registered, and the two are likely one person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DuplicateFlag {
+    /// The individual whose saving raised the flag.
+    pub record_id: Uuid,
+    /// The individual already registered that it is likely to be.
+    pub candidate_id: Uuid,
+    /// 0 to 100 (see [`crate::duplicates::Match::score`]).
+    pub score: u8,
+    pub reasons: Vec<crate::duplicates::Reason>,
+    /// Server time of the check that first raised it, RFC 3339 UTC.
+    pub flagged_at: String,
+    /// Who saved the record (and was told), e.g. `agent:wanjiru`.
+    pub flagged_for: String,
+}
+
+/// A page of open duplicate flags (both people still registered), ordered by record, then
+/// candidate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DuplicateFlagPage {
+    pub items: Vec<DuplicateFlag>,
+    /// Pass as `after` to get the next page; absent on the last page.
+    pub next_after: Option<String>,
 }
 
 /// Body of `GET /v1/me`: who the caller is, as the registry sees them.

@@ -114,6 +114,12 @@ pub enum MutationResult {
         merged: bool,
         #[cfg_attr(feature = "openapi", schema(value_type = Object))]
         record: Value,
+        /// People already registered whom the registry's duplicate check found likely to be this
+        /// one (a new or renamed individual), best first: a notice for the person who saved it,
+        /// never a refusal. Only ids, scores and reasons: a match outside the caller's area is
+        /// named but not shown. Empty (and omitted) for other records and for citizens.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        possible_duplicates: Vec<crate::duplicates::Match>,
     },
     /// Some fields (or the whole record, for delete against edit) clash with changes made
     /// since. The fields that did not clash were applied (`rev` is the record now); the
@@ -312,6 +318,10 @@ fn merge_by_id(
     }
     Value::Array(merged.into_values().collect())
 }
+
+/// Fields of every record the registry sets: an update may not change them (a create names
+/// them; the registry replaces them with its own).
+pub const SERVER_OWNED_FIELDS: [&str; 5] = ["id", "rev", "created_at", "created_by", "deleted_at"];
 
 /// The change set that turns `before` into `after` (top-level fields), with `before`'s values
 /// as the base. `meta` fields the server owns (`rev`) are left out.

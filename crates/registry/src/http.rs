@@ -24,7 +24,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 
-use crate::api::{applications, documents, records, sync};
+use crate::api::{applications, documents, duplicates, records, sync};
 use crate::openapi::{PerCollection, ProblemJson};
 use crate::problem::{self, Problem, ProblemKind};
 use crate::resources::Collection;
@@ -51,6 +51,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
         crate::uploads::http::options_uploads, crate::uploads::http::create_upload,
         crate::uploads::http::head_upload, crate::uploads::http::patch_upload,
         crate::uploads::http::delete_upload, crate::uploads::http::get_upload,
+        duplicates::list,
     ),
     components(schemas(
         HealthReport, HealthStatus, StorageKind, Problem, Collection,
@@ -64,6 +65,8 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
         doorstep_domain::sync::FieldConflict, doorstep_domain::sync::PullResponse,
         doorstep_domain::sync::PulledRecord, doorstep_domain::RecordKind,
         doorstep_domain::api::ExchangeRequest,
+        doorstep_domain::api::DuplicateFlag, doorstep_domain::api::DuplicateFlagPage,
+        doorstep_domain::duplicates::Match, doorstep_domain::duplicates::Reason,
     )),
     modifiers(&BearerAuth, &ProblemJson, &PerCollection),
     tags(
@@ -117,6 +120,7 @@ pub fn router(state: AppState) -> Router {
             post(sync::push).layer(DefaultBodyLimit::max(sync::MAX_PUSH_BYTES)),
         )
         .route(paths::SYNC_PULL, get(sync::pull))
+        .route(paths::DUPLICATES, get(duplicates::list))
         .route(paths::COLLECTION, get(records::list).post(records::create))
         .route(
             paths::RECORD,

@@ -10,6 +10,8 @@
 //! - [`demo`]: the demo programmes the README's run command loads.
 //! - [`state`]: what every handler shares ([`state::AppState`]).
 //! - [`api`]: the `/v1` handlers; [`api::write`] is the one pipeline every record write goes through.
+//! - [`duplicates`]: the registry's duplicate check of the individuals it is sent, by index
+//!   lookups only, flagged for staff and told to the agent.
 //! - [`http`]: the axum router, the service handlers and the OpenAPI document describing them.
 //! - [`openapi`]: the document's shared parts: record schemas, typed per-collection operations,
 //!   the errors of every signed-in route.
@@ -24,6 +26,7 @@ pub mod auth;
 pub mod blobs;
 pub mod config;
 pub mod demo;
+pub mod duplicates;
 pub mod http;
 pub mod openapi;
 pub mod problem;

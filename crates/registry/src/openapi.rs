@@ -292,6 +292,21 @@ fn specialise(item: &mut serde_json::Value, collection: Collection) {
         }
         // The generic description explains the per-collection operations.
         operation.remove("description");
+        // Only an individual is checked for duplicates.
+        if collection != Collection::Individuals {
+            if let Some(responses) = operation
+                .get_mut("responses")
+                .and_then(|r| r.as_object_mut())
+            {
+                for response in responses.values_mut() {
+                    if let Some(headers) =
+                        response.get_mut("headers").and_then(|h| h.as_object_mut())
+                    {
+                        headers.remove(doorstep_domain::api::headers::POSSIBLE_DUPLICATES);
+                    }
+                }
+            }
+        }
         for value in operation.values_mut() {
             point_at(value, &record);
         }

@@ -264,6 +264,8 @@ impl Typed {
                         reg.value
                     ));
                 }
+                // Where the registry's duplicate check finds this person.
+                index.keys.extend(crate::duplicates::index_keys(i));
             }
             Typed::Contact(c) => {
                 index.owner_id = Some(*c.registrant_id.as_uuid());

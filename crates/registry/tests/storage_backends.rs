@@ -38,6 +38,7 @@ fn group(id: Uuid, expect: Expect, name: &str) -> Write {
             ..RecordIndex::default()
         },
         deleted: false,
+        duplicate_check: None,
     }
 }
 
@@ -55,6 +56,7 @@ fn head_of(group: Uuid, member: Uuid) -> Write {
             ..RecordIndex::default()
         },
         deleted: false,
+        duplicate_check: None,
     }
 }
 

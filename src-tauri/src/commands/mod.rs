@@ -65,6 +65,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             finish_registration,
             discard_registration,
             day_summary,
+            duplicate_notices,
+            answer_notice,
             change_passphrase,
             rejections,
             discard_rejection,

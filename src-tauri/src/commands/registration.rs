@@ -82,3 +82,23 @@ pub async fn day_summary(
 ) -> Result<doorstep_client::app::DaySummary, UserError> {
     Ok(state.core.day_summary(since).await?)
 }
+
+/// Agent: the registry's "possible duplicate" notices still open on this device.
+#[tauri::command]
+#[specta::specta]
+pub async fn duplicate_notices(
+    state: State<'_, AppState>,
+) -> Result<Vec<doorstep_client::app::DuplicateNotice>, UserError> {
+    Ok(state.core.duplicate_notices().await?)
+}
+
+/// Agent: answer a "possible duplicate" notice: `same` person, or different people.
+#[tauri::command]
+#[specta::specta]
+pub async fn answer_notice(
+    state: State<'_, AppState>,
+    id: String,
+    same: bool,
+) -> Result<(), UserError> {
+    Ok(state.core.answer_notice(id, same).await?)
+}

@@ -343,6 +343,28 @@ async daySummary(since: string) : Promise<Result<DaySummary, UserError>> {
 }
 },
 /**
+ * Agent: the registry's "possible duplicate" notices still open on this device.
+ */
+async duplicateNotices() : Promise<Result<DuplicateNotice[], UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("duplicate_notices") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Agent: answer a "possible duplicate" notice: `same` person, or different people.
+ */
+async answerNotice(id: string, same: boolean) : Promise<Result<null, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("answer_notice", { id, same }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
  * Change the passphrase that protects the open data.
  */
 async changePassphrase(current: string, replacement: string) : Promise<Result<null, UserError>> {
@@ -846,7 +868,11 @@ registrationsInProgress: number;
 /**
  * Changes of any day still waiting (today's and older).
  */
-waitingAll: number }
+waitingAll: number; 
+/**
+ * The registry's "possible duplicate" notices not answered yet.
+ */
+duplicateNotices: number }
 /**
  * How the device is used; decides what is remembered between people.
  */
@@ -961,6 +987,26 @@ export type DuplicateCandidate = { id: string; name: string;
  * 0 to 100.
  */
 score: number; reasons: Reason[]; fields: ComparedField[] }
+/**
+ * One notice, with the names this device knows.
+ */
+export type DuplicateNotice = { 
+/**
+ * The notice's id on this device.
+ */
+id: string; 
+/**
+ * The person the agent saved.
+ */
+personId: string; personName: string; 
+/**
+ * The people the registry found alike, best first.
+ */
+matches: NoticeMatch[]; 
+/**
+ * When it arrived (RFC 3339).
+ */
+receivedAt: string }
 /**
  * "Is this the same person?" for one person of the registration.
  */
@@ -1168,6 +1214,14 @@ consent?: ConsentTerms | null;
  * so the document stays on this device alone until it is; see registration.rs).
  */
 registration?: string | null }
+/**
+ * One person the registry found alike.
+ */
+export type NoticeMatch = { id: string; 
+/**
+ * `None` when the person is not on this device (another area): only the reasons are known.
+ */
+name: string | null; score: number; reasons: Reason[] }
 /**
  * What a notification is about; the app picks an icon and an action from it.
  */

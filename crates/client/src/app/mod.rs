@@ -24,6 +24,7 @@ pub mod config;
 mod consent;
 mod details;
 mod documents;
+mod duplicate_notices;
 mod finance;
 mod household;
 mod notifications;
@@ -56,6 +57,7 @@ pub use details::{AddressDetails, MyDetails};
 pub use documents::{
     DocumentState, DocumentView, DocumentsView, NewUpload, Requirement, MAX_CHUNK_BYTES,
 };
+pub use duplicate_notices::{DuplicateNotice, NoticeMatch};
 pub use finance::{AccountInput, AccountView};
 pub use household::{HouseholdView, MemberInput, MemberView};
 pub use notifications::{NotificationView, PendingAction, RegistrationPart};

@@ -188,6 +188,23 @@ impl Doorstep {
         blocking(move || registration::discard(&partition, &id)).await
     }
 
+    /// Agent: the registry's "possible duplicate" notices still open on this device.
+    pub async fn duplicate_notices(&self) -> Result<Vec<DuplicateNotice>, AppError> {
+        let partition = self.agent_partition().await?;
+        blocking(move || duplicate_notices::list(&partition)).await
+    }
+
+    /// Agent: answer a notice: the same person (staff merge the records) or different people
+    /// (recorded on the record and sent with the next sync).
+    pub async fn answer_notice(&self, id: String, same: bool) -> Result<(), AppError> {
+        let partition = self.agent_partition().await?;
+        let session = self.caller();
+        blocking(move || duplicate_notices::answer(&partition, session.as_ref(), &id, same))
+            .await?;
+        self.nudge_sync().await;
+        Ok(())
+    }
+
     /// Agent: the end-of-day summary since `since` (RFC 3339, the start of the local day).
     pub async fn day_summary(&self, since: String) -> Result<DaySummary, AppError> {
         let partition = self.agent_partition().await?;

@@ -38,7 +38,9 @@ pub struct DaySummary {
     /// Household registrations started and not yet saved.
     pub registrations_in_progress: u32,
     /// Changes of any day still waiting (today's and older).
-    pub waiting_all: u64,
+    pub waiting_all: u32,
+    /// The registry's "possible duplicate" notices not answered yet.
+    pub duplicate_notices: u32,
 }
 
 /// The summary since `since` (RFC 3339: the start of the agent's local day, which the UI knows).
@@ -84,7 +86,8 @@ pub fn day(partition: &Partition, since: &str) -> Result<DaySummary, AppError> {
         people_registered: created(RecordKind::Individual),
         people_served: served.len() as u32,
         registrations_in_progress: registration::list(partition)?.len() as u32,
-        waiting_all: partition.pending_count()?,
+        waiting_all: partition.pending_count()? as u32,
+        duplicate_notices: super::duplicate_notices::list(partition)?.len() as u32,
     })
 }
 
@@ -147,6 +150,7 @@ mod tests {
                 mutation_id: entry.mutation_id,
                 rev: 1,
                 merged: false,
+                possible_duplicates: Vec::new(),
                 record: partition
                     .record(&entry.kind, entry.record_id)
                     .unwrap()

@@ -3,7 +3,8 @@
 //!
 //! One round ([`sync_once`]):
 //! 1. **push** pending mutations in batches, oldest first; each answer (applied, conflict,
-//!    refused) is recorded in one vault transaction per batch. A crash after sending and before
+//!    refused), with any notice it carries (a possible duplicate the registry found), is
+//!    recorded in one vault transaction per batch. A crash after sending and before
 //!    recording is harmless: the next round resends, and the registry answers repeats from its
 //!    stored result without applying them twice.
 //! 2. **upload** the bytes of documents whose metadata the registry now has, resuming each from
@@ -68,6 +69,8 @@ pub struct SyncReport {
     pub applied: usize,
     pub conflicts: usize,
     pub rejected: usize,
+    /// Changes the registry answered with a notice (a possible duplicate), kept in the vault.
+    pub notices: usize,
     pub pulled: usize,
     pub uploaded_documents: usize,
     pub uploaded_bytes: u64,
@@ -121,6 +124,7 @@ pub async fn sync_once(
         report.applied += tally.applied;
         report.conflicts += tally.conflicts;
         report.rejected += tally.rejected;
+        report.notices += tally.notices;
         progress(SyncProgress::Pushing {
             sent: report.pushed,
             pending: partition.pending_count()?,

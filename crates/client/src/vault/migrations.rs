@@ -25,6 +25,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
         4,
         include_str!("../../../../migrations/client/0004_application_transitions.sql"),
     ),
+    (
+        5,
+        include_str!("../../../../migrations/client/0005_notices.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

@@ -42,7 +42,9 @@ pub use keys::{KdfParams, SecretKey};
 pub use keyslot::KeySlot;
 pub use keystore::{KeyStore, KeyStoreError, NoKeyStore, OsKeyring, SecretStore};
 pub use partition::{Change, DocumentInfo, NewDocument, Op, OutboxEntry, Partition, StoredRecord};
-pub use sync_store::{Choice, PendingUpload, PushTally, Rejection, StoredConflict};
+pub use sync_store::{
+    Choice, Notice, PendingUpload, PushTally, Rejection, StoredConflict, POSSIBLE_DUPLICATE,
+};
 pub use transitions::PendingTransition;
 
 /// What the app must tell a person when they choose a passphrase (and again if they forget it).

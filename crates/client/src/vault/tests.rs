@@ -530,3 +530,110 @@ fn documents_record_sniffed_type_hash_and_size() {
     let record = p.record("document", info.id).unwrap().unwrap();
     assert_eq!(record.body["file_name"], "scan.jpg");
 }
+
+#[test]
+fn possible_duplicates_are_kept_with_the_answer_until_dismissed() {
+    use doorstep_domain::duplicates::{Match, Reason};
+    use doorstep_domain::sync::MutationResult;
+
+    let (_dir, _vault, p) = fresh_partition();
+    let c = person("Amina");
+    let first = p.apply(&c).unwrap();
+    let other = Uuid::now_v7();
+    let applied = |mutation_id: Uuid, score: u8| MutationResult::Applied {
+        mutation_id,
+        rev: 1,
+        merged: false,
+        record: json!({ "id": c.id.to_string(), "given_name": "Amina", "family_name": "Odhiambo" }),
+        possible_duplicates: vec![Match {
+            id: other.into(),
+            score,
+            reasons: vec![Reason::SameBirthdate],
+        }],
+    };
+    let tally = p.record_push_results(&[applied(first, 90)]).unwrap();
+    assert_eq!((tally.applied, tally.notices), (1, 1));
+    // The same answer again (after a crash between recording and the next push): kept once.
+    p.record_push_results(&[applied(first, 90)]).unwrap();
+    let open = p.notices(false).unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].kind, POSSIBLE_DUPLICATE);
+    assert_eq!(
+        (open[0].record_kind.as_str(), open[0].record_id),
+        ("individual", c.id)
+    );
+    assert_eq!(open[0].matches[0].id.as_uuid(), &other);
+
+    // A later check of the same person replaces the open notice.
+    let mut edit = c.clone();
+    edit.op = Op::Update;
+    edit.body["addl_name"] = json!("Wanjiru");
+    let second = p.apply(&edit).unwrap();
+    p.record_push_results(&[applied(second, 95)]).unwrap();
+    let open = p.notices(false).unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].matches[0].score, 95);
+    assert_eq!(p.notices(true).unwrap().len(), 2);
+
+    p.dismiss_notice(open[0].id).unwrap();
+    assert!(p.notices(false).unwrap().is_empty());
+    assert!(matches!(
+        p.dismiss_notice(9_999),
+        Err(VaultError::NotFound(_))
+    ));
+}
+
+/// The flake seen in the app system test (`rejected: 2`, "A change may not set created_by"): an
+/// edit made on a copy read before a sync adopted the registry's version of the record sent the
+/// registry-owned fields of the old copy back as changes. They now keep their stored values.
+#[test]
+fn an_edit_of_a_stale_copy_never_changes_what_the_registry_owns() {
+    let (_dir, _vault, p) = fresh_partition();
+    let id = Uuid::now_v7();
+    let local = json!({
+        "id": id, "created_at": "2026-11-01T08:30:00Z", "updated_at": "2026-11-01T08:30:00Z",
+        "created_by": "person-1", "given_name": "Amina", "family_name": "Otieno",
+    });
+    p.apply(&Change {
+        kind: "individual".into(),
+        id,
+        op: Op::Create,
+        body: local.clone(),
+        actor: "person-1".into(),
+    })
+    .unwrap();
+    // The create is sent; the registry answers with its version: its own created_by, a rev.
+    let mut theirs = local.clone();
+    theirs["created_by"] = json!("citizen:person-1");
+    theirs["rev"] = json!(1);
+    let create = p.outbox().unwrap().remove(0);
+    p.record_push_results(&[doorstep_domain::sync::MutationResult::Applied {
+        mutation_id: create.mutation_id,
+        rev: 1,
+        merged: false,
+        possible_duplicates: Vec::new(),
+        record: theirs,
+    }])
+    .unwrap();
+    assert_eq!(
+        p.record("individual", id).unwrap().unwrap().body["created_by"],
+        "citizen:person-1"
+    );
+    // A screen that read the record before that answer saves its edit of that copy.
+    let mut stale = local;
+    stale["occupation"] = json!("farmer");
+    p.apply(&Change {
+        kind: "individual".into(),
+        id,
+        op: Op::Update,
+        body: stale,
+        actor: "person-1".into(),
+    })
+    .unwrap();
+    let edit = p.outbox().unwrap().pop().unwrap();
+    let set: Vec<&String> = edit.changes["set"].as_object().unwrap().keys().collect();
+    assert_eq!(set, ["occupation"], "{:?}", edit.changes);
+    let stored = p.record("individual", id).unwrap().unwrap().body;
+    assert_eq!(stored["created_by"], "citizen:person-1");
+    assert_eq!(stored["occupation"], "farmer");
+}

@@ -114,6 +114,7 @@ pub async fn transition(
         body: body_json,
         index: stored.index.clone(),
         deleted: false,
+        duplicate_check: None,
     };
     let notice = notification_for(
         &application.programme_id,
@@ -137,6 +138,7 @@ pub async fn transition(
             ..RecordIndex::default()
         },
         deleted: false,
+        duplicate_check: None,
     };
     commit(
         &state,

@@ -8,6 +8,7 @@
 pub mod applications;
 pub mod consent;
 pub mod documents;
+pub mod duplicates;
 pub mod errors;
 pub mod limits;
 pub mod records;
@@ -122,11 +123,38 @@ pub fn replay(claim: &IdempotencyClaim, previous: StoredResponse) -> Response {
         .into_response();
     }
     let status = StatusCode::from_u16(previous.status).unwrap_or(StatusCode::OK);
-    let mut response = record_response(status, &previous.body);
+    let mut body = previous.body;
+    let notice: Vec<doorstep_domain::duplicates::Match> = body
+        .as_object_mut()
+        .and_then(|o| o.remove(STORED_NOTICE))
+        .and_then(|n| serde_json::from_value(n).ok())
+        .unwrap_or_default();
+    let mut response = record_response(status, &body);
+    add_notice(&mut response, &notice);
     response
         .headers_mut()
         .insert(REPLAYED, HeaderValue::from_static("true"));
     response
+}
+
+/// Where a stored answer keeps the duplicate check's notice (see [`write::commit`]): `$` starts
+/// no field of any record.
+pub const STORED_NOTICE: &str = "$possible_duplicates";
+
+/// Tell the caller what the duplicate check found, if anything
+/// ([`doorstep_domain::api::headers::POSSIBLE_DUPLICATES`]).
+pub fn add_notice(response: &mut Response, notice: &[doorstep_domain::duplicates::Match]) {
+    if notice.is_empty() {
+        return;
+    }
+    match HeaderValue::from_str(&crate::duplicates::header_value(notice)) {
+        Ok(value) => {
+            response
+                .headers_mut()
+                .insert(doorstep_domain::api::headers::POSSIBLE_DUPLICATES, value);
+        }
+        Err(e) => tracing::warn!(error = %e, "duplicate notice not sent: not a header value"),
+    }
 }
 
 /// A record as JSON with its revision as the `ETag`.

@@ -311,6 +311,8 @@ impl Applying<'_> {
                 rev,
                 merged: stale,
                 record,
+                // Stored with the result below, so a resent mutation is told the same.
+                possible_duplicates: crate::duplicates::notice(caller, Some(&write)),
             }
         } else {
             MutationResult::Conflict {
@@ -400,6 +402,7 @@ fn applied(m: &Mutation, current: &StoredRecord, merged: bool) -> MutationResult
         rev: current.rev,
         merged,
         record: current.body.clone(),
+        possible_duplicates: Vec::new(),
     }
 }
 

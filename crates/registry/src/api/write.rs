@@ -15,7 +15,12 @@
 //! 8. the record as it would become is still visible to the caller (an agent cannot move a
 //!    record out of their area, a citizen cannot file a record under someone else);
 //! 9. an agent acting for a person has the person's consent on record where it is required
-//!    ([`super::consent`]).
+//!    ([`super::consent`]);
+//! 10. a new individual, or one whose names, birth date, IDs or `not_duplicate_of` answers
+//!     change, is checked for likely duplicates among everyone registered
+//!     ([`crate::duplicates`], bounded index lookups in every area): never a refusal, the
+//!     findings travel with the write (flagged for staff in the same statement) and are told
+//!     to the caller (a header here, `possible_duplicates` in a sync result).
 //!
 //! [`commit`] then writes what was prepared, with its idempotency claim, in one transaction.
 
@@ -31,13 +36,14 @@ use uuid::Uuid;
 use super::{record_response, replay, ApiError, ON_BEHALF_OF};
 use crate::access::{self, Caller};
 use crate::auth::Role;
+use crate::duplicates;
 use crate::problem::ProblemKind;
 use crate::resources::{self, BodyError, Typed};
 use crate::state::AppState;
 use crate::storage::{CommitError, Expect, IdempotencyClaim, StoredRecord, Write, WriteContext};
 
 /// Fields of every record that the registry sets, which no request may choose.
-pub const SERVER_OWNED: [&str; 5] = ["id", "rev", "created_at", "created_by", "deleted_at"];
+pub const SERVER_OWNED: [&str; 5] = doorstep_domain::sync::SERVER_OWNED_FIELDS;
 
 /// One record to write, as any path asks for it.
 pub struct WriteRequest<'a> {
@@ -158,6 +164,21 @@ pub async fn prepare(
         }));
     }
     super::consent::check(state, caller, &typed, &index, old.is_none()).await?;
+    let duplicate_check = match &typed {
+        Typed::Individual(person) if !deleting => {
+            let before = match &old_typed {
+                Some(Typed::Individual(before)) => Some(before),
+                _ => None,
+            };
+            match duplicates::needs_check(before, person) {
+                true => Some(
+                    duplicates::check(state.storage.as_ref(), id, person, old.is_some()).await?,
+                ),
+                false => None,
+            }
+        }
+        _ => None,
+    };
     Ok(Write {
         kind,
         id,
@@ -165,6 +186,7 @@ pub async fn prepare(
         body,
         index,
         deleted: deleting,
+        duplicate_check,
     })
 }
 
@@ -374,6 +396,22 @@ pub async fn commit(
     status: StatusCode,
 ) -> Result<Response, ApiError> {
     let on_behalf_of = on_behalf_of(state, caller, headers, &writes).await?;
+    let notice = duplicates::notice(caller, writes.first());
+    // A retry with the same key is told the same: the notice is stored with the answer, in a
+    // member no record has, which `replay` turns back into the header.
+    let claim = claim.map(|mut claim| {
+        if let (false, Some(first)) = (notice.is_empty(), writes.first()) {
+            let mut stored = first.body.clone();
+            stored["rev"] = serde_json::Value::from(match first.expect {
+                Expect::Absent => 1,
+                Expect::Rev(rev) => rev + 1,
+            });
+            stored[super::STORED_NOTICE] =
+                serde_json::to_value(&notice).expect("matches serialise");
+            claim.response = Some(stored);
+        }
+        claim
+    });
     let ctx = WriteContext {
         actor: caller.actor(),
         on_behalf_of,
@@ -385,8 +423,10 @@ pub async fn commit(
     match state.storage.commit(writes, &ctx).await {
         Ok(written) => {
             let first = written.first().expect("at least one write");
-            tracing::info!(actor = %ctx.actor, kind = %first.kind, id = %first.id, rev = first.rev, "record written");
-            Ok(record_response(status, &first.body))
+            tracing::info!(actor = %ctx.actor, kind = %first.kind, id = %first.id, rev = first.rev, possible_duplicates = notice.len(), "record written");
+            let mut response = record_response(status, &first.body);
+            super::add_notice(&mut response, &notice);
+            Ok(response)
         }
         Err(CommitError::Replay(previous)) => Ok(replay(
             claim.as_ref().expect("replay needs a claim"),

@@ -204,6 +204,7 @@ pub async fn load(
                 body,
                 index,
                 deleted: false,
+                duplicate_check: None,
             });
         }
         let n = writes.len() as u64;

@@ -109,6 +109,7 @@ fn config_write_with(
         body,
         index,
         deleted: false,
+        duplicate_check: None,
     }
 }
 

@@ -22,8 +22,8 @@ use doorstep_domain::wire::StorageKind;
 use uuid::Uuid;
 
 pub use model::{
-    AuditEntry, CitizenScope, CommitError, Expect, IdempotencyClaim, ListQuery, RecordIndex,
-    StoredRecord, StoredResponse, Visibility, Write, WriteContext,
+    AuditEntry, CitizenScope, CommitError, Expect, IdempotencyClaim, KeyLookup, ListQuery,
+    RecordIndex, StoredFlag, StoredRecord, StoredResponse, Visibility, Write, WriteContext,
 };
 
 /// Folder for document blobs inside the data directory (whatever the database).
@@ -149,6 +149,25 @@ pub trait Store: Send + Sync + 'static {
 
     /// One page of records of one kind, ordered by id.
     async fn list(&self, query: &ListQuery) -> Result<Vec<StoredRecord>, StorageError>;
+
+    /// For each lookup, up to its `limit` live records holding one of its keys, as (key, the
+    /// record's `owner_id`): index lookups only, whatever the caller may see. The duplicate
+    /// check finds its candidates with it (an individual owns itself, a contact its person).
+    async fn owners_by_keys(
+        &self,
+        lookups: &[KeyLookup],
+    ) -> Result<Vec<(String, Uuid)>, StorageError>;
+
+    /// The records with these ids (those that exist), whatever their kind, in no order.
+    async fn get_many(&self, ids: &[Uuid]) -> Result<Vec<StoredRecord>, StorageError>;
+
+    /// Open duplicate flags (both individuals live), ordered by (record, candidate), after the
+    /// given pair.
+    async fn duplicate_flags(
+        &self,
+        after: Option<(Uuid, Uuid)>,
+        limit: u32,
+    ) -> Result<Vec<StoredFlag>, StorageError>;
 
     /// Records whose latest change is after `after_seq`, in change order: the sync feed.
     async fn changes_since(

@@ -68,6 +68,10 @@ pub struct Write {
     pub index: RecordIndex,
     /// A soft delete: the record stays (so the deletion syncs) but is marked.
     pub deleted: bool,
+    /// For an individual whose duplicate check ran ([`crate::duplicates`]): what it found.
+    /// The record's duplicate flags become exactly these, in the same statement as the record
+    /// (so a stored record never lacks its flags); `None` leaves its flags as they are.
+    pub duplicate_check: Option<Vec<doorstep_domain::duplicates::Match>>,
 }
 
 /// Who is writing, when, and how to remember the answer.
@@ -224,6 +228,27 @@ impl ListQuery {
             include_deleted: false,
         }
     }
+}
+
+/// Where to look for likely duplicates: the records holding any of `keys`, at most `limit` of
+/// them (see [`Store::owners_by_keys`](super::Store::owners_by_keys)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyLookup {
+    pub keys: Vec<String>,
+    pub limit: u32,
+}
+
+/// A duplicate flag as stored (see `GET /v1/duplicates`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredFlag {
+    pub record_id: Uuid,
+    pub candidate_id: Uuid,
+    pub score: u8,
+    /// The reasons, as JSON (`doorstep_domain::duplicates::Reason`s).
+    pub reasons: serde_json::Value,
+    /// RFC 3339 UTC.
+    pub flagged_at: String,
+    pub flagged_for: String,
 }
 
 /// One entry of a record's audit trail.

@@ -75,6 +75,8 @@ pub(crate) struct Row {
     pub(crate) before_sha256: Option<String>,
     /// Which job (index into the group) wrote it: its context says who and when.
     pub(crate) job: usize,
+    /// The record's duplicate flags from now on, if its check ran ([`Write::duplicate_check`]).
+    pub(crate) duplicate_check: Option<Vec<doorstep_domain::duplicates::Match>>,
 }
 
 /// What a group writes and what each of its jobs is told.
@@ -234,6 +236,7 @@ fn decide(
             op,
             before_sha256,
             job,
+            duplicate_check: write.duplicate_check,
         });
         records.insert(write.id, record);
     }
@@ -277,6 +280,7 @@ mod tests {
                 ..RecordIndex::default()
             },
             deleted: false,
+            duplicate_check: None,
         }
     }
 

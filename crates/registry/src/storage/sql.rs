@@ -56,7 +56,7 @@ impl Dialect {
         }
     }
 
-    fn json_out(self, column: &str) -> String {
+    pub(crate) fn json_out(self, column: &str) -> String {
         match self {
             Dialect::Sqlite => column.to_owned(),
             Dialect::Postgres => format!("{column}::text"),
@@ -70,7 +70,7 @@ impl Dialect {
         }
     }
 
-    fn time_out(self, column: &str) -> String {
+    pub(crate) fn time_out(self, column: &str) -> String {
         match self {
             Dialect::Sqlite => column.to_owned(),
             Dialect::Postgres => {
@@ -623,6 +623,28 @@ macro_rules! store_trait_impl {
                     query: &$crate::storage::ListQuery,
                 ) -> Result<Vec<$crate::storage::StoredRecord>, $crate::storage::StorageError> {
                     shared::list(&mut *self.conn().await?, query).await
+                }
+
+                async fn owners_by_keys(
+                    &self,
+                    lookups: &[$crate::storage::KeyLookup],
+                ) -> Result<Vec<(String, uuid::Uuid)>, $crate::storage::StorageError> {
+                    shared::owners_by_keys(&mut *self.conn().await?, lookups).await
+                }
+
+                async fn get_many(
+                    &self,
+                    ids: &[uuid::Uuid],
+                ) -> Result<Vec<$crate::storage::StoredRecord>, $crate::storage::StorageError> {
+                    shared::get_many(&mut *self.conn().await?, ids).await
+                }
+
+                async fn duplicate_flags(
+                    &self,
+                    after: Option<(uuid::Uuid, uuid::Uuid)>,
+                    limit: u32,
+                ) -> Result<Vec<$crate::storage::StoredFlag>, $crate::storage::StorageError> {
+                    shared::duplicate_flags(&mut *self.conn().await?, after, limit).await
                 }
 
                 async fn changes_since(
@@ -1223,6 +1245,40 @@ macro_rules! shared_store_impl {
                     );
                     b.if_guard_passed();
                 }
+                // The duplicate check's findings become the record's flags: those it no longer
+                // finds go, the others are written (a flag found again keeps when and for whom
+                // it was first raised). Distinct rows, so neither statement sees the other's.
+                let checked: Vec<(&$crate::storage::plan::Row, &Vec<doorstep_domain::duplicates::Match>)> = run.iter()
+                    .filter_map(|row| row.duplicate_check.as_ref().map(|found| (*row, found)))
+                    .collect();
+                let flag_pairs = |rows: &[(&$crate::storage::plan::Row, &Vec<doorstep_domain::duplicates::Match>)]| -> Vec<Vec<$crate::storage::sql::Cell>> {
+                    rows.iter()
+                        .flat_map(|(row, found)| found.iter().map(|m| vec![row.record.id.into(), (*m.id.as_uuid()).into()]))
+                        .collect()
+                };
+                let rechecked: Vec<_> = checked.iter().filter(|(row, _)| row.existed).copied().collect();
+                if !rechecked.is_empty() {
+                    let ids: Vec<Uuid> = rechecked.iter().map(|(row, _)| row.record.id).collect();
+                    b.next_statement().push("DELETE FROM duplicate_flags WHERE ").in_uuids("record_id", &ids);
+                    b.push(" AND (record_id, candidate_id) NOT IN (");
+                    b.rows(&[Id, Id], flag_pairs(&rechecked));
+                    b.push(")").and_guard_passed();
+                }
+                let flags: Vec<Vec<$crate::storage::sql::Cell>> = checked.iter()
+                    .flat_map(|(row, found)| found.iter().map(|m| {
+                        let ctx = contexts[row.job];
+                        vec![
+                            row.record.id.into(), (*m.id.as_uuid()).into(), i64::from(m.score).into(),
+                            serde_json::to_string(&m.reasons).expect("reasons serialise").into(),
+                            timestamp(ctx.at).into(), ctx.actor.clone().into(),
+                        ]
+                    }))
+                    .collect();
+                if !flags.is_empty() {
+                    b.next_statement().push("INSERT INTO duplicate_flags (record_id, candidate_id, score, reasons, flagged_at, flagged_for) ");
+                    b.rows(&[Id, Id, Int, Json, Time, Text], flags).if_guard_passed();
+                    b.push(" ON CONFLICT (record_id, candidate_id) DO UPDATE SET score = excluded.score, reasons = excluded.reasons");
+                }
                 if i == last && !plan.claims.is_empty() {
                     b.next_statement().push("INSERT INTO idempotency_keys (scope, key, fingerprint, status, response, created_at) ");
                     b.rows(
@@ -1343,6 +1399,77 @@ macro_rules! shared_store_impl {
             b.push(" ORDER BY id LIMIT ").int(i64::from(q.limit));
             let rows = query(&b).fetch_all(&mut *conn).await?;
             rows.iter().map(decode_record).collect()
+        }
+
+        pub(super) async fn owners_by_keys(conn: &mut Conn, lookups: &[$crate::storage::KeyLookup]) -> Result<Vec<(String, Uuid)>, StorageError> {
+            // One statement, each lookup a limited subquery of its own, so a crowded key cannot
+            // crowd the others out. Deleted records hold no keys; the test is a second guard.
+            let mut b = Builder::new(DIALECT, "");
+            let mut parts = 0;
+            for (i, lookup) in lookups.iter().enumerate() {
+                if lookup.keys.is_empty() || lookup.limit == 0 {
+                    continue;
+                }
+                if parts > 0 {
+                    b.push(" UNION ALL ");
+                }
+                parts += 1;
+                b.push(&format!(
+                    "SELECT key, owner FROM (SELECT k.key AS key, {} AS owner FROM record_keys k JOIN records r ON r.id = k.record_id WHERE ",
+                    DIALECT.uuid_out("r.owner_id")
+                ));
+                let keys: Vec<&String> = lookup.keys.iter().collect();
+                b.in_texts("k.key", &keys);
+                b.push(" AND r.deleted = FALSE AND r.owner_id IS NOT NULL LIMIT ").int(i64::from(lookup.limit));
+                b.push(&format!(") AS l{i}"));
+            }
+            if parts == 0 {
+                return Ok(Vec::new());
+            }
+            let rows = query(&b).fetch_all(&mut *conn).await?;
+            rows.iter()
+                .map(|row| Ok((row.try_get(0)?, parse_uuid(row.try_get(1)?)?.expect("owner_id IS NOT NULL"))))
+                .collect()
+        }
+
+        pub(super) async fn get_many(conn: &mut Conn, ids: &[Uuid]) -> Result<Vec<StoredRecord>, StorageError> {
+            if ids.is_empty() {
+                return Ok(Vec::new());
+            }
+            let mut b = Builder::new(DIALECT, format!("SELECT {} FROM records WHERE ", record_columns(DIALECT)));
+            b.in_uuids("id", ids);
+            let rows = query(&b).fetch_all(&mut *conn).await?;
+            rows.iter().map(decode_record).collect()
+        }
+
+        pub(super) async fn duplicate_flags(conn: &mut Conn, after: Option<(Uuid, Uuid)>, limit: u32) -> Result<Vec<$crate::storage::StoredFlag>, StorageError> {
+            let mut b = Builder::new(DIALECT, format!(
+                "SELECT {}, {}, CAST(f.score AS BIGINT), {}, {}, f.flagged_for FROM duplicate_flags f \
+                 JOIN records r ON r.id = f.record_id JOIN records c ON c.id = f.candidate_id \
+                 WHERE r.deleted = FALSE AND c.deleted = FALSE",
+                DIALECT.uuid_out("f.record_id"), DIALECT.uuid_out("f.candidate_id"),
+                DIALECT.json_out("f.reasons"), DIALECT.time_out("f.flagged_at"),
+            ));
+            if let Some((record, candidate)) = after {
+                b.push(" AND (f.record_id, f.candidate_id) > (").uuid(record).push(", ").uuid(candidate).push(")");
+            }
+            b.push(" ORDER BY f.record_id, f.candidate_id LIMIT ").int(i64::from(limit));
+            let rows = query(&b).fetch_all(&mut *conn).await?;
+            rows.iter()
+                .map(|row| {
+                    let reasons: String = row.try_get(3)?;
+                    Ok($crate::storage::StoredFlag {
+                        record_id: parse_uuid(row.try_get(0)?)?.expect("not null"),
+                        candidate_id: parse_uuid(row.try_get(1)?)?.expect("not null"),
+                        score: u8::try_from(row.try_get::<i64, _>(2)?)
+                            .map_err(|_| StorageError::Corrupt("a duplicate flag's score is out of range".into()))?,
+                        reasons: serde_json::from_str(&reasons)
+                            .map_err(|e| StorageError::Corrupt(format!("a duplicate flag's reasons: {e}")))?,
+                        flagged_at: row.try_get(4)?,
+                        flagged_for: row.try_get(5)?,
+                    })
+                })
+                .collect()
         }
 
         pub(super) async fn changes_since(conn: &mut Conn, after_seq: u64, limit: u32, visibility: &Visibility) -> Result<Vec<StoredRecord>, StorageError> {

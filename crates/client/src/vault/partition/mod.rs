@@ -10,6 +10,7 @@ use std::sync::Mutex;
 
 use doorstep_domain::document::DocumentKind;
 use doorstep_domain::record::{Record, RecordKind};
+use doorstep_domain::sync::SERVER_OWNED_FIELDS;
 use doorstep_domain::timestamp;
 use doorstep_domain::validate::Validate;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -494,11 +495,29 @@ pub(super) fn apply_in(
             field_changes(None, after)
         }
         (Op::Update, Some(_), Some(after)) => {
+            // The fields the registry owns keep their stored values. An edit made on a copy read
+            // before a sync adopted the registry's version of the record (which carries the
+            // registry's `created_by`, `rev`…) would otherwise send them back as changes, and
+            // the registry refuses any change to them.
+            let mut after = after.clone();
+            if let Some(before) = &before {
+                for field in SERVER_OWNED_FIELDS {
+                    match before.get(field) {
+                        Some(value) => after.insert(field.to_owned(), value.clone()),
+                        None => after.remove(field),
+                    };
+                }
+            }
             tx.execute(
                 "UPDATE records SET body = ?3, updated_at = ?4 WHERE kind = ?1 AND id = ?2",
-                params![change.kind, id, change.body.to_string(), at],
+                params![
+                    change.kind,
+                    id,
+                    Value::Object(after.clone()).to_string(),
+                    at
+                ],
             )?;
-            field_changes(before.as_ref(), after)
+            field_changes(before.as_ref(), &after)
         }
         (Op::Delete, Some(_), _) => {
             tx.execute(

@@ -8,14 +8,18 @@
 //! - `pull.rs`: applying pulled pages, the cursor, when the last sync succeeded;
 //! - `conflicts.rs`: conflicts and refusals waiting for a person, and settling them;
 //! - `uploads.rs`: documents whose bytes still have to reach the registry;
+//! - `notices.rs`: what the registry told about a pushed record (a possible duplicate), until
+//!   the person dismisses it;
 //! - here: the sync state table and writing the registry's version of a record, which all share.
 
 mod conflicts;
+mod notices;
 mod pull;
 mod push;
 mod uploads;
 
 pub use conflicts::{Choice, Rejection, StoredConflict};
+pub use notices::{Notice, POSSIBLE_DUPLICATE};
 pub use push::PushTally;
 pub use uploads::PendingUpload;
 

@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::adopt_server_version;
+use super::notices::record_possible_duplicates;
 use crate::vault::partition::{now, Partition};
 use crate::vault::VaultError;
 
@@ -16,6 +17,8 @@ pub struct PushTally {
     pub applied: usize,
     pub conflicts: usize,
     pub rejected: usize,
+    /// Applied changes that came back with a notice (a possible duplicate).
+    pub notices: usize,
 }
 
 impl Partition {
@@ -67,7 +70,8 @@ impl Partition {
         Ok(n as u64)
     }
 
-    /// Record the registry's answers to pushed mutations, in one transaction.
+    /// Record the registry's answers to pushed mutations, and the notices they carry, in one
+    /// transaction.
     pub fn record_push_results(&self, results: &[MutationResult]) -> Result<PushTally, VaultError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
@@ -87,10 +91,17 @@ impl Partition {
             };
             match result {
                 MutationResult::Applied {
-                    rev, record: body, ..
+                    rev,
+                    record: body,
+                    possible_duplicates,
+                    ..
                 } => {
                     tx.execute("DELETE FROM outbox WHERE mutation_id = ?1", params![id])?;
                     adopt_server_version(&tx, &kind, &record, *rev, body)?;
+                    if !possible_duplicates.is_empty() {
+                        record_possible_duplicates(&tx, &id, &kind, &record, possible_duplicates)?;
+                        tally.notices += 1;
+                    }
                     tally.applied += 1;
                 }
                 MutationResult::Conflict {
