@@ -226,7 +226,7 @@ pub enum DuplicateAnswer {
 
 /// What the household's saving created.
 #[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
-#[serde(rename_all = "camelCase", tag = "outcome")]
+#[serde(rename_all = "camelCase", rename_all_fields = "camelCase", tag = "outcome")]
 pub enum RegistrationSaved {
     Saved {
         household_id: String,
