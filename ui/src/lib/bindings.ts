@@ -1433,7 +1433,7 @@ export type RegistrationPart = "address" | "household" | "paymentAccount"
 /**
  * What the household's saving created.
  */
-export type RegistrationSaved = { outcome: "saved"; household_id: string; head_id: string; people: number } | 
+export type RegistrationSaved = { outcome: "saved"; householdId: string; headId: string; people: number } | 
 /**
  * The caseload changed since the last check (a sync brought someone alike): answer first.
  */

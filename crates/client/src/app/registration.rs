@@ -226,10 +226,12 @@ pub enum DuplicateAnswer {
 
 /// What the household's saving created.
 #[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
-#[serde(rename_all = "camelCase", rename_all_fields = "camelCase", tag = "outcome")]
+#[serde(rename_all = "camelCase", tag = "outcome")]
 pub enum RegistrationSaved {
     Saved {
+        #[serde(rename = "householdId")]
         household_id: String,
+        #[serde(rename = "headId")]
         head_id: String,
         people: u32,
     },
