@@ -1,6 +1,6 @@
 // A field agent's laptop: the agent signs in as themself, finds a person of their area among the
-// records synced to the laptop, and updates their details; the registry records the change as
-// the agent's, on behalf of that person. Then the people list at 200% text size: its fixed-height
+// records synced to the laptop, opens them ("Acting for" them) and updates their details from
+// their Home; the registry records the change as the agent's, on behalf of that person. Then the people list at 200% text size: its fixed-height
 // rows still hold their text, and the keyboard still reaches every row.
 
 import { after, before, test } from 'node:test';
@@ -61,6 +61,10 @@ test('an agent updates a person of their area, and the registry records it on th
   // The list is one listbox: Tab reaches it, its first row becomes active, Enter opens it.
   assert.equal(await (await $('[role="option"]')).getAttribute('aria-setsize'), '1');
   await press('[data-testid="people-list"]');
+  // The person is served: their Home, under the "Acting for" banner (this registry asks for no
+  // consent; tests/e2e/serve.test.mjs covers the one that does).
+  await (await $('[data-testid="acting-for"]')).waitForDisplayed(WAIT);
+  await press('[data-testid="edit-details"]');
 
   const given = await $('[name="data[givenName]"]');
   await given.waitForDisplayed(WAIT);
@@ -73,7 +77,7 @@ test('an agent updates a person of their area, and the registry records it on th
   await app.browser.execute((el) => el.focus(), confirm);
   await app.browser.keys(' ');
   await press('button[name="data[submit]"]');
-  await (await $('[data-testid="people-saved"]')).waitForDisplayed({ ...WAIT, timeoutMsg: `not saved:\n${await (await $('main')).getText()}` });
+  await (await $('[data-testid="saved"]')).waitForDisplayed({ ...WAIT, timeoutMsg: `not saved:\n${await (await $('main')).getText()}` });
 
   // The registry gets it with the next sync: author the agent, on behalf of the person.
   const found = await staff(`/v1/search?q=${nationalId}`);
@@ -94,6 +98,8 @@ test('an agent updates a person of their area, and the registry records it on th
   assert.equal(mine.on_behalf_of, person.id);
   await app.browser.saveScreenshot(join(artifactsDir, 'agent-saved.png'));
   assert.deepEqual(await accessibilityViolations(app.browser), [], 'accessibility violations on agent-saved');
+  await press('[data-testid="back-to-people"]');
+  await (await $('[data-testid="people"]')).waitForDisplayed(WAIT);
 });
 
 test('at 200% text size the people list keeps its rows whole and works from the keyboard', async () => {

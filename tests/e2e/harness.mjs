@@ -132,6 +132,9 @@ function output(cmd, args, ms = 30_000) {
  * `options.mode`: the app's device mode (`personal` by default).
  * `options.autoLogin`: the provider logs in this account by itself (for the kiosk's own window).
  * `options.env`: more environment for the app.
+ * `options.logName`: names the processes' log in the artifacts (default: the mode).
+ * `options.registryConfig`: more of the registry's TOML config file (crates/registry/src/config.rs),
+ * e.g. `[agents]\nrequire_consent = true\n`, added after the `[auth]` section the harness writes.
  */
 export async function launchApp(options = {}) {
   const appBin = required('DOORSTEP_APP_BIN');
@@ -147,7 +150,7 @@ export async function launchApp(options = {}) {
   let registry;
   const close = async () => {
     // Every process's output, for reading after a failure (CI keeps the artifacts).
-    writeFileSync(join(artifactsDir, `processes-${options.mode ?? 'personal'}.log`), logs());
+    writeFileSync(join(artifactsDir, `processes-${options.logName ?? options.mode ?? 'personal'}.log`), logs());
     try {
       // Bounded: a driver that no longer answers must not hold the test run.
       if (browser) await Promise.race([browser.deleteSession(), new Promise((r) => setTimeout(r, 15_000).unref())]);
@@ -180,7 +183,7 @@ export async function launchApp(options = {}) {
     // The registry trusts the provider's tokens, and (for the tests' "office" client) dev tokens.
     const registryData = join(scratch, 'registry');
     const configFile = join(scratch, 'registry.toml');
-    writeFileSync(configFile, `[auth]\nissuer = "${issuer.issuer}"\naudience = "${issuer.audience}"\n`);
+    writeFileSync(configFile, `[auth]\nissuer = "${issuer.issuer}"\naudience = "${issuer.audience}"\n${options.registryConfig ? `\n${options.registryConfig}\n` : ''}`);
     const registryPort = await freePort();
     const registryUrl = `http://127.0.0.1:${registryPort}`;
     const startRegistry = async () => {

@@ -8,7 +8,7 @@
 // view, errors) still goes through the generated commands.
 
 import { invoke } from '@tauri-apps/api/core';
-import { commands, type DocumentKind, type DocumentsView, type UserError } from './bindings';
+import { commands, type ConsentTerms, type DocumentKind, type DocumentsView, type NewUpload, type UserError } from './bindings';
 import { asUserError, attempt } from './session';
 
 /** Bytes per chunk: small enough to keep memory flat, large enough to keep IPC calls few. */
@@ -23,6 +23,10 @@ export type UploadMeta = {
   replaces: string | null;
   /** When given, a larger file is refused before any command is sent. */
   maxBytes?: number;
+  /** A consent (kind `consent`): what the person agreed to and how (lib/consent.ts). */
+  consent?: ConsentTerms | null;
+  /** Agent: the household registration a consent is for, before the household is saved. */
+  registration?: string | null;
 };
 
 /**
@@ -64,9 +68,11 @@ export async function uploadDocument(
     return failure('tooLarge', `The file is larger than ${Math.floor(meta.maxBytes / (1024 * 1024))} MB.`);
   }
   if (signal?.aborted) return aborted();
-  const begun = await attempt(() =>
-    commands.beginUpload({ kind: meta.kind, fileName: meta.fileName, sizeBytes: total, replaces: meta.replaces }),
-  );
+  const upload: NewUpload = { kind: meta.kind, fileName: meta.fileName, sizeBytes: total, replaces: meta.replaces };
+  // Only a consent carries these; other documents are announced as before.
+  if (meta.consent) upload.consent = meta.consent;
+  if (meta.registration) upload.registration = meta.registration;
+  const begun = await attempt(() => commands.beginUpload(upload));
   if (!begun.ok) return { ok: false, reason: 'refused', error: begun.error };
   const token = begun.value;
   try {
