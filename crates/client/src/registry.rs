@@ -40,6 +40,10 @@ pub enum TransportError {
     CursorReset,
     #[error("the registry answered HTTP {status}: {message}")]
     Server { status: u16, message: String },
+    /// The registry no longer serves this device or account (`/problems/revoked`); the message
+    /// is the registry office's reason.
+    #[error("{0}")]
+    Revoked(String),
 }
 
 /// A sign-in call that got no answer: the registry URL was unusable, or the request failed on
@@ -339,6 +343,9 @@ async fn check(response: reqwest::Response) -> Result<reqwest::Response, Transpo
         .as_str()
         .unwrap_or("no details")
         .to_owned();
+    if problem["type"] == "/problems/revoked" {
+        return Err(TransportError::Revoked(message));
+    }
     // A gateway or overloaded server: treat like a lost connection and retry later.
     if status.is_server_error() {
         return Err(TransportError::Offline(format!("HTTP {status}: {message}")));

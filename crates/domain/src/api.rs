@@ -56,6 +56,8 @@ pub mod paths {
     /// `GET` with a [`super::DuplicatesQuery`]: a [`super::DuplicateFlagPage`] of the likely
     /// duplicates the registry's check flagged. Staff and admins only.
     pub const DUPLICATES: &str = "/v1/duplicates";
+    /// Admins: revoke a field agent's device or account (`POST`), list revocations (`GET`).
+    pub const REVOCATIONS: &str = "/v1/revocations";
 
     /// Every route of the API, for tests that keep the server and its document in step.
     pub const ALL: &[&str] = &[
@@ -76,6 +78,7 @@ pub mod paths {
         TOKEN_EXCHANGE,
         USERINFO,
         DUPLICATES,
+        REVOCATIONS,
     ];
 
     /// `/v1/applications/<id>/transitions`.
@@ -133,6 +136,9 @@ pub mod headers {
     /// date, IDs or "not a duplicate of"): the registry's duplicate check's findings, a JSON
     /// array of [`crate::duplicates::Match`] (ASCII, best first). Absent when it found nobody.
     pub const POSSIBLE_DUPLICATES: &str = "Doorstep-Possible-Duplicates";
+    /// On every request from the app: this installation's random id (no personal data), so the
+    /// registry can stop serving one lost or handed-over device.
+    pub const DEVICE: &str = "Doorstep-Device";
 }
 
 /// A path without its leading `/`, to join to a base URL that may have a path of its own
@@ -244,6 +250,43 @@ pub struct DuplicateFlagPage {
     pub items: Vec<DuplicateFlag>,
     /// Pass as `after` to get the next page; absent on the last page.
     pub next_after: Option<String>,
+}
+
+/// Body of `POST /v1/revocations`: stop serving one device, or one agent's account everywhere.
+/// Exactly one of `device` and `agent`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RevocationRequest {
+    /// The device's id, as it sends it in `Doorstep-Device`.
+    #[serde(default)]
+    pub device: Option<Uuid>,
+    /// The agent's actor id, e.g. `agent:wanjiru` (as the registry's audit trail shows it).
+    #[serde(default)]
+    pub agent: Option<String>,
+    /// Why, in words the agent will read on the device (lost, handed over, left the service).
+    pub reason: String,
+}
+
+/// A revocation as kept (the list is the audit trail: who revoked what, when and why).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Revocation {
+    pub id: Uuid,
+    /// `device:<uuid>` or `agent:<subject>`.
+    pub target: String,
+    pub reason: String,
+    /// The admin who revoked it.
+    pub revoked_by: String,
+    /// RFC 3339 UTC.
+    pub revoked_at: String,
+}
+
+/// Every revocation, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RevocationList {
+    pub items: Vec<Revocation>,
 }
 
 /// Body of `GET /v1/me`: who the caller is, as the registry sees them.

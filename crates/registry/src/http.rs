@@ -24,7 +24,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 
-use crate::api::{applications, documents, duplicates, records, sync};
+use crate::api::{applications, documents, duplicates, records, revocations, sync};
 use crate::openapi::{PerCollection, ProblemJson};
 use crate::problem::{self, Problem, ProblemKind};
 use crate::resources::Collection;
@@ -51,7 +51,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
         crate::uploads::http::options_uploads, crate::uploads::http::create_upload,
         crate::uploads::http::head_upload, crate::uploads::http::patch_upload,
         crate::uploads::http::delete_upload, crate::uploads::http::get_upload,
-        duplicates::list,
+        duplicates::list, revocations::create, revocations::list,
     ),
     components(schemas(
         HealthReport, HealthStatus, StorageKind, Problem, Collection,
@@ -67,6 +67,8 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
         doorstep_domain::api::ExchangeRequest,
         doorstep_domain::api::DuplicateFlag, doorstep_domain::api::DuplicateFlagPage,
         doorstep_domain::duplicates::Match, doorstep_domain::duplicates::Reason,
+        doorstep_domain::api::RevocationRequest, doorstep_domain::api::Revocation,
+        doorstep_domain::api::RevocationList,
     )),
     modifiers(&BearerAuth, &ProblemJson, &PerCollection),
     tags(
@@ -121,6 +123,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route(paths::SYNC_PULL, get(sync::pull))
         .route(paths::DUPLICATES, get(duplicates::list))
+        .route(
+            paths::REVOCATIONS,
+            get(revocations::list).post(revocations::create),
+        )
         .route(paths::COLLECTION, get(records::list).post(records::create))
         .route(
             paths::RECORD,

@@ -24,6 +24,8 @@ pub enum ProblemKind {
     Forbidden,
     /// A field agent acts for a person whose consent is required and not on record.
     ConsentRequired,
+    /// The registry no longer serves this device or agent (lost, handed over, left).
+    Revoked,
     /// The record exists already or the change clashes with its current state.
     Conflict,
     /// `If-Match` named a revision that is no longer current.
@@ -64,6 +66,7 @@ impl ProblemKind {
             ProblemKind::Unauthenticated => "/problems/unauthenticated",
             ProblemKind::Forbidden => "/problems/forbidden",
             ProblemKind::ConsentRequired => "/problems/consent-required",
+            ProblemKind::Revoked => "/problems/revoked",
             ProblemKind::Conflict => "/problems/conflict",
             ProblemKind::StaleRevision => "/problems/stale-revision",
             ProblemKind::PreconditionRequired => "/problems/precondition-required",
@@ -90,6 +93,7 @@ impl ProblemKind {
             ProblemKind::Unauthenticated => "Sign-in required",
             ProblemKind::Forbidden => "Not allowed",
             ProblemKind::ConsentRequired => "Consent required",
+            ProblemKind::Revoked => "Device or account withdrawn",
             ProblemKind::Conflict => "Conflict",
             ProblemKind::StaleRevision => "Record changed since you read it",
             ProblemKind::PreconditionRequired => "If-Match required",
@@ -114,7 +118,9 @@ impl ProblemKind {
             ProblemKind::BadRequest => StatusCode::BAD_REQUEST,
             ProblemKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
             ProblemKind::Unauthenticated => StatusCode::UNAUTHORIZED,
-            ProblemKind::Forbidden | ProblemKind::ConsentRequired => StatusCode::FORBIDDEN,
+            ProblemKind::Forbidden | ProblemKind::ConsentRequired | ProblemKind::Revoked => {
+                StatusCode::FORBIDDEN
+            }
             ProblemKind::Conflict => StatusCode::CONFLICT,
             ProblemKind::StaleRevision => StatusCode::PRECONDITION_FAILED,
             ProblemKind::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,

@@ -11,7 +11,7 @@ use common::backends;
 use common::oidc::{start_provider, HeadlessLogin};
 use doorstep_client::app::{
     AccountInput, Doorstep, MemberEntry, NewUpload, PersonInput, Registration, RegistrationCheck,
-    RegistrationSaved, RegistrationStep,
+    RegistrationSaved, RegistrationStep, SessionView,
 };
 use doorstep_domain::document::{ConsentMethod, ConsentTerms, DocumentKind};
 use doorstep_domain::finance::AccountKind;
@@ -496,6 +496,111 @@ async fn where_consent_is_required_writes_wait_for_it_and_then_go_through() {
             .collect();
         assert_eq!(consents.len(), 2, "{backend}: the household's and Otieno's");
         assert_eq!(consents[0]["consent"]["language"], "sw");
+        registry.shutdown().await.unwrap();
+    }
+}
+
+/// Issue 16: the registry withdraws a lost laptop. At its next sync the app first sends what
+/// it holds (the registry keeps it), then wipes the agent's data and says why; nothing of it
+/// remains in the data folder.
+#[tokio::test]
+async fn a_withdrawn_device_sends_what_it_holds_then_keeps_nothing() {
+    const MARKER: &str = "Zqxwvmarker";
+    let Some(provider) = start_provider(None).await else {
+        return;
+    };
+    for (backend, database) in backends().await {
+        let registry_dir = tempfile::tempdir().unwrap();
+        let config = trusting_config(&provider, registry_dir.path(), &database);
+        let registry = server::start(&config).await.unwrap();
+        let url = format!("http://{}", registry.addr);
+        let data = tempfile::tempdir().unwrap();
+        let agent = app(&provider, &url, data.path(), "agent");
+        agent
+            .sign_in(&HeadlessLogin("agent-1"), true)
+            .await
+            .unwrap();
+        agent.choose_passphrase(PASSPHRASE.into()).await.unwrap();
+        wait_for(&agent, "the first sync", synced).await;
+
+        // A household typed in the village, not sent yet.
+        let mut r = agent.start_registration().await.unwrap();
+        r.head = PersonInput {
+            key: r.head.key.clone(),
+            given_name: MARKER.into(),
+            family_name: "Achieng".into(),
+            ..PersonInput::default()
+        };
+        r.step = RegistrationStep::Review;
+        let r = saved(agent.save_registration(r).await.unwrap()).await;
+        let RegistrationSaved::Saved { head_id, .. } =
+            agent.finish_registration(r.id).await.unwrap()
+        else {
+            panic!("saved");
+        };
+
+        // The office withdraws the laptop (by the id it sends with every request).
+        let device = std::fs::read_to_string(data.path().join("device-id")).unwrap();
+        let admin = doorstep_registry::auth::dev_token(
+            registry_dir.path(),
+            Role::Admin,
+            "root",
+            None,
+            None,
+            Duration::from_secs(600),
+        )
+        .unwrap();
+        let revoked = reqwest::Client::new()
+            .post(format!("{url}/v1/revocations"))
+            .bearer_auth(&admin)
+            .json(&serde_json::json!({"device": device.trim(), "reason": "Laptop reported lost"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(revoked.status(), 201, "{backend}");
+
+        agent.sync_now().await.unwrap();
+        wait_for(&agent, "the refusal after the push", |s| {
+            s.last_error_kind == Some(doorstep_client::sync::service::SyncErrorKind::Revoked)
+        })
+        .await;
+        // The household reached the registry before the wipe.
+        let person = reqwest::Client::new()
+            .get(format!("{url}/v1/individuals/{head_id}"))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(person.status(), 200, "{backend}: sent before the wipe");
+
+        // The app's next step wipes, and says why and that nothing was lost.
+        let view = agent.view().await;
+        let SessionView::SignedOut {
+            wiped, profiles, ..
+        } = view
+        else {
+            panic!("signed out: {view:?}");
+        };
+        let wiped = wiped.expect("told why");
+        assert!(wiped.reason.contains("reported lost"), "{wiped:?}");
+        assert_eq!(wiped.lost, 0);
+        assert!(profiles.is_empty());
+        for file in walk(data.path()) {
+            let bytes = std::fs::read(&file).unwrap();
+            assert!(
+                !bytes.windows(MARKER.len()).any(|w| w == MARKER.as_bytes()),
+                "{backend}: {} holds the marker",
+                file.display()
+            );
+        }
+        assert!(
+            walk(data.path())
+                .iter()
+                .all(|f| !f.to_string_lossy().contains("partitions/")),
+            "{backend}: a partition file remains: {:?}",
+            walk(data.path())
+        );
+        assert!(agent.people(String::new(), false, 10).await.is_err());
         registry.shutdown().await.unwrap();
     }
 }

@@ -754,23 +754,6 @@ async fn add_document(
     app.finish_upload(token).await
 }
 
-fn files_in(dir: &std::path::Path) -> usize {
-    walk(dir).len()
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            out.extend(walk(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
-}
-
 #[tokio::test]
 async fn a_citizen_applies_with_documents_and_answers_a_request_for_more_information() {
     let Some(provider) = start_provider(None).await else {

@@ -1498,7 +1498,7 @@ export type SessionView =
 /**
  * Nobody's data is open. `profiles` may be unlocked offline with their passphrase.
  */
-{ stage: "signedOut"; mode: DeviceMode; signInAvailable: boolean; profiles: ProfileView[] } | 
+{ stage: "signedOut"; mode: DeviceMode; signInAvailable: boolean; profiles: ProfileView[]; wiped: WipeNotice | null } | 
 /**
  * First sign-in on this device: choose the passphrase that protects the data offline.
  */
@@ -1530,7 +1530,11 @@ export type SyncErrorKind = "offline" | "signInRequired" | "server" | "storage" 
 /**
  * The data was opened offline: nothing is sent until the person signs in.
  */
-"openedOffline"
+"openedOffline" | 
+/**
+ * The registry withdrew this device or account; the app wipes its data (see app/mod.rs).
+ */
+"revoked"
 /**
  * Progress while a round runs, for the UI's sync indicator.
  */
@@ -1663,6 +1667,18 @@ export type VerificationStatus =
  * The provider could not confirm it; the registrant should be asked again.
  */
 "failed"
+/**
+ * What the person is told after the data was removed from this device.
+ */
+export type WipeNotice = { 
+/**
+ * The registry office's words (when, and why).
+ */
+reason: string; 
+/**
+ * Changes made on this device that did not reach the registry and are gone with it.
+ */
+lost: number }
 
 /** tauri-specta globals **/
 

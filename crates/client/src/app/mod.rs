@@ -34,6 +34,7 @@ mod programmes;
 mod records;
 mod refusal;
 mod registration;
+mod revocation;
 mod summary;
 mod views;
 mod who;
@@ -73,6 +74,7 @@ pub use registration::{
     PersonInput, Registration, RegistrationCheck, RegistrationSaved, RegistrationStep,
     RegistrationSummary,
 };
+pub use revocation::WipeNotice;
 pub use summary::DaySummary;
 pub use views::{ConflictField, ConflictView, HomeView, ProfileView, RejectionView, SessionView};
 
@@ -116,6 +118,13 @@ pub struct Doorstep {
     caseload: StdMutex<Option<Arc<Caseload>>>,
     /// Agent: the person whose records the sections work on (see who.rs); None: the caseload.
     acting_for: StdMutex<Option<Uuid>>,
+    /// This installation's id, sent to the registry (see revocation.rs).
+    device: Uuid,
+    /// Set by the sync forwarder when the registry withdrew this device or account: the
+    /// office's reason. The next step wipes the open data (revocation.rs).
+    revoked: Arc<StdMutex<Option<String>>>,
+    /// What the last wipe removed, for the sign-in screen.
+    wiped: StdMutex<Option<WipeNotice>>,
 }
 
 enum Stage {
@@ -178,6 +187,7 @@ impl Doorstep {
                 )
             };
         let vault = Vault::open(&settings.data_dir, keystore)?;
+        let device = revocation::device_id(&settings.data_dir)?;
         let mut profiles = Profiles::load(&settings.data_dir)?;
         profiles.retain_existing(&vault.partitions()?)?;
         let (status, _) = watch::channel(SyncStatus::default());
@@ -194,6 +204,9 @@ impl Doorstep {
             uploads: Arc::default(),
             caseload: StdMutex::default(),
             acting_for: StdMutex::default(),
+            device,
+            revoked: Arc::default(),
+            wiped: StdMutex::default(),
         })
     }
 
@@ -223,6 +236,8 @@ impl Doorstep {
 
     /// What the UI should show now.
     pub async fn view(&self) -> SessionView {
+        // A failed wipe is tried again at the next step, and surfaces there as an error.
+        let _ = self.wipe_if_revoked().await;
         let stage = self.stage.lock().await;
         let session = self.session();
         views::session_view(
@@ -230,6 +245,7 @@ impl Doorstep {
             session.as_ref(),
             &self.config,
             &self.profiles().list(),
+            self.wipe_notice(),
         )
     }
 
@@ -364,6 +380,10 @@ impl Doorstep {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .take();
+        self.acting_for
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
         let previous = std::mem::replace(&mut *stage, Stage::SignedOut);
         if let Stage::Ready(open) = previous {
             let Open { partition, sync } = *open;
@@ -490,6 +510,8 @@ impl Doorstep {
     /// `Ready` for `partition`, syncing when there is a session.
     fn ready(&self, partition: Partition, session: Option<&Session>) -> Stage {
         let _ = self.profiles().touch(partition.id());
+        // Someone's data is open again: the last wipe's notice has been seen.
+        self.wiped.lock().unwrap_or_else(|p| p.into_inner()).take();
         let mut open = Box::new(Open {
             partition: Arc::new(partition),
             sync: None,
@@ -505,16 +527,22 @@ impl Doorstep {
         if let Some(old) = open.sync.take() {
             old.stop();
         }
-        let transport = SyncTransport::new(
+        let transport = SyncTransport::for_device(
             self.settings.registry_url.clone(),
             session.access_token().secret(),
+            Some(self.device),
         );
         let service = SyncService::start(open.partition.clone(), transport);
         let mut from = service.status();
         let to = self.status.clone();
+        let revoked = self.revoked.clone();
         let forward = tokio::spawn(async move {
             loop {
                 let now = from.borrow_and_update().clone();
+                if now.last_error_kind == Some(crate::sync::service::SyncErrorKind::Revoked) {
+                    *revoked.lock().unwrap_or_else(|p| p.into_inner()) =
+                        Some(now.last_error.clone().unwrap_or_default());
+                }
                 to.send_replace(now);
                 if from.changed().await.is_err() {
                     break;

@@ -493,6 +493,7 @@ impl Doorstep {
     }
 
     async fn open_partition(&self) -> Result<Arc<Partition>, AppError> {
+        self.wipe_if_revoked().await?;
         match &*self.stage.lock().await {
             Stage::Ready(open) => Ok(open.partition.clone()),
             _ => Err(AppError::WrongStage("Open your data first.")),

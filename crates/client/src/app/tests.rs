@@ -39,7 +39,8 @@ async fn a_fresh_device_is_signed_out_with_nothing_to_unlock() {
         SessionView::SignedOut {
             mode: DeviceMode::Personal,
             sign_in_available: false,
-            profiles: vec![]
+            profiles: vec![],
+            wiped: None,
         }
     );
     assert!(matches!(

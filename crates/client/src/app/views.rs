@@ -30,6 +30,9 @@ pub enum SessionView {
         mode: DeviceMode,
         sign_in_available: bool,
         profiles: Vec<ProfileView>,
+        /// The registry withdrew this device or account and its data was removed: why, and
+        /// what could not be sent. Shown until someone signs in again.
+        wiped: Option<super::WipeNotice>,
     },
     /// First sign-in on this device: choose the passphrase that protects the data offline.
     #[serde(rename_all = "camelCase")]
@@ -132,12 +135,14 @@ pub(super) fn session_view(
     session: Option<&Session>,
     config: &AppConfig,
     profiles: &[Profile],
+    wiped: Option<super::WipeNotice>,
 ) -> SessionView {
     let mode = config.mode;
     let name = session.and_then(|s| s.identity.name.clone());
     match stage {
         Stage::SignedOut => SessionView::SignedOut {
             mode,
+            wiped,
             sign_in_available: config.signin.is_some(),
             // A kiosk never offers to open someone else's data.
             profiles: if mode == DeviceMode::Kiosk {

@@ -47,6 +47,9 @@ pub enum SyncError {
     Server(String),
     #[error("This device's data could not be read or written: {0}")]
     Vault(#[from] VaultError),
+    /// The registry no longer serves this device or account: the office's reason.
+    #[error("{0}")]
+    Revoked(String),
 }
 
 impl From<TransportError> for SyncError {
@@ -58,6 +61,7 @@ impl From<TransportError> for SyncError {
             TransportError::Server { status, message } => {
                 SyncError::Server(format!("HTTP {status}: {message}"))
             }
+            TransportError::Revoked(reason) => SyncError::Revoked(reason),
         }
     }
 }

@@ -50,6 +50,8 @@ pub enum SyncErrorKind {
     Storage,
     /// The data was opened offline: nothing is sent until the person signs in.
     OpenedOffline,
+    /// The registry withdrew this device or account; the app wipes its data (see app/mod.rs).
+    Revoked,
 }
 
 impl SyncErrorKind {
@@ -59,6 +61,7 @@ impl SyncErrorKind {
             SyncError::SignInRequired => SyncErrorKind::SignInRequired,
             SyncError::Server(_) => SyncErrorKind::Server,
             SyncError::Vault(_) => SyncErrorKind::Storage,
+            SyncError::Revoked(_) => SyncErrorKind::Revoked,
         }
     }
 }
@@ -132,6 +135,8 @@ async fn run(
             }
         });
         let wait = match outcome {
+            // Nothing more will be served: stop, and let the app wipe the data.
+            Err(SyncError::Revoked(_)) => return,
             Ok(_) => {
                 failures = 0;
                 PERIOD

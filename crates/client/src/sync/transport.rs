@@ -26,10 +26,25 @@ pub struct SyncTransport {
 
 impl SyncTransport {
     pub fn new(base: Url, token: impl Into<String>) -> Self {
+        Self::for_device(base, token, None)
+    }
+
+    /// A transport that names this installation (`Doorstep-Device`) on every request, so the
+    /// registry can stop serving a lost or handed-over device.
+    pub fn for_device(base: Url, token: impl Into<String>, device: Option<uuid::Uuid>) -> Self {
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Some(device) = device {
+            headers.insert(
+                doorstep_domain::api::headers::DEVICE,
+                reqwest::header::HeaderValue::from_str(&device.to_string())
+                    .expect("a UUID is a valid header value"),
+            );
+        }
         let http = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(REQUEST_TIMEOUT)
             .user_agent(concat!("doorstep/", env!("CARGO_PKG_VERSION")))
+            .default_headers(headers)
             .build()
             .expect("TLS backend initialises");
         SyncTransport {

@@ -12,6 +12,7 @@ pub mod duplicates;
 pub mod errors;
 pub mod limits;
 pub mod records;
+pub mod revocations;
 pub mod sync;
 pub mod write;
 
@@ -49,13 +50,17 @@ impl FromRequestParts<AppState> for Caller {
             .limiter
             .check(&principal.actor_id())
             .map_err(IntoResponse::into_response)?;
-        access::resolve(
+        let caller = access::resolve(
             state.storage.as_ref(),
             principal,
             state.auth.individual_id_type(),
         )
         .await
-        .map_err(|e| ApiError::from(e).into_response())
+        .map_err(|e| ApiError::from(e).into_response())?;
+        revocations::check(state, &caller, parts)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(caller)
     }
 }
 

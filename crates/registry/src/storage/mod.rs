@@ -199,6 +199,24 @@ pub trait Store: Send + Sync + 'static {
         at: time::OffsetDateTime,
     ) -> Result<Option<Uuid>, StorageError>;
 
+    /// Keep a revocation (a device or an agent the registry no longer serves).
+    async fn revoke(
+        &self,
+        revocation: &doorstep_domain::api::Revocation,
+    ) -> Result<(), StorageError>;
+
+    /// The earliest revocation of any of `targets` (`device:<uuid>`, `agent:<subject>`), if any.
+    async fn revocation_of(
+        &self,
+        targets: &[String],
+    ) -> Result<Option<doorstep_domain::api::Revocation>, StorageError>;
+
+    /// Every revocation, newest first (at most `limit`).
+    async fn revocations(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<doorstep_domain::api::Revocation>, StorageError>;
+
     /// Households `individual` is a current member of, and every member of those.
     async fn household_of(&self, individual: Uuid) -> Result<(Vec<Uuid>, Vec<Uuid>), StorageError>;
 

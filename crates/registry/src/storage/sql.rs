@@ -682,6 +682,20 @@ macro_rules! store_trait_impl {
                     shared::household_of(&mut *self.conn().await?, individual).await
                 }
 
+                async fn revocation_of(
+                    &self,
+                    targets: &[String],
+                ) -> Result<Option<doorstep_domain::api::Revocation>, $crate::storage::StorageError> {
+                    shared::revocation_of(&mut *self.conn().await?, targets).await
+                }
+
+                async fn revocations(
+                    &self,
+                    limit: u32,
+                ) -> Result<Vec<doorstep_domain::api::Revocation>, $crate::storage::StorageError> {
+                    shared::revocations(&mut *self.conn().await?, limit).await
+                }
+
                 async fn audit_trail(
                     &self,
                     record: uuid::Uuid,
@@ -786,6 +800,15 @@ macro_rules! shared_store_impl {
                 let _turn = self.write_turn().await;
                 let mut conn = self.pool.acquire().await?;
                 shared::link_citizen(&mut conn, principal, individual, at).await
+            }
+
+            async fn revoke(
+                &self,
+                revocation: &doorstep_domain::api::Revocation,
+            ) -> Result<(), $crate::storage::StorageError> {
+                let _turn = self.write_turn().await;
+                let mut conn = self.pool.acquire().await?;
+                shared::revoke(&mut conn, revocation).await
             }
 
             async fn store_id(&self) -> Result<String, $crate::storage::StorageError> {
@@ -897,6 +920,13 @@ macro_rules! shared_store_impl {
                 at: time::OffsetDateTime,
             ) -> Result<Option<uuid::Uuid>, $crate::storage::StorageError> {
                 shared::link_citizen(&mut *self.conn().await?, principal, individual, at).await
+            }
+
+            async fn revoke(
+                &self,
+                revocation: &doorstep_domain::api::Revocation,
+            ) -> Result<(), $crate::storage::StorageError> {
+                shared::revoke(&mut *self.conn().await?, revocation).await
             }
 
             async fn store_id(&self) -> Result<String, $crate::storage::StorageError> {
@@ -1504,6 +1534,46 @@ macro_rules! shared_store_impl {
             b.text(principal).push(", ").uuid(individual).push(", ").time(timestamp(at)).push(") ON CONFLICT DO NOTHING");
             query(&b).execute(&mut *conn).await?;
             linked_individual(conn, principal).await
+        }
+
+        pub(super) async fn revoke(conn: &mut Conn, r: &doorstep_domain::api::Revocation) -> Result<(), StorageError> {
+            let at = time::OffsetDateTime::parse(&r.revoked_at, &time::format_description::well_known::Rfc3339)
+                .map_err(|e| StorageError::Corrupt(format!("a revocation's time: {e}")))?;
+            let mut b = Builder::new(DIALECT, "INSERT INTO revocations (id, target, reason, revoked_by, revoked_at) VALUES (");
+            b.uuid(r.id).push(", ").text(&r.target).push(", ").text(&r.reason).push(", ").text(&r.revoked_by)
+                .push(", ").time(timestamp(at)).push(")");
+            query(&b).execute(&mut *conn).await?;
+            Ok(())
+        }
+
+        fn revocation_columns() -> String {
+            format!("{}, target, reason, revoked_by, {}", DIALECT.uuid_out("id"), DIALECT.time_out("revoked_at"))
+        }
+
+        fn decode_revocation(row: &<$db as sqlx::Database>::Row) -> Result<doorstep_domain::api::Revocation, StorageError> {
+            Ok(doorstep_domain::api::Revocation {
+                id: parse_uuid(row.try_get(0)?)?.expect("not null"),
+                target: row.try_get(1)?,
+                reason: row.try_get(2)?,
+                revoked_by: row.try_get(3)?,
+                revoked_at: row.try_get(4)?,
+            })
+        }
+
+        pub(super) async fn revocation_of(conn: &mut Conn, targets: &[String]) -> Result<Option<doorstep_domain::api::Revocation>, StorageError> {
+            if targets.is_empty() {
+                return Ok(None);
+            }
+            let mut b = Builder::new(DIALECT, format!("SELECT {} FROM revocations WHERE ", revocation_columns()));
+            b.in_texts("target", &targets.iter().collect::<Vec<_>>());
+            b.push(" ORDER BY revoked_at, id LIMIT 1");
+            query(&b).fetch_optional(&mut *conn).await?.as_ref().map(decode_revocation).transpose()
+        }
+
+        pub(super) async fn revocations(conn: &mut Conn, limit: u32) -> Result<Vec<doorstep_domain::api::Revocation>, StorageError> {
+            let mut b = Builder::new(DIALECT, format!("SELECT {} FROM revocations ORDER BY revoked_at DESC, id DESC LIMIT ", revocation_columns()));
+            b.int(i64::from(limit));
+            query(&b).fetch_all(&mut *conn).await?.iter().map(decode_revocation).collect()
         }
 
         pub(super) async fn household_of(conn: &mut Conn, individual: Uuid) -> Result<(Vec<Uuid>, Vec<Uuid>), StorageError> {

@@ -129,3 +129,20 @@ pub fn png(extra: usize) -> Vec<u8> {
     bytes.extend((0..extra).map(|i| (i * 31 % 251) as u8));
     bytes
 }
+
+pub fn files_in(dir: &std::path::Path) -> usize {
+    walk(dir).len()
+}
+
+pub fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}

@@ -1,0 +1,104 @@
+//! When the registry withdraws this device or the agent's account (issue 16: a laptop lost or
+//! handed over). The registry still takes what the device holds, so a sync round pushes the
+//! queued changes and uploads their documents first; its pull is then refused with the office's
+//! reason (`SyncErrorKind::Revoked`), the sync service stops, and the app wipes the open
+//! partition at its next step (any command, or the session view the UI asks for when the sync
+//! status says "revoked"). The agent is told why, and exactly how many changes could not be
+//! sent (refused, in conflict or still queued): nothing is wiped silently.
+//!
+//! The device's id (`Doorstep-Device` on every sync request) is a random UUID kept in the data
+//! folder: it names the installation, not a person.
+
+use std::path::Path;
+
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::{blocking, AppError, Doorstep, Open, Stage};
+use crate::sync::service::SyncStatus;
+use crate::vault::VaultError;
+
+const DEVICE_ID_FILE: &str = "device-id";
+
+/// What the person is told after the data was removed from this device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct WipeNotice {
+    /// The registry office's words (when, and why).
+    pub reason: String,
+    /// Changes made on this device that did not reach the registry and are gone with it.
+    pub lost: u32,
+}
+
+/// This installation's id: read from the data folder, made the first time.
+pub(super) fn device_id(data_dir: &Path) -> Result<Uuid, VaultError> {
+    let path = data_dir.join(DEVICE_ID_FILE);
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        if let Ok(id) = text.trim().parse() {
+            return Ok(id);
+        }
+    }
+    let id = Uuid::now_v7();
+    crate::vault::atomic::write(&path, id.to_string().as_bytes())
+        .map_err(|e| VaultError::io("save the device id", &path, e))?;
+    Ok(id)
+}
+
+impl Doorstep {
+    /// If the registry withdrew this device or account, wipe the open data now (once).
+    pub(super) async fn wipe_if_revoked(&self) -> Result<(), AppError> {
+        // Cleared only once the data is gone: a failed wipe is tried again at the next step.
+        let Some(reason) = self
+            .revoked
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+        else {
+            return Ok(());
+        };
+        let mut stage = self.stage.lock().await;
+        let previous = std::mem::replace(&mut *stage, Stage::SignedOut);
+        let Stage::Ready(open) = previous else {
+            *stage = previous;
+            return Ok(());
+        };
+        self.uploads.cancel_all();
+        self.caseload
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        self.acting_for
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        let Open { partition, sync } = *open;
+        if let Some(sync) = sync {
+            sync.stop();
+        }
+        let lost = partition.pending_count()?
+            + partition.refused_count()?
+            + partition.conflicts()?.len() as u64;
+        let id = partition.id().to_owned();
+        drop(partition);
+        let vault = self.vault.clone();
+        let wiped = id.clone();
+        blocking(move || vault.wipe(&wiped)).await?;
+        self.profiles().remove(&id)?;
+        self.sessions.sign_out()?;
+        self.status.send_replace(SyncStatus::default());
+        self.revoked
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        *self.wiped.lock().unwrap_or_else(|p| p.into_inner()) = Some(WipeNotice {
+            reason,
+            lost: lost.min(u64::from(u32::MAX)) as u32,
+        });
+        Ok(())
+    }
+
+    /// The notice of the last wipe, for the sign-in screen (shown until the next sign-in).
+    pub(super) fn wipe_notice(&self) -> Option<WipeNotice> {
+        self.wiped.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
