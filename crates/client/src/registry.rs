@@ -224,6 +224,22 @@ impl RegistryClient {
             })
     }
 
+    /// `GET /v1/documents/{id}/content`: the document's file, to read as a stream.
+    pub async fn document_content(
+        &self,
+        token: &str,
+        document: uuid::Uuid,
+    ) -> Result<reqwest::Response, TransportError> {
+        let response = self
+            .http
+            .get(self.url(&paths::document_content(document)))
+            .header(reqwest::header::AUTHORIZATION, bearer(token))
+            .send()
+            .await
+            .map_err(offline)?;
+        check(response).await
+    }
+
     /// tus `HEAD` of an upload: the offset the registry has, or `None` when it no longer knows
     /// the upload.
     pub async fn upload_offset(

@@ -604,3 +604,105 @@ async fn a_withdrawn_device_sends_what_it_holds_then_keeps_nothing() {
         registry.shutdown().await.unwrap();
     }
 }
+
+async fn add_document(agent: &Doorstep, bytes: &[u8]) -> String {
+    let token = agent
+        .begin_upload(NewUpload {
+            kind: DocumentKind::IdCard,
+            file_name: "id-card.png".into(),
+            size_bytes: bytes.len() as u32,
+            replaces: None,
+            consent: None,
+            registration: None,
+        })
+        .await
+        .unwrap();
+    agent.upload_chunk(token, bytes.to_vec()).await.unwrap();
+    let view = agent.finish_upload(token).await.unwrap();
+    view.documents
+        .iter()
+        .find(|d| d.size_bytes as usize == bytes.len())
+        .unwrap()
+        .id
+        .clone()
+}
+
+/// Issue 16: a document added on one laptop opens on another — fetched from the registry the
+/// first time, then kept (encrypted) for offline use; one never opened says it needs the
+/// network when there is none.
+#[tokio::test]
+async fn a_document_from_another_device_is_fetched_on_demand_and_kept() {
+    let Some(provider) = start_provider(None).await else {
+        return;
+    };
+    for (backend, database) in backends().await {
+        let registry_dir = tempfile::tempdir().unwrap();
+        let mut config = trusting_config(&provider, registry_dir.path(), &database);
+        let registry = server::start(&config).await.unwrap();
+        config.listen = registry.addr;
+        let url = format!("http://{}", registry.addr);
+        let laptop = |dir: &std::path::Path| app(&provider, &url, dir, "agent");
+        let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let a = laptop(dir_a.path());
+        a.sign_in(&HeadlessLogin("agent-1"), true).await.unwrap();
+        a.choose_passphrase(PASSPHRASE.into()).await.unwrap();
+        wait_for(&a, "laptop A's first sync", synced).await;
+
+        // On laptop A: a person, and two scans of their ID card.
+        let mut r = a.start_registration().await.unwrap();
+        r.head = PersonInput {
+            key: r.head.key.clone(),
+            ..person("Lucy", "1991-01-01")
+        };
+        r.step = RegistrationStep::Review;
+        saved(a.save_registration(r.clone()).await.unwrap()).await;
+        let RegistrationSaved::Saved { head_id, .. } = a.finish_registration(r.id).await.unwrap()
+        else {
+            panic!("saved");
+        };
+        a.act_for(Some(head_id.parse().unwrap())).await.unwrap();
+        let (front, back) = (png(50_000), png(60_000));
+        let front_id = add_document(&a, &front).await;
+        let back_id = add_document(&a, &back).await;
+        let before = mark(&a);
+        a.sync_now().await.unwrap();
+        let status = wait_synced_since(&a, "laptop A sends", before).await;
+        assert_nothing_refused(&a, &status).await;
+
+        // Laptop B, the same agent: the records arrive, the files do not until opened.
+        let b = laptop(dir_b.path());
+        b.sign_in(&HeadlessLogin("agent-1"), true).await.unwrap();
+        b.choose_passphrase(PASSPHRASE.into()).await.unwrap();
+        wait_for(&b, "laptop B's first sync", synced).await;
+        b.act_for(Some(head_id.parse().unwrap())).await.unwrap();
+        let documents = b.documents().await.unwrap().documents;
+        assert_eq!(documents.len(), 2, "{backend}");
+        assert!(documents.iter().all(|d| !d.on_device));
+        let front_uuid: uuid::Uuid = front_id.parse().unwrap();
+        assert_eq!(
+            b.document_content(front_uuid).await.unwrap(),
+            front,
+            "{backend}"
+        );
+        assert!(b
+            .documents()
+            .await
+            .unwrap()
+            .documents
+            .iter()
+            .any(|d| d.id == front_id && d.on_device));
+
+        // No network: the one opened still opens; the other says it needs the network.
+        registry.shutdown().await.unwrap();
+        assert_eq!(b.document_content(front_uuid).await.unwrap(), front);
+        let refused = b
+            .document_content(back_id.parse().unwrap())
+            .await
+            .unwrap_err();
+        assert!(
+            refused.to_string().contains("kept at the registry"),
+            "{refused}"
+        );
+        let _ = back;
+    }
+}

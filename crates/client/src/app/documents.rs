@@ -179,6 +179,74 @@ pub fn content(partition: &Partition, id: Uuid) -> Result<Vec<u8>, AppError> {
     Ok(bytes)
 }
 
+/// Fetch the file of a document that came from the registry (added on another device) into the
+/// vault, streamed: chunks go from the network straight into the encrypting writer, so memory
+/// stays bounded and no readable copy is written. Checked against the record before it is kept.
+pub async fn download(
+    partition: Arc<Partition>,
+    transport: &crate::sync::SyncTransport,
+    id: Uuid,
+) -> Result<(), AppError> {
+    let record = partition
+        .get::<Document>(id)?
+        .ok_or_else(|| refused("documentUnknown", "That document is not on this device."))?;
+    let offline = || {
+        refused(
+            "documentOffline",
+            "This document is kept at the registry. Connect to the network to open it; it is then kept on this device.",
+        )
+    };
+    let mut response = transport.document_content(id).await.map_err(|e| match e {
+        crate::registry::TransportError::Offline(_) => offline(),
+        other => refused(
+            "documentNotFetched",
+            format!("The registry did not send the document: {other}"),
+        ),
+    })?;
+    let (to, from) = sync_channel(CHUNKS_IN_FLIGHT);
+    let cancelled = Arc::new(AtomicBool::new(false));
+    let reader = ChunkReader {
+        from,
+        cancelled: cancelled.clone(),
+        current: Vec::new(),
+        at: 0,
+    };
+    let p = partition.clone();
+    let writer = tokio::task::spawn_blocking(move || p.keep_downloaded_document(&record, reader));
+    let mut received: u64 = 0;
+    let streamed = loop {
+        match response.chunk().await {
+            Ok(Some(bytes)) => {
+                received += bytes.len() as u64;
+                if received > MAX_DOCUMENT_BYTES {
+                    break Err(refused(
+                        "fileTooLarge",
+                        "The registry sent more than a document may hold.",
+                    ));
+                }
+                // The writer runs on a blocking thread; a full channel waits for it there.
+                let to = to.clone();
+                let sent = tokio::task::spawn_blocking(move || to.send(bytes.to_vec())).await;
+                if !matches!(sent, Ok(Ok(()))) {
+                    break Ok(());
+                }
+            }
+            Ok(None) => break Ok(()),
+            Err(_) => break Err(offline()),
+        }
+    };
+    if streamed.is_err() {
+        cancelled.store(true, Ordering::SeqCst);
+    }
+    drop(to);
+    let kept = writer
+        .await
+        .map_err(|e| refused("storeFailed", format!("Keeping the document failed: {e}")))?;
+    streamed?;
+    kept?;
+    Ok(())
+}
+
 /// Delete one of the person's documents (the registry's copy too, with the next sync).
 pub fn delete(partition: &Partition, session: Who<'_>, id: Uuid) -> Result<(), AppError> {
     let me = find_me(partition, session)?.map(|m| m.meta.id);

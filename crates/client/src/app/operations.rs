@@ -400,8 +400,27 @@ impl Doorstep {
     }
 
     /// A document's bytes, for the preview (only documents kept on this device).
+    /// A document's bytes. One added on another device is fetched from the registry the first
+    /// time (it then stays in the vault, encrypted); offline, that says it needs the network.
     pub async fn document_content(&self, id: Uuid) -> Result<Vec<u8>, AppError> {
-        self.read(move |p, _| documents::content(p, id)).await
+        let partition = self.open_partition().await?;
+        let p = partition.clone();
+        let on_device = blocking(move || Ok::<_, AppError>(p.document(id)?.is_some())).await?;
+        if !on_device {
+            let Some(session) = self.session() else {
+                return Err(refused(
+                    "documentOffline",
+                    "This document is kept at the registry. Sign in and connect to open it; it is then kept on this device.",
+                ));
+            };
+            let transport = SyncTransport::for_device(
+                self.settings.registry_url.clone(),
+                session.access_token().secret(),
+                Some(self.device),
+            );
+            documents::download(partition.clone(), &transport, id).await?;
+        }
+        blocking(move || documents::content(&partition, id)).await
     }
 
     /// Delete a document (the registry's copy too, with the next sync).

@@ -83,6 +83,15 @@ impl SyncTransport {
         Ok(self.registry.push(&token, &request).await?.results)
     }
 
+    /// `GET /v1/documents/{id}/content`, as a stream.
+    pub async fn document_content(
+        &self,
+        document: uuid::Uuid,
+    ) -> Result<reqwest::Response, TransportError> {
+        let token = self.token().await;
+        self.registry.document_content(&token, document).await
+    }
+
     /// `GET /v1/me`.
     pub async fn me(&self) -> Result<doorstep_domain::api::Me, TransportError> {
         let token = self.token().await;

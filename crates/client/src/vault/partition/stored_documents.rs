@@ -93,6 +93,65 @@ impl Partition {
         Ok(info)
     }
 
+    /// Keep the file of a document that reached this device as a registry record only (added
+    /// on another device), read from `source` (the registry's download), encrypted like any
+    /// other. The bytes must be the record's (SHA-256 and size), else nothing is kept. Nothing
+    /// is queued: the registry has it already.
+    pub fn keep_downloaded_document(
+        &self,
+        record: &doorstep_domain::Document,
+        source: impl Read,
+    ) -> Result<DocumentInfo, VaultError> {
+        let id = *record.meta.id.as_uuid();
+        if self.document(id)?.is_some() {
+            return self
+                .document(id)?
+                .ok_or_else(|| VaultError::NotFound(id.to_string()));
+        }
+        let file_key = SecretKey::generate();
+        let docs = self.dir.join(DOCS_DIR);
+        let written = documents::write(&docs, id, &file_key, source)?;
+        if written.sha256 != record.sha256 || written.size_bytes != record.size_bytes {
+            let _ = std::fs::remove_file(&written.path);
+            return Err(VaultError::Corrupt(format!(
+                "the registry's copy of document {id} is not the file its record describes"
+            )));
+        }
+        let info = DocumentInfo {
+            id,
+            kind: serde_json::to_value(record.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            file_name: record.file_name.clone(),
+            mime_type: record.mime_type.clone(),
+            size_bytes: written.size_bytes,
+            sha256: written.sha256.clone(),
+            record_id: Some(*record.linked_record.as_uuid()),
+            captured_at: timestamp::format(record.captured_at),
+        };
+        let saved = self.conn().execute(
+            "INSERT INTO documents (id, kind, file_name, mime_type, size_bytes, sha256, record_id, file_key, captured_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                id.to_string(),
+                info.kind,
+                info.file_name,
+                info.mime_type,
+                info.size_bytes as i64,
+                info.sha256,
+                info.record_id.map(|r| r.to_string()),
+                &file_key.as_bytes()[..],
+                info.captured_at
+            ],
+        );
+        if let Err(e) = saved {
+            let _ = std::fs::remove_file(&written.path);
+            return Err(e.into());
+        }
+        Ok(info)
+    }
+
     /// The registry record a document kept on this device alone (stored with no record) will
     /// become once attached to `linked`: see [`Partition::apply_batch_and_discard_draft`].
     pub fn document_record_for(
