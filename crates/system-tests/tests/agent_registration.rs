@@ -4,11 +4,9 @@
 
 mod common;
 
-use std::time::Duration;
-
 use common::app::*;
 use common::backends;
-use common::oidc::{start_provider, HeadlessLogin};
+use common::oidc::start_provider;
 use doorstep_client::app::{
     AccountInput, Doorstep, MemberEntry, NewUpload, PersonInput, Registration, RegistrationCheck,
     RegistrationSaved, RegistrationStep, SessionView,
@@ -49,13 +47,7 @@ async fn an_offline_registration_of_five_reaches_the_registry_with_one_head() {
         let url = format!("http://{}", registry.addr);
 
         let data = tempfile::tempdir().unwrap();
-        let agent = app(&provider, &url, data.path(), "agent");
-        agent
-            .sign_in(&HeadlessLogin("agent-1"), true)
-            .await
-            .unwrap();
-        agent.choose_passphrase(PASSPHRASE.into()).await.unwrap();
-        wait_for(&agent, "the first sync", synced).await;
+        let agent = agent_laptop(&provider, &url, data.path()).await;
 
         // The village has no network.
         registry.shutdown().await.unwrap();
@@ -120,15 +112,7 @@ async fn an_offline_registration_of_five_reaches_the_registry_with_one_head() {
         let status = wait_synced_since(&agent, "the registration sent", before).await;
         assert_nothing_refused(&agent, &status).await;
 
-        let staff = doorstep_registry::auth::dev_token(
-            registry_dir.path(),
-            Role::Staff,
-            "auditor",
-            None,
-            None,
-            Duration::from_secs(600),
-        )
-        .unwrap();
+        let staff = dev_token(registry_dir.path(), Role::Staff, "auditor", None);
         let get = |path: String| {
             let staff = staff.clone();
             let url = url.clone();
@@ -200,13 +184,7 @@ async fn an_agent_acting_for_a_person_works_on_their_records_in_every_section() 
         let registry = server::start(&config).await.unwrap();
         let url = format!("http://{}", registry.addr);
         let data = tempfile::tempdir().unwrap();
-        let agent = app(&provider, &url, data.path(), "agent");
-        agent
-            .sign_in(&HeadlessLogin("agent-1"), true)
-            .await
-            .unwrap();
-        agent.choose_passphrase(PASSPHRASE.into()).await.unwrap();
-        wait_for(&agent, "the first sync", synced).await;
+        let agent = agent_laptop(&provider, &url, data.path()).await;
 
         // Someone registered earlier (here: by this agent, alone, with no household yet).
         let mut r = agent.start_registration().await.unwrap();
@@ -247,15 +225,7 @@ async fn an_agent_acting_for_a_person_works_on_their_records_in_every_section() 
         let status = wait_synced_since(&agent, "the agent's work for Joyce", before).await;
         assert_nothing_refused(&agent, &status).await;
 
-        let staff = doorstep_registry::auth::dev_token(
-            registry_dir.path(),
-            Role::Staff,
-            "auditor",
-            None,
-            None,
-            Duration::from_secs(600),
-        )
-        .unwrap();
+        let staff = dev_token(registry_dir.path(), Role::Staff, "auditor", None);
         let client = reqwest::Client::new();
         let page: Value = client
             .get(format!("{url}/v1/financial-accounts?owner={joyce}"))
@@ -351,17 +321,7 @@ async fn where_consent_is_required_writes_wait_for_it_and_then_go_through() {
         config.agents.require_consent = true;
         let registry = server::start(&config).await.unwrap();
         let url = format!("http://{}", registry.addr);
-        let dev = |role, subject: &str, area: Option<&str>| {
-            doorstep_registry::auth::dev_token(
-                registry_dir.path(),
-                role,
-                subject,
-                area,
-                None,
-                Duration::from_secs(600),
-            )
-            .unwrap()
-        };
+        let dev = |role, subject: &str, area| dev_token(registry_dir.path(), role, subject, area);
         // Someone another agent registered, whose consent nobody captured.
         let otieno = uuid::Uuid::now_v7();
         let now = "2026-01-05T09:00:00Z";
@@ -378,13 +338,7 @@ async fn where_consent_is_required_writes_wait_for_it_and_then_go_through() {
         assert_eq!(created.status(), 201);
 
         let data = tempfile::tempdir().unwrap();
-        let agent = app(&provider, &url, data.path(), "agent");
-        agent
-            .sign_in(&HeadlessLogin("agent-1"), true)
-            .await
-            .unwrap();
-        agent.choose_passphrase(PASSPHRASE.into()).await.unwrap();
-        wait_for(&agent, "the first sync", synced).await;
+        let agent = agent_laptop(&provider, &url, data.path()).await;
 
         // A household: refused on the device until the head's consent is captured.
         let mut r = agent.start_registration().await.unwrap();
@@ -515,13 +469,7 @@ async fn a_withdrawn_device_sends_what_it_holds_then_keeps_nothing() {
         let registry = server::start(&config).await.unwrap();
         let url = format!("http://{}", registry.addr);
         let data = tempfile::tempdir().unwrap();
-        let agent = app(&provider, &url, data.path(), "agent");
-        agent
-            .sign_in(&HeadlessLogin("agent-1"), true)
-            .await
-            .unwrap();
-        agent.choose_passphrase(PASSPHRASE.into()).await.unwrap();
-        wait_for(&agent, "the first sync", synced).await;
+        let agent = agent_laptop(&provider, &url, data.path()).await;
 
         // A household typed in the village, not sent yet.
         let mut r = agent.start_registration().await.unwrap();
@@ -541,15 +489,7 @@ async fn a_withdrawn_device_sends_what_it_holds_then_keeps_nothing() {
 
         // The office withdraws the laptop (by the id it sends with every request).
         let device = std::fs::read_to_string(data.path().join("device-id")).unwrap();
-        let admin = doorstep_registry::auth::dev_token(
-            registry_dir.path(),
-            Role::Admin,
-            "root",
-            None,
-            None,
-            Duration::from_secs(600),
-        )
-        .unwrap();
+        let admin = dev_token(registry_dir.path(), Role::Admin, "root", None);
         let revoked = reqwest::Client::new()
             .post(format!("{url}/v1/revocations"))
             .bearer_auth(&admin)
@@ -641,12 +581,8 @@ async fn a_document_from_another_device_is_fetched_on_demand_and_kept() {
         let registry = server::start(&config).await.unwrap();
         config.listen = registry.addr;
         let url = format!("http://{}", registry.addr);
-        let laptop = |dir: &std::path::Path| app(&provider, &url, dir, "agent");
         let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-        let a = laptop(dir_a.path());
-        a.sign_in(&HeadlessLogin("agent-1"), true).await.unwrap();
-        a.choose_passphrase(PASSPHRASE.into()).await.unwrap();
-        wait_for(&a, "laptop A's first sync", synced).await;
+        let a = agent_laptop(&provider, &url, dir_a.path()).await;
 
         // On laptop A: a person, and two scans of their ID card.
         let mut r = a.start_registration().await.unwrap();
@@ -670,10 +606,7 @@ async fn a_document_from_another_device_is_fetched_on_demand_and_kept() {
         assert_nothing_refused(&a, &status).await;
 
         // Laptop B, the same agent: the records arrive, the files do not until opened.
-        let b = laptop(dir_b.path());
-        b.sign_in(&HeadlessLogin("agent-1"), true).await.unwrap();
-        b.choose_passphrase(PASSPHRASE.into()).await.unwrap();
-        wait_for(&b, "laptop B's first sync", synced).await;
+        let b = agent_laptop(&provider, &url, dir_b.path()).await;
         b.act_for(Some(head_id.parse().unwrap())).await.unwrap();
         let documents = b.documents().await.unwrap().documents;
         assert_eq!(documents.len(), 2, "{backend}");

@@ -203,14 +203,7 @@ pub async fn download(
             format!("The registry did not send the document: {other}"),
         ),
     })?;
-    let (to, from) = sync_channel(CHUNKS_IN_FLIGHT);
-    let cancelled = Arc::new(AtomicBool::new(false));
-    let reader = ChunkReader {
-        from,
-        cancelled: cancelled.clone(),
-        current: Vec::new(),
-        at: 0,
-    };
+    let (to, cancelled, reader) = ChunkReader::channel();
     let p = partition.clone();
     let writer = tokio::task::spawn_blocking(move || p.keep_downloaded_document(&record, reader));
     let mut received: u64 = 0;
@@ -270,6 +263,21 @@ struct ChunkReader {
     cancelled: Arc<AtomicBool>,
     current: Vec<u8>,
     at: usize,
+}
+
+impl ChunkReader {
+    /// A reader of the chunks sent on the returned sender; setting the flag makes it fail.
+    fn channel() -> (SyncSender<Vec<u8>>, Arc<AtomicBool>, ChunkReader) {
+        let (to, from) = sync_channel(CHUNKS_IN_FLIGHT);
+        let cancelled = Arc::new(AtomicBool::new(false));
+        let reader = ChunkReader {
+            from,
+            cancelled: cancelled.clone(),
+            current: Vec::new(),
+            at: 0,
+        };
+        (to, cancelled, reader)
+    }
 }
 
 impl Read for ChunkReader {
@@ -391,14 +399,7 @@ impl Uploads {
                 upload.consent
             },
         };
-        let (to, from) = sync_channel(CHUNKS_IN_FLIGHT);
-        let cancelled = Arc::new(AtomicBool::new(false));
-        let reader = ChunkReader {
-            from,
-            cancelled: cancelled.clone(),
-            current: Vec::new(),
-            at: 0,
-        };
+        let (to, cancelled, reader) = ChunkReader::channel();
         let p = partition.clone();
         let worker = std::thread::Builder::new()
             .name("document-upload".into())

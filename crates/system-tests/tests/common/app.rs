@@ -146,3 +146,34 @@ pub fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// A field agent's laptop: the app core in agent mode, signed in as the provider's `agent-1`
+/// (agent role, area KE.30) with its passphrase chosen, after its first sync.
+pub async fn agent_laptop(provider: &Provider, registry: &str, data: &std::path::Path) -> Doorstep {
+    let agent = app(provider, registry, data, "agent");
+    agent
+        .sign_in(&super::oidc::HeadlessLogin("agent-1"), true)
+        .await
+        .unwrap();
+    agent.choose_passphrase(PASSPHRASE.into()).await.unwrap();
+    wait_for(&agent, "the agent's first sync", synced).await;
+    agent
+}
+
+/// A development token (ten minutes) signed with the key in the registry's data folder.
+pub fn dev_token(
+    registry_data: &std::path::Path,
+    role: doorstep_registry::auth::Role,
+    subject: &str,
+    area: Option<&str>,
+) -> String {
+    doorstep_registry::auth::dev_token(
+        registry_data,
+        role,
+        subject,
+        area,
+        None,
+        Duration::from_secs(600),
+    )
+    .unwrap()
+}

@@ -255,11 +255,7 @@ impl Partition {
     pub fn apply_batch(&self, changes: &[Change]) -> Result<Vec<Uuid>, VaultError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        let at = now();
-        let ids = changes
-            .iter()
-            .map(|c| apply_in(&tx, c, &at))
-            .collect::<Result<Vec<_>, _>>()?;
+        let ids = apply_all(&tx, changes)?;
         tx.commit()?;
         Ok(ids)
     }
@@ -277,11 +273,7 @@ impl Partition {
     ) -> Result<Vec<Uuid>, VaultError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        let at = now();
-        let ids = changes
-            .iter()
-            .map(|c| apply_in(&tx, c, &at))
-            .collect::<Result<Vec<_>, _>>()?;
+        let ids = apply_all(&tx, changes)?;
         for (document, linked) in attach {
             let attached = tx.execute(
                 "UPDATE documents SET record_id = ?2 WHERE id = ?1 AND record_id IS NULL",
@@ -445,6 +437,12 @@ impl Partition {
             .then_some(())
             .ok_or(VaultError::Corrupt(format!("integrity check: {result}")))
     }
+}
+
+/// Every change inside the caller's transaction, in order, stamped with one time.
+fn apply_all(tx: &rusqlite::Transaction<'_>, changes: &[Change]) -> Result<Vec<Uuid>, VaultError> {
+    let at = now();
+    changes.iter().map(|c| apply_in(tx, c, &at)).collect()
 }
 
 /// One change inside the caller's transaction: the record, its outbox entry, its audit entry.

@@ -38,21 +38,7 @@ impl Partition {
         let saved = (|| -> Result<(), VaultError> {
             let mut conn = self.conn();
             let tx = conn.transaction()?;
-            tx.execute(
-                "INSERT INTO documents (id, kind, file_name, mime_type, size_bytes, sha256, record_id, file_key, captured_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                params![
-                    id.to_string(),
-                    info.kind,
-                    info.file_name,
-                    info.mime_type,
-                    info.size_bytes as i64,
-                    info.sha256,
-                    info.record_id.map(|r| r.to_string()),
-                    &file_key.as_bytes()[..],
-                    info.captured_at
-                ],
-            )?;
+            insert_document_row(&tx, &info, &file_key)?;
             // A document attached to a record becomes a registry record (its bytes follow as an
             // upload once the registry has the metadata); one not attached stays on the device.
             let mutation_id = Uuid::now_v7();
@@ -130,21 +116,7 @@ impl Partition {
             record_id: Some(*record.linked_record.as_uuid()),
             captured_at: timestamp::format(record.captured_at),
         };
-        let saved = self.conn().execute(
-            "INSERT INTO documents (id, kind, file_name, mime_type, size_bytes, sha256, record_id, file_key, captured_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![
-                id.to_string(),
-                info.kind,
-                info.file_name,
-                info.mime_type,
-                info.size_bytes as i64,
-                info.sha256,
-                info.record_id.map(|r| r.to_string()),
-                &file_key.as_bytes()[..],
-                info.captured_at
-            ],
-        );
+        let saved = insert_document_row(&self.conn(), &info, &file_key);
         if let Err(e) = saved {
             let _ = std::fs::remove_file(&written.path);
             return Err(e.into());
@@ -298,6 +270,30 @@ impl Partition {
         }
         Ok(())
     }
+}
+
+/// The vault's row for a stored document file: what it is, and the key its bytes are under.
+fn insert_document_row(
+    conn: &rusqlite::Connection,
+    info: &DocumentInfo,
+    file_key: &SecretKey,
+) -> Result<(), VaultError> {
+    conn.execute(
+        "INSERT INTO documents (id, kind, file_name, mime_type, size_bytes, sha256, record_id, file_key, captured_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            info.id.to_string(),
+            info.kind,
+            info.file_name,
+            info.mime_type,
+            info.size_bytes as i64,
+            info.sha256,
+            info.record_id.map(|r| r.to_string()),
+            &file_key.as_bytes()[..],
+            info.captured_at
+        ],
+    )?;
+    Ok(())
 }
 
 /// The domain record describing a stored document, as the registry will keep it.
