@@ -117,7 +117,9 @@ fn main() {
     let index = Caseload::build(&partition).expect("the index builds");
     let none = HashSet::new();
     let mut worst_p95 = Duration::ZERO;
-    let kinds: [(&str, Box<dyn Fn(usize) -> String>); 4] = [
+    // Each kind of search: its label, and the query it types for the i-th try.
+    type MakeQuery = Box<dyn Fn(usize) -> String>;
+    let kinds: [(&str, MakeQuery); 4] = [
         (
             "name prefix",
             Box::new(|i| {

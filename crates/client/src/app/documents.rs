@@ -303,6 +303,15 @@ impl Read for ChunkReader {
     }
 }
 
+/// A finished upload: the stored document, the one it replaces, the partition it went into,
+/// and the registration whose consent it is (with the terms).
+type Finished = (
+    DocumentInfo,
+    Option<Uuid>,
+    Arc<Partition>,
+    Option<(String, ConsentTerms)>,
+);
+
 struct InFlight {
     to: SyncSender<Vec<u8>>,
     cancelled: Arc<AtomicBool>,
@@ -472,18 +481,7 @@ impl Uploads {
         Ok(info.id.to_string())
     }
 
-    fn finish_inner(
-        &self,
-        token: Uuid,
-    ) -> Result<
-        (
-            DocumentInfo,
-            Option<Uuid>,
-            Arc<Partition>,
-            Option<(String, ConsentTerms)>,
-        ),
-        AppError,
-    > {
+    fn finish_inner(&self, token: Uuid) -> Result<Finished, AppError> {
         let upload = self.table().remove(&token).ok_or_else(unknown_upload)?;
         let InFlight {
             to,

@@ -225,6 +225,8 @@ pub enum DuplicateAnswer {
 }
 
 /// What the household's saving created.
+// Built once per save and serialised straight to the UI: boxing the large variant buys nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase", tag = "outcome")]
 pub enum RegistrationSaved {
@@ -654,7 +656,7 @@ fn person_of(
         .filter(|s| !s.is_empty())
         .map(str::to_owned);
     person.gender = input.gender;
-    person.disability = input.disability.clone();
+    person.disability = input.disability;
     person.birthdate_not_exact = input.birthdate_not_exact;
     match input
         .birthdate

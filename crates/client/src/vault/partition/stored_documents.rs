@@ -119,7 +119,7 @@ impl Partition {
         let saved = insert_document_row(&self.conn(), &info, &file_key);
         if let Err(e) = saved {
             let _ = std::fs::remove_file(&written.path);
-            return Err(e.into());
+            return Err(e);
         }
         Ok(info)
     }
