@@ -4,6 +4,9 @@
 run_tests() {
   [ "$#" -eq 0 ] || die "./dev test takes no options"
   local started=$SECONDS
+  # A test run gains nothing from incremental compilation but its cache, which grows by
+  # gigabytes a day on a long-lived machine; developers iterating with cargo keep theirs.
+  export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
   setup_all
   # The shell crate's build script checks that the UI bundle exists, so build it before any cargo step.
   build_ui
