@@ -639,3 +639,97 @@ async fn a_document_from_another_device_is_fetched_on_demand_and_kept() {
         let _ = back;
     }
 }
+
+/// Issue 16: where the installation says so, an agent laptop that has not reached the registry
+/// for N days forgets its data by itself — warned on the end-of-day screen in the last days,
+/// and told afterwards why and how many changes were lost.
+#[tokio::test]
+async fn a_laptop_without_sync_for_too_long_warns_then_forgets_its_data() {
+    let Some(provider) = start_provider(None).await else {
+        return;
+    };
+    let (_, database) = backends().await.remove(0);
+    let registry_dir = tempfile::tempdir().unwrap();
+    let config = trusting_config(&provider, registry_dir.path(), &database);
+    let registry = server::start(&config).await.unwrap();
+    let url = format!("http://{}", registry.addr);
+    let data = tempfile::tempdir().unwrap();
+    let agent = app_with(
+        &provider,
+        &url,
+        data.path(),
+        "agent",
+        &[(doorstep_client::app::config::ENV_AGENT_WIPE_AFTER_DAYS, "7")],
+    );
+    agent
+        .sign_in(&common::oidc::HeadlessLogin("agent-1"), true)
+        .await
+        .unwrap();
+    agent.choose_passphrase(PASSPHRASE.into()).await.unwrap();
+    wait_for(&agent, "the first sync", synced).await;
+    registry.shutdown().await.unwrap();
+    let mut r = agent.start_registration().await.unwrap();
+    r.head = PersonInput {
+        key: r.head.key.clone(),
+        ..person("Unsent", "1990-01-01")
+    };
+    r.step = RegistrationStep::Review;
+    saved(agent.save_registration(r.clone()).await.unwrap()).await;
+    agent.finish_registration(r.id).await.unwrap();
+
+    // The last successful sync, as the vault records it, moved back in time.
+    let set_last_sync = |days_ago: i64| {
+        let vault = doorstep_client::vault::Vault::open(
+            data.path(),
+            std::sync::Arc::new(doorstep_client::vault::NoKeyStore),
+        )
+        .unwrap();
+        let id = vault.partitions().unwrap().remove(0);
+        let partition = vault.unlock_with_passphrase(&id, PASSPHRASE).unwrap();
+        let at = time::OffsetDateTime::now_utc() - time::Duration::days(days_ago);
+        partition
+            .mark_sync_success(&doorstep_domain::timestamp::format(at))
+            .unwrap();
+    };
+    let morning = "2000-01-01T00:00:00Z".to_owned();
+    set_last_sync(2);
+    assert_eq!(
+        agent
+            .day_summary(morning.clone())
+            .await
+            .unwrap()
+            .wipe_in_days,
+        None
+    );
+    set_last_sync(5);
+    assert_eq!(
+        agent
+            .day_summary(morning.clone())
+            .await
+            .unwrap()
+            .wipe_in_days,
+        Some(2)
+    );
+
+    set_last_sync(8);
+    assert!(
+        agent.day_summary(morning).await.is_err(),
+        "the data is gone"
+    );
+    let SessionView::SignedOut {
+        wiped, profiles, ..
+    } = agent.view().await
+    else {
+        panic!("signed out");
+    };
+    let wiped = wiped.expect("told why");
+    assert!(wiped.reason.contains("8 days"), "{wiped:?}");
+    assert_eq!(
+        wiped.lost, 3,
+        "the household, its head and the membership never left"
+    );
+    assert!(profiles.is_empty());
+    assert!(walk(data.path())
+        .iter()
+        .all(|f| !f.to_string_lossy().contains("partitions/")));
+}

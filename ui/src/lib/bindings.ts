@@ -872,7 +872,12 @@ waitingAll: number;
 /**
  * The registry's "possible duplicate" notices not answered yet.
  */
-duplicateNotices: number }
+duplicateNotices: number; 
+/**
+ * Days left before this device's data is wiped for want of a sync (its configuration sets
+ * a period), once within the last days; `None` otherwise.
+ */
+wipeInDays: number | null }
 /**
  * How the device is used; decides what is remembered between people.
  */

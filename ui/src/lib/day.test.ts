@@ -15,6 +15,7 @@ const day = (over: Partial<DaySummary> = {}): DaySummary => ({
   registrationsInProgress: 0,
   waitingAll: 0,
   duplicateNotices: 0,
+  wipeInDays: null,
   ...over,
 });
 
@@ -51,5 +52,19 @@ describe('the end of the day in words', () => {
     expect(tn(list[2].key, list[2].count)).toBe('3 modifications ne sont que sur cet appareil. Connectez-vous et synchronisez avant de partir.');
     setLocale('en');
     expect(tn(list[0].key, list[0].count)).toBe('1 change was refused by the registry. Fix it or discard it.');
+  });
+});
+
+describe('a laptop about to forget its data', () => {
+  it('says so first, with the days left, or today', () => {
+    expect(needs(day()).find((n) => n.key.startsWith('day.need.wipe'))).toBeUndefined();
+    expect(needs(day({ wipeInDays: 2, refused: 1 }))[0]).toEqual({ key: 'day.need.wipe', count: 2, action: 'sync' });
+    expect(needs(day({ wipeInDays: 0 }))[0].key).toBe('day.need.wipeToday');
+    for (const lang of ['en', 'fr', 'ar'] as const) {
+      setLocale(lang);
+      expect(tn('day.need.wipeToday', 0)).not.toContain('day.need');
+      expect(tn('day.need.wipe', 3)).not.toContain('day.need');
+    }
+    setLocale('en');
   });
 });

@@ -28,6 +28,11 @@ export type Need = Line & { action: 'conflicts' | 'sync' | 'resume' | 'notices' 
 
 export function needs(s: DaySummary): Need[] {
   const list: Need[] = [];
+  // The installation wipes a laptop that stays away from the registry too long: say so first.
+  if (s.wipeInDays !== null) {
+    const key = s.wipeInDays === 0 ? 'day.need.wipeToday' : 'day.need.wipe';
+    list.push({ key, count: s.wipeInDays, action: 'sync' });
+  }
   if (s.refused > 0) list.push({ key: 'day.need.refused', count: s.refused, action: 'conflicts' });
   if (s.conflicts > 0) list.push({ key: 'day.need.conflicts', count: s.conflicts, action: 'conflicts' });
   if (s.waitingAll > 0) list.push({ key: 'day.need.waiting', count: s.waitingAll, action: 'sync' });

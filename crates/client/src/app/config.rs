@@ -33,6 +33,10 @@ pub const ENV_BROWSER: &str = "DOORSTEP_BROWSER";
 /// Days an offline unlock works after the person's last online sign-in (default 30; `0` = no
 /// limit). After that the person must sign in online once, which also sends their changes.
 pub const ENV_OFFLINE_UNLOCK_DAYS: &str = "DOORSTEP_OFFLINE_UNLOCK_DAYS";
+/// Agent devices: wipe the agent's data after this many days without a successful sync (unset:
+/// never), warning on the last days (see app/revocation.rs). A lost laptop then forgets its
+/// caseload by itself.
+pub const ENV_AGENT_WIPE_AFTER_DAYS: &str = "DOORSTEP_AGENT_WIPE_AFTER_DAYS";
 /// Seconds: the provider must have authenticated the person this recently (`max_age`).
 pub const ENV_OIDC_MAX_AGE: &str = "DOORSTEP_OIDC_MAX_AGE";
 /// `login` to make the provider authenticate the person at every sign-in (`prompt`).
@@ -89,6 +93,8 @@ pub struct AppConfig {
     pub idle_timeout: Duration,
     /// Offline unlocks stop working this many days after the last online sign-in (`None`: never).
     pub offline_unlock_days: Option<u32>,
+    /// Agent devices: wipe the agent's data after this many days without a successful sync.
+    pub agent_wipe_after_days: Option<u32>,
 }
 
 impl AppConfig {
@@ -154,12 +160,25 @@ impl AppConfig {
                 }
             },
         };
+        let agent_wipe_after_days = match var(ENV_AGENT_WIPE_AFTER_DAYS) {
+            None => None,
+            Some(v) => match v.trim().parse::<u32>() {
+                Ok(days) if (2..=3650).contains(&days) && mode == DeviceMode::Agent => Some(days),
+                _ => return Err(AppConfigError::Invalid {
+                    name: ENV_AGENT_WIPE_AFTER_DAYS,
+                    value: v,
+                    expected:
+                        "a number of days from 2 to 3650, on an agent device (DOORSTEP_MODE=agent)",
+                }),
+            },
+        };
         Ok(AppConfig {
             mode,
             signin,
             browser_command: var(ENV_BROWSER),
             idle_timeout,
             offline_unlock_days,
+            agent_wipe_after_days,
         })
     }
 }
@@ -322,5 +341,21 @@ mod tests {
         ])
         .unwrap_err();
         assert!(e.to_string().contains(ENV_OIDC_REDEEM));
+    }
+
+    #[test]
+    fn an_agent_laptop_may_forget_its_data_after_days_without_sync() {
+        assert_eq!(resolve(&[]).unwrap().agent_wipe_after_days, None);
+        let agent = |days: &str| resolve(&[(ENV_MODE, "agent"), (ENV_AGENT_WIPE_AFTER_DAYS, days)]);
+        assert_eq!(agent("14").unwrap().agent_wipe_after_days, Some(14));
+        for bad in ["0", "1", "3651", "soon"] {
+            let e = agent(bad).unwrap_err();
+            assert!(
+                e.to_string().contains(ENV_AGENT_WIPE_AFTER_DAYS),
+                "{bad}: {e}"
+            );
+        }
+        // Only agent laptops hold a caseload to forget.
+        assert!(resolve(&[(ENV_AGENT_WIPE_AFTER_DAYS, "14")]).is_err());
     }
 }

@@ -208,7 +208,8 @@ impl Doorstep {
     /// Agent: the end-of-day summary since `since` (RFC 3339, the start of the local day).
     pub async fn day_summary(&self, since: String) -> Result<DaySummary, AppError> {
         let partition = self.agent_partition().await?;
-        blocking(move || summary::day(&partition, &since)).await
+        let wipe_after = self.config.agent_wipe_after_days;
+        blocking(move || summary::day(&partition, &since, wipe_after)).await
     }
 
     /// The open partition, on a field agent's device only.

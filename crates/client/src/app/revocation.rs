@@ -44,17 +44,52 @@ pub(super) fn device_id(data_dir: &Path) -> Result<Uuid, VaultError> {
     Ok(id)
 }
 
+/// Days of warning (on the end-of-day screen) before an agent's data is wiped for want of a sync.
+pub const WIPE_WARNING_DAYS: u32 = 3;
+
+/// Whole days since `partition` last synced successfully; `None` if it never did (nothing to
+/// measure from: a new profile syncs at once, and one that never could holds nothing pulled).
+pub(super) fn days_since_sync(
+    partition: &crate::vault::Partition,
+) -> Result<Option<u32>, AppError> {
+    let Some(at) = partition.last_sync_success()? else {
+        return Ok(None);
+    };
+    let Ok(at) = doorstep_domain::timestamp::parse(&at) else {
+        return Ok(None);
+    };
+    let days = (time::OffsetDateTime::now_utc() - at).whole_days().max(0);
+    Ok(Some(days.min(i64::from(u32::MAX)) as u32))
+}
+
+/// With a wipe period set: the days left before the data is wiped, once within the warning days.
+pub(super) fn wipe_warning(
+    wipe_after: Option<u32>,
+    partition: &crate::vault::Partition,
+) -> Result<Option<u32>, AppError> {
+    let (Some(after), Some(since)) = (wipe_after, days_since_sync(partition)?) else {
+        return Ok(None);
+    };
+    let left = after.saturating_sub(since);
+    Ok((left <= WIPE_WARNING_DAYS).then_some(left))
+}
+
 impl Doorstep {
-    /// If the registry withdrew this device or account, wipe the open data now (once).
+    /// If the registry withdrew this device or account, or an agent device went longer without
+    /// a successful sync than its configuration allows, wipe the open data now (once).
     pub(super) async fn wipe_if_revoked(&self) -> Result<(), AppError> {
         // Cleared only once the data is gone: a failed wipe is tried again at the next step.
-        let Some(reason) = self
+        let revoked = self
             .revoked
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .clone()
-        else {
-            return Ok(());
+            .clone();
+        let reason = match revoked {
+            Some(reason) => reason,
+            None => match self.stale_reason().await? {
+                Some(reason) => reason,
+                None => return Ok(()),
+            },
         };
         let mut stage = self.stage.lock().await;
         let previous = std::mem::replace(&mut *stage, Stage::SignedOut);
@@ -95,6 +130,23 @@ impl Doorstep {
             lost: lost.min(u64::from(u32::MAX)) as u32,
         });
         Ok(())
+    }
+
+    /// Why the open agent data must go for want of a sync, if it must.
+    async fn stale_reason(&self) -> Result<Option<String>, AppError> {
+        let Some(after) = self.config.agent_wipe_after_days else {
+            return Ok(None);
+        };
+        let stage = self.stage.lock().await;
+        let Stage::Ready(open) = &*stage else {
+            return Ok(None);
+        };
+        let since = days_since_sync(&open.partition)?;
+        Ok(since.filter(|days| *days >= after).map(|days| {
+            format!(
+                "This laptop had not reached the registry for {days} days; the registry office's settings remove an agent's data after {after}."
+            )
+        }))
     }
 
     /// The notice of the last wipe, for the sign-in screen (shown until the next sign-in).

@@ -41,10 +41,17 @@ pub struct DaySummary {
     pub waiting_all: u32,
     /// The registry's "possible duplicate" notices not answered yet.
     pub duplicate_notices: u32,
+    /// Days left before this device's data is wiped for want of a sync (its configuration sets
+    /// a period), once within the last days; `None` otherwise.
+    pub wipe_in_days: Option<u32>,
 }
 
 /// The summary since `since` (RFC 3339: the start of the agent's local day, which the UI knows).
-pub fn day(partition: &Partition, since: &str) -> Result<DaySummary, AppError> {
+pub fn day(
+    partition: &Partition,
+    since: &str,
+    wipe_after: Option<u32>,
+) -> Result<DaySummary, AppError> {
     let since = timestamp::parse(since)
         .map(timestamp::format)
         .map_err(|_| {
@@ -88,6 +95,7 @@ pub fn day(partition: &Partition, since: &str) -> Result<DaySummary, AppError> {
         registrations_in_progress: registration::list(partition)?.len() as u32,
         waiting_all: partition.pending_count()? as u32,
         duplicate_notices: super::duplicate_notices::list(partition)?.len() as u32,
+        wipe_in_days: super::revocation::wipe_warning(wipe_after, partition)?,
     })
 }
 
@@ -109,7 +117,7 @@ mod tests {
             .create_partition("sunflower-42", KdfParams::FAST_INSECURE_FOR_TESTS)
             .unwrap();
         let morning = "2000-01-01T00:00:00+03:00";
-        let empty = day(&partition, morning).unwrap();
+        let empty = day(&partition, morning, None).unwrap();
         assert_eq!((empty.changes_made, empty.households_registered), (0, 0));
 
         let mut r = start(&partition).unwrap();
@@ -123,13 +131,15 @@ mod tests {
         let index = Caseload::build(&partition).unwrap();
         registration::save(&partition, &index, r.clone()).unwrap();
         assert_eq!(
-            day(&partition, morning).unwrap().registrations_in_progress,
+            day(&partition, morning, None)
+                .unwrap()
+                .registrations_in_progress,
             1
         );
         registration::finish(&partition, &index, Who::default(), &r.id).unwrap();
         start(&partition).unwrap();
 
-        let summary = day(&partition, morning).unwrap();
+        let summary = day(&partition, morning, None).unwrap();
         // The household, Rose, her membership.
         assert_eq!(summary.changes_made, 3);
         assert_eq!(
@@ -158,13 +168,13 @@ mod tests {
                     .body,
             }])
             .unwrap();
-        let summary = day(&partition, morning).unwrap();
+        let summary = day(&partition, morning, None).unwrap();
         assert_eq!((summary.sent, summary.waiting), (1, 2));
 
         // Tomorrow nothing was made yet, but yesterday's waiting work is still counted.
         let tomorrow = timestamp::format(time::OffsetDateTime::now_utc() + time::Duration::days(1));
-        let next = day(&partition, &tomorrow).unwrap();
+        let next = day(&partition, &tomorrow, None).unwrap();
         assert_eq!((next.changes_made, next.waiting_all), (0, 2));
-        assert!(day(&partition, "yesterday").is_err());
+        assert!(day(&partition, "yesterday", None).is_err());
     }
 }

@@ -56,8 +56,19 @@ pub fn trusting_config(
 /// The app core as the shell builds it, configured like `./dev run`: the provider's public
 /// native client, registry-bound access tokens, claims in the ID token.
 pub fn app(provider: &Provider, registry: &str, data: &std::path::Path, mode: &str) -> Doorstep {
+    app_with(provider, registry, data, mode, &[])
+}
+
+/// [`app`] with more of the installation's settings (`DOORSTEP_*` variables).
+pub fn app_with(
+    provider: &Provider,
+    registry: &str,
+    data: &std::path::Path,
+    mode: &str,
+    extra: &[(&'static str, &str)],
+) -> Doorstep {
     let registry = Url::parse(registry).unwrap();
-    let vars: HashMap<&str, String> = HashMap::from([
+    let mut vars: HashMap<&str, String> = HashMap::from([
         (app_config::ENV_MODE, mode.to_owned()),
         (app_config::ENV_OIDC_ISSUER, provider.issuer.clone()),
         (app_config::ENV_OIDC_CLIENT_ID, PUBLIC_CLIENT.to_owned()),
@@ -65,6 +76,11 @@ pub fn app(provider: &Provider, registry: &str, data: &std::path::Path, mode: &s
         (app_config::ENV_OIDC_RESOURCE, provider.resource.clone()),
         (app_config::ENV_OIDC_CLAIMS_FROM, "id_token".to_owned()),
     ]);
+    vars.extend(
+        extra
+            .iter()
+            .map(|(name, value)| (*name, (*value).to_owned())),
+    );
     let config = AppConfig::resolve(&registry, |name| vars.get(name).cloned()).unwrap();
     let settings = Settings::resolve(data.to_owned(), None, Some(registry.to_string())).unwrap();
     Doorstep::open_with_kdf(
