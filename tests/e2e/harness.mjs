@@ -135,6 +135,10 @@ function output(cmd, args, ms = 30_000) {
  * `options.logName`: names the processes' log in the artifacts (default: the mode).
  * `options.registryConfig`: more of the registry's TOML config file (crates/registry/src/config.rs),
  * e.g. `[agents]\nrequire_consent = true\n`, added after the `[auth]` section the harness writes.
+ * `options.demoHouseholds`: seed this many demo households (`doorstep-registry demo-data`, the
+ * same seed as `--demo`, spread over KE.30 and KE.31) before the registry first starts.
+ * `stopRegistry()` / `startRegistry()` stop the registry and start it again on the same port and
+ * data (the app sees it gone, then back).
  */
 export async function launchApp(options = {}) {
   const appBin = required('DOORSTEP_APP_BIN');
@@ -202,6 +206,9 @@ export async function launchApp(options = {}) {
     const devToken = (role, subject, extra = []) =>
       output(registryBin, ['dev-token', '--data', registryData, '--role', role, '--subject', subject, ...extra]);
     const staffToken = () => devToken('staff', 'office');
+    if (options.demoHouseholds) {
+      await output(registryBin, ['demo-data', '--data', registryData, '--households', String(options.demoHouseholds)], 120_000);
+    }
     await startRegistry();
 
     const port = await freePort();
