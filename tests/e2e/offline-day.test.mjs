@@ -13,8 +13,8 @@
 // application for the head. The registry comes back on the same port and data; "Sync now" sends
 // everything. The registry then holds the household (its memberships, one head), the look-alike's
 // `not_duplicate_of`, the consents, the 20 accounts written by the agent on each person's behalf,
-// the submitted application; and its own duplicate check found the member with the other area's ID
-// alike the other area's person, which comes back to the laptop as a possible-duplicate notice. The new screens (the
+// the submitted application; and its own duplicate check found the member alike the other area's
+// person, which comes back to the laptop as a possible-duplicate notice. The new screens (the
 // registration's consent step, the possible-duplicates list): photos and axe in en, fr and ar.
 
 import { after, before, test } from 'node:test';
