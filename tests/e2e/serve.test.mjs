@@ -92,7 +92,7 @@ test('an agent opens a person, records their consent with a drawn signature, and
   const found = await staff(`/v1/search?q=${ids[0]}`);
   person = found.items.find((p) => p.reg_ids?.some((r) => r.value === ids[0]));
   assert.ok(person, `the person is in the registry: ${JSON.stringify(found.items)}`);
-  await (await $('#people-query')).setValue(ids[0]);
+  await typeInto('#people-query', ids[0]);
   await app.browser.waitUntil(async () => (await $$count('.person')) === 1, { ...WAIT, timeoutMsg: `no single match for ${ids[0]}` });
   const name = (await (await $('.person-name strong')).getText()).trim();
   await press('[data-testid="people-list"]');
@@ -260,7 +260,7 @@ test('at 200% text size the consent and the end of the day reflow without sidewa
   await press('[data-testid="tab-people"]');
   for (const id of ids.slice(1)) {
     await (await $('[data-testid="people-list"], [data-testid="people-count"]')).waitForDisplayed(WAIT);
-    await (await $('#people-query')).setValue(id);
+    await typeInto('#people-query', id);
     await app.browser.waitUntil(async () => (await $$count('.person')) === 1, { ...WAIT, timeoutMsg: `no single match for ${id}` });
     await press('[data-testid="people-list"]');
     await (await $('[data-testid="acting-for"]')).waitForDisplayed(WAIT);
