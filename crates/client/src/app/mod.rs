@@ -373,9 +373,28 @@ impl Doorstep {
                 }
             }
         }
-        // Half-added documents hold the partition; nothing of them is kept.
+        self.forget_session_memory();
+        let previous = std::mem::replace(&mut *stage, Stage::SignedOut);
+        if let Stage::Ready(open) = previous {
+            let Open { partition, sync } = *open;
+            if let Some(sync) = sync {
+                sync.stop();
+            }
+            if self.config.mode == DeviceMode::Kiosk {
+                self.wipe_partition(partition).await?;
+            }
+        }
+        self.sessions.sign_out()?;
+        self.status.send_replace(SyncStatus::default());
+        drop(stage);
+        Ok(self.view().await)
+    }
+
+    /// Forget what a session holds in memory: half-added documents (they hold the partition;
+    /// nothing of them is kept), the caseload index (names and numbers) and the person an agent
+    /// was serving.
+    fn forget_session_memory(&self) {
         self.uploads.cancel_all();
-        // The caseload index holds people's names and numbers: not kept past the session.
         self.caseload
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -384,25 +403,17 @@ impl Doorstep {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .take();
-        let previous = std::mem::replace(&mut *stage, Stage::SignedOut);
-        if let Stage::Ready(open) = previous {
-            let Open { partition, sync } = *open;
-            if let Some(sync) = sync {
-                sync.stop();
-            }
-            if self.config.mode == DeviceMode::Kiosk {
-                let id = partition.id().to_owned();
-                drop(partition);
-                let vault = self.vault.clone();
-                let wiped = id.clone();
-                blocking(move || vault.wipe(&wiped)).await?;
-                self.profiles().remove(&id)?;
-            }
-        }
-        self.sessions.sign_out()?;
-        self.status.send_replace(SyncStatus::default());
-        drop(stage);
-        Ok(self.view().await)
+    }
+
+    /// Remove a closed partition (its sync stopped) from the device, and its profile.
+    async fn wipe_partition(&self, partition: Arc<Partition>) -> Result<(), AppError> {
+        let id = partition.id().to_owned();
+        drop(partition);
+        let vault = self.vault.clone();
+        let wiped = id.clone();
+        blocking(move || vault.wipe(&wiped)).await?;
+        self.profiles().remove(&id)?;
+        Ok(())
     }
 
     /// "Sync now". Without a session it only refreshes the counts.

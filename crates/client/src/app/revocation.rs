@@ -14,7 +14,7 @@ use std::path::Path;
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{blocking, AppError, Doorstep, Open, Stage};
+use super::{AppError, Doorstep, Open, Stage};
 use crate::sync::service::SyncStatus;
 use crate::vault::VaultError;
 
@@ -97,15 +97,7 @@ impl Doorstep {
             *stage = previous;
             return Ok(());
         };
-        self.uploads.cancel_all();
-        self.caseload
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
-        self.acting_for
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
+        self.forget_session_memory();
         let Open { partition, sync } = *open;
         if let Some(sync) = sync {
             sync.stop();
@@ -113,12 +105,7 @@ impl Doorstep {
         let lost = partition.pending_count()?
             + partition.refused_count()?
             + partition.conflicts()?.len() as u64;
-        let id = partition.id().to_owned();
-        drop(partition);
-        let vault = self.vault.clone();
-        let wiped = id.clone();
-        blocking(move || vault.wipe(&wiped)).await?;
-        self.profiles().remove(&id)?;
+        self.wipe_partition(partition).await?;
         self.sessions.sign_out()?;
         self.status.send_replace(SyncStatus::default());
         self.revoked
