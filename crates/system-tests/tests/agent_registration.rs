@@ -625,7 +625,42 @@ async fn a_document_from_another_device_is_fetched_on_demand_and_kept() {
             .iter()
             .any(|d| d.id == front_id && d.on_device));
 
-        // No network: the one opened still opens; the other says it needs the network.
+        // Laptop C is set to keep the caseload's documents: both arrive with its first sync.
+        let dir_c = tempfile::tempdir().unwrap();
+        let c = app_with(
+            &provider,
+            &url,
+            dir_c.path(),
+            "agent",
+            &[(
+                doorstep_client::app::config::ENV_AGENT_KEEP_DOCUMENTS,
+                "true",
+            )],
+        );
+        c.sign_in(&common::oidc::HeadlessLogin("agent-1"), true)
+            .await
+            .unwrap();
+        c.choose_passphrase(PASSPHRASE.into()).await.unwrap();
+        wait_for(&c, "laptop C's first sync", synced).await;
+        c.act_for(Some(head_id.parse().unwrap())).await.unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while !c
+            .documents()
+            .await
+            .unwrap()
+            .documents
+            .iter()
+            .all(|d| d.on_device)
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{backend}: laptop C never kept them"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+
+        // No network: the one opened still opens; the other says it needs the network; on
+        // laptop C both open.
         registry.shutdown().await.unwrap();
         assert_eq!(b.document_content(front_uuid).await.unwrap(), front);
         let refused = b
@@ -636,7 +671,10 @@ async fn a_document_from_another_device_is_fetched_on_demand_and_kept() {
             refused.to_string().contains("kept at the registry"),
             "{refused}"
         );
-        let _ = back;
+        assert_eq!(
+            c.document_content(back_id.parse().unwrap()).await.unwrap(),
+            back
+        );
     }
 }
 

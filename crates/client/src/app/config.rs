@@ -37,6 +37,10 @@ pub const ENV_OFFLINE_UNLOCK_DAYS: &str = "DOORSTEP_OFFLINE_UNLOCK_DAYS";
 /// never), warning on the last days (see app/revocation.rs). A lost laptop then forgets its
 /// caseload by itself.
 pub const ENV_AGENT_WIPE_AFTER_DAYS: &str = "DOORSTEP_AGENT_WIPE_AFTER_DAYS";
+/// Agent devices: `true` keeps every document of the caseload on the laptop (fetched after each
+/// sync), so they open in a village with no network; otherwise a document is fetched when first
+/// opened.
+pub const ENV_AGENT_KEEP_DOCUMENTS: &str = "DOORSTEP_AGENT_KEEP_DOCUMENTS";
 /// Seconds: the provider must have authenticated the person this recently (`max_age`).
 pub const ENV_OIDC_MAX_AGE: &str = "DOORSTEP_OIDC_MAX_AGE";
 /// `login` to make the provider authenticate the person at every sign-in (`prompt`).
@@ -95,6 +99,8 @@ pub struct AppConfig {
     pub offline_unlock_days: Option<u32>,
     /// Agent devices: wipe the agent's data after this many days without a successful sync.
     pub agent_wipe_after_days: Option<u32>,
+    /// Agent devices: fetch the caseload's documents after each sync, not only when opened.
+    pub agent_keep_documents: bool,
 }
 
 impl AppConfig {
@@ -172,6 +178,17 @@ impl AppConfig {
                 }),
             },
         };
+        let agent_keep_documents =
+            match var(ENV_AGENT_KEEP_DOCUMENTS).as_deref().map(str::trim) {
+                None | Some("false") => false,
+                Some("true") if mode == DeviceMode::Agent => true,
+                Some(other) => return Err(AppConfigError::Invalid {
+                    name: ENV_AGENT_KEEP_DOCUMENTS,
+                    value: other.to_owned(),
+                    expected:
+                        "`true` or `false`; `true` on an agent device (DOORSTEP_MODE=agent) only",
+                }),
+            };
         Ok(AppConfig {
             mode,
             signin,
@@ -179,6 +196,7 @@ impl AppConfig {
             idle_timeout,
             offline_unlock_days,
             agent_wipe_after_days,
+            agent_keep_documents,
         })
     }
 }
@@ -357,5 +375,18 @@ mod tests {
         }
         // Only agent laptops hold a caseload to forget.
         assert!(resolve(&[(ENV_AGENT_WIPE_AFTER_DAYS, "14")]).is_err());
+    }
+
+    #[test]
+    fn an_agent_laptop_may_keep_the_caseloads_documents() {
+        assert!(!resolve(&[]).unwrap().agent_keep_documents);
+        let agent = |v: &str| resolve(&[(ENV_MODE, "agent"), (ENV_AGENT_KEEP_DOCUMENTS, v)]);
+        assert!(agent("true").unwrap().agent_keep_documents);
+        assert!(!agent("false").unwrap().agent_keep_documents);
+        assert!(agent("yes")
+            .unwrap_err()
+            .to_string()
+            .contains(ENV_AGENT_KEEP_DOCUMENTS));
+        assert!(resolve(&[(ENV_AGENT_KEEP_DOCUMENTS, "true")]).is_err());
     }
 }

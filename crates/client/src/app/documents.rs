@@ -240,6 +240,37 @@ pub async fn download(
     Ok(())
 }
 
+/// The most documents one sync round fetches for the caseload; the rest follow next rounds.
+const KEEP_PER_ROUND: usize = 200;
+
+/// Agent laptops configured to keep the caseload's documents: fetch those not on the device yet,
+/// one at a time, until none is left, the network goes, or the round's share is done. A
+/// failure leaves the rest for the next round.
+pub async fn keep_caseload_documents(
+    partition: Arc<Partition>,
+    transport: &crate::sync::SyncTransport,
+) -> Result<usize, AppError> {
+    let p = partition.clone();
+    let missing = tokio::task::spawn_blocking(move || -> Result<Vec<Uuid>, AppError> {
+        let mut missing = Vec::new();
+        for d in live::<Document>(&p, RecordKind::Document)? {
+            let id = *d.meta.id.as_uuid();
+            if p.document(id)?.is_none() {
+                missing.push(id);
+            }
+        }
+        Ok(missing)
+    })
+    .await
+    .map_err(|e| refused("storeFailed", format!("Listing the documents failed: {e}")))??;
+    let mut kept = 0;
+    for id in missing.into_iter().take(KEEP_PER_ROUND) {
+        download(partition.clone(), transport, id).await?;
+        kept += 1;
+    }
+    Ok(kept)
+}
+
 /// Delete one of the person's documents (the registry's copy too, with the next sync).
 pub fn delete(partition: &Partition, session: Who<'_>, id: Uuid) -> Result<(), AppError> {
     let me = find_me(partition, session)?.map(|m| m.meta.id);

@@ -543,18 +543,34 @@ impl Doorstep {
             session.access_token().secret(),
             Some(self.device),
         );
+        // An agent laptop set to keep the caseload's documents fetches them after each round.
+        let keep = self
+            .config
+            .agent_keep_documents
+            .then(|| (open.partition.clone(), transport.clone()));
         let service = SyncService::start(open.partition.clone(), transport);
         let mut from = service.status();
         let to = self.status.clone();
         let revoked = self.revoked.clone();
         let forward = tokio::spawn(async move {
+            let mut kept_after: Option<String> = None;
             loop {
                 let now = from.borrow_and_update().clone();
                 if now.last_error_kind == Some(crate::sync::service::SyncErrorKind::Revoked) {
                     *revoked.lock().unwrap_or_else(|p| p.into_inner()) =
                         Some(now.last_error.clone().unwrap_or_default());
                 }
+                let finished = !now.running && now.last_error.is_none();
+                let round = now.last_success.clone();
                 to.send_replace(now);
+                if let Some((partition, transport)) = &keep {
+                    if finished && round.is_some() && round != kept_after {
+                        kept_after = round;
+                        // Offline or refused: the next round tries again.
+                        let _ =
+                            documents::keep_caseload_documents(partition.clone(), transport).await;
+                    }
+                }
                 if from.changed().await.is_err() {
                     break;
                 }
