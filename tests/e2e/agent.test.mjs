@@ -10,23 +10,16 @@ import { accessibilityViolations, artifactsDir, launchApp, layoutProblems } from
 import { drive, WAIT } from './driving.mjs';
 
 let app;
-let $, press, setLanguage;
+let $, press, setLanguage, staff, $$count;
 
 before(async () => {
   app = await launchApp({ mode: 'agent', env: { DOORSTEP_TEST_LOGIN_HINT: 'agent-1' } });
-  ({ $, press, setLanguage } = drive(app));
+  ({ $, press, setLanguage, staff, $$count } = drive(app));
 });
 
 after(async () => {
   await app?.close();
 });
-
-async function staff(path) {
-  const token = await app.devToken('staff', 'auditor');
-  const response = await fetch(`${app.registryUrl}${path}`, { headers: { authorization: `Bearer ${token}` } });
-  assert.ok(response.ok, `${path}: ${response.status}`);
-  return response.json();
-}
 
 test('an agent updates a person of their area, and the registry records it on their behalf', async () => {
   await press('[data-testid="sign-in"]');
@@ -135,6 +128,3 @@ test('at 200% text size the people list keeps its rows whole and works from the 
   assert.deepEqual(await accessibilityViolations(app.browser), [], 'accessibility violations on agent-people at 200%');
 });
 
-async function $$count(selector) {
-  return (await app.browser.$$(selector)).length;
-}

@@ -4,6 +4,10 @@
 // in the window first, and typing is retried while Form.io or Svelte re-renders a field. Every
 // wait is bounded.
 
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { accessibilityViolations, artifactsDir } from './harness.mjs';
+
 export const WAIT = { timeout: 30_000, interval: 200 };
 
 /** Helpers bound to one launched app (see harness.mjs `launchApp`). */
@@ -66,5 +70,47 @@ export function drive(app) {
     );
   }
 
-  return { $, mainText, pressOn, press, typeInto, waitForText, setLanguage };
+  /** GET a registry path as staff (who see everything), as JSON; the answer must be a success. */
+  let staffToken;
+  async function staff(path) {
+    staffToken ??= await app.devToken('staff', 'auditor');
+    const response = await fetch(`${app.registryUrl}${path}`, { headers: { authorization: `Bearer ${staffToken}` } });
+    assert.ok(response.ok, `${path}: ${response.status}`);
+    return response.json();
+  }
+
+  /** How many elements match `selector` now. */
+  const $$count = async (selector) => (await app.browser.$$(selector)).length;
+
+  /** The id of the focused element ('' for none). */
+  const focusedId = () => app.browser.execute(() => document.activeElement?.id ?? '');
+
+  /** Photograph the screen and check it with axe in each language, ending in English. */
+  async function checkScreen(name) {
+    for (const lang of ['en', 'fr', 'ar']) {
+      await setLanguage(lang);
+      const file = lang === 'en' ? `${name}.png` : `${name}-${lang}.png`;
+      await app.browser.saveScreenshot(join(artifactsDir, file));
+      assert.deepEqual(await accessibilityViolations(app.browser), [], `accessibility violations on ${name} (${lang})`);
+    }
+    await setLanguage('en');
+  }
+
+  /** Draw one stroke on `pad` through `points` (CSS px from its centre), pressing, moving,
+   *  lifting. Window coordinates: WebKitWebDriver's element origin refuses points inside a
+   *  canvas. */
+  async function sign(pad, points) {
+    const centre = await app.browser.execute((el) => {
+      // 'instant': Bootstrap makes page scrolling smooth, and the box would still be moving.
+      el.scrollIntoView({ block: 'center', behavior: 'instant' });
+      const r = el.getBoundingClientRect();
+      return { x: r.left + r.width / 2, y: r.top + r.height / 2 };
+    }, pad);
+    const at = ([dx, dy]) => ({ origin: 'viewport', x: Math.round(centre.x + dx), y: Math.round(centre.y + dy) });
+    let action = app.browser.action('pointer', { parameters: { pointerType: 'mouse' } }).move(at(points[0])).down();
+    for (const p of points.slice(1)) action = action.move({ ...at(p), duration: 50 });
+    await action.up().perform();
+  }
+
+  return { $, mainText, pressOn, press, typeInto, waitForText, setLanguage, staff, $$count, focusedId, checkScreen, sign };
 }

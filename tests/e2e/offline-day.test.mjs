@@ -27,7 +27,7 @@ import { drive, WAIT } from './driving.mjs';
 const LONG = { ...WAIT, timeout: 180_000, interval: 500 };
 
 let app;
-let $, press, typeInto, waitForText, setLanguage, mainText;
+let $, press, typeInto, waitForText, setLanguage, mainText, staff, $$count, checkScreen, sign;
 
 before(async () => {
   app = await launchApp({
@@ -37,20 +37,12 @@ before(async () => {
     registryConfig: '[agents]\nrequire_consent = true\n',
     demoHouseholds: 1000,
   });
-  ({ $, press, typeInto, waitForText, setLanguage, mainText } = drive(app));
+  ({ $, press, typeInto, waitForText, setLanguage, mainText, staff, $$count, checkScreen, sign } = drive(app));
 });
 
 after(async () => {
   await app?.close();
 });
-
-let staffToken;
-async function staff(path) {
-  staffToken ??= await app.devToken('staff', 'auditor');
-  const response = await fetch(`${app.registryUrl}${path}`, { headers: { authorization: `Bearer ${staffToken}` } });
-  assert.ok(response.ok, `${path}: ${response.status}`);
-  return response.json();
-}
 
 /** Every record of a collection the caller may list, page after page. */
 async function listAll(token, collection) {
@@ -67,35 +59,6 @@ async function listAll(token, collection) {
     if (!after) return items;
   }
   throw new Error(`${collection}: more than 100 pages`);
-}
-
-async function $$count(selector) {
-  return (await app.browser.$$(selector)).length;
-}
-
-/** Photograph the screen and check it with axe in each language, ending in English. */
-async function checkScreen(name) {
-  for (const lang of ['en', 'fr', 'ar']) {
-    await setLanguage(lang);
-    const file = lang === 'en' ? `${name}.png` : `${name}-${lang}.png`;
-    await app.browser.saveScreenshot(join(artifactsDir, file));
-    assert.deepEqual(await accessibilityViolations(app.browser), [], `accessibility violations on ${name} (${lang})`);
-  }
-  await setLanguage('en');
-}
-
-/** Draw one stroke on `pad` through `points` (CSS px from its centre), pressing, moving, lifting.
- *  Window coordinates: WebKitWebDriver's element origin refuses points inside a canvas. */
-async function sign(pad, points) {
-  const centre = await app.browser.execute((el) => {
-    el.scrollIntoView({ block: 'center', behavior: 'instant' });
-    const r = el.getBoundingClientRect();
-    return { x: r.left + r.width / 2, y: r.top + r.height / 2 };
-  }, pad);
-  const at = ([dx, dy]) => ({ origin: 'viewport', x: Math.round(centre.x + dx), y: Math.round(centre.y + dy) });
-  let action = app.browser.action('pointer', { parameters: { pointerType: 'mouse' } }).move(at(points[0])).down();
-  for (const p of points.slice(1)) action = action.move({ ...at(p), duration: 50 });
-  await action.up().perform();
 }
 
 /** The consent on screen: a signature drawn, "I agree" ticked, sent. */

@@ -14,44 +14,21 @@ import { accessibilityViolations, artifactsDir, launchApp } from './harness.mjs'
 import { drive, WAIT } from './driving.mjs';
 
 let app;
-let $, press, typeInto, waitForText, setLanguage, mainText;
+let $, press, typeInto, waitForText, setLanguage, mainText, staff, $$count, checkScreen, focusedId;
 
 before(async () => {
   app = await launchApp({ mode: 'agent', env: { DOORSTEP_TEST_LOGIN_HINT: 'agent-1' } });
-  ({ $, press, typeInto, waitForText, setLanguage, mainText } = drive(app));
+  ({ $, press, typeInto, waitForText, setLanguage, mainText, staff, $$count, checkScreen, focusedId } = drive(app));
 });
 
 after(async () => {
   await app?.close();
 });
 
-async function staff(path) {
-  const token = await app.devToken('staff', 'auditor');
-  const response = await fetch(`${app.registryUrl}${path}`, { headers: { authorization: `Bearer ${token}` } });
-  assert.ok(response.ok, `${path}: ${response.status}`);
-  return response.json();
-}
-
-async function $$count(selector) {
-  return (await app.browser.$$(selector)).length;
-}
-
-/** Photograph the screen and check it with axe in each language, ending in English. */
-async function checkScreen(name) {
-  for (const lang of ['en', 'fr', 'ar']) {
-    await setLanguage(lang);
-    const file = lang === 'en' ? `${name}.png` : `${name}-${lang}.png`;
-    await app.browser.saveScreenshot(join(artifactsDir, file));
-    assert.deepEqual(await accessibilityViolations(app.browser), [], `accessibility violations on ${name} (${lang})`);
-  }
-  await setLanguage('en');
-}
-
 const view = (name) => $(`[data-testid="register"][data-view="${name}"]`);
 async function waitForView(name) {
   await (await view(name)).waitForDisplayed({ ...WAIT, timeoutMsg: `the ${name} page never came:\n${await mainText()}` });
 }
-const focusedId = () => app.browser.execute(() => document.activeElement?.id ?? '');
 
 /** Choose a radio button or tick a box from the keyboard. */
 async function choose(selector) {

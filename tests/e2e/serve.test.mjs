@@ -15,7 +15,7 @@ import { accessibilityViolations, artifactsDir, launchApp, layoutProblems } from
 import { drive, WAIT } from './driving.mjs';
 
 let app;
-let $, press, typeInto, waitForText, setLanguage, mainText, pressOn;
+let $, press, typeInto, waitForText, setLanguage, mainText, pressOn, staff, $$count, checkScreen, sign, focusedId;
 
 before(async () => {
   app = await launchApp({
@@ -24,50 +24,13 @@ before(async () => {
     env: { DOORSTEP_TEST_LOGIN_HINT: 'agent-1' },
     registryConfig: '[agents]\nrequire_consent = true\n',
   });
-  ({ $, press, typeInto, waitForText, setLanguage, mainText, pressOn } = drive(app));
+  ({ $, press, typeInto, waitForText, setLanguage, mainText, pressOn, staff, $$count, checkScreen, sign, focusedId } = drive(app));
 });
 
 after(async () => {
   await app?.close();
 });
 
-async function staff(path) {
-  const token = await app.devToken('staff', 'auditor');
-  const response = await fetch(`${app.registryUrl}${path}`, { headers: { authorization: `Bearer ${token}` } });
-  assert.ok(response.ok, `${path}: ${response.status}`);
-  return response.json();
-}
-
-async function $$count(selector) {
-  return (await app.browser.$$(selector)).length;
-}
-
-/** Photograph the screen and check it with axe in each language, ending in English. */
-async function checkScreen(name) {
-  for (const lang of ['en', 'fr', 'ar']) {
-    await setLanguage(lang);
-    const file = lang === 'en' ? `${name}.png` : `${name}-${lang}.png`;
-    await app.browser.saveScreenshot(join(artifactsDir, file));
-    assert.deepEqual(await accessibilityViolations(app.browser), [], `accessibility violations on ${name} (${lang})`);
-  }
-  await setLanguage('en');
-}
-
-/** Draw one stroke on `pad` through `points` (CSS px from its centre), pressing, moving, lifting. */
-async function sign(pad, points) {
-  const centre = await app.browser.execute((el) => {
-    // 'instant': Bootstrap makes page scrolling smooth, and the box would still be moving.
-    el.scrollIntoView({ block: 'center', behavior: 'instant' });
-    const r = el.getBoundingClientRect();
-    return { x: r.left + r.width / 2, y: r.top + r.height / 2 };
-  }, pad);
-  const at = ([dx, dy]) => ({ origin: 'viewport', x: Math.round(centre.x + dx), y: Math.round(centre.y + dy) });
-  let action = app.browser.action('pointer', { parameters: { pointerType: 'mouse' } }).move(at(points[0])).down();
-  for (const p of points.slice(1)) action = action.move({ ...at(p), duration: 50 });
-  await action.up().perform();
-}
-
-const focusedId = () => app.browser.execute(() => document.activeElement?.id ?? '');
 
 let person;
 /** The ID numbers of people of the area, as the list shows them. */
