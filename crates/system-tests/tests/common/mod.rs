@@ -168,7 +168,7 @@ impl Device {
     pub async fn sync_ok(&self) -> SyncReport {
         self.sync()
             .await
-            .unwrap_or_else(|e| panic!("{}: sync failed: {e}", self.name))
+            .unwrap_or_else(|e| panic!("{}: sync failed: {e} ({e:?})", self.name))
     }
 
     pub fn create(&self, kind: &str, body: Value) -> Uuid {
