@@ -33,19 +33,30 @@ export function drive(app) {
   async function typeInto(selector, value) {
     const element = await $(selector);
     await element.waitForDisplayed({ ...WAIT, timeoutMsg: `${selector} never appeared:\n${await mainText()}` });
+    let lastError = '';
     await app.browser.waitUntil(
       async () => {
-        await app.browser.execute((e) => e.scrollIntoView({ block: 'center' }), element);
+        // Found again each try: a screen that re-renders (a sync finishing, a language switch)
+        // replaces the element, and a detached one is never interactable.
+        const current = await $(selector);
+        if (!(await current.isExisting())) return false;
+        await app.browser.execute((e) => e.scrollIntoView({ block: 'center' }), current);
         try {
-          await element.setValue(value);
+          await current.setValue(value);
           return true;
         } catch (e) {
-          if (/interactable/i.test(e.message)) return false;
-          throw e;
+          if (!/interactable|stale|detached|no such element/i.test(e.message)) throw e;
+          lastError = e.message;
+          return false;
         }
       },
       { ...WAIT, interval: 500, timeoutMsg: `${selector} never became interactable` },
-    );
+    ).catch(async (e) => {
+      // Keep what the window showed, to tell an overlay from a screen that never settled.
+      const shot = join(artifactsDir, `failed-type-${selector.replace(/\W+/g, '')}.png`);
+      await app.browser.saveScreenshot(shot).catch(() => {});
+      throw new Error(`${e.message} (last refusal: ${lastError}; screenshot ${shot}); page:\n${await mainText()}`);
+    });
   }
 
   async function waitForText(selector, pattern, what) {
