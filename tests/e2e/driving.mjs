@@ -6,9 +6,50 @@
 
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { deflateSync } from 'node:zlib';
 import { accessibilityViolations, artifactsDir } from './harness.mjs';
 
 export const WAIT = { timeout: 30_000, interval: 200 };
+
+/** A real PNG of `width`×`height` noisy pixels (noise does not compress: a few MB). */
+export function png(width, height, seed) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (bytes) => {
+    let c = 0xffffffff;
+    for (const b of bytes) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type, data) => {
+    const head = Buffer.alloc(8);
+    head.writeUInt32BE(data.length, 0);
+    head.write(type, 4, 'ascii');
+    const tail = Buffer.alloc(4);
+    tail.writeUInt32BE(crc(Buffer.concat([head.subarray(4), data])), 0);
+    return Buffer.concat([head, data, tail]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 2; // RGB
+  const raw = Buffer.alloc((width * 3 + 1) * height);
+  let x = seed;
+  for (let i = 0; i < raw.length; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    raw[i] = i % (width * 3 + 1) === 0 ? 0 : x >>> 24;
+  }
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(raw)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
 
 /** Helpers bound to one launched app (see harness.mjs `launchApp`). */
 export function drive(app) {
@@ -57,6 +98,13 @@ export function drive(app) {
       await app.browser.saveScreenshot(shot).catch(() => {});
       throw new Error(`${e.message} (last refusal: ${lastError}; screenshot ${shot}); page:\n${await mainText()}`);
     });
+  }
+
+  /** Choose a file in a file input, as WebDriver does it (the path is typed into the input). */
+  async function chooseFile(selector, path) {
+    const input = await $(selector);
+    await input.waitForExist({ ...WAIT, timeoutMsg: `${selector} never appeared:\n${await mainText()}` });
+    await input.addValue(path);
   }
 
   async function waitForText(selector, pattern, what) {
@@ -123,5 +171,5 @@ export function drive(app) {
     await action.up().perform();
   }
 
-  return { $, mainText, pressOn, press, typeInto, waitForText, setLanguage, staff, $$count, focusedId, checkScreen, sign };
+  return { $, mainText, pressOn, press, typeInto, chooseFile, waitForText, setLanguage, staff, $$count, focusedId, checkScreen, sign };
 }

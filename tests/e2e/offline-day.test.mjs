@@ -221,6 +221,8 @@ test('offline, the agent registers a household: a look-alike answered, the headâ
   assert.equal(await $$count('[data-testid="register-member"]'), 4);
 
   await press('[data-testid="register-continue"]');
+  await waitForView('documents');
+  await press('[data-testid="register-continue"]');
   await waitForView('account');
   await press('[data-testid="skip-account"]');
   await waitForView('review');

@@ -10,15 +10,17 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { accessibilityViolations, artifactsDir, launchApp } from './harness.mjs';
-import { drive, WAIT } from './driving.mjs';
+import { drive, png, WAIT } from './driving.mjs';
 
 let app;
-let $, press, typeInto, waitForText, setLanguage, mainText, staff, $$count, checkScreen, focusedId;
+let $, press, typeInto, chooseFile, waitForText, setLanguage, mainText, staff, $$count, checkScreen, focusedId;
 
 before(async () => {
   app = await launchApp({ mode: 'agent', env: { DOORSTEP_TEST_LOGIN_HINT: 'agent-1' } });
-  ({ $, press, typeInto, waitForText, setLanguage, mainText, staff, $$count, checkScreen, focusedId } = drive(app));
+  ({ $, press, typeInto, chooseFile, waitForText, setLanguage, mainText, staff, $$count, checkScreen, focusedId } = drive(app));
 });
 
 after(async () => {
@@ -126,6 +128,22 @@ test('an agent registers a household, answers "Is this the same person?", and th
   await waitForView('members');
   assert.equal(await $$count('[data-testid="register-member"]'), 2);
 
+  // The documents: the head's ID card, scanned (a file).
+  await press('[data-testid="register-continue"]');
+  await waitForView('documents');
+  const scans = mkdtempSync(join(tmpdir(), 'doorstep-e2e-register-'));
+  const card = join(scans, 'esther-id.png');
+  writeFileSync(card, png(600, 400, 7));
+  assert.match(await (await $('[data-testid="register-document-owner"]')).getValue(), /./, 'the head is chosen first');
+  await chooseFile('[data-testid="register-document-file"]', card);
+  await app.browser.waitUntil(async () => (await $$count('[data-testid="register-document"]')) === 1, {
+    ...WAIT,
+    timeoutMsg: `the ID card was not added:\n${await mainText()}`,
+  });
+  await waitForText('[data-testid="register-documents-message"]', /Identity card for Esther Langat/, 'the document is named with its person');
+  await checkScreen('agent-register-documents');
+  rmSync(scans, { recursive: true, force: true });
+
   // The payment account, then the check page.
   await press('[data-testid="register-continue"]');
   await waitForView('account');
@@ -140,6 +158,7 @@ test('an agent registers a household, answers "Is this the same person?", and th
   assert.match(review, /Peter Langat/);
   assert.match(review, new RegExp(lookAlike.given));
   assert.match(review, /mpesa/);
+  assert.match(review, /esther-id\.png/);
   await checkScreen('agent-register-review');
   await press('[data-testid="register-save"]');
   await waitForView('done');
@@ -168,6 +187,14 @@ test('an agent registers a household, answers "Is this the same person?", and th
   const alike = people.find((p) => p.given_name === lookAlike.given);
   assert.deepEqual(alike.not_duplicate_of, [existing.id], 'the look-alike carries the agent’s answer');
   assert.equal(people.find((p) => p.given_name === 'Peter').not_duplicate_of, undefined);
+  // The ID card is the head's at the registry, its bytes sent.
+  await app.browser.waitUntil(async () => (await staff(`/v1/documents?owner=${head.id}`)).items.length === 1, {
+    ...WAIT,
+    timeoutMsg: 'the head’s ID card never reached the registry',
+  });
+  const [document] = (await staff(`/v1/documents?owner=${head.id}`)).items;
+  assert.equal(document.kind, 'id_card');
+  assert.equal(document.file_name, 'esther-id.png');
 });
 
 test('a registration left for later waits on the agent’s home, to resume or discard', async () => {

@@ -8,18 +8,17 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { deflateSync } from 'node:zlib';
 import { accessibilityViolations, artifactsDir, launchApp } from './harness.mjs';
-import { drive, WAIT } from './driving.mjs';
+import { drive, png, WAIT } from './driving.mjs';
 
 const PASSPHRASE = 'river stone 42';
 let app;
-let $, mainText, pressOn, press, typeInto, waitForText, setLanguage;
+let $, mainText, pressOn, press, typeInto, waitForText, setLanguage, chooseFile;
 
 before(async () => {
   // WebKit's mock camera: the webcam path is tested for real on a machine without a camera.
   app = await launchApp({ env: { DOORSTEP_TEST_MOCK_CAMERA: '1' } });
-  ({ $, mainText, pressOn, press, typeInto, waitForText, setLanguage } = drive(app));
+  ({ $, mainText, pressOn, press, typeInto, waitForText, setLanguage, chooseFile } = drive(app));
 });
 
 after(async () => {
@@ -342,52 +341,6 @@ test('applying: answers are kept as typed, the application is submitted, and the
   await press('[data-testid="tab-home"]');
   await (await $('[data-testid="home"]')).waitForDisplayed(WAIT);
 });
-
-/** A real PNG of `width`×`height` noisy pixels (noise does not compress: a few MB). */
-function png(width, height, seed) {
-  const crcTable = Array.from({ length: 256 }, (_, n) => {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    return c >>> 0;
-  });
-  const crc = (bytes) => {
-    let c = 0xffffffff;
-    for (const b of bytes) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
-    return (c ^ 0xffffffff) >>> 0;
-  };
-  const chunk = (type, data) => {
-    const head = Buffer.alloc(8);
-    head.writeUInt32BE(data.length, 0);
-    head.write(type, 4, 'ascii');
-    const tail = Buffer.alloc(4);
-    tail.writeUInt32BE(crc(Buffer.concat([head.subarray(4), data])), 0);
-    return Buffer.concat([head, data, tail]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = 2; // RGB
-  const raw = Buffer.alloc((width * 3 + 1) * height);
-  let x = seed;
-  for (let i = 0; i < raw.length; i++) {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    raw[i] = i % (width * 3 + 1) === 0 ? 0 : x >>> 24;
-  }
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(raw)),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
-}
-
-/** Choose a file in a file input, as WebDriver does it (the path is typed into the input). */
-async function chooseFile(selector, path) {
-  const input = await $(selector);
-  await input.waitForExist({ ...WAIT, timeoutMsg: `${selector} never appeared:\n${await mainText()}` });
-  await input.addValue(path);
-}
 
 async function documentRows() {
   const texts = [];

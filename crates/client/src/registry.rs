@@ -150,6 +150,29 @@ impl RegistryClient {
         response.json().await.map_err(offline)
     }
 
+    /// `POST /v1/duplicates/check`: whom the registry finds `query.person` likely to be, among
+    /// everyone registered. Bounded by `timeout`: it is asked while the agent waits.
+    pub async fn duplicate_check(
+        &self,
+        token: &str,
+        query: &doorstep_domain::api::DuplicateCheck,
+        timeout: std::time::Duration,
+    ) -> Result<Vec<doorstep_domain::duplicates::Match>, TransportError> {
+        let response = self
+            .http
+            .post(self.url(paths::DUPLICATES_CHECK))
+            .header(reqwest::header::AUTHORIZATION, bearer(token))
+            .json(query)
+            .timeout(timeout)
+            .send()
+            .await
+            .map_err(offline)?;
+        let response = check(response).await?;
+        let answer: doorstep_domain::api::DuplicateCheckAnswer =
+            response.json().await.map_err(offline)?;
+        Ok(answer.matches)
+    }
+
     /// `GET /v1/sync/pull`.
     pub async fn pull(
         &self,

@@ -56,6 +56,9 @@ pub mod paths {
     /// `GET` with a [`super::DuplicatesQuery`]: a [`super::DuplicateFlagPage`] of the likely
     /// duplicates the registry's check flagged. Staff and admins only.
     pub const DUPLICATES: &str = "/v1/duplicates";
+    /// `POST` a [`super::DuplicateCheck`]: the people already registered whom someone about to
+    /// be registered is likely to be ([`super::DuplicateCheckAnswer`]). Agents, staff, admins.
+    pub const DUPLICATES_CHECK: &str = "/v1/duplicates/check";
     /// Admins: revoke a field agent's device or account (`POST`), list revocations (`GET`).
     pub const REVOCATIONS: &str = "/v1/revocations";
 
@@ -78,6 +81,7 @@ pub mod paths {
         TOKEN_EXCHANGE,
         USERINFO,
         DUPLICATES,
+        DUPLICATES_CHECK,
         REVOCATIONS,
     ];
 
@@ -240,6 +244,28 @@ pub struct DuplicateFlag {
     pub flagged_at: String,
     /// Who saved the record (and was told), e.g. `agent:wanjiru`.
     pub flagged_for: String,
+}
+
+/// Body of `POST /v1/duplicates/check`: someone an agent is about to register, as the record
+/// they will be (the registry compares them with everyone registered, in every area).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DuplicateCheck {
+    /// The individual record as it will be saved (its `id` is excluded from the matches).
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::individual::Individual))]
+    pub person: serde_json::Value,
+    /// Their phone numbers, E.164 (at most 10).
+    #[serde(default)]
+    pub phones: Vec<String>,
+}
+
+/// Answer of `POST /v1/duplicates/check`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DuplicateCheckAnswer {
+    /// Best first; ids, scores and what agrees, never another person's details.
+    pub matches: Vec<crate::duplicates::Match>,
 }
 
 /// A page of open duplicate flags (both people still registered), ordered by record, then

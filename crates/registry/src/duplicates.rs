@@ -183,6 +183,17 @@ pub async fn check(
     } else {
         Vec::new()
     };
+    check_with_phones(store, id, person, &phones).await
+}
+
+/// [`check`] for a person with the given phones (E.164), stored or not (`POST
+/// /v1/duplicates/check` asks about someone a device has not saved yet).
+pub async fn check_with_phones(
+    store: &dyn Store,
+    id: Uuid,
+    person: &Individual,
+    phones: &[String],
+) -> Result<Vec<Match>, StorageError> {
     let lookups = [
         KeyLookup {
             keys: id_keys(person),
@@ -228,7 +239,7 @@ pub async fn check(
         facts.push((RecordId::from(record.id), PersonFacts::new(&other, shared)));
     }
     let mut found = likely_duplicates(
-        &PersonFacts::new(person, &phones),
+        &PersonFacts::new(person, phones),
         facts.iter().map(|(id, f)| (*id, f)),
     );
     found.truncate(MAX_MATCHES);

@@ -51,7 +51,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
         crate::uploads::http::options_uploads, crate::uploads::http::create_upload,
         crate::uploads::http::head_upload, crate::uploads::http::patch_upload,
         crate::uploads::http::delete_upload, crate::uploads::http::get_upload,
-        duplicates::list, revocations::create, revocations::list,
+        duplicates::list, duplicates::check, revocations::create, revocations::list,
     ),
     components(schemas(
         HealthReport, HealthStatus, StorageKind, Problem, Collection,
@@ -66,6 +66,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
         doorstep_domain::sync::PulledRecord, doorstep_domain::RecordKind,
         doorstep_domain::api::ExchangeRequest,
         doorstep_domain::api::DuplicateFlag, doorstep_domain::api::DuplicateFlagPage,
+        doorstep_domain::api::DuplicateCheck, doorstep_domain::api::DuplicateCheckAnswer,
         doorstep_domain::duplicates::Match, doorstep_domain::duplicates::Reason,
         doorstep_domain::api::RevocationRequest, doorstep_domain::api::Revocation,
         doorstep_domain::api::RevocationList,
@@ -123,6 +124,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route(paths::SYNC_PULL, get(sync::pull))
         .route(paths::DUPLICATES, get(duplicates::list))
+        .route(paths::DUPLICATES_CHECK, post(duplicates::check))
         .route(
             paths::REVOCATIONS,
             get(revocations::list).post(revocations::create),

@@ -555,3 +555,112 @@ async fn only_staff_and_admins_list_the_flags_a_page_at_a_time() {
         api.stop().await;
     }
 }
+
+/// `POST /v1/duplicates/check`: an agent's device asks before saving someone. The answer names
+/// matches in every area (ids and reasons only), saves nothing, and refuses what saving would.
+#[tokio::test]
+async fn a_device_can_ask_before_saving_and_nothing_is_saved() {
+    for backend in backends().await {
+        let api = Api::start(&backend).await;
+        let agents = agents(&api);
+        let first = register(
+            &api,
+            &agents.a,
+            &person("Amina", "Odhiambo", Some("1990-03-04"), Some("12345678")),
+        )
+        .await;
+        let first_id = id_of(&first.json);
+        let flags_before = flags(&api).await.len();
+
+        // Agent B, another area: the same ID number, typed differently; and a like name born
+        // the same day.
+        let typed = person("Akinyi", "Wanjiru", None, Some("12-345 678"));
+        let asked = api
+            .post(
+                "/v1/duplicates/check",
+                &agents.b,
+                &json!({ "person": typed, "phones": [] }),
+            )
+            .await;
+        assert_eq!(asked.status, 200, "{}: {:?}", backend.name, asked.json);
+        let matches: Vec<Match> = serde_json::from_value(asked.json["matches"].clone()).unwrap();
+        assert_eq!(matches.len(), 1, "{}: {matches:?}", backend.name);
+        assert_eq!(matches[0].id.as_uuid(), &first_id);
+        assert_eq!(matches[0].score, 100);
+        let alike = person("Aminah", "Odhiambo", Some("1990-03-04"), None);
+        let asked = api
+            .post(
+                "/v1/duplicates/check",
+                &agents.b,
+                &json!({ "person": alike, "phones": ["+254 712 000 111"] }),
+            )
+            .await;
+        assert_eq!(asked.status, 200, "{}: {:?}", backend.name, asked.json);
+        assert_eq!(asked.json["matches"][0]["id"], first_id.to_string());
+        assert!(
+            !asked.json.to_string().contains("Odhiambo\""),
+            "no one else's details: {}",
+            asked.json
+        );
+        // Already answered "a different person": not raised again.
+        let mut answered = person("Akinyi", "Wanjiru", None, Some("12345678"));
+        answered["not_duplicate_of"] = json!([first_id]);
+        let asked = api
+            .post(
+                "/v1/duplicates/check",
+                &agents.b,
+                &json!({ "person": answered }),
+            )
+            .await;
+        assert_eq!(asked.json["matches"], json!([]), "{}", backend.name);
+        // Nothing was saved or flagged by asking.
+        let unsaved = api
+            .get(&format!("/v1/individuals/{}", id_of(&typed)), &agents.b)
+            .await;
+        assert_eq!(unsaved.status, 404, "{}", backend.name);
+        assert_eq!(flags(&api).await.len(), flags_before, "{}", backend.name);
+
+        // Who may ask, and bad input.
+        let citizen = api.token("citizen", "someone", None, None);
+        let refused = api
+            .post(
+                "/v1/duplicates/check",
+                &citizen,
+                &json!({ "person": typed }),
+            )
+            .await;
+        assert_eq!(refused.status, 403, "{}: {:?}", backend.name, refused.json);
+        let unsigned = api
+            .send(
+                "POST",
+                "/v1/duplicates/check",
+                None,
+                Some(&json!({ "person": typed })),
+                &[],
+            )
+            .await;
+        assert_eq!(unsigned.status, 401, "{}", backend.name);
+        let mut unnamed = typed.clone();
+        unnamed["given_name"] = json!("");
+        unnamed["family_name"] = json!(" ");
+        for (body, status) in [
+            (json!({ "person": unnamed }), 422),
+            (json!({ "person": typed, "phones": ["call me"] }), 400),
+            (json!({ "person": typed, "extra": 1 }), 400),
+            (json!({ "phones": [] }), 400),
+            (json!([]), 400),
+        ] {
+            let answer = api.post("/v1/duplicates/check", &agents.a, &body).await;
+            assert_eq!(
+                answer.status, status,
+                "{}: {body} → {:?}",
+                backend.name, answer.json
+            );
+            assert_eq!(
+                answer.headers["content-type"], "application/problem+json",
+                "{}",
+                backend.name
+            );
+        }
+    }
+}

@@ -8,8 +8,8 @@ use common::app::*;
 use common::backends;
 use common::oidc::start_provider;
 use doorstep_client::app::{
-    AccountInput, Doorstep, MemberEntry, NewUpload, PersonInput, Registration, RegistrationCheck,
-    RegistrationSaved, RegistrationStep, SessionView,
+    AccountInput, Doorstep, DuplicateAnswer, MemberEntry, NewUpload, PersonInput, Registration,
+    RegistrationCheck, RegistrationSaved, RegistrationStep, SessionView,
 };
 use doorstep_domain::document::{ConsentMethod, ConsentTerms, DocumentKind};
 use doorstep_domain::finance::AccountKind;
@@ -73,6 +73,34 @@ async fn an_offline_registration_of_five_reaches_the_registry_with_one_head() {
             relationship,
         })
         .collect();
+        r.step = RegistrationStep::Documents;
+        let r = saved(agent.save_registration(r).await.unwrap()).await;
+        // The head's ID card and Faith's birth certificate, captured with no network.
+        let faith = r.members[1].person.key.clone();
+        let id_card = png(30_000);
+        let certificate = png(40_000);
+        let documents = [
+            (r.head.key.clone(), DocumentKind::IdCard, &id_card),
+            (faith.clone(), DocumentKind::Other, &certificate),
+        ];
+        for (person, kind, bytes) in &documents {
+            let token = agent
+                .begin_upload(NewUpload {
+                    kind: *kind,
+                    file_name: "scan.png".into(),
+                    size_bytes: bytes.len() as u32,
+                    replaces: None,
+                    consent: None,
+                    registration: Some(r.id.clone()),
+                    person: Some(person.clone()),
+                })
+                .await
+                .unwrap();
+            agent.upload_chunk(token, bytes.to_vec()).await.unwrap();
+            agent.finish_upload(token).await.unwrap();
+        }
+        let mut r = agent.registration(r.id.clone()).await.unwrap();
+        assert_eq!(r.documents.len(), 2, "{:?}", r.documents);
         r.step = RegistrationStep::Account;
         let mut r = saved(agent.save_registration(r).await.unwrap()).await;
         r.account = Some(AccountInput {
@@ -165,8 +193,143 @@ async fn an_offline_registration_of_five_reaches_the_registry_with_one_head() {
             1,
             "{backend}: {accounts}"
         );
+        // The documents reached the registry as their people's, bytes and all.
+        for (person, kind, bytes) in &documents {
+            let listed = get(format!("/v1/documents?owner={person}")).await;
+            let items = listed["items"].as_array().unwrap();
+            assert_eq!(items.len(), 1, "{backend}: {listed}");
+            assert_eq!(items[0]["kind"], serde_json::to_value(kind).unwrap());
+            let content = reqwest::Client::new()
+                .get(format!(
+                    "{url}/v1/documents/{}/content",
+                    items[0]["id"].as_str().unwrap()
+                ))
+                .bearer_auth(&staff)
+                .send()
+                .await
+                .unwrap();
+            assert!(
+                content.status().is_success(),
+                "{backend}: {}",
+                content.status()
+            );
+            assert_eq!(&content.bytes().await.unwrap()[..], &bytes[..], "{backend}");
+        }
         registry.shutdown().await.unwrap();
         eprintln!("{backend}: a household of 5 registered offline reached the registry whole");
+    }
+}
+
+/// Issue 16: with a network, saving a registration first asks the registry, which sees every
+/// area: someone registered elsewhere (invisible to this laptop) is asked about before the
+/// household is saved, by what agrees and never their details; "a different person" is kept on
+/// the record, and the registry flags nothing it was told.
+#[tokio::test]
+async fn online_the_registry_is_asked_before_saving_about_people_this_laptop_cannot_see() {
+    let Some(provider) = start_provider(None).await else {
+        return;
+    };
+    for (backend, database) in backends().await {
+        let registry_dir = tempfile::tempdir().unwrap();
+        let config = trusting_config(&provider, registry_dir.path(), &database);
+        let registry = server::start(&config).await.unwrap();
+        let url = format!("http://{}", registry.addr);
+        let dev = |role, subject: &str, area| dev_token(registry_dir.path(), role, subject, area);
+        // Registered last week by an agent of another county.
+        let elsewhere = uuid::Uuid::now_v7();
+        let now = "2026-01-05T09:00:00Z";
+        let created = reqwest::Client::new()
+            .post(format!("{url}/v1/individuals"))
+            .bearer_auth(dev(Role::Agent, "other-county", Some("KE.99")))
+            .json(&serde_json::json!({
+                "id": elsewhere, "created_at": now, "updated_at": now, "created_by": "agent:x",
+                "given_name": "Rosa", "family_name": "Achieng", "birthdate": "1980-06-01"
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), 201, "{backend}");
+
+        let data = tempfile::tempdir().unwrap();
+        let agent = agent_laptop(&provider, &url, data.path()).await;
+        let mut r = agent.start_registration().await.unwrap();
+        // A like name, the same birth date (one ID per person is a rule of its own: a taken
+        // ID number is refused outright).
+        r.head = PersonInput {
+            key: r.head.key.clone(),
+            ..person("Rose", "1980-06-01")
+        };
+        r.step = RegistrationStep::Review;
+        let r = saved(agent.save_registration(r).await.unwrap()).await;
+        assert!(
+            agent
+                .people("rosa".into(), false, 10)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{backend}: not in this laptop's caseload"
+        );
+        let RegistrationSaved::SamePerson { question, .. } =
+            agent.finish_registration(r.id.clone()).await.unwrap()
+        else {
+            panic!("{backend}: the registry's match is asked about first");
+        };
+        assert_eq!(question.person_key, r.head.key);
+        let candidate = &question.candidates[0];
+        assert_eq!(candidate.id, elsewhere.to_string(), "{backend}");
+        assert!(
+            !candidate.on_device && candidate.name.is_empty(),
+            "{backend}"
+        );
+        assert!(
+            candidate.fields.iter().all(|f| f.existing.is_none()),
+            "{backend}: nothing of theirs is shown"
+        );
+        agent
+            .answer_duplicate(
+                r.id.clone(),
+                question.person_key.clone(),
+                DuplicateAnswer::Different {
+                    candidates: vec![candidate.id.clone()],
+                },
+            )
+            .await
+            .unwrap();
+        let RegistrationSaved::Saved { head_id, .. } =
+            agent.finish_registration(r.id.clone()).await.unwrap()
+        else {
+            panic!("{backend}: answered, it is saved");
+        };
+        let before = mark(&agent);
+        agent.sync_now().await.unwrap();
+        let status = wait_synced_since(&agent, "the registration sent", before).await;
+        assert_nothing_refused(&agent, &status).await;
+        let staff = dev(Role::Staff, "auditor", None);
+        let head: Value = reqwest::Client::new()
+            .get(format!("{url}/v1/individuals/{head_id}"))
+            .bearer_auth(&staff)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            head["not_duplicate_of"],
+            serde_json::json!([elsewhere]),
+            "{backend}: the agent's answer travels with the record"
+        );
+        let flags: Value = reqwest::Client::new()
+            .get(format!("{url}/v1/duplicates"))
+            .bearer_auth(&staff)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(flags["items"], serde_json::json!([]), "{backend}: {flags}");
+        registry.shutdown().await.unwrap();
     }
 }
 
@@ -300,6 +463,7 @@ async fn capture_consent(agent: &Doorstep, registration: Option<String>) {
                 method: ConsentMethod::SignaturePad,
             }),
             registration,
+            person: None,
         })
         .await
         .unwrap();
@@ -554,6 +718,7 @@ async fn add_document(agent: &Doorstep, bytes: &[u8]) -> String {
             replaces: None,
             consent: None,
             registration: None,
+            person: None,
         })
         .await
         .unwrap();

@@ -746,6 +746,7 @@ async fn add_document(
             replaces,
             consent: None,
             registration: None,
+            person: None,
         })
         .await?;
     for chunk in bytes.chunks(64 * 1024) {
@@ -951,6 +952,7 @@ async fn a_citizen_applies_with_documents_and_answers_a_request_for_more_informa
             replaces: None,
             consent: None,
             registration: None,
+            person: None,
         })
         .await
         .unwrap_err();
@@ -968,6 +970,7 @@ async fn a_citizen_applies_with_documents_and_answers_a_request_for_more_informa
             replaces: None,
             consent: None,
             registration: None,
+            person: None,
         })
         .await
         .unwrap();

@@ -63,6 +63,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             save_registration,
             answer_duplicate,
             finish_registration,
+            remove_registration_document,
             discard_registration,
             day_summary,
             duplicate_notices,

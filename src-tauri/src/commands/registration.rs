@@ -66,6 +66,20 @@ pub async fn finish_registration(
     Ok(state.core.finish_registration(id).await?)
 }
 
+/// Agent: take a document out of a registration in progress (deleted from the device).
+#[tauri::command]
+#[specta::specta]
+pub async fn remove_registration_document(
+    state: State<'_, AppState>,
+    id: String,
+    document: String,
+) -> Result<Registration, UserError> {
+    Ok(state
+        .core
+        .remove_registration_document(id, document)
+        .await?)
+}
+
 /// Agent: discard a registration in progress.
 #[tauri::command]
 #[specta::specta]

@@ -321,6 +321,17 @@ async finishRegistration(id: string) : Promise<Result<RegistrationSaved, UserErr
 }
 },
 /**
+ * Agent: take a document out of a registration in progress (deleted from the device).
+ */
+async removeRegistrationDocument(id: string, document: string) : Promise<Result<Registration, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("remove_registration_document", { id, document }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
  * Agent: discard a registration in progress.
  */
 async discardRegistration(id: string) : Promise<Result<null, UserError>> {
@@ -987,7 +998,16 @@ export type DuplicateAnswer =
 /**
  * One existing person the check found alike, side by side with the one typed.
  */
-export type DuplicateCandidate = { id: string; name: string; 
+export type DuplicateCandidate = { id: string; 
+/**
+ * Empty when the person is not on this device (`on_device` false).
+ */
+name: string; 
+/**
+ * Found on this device (details shown side by side), or only by the registry, among
+ * people the agent may not see (their details are not sent: only what agrees).
+ */
+onDevice: boolean; 
 /**
  * 0 to 100.
  */
@@ -1215,10 +1235,15 @@ replaces: string | null;
  */
 consent?: ConsentTerms | null; 
 /**
- * Agent: the household registration this consent is for (the household is not saved yet,
- * so the document stays on this device alone until it is; see registration.rs).
+ * Agent: the household registration this document is for (the household is not saved
+ * yet, so the document stays on this device alone until it is; see registration.rs): its
+ * consent, or with `person` a document of one of its people.
  */
-registration?: string | null }
+registration?: string | null; 
+/**
+ * With `registration`: whose document it is (a person's key in that registration).
+ */
+person?: string | null }
 /**
  * One person the registry found alike.
  */
@@ -1407,7 +1432,11 @@ account?: AccountInput | null;
 /**
  * The household's consent (the head signs for it), captured before it is saved.
  */
-consent?: RegistrationConsent | null }
+consent?: RegistrationConsent | null; 
+/**
+ * The people's documents, captured on this device.
+ */
+documents?: RegistrationDocument[] }
 /**
  * What saving a step answers.
  */
@@ -1432,6 +1461,19 @@ export type RegistrationConsent = {
  */
 document: string; terms: ConsentTerms }
 /**
+ * A document of one person of the registration (an ID card, a birth certificate), stored
+ * encrypted on this device until the household is saved.
+ */
+export type RegistrationDocument = { 
+/**
+ * The document on this device.
+ */
+document: string; 
+/**
+ * Whose it is: a [`PersonInput::key`] of this registration.
+ */
+personKey: string; kind: DocumentKind; fileName: string; sizeBytes: number }
+/**
  * A part of the registration the home screen can point to.
  */
 export type RegistrationPart = "address" | "household" | "paymentAccount"
@@ -1446,7 +1488,7 @@ export type RegistrationSaved = { outcome: "saved"; householdId: string; headId:
 /**
  * Where the agent is in the registration; the UI opens a resumed draft there.
  */
-export type RegistrationStep = "head" | "members" | "account" | "review"
+export type RegistrationStep = "head" | "members" | "documents" | "account" | "review"
 /**
  * A resumable registration on the agent's home.
  */

@@ -25,8 +25,11 @@ export type UploadMeta = {
   maxBytes?: number;
   /** A consent (kind `consent`): what the person agreed to and how (lib/consent.ts). */
   consent?: ConsentTerms | null;
-  /** Agent: the household registration a consent is for, before the household is saved. */
+  /** Agent: the household registration a document is for, before the household is saved:
+   *  its consent, or with `person` one of its people's documents. */
   registration?: string | null;
+  /** With `registration`: whose document it is (a person's key in that registration). */
+  person?: string | null;
 };
 
 /**
@@ -69,9 +72,10 @@ export async function uploadDocument(
   }
   if (signal?.aborted) return aborted();
   const upload: NewUpload = { kind: meta.kind, fileName: meta.fileName, sizeBytes: total, replaces: meta.replaces };
-  // Only a consent carries these; other documents are announced as before.
+  // Only a consent or a registration's document carries these; others are announced as before.
   if (meta.consent) upload.consent = meta.consent;
   if (meta.registration) upload.registration = meta.registration;
+  if (meta.person) upload.person = meta.person;
   const begun = await attempt(() => commands.beginUpload(upload));
   if (!begun.ok) return { ok: false, reason: 'refused', error: begun.error };
   const token = begun.value;

@@ -175,12 +175,23 @@ describe('the core’s problems, back by their inputs', () => {
     expect(stepOfProblems(placeProblems([], draft()))).toBeNull();
     expect(firstProblem({ phone: { key: 'a' }, birthdate: { key: 'b' } }, PERSON_ORDER)).toBe('birthdate');
   });
+
+  it('sends a document of someone taken out of the household back to the documents step', () => {
+    expect(placeOf('documents[1].person_key', draft())).toEqual({ part: 'document', index: 1, field: 'personKey' });
+    const placed = placeProblems([problem('documents[1].person_key', 'not_allowed')], draft());
+    expect(placed.documents).toEqual({ 1: { personKey: { key: 'register.error.documentOwner' } } });
+    expect(stepOfProblems(placed)).toBe('documents');
+    // The people come first: a member's problem is where the agent starts.
+    expect(stepOfProblems(placeProblems([problem('documents[0].person_key', 'not_allowed'), problem('members[0].person.phone', 'invalid_format')], draft()))).toBe('members');
+  });
 });
 
 describe('small words', () => {
   it('names people, moves on through the steps, and words the reasons', () => {
     expect(nameOf({ givenName: ' Esther ', familyName: '' })).toBe('Esther');
     expect(nextStep('head')).toBe('members');
+    expect(nextStep('members')).toBe('documents');
+    expect(nextStep('documents')).toBe('account');
     expect(nextStep('account')).toBe('review');
     expect(nextStep('review')).toBe('review');
     expect(reasonText({ reason: 'similar_name', similarity: 93 })).toEqual({ key: 'same.reason.similarName', params: { similarity: 93 } });

@@ -25,7 +25,7 @@ import type {
 import { isIsoDay } from './household';
 
 /** The wizard's steps, in order; a draft's `step` says where to open it again. */
-export const STEPS: readonly RegistrationStep[] = ['head', 'members', 'account', 'review'];
+export const STEPS: readonly RegistrationStep[] = ['head', 'members', 'documents', 'account', 'review'];
 
 /** The step "Continue" moves to from `step` (the core checks everything up to the step sent). */
 export function nextStep(step: RegistrationStep): RegistrationStep {
@@ -286,7 +286,8 @@ export type Place =
   | { part: 'head'; field: string }
   | { part: 'member'; index: number; field: string }
   | { part: 'address'; field: string }
-  | { part: 'account'; field: string };
+  | { part: 'account'; field: string }
+  | { part: 'document'; index: number; field: string };
 
 /** The record's field names (snake_case, as the domain reports them) → the form's inputs. */
 const PERSON_FIELDS: Readonly<Record<string, string>> = {
@@ -333,6 +334,8 @@ export function placeOf(path: string, draft: Registration): Place {
   }
   if (path.startsWith('head')) return { part: 'head', field: personField(path.replace(/^head\.?/, ''), !!trimmed(draft.head.nationalId)) };
   if (path.startsWith('address')) return { part: 'address', field: ADDRESS_FIELDS[path.replace(/^address\.?/, '').split('.')[0]] ?? 'line1' };
+  const document = /^documents\[(\d+)\]/.exec(path);
+  if (document) return { part: 'document', index: Number(document[1]), field: 'personKey' };
   if (path.startsWith('account')) return { part: 'account', field: ACCOUNT_FIELDS[path.replace(/^account\.?/, '').split('.')[0]] ?? 'accountNumber' };
   // Anything else (the household as a whole) is about the head, who is entered first.
   return { part: 'head', field: 'givenName' };
@@ -352,6 +355,7 @@ export function problemOf(problem: FieldProblem, field: string): Problem {
     relationship: { multiple_heads: 'register.error.twoHeads' },
     accountNumber: { invalid_format: 'register.error.accountFormat', invalid_checksum: 'register.error.accountFormat', required: 'register.error.accountNumber' },
     providerCode: { invalid_format: 'register.error.providerFormat', required: 'register.error.provider' },
+    personKey: { not_allowed: 'register.error.documentOwner' },
     holderName: { required: 'register.error.holder' },
     country: { invalid_format: 'register.error.country', unknown_country: 'register.error.country', required: 'register.error.country' },
   };
@@ -362,13 +366,16 @@ export function problemOf(problem: FieldProblem, field: string): Problem {
 }
 
 /** Every problem of the core, grouped by where it belongs (the first problem of an input wins). */
-export type Placed = { head: Problems; address: Problems; account: Problems; members: Record<number, Problems> };
+export type Placed = { head: Problems; address: Problems; account: Problems; members: Record<number, Problems>; documents: Record<number, Problems> };
+
+export const emptyPlaced = (): Placed => ({ head: {}, address: {}, account: {}, members: {}, documents: {} });
 
 export function placeProblems(problems: readonly FieldProblem[], draft: Registration): Placed {
-  const out: Placed = { head: {}, address: {}, account: {}, members: {} };
+  const out = emptyPlaced();
   for (const problem of problems) {
     const place = placeOf(problem.field, draft);
-    const into = place.part === 'member' ? (out.members[place.index] ??= {}) : out[place.part];
+    const into =
+      place.part === 'member' ? (out.members[place.index] ??= {}) : place.part === 'document' ? (out.documents[place.index] ??= {}) : out[place.part];
     into[place.field] ??= problemOf(problem, place.field);
   }
   return out;
@@ -378,6 +385,7 @@ export function placeProblems(problems: readonly FieldProblem[], draft: Registra
 export function stepOfProblems(placed: Placed): RegistrationStep | null {
   if (Object.keys(placed.head).length > 0 || Object.keys(placed.address).length > 0) return 'head';
   if (Object.keys(placed.members).length > 0) return 'members';
+  if (Object.keys(placed.documents).length > 0) return 'documents';
   if (Object.keys(placed.account).length > 0) return 'account';
   return null;
 }

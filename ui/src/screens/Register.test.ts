@@ -92,6 +92,7 @@ describe('registering a household', () => {
         {
           id: 'p-9',
           name: 'Akinyi Haddad',
+          onDevice: true,
           score: 90,
           reasons: [{ reason: 'similar_name', similarity: 95 }, { reason: 'same_birthdate' }],
           fields: [

@@ -91,10 +91,27 @@ pub struct NewUpload {
     /// A consent document (kind `consent`): what the person agreed to and how.
     #[serde(default)]
     pub consent: Option<ConsentTerms>,
-    /// Agent: the household registration this consent is for (the household is not saved yet,
-    /// so the document stays on this device alone until it is; see registration.rs).
+    /// Agent: the household registration this document is for (the household is not saved
+    /// yet, so the document stays on this device alone until it is; see registration.rs): its
+    /// consent, or with `person` a document of one of its people.
     #[serde(default)]
     pub registration: Option<String>,
+    /// With `registration`: whose document it is (a person's key in that registration).
+    #[serde(default)]
+    pub person: Option<String>,
+}
+
+/// What a document stored for a registration in progress becomes part of, once stored.
+enum ForRegistration {
+    Consent {
+        id: String,
+        terms: ConsentTerms,
+    },
+    Document {
+        id: String,
+        person_key: String,
+        kind: DocumentKind,
+    },
 }
 
 fn kind_name(kind: DocumentKind) -> String {
@@ -335,12 +352,12 @@ impl Read for ChunkReader {
 }
 
 /// A finished upload: the stored document, the one it replaces, the partition it went into,
-/// and the registration whose consent it is (with the terms).
+/// and the registration it is for.
 type Finished = (
     DocumentInfo,
     Option<Uuid>,
     Arc<Partition>,
-    Option<(String, ConsentTerms)>,
+    Option<ForRegistration>,
 );
 
 struct InFlight {
@@ -351,8 +368,8 @@ struct InFlight {
     received: u64,
     replaces: Option<Uuid>,
     partition: Arc<Partition>,
-    /// The registration whose consent this is, with the terms, kept with it once stored.
-    registration: Option<(String, ConsentTerms)>,
+    /// The registration this document is for, kept with it once stored.
+    registration: Option<ForRegistration>,
 }
 
 /// Uploads from the UI in progress, by token.
@@ -397,19 +414,42 @@ impl Uploads {
                 "A consent needs the statement shown, its language, the person's tick and their signature.",
             ));
         }
-        // A household being registered has no record yet: its consent waits on this device.
-        let registration = match (&upload.registration, &upload.consent) {
-            (Some(id), Some(terms)) => {
+        if upload.registration.is_some() && upload.replaces.is_some() {
+            return Err(refused(
+                "documentUnknown",
+                "Remove the registration's document, then add the new one.",
+            ));
+        }
+        // A household being registered has no records yet: its documents wait on this device.
+        let registration = match (&upload.registration, &upload.consent, &upload.person) {
+            (Some(id), Some(terms), None) => {
                 super::registration::load(&partition, id)?;
-                Some((id.clone(), terms.clone()))
+                Some(ForRegistration::Consent {
+                    id: id.clone(),
+                    terms: terms.clone(),
+                })
             }
-            (Some(_), None) => {
+            (Some(id), None, Some(person_key)) => {
+                let registration = super::registration::load(&partition, id)?;
+                if !super::registration::has_person(&registration, person_key) {
+                    return Err(refused(
+                        "personUnknown",
+                        "That person is not in this registration.",
+                    ));
+                }
+                Some(ForRegistration::Document {
+                    id: id.clone(),
+                    person_key: person_key.clone(),
+                    kind: upload.kind,
+                })
+            }
+            (Some(_), _, _) => {
                 return Err(refused(
                     "consentTerms",
-                    "Only a consent is added to a registration before it is saved.",
+                    "A registration's document is either the household's consent or one person's document.",
                 ))
             }
-            (None, _) => None,
+            (None, _, _) => None,
         };
         let me = match registration {
             Some(_) => None,
@@ -506,8 +546,18 @@ impl Uploads {
         if let Some(old) = replaces {
             delete(&partition, session, old)?;
         }
-        if let Some((id, terms)) = registration {
-            super::registration::set_consent(&partition, &id, info.id, terms)?;
+        match registration {
+            Some(ForRegistration::Consent { id, terms }) => {
+                super::registration::set_consent(&partition, &id, info.id, terms)?;
+            }
+            Some(ForRegistration::Document {
+                id,
+                person_key,
+                kind,
+            }) => {
+                super::registration::add_document(&partition, &id, &person_key, &info, kind)?;
+            }
+            None => {}
         }
         Ok(info.id.to_string())
     }

@@ -71,8 +71,8 @@ use refusal::refused;
 pub use refusal::Refusal;
 pub use registration::{
     ComparedField, DuplicateAnswer, DuplicateCandidate, DuplicateQuestion, IdInput, MemberEntry,
-    PersonInput, Registration, RegistrationCheck, RegistrationSaved, RegistrationStep,
-    RegistrationSummary,
+    PersonInput, Registration, RegistrationCheck, RegistrationDocument, RegistrationSaved,
+    RegistrationStep, RegistrationSummary,
 };
 pub use revocation::WipeNotice;
 pub use summary::DaySummary;

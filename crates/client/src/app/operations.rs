@@ -14,6 +14,10 @@ use super::who::Who;
 use super::*;
 use crate::vault::{Choice, Partition};
 
+/// How long saving a registration waits for the registry's duplicate check of one person
+/// before leaving it to the sync (a slow village network must not hold the agent up).
+const REGISTRY_CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(8);
+
 impl Doorstep {
     /// The home screen, from the vault only (works offline).
     pub async fn home(&self) -> Result<HomeView, AppError> {
@@ -171,6 +175,9 @@ impl Doorstep {
     /// transaction) and send it with the next sync.
     pub async fn finish_registration(&self, id: String) -> Result<RegistrationSaved, AppError> {
         let partition = self.agent_partition().await?;
+        if let Some(asked) = self.ask_registry(&partition, &id).await? {
+            return Ok(asked);
+        }
         let caseload = self.caseload(&partition).await?;
         let session = self.caller();
         let saved =
@@ -180,6 +187,56 @@ impl Doorstep {
             self.nudge_sync().await;
         }
         Ok(saved)
+    }
+
+    /// With a network, the registry's duplicate check for each person typed in, before the
+    /// household is saved: it sees everyone registered, where this device sees the agent's
+    /// area as of the last sync. Without one (or when it does not answer in time), the
+    /// household is saved and the registry's check runs when it arrives, coming back as a
+    /// notice. The question, when there is one.
+    async fn ask_registry(
+        &self,
+        partition: &Arc<Partition>,
+        id: &str,
+    ) -> Result<Option<RegistrationSaved>, AppError> {
+        let Some(session) = self.session() else {
+            return Ok(None);
+        };
+        let (p, rid) = (partition.clone(), id.to_owned());
+        let asks = blocking(move || registration::registry_asks(&p, &rid)).await?;
+        if asks.is_empty() {
+            return Ok(None);
+        }
+        let transport = SyncTransport::for_device(
+            self.settings.registry_url.clone(),
+            session.access_token().secret(),
+            Some(self.device),
+        );
+        let token = transport.token().await;
+        let mut found = Vec::with_capacity(asks.len());
+        for ask in asks {
+            match transport
+                .registry()
+                .duplicate_check(&token, &ask.check, REGISTRY_CHECK_TIMEOUT)
+                .await
+            {
+                Ok(matches) => found.push((ask.person_key, matches)),
+                // Offline, slow or refusing: its check still runs when the household arrives.
+                Err(_) => return Ok(None),
+            }
+        }
+        let (p, rid) = (partition.clone(), id.to_owned());
+        blocking(move || registration::registry_question(&p, &rid, found)).await
+    }
+
+    /// Agent: take a document out of a registration in progress and delete it from the device.
+    pub async fn remove_registration_document(
+        &self,
+        id: String,
+        document: String,
+    ) -> Result<Registration, AppError> {
+        let partition = self.agent_partition().await?;
+        blocking(move || registration::remove_document(&partition, &id, &document)).await
     }
 
     /// Agent: discard a registration in progress (nothing of it was sent).

@@ -1,5 +1,6 @@
 //! A field agent registers a new household, offline: the head, the members with their
-//! relationship to the head, the household's address, and a payment account, then saves it all.
+//! relationship to the head, the household's address, the people's documents (a file or a
+//! photo from the camera), and a payment account, then saves it all.
 //!
 //! The registration lives as a draft in the vault (`drafts`, key `registration:<id>`) from its
 //! first step: each step the agent completes is one vault write, so a crash or a closed lid
@@ -10,14 +11,19 @@
 //! - **same person**: the registration links the existing record instead of creating another;
 //! - **different person**: the new record carries `not_duplicate_of` for staff to review.
 //!
-//! Saving writes the household, its people, their contacts, the memberships (the head first)
-//! and the account as new records AND discards the draft, in one vault transaction
+//! Documents are stored encrypted on this device as soon as they are captured (the upload path
+//! of documents.rs); the draft only names them, with the person each belongs to. They become
+//! that person's documents when the household is saved, and are deleted with the draft if it is
+//! discarded.
+//!
+//! Saving writes the household, its people, their contacts, the memberships (the head first),
+//! their documents and the account as new records AND discards the draft, in one vault transaction
 //! ([`Partition::apply_batch_and_discard_draft`]), so the registration is sent once, whole, with
 //! the agent as actor (the registry records the household's people as on-behalf-of).
 
 use std::collections::HashSet;
 
-use doorstep_domain::document::ConsentTerms;
+use doorstep_domain::document::{ConsentTerms, DocumentKind};
 use doorstep_domain::duplicates::{Match, PersonFacts, Reason};
 use doorstep_domain::finance::{AccountKind, FinancialAccount, VerificationStatus};
 use doorstep_domain::group::{validate_memberships, Group, GroupKind, Membership, MembershipKind};
@@ -63,6 +69,7 @@ pub enum RegistrationStep {
     #[default]
     Head,
     Members,
+    Documents,
     Account,
     Review,
 }
@@ -86,6 +93,23 @@ pub struct Registration {
     /// The household's consent (the head signs for it), captured before it is saved.
     #[serde(default)]
     pub consent: Option<RegistrationConsent>,
+    /// The people's documents, captured on this device.
+    #[serde(default)]
+    pub documents: Vec<RegistrationDocument>,
+}
+
+/// A document of one person of the registration (an ID card, a birth certificate), stored
+/// encrypted on this device until the household is saved.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct RegistrationDocument {
+    /// The document on this device.
+    pub document: String,
+    /// Whose it is: a [`PersonInput::key`] of this registration.
+    pub person_key: String,
+    pub kind: DocumentKind,
+    pub file_name: String,
+    pub size_bytes: u32,
 }
 
 /// A household's consent kept with its registration: the signature or the photo of the signed
@@ -196,7 +220,11 @@ pub struct DuplicateQuestion {
 #[serde(rename_all = "camelCase")]
 pub struct DuplicateCandidate {
     pub id: String,
+    /// Empty when the person is not on this device (`on_device` false).
     pub name: String,
+    /// Found on this device (details shown side by side), or only by the registry, among
+    /// people the agent may not see (their details are not sent: only what agrees).
+    pub on_device: bool,
     /// 0 to 100.
     pub score: u8,
     pub reasons: Vec<Reason>,
@@ -302,10 +330,32 @@ pub fn load(partition: &Partition, id: &str) -> Result<Registration, AppError> {
     serde_json::from_value(data).map_err(|e| VaultError::Corrupt(e.to_string()).into())
 }
 
-/// Discard a registration in progress (nothing of it was sent).
+/// Discard a registration in progress (nothing of it was sent), and the documents captured for
+/// it. The draft goes first: a crash between the two leaves encrypted files nothing names, never
+/// a draft naming files that are gone.
 pub fn discard(partition: &Partition, id: &str) -> Result<(), AppError> {
+    let registration = load(partition, id)?;
     partition.discard_draft(&draft_key(parse_id(id, "That")?))?;
+    let captured = registration
+        .documents
+        .iter()
+        .map(|d| d.document.as_str())
+        .chain(registration.consent.as_ref().map(|c| c.document.as_str()));
+    for document in captured {
+        forget_document(partition, document)?;
+    }
     Ok(())
+}
+
+/// Delete a document captured for a registration that no draft names any more.
+fn forget_document(partition: &Partition, document: &str) -> Result<(), AppError> {
+    let Ok(id) = document.parse::<Uuid>() else {
+        return Ok(());
+    };
+    match partition.delete_document(id, "agent") {
+        Ok(()) | Err(VaultError::NotFound(_)) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
 }
 
 fn store(partition: &Partition, registration: &Registration) -> Result<(), AppError> {
@@ -324,6 +374,11 @@ pub fn save(
     mut registration: Registration,
 ) -> Result<RegistrationCheck, AppError> {
     parse_id(&registration.id, "That")?;
+    // The consent and the documents are changed only by capturing or removing them (they name
+    // files on this device): what the form sends never replaces them.
+    let kept = load(partition, &registration.id)?;
+    registration.consent = kept.consent;
+    registration.documents = kept.documents;
     mint_keys(&mut registration);
     store(partition, &registration)?;
     let people = build_people(&registration, registration.step, today())?;
@@ -376,11 +431,70 @@ pub fn set_consent(
     terms: ConsentTerms,
 ) -> Result<Registration, AppError> {
     let mut registration = load(partition, id)?;
-    registration.consent = Some(RegistrationConsent {
+    let replaced = registration.consent.replace(RegistrationConsent {
         document: document.to_string(),
         terms,
     });
     store(partition, &registration)?;
+    if let Some(old) = replaced.filter(|old| old.document != document.to_string()) {
+        forget_document(partition, &old.document)?;
+    }
+    Ok(registration)
+}
+
+/// Whether `person_key` is someone of this registration (the document's owner to be).
+pub fn has_person(registration: &Registration, person_key: &str) -> bool {
+    people_of(registration).any(|p| p.key == person_key)
+}
+
+/// The head, then the members, as typed.
+fn people_of(registration: &Registration) -> impl Iterator<Item = &PersonInput> {
+    std::iter::once(&registration.head).chain(registration.members.iter().map(|m| &m.person))
+}
+
+/// Keep a document just stored on this device with the person of the registration it is for.
+pub fn add_document(
+    partition: &Partition,
+    id: &str,
+    person_key: &str,
+    document: &crate::vault::DocumentInfo,
+    kind: DocumentKind,
+) -> Result<Registration, AppError> {
+    let mut registration = load(partition, id)?;
+    if !has_person(&registration, person_key) {
+        return Err(refused(
+            "personUnknown",
+            "That person is not in this registration.",
+        ));
+    }
+    registration.documents.push(RegistrationDocument {
+        document: document.id.to_string(),
+        person_key: person_key.to_owned(),
+        kind,
+        file_name: document.file_name.clone(),
+        size_bytes: u32::try_from(document.size_bytes).unwrap_or(u32::MAX),
+    });
+    store(partition, &registration)?;
+    Ok(registration)
+}
+
+/// Take a document out of the registration and delete it from this device.
+pub fn remove_document(
+    partition: &Partition,
+    id: &str,
+    document: &str,
+) -> Result<Registration, AppError> {
+    let mut registration = load(partition, id)?;
+    let before = registration.documents.len();
+    registration.documents.retain(|d| d.document != document);
+    if registration.documents.len() == before {
+        return Err(refused(
+            "documentUnknown",
+            "That document is not in this registration.",
+        ));
+    }
+    store(partition, &registration)?;
+    forget_document(partition, document)?;
     Ok(registration)
 }
 
@@ -504,6 +618,17 @@ pub fn finish(
         changes.push(Change::of(membership, Op::Create, &actor)?);
     }
     changes.extend(contacts);
+    for (document, owner) in documents_of(&registration, &people)? {
+        let body = partition.document_record_for(document, owner, &actor, None)?;
+        changes.push(Change {
+            kind: RecordKind::Document.as_str().to_owned(),
+            id: document,
+            op: Op::Create,
+            body,
+            actor: actor.clone(),
+        });
+        attach.push((document, owner));
+    }
     if let Some(input) = &registration.account {
         let account = account_of(
             input,
@@ -522,6 +647,116 @@ pub fn finish(
         head_id: head.individual.meta.id.to_string(),
         people: people.len() as u32,
     })
+}
+
+/// Each document of the registration with the record it will belong to (a person linked to an
+/// existing record gives that record). A document of someone no longer in the household (a
+/// member removed after their card was photographed) is a problem to answer, not dropped.
+fn documents_of(
+    registration: &Registration,
+    people: &[Person],
+) -> Result<Vec<(Uuid, Uuid)>, AppError> {
+    let mut errors = ValidationErrors::new();
+    let mut out = Vec::new();
+    for (n, d) in registration.documents.iter().enumerate() {
+        let owner = people.iter().find(|p| p.key == d.person_key);
+        match (d.document.parse::<Uuid>(), owner) {
+            (Ok(document), Some(owner)) => {
+                out.push((document, *owner.individual.meta.id.as_uuid()))
+            }
+            _ => errors.push(
+                format!("documents[{n}].person_key"),
+                code::NOT_ALLOWED,
+                format!(
+                    "{} belongs to someone no longer in this household. Remove it, or add the person back.",
+                    d.file_name
+                ),
+            ),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(VaultError::Invalid(errors).into());
+    }
+    Ok(out)
+}
+
+/// What the registry is asked before the household is saved (online only): one check per
+/// person typed in (not one linked to an existing record).
+pub struct RegistryAsk {
+    pub person_key: String,
+    pub check: doorstep_domain::api::DuplicateCheck,
+}
+
+/// The registry's checks to make for registration `id`; none when it still has problems (saving
+/// reports those).
+pub fn registry_asks(partition: &Partition, id: &str) -> Result<Vec<RegistryAsk>, AppError> {
+    let registration = load(partition, id)?;
+    let Ok(people) = build_people(&registration, RegistrationStep::Review, today()) else {
+        return Ok(Vec::new());
+    };
+    Ok(people
+        .into_iter()
+        .filter(|p| !p.linked)
+        .map(|p| RegistryAsk {
+            person_key: p.key,
+            check: doorstep_domain::api::DuplicateCheck {
+                person: serde_json::to_value(&p.individual).expect("a person serialises"),
+                phones: p.phone.into_iter().collect(),
+            },
+        })
+        .collect())
+}
+
+/// "Is this the same person?" for the first person the registry finds likely to be someone
+/// this device does not hold (someone on the device was asked about already, from the
+/// caseload), leaving out those the agent said are someone else.
+pub fn registry_question(
+    partition: &Partition,
+    id: &str,
+    found: Vec<(String, Vec<Match>)>,
+) -> Result<Option<RegistrationSaved>, AppError> {
+    let registration = load(partition, id)?;
+    for (key, matches) in found {
+        let Some(person) = people_of(&registration).find(|p| p.key == key) else {
+            continue;
+        };
+        let Ok((typed, phone)) = person_of(person, today()) else {
+            continue;
+        };
+        let mut candidates = Vec::new();
+        for m in matches {
+            let other = *m.id.as_uuid();
+            if person.not_duplicate_of.contains(&other.to_string())
+                || partition.get::<Individual>(other)?.is_some()
+            {
+                continue;
+            }
+            let mut fields = compare_fields(&typed, phone.as_deref(), &typed, None);
+            for field in &mut fields {
+                field.existing = None;
+                field.differs = false;
+            }
+            candidates.push(DuplicateCandidate {
+                id: other.to_string(),
+                name: String::new(),
+                on_device: false,
+                score: m.score,
+                reasons: m.reasons,
+                fields,
+            });
+        }
+        if !candidates.is_empty() {
+            candidates.truncate(5);
+            return Ok(Some(RegistrationSaved::SamePerson {
+                registration,
+                question: DuplicateQuestion {
+                    person_key: key,
+                    candidates,
+                },
+            }));
+        }
+    }
+    Ok(None)
 }
 
 /// Give every person a key (their future record id) the first time they are saved.
@@ -835,6 +1070,7 @@ fn question(
             candidates.push(DuplicateCandidate {
                 id: m.id.to_string(),
                 name: existing.display_name(),
+                on_device: true,
                 score: m.score,
                 reasons: m.reasons,
                 fields: compare_fields(

@@ -2,10 +2,19 @@
 //! ([`crate::duplicates`]), for registry staff to review. Open flags only: both people are still
 //! registered (a record deleted, e.g. merged away, closes its flags), and the record's latest
 //! check still finds the pair (answering "a different person" on the device drops it).
+//!
+//! `POST /v1/duplicates/check`: the same check for someone not saved yet, which an agent's
+//! device asks before saving a registration while it has a network, so "Is this the same
+//! person?" is answered in the village rather than by a notice after the sync.
 
+use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::Json;
-use doorstep_domain::api::{DuplicateFlag, DuplicateFlagPage, DuplicatesQuery};
+use doorstep_domain::api::{
+    DuplicateCheck, DuplicateCheckAnswer, DuplicateFlag, DuplicateFlagPage, DuplicatesQuery,
+};
+use doorstep_domain::validate::normalize_phone_number;
+use doorstep_domain::RecordKind;
 use uuid::Uuid;
 
 use super::ApiError;
@@ -72,6 +81,66 @@ pub async fn list(
         })
         .collect::<Result<_, ApiError>>()?;
     Ok(Json(DuplicateFlagPage { items, next_after }))
+}
+
+/// Phones one check takes (a person has one or two; more is not a person).
+const MAX_CHECK_PHONES: usize = 10;
+
+/// Whom someone about to be registered is likely to be, among everyone registered.
+#[utoipa::path(post, path = "/v1/duplicates/check", tag = "records", request_body = DuplicateCheck,
+    responses((status = 200, body = DuplicateCheckAnswer, description = "Likely matches, best first (none: an empty list). Only ids, scores and what agrees: never another person's details"),
+              (status = 400, description = "Not a JSON object with `person` (an individual record) and `phones`, an unknown field, or a phone number that is not one", body = Problem, content_type = "application/problem+json"),
+              (status = 403, description = "Citizens do not check others (it would tell who is registered)", body = Problem, content_type = "application/problem+json"),
+              (status = 422, description = "`person` breaks a rule of the individual record, by field", body = Problem, content_type = "application/problem+json"),
+              crate::openapi::SignedInErrors),
+    security(("bearer" = [])))]
+pub async fn check(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Bytes,
+) -> Result<Json<DuplicateCheckAnswer>, ApiError> {
+    if caller.role() == Role::Citizen {
+        return Err(ApiError::forbidden(
+            "Checking for duplicates is for field agents and registry staff.",
+        ));
+    }
+    let bad = |message: String| ApiError::new(ProblemKind::BadRequest, message);
+    let json = doorstep_domain::strict_json::to_value(&body)
+        .map_err(|e| bad(format!("The body is not valid JSON ({e}).")))?;
+    let request: DuplicateCheck = serde_json::from_value(json).map_err(|e| {
+        bad(format!(
+            "The body could not be read: {e}. Send {{\"person\": <individual>, \"phones\": [\"+254…\"]}}."
+        ))
+    })?;
+    // The person is read exactly as saving them would read them: the same refusals.
+    let (typed, _) = crate::resources::parse(RecordKind::Individual, request.person)?;
+    let crate::resources::Typed::Individual(person) = typed else {
+        unreachable!("parsed as an individual");
+    };
+    if request.phones.len() > MAX_CHECK_PHONES {
+        return Err(bad(format!(
+            "Give at most {MAX_CHECK_PHONES} phone numbers."
+        )));
+    }
+    let phones = request
+        .phones
+        .iter()
+        .map(|p| {
+            normalize_phone_number(p, None).ok_or_else(|| {
+                bad(format!(
+                    "{p:?} is not a phone number: write it with + and the country code."
+                ))
+            })
+        })
+        .collect::<Result<Vec<String>, ApiError>>()?;
+    let matches = crate::duplicates::check_with_phones(
+        state.storage.as_ref(),
+        *person.meta.id.as_uuid(),
+        &person,
+        &phones,
+    )
+    .await?;
+    Ok(Json(DuplicateCheckAnswer { matches }))
 }
 
 /// A page's end: `<record id>.<candidate id>`.

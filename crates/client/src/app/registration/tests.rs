@@ -432,3 +432,211 @@ fn a_bad_account_is_refused_by_field() {
         [("account.account_number".into(), code::INVALID_FORMAT.into())]
     );
 }
+
+/// A scan stored on the device for nobody yet, as the upload path stores a registration's:
+/// a PNG signature and header, then `tail` (the vault sniffs the type from the first bytes).
+fn scan(partition: &Partition, tail: &[u8]) -> crate::vault::DocumentInfo {
+    let mut bytes = vec![
+        0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, b'I', b'H', b'D', b'R',
+    ];
+    bytes.extend_from_slice(tail);
+    bytes.resize(bytes.len().max(128), 0);
+    partition
+        .store_document(
+            &crate::vault::NewDocument {
+                kind: "id_card".into(),
+                file_name: "scan.png".into(),
+                record_id: None,
+                actor: "agent".into(),
+                consent: None,
+            },
+            &bytes[..],
+        )
+        .unwrap()
+}
+
+#[test]
+fn documents_become_their_peoples_when_the_household_is_saved() {
+    let d = device();
+    let r = household_of_five(&d.partition);
+    let child = r.members[1].person.key.clone();
+    let card = scan(&d.partition, b"head's card");
+    let certificate = scan(&d.partition, b"birth certificate");
+    add_document(
+        &d.partition,
+        &r.id,
+        &r.head.key,
+        &card,
+        DocumentKind::IdCard,
+    )
+    .unwrap();
+    let r = add_document(
+        &d.partition,
+        &r.id,
+        &child,
+        &certificate,
+        DocumentKind::Other,
+    )
+    .unwrap();
+    assert_eq!(r.documents.len(), 2);
+    assert_eq!(r.documents[1].person_key, child);
+    assert!(
+        add_document(
+            &d.partition,
+            &r.id,
+            "someone-else",
+            &card,
+            DocumentKind::Other
+        )
+        .is_err(),
+        "only this household's people"
+    );
+
+    finish(&d.partition, &caseload(&d.partition), Who::default(), &r.id).unwrap();
+    let kinds: Vec<String> = d
+        .partition
+        .outbox()
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    let last_person = kinds.iter().rposition(|k| k == "individual").unwrap();
+    let documents: Vec<usize> = (0..kinds.len())
+        .filter(|&i| kinds[i] == "document")
+        .collect();
+    assert_eq!(documents.len(), 2, "{kinds:?}");
+    assert!(
+        documents.iter().all(|&i| i > last_person),
+        "after the people they belong to"
+    );
+    let owner = |info: &crate::vault::DocumentInfo| {
+        d.partition
+            .document(info.id)
+            .unwrap()
+            .unwrap()
+            .record_id
+            .map(|id| id.to_string())
+    };
+    assert_eq!(owner(&card), Some(r.head.key.clone()));
+    assert_eq!(owner(&certificate), Some(child));
+}
+
+#[test]
+fn a_document_of_someone_taken_out_of_the_household_must_be_answered_for() {
+    let d = device();
+    let r = household_of_five(&d.partition);
+    let grandmother = r.members[3].person.key.clone();
+    let card = scan(&d.partition, b"grandmother's card");
+    let mut r = add_document(
+        &d.partition,
+        &r.id,
+        &grandmother,
+        &card,
+        DocumentKind::IdCard,
+    )
+    .unwrap();
+    r.members.remove(3);
+    let r = match save(&d.partition, &caseload(&d.partition), r).unwrap() {
+        RegistrationCheck::Saved { registration } => registration,
+        other => panic!("{other:?}"),
+    };
+    let refused = finish(&d.partition, &caseload(&d.partition), Who::default(), &r.id).unwrap_err();
+    assert_eq!(
+        field_problems(refused),
+        [(
+            "documents[0].person_key".to_owned(),
+            code::NOT_ALLOWED.to_owned()
+        )]
+    );
+    assert!(d.partition.outbox().unwrap().is_empty(), "nothing written");
+
+    let r = remove_document(&d.partition, &r.id, &card.id.to_string()).unwrap();
+    assert!(r.documents.is_empty());
+    assert!(
+        d.partition.document(card.id).unwrap().is_none(),
+        "deleted from the device"
+    );
+    assert!(remove_document(&d.partition, &r.id, &card.id.to_string()).is_err());
+    assert!(matches!(
+        finish(&d.partition, &caseload(&d.partition), Who::default(), &r.id).unwrap(),
+        RegistrationSaved::Saved { .. }
+    ));
+}
+
+#[test]
+fn discarding_a_registration_deletes_what_was_captured_for_it() {
+    let d = device();
+    let r = household_of_five(&d.partition);
+    let card = scan(&d.partition, b"card");
+    let first_signature = scan(&d.partition, b"signature 1");
+    let signature = scan(&d.partition, b"signature 2");
+    let terms = ConsentTerms {
+        statement: "agent-consent-1".into(),
+        language: "sw".into(),
+        agreed: true,
+        method: doorstep_domain::document::ConsentMethod::SignaturePad,
+    };
+    add_document(
+        &d.partition,
+        &r.id,
+        &r.head.key,
+        &card,
+        DocumentKind::IdCard,
+    )
+    .unwrap();
+    set_consent(&d.partition, &r.id, first_signature.id, terms.clone()).unwrap();
+    set_consent(&d.partition, &r.id, signature.id, terms).unwrap();
+    assert!(
+        d.partition.document(first_signature.id).unwrap().is_none(),
+        "a consent captured again replaces the first"
+    );
+
+    discard(&d.partition, &r.id).unwrap();
+    assert!(list(&d.partition).unwrap().is_empty());
+    for info in [&card, &signature] {
+        assert!(
+            d.partition.document(info.id).unwrap().is_none(),
+            "{}",
+            info.id
+        );
+    }
+}
+
+#[test]
+fn saving_a_step_keeps_the_consent_and_documents_the_form_does_not_send() {
+    let d = device();
+    let r = household_of_five(&d.partition);
+    let card = scan(&d.partition, b"card");
+    let signature = scan(&d.partition, b"signature");
+    add_document(
+        &d.partition,
+        &r.id,
+        &r.head.key,
+        &card,
+        DocumentKind::IdCard,
+    )
+    .unwrap();
+    let with_both = set_consent(
+        &d.partition,
+        &r.id,
+        signature.id,
+        ConsentTerms {
+            statement: "agent-consent-1".into(),
+            language: "en".into(),
+            agreed: true,
+            method: doorstep_domain::document::ConsentMethod::SignaturePad,
+        },
+    )
+    .unwrap();
+    // The form sends the people and the address only (as the UI does after "Change").
+    let from_form = Registration {
+        consent: None,
+        documents: Vec::new(),
+        step: RegistrationStep::Review,
+        ..with_both.clone()
+    };
+    save(&d.partition, &caseload(&d.partition), from_form).unwrap();
+    let kept = load(&d.partition, &r.id).unwrap();
+    assert_eq!(kept.consent, with_both.consent);
+    assert_eq!(kept.documents, with_both.documents);
+}
