@@ -116,7 +116,10 @@ export function fieldName(field: string): string {
   return key in CATALOGS.en ? t(key) : field.replaceAll('_', ' ');
 }
 
-export function kindName(kind: string): string {
+/** A kind of record in words; `agent`: for a field agent, whose records are other people's
+ *  ("A person's details", not "Your details"), where the catalog words it apart. */
+export function kindName(kind: string, agent = false): string {
   const key = `kind.${kind}`;
+  if (agent && `${key}.agent` in CATALOGS.en) return t(`${key}.agent`);
   return key in CATALOGS.en ? t(key) : kind.replaceAll('_', ' ');
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi, beforeEach } from 'vitest';
-import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
+import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/svelte';
 
 // The conflict screen talks to Rust only through the generated bindings; they are replaced here
 // so the screen's own logic is what is tested.
@@ -72,6 +72,15 @@ describe('the conflict screen', () => {
     await screen.findByText('The phone number is used by someone else.');
     await fireEvent.click(screen.getByRole('button', { name: 'Discard my change' }));
     await waitFor(() => expect(calls.discard).toEqual(['m-1']));
+  });
+
+  it('words an individual as someone else\'s on an agent\'s device', async () => {
+    render(Conflicts, { ondone: vi.fn() });
+    expect((await screen.findAllByText('Your details')).length).toBeGreaterThan(0);
+    cleanup();
+    render(Conflicts, { ondone: vi.fn(), agent: true });
+    expect((await screen.findAllByText("A person's details")).length).toBeGreaterThan(0);
+    expect(screen.queryByText('Your details')).toBeNull();
   });
 
   it('speaks French', async () => {
