@@ -333,6 +333,84 @@ async fn online_the_registry_is_asked_before_saving_about_people_this_laptop_can
     }
 }
 
+/// A person refused by the registry (their ID number is someone else's) takes down what points
+/// at them (their membership of the household): the device says so, and discarding the person
+/// discards those too, instead of leaving refusals the agent cannot act on.
+#[tokio::test]
+async fn what_was_refused_only_for_a_refused_person_goes_with_them() {
+    let Some(provider) = start_provider(None).await else {
+        return;
+    };
+    for (backend, database) in backends().await {
+        let registry_dir = tempfile::tempdir().unwrap();
+        let mut config = trusting_config(&provider, registry_dir.path(), &database);
+        let registry = server::start(&config).await.unwrap();
+        config.listen = registry.addr;
+        let url = format!("http://{}", registry.addr);
+        let seeded = reqwest::Client::new()
+            .post(format!("{url}/v1/individuals"))
+            .bearer_auth(dev_token(
+                registry_dir.path(),
+                Role::Agent,
+                "other",
+                Some("KE.99"),
+            ))
+            .json(&serde_json::json!({
+                "id": uuid::Uuid::now_v7(), "created_at": "2026-01-05T09:00:00Z",
+                "updated_at": "2026-01-05T09:00:00Z", "created_by": "agent:x",
+                "given_name": "Someone", "family_name": "Else",
+                "reg_ids": [{"id_type": "national_id", "value": "16180339"}]
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(seeded.status(), 201, "{backend}");
+
+        let data = tempfile::tempdir().unwrap();
+        let agent = agent_laptop(&provider, &url, data.path()).await;
+        // Offline: the ID number is typed from a card that is not theirs.
+        registry.shutdown().await.unwrap();
+        let mut r = agent.start_registration().await.unwrap();
+        r.head = PersonInput {
+            key: r.head.key.clone(),
+            national_id: Some("1618 0339".into()),
+            ..person("Mercy", "1990-02-02")
+        };
+        r.step = RegistrationStep::Review;
+        let r = saved(agent.save_registration(r).await.unwrap()).await;
+        assert!(matches!(
+            agent.finish_registration(r.id.clone()).await.unwrap(),
+            RegistrationSaved::Saved { .. }
+        ));
+        let registry = server::start(&config).await.unwrap();
+        let before = mark(&agent);
+        agent.sync_now().await.unwrap();
+        wait_synced_since(&agent, "the registration sent", before).await;
+
+        let refused = agent.rejections().await.unwrap();
+        let person = refused
+            .iter()
+            .find(|x| x.kind == "individual")
+            .unwrap_or_else(|| panic!("{backend}: {refused:?}"));
+        assert_eq!(person.because, None, "{backend}: refused for its own sake");
+        let membership = refused.iter().find(|x| x.kind == "membership").unwrap();
+        assert_eq!(
+            membership.because.as_deref(),
+            Some(person.mutation_id.as_str()),
+            "{backend}: {refused:?}"
+        );
+        agent
+            .discard_rejection(person.mutation_id.parse().unwrap())
+            .await
+            .unwrap();
+        assert!(
+            agent.rejections().await.unwrap().is_empty(),
+            "{backend}: the membership went with the person"
+        );
+        registry.shutdown().await.unwrap();
+    }
+}
+
 /// Issue 16: an agent who opens a person works on that person's records in every section, and
 /// the registry records each write as the agent's, on that person's behalf. Back at the
 /// caseload, the sections are nobody's again.

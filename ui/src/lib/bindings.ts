@@ -1533,7 +1533,13 @@ problem: string;
 /**
  * The registry's explanation (English).
  */
-message: string }
+message: string; 
+/**
+ * Refused only because the record it points at was refused (a household member whose
+ * person's ID number is taken): that refusal's `mutation_id`. Answering that one answers
+ * this one too.
+ */
+because: string | null }
 /**
  * A programme's requirement and whether it is met.
  */

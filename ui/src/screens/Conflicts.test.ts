@@ -21,7 +21,10 @@ vi.mock('../lib/bindings', () => ({
     })),
     rejections: vi.fn(async () => ({
       status: 'ok',
-      data: [{ mutationId: 'm-1', kind: 'contact', recordId: 'r-1', problem: '/problems/validation', message: 'The phone number is used by someone else.' }],
+      data: [
+        { mutationId: 'm-1', kind: 'contact', recordId: 'r-1', problem: '/problems/validation', message: 'The phone number is used by someone else.', because: null },
+        { mutationId: 'm-2', kind: 'membership', recordId: 'r-2', problem: '/problems/invalid', message: 'There is no individual r-9 you can use here.', because: 'm-1' },
+      ],
     })),
     resolveConflict: vi.fn(async (...args: unknown[]) => {
       calls.resolve.push(args);
@@ -70,6 +73,10 @@ describe('the conflict screen', () => {
   it('lists refused changes with the reason and discards one on request', async () => {
     render(Conflicts, { ondone: vi.fn() });
     await screen.findByText('The phone number is used by someone else.');
+    // The member refused for want of the contact above is answered with it: no button of its own.
+    expect(screen.getByTestId('refused-because').textContent).toMatch(/Contact details, above/);
+    expect(screen.queryByText('There is no individual r-9 you can use here.')).toBeNull();
+    expect(screen.getAllByRole('button', { name: 'Discard my change' })).toHaveLength(1);
     await fireEvent.click(screen.getByRole('button', { name: 'Discard my change' }));
     await waitFor(() => expect(calls.discard).toEqual(['m-1']));
   });

@@ -518,13 +518,19 @@ impl Doorstep {
     }
 
     /// Drop a refused change: the record returns to the registry's version with the next sync.
+    /// The changes refused only because of it go with it (a household member of a person the
+    /// registry refused cannot be sent without them).
     pub async fn discard_rejection(&self, mutation_id: Uuid) -> Result<(), AppError> {
         let partition = self.open_partition().await?;
         let p = partition.clone();
         blocking(move || {
+            let dependents = views::refused_because(&p, &mutation_id.to_string())?;
             // A refused status move, or a refused edit.
             if !p.discard_refused_transition(mutation_id)? {
                 p.discard_rejected(mutation_id)?;
+            }
+            for dependent in dependents {
+                p.discard_rejected(dependent)?;
             }
             Ok::<_, AppError>(())
         })

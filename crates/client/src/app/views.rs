@@ -106,6 +106,10 @@ pub struct RejectionView {
     pub problem: String,
     /// The registry's explanation (English).
     pub message: String,
+    /// Refused only because the record it points at was refused (a household member whose
+    /// person's ID number is taken): that refusal's `mutation_id`. Answering that one answers
+    /// this one too.
+    pub because: Option<String>,
 }
 
 /// The conflicts of one record, for the side-by-side screen.
@@ -301,13 +305,32 @@ pub(super) fn person_details(
 }
 
 pub(super) fn rejections(partition: &Partition) -> Result<Vec<RejectionView>, AppError> {
-    let edits = partition.rejections()?.into_iter().map(|r| RejectionView {
-        mutation_id: r.mutation_id.to_string(),
-        kind: r.kind,
-        record_id: r.record_id.to_string(),
-        problem: r.problem,
-        message: r.message,
-    });
+    let refused = partition.rejections()?;
+    // Which refused change refused each record: a change pointing at one of those records was
+    // refused for want of it (the registry has no such record), not for anything of its own.
+    let cause_of: std::collections::HashMap<String, String> = refused
+        .iter()
+        .map(|r| (r.record_id.to_string(), r.mutation_id.to_string()))
+        .collect();
+    let mut edits = Vec::with_capacity(refused.len());
+    for r in refused {
+        let own = r.record_id.to_string();
+        let because = match partition.record(&r.kind, r.record_id)? {
+            Some(stored) => referenced_ids(&stored.body)
+                .into_iter()
+                .filter(|id| *id != own)
+                .find_map(|id| cause_of.get(&id).cloned()),
+            None => None,
+        };
+        edits.push(RejectionView {
+            mutation_id: r.mutation_id.to_string(),
+            kind: r.kind,
+            record_id: own,
+            problem: r.problem,
+            message: r.message,
+            because,
+        });
+    }
     // A submission the registry refused: discarding it leaves the application a draft.
     let moves = partition
         .refused_transitions()?
@@ -318,6 +341,43 @@ pub(super) fn rejections(partition: &Partition) -> Result<Vec<RejectionView>, Ap
             record_id: t.application_id.to_string(),
             problem: "/problems/transition-refused".into(),
             message: t.refusal.unwrap_or_default(),
+            because: None,
         });
-    Ok(edits.chain(moves).collect())
+    Ok(edits.into_iter().chain(moves).collect())
+}
+
+/// The refused changes that wait only on `cause` (see [`RejectionView::because`]), and on them.
+pub(super) fn refused_because(
+    partition: &Partition,
+    cause: &str,
+) -> Result<Vec<uuid::Uuid>, AppError> {
+    let all = rejections(partition)?;
+    let mut found: Vec<String> = vec![cause.to_owned()];
+    let mut out = Vec::new();
+    // A chain (an account on a membership on a person) is followed to its end; bounded by the
+    // list's length, as each change is taken once.
+    while let Some(next) = found.pop() {
+        for r in all
+            .iter()
+            .filter(|r| r.because.as_deref() == Some(next.as_str()))
+        {
+            if let Ok(id) = r.mutation_id.parse() {
+                if !out.contains(&id) {
+                    out.push(id);
+                    found.push(r.mutation_id.clone());
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Every string in a record's body that is a UUID: the records it points at (its own id too).
+fn referenced_ids(body: &serde_json::Value) -> Vec<String> {
+    match body {
+        serde_json::Value::String(s) if s.parse::<uuid::Uuid>().is_ok() => vec![s.clone()],
+        serde_json::Value::Array(items) => items.iter().flat_map(referenced_ids).collect(),
+        serde_json::Value::Object(map) => map.values().flat_map(referenced_ids).collect(),
+        _ => Vec::new(),
+    }
 }
