@@ -342,6 +342,46 @@ fn point_at(value: &mut serde_json::Value, record: &str) {
     }
 }
 
+/// A signed-in identity may hold no role at all here (an issuer trusted only for roles the staff
+/// directory gives, and no entry for them: `auth/roles.rs`): every route that takes a caller may
+/// then answer 403. Routes that document a 403 of their own keep their wording; the others get
+/// this one, so the document lists every status the server gives.
+pub struct NoRoleForbidden;
+
+impl utoipa::Modify for NoRoleForbidden {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            // The sign-in routes are called before the app has a registry token.
+            if !path.starts_with("/v1/") || path.starts_with("/v1/auth/") {
+                continue;
+            }
+            let mut json = serde_json::to_value(&*item).expect("path items serialise");
+            let mut changed = false;
+            for operation in operations(&mut json) {
+                let Some(responses) = operation
+                    .get_mut("responses")
+                    .and_then(|r| r.as_object_mut())
+                else {
+                    continue;
+                };
+                if responses.contains_key("401") && !responses.contains_key("403") {
+                    let forbidden = problem_response(
+                        "The identity is proven but holds no role in this registry: not in the staff directory, and its issuer grants no citizens",
+                    );
+                    responses.insert(
+                        "403".into(),
+                        serde_json::to_value(forbidden).expect("responses serialise"),
+                    );
+                    changed = true;
+                }
+            }
+            if changed {
+                *item = serde_json::from_value(json).expect("path items deserialise");
+            }
+        }
+    }
+}
+
 /// Every error body is problem+json: a response documented with the `Problem` schema under
 /// `application/json` is moved to `application/problem+json`, which is what the server sends.
 pub struct ProblemJson;

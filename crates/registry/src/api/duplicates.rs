@@ -45,6 +45,13 @@ pub async fn list(
             "Likely duplicates are reviewed by registry staff; agents are told of theirs when they save a person.",
         ));
     }
+    // The flags are not filtered by area, so staff the directory limits to some areas would
+    // see people outside them.
+    if !caller.principal.areas.is_empty() {
+        return Err(ApiError::forbidden(
+            "Likely duplicates span every area; they are reviewed by staff who work across all areas.",
+        ));
+    }
     let Query(params) =
         params.map_err(|e| ApiError::new(ProblemKind::BadRequest, e.body_text()))?;
     let limit = params.limit.unwrap_or(DEFAULT_LIMIT);

@@ -13,6 +13,7 @@ pub mod errors;
 pub mod limits;
 pub mod records;
 pub mod revocations;
+pub mod staff;
 pub mod sync;
 pub mod write;
 

@@ -546,6 +546,7 @@ pub async fn me(State(state): State<AppState>, caller: Caller) -> Json<Me> {
         area: caller.principal.area.clone(),
         individual_id: caller.me,
         consent_required: caller.role() == Role::Agent && state.agents.require_consent,
+        areas: caller.principal.areas.clone(),
     })
 }
 
