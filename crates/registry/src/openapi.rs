@@ -350,34 +350,43 @@ pub struct NoRoleForbidden;
 
 impl utoipa::Modify for NoRoleForbidden {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        for (path, item) in openapi.paths.paths.iter_mut() {
+        edit_responses(openapi, |path, responses| {
             // The sign-in routes are called before the app has a registry token.
-            if !path.starts_with("/v1/") || path.starts_with("/v1/auth/") {
-                continue;
+            let takes_a_caller = path.starts_with("/v1/") && !path.starts_with("/v1/auth/");
+            if !takes_a_caller || !responses.contains_key("401") || responses.contains_key("403") {
+                return false;
             }
-            let mut json = serde_json::to_value(&*item).expect("path items serialise");
-            let mut changed = false;
-            for operation in operations(&mut json) {
-                let Some(responses) = operation
-                    .get_mut("responses")
-                    .and_then(|r| r.as_object_mut())
-                else {
-                    continue;
-                };
-                if responses.contains_key("401") && !responses.contains_key("403") {
-                    let forbidden = problem_response(
-                        "The identity is proven but holds no role in this registry: not in the staff directory, and its issuer grants no citizens",
-                    );
-                    responses.insert(
-                        "403".into(),
-                        serde_json::to_value(forbidden).expect("responses serialise"),
-                    );
-                    changed = true;
-                }
+            let forbidden = problem_response(
+                "The identity is proven but holds no role in this registry: not in the staff directory, and its issuer grants no citizens",
+            );
+            responses.insert(
+                "403".into(),
+                serde_json::to_value(forbidden).expect("responses serialise"),
+            );
+            true
+        });
+    }
+}
+
+/// Let `edit` change each operation's responses (as JSON), given the operation's path; it says
+/// whether it changed anything, and only changed path items are written back.
+fn edit_responses(
+    openapi: &mut utoipa::openapi::OpenApi,
+    mut edit: impl FnMut(&str, &mut serde_json::Map<String, serde_json::Value>) -> bool,
+) {
+    for (path, item) in openapi.paths.paths.iter_mut() {
+        let mut json = serde_json::to_value(&*item).expect("path items serialise");
+        let mut changed = false;
+        for operation in operations(&mut json) {
+            if let Some(responses) = operation
+                .get_mut("responses")
+                .and_then(|r| r.as_object_mut())
+            {
+                changed |= edit(path, responses);
             }
-            if changed {
-                *item = serde_json::from_value(json).expect("path items deserialise");
-            }
+        }
+        if changed {
+            *item = serde_json::from_value(json).expect("path items deserialise");
         }
     }
 }
@@ -388,35 +397,24 @@ pub struct ProblemJson;
 
 impl utoipa::Modify for ProblemJson {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        for item in openapi.paths.paths.values_mut() {
-            let mut json = serde_json::to_value(&*item).expect("path items serialise");
+        edit_responses(openapi, |_, responses| {
             let mut changed = false;
-            for operation in operations(&mut json) {
-                let Some(responses) = operation
-                    .get_mut("responses")
-                    .and_then(|r| r.as_object_mut())
+            for response in responses.values_mut() {
+                let Some(content) = response.get_mut("content").and_then(|c| c.as_object_mut())
                 else {
                     continue;
                 };
-                for response in responses.values_mut() {
-                    let Some(content) = response.get_mut("content").and_then(|c| c.as_object_mut())
-                    else {
-                        continue;
-                    };
-                    let is_problem = content
-                        .get("application/json")
-                        .is_some_and(|c| c["schema"]["$ref"] == "#/components/schemas/Problem");
-                    if is_problem {
-                        let problem = content.remove("application/json").expect("checked");
-                        content.entry(PROBLEM_JSON).or_insert(problem);
-                        changed = true;
-                    }
+                let is_problem = content
+                    .get("application/json")
+                    .is_some_and(|c| c["schema"]["$ref"] == "#/components/schemas/Problem");
+                if is_problem {
+                    let problem = content.remove("application/json").expect("checked");
+                    content.entry(PROBLEM_JSON).or_insert(problem);
+                    changed = true;
                 }
             }
-            if changed {
-                *item = serde_json::from_value(json).expect("path items deserialise");
-            }
-        }
+            changed
+        });
     }
 }
 

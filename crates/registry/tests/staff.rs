@@ -67,6 +67,20 @@ impl World {
         self.api.post(paths::STAFF, admin, &body).await
     }
 
+    /// `PUT /v1/staff/{id}`.
+    async fn change(&self, token: &str, id: &str, body: Value) -> common::Answer {
+        let path = format!("/v1/staff/{id}");
+        self.api
+            .send("PUT", &path, Some(token), Some(&body), &[])
+            .await
+    }
+
+    /// `DELETE /v1/staff/{id}`.
+    async fn revoke(&self, token: &str, id: &str) -> common::Answer {
+        let path = format!("/v1/staff/{id}");
+        self.api.send("DELETE", &path, Some(token), None, &[]).await
+    }
+
     async fn me(&self, token: &str) -> common::Answer {
         self.api.get(paths::ME, token).await
     }
@@ -182,30 +196,12 @@ async fn grants_changes_and_revocations_count_from_the_next_request() {
             "{name}"
         );
 
-        let changed = w
-            .api
-            .send(
-                "PUT",
-                &format!("/v1/staff/{sam_id}"),
-                Some(&root),
-                Some(&json!({"role": "admin"})),
-                &[],
-            )
-            .await;
+        let changed = w.change(&root, &sam_id, json!({"role": "admin"})).await;
         assert_eq!(changed.status, 200, "{name}: {:?}", changed.json);
         assert_eq!(changed.json["changed_by"], "admin:root", "{name}");
         assert_eq!(w.me(&sam).await.json["role"], "admin", "{name}");
 
-        let revoked = w
-            .api
-            .send(
-                "DELETE",
-                &format!("/v1/staff/{sam_id}"),
-                Some(&root),
-                None,
-                &[],
-            )
-            .await;
+        let revoked = w.revoke(&root, &sam_id).await;
         assert_eq!(revoked.status, 200, "{name}: {:?}", revoked.json);
         assert_eq!(revoked.json["revoked_by"], "admin:root", "{name}");
         assert_eq!(
@@ -219,30 +215,12 @@ async fn grants_changes_and_revocations_count_from_the_next_request() {
         let all = w.api.get("/v1/staff?include_revoked=true", &root).await;
         assert_eq!(all.json["items"].as_array().unwrap().len(), 2, "{name}");
         // Revoking twice, changing a revoked entry: 409.
-        let twice = w
-            .api
-            .send(
-                "DELETE",
-                &format!("/v1/staff/{sam_id}"),
-                Some(&root),
-                None,
-                &[],
-            )
-            .await;
+        let twice = w.revoke(&root, &sam_id).await;
         assert_eq!(twice.status, 409, "{name}");
 
         // The last admin can neither revoke nor demote themself.
         let root_id = live.json["items"][0]["id"].as_str().unwrap().to_owned();
-        let demote = w
-            .api
-            .send(
-                "PUT",
-                &format!("/v1/staff/{root_id}"),
-                Some(&root),
-                Some(&json!({"role": "staff"})),
-                &[],
-            )
-            .await;
+        let demote = w.change(&root, &root_id, json!({"role": "staff"})).await;
         assert_eq!(demote.status, 409, "{name}");
         assert!(
             demote.json["detail"]
@@ -251,16 +229,7 @@ async fn grants_changes_and_revocations_count_from_the_next_request() {
                 .contains("no administrator"),
             "{name}"
         );
-        let leave = w
-            .api
-            .send(
-                "DELETE",
-                &format!("/v1/staff/{root_id}"),
-                Some(&root),
-                None,
-                &[],
-            )
-            .await;
+        let leave = w.revoke(&root, &root_id).await;
         assert_eq!(leave.status, 409, "{name}");
         assert_eq!(
             w.me(&root).await.json["role"],
@@ -368,7 +337,7 @@ async fn authorisation_matrix() {
                 .grant(&callers[4].1, json!({"issuer": w.staff.issuer, "subject": format!("t-{who}"), "role": "staff"}))
                 .await;
             assert_eq!(target.status, 201, "{name}");
-            let entry = format!("/v1/staff/{}", id_of(&target));
+            let entry = id_of(&target);
             let list = w.api.get(paths::STAFF, token).await.status;
             assert_eq!(list, if reads { 200 } else { 403 }, "{name} {who} GET");
             let post = w
@@ -377,25 +346,14 @@ async fn authorisation_matrix() {
                 .status;
             assert_eq!(post, if admin { 201 } else { 403 }, "{name} {who} POST");
             let put = w
-                .api
-                .send(
-                    "PUT",
-                    &entry,
-                    Some(token),
-                    Some(&json!({"role": "staff", "areas": ["KE.2"]})),
-                    &[],
-                )
+                .change(token, &entry, json!({"role": "staff", "areas": ["KE.2"]}))
                 .await
                 .status;
             assert_eq!(put, if admin { 200 } else { 403 }, "{name} {who} PUT");
-            let delete = w
-                .api
-                .send("DELETE", &entry, Some(token), None, &[])
-                .await
-                .status;
+            let delete = w.revoke(token, &entry).await.status;
             assert_eq!(delete, if admin { 200 } else { 403 }, "{name} {who} DELETE");
         }
-        // Staff limited to a foreign area see no record outside it, and no cross-area flags.
+        // Staff limited to a foreign area get no cross-area duplicate flags.
         let foreign = &callers[3].1;
         assert_eq!(
             w.api.get(paths::DUPLICATES, foreign).await.status,
@@ -470,37 +428,11 @@ async fn bad_input_is_refused_and_changes_nothing() {
         ] {
             assert_eq!(w.grant(&root, body).await.status, 400, "{name}");
         }
-        let unknown = format!("/v1/staff/{}", uuid::Uuid::now_v7());
-        assert_eq!(
-            w.api
-                .send(
-                    "PUT",
-                    &unknown,
-                    Some(&root),
-                    Some(&json!({"role": "staff"})),
-                    &[]
-                )
-                .await
-                .status,
-            404,
-            "{name}"
-        );
-        assert_eq!(
-            w.api
-                .send("DELETE", &unknown, Some(&root), None, &[])
-                .await
-                .status,
-            404,
-            "{name}"
-        );
-        assert_eq!(
-            w.api
-                .send("DELETE", "/v1/staff/not-a-uuid", Some(&root), None, &[])
-                .await
-                .status,
-            400,
-            "{name}"
-        );
+        let unknown = uuid::Uuid::now_v7().to_string();
+        let put = w.change(&root, &unknown, json!({"role": "staff"})).await;
+        assert_eq!(put.status, 404, "{name}");
+        assert_eq!(w.revoke(&root, &unknown).await.status, 404, "{name}");
+        assert_eq!(w.revoke(&root, "not-a-uuid").await.status, 400, "{name}");
         assert_eq!(
             w.api.get("/v1/staff?limit=0", &root).await.status,
             400,

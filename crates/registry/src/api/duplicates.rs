@@ -54,13 +54,7 @@ pub async fn list(
     }
     let Query(params) =
         params.map_err(|e| ApiError::new(ProblemKind::BadRequest, e.body_text()))?;
-    let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::new(
-            ProblemKind::BadRequest,
-            format!("limit must be between 1 and {MAX_LIMIT}."),
-        ));
-    }
+    let limit = super::page_limit(params.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
     let after = params.after.as_deref().map(parse_cursor).transpose()?;
     let mut flags = state.storage.duplicate_flags(after, limit + 1).await?;
     let more = flags.len() > limit as usize;

@@ -186,16 +186,19 @@ mod tests {
         let staff_ke = entry(Staff, &["KE.30"]);
         let agent_ke = entry(Agent, &["KE.30.2"]);
 
+        /// The role, an agent's area, a staff member's areas and the source; or the refusal.
         type Expect =
             Result<(Role, Option<&'static str>, &'static [&'static str], Source), &'static str>;
-        let cases: Vec<(
-            &str,
-            &IssuerPolicy,
-            Option<&DirectoryGrant>,
-            &Claimed,
-            Option<&str>,
+        /// Name, issuer policy, directory entry, role claim, area claim, expected.
+        type Case<'a> = (
+            &'a str,
+            &'a IssuerPolicy,
+            Option<&'a DirectoryGrant>,
+            &'a Claimed,
+            Option<&'a str>,
             Expect,
-        )> = vec![
+        );
+        let cases: Vec<Case> = vec![
             // eSignet: citizens only, its role claim never read.
             (
                 "esignet citizen",
