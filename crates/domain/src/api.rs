@@ -61,6 +61,11 @@ pub mod paths {
     pub const DUPLICATES_CHECK: &str = "/v1/duplicates/check";
     /// Admins: revoke a field agent's device or account (`POST`), list revocations (`GET`).
     pub const REVOCATIONS: &str = "/v1/revocations";
+    /// The staff directory: `GET` a [`super::StaffPage`] (staff and admins), `POST` a
+    /// [`super::StaffGrant`] (admins).
+    pub const STAFF: &str = "/v1/staff";
+    /// One directory entry: `PUT` a [`super::StaffChange`], `DELETE` to revoke (admins).
+    pub const STAFF_ENTRY: &str = "/v1/staff/{id}";
 
     /// Every route of the API, for tests that keep the server and its document in step.
     pub const ALL: &[&str] = &[
@@ -83,7 +88,14 @@ pub mod paths {
         DUPLICATES,
         DUPLICATES_CHECK,
         REVOCATIONS,
+        STAFF,
+        STAFF_ENTRY,
     ];
+
+    /// `/v1/staff/<id>`.
+    pub fn staff_entry(id: Uuid) -> String {
+        STAFF_ENTRY.replace("{id}", &id.to_string())
+    }
 
     /// `/v1/applications/<id>/transitions`.
     pub fn transitions(application: Uuid) -> String {
@@ -328,6 +340,166 @@ pub struct Me {
     /// Agents: the registry refuses their writes for a person whose consent is not on record.
     #[serde(default)]
     pub consent_required: bool,
+    /// Staff limited to some areas (from the staff directory); empty: every area.
+    #[serde(default)]
+    pub areas: Vec<String>,
+}
+
+/// A role the staff directory gives. Citizens are not listed: anyone an issuer vouches for is
+/// one where that issuer grants it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub enum StaffRole {
+    /// A field agent: exactly one area.
+    Agent,
+    /// Programme staff: some areas, or every area when none is given.
+    Staff,
+    /// A registry administrator: every area.
+    Admin,
+}
+
+impl StaffRole {
+    pub const ALL: [StaffRole; 3] = [StaffRole::Agent, StaffRole::Staff, StaffRole::Admin];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StaffRole::Agent => "agent",
+            StaffRole::Staff => "staff",
+            StaffRole::Admin => "admin",
+        }
+    }
+
+    /// Case-insensitive; `None` for any other name (citizen included).
+    pub fn parse(name: &str) -> Option<StaffRole> {
+        StaffRole::ALL
+            .into_iter()
+            .find(|r| r.as_str().eq_ignore_ascii_case(name.trim()))
+    }
+
+    /// Whether `areas` suit this role: an agent works in exactly one area, an admin in all.
+    /// The message says what to send instead.
+    pub fn check_areas(self, areas: &[String]) -> Result<(), String> {
+        if let Some(bad) = areas.iter().find(|a| {
+            a.trim().is_empty()
+                || a.trim() != a.as_str()
+                || a.len() > 64
+                || a.chars().any(char::is_control)
+        }) {
+            return Err(format!(
+                "`{bad}` is not an area code: give codes such as KE.30, without spaces around them, at most 64 characters."
+            ));
+        }
+        let mut sorted: Vec<&String> = areas.iter().collect();
+        sorted.sort();
+        sorted.dedup();
+        if sorted.len() != areas.len() {
+            return Err("An area is listed twice; list each area once.".into());
+        }
+        match (self, areas.len()) {
+            (StaffRole::Agent, 1) | (StaffRole::Staff, _) | (StaffRole::Admin, 0) => Ok(()),
+            (StaffRole::Agent, _) => {
+                Err("An agent works in exactly one area: give one area code.".into())
+            }
+            (StaffRole::Admin, _) => {
+                Err("An administrator works across every area: give no areas.".into())
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for StaffRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One entry of the staff directory, as kept: who (issuer with subject or verified e-mail),
+/// which role and areas, and the trail of who granted, changed and revoked it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct StaffEntry {
+    pub id: Uuid,
+    /// The identity provider, exactly as its tokens' `iss`.
+    pub issuer: String,
+    /// The person's `sub` at that provider; absent when matched by e-mail.
+    pub subject: Option<String>,
+    /// A verified e-mail address (lower case); absent when matched by subject.
+    pub email: Option<String>,
+    pub role: StaffRole,
+    pub areas: Vec<String>,
+    /// Actor id of whoever granted it (an admin, or `cli:<user>` on the server).
+    pub granted_by: String,
+    /// RFC 3339 UTC.
+    pub granted_at: String,
+    pub changed_by: Option<String>,
+    pub changed_at: Option<String>,
+    /// Set when revoked: the entry is kept as the trail and no longer gives a role.
+    pub revoked_by: Option<String>,
+    pub revoked_at: Option<String>,
+}
+
+/// Body of `POST /v1/staff`: give an identity a role. Exactly one of `subject` and `email`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct StaffGrant {
+    pub issuer: String,
+    #[serde(default)]
+    pub subject: Option<String>,
+    /// Matched only against a token whose `email_verified` is true.
+    #[serde(default)]
+    pub email: Option<String>,
+    pub role: StaffRole,
+    #[serde(default)]
+    pub areas: Vec<String>,
+}
+
+/// Body of `PUT /v1/staff/{id}`: the entry's new role and areas.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct StaffChange {
+    pub role: StaffRole,
+    #[serde(default)]
+    pub areas: Vec<String>,
+}
+
+/// Query of `GET /v1/staff`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct StaffQuery {
+    /// The `next_after` of the previous page; absent to start from the beginning.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(nullable = false))]
+    pub after: Option<Uuid>,
+    /// Entries per page, 1 to 500 (default 50).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        param(nullable = false, minimum = 1, maximum = 500)
+    )]
+    pub limit: Option<u32>,
+    /// Also list revoked entries (the trail).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(nullable = false))]
+    pub include_revoked: Option<bool>,
+}
+
+/// One page of the staff directory, oldest grant first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct StaffPage {
+    pub items: Vec<StaffEntry>,
+    /// Pass as `after` to get the next page; absent on the last page.
+    pub next_after: Option<Uuid>,
 }
 
 #[cfg(test)]

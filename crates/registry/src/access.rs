@@ -70,6 +70,11 @@ pub async fn resolve(
     id_type: &str,
 ) -> Result<Caller, StorageError> {
     let (visibility, me) = match principal.role {
+        // Staff the directory limits to some areas see those areas only (reads and writes, as
+        // every write must stay visible to its writer).
+        Role::Staff if !principal.areas.is_empty() => {
+            (Visibility::Areas(principal.areas.clone()), None)
+        }
         Role::Staff | Role::Admin => (Visibility::All, None),
         Role::Agent => (
             Visibility::Area(principal.area.clone().unwrap_or_default()),
@@ -163,10 +168,8 @@ impl Visibility {
         match self {
             Visibility::All => true,
             Visibility::PublicOnly => false,
-            Visibility::Area(area) => index
-                .area
-                .as_deref()
-                .is_some_and(|a| a == area || a.starts_with(&format!("{area}."))),
+            Visibility::Area(area) => within(index, area),
+            Visibility::Areas(areas) => areas.iter().any(|area| within(index, area)),
             Visibility::Citizen(scope) => {
                 index.creator == scope.actor
                     || (scope.me.is_some() && index.owner_id == scope.me)
@@ -176,6 +179,14 @@ impl Visibility {
             }
         }
     }
+}
+
+/// Whether a record is filed under `area` or an area below it.
+fn within(index: &RecordIndex, area: &str) -> bool {
+    index
+        .area
+        .as_deref()
+        .is_some_and(|a| a == area || a.starts_with(&format!("{area}.")))
 }
 
 /// Kinds each role may create, change or delete at all.

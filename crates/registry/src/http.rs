@@ -15,7 +15,7 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use doorstep_domain::api::paths;
 use doorstep_domain::wire::{HealthReport, HealthStatus, StorageKind, API_VERSION};
@@ -24,8 +24,8 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 
-use crate::api::{applications, documents, duplicates, records, revocations, sync};
-use crate::openapi::{PerCollection, ProblemJson};
+use crate::api::{applications, documents, duplicates, records, revocations, staff, sync};
+use crate::openapi::{NoRoleForbidden, PerCollection, ProblemJson};
 use crate::problem::{self, Problem, ProblemKind};
 use crate::resources::Collection;
 use crate::state::AppState;
@@ -52,6 +52,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
         crate::uploads::http::head_upload, crate::uploads::http::patch_upload,
         crate::uploads::http::delete_upload, crate::uploads::http::get_upload,
         duplicates::list, duplicates::check, revocations::create, revocations::list,
+        staff::list, staff::grant, staff::change, staff::revoke,
     ),
     components(schemas(
         HealthReport, HealthStatus, StorageKind, Problem, Collection,
@@ -70,8 +71,11 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
         doorstep_domain::duplicates::Match, doorstep_domain::duplicates::Reason,
         doorstep_domain::api::RevocationRequest, doorstep_domain::api::Revocation,
         doorstep_domain::api::RevocationList,
+        doorstep_domain::api::StaffEntry, doorstep_domain::api::StaffGrant,
+        doorstep_domain::api::StaffChange, doorstep_domain::api::StaffPage,
+        doorstep_domain::api::StaffRole,
     )),
-    modifiers(&BearerAuth, &ProblemJson, &PerCollection),
+    modifiers(&BearerAuth, &NoRoleForbidden, &ProblemJson, &PerCollection),
     tags(
         (name = "service", description = "Liveness and self-description; no credentials needed."),
         (name = "records", description = "Registry records. Every route needs a bearer token."),
@@ -129,6 +133,8 @@ pub fn router(state: AppState) -> Router {
             paths::REVOCATIONS,
             get(revocations::list).post(revocations::create),
         )
+        .route(paths::STAFF, get(staff::list).post(staff::grant))
+        .route(paths::STAFF_ENTRY, put(staff::change).delete(staff::revoke))
         .route(paths::COLLECTION, get(records::list).post(records::create))
         .route(
             paths::RECORD,

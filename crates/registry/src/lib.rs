@@ -32,6 +32,7 @@ pub mod openapi;
 pub mod problem;
 pub mod resources;
 pub mod server;
+pub mod staff_cli;
 pub mod state;
 pub mod storage;
 pub mod uploads;

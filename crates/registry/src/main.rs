@@ -38,6 +38,91 @@ enum Command {
     /// decryption key (use: enc), each under its key_id (default: its RFC 7638 thumbprint).
     /// Prints only the JSON; no private key material.
     SigninJwks(SigninJwksArgs),
+    /// The staff directory: who is an agent, staff member or administrator. Use it to make the
+    /// first administrator; afterwards admins manage the directory from the app. Uses the same
+    /// settings as `serve` (--config, --data, --database) and records who ran it (cli:<user>).
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Give an identity a role: `admin grant --issuer URL --subject SUB --role admin`.
+    Grant {
+        #[command(flatten)]
+        settings: StoreArgs,
+        #[command(flatten)]
+        who: IdentityArgs,
+        /// agent (with exactly one --area), staff (any --area, none: every area) or admin.
+        #[arg(long, value_name = "agent|staff|admin", value_parser = parse_staff_role)]
+        role: doorstep_domain::api::StaffRole,
+        /// An area code; repeat for several (staff).
+        #[arg(long = "area", value_name = "CODE")]
+        areas: Vec<String>,
+    },
+    /// Revoke an entry (kept as the trail): by --id, or by the identity.
+    Revoke {
+        #[command(flatten)]
+        settings: StoreArgs,
+        /// The entry's id, as `admin list` shows it.
+        #[arg(long, value_name = "UUID", conflicts_with_all = ["issuer", "subject", "email"])]
+        id: Option<uuid::Uuid>,
+        #[arg(long, value_name = "URL", required_unless_present = "id")]
+        issuer: Option<String>,
+        #[arg(long, value_name = "SUB", conflicts_with = "email")]
+        subject: Option<String>,
+        #[arg(long, value_name = "ADDRESS")]
+        email: Option<String>,
+    },
+    /// Print the directory, one entry a line.
+    List {
+        #[command(flatten)]
+        settings: StoreArgs,
+        /// Also the revoked entries.
+        #[arg(long)]
+        all: bool,
+    },
+}
+
+/// Where the directory lives and which issuers are trusted: the server's own settings.
+#[derive(Args)]
+struct StoreArgs {
+    /// The registry's config file (its [auth] section says which issuers may grant what).
+    #[arg(long, env = "DOORSTEP_REGISTRY_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// The registry's data directory (as given to `serve --data`).
+    #[arg(long, env = "DOORSTEP_REGISTRY_DATA", value_name = "DIR")]
+    data: Option<PathBuf>,
+    /// "sqlite" or a PostgreSQL URL, as for `serve --database`.
+    #[arg(long, env = "DOORSTEP_REGISTRY_DATABASE", value_name = "sqlite|URL")]
+    database: Option<String>,
+    /// Trust the development issuer too (as `serve --dev-auth`).
+    #[arg(long, env = "DOORSTEP_REGISTRY_DEV_AUTH")]
+    dev_auth: bool,
+}
+
+/// Who: an issuer and exactly one of subject and e-mail.
+#[derive(Args)]
+struct IdentityArgs {
+    /// The identity provider, exactly as its tokens' `iss`.
+    #[arg(long, value_name = "URL")]
+    issuer: String,
+    /// The person's `sub` at that provider.
+    #[arg(
+        long,
+        value_name = "SUB",
+        required_unless_present = "email",
+        conflicts_with = "email"
+    )]
+    subject: Option<String>,
+    /// Their e-mail address, matched only when the provider marks it verified.
+    #[arg(long, value_name = "ADDRESS")]
+    email: Option<String>,
+}
+
+fn parse_staff_role(name: &str) -> Result<doorstep_domain::api::StaffRole, String> {
+    doorstep_domain::api::StaffRole::parse(name)
+        .ok_or_else(|| format!("unknown role `{name}`: expected agent, staff or admin"))
 }
 
 #[derive(Args)]
@@ -171,6 +256,7 @@ fn main() -> ExitCode {
         Command::DevToken(args) => return dev_token(args),
         Command::DemoData(args) => return demo_data(args),
         Command::SigninJwks(args) => return signin_jwks(args),
+        Command::Admin(command) => return admin(command),
     };
     let config = match (Overrides {
         config_file: args.config,
@@ -196,6 +282,77 @@ fn main() -> ExitCode {
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
     match runtime.block_on(async { server::run(&config, server::shutdown_signal()).await }) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("doorstep-registry: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn admin(command: AdminCommand) -> ExitCode {
+    use doorstep_registry::staff_cli::{AdminAction, RevokeTarget};
+    let (settings, action) = match command {
+        AdminCommand::Grant {
+            settings,
+            who,
+            role,
+            areas,
+        } => (
+            settings,
+            AdminAction::Grant(doorstep_domain::api::StaffGrant {
+                issuer: who.issuer,
+                subject: who.subject,
+                email: who.email,
+                role,
+                areas,
+            }),
+        ),
+        AdminCommand::Revoke {
+            settings,
+            id,
+            issuer,
+            subject,
+            email,
+        } => {
+            let target = match (id, issuer) {
+                (Some(id), _) => RevokeTarget::Id(id),
+                (None, Some(issuer)) => RevokeTarget::Identity {
+                    issuer,
+                    subject,
+                    email,
+                },
+                (None, None) => unreachable!("clap requires --issuer without --id"),
+            };
+            (settings, AdminAction::Revoke(target))
+        }
+        AdminCommand::List { settings, all } => (
+            settings,
+            AdminAction::List {
+                include_revoked: all,
+            },
+        ),
+    };
+    let config = match (Overrides {
+        config_file: settings.config,
+        data_dir: settings.data,
+        database: settings.database,
+        dev_auth: settings.dev_auth.then_some(true),
+        ..Overrides::default()
+    })
+    .resolve()
+    {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("doorstep-registry: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+    match runtime.block_on(doorstep_registry::staff_cli::run(&config, action)) {
+        Ok(text) => {
+            println!("{text}");
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("doorstep-registry: {e}");
             ExitCode::FAILURE

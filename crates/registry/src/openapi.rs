@@ -342,41 +342,79 @@ fn point_at(value: &mut serde_json::Value, record: &str) {
     }
 }
 
+/// A signed-in identity may hold no role at all here (an issuer trusted only for roles the staff
+/// directory gives, and no entry for them: `auth/roles.rs`): every route that takes a caller may
+/// then answer 403. Routes that document a 403 of their own keep their wording; the others get
+/// this one, so the document lists every status the server gives.
+pub struct NoRoleForbidden;
+
+impl utoipa::Modify for NoRoleForbidden {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        edit_responses(openapi, |path, responses| {
+            // The sign-in routes are called before the app has a registry token.
+            let takes_a_caller = path.starts_with("/v1/") && !path.starts_with("/v1/auth/");
+            if !takes_a_caller || !responses.contains_key("401") || responses.contains_key("403") {
+                return false;
+            }
+            let forbidden = problem_response(
+                "The identity is proven but holds no role in this registry: not in the staff directory, and its issuer grants no citizens",
+            );
+            responses.insert(
+                "403".into(),
+                serde_json::to_value(forbidden).expect("responses serialise"),
+            );
+            true
+        });
+    }
+}
+
+/// Let `edit` change each operation's responses (as JSON), given the operation's path; it says
+/// whether it changed anything, and only changed path items are written back.
+fn edit_responses(
+    openapi: &mut utoipa::openapi::OpenApi,
+    mut edit: impl FnMut(&str, &mut serde_json::Map<String, serde_json::Value>) -> bool,
+) {
+    for (path, item) in openapi.paths.paths.iter_mut() {
+        let mut json = serde_json::to_value(&*item).expect("path items serialise");
+        let mut changed = false;
+        for operation in operations(&mut json) {
+            if let Some(responses) = operation
+                .get_mut("responses")
+                .and_then(|r| r.as_object_mut())
+            {
+                changed |= edit(path, responses);
+            }
+        }
+        if changed {
+            *item = serde_json::from_value(json).expect("path items deserialise");
+        }
+    }
+}
+
 /// Every error body is problem+json: a response documented with the `Problem` schema under
 /// `application/json` is moved to `application/problem+json`, which is what the server sends.
 pub struct ProblemJson;
 
 impl utoipa::Modify for ProblemJson {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        for item in openapi.paths.paths.values_mut() {
-            let mut json = serde_json::to_value(&*item).expect("path items serialise");
+        edit_responses(openapi, |_, responses| {
             let mut changed = false;
-            for operation in operations(&mut json) {
-                let Some(responses) = operation
-                    .get_mut("responses")
-                    .and_then(|r| r.as_object_mut())
+            for response in responses.values_mut() {
+                let Some(content) = response.get_mut("content").and_then(|c| c.as_object_mut())
                 else {
                     continue;
                 };
-                for response in responses.values_mut() {
-                    let Some(content) = response.get_mut("content").and_then(|c| c.as_object_mut())
-                    else {
-                        continue;
-                    };
-                    let is_problem = content
-                        .get("application/json")
-                        .is_some_and(|c| c["schema"]["$ref"] == "#/components/schemas/Problem");
-                    if is_problem {
-                        let problem = content.remove("application/json").expect("checked");
-                        content.entry(PROBLEM_JSON).or_insert(problem);
-                        changed = true;
-                    }
+                let is_problem = content
+                    .get("application/json")
+                    .is_some_and(|c| c["schema"]["$ref"] == "#/components/schemas/Problem");
+                if is_problem {
+                    let problem = content.remove("application/json").expect("checked");
+                    content.entry(PROBLEM_JSON).or_insert(problem);
+                    changed = true;
                 }
             }
-            if changed {
-                *item = serde_json::from_value(json).expect("path items deserialise");
-            }
-        }
+            changed
+        });
     }
 }
 

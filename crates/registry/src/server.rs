@@ -125,6 +125,9 @@ pub async fn start(config: &Config) -> Result<RunningServer, ServerError> {
         source,
     })?;
     let (tx, rx) = oneshot::channel::<()>();
+    auth.use_directory(std::sync::Arc::new(crate::api::staff::StoreDirectory(
+        storage.clone(),
+    )));
     let app = router(AppState {
         storage: storage.clone(),
         auth,

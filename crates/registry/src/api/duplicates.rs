@@ -45,15 +45,16 @@ pub async fn list(
             "Likely duplicates are reviewed by registry staff; agents are told of theirs when they save a person.",
         ));
     }
-    let Query(params) =
-        params.map_err(|e| ApiError::new(ProblemKind::BadRequest, e.body_text()))?;
-    let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::new(
-            ProblemKind::BadRequest,
-            format!("limit must be between 1 and {MAX_LIMIT}."),
+    // The flags are not filtered by area, so staff the directory limits to some areas would
+    // see people outside them.
+    if !caller.principal.areas.is_empty() {
+        return Err(ApiError::forbidden(
+            "Likely duplicates span every area; they are reviewed by staff who work across all areas.",
         ));
     }
+    let Query(params) =
+        params.map_err(|e| ApiError::new(ProblemKind::BadRequest, e.body_text()))?;
+    let limit = super::page_limit(params.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
     let after = params.after.as_deref().map(parse_cursor).transpose()?;
     let mut flags = state.storage.duplicate_flags(after, limit + 1).await?;
     let more = flags.len() > limit as usize;

@@ -13,6 +13,7 @@ pub mod errors;
 pub mod limits;
 pub mod records;
 pub mod revocations;
+pub mod staff;
 pub mod sync;
 pub mod write;
 
@@ -171,6 +172,19 @@ pub fn record_response(status: StatusCode, body: &serde_json::Value) -> Response
         }
     }
     response
+}
+
+/// A page size from a query: `default` when absent, refused (400) outside 1 to `max`.
+pub fn page_limit(limit: Option<u32>, default: u32, max: u32) -> Result<u32, ApiError> {
+    let limit = limit.unwrap_or(default);
+    if (1..=max).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(ApiError::new(
+            ProblemKind::BadRequest,
+            format!("limit must be between 1 and {max}."),
+        ))
+    }
 }
 
 /// The revision named by `If-Match`: `"3"`, `W/"3"` or `3`.

@@ -124,13 +124,7 @@ pub async fn list(
     let collection = collection(&segment)?;
     let Query(params) =
         params.map_err(|e| ApiError::new(ProblemKind::BadRequest, e.body_text()))?;
-    let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::new(
-            ProblemKind::BadRequest,
-            format!("limit must be between 1 and {MAX_LIMIT}."),
-        ));
-    }
+    let limit = super::page_limit(params.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
     let mut query = ListQuery::new(collection.kind(), caller.visibility.clone(), limit);
     query.after = params.after;
     query.owner_id = params.owner;
@@ -546,6 +540,7 @@ pub async fn me(State(state): State<AppState>, caller: Caller) -> Json<Me> {
         area: caller.principal.area.clone(),
         individual_id: caller.me,
         consent_required: caller.role() == Role::Agent && state.agents.require_consent,
+        areas: caller.principal.areas.clone(),
     })
 }
 

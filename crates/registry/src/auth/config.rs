@@ -3,13 +3,25 @@
 use jsonwebtoken::Algorithm;
 use serde::Deserialize;
 
-use super::principal::ClaimNames;
+use super::principal::{ClaimNames, Role};
+use super::roles::IssuerPolicy;
 
 /// The shortest `jwks_cache_seconds` accepted.
 pub const MIN_JWKS_CACHE_SECONDS: u64 = 30;
 
-/// How bearer tokens are checked. Every key is optional; without `issuer` only `--dev-auth`
+/// How bearer tokens are checked. Every key is optional; without an issuer only `--dev-auth`
 /// tokens (if enabled) are accepted.
+///
+/// Several identity providers may be trusted at once, each for what it may grant: citizens
+/// through eSignet, staff through the ministry's own provider. A token is matched to its issuer
+/// by `iss`, exactly; a token from any other issuer is refused (401). A caller's role is then,
+/// in this order (see `roles.rs`): their live entry in the staff directory (by subject, or by an
+/// e-mail the provider marks `email_verified`), if the issuer `grants` that role; else the
+/// token's role claim, only where the issuer has `trust_role_claim`; else citizen, where the
+/// issuer grants citizen and `default_role_citizen` is on; else 403.
+///
+/// The single-issuer keys describe one issuer, as before, and keep their behaviour: trusted for
+/// its role claim and granting every role, unless `trust_role_claim` / `grants` say otherwise.
 ///
 /// ```toml
 /// [auth]
@@ -19,11 +31,28 @@ pub const MIN_JWKS_CACHE_SECONDS: u64 = 30;
 /// # role_claim = "roles"              # string or array; a dotted path finds nested claims
 /// # area_claim = "area"
 /// # individual_id_claim = "individual_id"
+/// # email_claim = "email"             # matched with the directory only when email_verified
 /// # individual_id_type = "national_id"   # the ID type of the number in individual_id_claim
 /// # allowed_algs = ["RS256", "PS256", "ES256"]
 /// # leeway_seconds = 60
 /// # jwks_cache_seconds = 600
 /// # default_role_citizen = true       # tokens without a role claim are citizens (eSignet)
+/// # trust_role_claim = true           # this single issuer only; false ignores its role claim
+/// # grants = ["citizen", "agent", "staff", "admin"]   # this single issuer only
+///
+/// # More issuers (or all of them, without the single-issuer keys above):
+/// [[auth.issuers]]
+/// issuer = "https://esignet.example.org/v1/esignet"
+/// audience = "doorstep-registry"
+/// # grants = ["citizen"]              # default: citizens only
+/// # trust_role_claim = false          # default: a role claim from this issuer is ignored
+///
+/// [[auth.issuers]]
+/// issuer = "https://keycloak.ministry.example/realms/staff"
+/// audience = "doorstep-registry"
+/// grants = ["agent", "staff", "admin"]  # roles come from the staff directory
+/// # jwks_url, role_claim, area_claim, individual_id_claim, email_claim, default_role_citizen
+/// # as above; allowed_algs, leeway_seconds, jwks_cache_seconds and individual_id_type are shared
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -51,6 +80,75 @@ pub struct AuthConfig {
     pub jwks_cache_seconds: u64,
     /// Treat a token without a role claim as a citizen (eSignet tokens carry none).
     pub default_role_citizen: bool,
+    /// The claim holding the person's e-mail address (matched with the staff directory only
+    /// when the token's `email_verified` is `true`).
+    pub email_claim: String,
+    /// Whether the single issuer's role claim is believed (default: yes, as before issuers
+    /// could be listed).
+    pub trust_role_claim: Option<bool>,
+    /// The roles the single issuer's identities may hold at most (default: every role).
+    pub grants: Option<Vec<String>>,
+    /// Further trusted issuers, each with its own policy (`[[auth.issuers]]`).
+    pub issuers: Vec<IssuerConfig>,
+}
+
+/// One `[[auth.issuers]]` entry: a trusted identity provider and what it may grant.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IssuerConfig {
+    pub issuer: String,
+    pub audience: String,
+    #[serde(default)]
+    pub jwks_url: Option<String>,
+    #[serde(default = "defaults::role_claim")]
+    pub role_claim: String,
+    #[serde(default = "defaults::area_claim")]
+    pub area_claim: String,
+    #[serde(default = "defaults::individual_id_claim")]
+    pub individual_id_claim: String,
+    #[serde(default = "defaults::email_claim")]
+    pub email_claim: String,
+    /// Believe this issuer's role claim. Off by default: a national ID provider vouches for who
+    /// someone is, not for what they may do in the registry.
+    #[serde(default)]
+    pub trust_role_claim: bool,
+    /// The roles this issuer's identities may hold at most, from the directory or a trusted
+    /// claim. Default: citizens only.
+    #[serde(default = "defaults::grants")]
+    pub grants: Vec<String>,
+    #[serde(default = "defaults::yes")]
+    pub default_role_citizen: bool,
+}
+
+mod defaults {
+    pub fn role_claim() -> String {
+        "roles".into()
+    }
+    pub fn area_claim() -> String {
+        "area".into()
+    }
+    pub fn individual_id_claim() -> String {
+        "individual_id".into()
+    }
+    pub fn email_claim() -> String {
+        "email".into()
+    }
+    pub fn grants() -> Vec<String> {
+        vec!["citizen".into()]
+    }
+    pub fn yes() -> bool {
+        true
+    }
+}
+
+/// A trusted issuer with everything needed to check its tokens and give their roles.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct IssuerSettings {
+    pub issuer: String,
+    pub audience: String,
+    pub jwks_url: Option<String>,
+    pub names: ClaimNames,
+    pub policy: IssuerPolicy,
 }
 
 impl Default for AuthConfig {
@@ -67,6 +165,10 @@ impl Default for AuthConfig {
             leeway_seconds: 60,
             jwks_cache_seconds: 600,
             default_role_citizen: true,
+            email_claim: defaults::email_claim(),
+            trust_role_claim: None,
+            grants: None,
+            issuers: Vec::new(),
         }
     }
 }
@@ -74,7 +176,89 @@ impl Default for AuthConfig {
 impl AuthConfig {
     /// Check the settings hang together; the message names the key to fix.
     pub fn validate(&self) -> Result<(), String> {
+        self.issuer_settings().map(|_| ())
+    }
+
+    /// Every trusted issuer: the single-issuer keys first (if `issuer` is set), then
+    /// `[[auth.issuers]]`, checked; the message names the key to fix.
+    pub(crate) fn issuer_settings(&self) -> Result<Vec<IssuerSettings>, String> {
+        self.validate_single()?;
+        let mut all = Vec::new();
+        if let (Some(issuer), Some(audience)) = (&self.issuer, &self.audience) {
+            let grants = match &self.grants {
+                Some(names) => parse_grants("grants", names)?,
+                None => Role::ALL.to_vec(),
+            };
+            all.push(IssuerSettings {
+                issuer: issuer.clone(),
+                audience: audience.clone(),
+                jwks_url: self.jwks_url.clone(),
+                names: self.claim_names(),
+                policy: IssuerPolicy {
+                    trust_role_claim: self.trust_role_claim.unwrap_or(true),
+                    grants,
+                    default_role_citizen: self.default_role_citizen,
+                },
+            });
+        }
+        for (i, entry) in self.issuers.iter().enumerate() {
+            let at = |key: &str| format!("[[auth.issuers]] #{} `{key}`", i + 1);
+            check_url(
+                &format!("[[auth.issuers]] #{} issuer", i + 1),
+                &entry.issuer,
+            )?;
+            if entry.audience.trim().is_empty() {
+                return Err(format!("{} must not be empty: use the client id the provider issues the registry's tokens for", at("audience")));
+            }
+            if let Some(jwks) = &entry.jwks_url {
+                check_url(&format!("[[auth.issuers]] #{} jwks_url", i + 1), jwks)?;
+            }
+            for (key, value) in [
+                ("role_claim", &entry.role_claim),
+                ("area_claim", &entry.area_claim),
+                ("individual_id_claim", &entry.individual_id_claim),
+                ("email_claim", &entry.email_claim),
+            ] {
+                if value.trim().is_empty() {
+                    return Err(format!("{} must not be empty", at(key)));
+                }
+            }
+            if all
+                .iter()
+                .any(|s: &IssuerSettings| s.issuer == entry.issuer)
+            {
+                return Err(format!(
+                    "{} = {:?} is trusted twice: list each issuer once (the single-issuer `[auth] issuer` counts as one)",
+                    at("issuer"),
+                    entry.issuer
+                ));
+            }
+            all.push(IssuerSettings {
+                issuer: entry.issuer.clone(),
+                audience: entry.audience.clone(),
+                jwks_url: entry.jwks_url.clone(),
+                names: ClaimNames {
+                    role: entry.role_claim.clone(),
+                    area: entry.area_claim.clone(),
+                    individual_id: entry.individual_id_claim.clone(),
+                    email: entry.email_claim.clone(),
+                },
+                policy: IssuerPolicy {
+                    trust_role_claim: entry.trust_role_claim,
+                    grants: parse_grants(&at("grants"), &entry.grants)?,
+                    default_role_citizen: entry.default_role_citizen,
+                },
+            });
+        }
+        Ok(all)
+    }
+
+    /// The single-issuer keys and the shared ones.
+    fn validate_single(&self) -> Result<(), String> {
         self.algorithms()?;
+        if self.issuer.is_none() && (self.trust_role_claim.is_some() || self.grants.is_some()) {
+            return Err("`trust_role_claim` and `grants` under [auth] describe the single `issuer`, which is not set: put them in its [[auth.issuers]] entry".into());
+        }
         match (&self.issuer, &self.audience) {
             (Some(_), None) => {
                 return Err("`audience` is required when `issuer` is set: use the client id the provider issues the registry's tokens for".into())
@@ -101,6 +285,7 @@ impl AuthConfig {
             ("area_claim", &self.area_claim),
             ("individual_id_claim", &self.individual_id_claim),
             ("individual_id_type", &self.individual_id_type),
+            ("email_claim", &self.email_claim),
         ] {
             if value.trim().is_empty() {
                 return Err(format!("`{key}` must not be empty"));
@@ -134,9 +319,28 @@ impl AuthConfig {
             role: self.role_claim.clone(),
             area: self.area_claim.clone(),
             individual_id: self.individual_id_claim.clone(),
-            default_role_citizen: self.default_role_citizen,
+            email: self.email_claim.clone(),
         }
     }
+}
+
+/// `grants` as roles: at least one, each a role this registry knows.
+fn parse_grants(key: &str, names: &[String]) -> Result<Vec<Role>, String> {
+    if names.is_empty() {
+        return Err(format!(
+            "{key} is empty: list the roles this issuer's identities may hold, e.g. [\"citizen\"] or [\"agent\", \"staff\", \"admin\"]"
+        ));
+    }
+    let mut roles = Vec::new();
+    for name in names {
+        let role = Role::parse(name).ok_or_else(|| {
+            format!("{key} lists `{name}`, which is not a role: use citizen, agent, staff or admin")
+        })?;
+        if !roles.contains(&role) {
+            roles.push(role);
+        }
+    }
+    Ok(roles)
 }
 
 /// Keys are fetched from these URLs, so they must be HTTPS: over plain HTTP anyone on the path
@@ -221,6 +425,58 @@ mod tests {
             let err = cfg.validate().unwrap_err();
             assert!(err.contains(alg), "{err}");
         }
+    }
+
+    #[test]
+    fn the_single_issuer_keeps_trusting_its_role_claim_and_granting_every_role() {
+        let cfg = parse("issuer = \"https://id.example.org\"\naudience = \"reg\"\n").unwrap();
+        let all = cfg.issuer_settings().unwrap();
+        assert_eq!(all.len(), 1);
+        assert!(all[0].policy.trust_role_claim);
+        assert_eq!(all[0].policy.grants, Role::ALL.to_vec());
+    }
+
+    #[test]
+    fn listed_issuers_trust_no_role_claim_and_grant_citizens_by_default() {
+        let cfg = parse(
+            "[[issuers]]\nissuer = \"https://esignet.example.org\"\naudience = \"reg\"\n\n\
+             [[issuers]]\nissuer = \"https://kc.example.org/realms/staff\"\naudience = \"reg\"\n\
+             grants = [\"agent\", \"Staff\", \"admin\"]\ntrust_role_claim = true\nrole_claim = \"realm_access.roles\"\n",
+        )
+        .unwrap();
+        let all = cfg.issuer_settings().unwrap();
+        assert_eq!(all.len(), 2);
+        assert!(!all[0].policy.trust_role_claim);
+        assert_eq!(all[0].policy.grants, [Role::Citizen]);
+        assert_eq!(
+            all[1].policy.grants,
+            [Role::Agent, Role::Staff, Role::Admin]
+        );
+        assert_eq!(all[1].names.role, "realm_access.roles");
+        assert_eq!(all[1].names.email, "email");
+    }
+
+    #[test]
+    fn issuer_list_errors_name_the_entry_and_the_key() {
+        let bad = |text: &str| parse(text).unwrap().validate().unwrap_err();
+        let one = "[[issuers]]\nissuer = \"https://a.example.org\"\naudience = \"reg\"\n";
+        assert!(
+            bad(&format!("{one}grants = [\"wizard\"]\n")).contains("#1 `grants` lists `wizard`")
+        );
+        assert!(bad(&format!("{one}grants = []\n")).contains("#1 `grants` is empty"));
+        let twice = bad(&format!(
+            "issuer = \"https://a.example.org\"\naudience = \"r\"\n{one}"
+        ));
+        assert!(twice.contains("trusted twice"), "{twice}");
+        assert!(
+            bad("[[issuers]]\nissuer = \"http://a.example.org\"\naudience = \"r\"\n")
+                .contains("#1 issuer")
+        );
+        assert!(bad("grants = [\"citizen\"]\n").contains("[[auth.issuers]]"));
+        assert!(
+            parse("[[issuers]]\nissuer = \"https://a.example.org\"\n").is_err(),
+            "audience is required"
+        );
     }
 
     #[test]

@@ -55,6 +55,12 @@ pub enum AuthError {
     NoRole { claim: String },
     #[error("the token gives the agent role but no assigned area in claim `{claim}`; an agent must be assigned to an area by the identity provider's administrator")]
     AgentWithoutArea { claim: String },
+    #[error("this identity holds no role in this registry: identities from `{issuer}` get their role from the staff directory, which has no live entry for them; ask a registry administrator to add you")]
+    NoRoleHere { issuer: String },
+    #[error(
+        "cannot read the staff directory to give this identity its role ({0}); try again shortly"
+    )]
+    DirectoryUnavailable(String),
     #[error("invalid [auth] configuration: {0}")]
     Config(String),
     #[error("development sign-in (--dev-auth): {0}")]
@@ -66,7 +72,11 @@ impl AuthError {
     pub fn kind(&self) -> ProblemKind {
         match self {
             // Not the caller's fault: the provider is down, retrying later helps.
-            AuthError::ProviderUnreachable { .. } => ProblemKind::Unavailable,
+            AuthError::ProviderUnreachable { .. } | AuthError::DirectoryUnavailable(_) => {
+                ProblemKind::Unavailable
+            }
+            // Who they are is proven; they may just do nothing here.
+            AuthError::NoRoleHere { .. } => ProblemKind::Forbidden,
             // The server itself is misconfigured; no token would help.
             AuthError::Config(_) | AuthError::Dev(_) => ProblemKind::Internal,
             _ => ProblemKind::Unauthenticated,

@@ -32,6 +32,7 @@ mod extract;
 mod jwe;
 mod jwks;
 mod principal;
+mod roles;
 mod verified;
 
 use std::path::Path;
@@ -45,16 +46,32 @@ use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Map, Value};
 
-pub use config::AuthConfig;
+pub use config::{AuthConfig, IssuerConfig};
 pub use dev::{dev_token, DEV_AUDIENCE, DEV_ISSUER};
 pub use error::{unauthenticated_response, AuthError, REALM};
 pub use exchange::{exchange_routes, ExchangeConfig, ExchangeError, TokenExchange};
 pub use jwks::UNKNOWN_KID_REFETCH_INTERVAL;
 pub use principal::{Principal, Role};
 
+use config::IssuerSettings;
 use jwks::{JwksCache, JwksSource};
-use principal::ClaimNames;
+use principal::{ClaimNames, Identity};
+use roles::{DirectoryGrant, IssuerPolicy};
 use verified::VerifiedTokens;
+
+/// Where the registry's staff directory is read when a role is given (the store, in the
+/// server). Kept behind a trait so authentication does not depend on the storage layer.
+#[async_trait::async_trait]
+pub trait StaffDirectory: Send + Sync {
+    /// The live entry (never a revoked one) for this issuer and subject, or else for this
+    /// issuer and verified e-mail address: its role and areas.
+    async fn live_grant(
+        &self,
+        issuer: &str,
+        subject: &str,
+        verified_email: Option<&str>,
+    ) -> Result<Option<(Role, Vec<String>)>, String>;
+}
 
 /// Verifies bearer tokens. Cheap to clone (one `Arc`); the key cache is shared by all clones.
 #[derive(Clone)]
@@ -63,7 +80,11 @@ pub struct Authenticator {
 }
 
 struct Inner {
-    provider: Option<Provider>,
+    /// The trusted issuers, matched by `iss` exactly.
+    providers: Vec<Provider>,
+    /// Read on every request whose issuer may grant more than citizen, so a grant or a
+    /// revocation counts from the next request (installed by the server once its store is open).
+    directory: std::sync::OnceLock<Arc<dyn StaffDirectory>>,
     /// The development key's public half, when `--dev-auth` is on.
     dev: Option<DecodingKey>,
     leeway: u64,
@@ -75,21 +96,37 @@ struct Inner {
     signature_checks: std::sync::atomic::AtomicU64,
 }
 
-/// The configured OpenID Connect provider.
+/// A trusted OpenID Connect provider.
 struct Provider {
     issuer: String,
     audience: String,
     algorithms: Vec<Algorithm>,
     names: ClaimNames,
+    policy: IssuerPolicy,
     jwks: JwksCache,
+}
+
+/// The development issuer (`--dev-auth`) is trusted for its role claim, as its tokens are made
+/// on the server by whoever holds its key.
+fn dev_policy() -> IssuerPolicy {
+    IssuerPolicy {
+        trust_role_claim: true,
+        grants: Role::ALL.to_vec(),
+        default_role_citizen: true,
+    }
 }
 
 impl std::fmt::Debug for Authenticator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Authenticator")
             .field(
-                "issuer",
-                &self.inner.provider.as_ref().map(|p| p.issuer.as_str()),
+                "issuers",
+                &self
+                    .inner
+                    .providers
+                    .iter()
+                    .map(|p| p.issuer.as_str())
+                    .collect::<Vec<_>>(),
             )
             .field("dev_auth", &self.inner.dev.is_some())
             .finish()
@@ -108,26 +145,36 @@ impl Authenticator {
     /// As [`Authenticator::from_config`], from the parts: the `[auth]` settings and, to enable
     /// development sign-in, the data directory holding its key.
     pub fn new(auth: &AuthConfig, dev_data_dir: Option<&Path>) -> Result<Authenticator, AuthError> {
-        auth.validate().map_err(AuthError::Config)?;
+        let settings = auth.issuer_settings().map_err(AuthError::Config)?;
         let leeway = auth.leeway_seconds;
-        let provider = match (&auth.issuer, &auth.audience) {
-            (Some(issuer), Some(audience)) => {
-                let source = match &auth.jwks_url {
-                    Some(url) => JwksSource::Url(url.clone()),
-                    None => JwksSource::Discover {
-                        issuer: issuer.clone(),
-                    },
-                };
-                Some(Provider {
-                    issuer: issuer.clone(),
-                    audience: audience.clone(),
-                    algorithms: auth.algorithms().map_err(AuthError::Config)?,
-                    names: auth.claim_names(),
-                    jwks: JwksCache::new(source, Duration::from_secs(auth.jwks_cache_seconds))?,
-                })
-            }
-            _ => None,
-        };
+        let algorithms = auth.algorithms().map_err(AuthError::Config)?;
+        let providers = settings
+            .into_iter()
+            .map(
+                |IssuerSettings {
+                     issuer,
+                     audience,
+                     jwks_url,
+                     names,
+                     policy,
+                 }| {
+                    let source = match jwks_url {
+                        Some(url) => JwksSource::Url(url),
+                        None => JwksSource::Discover {
+                            issuer: issuer.clone(),
+                        },
+                    };
+                    Ok(Provider {
+                        jwks: JwksCache::new(source, Duration::from_secs(auth.jwks_cache_seconds))?,
+                        issuer,
+                        audience,
+                        algorithms: algorithms.clone(),
+                        names,
+                        policy,
+                    })
+                },
+            )
+            .collect::<Result<Vec<_>, AuthError>>()?;
         let dev = match dev_data_dir {
             Some(dir) => {
                 let key = dev::dev_decoding_key(dir)?;
@@ -140,12 +187,13 @@ impl Authenticator {
             }
             None => None,
         };
-        if provider.is_none() && dev.is_none() {
+        if providers.is_empty() && dev.is_none() {
             tracing::warn!("no identity provider configured: every authenticated request will be refused ([auth] issuer or --dev-auth)");
         }
         Ok(Authenticator {
             inner: Arc::new(Inner {
-                provider,
+                providers,
+                directory: std::sync::OnceLock::new(),
                 dev,
                 leeway,
                 individual_id_type: auth.individual_id_type.clone(),
@@ -155,55 +203,148 @@ impl Authenticator {
         })
     }
 
+    /// The roles identities from `issuer` may hold at most, or `None` when this registry does
+    /// not trust `issuer` (the development issuer counts only with `--dev-auth`).
+    pub fn issuer_grants(&self, issuer: &str) -> Option<Vec<Role>> {
+        match self.inner.providers.iter().find(|p| p.issuer == issuer) {
+            Some(p) => Some(p.policy.grants.clone()),
+            None if issuer == DEV_ISSUER && self.inner.dev.is_some() => Some(dev_policy().grants),
+            None => None,
+        }
+    }
+
+    /// Every trusted issuer, as tokens name it.
+    pub fn issuers(&self) -> Vec<String> {
+        let mut all: Vec<String> = self
+            .inner
+            .providers
+            .iter()
+            .map(|p| p.issuer.clone())
+            .collect();
+        if self.inner.dev.is_some() {
+            all.push(DEV_ISSUER.to_owned());
+        }
+        all
+    }
+
     /// The ID type of the number the provider vouches for in its individual-id claim.
     pub fn individual_id_type(&self) -> &str {
         &self.inner.individual_id_type
     }
 
+    /// Read roles from this staff directory from now on (see [`StaffDirectory`]). Set once;
+    /// later calls are ignored, so the directory a running server uses cannot be swapped.
+    pub fn use_directory(&self, directory: Arc<dyn StaffDirectory>) {
+        let _ = self.inner.directory.set(directory);
+    }
+
     /// Check the `Authorization` header of a request (`None` when it had none) and say who is
-    /// calling.
+    /// calling, with the role the registry gives them now (`roles.rs`).
     pub async fn authenticate(
         &self,
         authorization_header: Option<&str>,
     ) -> Result<Principal, AuthError> {
         let inner = &*self.inner;
+        let identity = self.verified_identity(authorization_header).await?;
+        let dev_policy = dev_policy();
+        let dev_names = ClaimNames::default();
+        let (policy, names) = match inner.providers.iter().find(|p| p.issuer == identity.issuer) {
+            Some(p) => (&p.policy, &p.names),
+            // Only the development key verifies a token of another issuer than the providers'.
+            None => (&dev_policy, &dev_names),
+        };
+        let grant = match (inner.directory.get(), policy.uses_directory()) {
+            (Some(directory), true) => directory
+                .live_grant(
+                    &identity.issuer,
+                    &identity.subject,
+                    identity.verified_email.as_deref(),
+                )
+                .await
+                .map_err(AuthError::DirectoryUnavailable)?
+                .map(|(role, areas)| DirectoryGrant { role, areas }),
+            _ => None,
+        };
+        let resolved = roles::resolve_role(
+            &identity.issuer,
+            policy,
+            grant.as_ref(),
+            &identity.claimed,
+            identity.claimed_area.as_deref(),
+            &names.role,
+            &names.area,
+        )?;
+        tracing::trace!(role = %resolved.role, source = ?resolved.source, "role given");
+        Ok(Principal {
+            issuer: identity.issuer,
+            subject: identity.subject,
+            role: resolved.role,
+            area: resolved.area,
+            areas: resolved.areas,
+            individual_id: identity.individual_id,
+            name: identity.name,
+        })
+    }
+
+    /// Who the token proves its holder is: verified now, or remembered from an earlier request.
+    async fn verified_identity(
+        &self,
+        authorization_header: Option<&str>,
+    ) -> Result<Identity, AuthError> {
+        let inner = &*self.inner;
         // Say this first: no header or token could succeed, and the operator needs to know.
-        if inner.provider.is_none() && inner.dev.is_none() {
+        if inner.providers.is_empty() && inner.dev.is_none() {
             return Err(AuthError::NotConfigured);
         }
         let token = bearer_token(authorization_header)?;
-        let keys_now = inner.provider.as_ref().map_or(0, |p| p.jwks.generation());
-        if let Some(principal) = inner.verified.get(token, keys_now) {
-            return Ok(principal);
+        let keys_now: Vec<u64> = inner
+            .providers
+            .iter()
+            .map(|p| p.jwks.generation())
+            .collect();
+        if let Some(identity) = inner.verified.get(token, &keys_now) {
+            return Ok(identity);
         }
         let peek = Unverified::parse(token)?;
         let dev_names = ClaimNames::default();
-        // `keys`: the provider key set's generation the token was verified with (none for the
-        // development key, which never changes while the server runs).
-        let (claims, names, keys) = match (&inner.dev, &inner.provider) {
-            (Some(dev), _) if peek.iss.as_deref() == Some(DEV_ISSUER) => {
+        // The issuer named in the token picks the provider (exactly; never "try each"), so one
+        // provider's keys can never vouch for another's tokens. `keys`: the provider and its key
+        // set's generation the token was verified with (none for the development key, which
+        // never changes while the server runs).
+        let provider = inner
+            .providers
+            .iter()
+            .enumerate()
+            .find(|(_, p)| peek.iss.as_deref() == Some(p.issuer.as_str()));
+        let (claims, names, keys) = match (&inner.dev, provider) {
+            (_, Some((index, provider))) => {
+                let (claims, generation) = self.verify_provider(token, &peek, provider).await?;
+                (claims, &provider.names, Some((index, generation)))
+            }
+            (Some(dev), None) if peek.iss.as_deref() == Some(DEV_ISSUER) => {
                 (self.verify_dev(token, &peek, dev)?, &dev_names, None)
             }
-            (_, Some(provider)) => {
-                let (claims, keys) = self.verify_provider(token, &peek, provider).await?;
-                (claims, &provider.names, Some(keys))
-            }
-            _ => {
+            (dev, None) => {
+                let mut trusted: Vec<&str> =
+                    inner.providers.iter().map(|p| p.issuer.as_str()).collect();
+                if dev.is_some() {
+                    trusted.push(DEV_ISSUER);
+                }
                 return Err(AuthError::WrongIssuer {
-                    expected: DEV_ISSUER.into(),
-                })
+                    expected: trusted.join("`, `"),
+                });
             }
         };
         inner
             .signature_checks
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let principal = principal::principal_from_claims(&claims, names)?;
+        let identity = principal::identity_from_claims(&claims, names)?;
         // `verify` required `exp`, as a number.
         let expires = claims.get("exp").and_then(Value::as_f64).unwrap_or(0.0);
         inner
             .verified
-            .insert(token, keys, expires.max(0.0) as u64, principal.clone());
-        Ok(principal)
+            .insert(token, keys, expires.max(0.0) as u64, identity.clone());
+        Ok(identity)
     }
 
     /// How many token signatures have been checked (a token seen before is not checked again
@@ -216,10 +357,11 @@ impl Authenticator {
 
     /// How many times the provider's keys have been fetched: for tests and diagnostics.
     pub async fn jwks_fetch_count(&self) -> u64 {
-        match &self.inner.provider {
-            Some(p) => p.jwks.fetch_count().await,
-            None => 0,
+        let mut total = 0;
+        for p in &self.inner.providers {
+            total += p.jwks.fetch_count().await;
         }
+        total
     }
 
     fn verify_dev(

@@ -63,8 +63,12 @@ pub struct Principal {
     pub issuer: String,
     pub subject: String,
     pub role: Role,
-    /// Admin-area code an agent is assigned to (claim configurable, default "area"); None for others.
+    /// Admin-area code an agent is assigned to (claim configurable, default "area", or the staff
+    /// directory); None for others.
     pub area: Option<String>,
+    /// Staff limited to these areas by the staff directory; empty: every area (and for everyone
+    /// who is not staff).
+    pub areas: Vec<String>,
     /// The registrant's national/individual id from the provider (claim configurable, default
     /// "individual_id"), used to link a citizen to their record.
     pub individual_id: Option<String>,
@@ -86,7 +90,7 @@ pub(crate) struct ClaimNames {
     pub role: String,
     pub area: String,
     pub individual_id: String,
-    pub default_role_citizen: bool,
+    pub email: String,
 }
 
 impl Default for ClaimNames {
@@ -95,9 +99,78 @@ impl Default for ClaimNames {
             role: "roles".into(),
             area: "area".into(),
             individual_id: "individual_id".into(),
-            default_role_citizen: true,
+            email: "email".into(),
         }
     }
+}
+
+/// What a verified token says about its holder, before any role is given: the part that is
+/// worth remembering per token (`verified.rs`), while the role is worked out on every request
+/// from the staff directory as it is then (`roles.rs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Identity {
+    pub issuer: String,
+    pub subject: String,
+    /// The e-mail address in lower case, only when the token's `email_verified` is `true`: an
+    /// unverified address is whatever the person typed, so it never matches the directory.
+    pub verified_email: Option<String>,
+    pub claimed: Claimed,
+    /// The area claim, for an agent whose role comes from a trusted claim.
+    pub claimed_area: Option<String>,
+    pub individual_id: Option<String>,
+    pub name: Option<String>,
+}
+
+/// The token's role claim, as found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Claimed {
+    /// No role claim (or null): eSignet's tokens.
+    Absent,
+    /// A role claim naming these known roles; empty when it names none this registry knows (or
+    /// is not a string or a list), which is not the same as no claim.
+    Roles(Vec<Role>),
+}
+
+/// The role claim as found in the claims.
+pub(crate) fn claimed_roles(claims: &Map<String, Value>, name: &str) -> Claimed {
+    match claim(claims, name) {
+        None | Some(Value::Null) => Claimed::Absent,
+        Some(Value::String(s)) => Claimed::Roles(Role::parse(s).into_iter().collect()),
+        Some(Value::Array(items)) => Claimed::Roles(
+            items
+                .iter()
+                .filter_map(Value::as_str)
+                .filter_map(Role::parse)
+                .collect(),
+        ),
+        Some(_) => Claimed::Roles(Vec::new()),
+    }
+}
+
+/// The identity verified claims describe (signature, issuer, audience and times are already
+/// checked by the caller).
+pub(crate) fn identity_from_claims(
+    claims: &Map<String, Value>,
+    names: &ClaimNames,
+) -> Result<Identity, AuthError> {
+    let issuer = claim_text(claims, "iss")
+        .ok_or_else(|| AuthError::Malformed("the token has no `iss` claim".into()))?;
+    let subject = claim_text(claims, "sub")
+        .ok_or_else(|| AuthError::Malformed("the token has no `sub` claim".into()))?;
+    // Only the JSON value `true`: a string "true" is not how OpenID Connect says it.
+    let verified_email = match claims.get("email_verified") {
+        Some(Value::Bool(true)) => claim_text(claims, &names.email).map(|e| e.to_lowercase()),
+        _ => None,
+    };
+    Ok(Identity {
+        issuer,
+        subject,
+        verified_email,
+        claimed: claimed_roles(claims, &names.role),
+        claimed_area: claim_text(claims, &names.area),
+        individual_id: claim_text(claims, &names.individual_id),
+        name: claim_text(claims, "name"),
+    })
 }
 
 /// Find a claim by name; a name with dots that is not itself a claim is looked up as a path
@@ -124,70 +197,6 @@ fn claim_text(claims: &Map<String, Value>, name: &str) -> Option<String> {
     }
 }
 
-/// The role a token grants.
-///
-/// - Claim absent (or null): `citizen` when `default_role_citizen` is set, because eSignet and
-///   similar national-ID providers only ever sign in registrants and carry no role claim;
-///   otherwise no role.
-/// - Claim present: a string or an array of strings; names are matched case-insensitively and
-///   unknown names (other applications' roles share the claim) are ignored. If no known role
-///   remains, there is no role: a provider that sends roles but none of ours is not silently
-///   treated as a citizen.
-/// - Several known roles: the most privileged wins (admin > staff > agent > citizen). Providers
-///   commonly assign cumulative roles (a staff member is also a citizen), and the caller asked
-///   for the token they hold; refusing would lock such users out, picking the lowest would make
-///   the higher role unreachable.
-pub(crate) fn role_from_claims(
-    claims: &Map<String, Value>,
-    names: &ClaimNames,
-) -> Result<Role, AuthError> {
-    let no_role = || AuthError::NoRole {
-        claim: names.role.clone(),
-    };
-    match claim(claims, &names.role) {
-        None | Some(Value::Null) if names.default_role_citizen => Ok(Role::Citizen),
-        None | Some(Value::Null) => Err(no_role()),
-        Some(Value::String(s)) => Role::parse(s).ok_or_else(no_role),
-        Some(Value::Array(items)) => items
-            .iter()
-            .filter_map(Value::as_str)
-            .filter_map(Role::parse)
-            .max()
-            .ok_or_else(no_role),
-        Some(_) => Err(no_role()),
-    }
-}
-
-/// Build the principal from verified claims (signature, issuer, audience and times are already
-/// checked by the caller).
-pub(crate) fn principal_from_claims(
-    claims: &Map<String, Value>,
-    names: &ClaimNames,
-) -> Result<Principal, AuthError> {
-    let issuer = claim_text(claims, "iss")
-        .ok_or_else(|| AuthError::Malformed("the token has no `iss` claim".into()))?;
-    let subject = claim_text(claims, "sub")
-        .ok_or_else(|| AuthError::Malformed("the token has no `sub` claim".into()))?;
-    let role = role_from_claims(claims, names)?;
-    let area =
-        match role {
-            Role::Agent => Some(claim_text(claims, &names.area).ok_or_else(|| {
-                AuthError::AgentWithoutArea {
-                    claim: names.area.clone(),
-                }
-            })?),
-            _ => None,
-        };
-    Ok(Principal {
-        issuer,
-        subject,
-        role,
-        area,
-        individual_id: claim_text(claims, &names.individual_id),
-        name: claim_text(claims, "name"),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -198,8 +207,8 @@ mod tests {
         value.as_object().unwrap().clone()
     }
 
-    fn role(value: Value) -> Result<Role, AuthError> {
-        role_from_claims(&claims(value), &ClaimNames::default())
+    fn claimed(value: Value) -> Claimed {
+        claimed_roles(&claims(value), "roles")
     }
 
     #[test]
@@ -214,94 +223,54 @@ mod tests {
     }
 
     #[test]
-    fn role_claim_may_be_a_string_or_an_array() {
-        assert_eq!(role(json!({"roles": "Staff"})), Ok(Role::Staff));
-        assert_eq!(role(json!({"roles": ["agent"]})), Ok(Role::Agent));
-    }
-
-    #[test]
-    fn several_known_roles_pick_the_most_privileged_and_unknown_ones_are_ignored() {
+    fn role_claim_may_be_a_string_or_an_array_and_unknown_names_are_dropped() {
         assert_eq!(
-            role(json!({"roles": ["citizen", "offline_access", "STAFF", "agent"]})),
-            Ok(Role::Staff)
+            claimed(json!({"roles": "Staff"})),
+            Claimed::Roles(vec![Role::Staff])
         );
         assert_eq!(
-            role(json!({"roles": ["admin", "citizen"]})),
-            Ok(Role::Admin)
+            claimed(json!({"roles": ["citizen", "offline_access", "STAFF"]})),
+            Claimed::Roles(vec![Role::Citizen, Role::Staff])
         );
-    }
-
-    #[test]
-    fn absent_claim_defaults_to_citizen_only_when_configured() {
-        assert_eq!(role(json!({})), Ok(Role::Citizen));
-        let strict = ClaimNames {
-            default_role_citizen: false,
-            ..ClaimNames::default()
-        };
-        assert_eq!(
-            role_from_claims(&claims(json!({})), &strict),
-            Err(AuthError::NoRole {
-                claim: "roles".into()
-            })
-        );
-    }
-
-    #[test]
-    fn present_claim_without_a_known_role_is_refused_not_defaulted() {
-        assert!(matches!(
-            role(json!({"roles": ["offline_access"]})),
-            Err(AuthError::NoRole { .. })
-        ));
-        assert!(matches!(
-            role(json!({"roles": "wizard"})),
-            Err(AuthError::NoRole { .. })
-        ));
-        assert!(matches!(
-            role(json!({"roles": 7})),
-            Err(AuthError::NoRole { .. })
-        ));
+        assert_eq!(claimed(json!({})), Claimed::Absent);
+        assert_eq!(claimed(json!({"roles": null})), Claimed::Absent);
+        assert_eq!(claimed(json!({"roles": "wizard"})), Claimed::Roles(vec![]));
+        assert_eq!(claimed(json!({"roles": 7})), Claimed::Roles(vec![]));
     }
 
     #[test]
     fn nested_role_claim_is_found_by_dotted_path() {
-        let names = ClaimNames {
-            role: "realm_access.roles".into(),
-            ..ClaimNames::default()
-        };
         let c = claims(json!({"realm_access": {"roles": ["uma_authorization", "admin"]}}));
-        assert_eq!(role_from_claims(&c, &names), Ok(Role::Admin));
+        assert_eq!(
+            claimed_roles(&c, "realm_access.roles"),
+            Claimed::Roles(vec![Role::Admin])
+        );
     }
 
     #[test]
-    fn agent_needs_an_area_and_others_get_none() {
+    fn identity_takes_the_email_only_when_verified() {
         let names = ClaimNames::default();
-        let agent = principal_from_claims(
-            &claims(json!({"iss": "i", "sub": "s", "roles": "agent", "area": "KE-047"})),
-            &names,
-        )
-        .unwrap();
-        assert_eq!(agent.area.as_deref(), Some("KE-047"));
-        assert_eq!(agent.actor_id(), "agent:s");
-        let err = principal_from_claims(
-            &claims(json!({"iss": "i", "sub": "s", "roles": "agent"})),
-            &names,
-        )
-        .unwrap_err();
+        let id = |extra: Value| {
+            let mut c = json!({"iss": "i", "sub": "s", "email": "Amina@Example.org",
+                "individual_id": 123456, "name": "Amina", "area": "KE-047"});
+            c.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            identity_from_claims(&claims(c), &names).unwrap()
+        };
+        let verified = id(json!({"email_verified": true}));
         assert_eq!(
-            err,
-            AuthError::AgentWithoutArea {
-                claim: "area".into()
-            }
+            verified.verified_email.as_deref(),
+            Some("amina@example.org")
         );
-        let citizen = principal_from_claims(
-            &claims(json!({"iss": "i", "sub": "s", "area": "KE-047",
-                "individual_id": 123456, "name": "Amina"})),
-            &names,
-        )
-        .unwrap();
-        assert_eq!(citizen.role, Role::Citizen);
-        assert_eq!(citizen.area, None, "only agents carry an area");
-        assert_eq!(citizen.individual_id.as_deref(), Some("123456"));
-        assert_eq!(citizen.name.as_deref(), Some("Amina"));
+        assert_eq!(verified.individual_id.as_deref(), Some("123456"));
+        assert_eq!(verified.claimed_area.as_deref(), Some("KE-047"));
+        assert_eq!(id(json!({})).verified_email, None);
+        assert_eq!(id(json!({"email_verified": false})).verified_email, None);
+        assert_eq!(id(json!({"email_verified": "true"})).verified_email, None);
+        assert!(matches!(
+            identity_from_claims(&claims(json!({"iss": "i"})), &names),
+            Err(AuthError::Malformed(_))
+        ));
     }
 }

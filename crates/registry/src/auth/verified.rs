@@ -23,7 +23,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use sha2::{Digest, Sha256};
 
-use super::Principal;
+use super::principal::Identity;
 
 /// Longest time a verified token is remembered, in seconds.
 pub const MAX_REMEMBER: u64 = 300;
@@ -33,9 +33,10 @@ pub const CAPACITY: usize = 10_000;
 type TokenHash = [u8; 32];
 
 struct Entry {
-    principal: Principal,
-    /// The provider key set's generation it was verified with; `None` for the development key.
-    keys: Option<u64>,
+    identity: Identity,
+    /// The provider (its index) and its key set's generation the token was verified with;
+    /// `None` for the development key.
+    keys: Option<(usize, u64)>,
     /// Unix second from which the entry no longer answers.
     until: u64,
 }
@@ -46,30 +47,32 @@ pub(super) struct VerifiedTokens {
 }
 
 impl VerifiedTokens {
-    /// The principal `token` proved, if it was verified, has not expired since and the
-    /// provider's key set is still generation `keys`.
-    pub(super) fn get(&self, token: &str, keys: u64) -> Option<Principal> {
+    /// The identity `token` proved, if it was verified, has not expired since and its
+    /// provider's key set is still the generation it was verified with (`keys[provider]`).
+    pub(super) fn get(&self, token: &str, keys: &[u64]) -> Option<Identity> {
         self.get_at(token, keys, now())
     }
 
-    /// Remember that `token`, whose `exp` claim is `expires` (Unix seconds), proved `principal`
-    /// with key set generation `keys` (`None`: the development key).
+    /// Remember that `token`, whose `exp` claim is `expires` (Unix seconds), proved `identity`
+    /// with provider `keys.0`'s key set generation `keys.1` (`None`: the development key).
     pub(super) fn insert(
         &self,
         token: &str,
-        keys: Option<u64>,
+        keys: Option<(usize, u64)>,
         expires: u64,
-        principal: Principal,
+        identity: Identity,
     ) {
-        self.insert_at(token, keys, expires, principal, now())
+        self.insert_at(token, keys, expires, identity, now())
     }
 
-    fn get_at(&self, token: &str, keys: u64, now: u64) -> Option<Principal> {
+    fn get_at(&self, token: &str, keys: &[u64], now: u64) -> Option<Identity> {
         let key = hash(token);
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         match entries.get(&key) {
-            Some(entry) if now < entry.until && entry.keys.is_none_or(|k| k == keys) => {
-                Some(entry.principal.clone())
+            Some(entry)
+                if now < entry.until && entry.keys.is_none_or(|(p, k)| keys.get(p) == Some(&k)) =>
+            {
+                Some(entry.identity.clone())
             }
             Some(_) => {
                 entries.remove(&key);
@@ -82,9 +85,9 @@ impl VerifiedTokens {
     fn insert_at(
         &self,
         token: &str,
-        keys: Option<u64>,
+        keys: Option<(usize, u64)>,
         expires: u64,
-        principal: Principal,
+        identity: Identity,
         now: u64,
     ) {
         let until = expires.min(now.saturating_add(MAX_REMEMBER));
@@ -101,7 +104,7 @@ impl VerifiedTokens {
         entries.insert(
             hash(token),
             Entry {
-                principal,
+                identity,
                 keys,
                 until,
             },
@@ -128,14 +131,15 @@ fn now() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::Role;
+    use crate::auth::principal::Claimed;
 
-    fn someone(subject: &str) -> Principal {
-        Principal {
+    fn someone(subject: &str) -> Identity {
+        Identity {
             issuer: "https://idp.example".into(),
             subject: subject.into(),
-            role: Role::Citizen,
-            area: None,
+            verified_email: None,
+            claimed: Claimed::Absent,
+            claimed_area: None,
             individual_id: None,
             name: None,
         }
@@ -144,9 +148,9 @@ mod tests {
     #[test]
     fn a_token_answers_until_its_expiry_and_no_longer() {
         let cache = VerifiedTokens::default();
-        cache.insert_at("a.b.c", Some(0), 1_000, someone("alice"), 900);
-        assert_eq!(cache.get_at("a.b.c", 0, 999), Some(someone("alice")));
-        assert_eq!(cache.get_at("a.b.c", 0, 1_000), None);
+        cache.insert_at("a.b.c", Some((0, 0)), 1_000, someone("alice"), 900);
+        assert_eq!(cache.get_at("a.b.c", &[0], 999), Some(someone("alice")));
+        assert_eq!(cache.get_at("a.b.c", &[0], 1_000), None);
         // An expired entry is dropped when found.
         assert_eq!(cache.len(), 0);
     }
@@ -154,33 +158,37 @@ mod tests {
     #[test]
     fn only_the_exact_token_answers() {
         let cache = VerifiedTokens::default();
-        cache.insert_at("a.b.c", Some(0), 1_000, someone("alice"), 900);
-        assert_eq!(cache.get_at("a.b.d", 0, 901), None);
-        assert_eq!(cache.get_at("a.b.c ", 0, 901), None);
+        cache.insert_at("a.b.c", Some((0, 0)), 1_000, someone("alice"), 900);
+        assert_eq!(cache.get_at("a.b.d", &[0], 901), None);
+        assert_eq!(cache.get_at("a.b.c ", &[0], 901), None);
     }
 
     #[test]
     fn a_new_key_set_means_checking_again() {
         let cache = VerifiedTokens::default();
-        cache.insert_at("a.b.c", Some(0), 1_000, someone("alice"), 900);
-        assert_eq!(cache.get_at("a.b.c", 1, 901), None);
+        cache.insert_at("a.b.c", Some((0, 0)), 1_000, someone("alice"), 900);
+        assert_eq!(cache.get_at("a.b.c", &[1], 901), None);
+        // Another provider's keys rotating does not matter.
+        cache.insert_at("p2", Some((1, 5)), 1_000, someone("carol"), 900);
+        assert!(cache.get_at("p2", &[9, 5], 901).is_some());
+        assert!(cache.get_at("p2", &[9, 6], 901).is_none());
         // The development key does not rotate.
         cache.insert_at("dev", None, 1_000, someone("bob"), 900);
-        assert_eq!(cache.get_at("dev", 1, 901), Some(someone("bob")));
+        assert_eq!(cache.get_at("dev", &[1], 901), Some(someone("bob")));
     }
 
     #[test]
     fn a_long_lived_token_is_remembered_for_at_most_the_limit() {
         let cache = VerifiedTokens::default();
-        cache.insert_at("t", Some(0), 1_000_000, someone("alice"), 100);
-        assert!(cache.get_at("t", 0, 100 + MAX_REMEMBER - 1).is_some());
-        assert!(cache.get_at("t", 0, 100 + MAX_REMEMBER).is_none());
+        cache.insert_at("t", Some((0, 0)), 1_000_000, someone("alice"), 100);
+        assert!(cache.get_at("t", &[0], 100 + MAX_REMEMBER - 1).is_some());
+        assert!(cache.get_at("t", &[0], 100 + MAX_REMEMBER).is_none());
     }
 
     #[test]
     fn an_already_expired_token_is_not_remembered() {
         let cache = VerifiedTokens::default();
-        cache.insert_at("t", Some(0), 100, someone("alice"), 100);
+        cache.insert_at("t", Some((0, 0)), 100, someone("alice"), 100);
         assert_eq!(cache.len(), 0);
     }
 
@@ -190,13 +198,13 @@ mod tests {
         for i in 0..CAPACITY {
             // Half of them expire at 150.
             let expires = if i % 2 == 0 { 150 } else { 10_000 };
-            cache.insert_at(&format!("t{i}"), Some(0), expires, someone("x"), 100);
+            cache.insert_at(&format!("t{i}"), Some((0, 0)), expires, someone("x"), 100);
         }
         assert_eq!(cache.len(), CAPACITY);
         // Full at 200: the expired half goes, the new one comes in.
-        cache.insert_at("new", Some(0), 10_000, someone("y"), 200);
+        cache.insert_at("new", Some((0, 0)), 10_000, someone("y"), 200);
         assert_eq!(cache.len(), CAPACITY / 2 + 1);
-        assert!(cache.get_at("new", 0, 201).is_some());
-        assert!(cache.get_at("t1", 0, 201).is_some());
+        assert!(cache.get_at("new", &[0], 201).is_some());
+        assert!(cache.get_at("t1", &[0], 201).is_some());
     }
 }

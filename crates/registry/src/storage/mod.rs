@@ -62,6 +62,38 @@ pub enum StorageError {
     Interrupted,
 }
 
+/// A change to the staff directory; `by` is the actor id, `at` RFC 3339 UTC server time.
+#[derive(Debug, Clone)]
+pub enum StaffWrite {
+    /// A new entry (its id, who and when already filled in; no change or revocation).
+    Grant(doorstep_domain::api::StaffEntry),
+    Change {
+        id: Uuid,
+        role: doorstep_domain::api::StaffRole,
+        areas: Vec<String>,
+        by: String,
+        at: String,
+    },
+    Revoke {
+        id: Uuid,
+        by: String,
+        at: String,
+    },
+}
+
+/// Why a staff-directory write was refused (nothing was written).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StaffRefusal {
+    #[error("no staff directory entry has this id")]
+    NotFound,
+    #[error("this staff directory entry was revoked; grant the person again instead")]
+    Revoked,
+    #[error("this identity already has a live entry ({0}); change that one instead")]
+    AlreadyListed(Uuid),
+    #[error("this would leave the registry with no administrator; make someone else an administrator first")]
+    LastAdmin,
+}
+
 /// Where the records live.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DatabaseLocation {
@@ -216,6 +248,36 @@ pub trait Store: Send + Sync + 'static {
         &self,
         limit: u32,
     ) -> Result<Vec<doorstep_domain::api::Revocation>, StorageError>;
+
+    /// The live staff-directory entry for (issuer, subject), else for (issuer, verified
+    /// e-mail in lower case): never a revoked one.
+    async fn staff_live(
+        &self,
+        issuer: &str,
+        subject: &str,
+        email: Option<&str>,
+    ) -> Result<Option<doorstep_domain::api::StaffEntry>, StorageError>;
+
+    /// One staff-directory entry, live or revoked.
+    async fn staff_entry(
+        &self,
+        id: Uuid,
+    ) -> Result<Option<doorstep_domain::api::StaffEntry>, StorageError>;
+
+    /// Directory entries in grant order (id) after `after`, at most `limit`.
+    async fn staff_list(
+        &self,
+        after: Option<Uuid>,
+        limit: u32,
+        include_revoked: bool,
+    ) -> Result<Vec<doorstep_domain::api::StaffEntry>, StorageError>;
+
+    /// Grant, change or revoke a directory entry, with its history row, in one transaction.
+    /// A refusal (see [`StaffRefusal`]) writes nothing.
+    async fn staff_write(
+        &self,
+        write: StaffWrite,
+    ) -> Result<Result<doorstep_domain::api::StaffEntry, StaffRefusal>, StorageError>;
 
     /// Households `individual` is a current member of, and every member of those.
     async fn household_of(&self, individual: Uuid) -> Result<(Vec<Uuid>, Vec<Uuid>), StorageError>;

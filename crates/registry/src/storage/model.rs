@@ -161,6 +161,8 @@ pub enum Visibility {
     All,
     /// An agent: records filed under this area or an area below it (`KE.30` covers `KE.30.2`).
     Area(String),
+    /// Staff the staff directory limits to some areas: records under any of them.
+    Areas(Vec<String>),
     /// A citizen: their own records, their households' shared records, and what they created.
     Citizen(CitizenScope),
     /// Only configuration kinds (programmes, forms, ID types), e.g. a citizen not yet linked.

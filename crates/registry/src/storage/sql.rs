@@ -354,6 +354,12 @@ impl Builder {
         self
     }
 
+    pub(crate) fn opt_text(&mut self, value: Option<String>) -> &mut Self {
+        let n = self.next(Bind::OptText(value));
+        let _ = write!(self.sql, "${n}");
+        self
+    }
+
     pub(crate) fn int(&mut self, value: i64) -> &mut Self {
         let n = self.next(Bind::Int(value));
         let _ = write!(self.sql, "${n}");
@@ -504,14 +510,8 @@ impl Builder {
         match visibility {
             Visibility::All => self,
             Visibility::PublicOnly => self.push(&format!(" AND kind IN ({public})")),
-            Visibility::Area(area) => self
-                .push(&format!(" AND (kind IN ({public}) OR area = "))
-                .text(area.clone())
-                .push(" OR substr(area, 1, length(")
-                .text(format!("{area}."))
-                .push(")) = ")
-                .text(format!("{area}."))
-                .push(")"),
+            Visibility::Area(area) => self.within_areas(std::slice::from_ref(area), &public),
+            Visibility::Areas(areas) => self.within_areas(areas, &public),
             Visibility::Citizen(scope) => {
                 self.push(&format!(" AND (kind IN ({public}) OR creator = "))
                     .text(scope.actor.clone());
@@ -530,6 +530,22 @@ impl Builder {
                 self.push(")")
             }
         }
+    }
+}
+
+impl Builder {
+    /// `AND (<a public kind> OR <filed under one of areas or below>)`; no areas: public only.
+    fn within_areas(&mut self, areas: &[String], public: &str) -> &mut Self {
+        self.push(&format!(" AND (kind IN ({public})"));
+        for area in areas {
+            self.push(" OR area = ")
+                .text(area.clone())
+                .push(" OR substr(area, 1, length(")
+                .text(format!("{area}."))
+                .push(")) = ")
+                .text(format!("{area}."));
+        }
+        self.push(")")
     }
 }
 
@@ -696,6 +712,31 @@ macro_rules! store_trait_impl {
                     shared::revocations(&mut *self.conn().await?, limit).await
                 }
 
+                async fn staff_live(
+                    &self,
+                    issuer: &str,
+                    subject: &str,
+                    email: Option<&str>,
+                ) -> Result<Option<doorstep_domain::api::StaffEntry>, $crate::storage::StorageError> {
+                    shared::staff_live(&mut *self.conn().await?, issuer, subject, email).await
+                }
+
+                async fn staff_entry(
+                    &self,
+                    id: uuid::Uuid,
+                ) -> Result<Option<doorstep_domain::api::StaffEntry>, $crate::storage::StorageError> {
+                    shared::staff_entry(&mut *self.conn().await?, id).await
+                }
+
+                async fn staff_list(
+                    &self,
+                    after: Option<uuid::Uuid>,
+                    limit: u32,
+                    include_revoked: bool,
+                ) -> Result<Vec<doorstep_domain::api::StaffEntry>, $crate::storage::StorageError> {
+                    shared::staff_list(&mut *self.conn().await?, after, limit, include_revoked).await
+                }
+
                 async fn audit_trail(
                     &self,
                     record: uuid::Uuid,
@@ -809,6 +850,21 @@ macro_rules! shared_store_impl {
                 let _turn = self.write_turn().await;
                 let mut conn = self.pool.acquire().await?;
                 shared::revoke(&mut conn, revocation).await
+            }
+
+            async fn staff_write(
+                &self,
+                write: $crate::storage::StaffWrite,
+            ) -> Result<Result<doorstep_domain::api::StaffEntry, $crate::storage::StaffRefusal>, $crate::storage::StorageError> {
+                // The feed's lock (see the module docs) also serialises directory changes across
+                // servers, so two admins demoting each other cannot both pass the last-admin check.
+                let _turn = self.write_turn().await;
+                let mut tx = self.pool.begin_with($dialect.begin_writing()).await?;
+                let outcome = shared::staff_write(&mut *tx, write).await?;
+                if outcome.is_ok() {
+                    tx.commit().await?;
+                }
+                Ok(outcome)
             }
 
             async fn store_id(&self) -> Result<String, $crate::storage::StorageError> {
@@ -927,6 +983,14 @@ macro_rules! shared_store_impl {
                 revocation: &doorstep_domain::api::Revocation,
             ) -> Result<(), $crate::storage::StorageError> {
                 shared::revoke(&mut *self.conn().await?, revocation).await
+            }
+
+            async fn staff_write(
+                &self,
+                write: $crate::storage::StaffWrite,
+            ) -> Result<Result<doorstep_domain::api::StaffEntry, $crate::storage::StaffRefusal>, $crate::storage::StorageError> {
+                // The batch's transaction already holds the write lock.
+                shared::staff_write(&mut *self.conn().await?, write).await
             }
 
             async fn store_id(&self) -> Result<String, $crate::storage::StorageError> {
@@ -1574,6 +1638,139 @@ macro_rules! shared_store_impl {
             let mut b = Builder::new(DIALECT, format!("SELECT {} FROM revocations ORDER BY revoked_at DESC, id DESC LIMIT ", revocation_columns()));
             b.int(i64::from(limit));
             query(&b).fetch_all(&mut *conn).await?.iter().map(decode_revocation).collect()
+        }
+
+        fn staff_columns() -> String {
+            format!("{}, issuer, subject, email, role, areas, granted_by, granted_at, changed_by, changed_at, revoked_by, revoked_at", DIALECT.uuid_out("id"))
+        }
+
+        fn decode_staff(row: &<$db as sqlx::Database>::Row) -> Result<doorstep_domain::api::StaffEntry, StorageError> {
+            let role: String = row.try_get(4)?;
+            let areas: String = row.try_get(5)?;
+            Ok(doorstep_domain::api::StaffEntry {
+                id: parse_uuid(row.try_get(0)?)?.expect("not null"),
+                issuer: row.try_get(1)?,
+                subject: row.try_get(2)?,
+                email: row.try_get(3)?,
+                role: doorstep_domain::api::StaffRole::parse(&role)
+                    .ok_or_else(|| StorageError::Corrupt(format!("a staff directory role {role:?}")))?,
+                areas: serde_json::from_str(&areas)
+                    .map_err(|e| StorageError::Corrupt(format!("a staff directory entry's areas: {e}")))?,
+                granted_by: row.try_get(6)?,
+                granted_at: row.try_get(7)?,
+                changed_by: row.try_get(8)?,
+                changed_at: row.try_get(9)?,
+                revoked_by: row.try_get(10)?,
+                revoked_at: row.try_get(11)?,
+            })
+        }
+
+        /// The live entry for (issuer, subject), else for (issuer, verified e-mail).
+        pub(super) async fn staff_live(conn: &mut Conn, issuer: &str, subject: &str, email: Option<&str>) -> Result<Option<doorstep_domain::api::StaffEntry>, StorageError> {
+            let mut b = Builder::new(DIALECT, format!("SELECT {} FROM staff_directory WHERE revoked_at IS NULL AND issuer = ", staff_columns()));
+            b.text(issuer).push(" AND (subject = ").text(subject);
+            if let Some(email) = email {
+                b.push(" OR email = ").text(email);
+            }
+            b.push(") ORDER BY CASE WHEN subject IS NULL THEN 1 ELSE 0 END LIMIT 1");
+            query(&b).fetch_optional(&mut *conn).await?.as_ref().map(decode_staff).transpose()
+        }
+
+        pub(super) async fn staff_entry(conn: &mut Conn, id: Uuid) -> Result<Option<doorstep_domain::api::StaffEntry>, StorageError> {
+            let mut b = Builder::new(DIALECT, format!("SELECT {} FROM staff_directory WHERE id = ", staff_columns()));
+            b.uuid(id);
+            query(&b).fetch_optional(&mut *conn).await?.as_ref().map(decode_staff).transpose()
+        }
+
+        pub(super) async fn staff_list(conn: &mut Conn, after: Option<Uuid>, limit: u32, include_revoked: bool) -> Result<Vec<doorstep_domain::api::StaffEntry>, StorageError> {
+            let mut b = Builder::new(DIALECT, format!("SELECT {} FROM staff_directory WHERE TRUE", staff_columns()));
+            if !include_revoked {
+                b.push(" AND revoked_at IS NULL");
+            }
+            if let Some(after) = after {
+                b.push(" AND id > ").uuid(after);
+            }
+            b.push(" ORDER BY id LIMIT ").int(i64::from(limit));
+            query(&b).fetch_all(&mut *conn).await?.iter().map(decode_staff).collect()
+        }
+
+        /// Apply one grant, change or revocation with its history row, inside the caller's
+        /// writing transaction (so the checks below hold until commit).
+        pub(super) async fn staff_write(conn: &mut Conn, write: $crate::storage::StaffWrite) -> Result<Result<doorstep_domain::api::StaffEntry, $crate::storage::StaffRefusal>, StorageError> {
+            use $crate::storage::{StaffRefusal, StaffWrite};
+            use doorstep_domain::api::StaffRole;
+            let areas_json = |areas: &[String]| serde_json::to_string(areas).expect("strings serialise");
+            let (id, action, role, areas, actor, at) = match write {
+                StaffWrite::Grant(entry) => {
+                    let mut b = Builder::new(DIALECT, format!("SELECT {} FROM staff_directory WHERE revoked_at IS NULL AND issuer = ", staff_columns()));
+                    b.text(&entry.issuer);
+                    match (&entry.subject, &entry.email) {
+                        (Some(subject), _) => b.push(" AND subject = ").text(subject),
+                        (None, Some(email)) => b.push(" AND email = ").text(email),
+                        (None, None) => return Err(StorageError::Corrupt("a staff grant names neither subject nor e-mail".into())),
+                    };
+                    b.push(" LIMIT 1");
+                    if let Some(existing) = query(&b).fetch_optional(&mut *conn).await?.as_ref().map(decode_staff).transpose()? {
+                        return Ok(Err(StaffRefusal::AlreadyListed(existing.id)));
+                    }
+                    let mut b = Builder::new(DIALECT, "INSERT INTO staff_directory (id, issuer, subject, email, role, areas, granted_by, granted_at) VALUES (");
+                    b.uuid(entry.id).push(", ").text(&entry.issuer).push(", ").opt_text(entry.subject.clone())
+                        .push(", ").opt_text(entry.email.clone()).push(", ").text(entry.role.as_str())
+                        .push(", ").text(areas_json(&entry.areas)).push(", ").text(&entry.granted_by)
+                        .push(", ").text(&entry.granted_at).push(")");
+                    query(&b).execute(&mut *conn).await?;
+                    (entry.id, "grant", entry.role, entry.areas, entry.granted_by, entry.granted_at)
+                }
+                StaffWrite::Change { id, role, areas, by, at } => {
+                    let current = match live_for_change(conn, id).await? {
+                        Ok(current) => current,
+                        Err(refusal) => return Ok(Err(refusal)),
+                    };
+                    if current.role == StaffRole::Admin && role != StaffRole::Admin && !other_admin(conn, id).await? {
+                        return Ok(Err(StaffRefusal::LastAdmin));
+                    }
+                    let mut b = Builder::new(DIALECT, "UPDATE staff_directory SET role = ");
+                    b.text(role.as_str()).push(", areas = ").text(areas_json(&areas)).push(", changed_by = ").text(&by)
+                        .push(", changed_at = ").text(&at).push(" WHERE id = ").uuid(id);
+                    query(&b).execute(&mut *conn).await?;
+                    (id, "change", role, areas, by, at)
+                }
+                StaffWrite::Revoke { id, by, at } => {
+                    let current = match live_for_change(conn, id).await? {
+                        Ok(current) => current,
+                        Err(refusal) => return Ok(Err(refusal)),
+                    };
+                    if current.role == StaffRole::Admin && !other_admin(conn, id).await? {
+                        return Ok(Err(StaffRefusal::LastAdmin));
+                    }
+                    let mut b = Builder::new(DIALECT, "UPDATE staff_directory SET revoked_by = ");
+                    b.text(&by).push(", revoked_at = ").text(&at).push(" WHERE id = ").uuid(id);
+                    query(&b).execute(&mut *conn).await?;
+                    (id, "revoke", current.role, current.areas, by, at)
+                }
+            };
+            let mut b = Builder::new(DIALECT, "INSERT INTO staff_changes (id, entry_id, action, role, areas, actor, at) VALUES (");
+            b.uuid(Uuid::now_v7()).push(", ").uuid(id).push(", ").text(action).push(", ").text(role.as_str())
+                .push(", ").text(areas_json(&areas)).push(", ").text(&actor).push(", ").text(&at).push(")");
+            query(&b).execute(&mut *conn).await?;
+            let entry = staff_entry(conn, id).await?.ok_or_else(|| StorageError::Corrupt("a staff entry vanished while written".into()))?;
+            Ok(Ok(entry))
+        }
+
+        /// The entry a change or revocation is about, if it exists and is live.
+        async fn live_for_change(conn: &mut Conn, id: Uuid) -> Result<Result<doorstep_domain::api::StaffEntry, $crate::storage::StaffRefusal>, StorageError> {
+            Ok(match staff_entry(conn, id).await? {
+                None => Err($crate::storage::StaffRefusal::NotFound),
+                Some(entry) if entry.revoked_at.is_some() => Err($crate::storage::StaffRefusal::Revoked),
+                Some(entry) => Ok(entry),
+            })
+        }
+
+        /// Whether a live admin other than entry `id` remains.
+        async fn other_admin(conn: &mut Conn, id: Uuid) -> Result<bool, StorageError> {
+            let mut b = Builder::new(DIALECT, "SELECT COUNT(*) FROM staff_directory WHERE revoked_at IS NULL AND role = 'admin' AND id <> ");
+            b.uuid(id);
+            Ok(query(&b).fetch_one(&mut *conn).await?.try_get::<i64, _>(0)? > 0)
         }
 
         pub(super) async fn household_of(conn: &mut Conn, individual: Uuid) -> Result<(Vec<Uuid>, Vec<Uuid>), StorageError> {

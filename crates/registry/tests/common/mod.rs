@@ -275,3 +275,72 @@ pub mod sync {
         }
     }
 }
+
+/// Identity providers on loopback for tests that need real issuers beside the development one:
+/// each publishes the test RSA key (`tests/keys/rsa-1`) as its JWKS, and tokens are minted here
+/// with any claims. `iss` is the provider's URL, so several can be trusted at once.
+pub struct TestIssuer {
+    pub issuer: String,
+}
+
+pub const TEST_AUDIENCE: &str = "doorstep-registry-test";
+const TEST_KEY: &str = include_str!("../keys/rsa-1.pem");
+
+impl TestIssuer {
+    /// Serve a JWKS at `<issuer>/jwks` until the test ends.
+    pub async fn start() -> TestIssuer {
+        use base64::Engine as _;
+        use rsa::pkcs8::DecodePrivateKey as _;
+        use rsa::traits::PublicKeyParts as _;
+        let key = rsa::RsaPrivateKey::from_pkcs8_pem(TEST_KEY).unwrap();
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let jwks = serde_json::json!({"keys": [{
+            "kty": "RSA", "use": "sig", "kid": "test-1", "alg": "RS256",
+            "n": b64.encode(key.n().to_bytes_be()),
+            "e": b64.encode(key.e().to_bytes_be()),
+        }]});
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let issuer = format!("http://{}", listener.local_addr().unwrap());
+        let app = axum::Router::new().route(
+            "/jwks",
+            axum::routing::get(move || {
+                let jwks = jwks.clone();
+                async move { axum::Json(jwks) }
+            }),
+        );
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        TestIssuer { issuer }
+    }
+
+    /// `[[auth.issuers]]` for this provider, with its policy.
+    pub fn config(
+        &self,
+        trust_role_claim: bool,
+        grants: &[&str],
+    ) -> doorstep_registry::auth::IssuerConfig {
+        let text = format!(
+            "issuer = {:?}\naudience = {TEST_AUDIENCE:?}\njwks_url = \"{}/jwks\"\ntrust_role_claim = {trust_role_claim}\ngrants = {:?}\n",
+            self.issuer, self.issuer, grants
+        );
+        toml::from_str(&text).unwrap()
+    }
+
+    /// A token for `subject`, valid ten minutes, with `extra` claims.
+    pub fn token(&self, subject: &str, extra: serde_json::Value) -> String {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let mut claims = serde_json::json!({
+            "iss": self.issuer, "aud": TEST_AUDIENCE, "sub": subject,
+            "iat": now, "exp": now + 600,
+        });
+        for (k, v) in extra.as_object().unwrap() {
+            claims[k] = v.clone();
+        }
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+        header.kid = Some("test-1".into());
+        let key = jsonwebtoken::EncodingKey::from_rsa_pem(TEST_KEY.as_bytes()).unwrap();
+        jsonwebtoken::encode(&header, &claims, &key).unwrap()
+    }
+}
