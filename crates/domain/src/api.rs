@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use crate::application::ApplicationStatus;
 
+pub use crate::gazetteer::{Area, AreaList};
 pub use crate::sync::{PullResponse, PushRequest, PushResponse};
 pub use crate::wire::HealthReport;
 
@@ -58,6 +59,10 @@ pub mod paths {
     pub const DUPLICATES: &str = "/v1/duplicates";
     /// Admins: revoke a field agent's device or account (`POST`), list revocations (`GET`).
     pub const REVOCATIONS: &str = "/v1/revocations";
+    /// The gazetteer: `GET` an [`crate::gazetteer::AreaList`] (every signed-in caller; an agent
+    /// gets their area, its ancestors and its subtree), with `ETag` / `If-None-Match`; `PUT` one
+    /// to replace it whole (admins).
+    pub const AREAS: &str = "/v1/areas";
 
     /// Every route of the API, for tests that keep the server and its document in step.
     pub const ALL: &[&str] = &[
@@ -79,6 +84,7 @@ pub mod paths {
         USERINFO,
         DUPLICATES,
         REVOCATIONS,
+        AREAS,
     ];
 
     /// `/v1/applications/<id>/transitions`.

@@ -24,7 +24,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 
-use crate::api::{applications, documents, duplicates, records, revocations, sync};
+use crate::api::{applications, areas, documents, duplicates, records, revocations, sync};
 use crate::openapi::{PerCollection, ProblemJson};
 use crate::problem::{self, Problem, ProblemKind};
 use crate::resources::Collection;
@@ -52,6 +52,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
         crate::uploads::http::head_upload, crate::uploads::http::patch_upload,
         crate::uploads::http::delete_upload, crate::uploads::http::get_upload,
         duplicates::list, revocations::create, revocations::list,
+        areas::list, areas::replace,
     ),
     components(schemas(
         HealthReport, HealthStatus, StorageKind, Problem, Collection,
@@ -69,6 +70,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
         doorstep_domain::duplicates::Match, doorstep_domain::duplicates::Reason,
         doorstep_domain::api::RevocationRequest, doorstep_domain::api::Revocation,
         doorstep_domain::api::RevocationList,
+        doorstep_domain::api::Area, doorstep_domain::api::AreaList,
     )),
     modifiers(&BearerAuth, &ProblemJson, &PerCollection),
     tags(
@@ -126,6 +128,12 @@ pub fn router(state: AppState) -> Router {
         .route(
             paths::REVOCATIONS,
             get(revocations::list).post(revocations::create),
+        )
+        .route(
+            paths::AREAS,
+            get(areas::list)
+                .put(areas::replace)
+                .layer(DefaultBodyLimit::max(areas::MAX_AREAS_BYTES)),
         )
         .route(paths::COLLECTION, get(records::list).post(records::create))
         .route(
