@@ -47,6 +47,15 @@ pub struct Area {
 }
 
 impl Area {
+    pub fn new(code: &str, parent: Option<&str>, level: u8, name: &str) -> Self {
+        Area {
+            code: code.to_owned(),
+            parent: parent.map(str::to_owned),
+            level,
+            name: name.to_owned(),
+        }
+    }
+
     /// The area as an address records it.
     pub fn admin_area(&self) -> AdminArea {
         AdminArea {
@@ -249,21 +258,12 @@ pub fn check_admin_areas<'a>(
 mod tests {
     use super::*;
 
-    fn area(code: &str, parent: Option<&str>, level: u8, name: &str) -> Area {
-        Area {
-            code: code.into(),
-            parent: parent.map(str::to_owned),
-            level,
-            name: name.into(),
-        }
-    }
-
     fn kenya() -> Vec<Area> {
         vec![
-            area("KE.30", None, 1, "Kisumu"),
-            area("KE.30.1", Some("KE.30"), 2, "Kondele"),
-            area("KE.31", None, 1, "Siaya"),
-            area("KE.31.1", Some("KE.31"), 2, "Yala Township"),
+            Area::new("KE.30", None, 1, "Kisumu"),
+            Area::new("KE.30.1", Some("KE.30"), 2, "Kondele"),
+            Area::new("KE.31", None, 1, "Siaya"),
+            Area::new("KE.31.1", Some("KE.31"), 2, "Yala Township"),
         ]
     }
 
@@ -294,16 +294,16 @@ mod tests {
     #[test]
     fn every_problem_is_reported_by_index_and_field() {
         let mut items = kenya();
-        items.push(area("KE.30", None, 1, "Again")); // 4
-        items.push(area("KE 32", None, 1, "Bad code")); // 5
-        items.push(area("KE.33", None, 2, "No parent")); // 6
-        items.push(area("KE.34", Some("KE.30"), 1, "Level 1 with parent")); // 7
-        items.push(area("KE.30.9", Some("KE.99"), 2, "Orphan")); // 8
-        items.push(area("KE.30.1.1", Some("KE.30.1"), 4, "Skips a level")); // 9
-        items.push(area("KE.31.2", Some("KE.30"), 2, "Wrong prefix")); // 10
-        items.push(area("KE.35", None, 7, "Too deep")); // 11
-        items.push(area("KE.36", None, 1, " ")); // 12
-        items.push(area("KE.37", None, 1, &"n".repeat(101))); // 13
+        items.push(Area::new("KE.30", None, 1, "Again")); // 4
+        items.push(Area::new("KE 32", None, 1, "Bad code")); // 5
+        items.push(Area::new("KE.33", None, 2, "No parent")); // 6
+        items.push(Area::new("KE.34", Some("KE.30"), 1, "Level 1 with parent")); // 7
+        items.push(Area::new("KE.30.9", Some("KE.99"), 2, "Orphan")); // 8
+        items.push(Area::new("KE.30.1.1", Some("KE.30.1"), 4, "Skips a level")); // 9
+        items.push(Area::new("KE.31.2", Some("KE.30"), 2, "Wrong prefix")); // 10
+        items.push(Area::new("KE.35", None, 7, "Too deep")); // 11
+        items.push(Area::new("KE.36", None, 1, " ")); // 12
+        items.push(Area::new("KE.37", None, 1, &"n".repeat(101))); // 13
         let errors = validate_gazetteer(&items).unwrap_err();
         assert!(errors.has("items[4].code", code::DUPLICATE));
         assert!(errors.has("items[5].code", code::INVALID_FORMAT));
@@ -321,7 +321,7 @@ mod tests {
     #[test]
     fn too_many_areas_are_refused_at_once() {
         let items: Vec<Area> = (0..=MAX_AREAS)
-            .map(|n| area(&format!("X.{n}"), None, 1, "x"))
+            .map(|n| Area::new(&format!("X.{n}"), None, 1, "x"))
             .collect();
         let errors = validate_gazetteer(&items).unwrap_err();
         assert!(errors.has("items", code::OUT_OF_RANGE));

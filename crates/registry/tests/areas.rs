@@ -51,6 +51,18 @@ async fn put_areas(api: &Api, token: Option<&str>, body: &Value) -> common::Answ
     api.send("PUT", "/v1/areas", token, Some(body), &[]).await
 }
 
+/// `GET /v1/areas` with `If-None-Match: etag`.
+async fn get_unless(api: &Api, token: &str, etag: &str) -> common::Answer {
+    api.send(
+        "GET",
+        "/v1/areas",
+        Some(token),
+        None,
+        &[("if-none-match", etag)],
+    )
+    .await
+}
+
 #[tokio::test]
 async fn each_caller_reads_their_part_and_only_admins_replace_it() {
     for backend in backends().await {
@@ -97,26 +109,10 @@ async fn each_caller_reads_their_part_and_only_admins_replace_it() {
         let mine = api.get("/v1/areas", &agent).await;
         assert_eq!(codes(&mine.json), ["KE.30", "KE.30.1", "KE.30.1.7"]);
         assert_ne!(mine.etag(), all.etag());
-        let again = api
-            .send(
-                "GET",
-                "/v1/areas",
-                Some(&agent),
-                None,
-                &[("if-none-match", &mine.etag())],
-            )
-            .await;
+        let again = get_unless(&api, &agent, &mine.etag()).await;
         assert_eq!(again.status, 304, "{}", api.backend);
         assert_eq!(again.etag(), mine.etag());
-        let stale = api
-            .send(
-                "GET",
-                "/v1/areas",
-                Some(&agent),
-                None,
-                &[("if-none-match", &all.etag())],
-            )
-            .await;
+        let stale = get_unless(&api, &agent, &all.etag()).await;
         assert_eq!(stale.status, 200);
 
         // A change outside the agent's part leaves their ETag; one inside changes it.

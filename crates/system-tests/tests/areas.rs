@@ -26,6 +26,11 @@ async fn send(method: reqwest::Method, url: &str, token: &str, body: Option<Valu
     answer.json().await.unwrap_or(Value::Null)
 }
 
+/// Replace the registry's gazetteer with [`gazetteer`] naming its first ward `ward`.
+async fn put_areas(url: &str, admin: &str, ward: &str) {
+    send(reqwest::Method::PUT, url, admin, Some(gazetteer(ward))).await;
+}
+
 fn gazetteer(ward: &str) -> Value {
     json!({"items": [
         {"code": "KE.30", "parent": null, "level": 1, "name": "Kisumu"},
@@ -43,18 +48,14 @@ async fn the_agents_areas_are_kept_offline_and_picked_areas_reach_the_registry()
     for (backend, database) in backends().await {
         let registry_dir = tempfile::tempdir().unwrap();
         let mut config = trusting_config(&provider, registry_dir.path(), &database);
+        // The demo's households and gazetteer: a caseload to pull, and a list replaced below.
+        config.demo = true;
         let registry = server::start(&config).await.unwrap();
         config.listen = registry.addr;
         let url = format!("http://{}", registry.addr);
         let admin = dev_token(registry_dir.path(), Role::Admin, "root", None);
         let areas_url = format!("{url}{}", doorstep_domain::api::paths::AREAS);
-        send(
-            reqwest::Method::PUT,
-            &areas_url,
-            &admin,
-            Some(gazetteer("Kondele")),
-        )
-        .await;
+        put_areas(&areas_url, &admin, "Kondele").await;
 
         let data = tempfile::tempdir().unwrap();
         let agent = agent_laptop(&provider, &url, data.path()).await;
@@ -69,14 +70,14 @@ async fn the_agents_areas_are_kept_offline_and_picked_areas_reach_the_registry()
         assert_eq!(picker.own.len(), 1);
         assert_eq!(picker.own[0].code, "KE.30");
 
+        // Unchanged: the next round is answered 304 and keeps the list.
+        let before = mark(&agent);
+        agent.sync_now().await.unwrap();
+        wait_synced_since(&agent, "a round with nothing new", before).await;
+        assert_eq!(agent.registration_areas().await.unwrap(), picker);
+
         // A renamed ward reaches the laptop with the next sync.
-        send(
-            reqwest::Method::PUT,
-            &areas_url,
-            &admin,
-            Some(gazetteer("Kondele Ward")),
-        )
-        .await;
+        put_areas(&areas_url, &admin, "Kondele Ward").await;
         let before = mark(&agent);
         agent.sync_now().await.unwrap();
         wait_synced_since(&agent, "the new list", before).await;

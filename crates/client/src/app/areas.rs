@@ -91,21 +91,12 @@ pub fn check(
 mod tests {
     use super::*;
 
-    fn area(code: &str, parent: Option<&str>, level: u8, name: &str) -> Area {
-        Area {
-            code: code.into(),
-            parent: parent.map(str::to_owned),
-            level,
-            name: name.into(),
-        }
-    }
-
     #[test]
     fn the_chain_runs_from_the_largest_area_down_to_the_agents() {
         let items = vec![
-            area("KE.30.1", Some("KE.30"), 2, "Kondele"),
-            area("KE.30", None, 1, "Kisumu"),
-            area("KE.30.2", Some("KE.30"), 2, "Nyalenda A"),
+            Area::new("KE.30.1", Some("KE.30"), 2, "Kondele"),
+            Area::new("KE.30", None, 1, "Kisumu"),
+            Area::new("KE.30.2", Some("KE.30"), 2, "Nyalenda A"),
         ];
         let codes = |c: Vec<AdminArea>| c.into_iter().map(|a| a.code).collect::<Vec<_>>();
         assert_eq!(codes(chain(&items, Some("KE.30.1"))), ["KE.30", "KE.30.1"]);
@@ -114,8 +105,8 @@ mod tests {
         assert!(chain(&items, None).is_empty());
         // A list whose parents loop cannot hang the picker.
         let looped = vec![
-            area("A.1", Some("A.2"), 1, "a"),
-            area("A.2", Some("A.1"), 1, "b"),
+            Area::new("A.1", Some("A.2"), 1, "a"),
+            Area::new("A.2", Some("A.1"), 1, "b"),
         ];
         assert_eq!(chain(&looped, Some("A.1")).len(), 2);
     }

@@ -29,12 +29,7 @@ pub fn gazetteer() -> Vec<Area> {
                 .rsplit_once('.')
                 .map(|(up, _)| up)
                 .filter(|up| up.contains('.'));
-            Area {
-                code: (*code).to_owned(),
-                parent: parent.map(str::to_owned),
-                level: if parent.is_some() { 2 } else { 1 },
-                name: (*name).to_owned(),
-            }
+            Area::new(code, parent, if parent.is_some() { 2 } else { 1 }, name)
         })
         .collect()
 }
