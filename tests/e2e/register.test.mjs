@@ -3,7 +3,9 @@
 // typed like a person of the agent's area already on the laptop (same family name and birth
 // date, the given name spelled a little differently), so "Is this the same person?" comes up
 // and is answered "No, a different person"; a payment account; the check page; saved. After
-// "Sync now" the registry holds the three new people, the look-alike carrying `not_duplicate_of`.
+// "Sync now" the registry holds the three new people, the look-alike carrying `not_duplicate_of`,
+// and the household's address the areas chosen from the keyboard in the area picker (the
+// agent's county to start with, then one of its wards).
 // Then a registration left for later shows on the agent's home, to resume or discard.
 // Every new screen is photographed and checked with axe in English, French and Arabic.
 
@@ -47,6 +49,12 @@ test('an agent registers a household, answers "Is this the same person?", and th
   // The first sync brings the agent's area (the demo households of KE.30) to the laptop.
   await press('[data-testid="tab-people"]');
   await app.browser.waitUntil(async () => (await $$count('.person')) > 0, { ...WAIT, timeoutMsg: 'no people synced to the laptop' });
+  // The round ends with the registry's areas (after the people): wait for it to end. An agent's
+  // first round (the whole caseload) takes a while on a slow machine.
+  await (await $('[data-testid="sync-ok"]')).waitForDisplayed({ ...WAIT, timeout: 180_000 }).catch(async (e) => {
+    await app.browser.saveScreenshot(join(artifactsDir, 'failed-first-sync.png'));
+    throw new Error(`the first sync never finished: ${await (await $('[data-testid="sync-status"]')).getText()}`, { cause: e });
+  });
   // Someone of the area, found in the registry by their ID number: the look-alike is typed from them.
   const ids = await app.browser.execute(() =>
     [...document.querySelectorAll('.person .muted')].map((e) => e.textContent.split(' ')[0]).filter((t) => /^\d+$/.test(t)),
@@ -76,6 +84,13 @@ test('an agent registers a household, answers "Is this the same person?", and th
   await (await $('#head-disability-walking')).selectByAttribute('value', 'some_difficulty');
   await typeInto('#address-locality', 'Kisumu');
   await (await $('#address-country')).selectByAttribute('value', 'KE');
+  // The areas: the agent's own county is chosen to start with; its wards are offered below,
+  // and one is chosen from the keyboard (the first by name: Kondele).
+  assert.equal(await (await $('#address-area-0')).getValue(), 'KE.30');
+  await (await $('#address-area-1')).waitForDisplayed({ ...WAIT, timeoutMsg: `no ward select:\n${await mainText()}` });
+  await press('#address-area-1', 'ArrowDown');
+  await app.browser.waitUntil(async () => (await (await $('#address-area-1')).getValue()) === 'KE.30.1', { ...WAIT, timeoutMsg: 'the ward was not chosen from the keyboard' });
+  assert.equal(await focusedId(), 'address-area-1', 'the focus stays on the ward');
   await press('[data-testid="register-continue"]');
   await waitForText('[data-testid="head-birthdate-error"]', /future/, 'the birth date problem');
   await app.browser.waitUntil(async () => (await focusedId()) === 'head-birthdate', { ...WAIT, timeoutMsg: `the focus is on ${await focusedId()}` });
@@ -159,6 +174,7 @@ test('an agent registers a household, answers "Is this the same person?", and th
   assert.match(review, new RegExp(lookAlike.given));
   assert.match(review, /mpesa/);
   assert.match(review, /esther-id\.png/);
+  assert.match(review, /Kondele, Kisumu/, 'the areas, smallest first');
   await checkScreen('agent-register-review');
   await press('[data-testid="register-save"]');
   await waitForView('done');
@@ -195,6 +211,13 @@ test('an agent registers a household, answers "Is this the same person?", and th
   const [document] = (await staff(`/v1/documents?owner=${head.id}`)).items;
   assert.equal(document.kind, 'id_card');
   assert.equal(document.file_name, 'esther-id.png');
+  // The household's address names the areas picked, as the registry's list has them.
+  const memberships = await staff(`/v1/memberships?owner=${head.id}`);
+  const household = await staff(`/v1/groups/${memberships.items[0].group_id}`);
+  assert.deepEqual(household.address.admin_areas, [
+    { level: 1, code: 'KE.30', name: 'Kisumu' },
+    { level: 2, code: 'KE.30.1', name: 'Kondele' },
+  ]);
 });
 
 test('a registration left for later waits on the agent’s home, to resume or discard', async () => {

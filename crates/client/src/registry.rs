@@ -9,8 +9,8 @@
 use std::time::Duration;
 
 use doorstep_domain::api::{
-    headers, paths, relative, ExchangeRequest, HealthReport, PullQuery, PullResponse, PushRequest,
-    PushResponse, Transition,
+    headers, paths, relative, AreaList, ExchangeRequest, HealthReport, PullQuery, PullResponse,
+    PushRequest, PushResponse, Transition,
 };
 use url::Url;
 use uuid::Uuid;
@@ -171,6 +171,34 @@ impl RegistryClient {
         let answer: doorstep_domain::api::DuplicateCheckAnswer =
             response.json().await.map_err(offline)?;
         Ok(answer.matches)
+    }
+
+    /// `GET /v1/areas` with `If-None-Match: etag`: the caller's part of the gazetteer and its
+    /// ETag, or `None` when it is still the one `etag` names (304).
+    pub async fn areas(
+        &self,
+        token: &str,
+        etag: Option<&str>,
+    ) -> Result<Option<(AreaList, String)>, TransportError> {
+        let mut request = self
+            .http
+            .get(self.url(paths::AREAS))
+            .header(reqwest::header::AUTHORIZATION, bearer(token));
+        if let Some(etag) = etag {
+            request = request.header(reqwest::header::IF_NONE_MATCH, etag);
+        }
+        let response = request.send().await.map_err(offline)?;
+        if response.status() == reqwest::StatusCode::NOT_MODIFIED {
+            return Ok(None);
+        }
+        let response = check(response).await?;
+        let etag = response
+            .headers()
+            .get(reqwest::header::ETAG)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        Ok(Some((response.json().await.map_err(offline)?, etag)))
     }
 
     /// `GET /v1/sync/pull`.

@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use crate::application::ApplicationStatus;
 
+pub use crate::gazetteer::{Area, AreaList};
 pub use crate::sync::{PullResponse, PushRequest, PushResponse};
 pub use crate::wire::HealthReport;
 
@@ -66,6 +67,10 @@ pub mod paths {
     pub const STAFF: &str = "/v1/staff";
     /// One directory entry: `PUT` a [`super::StaffChange`], `DELETE` to revoke (admins).
     pub const STAFF_ENTRY: &str = "/v1/staff/{id}";
+    /// The gazetteer: `GET` an [`crate::gazetteer::AreaList`] (every signed-in caller; an agent
+    /// gets their area, its ancestors and its subtree), with `ETag` / `If-None-Match`; `PUT` one
+    /// to replace it whole (admins).
+    pub const AREAS: &str = "/v1/areas";
 
     /// Every route of the API, for tests that keep the server and its document in step.
     pub const ALL: &[&str] = &[
@@ -90,6 +95,7 @@ pub mod paths {
         REVOCATIONS,
         STAFF,
         STAFF_ENTRY,
+        AREAS,
     ];
 
     /// `/v1/staff/<id>`.

@@ -20,6 +20,7 @@
 //! - [`individual`]: [`Individual`], gender, civil status, Washington Group disability answers.
 //! - [`id_type`]: [`IdType`] (with a validation pattern) and the IDs a person holds.
 //! - [`contact`]: phones (E.164), e-mails, [`Address`], preferred channel.
+//! - [`gazetteer`]: the registry's administrative areas and the rules tying an address to them.
 //! - [`group`]: households and families, [`Membership`] and the one-head rule.
 //! - [`duplicates`]: "Is this the same person?": same ID, or a like name with a birth date or
 //!   phone that agrees.
@@ -57,6 +58,7 @@ pub mod document;
 pub mod duplicates;
 pub mod error;
 pub mod finance;
+pub mod gazetteer;
 pub mod group;
 pub mod id_type;
 pub mod ids;

@@ -24,7 +24,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 
-use crate::api::{applications, documents, duplicates, records, revocations, staff, sync};
+use crate::api::{applications, areas, documents, duplicates, records, revocations, staff, sync};
 use crate::openapi::{NoRoleForbidden, PerCollection, ProblemJson};
 use crate::problem::{self, Problem, ProblemKind};
 use crate::resources::Collection;
@@ -53,6 +53,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
         crate::uploads::http::delete_upload, crate::uploads::http::get_upload,
         duplicates::list, duplicates::check, revocations::create, revocations::list,
         staff::list, staff::grant, staff::change, staff::revoke,
+        areas::list, areas::replace,
     ),
     components(schemas(
         HealthReport, HealthStatus, StorageKind, Problem, Collection,
@@ -74,6 +75,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
         doorstep_domain::api::StaffEntry, doorstep_domain::api::StaffGrant,
         doorstep_domain::api::StaffChange, doorstep_domain::api::StaffPage,
         doorstep_domain::api::StaffRole,
+        doorstep_domain::api::Area, doorstep_domain::api::AreaList,
     )),
     modifiers(&BearerAuth, &NoRoleForbidden, &ProblemJson, &PerCollection),
     tags(
@@ -135,6 +137,12 @@ pub fn router(state: AppState) -> Router {
         )
         .route(paths::STAFF, get(staff::list).post(staff::grant))
         .route(paths::STAFF_ENTRY, put(staff::change).delete(staff::revoke))
+        .route(
+            paths::AREAS,
+            get(areas::list)
+                .put(areas::replace)
+                .layer(DefaultBodyLimit::max(areas::MAX_AREAS_BYTES)),
+        )
         .route(paths::COLLECTION, get(records::list).post(records::create))
         .route(
             paths::RECORD,

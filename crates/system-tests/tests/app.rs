@@ -846,6 +846,7 @@ async fn a_citizen_applies_with_documents_and_answers_a_request_for_more_informa
         locality: Some("Nakuru".into()),
         postal_code: Some("20100!".into()),
         country: "ke".into(),
+        admin_areas: Vec::new(),
     });
     let err = app.save_my_details(profile.clone()).await.unwrap_err();
     assert!(

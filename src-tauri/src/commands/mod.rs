@@ -60,6 +60,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             registrations,
             start_registration,
             registration,
+            registration_areas,
             save_registration,
             answer_duplicate,
             finish_registration,

@@ -1,7 +1,8 @@
 //! A field agent registers a household offline, step by step (crates/client/src/app/registration.rs).
 
 use doorstep_client::app::{
-    DuplicateAnswer, Registration, RegistrationCheck, RegistrationSaved, RegistrationSummary,
+    AreaPicker, DuplicateAnswer, Registration, RegistrationCheck, RegistrationSaved,
+    RegistrationSummary,
 };
 use tauri::State;
 
@@ -22,6 +23,13 @@ pub async fn registrations(
 #[specta::specta]
 pub async fn start_registration(state: State<'_, AppState>) -> Result<Registration, UserError> {
     Ok(state.core.start_registration().await?)
+}
+
+/// Agent: the areas a household's address may name (the registry's list as last synced).
+#[tauri::command]
+#[specta::specta]
+pub async fn registration_areas(state: State<'_, AppState>) -> Result<AreaPicker, UserError> {
+    Ok(state.core.registration_areas().await?)
 }
 
 /// Agent: a registration in progress.

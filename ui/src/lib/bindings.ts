@@ -288,6 +288,17 @@ async registration(id: string) : Promise<Result<Registration, UserError>> {
 }
 },
 /**
+ * Agent: the areas a household's address may name (the registry's list as last synced).
+ */
+async registrationAreas() : Promise<Result<AreaPicker, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("registration_areas") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
  * Agent: keep a step and check it (problems by field, or "Is this the same person?").
  */
 async saveRegistration(draft: Registration) : Promise<Result<RegistrationCheck, UserError>> {
@@ -657,8 +668,9 @@ export type ActingFor = { id: string; name: string;
  */
 consentNeeded: boolean }
 /**
- * The part of an address a person types. Administrative areas and a GPS point recorded by the
- * office are kept as they are when the person edits the rest.
+ * The part of an address a person types or picks. A GPS point recorded by the office is kept
+ * as it is when the person edits the rest, and so are the office's administrative areas when
+ * none are given (the profile form does not offer them).
  */
 export type AddressDetails = { 
 /**
@@ -676,7 +688,28 @@ locality: string | null; postalCode: string | null;
 /**
  * ISO 3166-1 alpha-2, e.g. `KE`.
  */
-country: string }
+country: string; 
+/**
+ * Administrative areas, largest first, as picked from the registry's list (registration's
+ * area picker). Absent in drafts kept before the picker existed.
+ */
+adminAreas?: AdminArea[] }
+/**
+ * A named administrative division (OpenG2P's region/district), e.g. level 1 "Kisumu County".
+ */
+export type AdminArea = { 
+/**
+ * 1 for the largest division below the country, up to [`MAX_ADMIN_LEVEL`].
+ */
+level: number; 
+/**
+ * The government's code for the area (e.g. `KE-042`), used for matching and reporting.
+ */
+code: string; 
+/**
+ * The area's name, for people.
+ */
+name: string }
 /**
  * Facts about this installation, shown on the first screen and in "About".
  */
@@ -774,6 +807,44 @@ request: string | null;
  * Every step, oldest first, starting with the creation of the application.
  */
 timeline: TimelineEntry[] }
+/**
+ * One administrative area of the gazetteer.
+ */
+export type Area = { 
+/**
+ * Dotted and hierarchical, e.g. `KE.30.1`: the parent's code and one more segment of
+ * letters, digits, `-` or `_`.
+ */
+code: string; 
+/**
+ * The area one level up; absent (null) at level 1.
+ */
+parent?: string | null; 
+/**
+ * 1 for the largest division below the country, up to 6.
+ */
+level: number; 
+/**
+ * The area's name, for people.
+ */
+name: string }
+/**
+ * What the area picker offers.
+ */
+export type AreaPicker = { 
+/**
+ * Whether a sync brought the registry's list to this device (false: never synced).
+ */
+known: boolean; 
+/**
+ * The list: the agent's own area and those above it first (largest first), then the rest
+ * by level and name. Empty when the registry has no list or the device has none yet.
+ */
+areas: Area[]; 
+/**
+ * The agent's own area and those above it, largest first: what the picker starts with.
+ */
+own: AdminArea[] }
 /**
  * Why a person needs the agent's attention.
  */

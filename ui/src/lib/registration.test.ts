@@ -9,6 +9,7 @@ import {
   checkPerson,
   emptyAccount,
   emptyAddress,
+  formFromAddress,
   emptyMember,
   emptyPerson,
   firstProblem,
@@ -114,8 +115,18 @@ describe('members, the address and the account', () => {
     });
     const ok = { ...emptyAddress(), locality: ' Kisumu ', country: 'KE' };
     expect(checkAddress(ok)).toEqual({});
-    expect(addressFromForm(ok)).toEqual({ line1: null, line2: null, locality: 'Kisumu', postalCode: null, country: 'KE' });
+    expect(addressFromForm(ok)).toEqual({ line1: null, line2: null, locality: 'Kisumu', postalCode: null, country: 'KE', adminAreas: [] });
     expect(checkAddress({ ...ok, postalCode: '40100/1' })).toEqual({ postalCode: { key: 'register.error.postalCode' } });
+  });
+
+  it('takes picked areas as an address of their own, which still needs its country', () => {
+    const kisumu = { level: 1, code: 'KE.30', name: 'Kisumu' };
+    const picked = { ...emptyAddress(), adminAreas: [kisumu] };
+    expect(addressFromForm(picked)?.adminAreas).toEqual([kisumu]);
+    expect(checkAddress(picked)).toEqual({ country: { key: 'register.error.country' } });
+    expect(checkAddress({ ...picked, country: 'KE' })).toEqual({});
+    // A draft kept before the picker existed has no areas.
+    expect(formFromAddress({ line1: null, line2: null, locality: 'Kisumu', postalCode: null, country: 'KE' }).adminAreas).toEqual([]);
   });
 
   it('checks an account before sending it, and makes it the one payments go to', () => {
@@ -152,6 +163,8 @@ describe('the core’s problems, back by their inputs', () => {
     expect(placeOf('account.account_number', d)).toEqual({ part: 'account', field: 'accountNumber' });
     expect(placeOf('address.postal_code', d)).toEqual({ part: 'address', field: 'postalCode' });
     expect(placeOf('address', d)).toEqual({ part: 'address', field: 'line1' });
+    expect(placeOf('address.admin_areas[1].code', d)).toEqual({ part: 'address', field: 'area-1' });
+    expect(placeOf('address.admin_areas[0].name', d)).toEqual({ part: 'address', field: 'area-0' });
   });
 
   it('words a problem with the field’s own hint, else the domain’s code', () => {
@@ -160,6 +173,8 @@ describe('the core’s problems, back by their inputs', () => {
     expect(problemOf(problem('members[1].person.national_id', 'duplicate'), 'nationalId')).toEqual({ key: 'register.error.idTwice' });
     expect(problemOf(problem('members[1].relationship', 'multiple_heads'), 'relationship')).toEqual({ key: 'register.error.twoHeads' });
     expect(problemOf(problem('head.family_name', 'too_long'), 'familyName')).toEqual({ key: 'validation.too_long', field: 'family_name' });
+    expect(problemOf(problem('address.admin_areas[0].code', 'unknown_reference'), 'area-0')).toEqual({ key: 'register.error.areaUnknown' });
+    expect(problemOf(problem('address.admin_areas[1].name', 'inconsistent'), 'area-1')).toEqual({ key: 'register.error.areaChanged' });
   });
 
   it('groups the problems and sends the agent to the earliest step that has one', () => {

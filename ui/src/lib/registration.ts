@@ -6,10 +6,12 @@
 // The core checks everything again; what is only known there (the caseload, the household rules)
 // comes back the same way.
 
+import { areaField, MAX_AREA_LEVELS } from './areas';
 import type {
   AccountInput,
   AccountKind,
   AddressDetails,
+  AdminArea,
   DifficultyLevel,
   Disability,
   FieldProblem,
@@ -67,7 +69,8 @@ export type PersonForm = {
 
 export type MemberForm = PersonForm & { relationship: MembershipKind };
 
-export type AddressForm = { line1: string; line2: string; locality: string; postalCode: string; country: string };
+/** The address as the wizard edits it; `adminAreas` are picked from the registry's list, largest first. */
+export type AddressForm = { line1: string; line2: string; locality: string; postalCode: string; country: string; adminAreas: AdminArea[] };
 
 export type AccountForm = { kind: AccountKind; providerCode: string; accountNumber: string; holderName: string };
 
@@ -102,7 +105,7 @@ export function emptyMember(): MemberForm {
 }
 
 export function emptyAddress(): AddressForm {
-  return { line1: '', line2: '', locality: '', postalCode: '', country: '' };
+  return { line1: '', line2: '', locality: '', postalCode: '', country: '', adminAreas: [] };
 }
 
 export function emptyAccount(): AccountForm {
@@ -165,13 +168,20 @@ export function memberFromForm(f: MemberForm): MemberEntry {
 }
 
 export function formFromAddress(a: AddressDetails | null | undefined): AddressForm {
-  return { line1: a?.line1 ?? '', line2: a?.line2 ?? '', locality: a?.locality ?? '', postalCode: a?.postalCode ?? '', country: a?.country ?? '' };
+  return { line1: a?.line1 ?? '', line2: a?.line2 ?? '', locality: a?.locality ?? '', postalCode: a?.postalCode ?? '', country: a?.country ?? '', adminAreas: (a?.adminAreas ?? []).map((x) => ({ ...x })) };
 }
 
-/** The address, or null when nothing of it is typed (the country alone is no address). */
+/** The address, or null when nothing of it is typed or picked (the country alone is no address). */
 export function addressFromForm(f: AddressForm): AddressDetails | null {
-  const a: AddressDetails = { line1: orNull(f.line1), line2: orNull(f.line2), locality: orNull(f.locality), postalCode: orNull(f.postalCode), country: f.country.trim() };
-  return a.line1 || a.line2 || a.locality || a.postalCode ? a : null;
+  const a: AddressDetails = {
+    line1: orNull(f.line1),
+    line2: orNull(f.line2),
+    locality: orNull(f.locality),
+    postalCode: orNull(f.postalCode),
+    country: f.country.trim(),
+    adminAreas: f.adminAreas.map((x) => ({ ...x })),
+  };
+  return a.line1 || a.line2 || a.locality || a.postalCode || f.adminAreas.length > 0 ? a : null;
 }
 
 export function formFromAccount(a: AccountInput | null | undefined): AccountForm {
@@ -255,8 +265,9 @@ export function checkMember(f: MemberForm, today: string): Problems {
 export function checkAddress(f: AddressForm): Problems {
   const p: Problems = {};
   if (addressFromForm(f) === null) return p;
-  // The domain wants something that finds the house: a street, a town or village, or a postal code.
-  if (!trimmed(f.line1) && !trimmed(f.locality) && !trimmed(f.postalCode)) p.locality = { key: 'register.error.addressWhere' };
+  // The domain wants something that finds the house: a street, a town or village, a postal code
+  // or an area. Only a second line (a landmark) is not enough.
+  if (!trimmed(f.line1) && !trimmed(f.locality) && !trimmed(f.postalCode) && f.adminAreas.length === 0) p.locality = { key: 'register.error.addressWhere' };
   for (const field of ['line1', 'line2', 'locality'] as const) {
     if ([...f[field].trim()].length > MAX_LINE_CHARS) p[field] = { key: 'register.error.tooLong' };
   }
@@ -333,6 +344,8 @@ export function placeOf(path: string, draft: Registration): Place {
     return { part: 'member', index, field: personField(member[3], has) };
   }
   if (path.startsWith('head')) return { part: 'head', field: personField(path.replace(/^head\.?/, ''), !!trimmed(draft.head.nationalId)) };
+  const area = /^address\.admin_areas\[(\d+)\]/.exec(path);
+  if (area) return { part: 'address', field: areaField(Number(area[1])) };
   if (path.startsWith('address')) return { part: 'address', field: ADDRESS_FIELDS[path.replace(/^address\.?/, '').split('.')[0]] ?? 'line1' };
   const document = /^documents\[(\d+)\]/.exec(path);
   if (document) return { part: 'document', index: Number(document[1]), field: 'personKey' };
@@ -361,6 +374,8 @@ export function problemOf(problem: FieldProblem, field: string): Problem {
   };
   const key = own[field]?.[problem.code];
   if (key) return { key };
+  // An area: not in the device's list, or the list says otherwise (it changed since the pick).
+  if (field.startsWith('area-')) return { key: problem.code === 'unknown_reference' ? 'register.error.areaUnknown' : 'register.error.areaChanged' };
   const leaf = problem.field.split('.').pop()?.replace(/\[\d+\]$/, '') || field;
   return { key: `validation.${problem.code}`, field: leaf };
 }
@@ -409,7 +424,7 @@ export const PERSON_ORDER: readonly string[] = [
   'phone',
   'disability',
 ];
-export const ADDRESS_ORDER: readonly string[] = ['line1', 'line2', 'locality', 'postalCode', 'country'];
+export const ADDRESS_ORDER: readonly string[] = ['line1', 'line2', 'locality', 'postalCode', 'country', ...Array.from({ length: MAX_AREA_LEVELS }, (_, i) => areaField(i))];
 export const ACCOUNT_ORDER: readonly string[] = ['kind', 'providerCode', 'accountNumber', 'holderName'];
 
 /** A reason two people may be one, as a catalog key and its values. */

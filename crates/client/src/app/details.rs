@@ -4,7 +4,7 @@
 //! `individual_id`), or the one this device created for them; its id is remembered in the vault
 //! (encrypted) under [`ME_KEY`] so an offline unlock, without the provider's claims, finds it.
 
-use doorstep_domain::contact::{Address, Contact, Phone, PhoneKind};
+use doorstep_domain::contact::{Address, AdminArea, Contact, Phone, PhoneKind};
 use doorstep_domain::id_type::{IdStatus, RegistrantId};
 use doorstep_domain::ids::{ActorId, IdTypeCode, RecordId};
 use doorstep_domain::individual::Individual;
@@ -44,8 +44,9 @@ pub struct MyDetails {
     pub address: Option<AddressDetails>,
 }
 
-/// The part of an address a person types. Administrative areas and a GPS point recorded by the
-/// office are kept as they are when the person edits the rest.
+/// The part of an address a person types or picks. A GPS point recorded by the office is kept
+/// as it is when the person edits the rest, and so are the office's administrative areas when
+/// none are given (the profile form does not offer them).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct AddressDetails {
@@ -58,13 +59,18 @@ pub struct AddressDetails {
     pub postal_code: Option<String>,
     /// ISO 3166-1 alpha-2, e.g. `KE`.
     pub country: String,
+    /// Administrative areas, largest first, as picked from the registry's list (registration's
+    /// area picker). Absent in drafts kept before the picker existed.
+    #[serde(default)]
+    pub admin_areas: Vec<AdminArea>,
 }
 
 impl AddressDetails {
     fn is_empty(&self) -> bool {
-        [&self.line1, &self.line2, &self.locality, &self.postal_code]
-            .into_iter()
-            .all(|part| part.as_deref().is_none_or(|p| p.trim().is_empty()))
+        self.admin_areas.is_empty()
+            && [&self.line1, &self.line2, &self.locality, &self.postal_code]
+                .into_iter()
+                .all(|part| part.as_deref().is_none_or(|p| p.trim().is_empty()))
     }
 }
 
@@ -85,6 +91,7 @@ pub fn details_of(person: &Individual, contact: Option<&Contact>) -> MyDetails {
                 locality: a.locality.clone(),
                 postal_code: a.postal_code.clone(),
                 country: a.country.clone(),
+                admin_areas: a.admin_areas.clone(),
             }),
     }
 }
@@ -104,7 +111,10 @@ fn merged_address(typed: Option<&AddressDetails>, old: Option<&Address>) -> Opti
         locality: clean(&typed.locality),
         postal_code: clean(&typed.postal_code),
         country: typed.country.trim().to_uppercase(),
-        admin_areas: old.map(|a| a.admin_areas.clone()).unwrap_or_default(),
+        admin_areas: match typed.admin_areas.is_empty() {
+            true => old.map(|a| a.admin_areas.clone()).unwrap_or_default(),
+            false => typed.admin_areas.clone(),
+        },
         geo: old.and_then(|a| a.geo),
     })
 }

@@ -19,6 +19,7 @@
 //! - Kiosk: no keyring, no "stay signed in"; signing out wipes the person's partition (after a
 //!   last sync; unsent changes block the wipe unless the person agrees to discard them).
 
+mod areas;
 mod caseload;
 pub mod config;
 mod consent;
@@ -52,6 +53,7 @@ use crate::sync::service::{SyncService, SyncStatus};
 use crate::sync::SyncTransport;
 use crate::vault::{KdfParams, KeyStore, KeyStoreError, Partition, SecretStore, Vault, VaultError};
 
+pub use areas::AreaPicker;
 pub use caseload::{Attention, Caseload, PersonSummary, MAX_PEOPLE};
 pub use config::{AppConfig, AppConfigError, DeviceMode};
 pub use details::{AddressDetails, MyDetails};

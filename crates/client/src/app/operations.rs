@@ -239,6 +239,13 @@ impl Doorstep {
         blocking(move || registration::remove_document(&partition, &id, &document)).await
     }
 
+    /// Agent: the administrative areas a household's address may name, from the registry's list
+    /// as the last sync kept it, the agent's own area first (what the picker starts with).
+    pub async fn registration_areas(&self) -> Result<AreaPicker, AppError> {
+        let partition = self.agent_partition().await?;
+        blocking(move || areas::picker(&partition)).await
+    }
+
     /// Agent: discard a registration in progress (nothing of it was sent).
     pub async fn discard_registration(&self, id: String) -> Result<(), AppError> {
         let partition = self.agent_partition().await?;

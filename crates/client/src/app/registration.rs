@@ -381,7 +381,8 @@ pub fn save(
     registration.documents = kept.documents;
     mint_keys(&mut registration);
     store(partition, &registration)?;
-    let people = build_people(&registration, registration.step, today())?;
+    let areas = super::areas::check(partition, registration.address.as_ref())?;
+    let people = build_people(&registration, registration.step, today(), areas)?;
     check_account(&registration)?;
     Ok(match question(partition, caseload, &people)? {
         Some(question) => RegistrationCheck::SamePerson {
@@ -516,7 +517,8 @@ pub fn finish(
         ));
     }
     let today = today();
-    let people = build_people(&registration, RegistrationStep::Review, today)?;
+    let areas = super::areas::check(partition, registration.address.as_ref())?;
+    let people = build_people(&registration, RegistrationStep::Review, today, areas)?;
     check_account(&registration)?;
     if let Some(question) = question(partition, caseload, &people)? {
         return Ok(RegistrationSaved::SamePerson {
@@ -691,7 +693,7 @@ pub struct RegistryAsk {
 /// reports those).
 pub fn registry_asks(partition: &Partition, id: &str) -> Result<Vec<RegistryAsk>, AppError> {
     let registration = load(partition, id)?;
-    let Ok(people) = build_people(&registration, RegistrationStep::Review, today()) else {
+    let Ok(people) = build_people(&registration, RegistrationStep::Review, today(), Ok(())) else {
         return Ok(Vec::new());
     };
     Ok(people
@@ -793,13 +795,16 @@ struct Person {
 }
 
 /// The people entered up to `step` (the head alone before the members step), each checked;
-/// every problem of every person is reported at once, by field path.
+/// every problem of every person is reported at once, by field path, with the address's areas'
+/// (`areas`, from [`super::areas::check`]): the head's step shows both.
 fn build_people(
     registration: &Registration,
     step: RegistrationStep,
     today: Date,
+    areas: Result<(), ValidationErrors>,
 ) -> Result<Vec<Person>, AppError> {
     let mut errors = ValidationErrors::new();
+    errors.merge(areas);
     let mut people = Vec::new();
     let head = std::iter::once(("head".to_owned(), &registration.head, MembershipKind::Head));
     let members = registration
@@ -1037,7 +1042,7 @@ fn address_of(details: &AddressDetails) -> Address {
         line1: text(&details.line1),
         line2: text(&details.line2),
         locality: text(&details.locality),
-        admin_areas: Vec::new(),
+        admin_areas: details.admin_areas.clone(),
         postal_code: text(&details.postal_code),
         country: details.country.trim().to_uppercase(),
         geo: None,

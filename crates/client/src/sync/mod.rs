@@ -13,10 +13,13 @@
 //!    with its Idempotency-Key; a refused move is kept with the registry's reason.
 //! 4. **pull** the change feed page by page; each page and the cursor after it are one vault
 //!    transaction. A cursor from another registry means: start the pull over.
+//! 5. **rules and areas**: what the registry asks of this caller (`GET /v1/me`) and its
+//!    gazetteer (`GET /v1/areas`, only when its ETag changed), kept for offline use.
 //!
 //! [`service::SyncService`] runs rounds in the background: on start, on demand ("Sync now"),
 //! periodically while online, with exponential backoff and jitter after failures.
 
+pub mod areas;
 pub mod service;
 pub mod transport;
 pub mod uploads;
@@ -192,6 +195,8 @@ pub async fn sync_once(
         REGISTRY_RULES_DRAFT,
         &serde_json::json!({ "consent_required": me.consent_required }),
     )?;
+    // 5 the registry's areas, for the registration's area picker offline.
+    areas::refresh(partition, transport, me.area.as_deref()).await?;
     let now = timestamp::format(OffsetDateTime::now_utc());
     partition.mark_sync_success(&now)?;
     Ok(report)

@@ -98,6 +98,15 @@ impl SyncTransport {
         self.registry.me(&token).await
     }
 
+    /// `GET /v1/areas`, unless the list `etag` names is still current (`None`).
+    pub async fn areas(
+        &self,
+        etag: Option<&str>,
+    ) -> Result<Option<(doorstep_domain::api::AreaList, String)>, TransportError> {
+        let token = self.token().await;
+        self.registry.areas(&token, etag).await
+    }
+
     /// `GET /v1/sync/pull`.
     pub async fn pull(
         &self,

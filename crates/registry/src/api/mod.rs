@@ -6,6 +6,7 @@
 //! every route.
 
 pub mod applications;
+pub mod areas;
 pub mod consent;
 pub mod documents;
 pub mod duplicates;

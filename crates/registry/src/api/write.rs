@@ -11,7 +11,8 @@
 //! 5. the body is a valid record of the kind (the domain model's rules);
 //! 6. fields only the office or the ID provider set are left as stored ([`access`]), and
 //!    changing what staff verified resets the verification;
-//! 7. the records it points to exist, are alive and are visible to the caller;
+//! 7. the records it points to exist, are alive and are visible to the caller, and the
+//!    administrative areas its address names are the gazetteer's ([`super::areas`]);
 //! 8. the record as it would become is still visible to the caller (an agent cannot move a
 //!    record out of their area, a citizen cannot file a record under someone else);
 //! 9. an agent acting for a person has the person's consent on record where it is required
@@ -138,6 +139,9 @@ pub async fn prepare(
     access::protected_fields(role, old_typed.as_ref(), &typed, vouched)
         .map_err(ApiError::forbidden)?;
     payment_accounts(caller, old_typed.as_ref(), &typed)?;
+    if !deleting {
+        super::areas::check_addresses(state.storage.as_ref(), old_typed.as_ref(), &typed).await?;
+    }
 
     let referenced = referenced(state, caller, &typed).await?;
     let new_area = match role {

@@ -89,6 +89,8 @@ pub struct HouseholdSummary {
     pub households_added: u64,
     pub households_present: u64,
     pub records_written: u64,
+    /// Whether the demo gazetteer was seeded (the registry had none).
+    pub areas_seeded: bool,
 }
 
 /// The records of `count` households, each as one batch (a household is written atomically).
@@ -113,7 +115,8 @@ pub fn generate(
             let family = dice.pick(FAMILY);
             let mut batch = Vec::new();
             let group = dice.id(&mut counter);
-            batch.push((RecordKind::Group, with(meta(group), json!({"name": format!("{family} household"), "kind": "household"})), Some(area)));
+            let address = json!({"country": "KE", "admin_areas": super::areas::chain_of(area)});
+            batch.push((RecordKind::Group, with(meta(group), json!({"name": format!("{family} household"), "kind": "household", "address": address})), Some(area)));
             let size = 1 + dice.below(6);
             let mut head = None;
             for m in 0..size {
@@ -166,14 +169,18 @@ pub fn generate(
         .collect()
 }
 
-/// Write `count` demo households (skipping those already there).
+/// Write `count` demo households (skipping those already there), after the demo gazetteer their
+/// addresses name (unless the registry has a gazetteer of its own).
 pub async fn load(
     store: &dyn Store,
     count: usize,
     seed: u64,
     programmes: &[Uuid],
 ) -> Result<HouseholdSummary, StorageError> {
-    let mut summary = HouseholdSummary::default();
+    let mut summary = HouseholdSummary {
+        areas_seeded: super::areas::load(store).await?,
+        ..HouseholdSummary::default()
+    };
     let ctx = WriteContext {
         at: OffsetDateTime::now_utc(),
         ..WriteContext::by(DEMO_ACTOR)

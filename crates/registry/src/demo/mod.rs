@@ -4,6 +4,7 @@
 //! keyed by fixed ids, so restarting the demo server never duplicates them, and a programme an
 //! operator changed is left as it is.
 
+pub mod areas;
 pub mod households;
 
 use doorstep_domain::RecordKind;

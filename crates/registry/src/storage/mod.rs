@@ -22,8 +22,9 @@ use doorstep_domain::wire::StorageKind;
 use uuid::Uuid;
 
 pub use model::{
-    AuditEntry, CitizenScope, CommitError, Expect, IdempotencyClaim, KeyLookup, ListQuery,
-    RecordIndex, StoredFlag, StoredRecord, StoredResponse, Visibility, Write, WriteContext,
+    AreaLoad, AuditEntry, CitizenScope, CommitError, Expect, IdempotencyClaim, KeyLookup,
+    ListQuery, RecordIndex, StoredFlag, StoredRecord, StoredResponse, Visibility, Write,
+    WriteContext,
 };
 
 /// Folder for document blobs inside the data directory (whatever the database).
@@ -278,6 +279,27 @@ pub trait Store: Send + Sync + 'static {
         &self,
         write: StaffWrite,
     ) -> Result<Result<doorstep_domain::api::StaffEntry, StaffRefusal>, StorageError>;
+    /// The gazetteer, in no order: all of it (`within` = `None`), or the area `within`, its
+    /// ancestors and its subtree (an agent's part). At most `limit` areas.
+    async fn areas(
+        &self,
+        within: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<doorstep_domain::gazetteer::Area>, StorageError>;
+
+    /// The areas with these codes (those the gazetteer has), and whether it has any area at all.
+    async fn areas_named(
+        &self,
+        codes: &[String],
+    ) -> Result<(Vec<doorstep_domain::gazetteer::Area>, bool), StorageError>;
+
+    /// Replace the whole gazetteer with `areas` (checked already) and keep `load` in its audit
+    /// trail, in one transaction: readers see the old gazetteer or the new one, never a mix.
+    async fn replace_areas(
+        &self,
+        areas: &[doorstep_domain::gazetteer::Area],
+        load: &AreaLoad,
+    ) -> Result<(), StorageError>;
 
     /// Households `individual` is a current member of, and every member of those.
     async fn household_of(&self, individual: Uuid) -> Result<(Vec<Uuid>, Vec<Uuid>), StorageError>;

@@ -271,3 +271,16 @@ pub struct AuditEntry {
     /// Whether this was a stale sync write merged automatically (a "soft" conflict).
     pub merged: bool,
 }
+
+/// One replacement of the gazetteer, as its audit trail keeps it (`admin_area_loads`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AreaLoad {
+    pub id: uuid::Uuid,
+    /// The admin's actor id.
+    pub loaded_by: String,
+    pub loaded_at: time::OffsetDateTime,
+    /// How many areas the new gazetteer holds.
+    pub areas: usize,
+    /// SHA-256 of the gazetteer as `GET /v1/areas` answers it to an admin (its ETag).
+    pub sha256: String,
+}

@@ -744,6 +744,21 @@ macro_rules! store_trait_impl {
                     shared::audit_trail(&mut *self.conn().await?, record).await
                 }
 
+                async fn areas(
+                    &self,
+                    within: Option<&str>,
+                    limit: usize,
+                ) -> Result<Vec<doorstep_domain::gazetteer::Area>, $crate::storage::StorageError> {
+                    shared::areas(&mut *self.conn().await?, within, limit).await
+                }
+
+                async fn areas_named(
+                    &self,
+                    codes: &[String],
+                ) -> Result<(Vec<doorstep_domain::gazetteer::Area>, bool), $crate::storage::StorageError> {
+                    shared::areas_named(&mut *self.conn().await?, codes).await
+                }
+
             $($own)*
         }
     };
@@ -865,6 +880,18 @@ macro_rules! shared_store_impl {
                     tx.commit().await?;
                 }
                 Ok(outcome)
+            }
+
+            async fn replace_areas(
+                &self,
+                areas: &[doorstep_domain::gazetteer::Area],
+                load: &$crate::storage::AreaLoad,
+            ) -> Result<(), $crate::storage::StorageError> {
+                let _turn = self.write_turn().await;
+                let mut tx = self.pool.begin_with($dialect.begin_writing()).await?;
+                shared::replace_areas(&mut tx, areas, load).await?;
+                tx.commit().await?;
+                Ok(())
             }
 
             async fn store_id(&self) -> Result<String, $crate::storage::StorageError> {
@@ -991,6 +1018,15 @@ macro_rules! shared_store_impl {
             ) -> Result<Result<doorstep_domain::api::StaffEntry, $crate::storage::StaffRefusal>, $crate::storage::StorageError> {
                 // The batch's transaction already holds the write lock.
                 shared::staff_write(&mut *self.conn().await?, write).await
+            }
+
+            async fn replace_areas(
+                &self,
+                areas: &[doorstep_domain::gazetteer::Area],
+                load: &$crate::storage::AreaLoad,
+            ) -> Result<(), $crate::storage::StorageError> {
+                // Already inside the batch's transaction.
+                shared::replace_areas(&mut *self.conn().await?, areas, load).await
             }
 
             async fn store_id(&self) -> Result<String, $crate::storage::StorageError> {
@@ -1813,6 +1849,73 @@ macro_rules! shared_store_impl {
                     })
                 })
                 .collect()
+        }
+
+        fn decode_area(row: &<$db as sqlx::Database>::Row) -> Result<doorstep_domain::gazetteer::Area, StorageError> {
+            let level: i32 = row.try_get(2)?;
+            Ok(doorstep_domain::gazetteer::Area {
+                code: row.try_get(0)?,
+                parent: row.try_get(1)?,
+                level: u8::try_from(level).map_err(|_| StorageError::Corrupt(format!("area level {level}")))?,
+                name: row.try_get(3)?,
+            })
+        }
+
+        const AREA_COLUMNS: &str = "SELECT code, parent_code, CAST(level AS INTEGER), name FROM admin_areas WHERE ";
+
+        pub(super) async fn areas(conn: &mut Conn, within: Option<&str>, limit: usize) -> Result<Vec<doorstep_domain::gazetteer::Area>, StorageError> {
+            let mut b = Builder::new(DIALECT, AREA_COLUMNS);
+            match within {
+                None => b.push("TRUE"),
+                // Codes nest (a child's code is its parent's and one more part), so the subtree
+                // is found by prefix and the ancestors are the code's own prefixes.
+                Some(area) => {
+                    let ancestors: Vec<String> = area.match_indices('.').map(|(at, _)| area[..at].to_owned()).collect();
+                    let below = format!("{area}.");
+                    b.push("code = ").text(area)
+                        .push(" OR substr(code, 1, length(").text(below.clone()).push(")) = ").text(below)
+                        .push(" OR ")
+                        .in_texts("code", &ancestors.iter().collect::<Vec<_>>())
+                }
+            };
+            b.push(" LIMIT ").int(i64::try_from(limit).unwrap_or(i64::MAX));
+            query(&b).fetch_all(&mut *conn).await?.iter().map(decode_area).collect()
+        }
+
+        pub(super) async fn areas_named(conn: &mut Conn, codes: &[String]) -> Result<(Vec<doorstep_domain::gazetteer::Area>, bool), StorageError> {
+            let mut b = Builder::new(DIALECT, AREA_COLUMNS);
+            b.in_texts("code", &codes.iter().collect::<Vec<_>>());
+            let found: Vec<_> = query(&b).fetch_all(&mut *conn).await?.iter().map(decode_area).collect::<Result<_, _>>()?;
+            if !found.is_empty() {
+                return Ok((found, true));
+            }
+            let any: i64 = sqlx::query_scalar::<$db, i64>("SELECT COUNT(*) FROM (SELECT 1 FROM admin_areas LIMIT 1) AS one")
+                .fetch_one(&mut *conn)
+                .await?;
+            Ok((found, any > 0))
+        }
+
+        /// Rows per INSERT: 4 binds each stays far below SQLite's limit on binds.
+        const AREA_ROWS_PER_INSERT: usize = 1000;
+
+        pub(super) async fn replace_areas(conn: &mut Conn, areas: &[doorstep_domain::gazetteer::Area], load: &$crate::storage::AreaLoad) -> Result<(), StorageError> {
+            use $crate::storage::sql::{Cell, Col};
+            sqlx::query::<$db>("DELETE FROM admin_areas").execute(&mut *conn).await?;
+            for run in areas.chunks(AREA_ROWS_PER_INSERT) {
+                let mut b = Builder::new(DIALECT, "INSERT INTO admin_areas (code, parent_code, level, name) ");
+                b.rows(
+                    &[Col::Text, Col::Text, Col::Int, Col::Text],
+                    run.iter()
+                        .map(|a| vec![Cell::from(a.code.as_str()), Cell::from(a.parent.clone()), Cell::from(i64::from(a.level)), Cell::from(a.name.as_str())])
+                        .collect(),
+                );
+                query(&b).execute(&mut *conn).await?;
+            }
+            let mut b = Builder::new(DIALECT, "INSERT INTO admin_area_loads (id, loaded_by, loaded_at, areas, sha256) VALUES (");
+            b.uuid(load.id).push(", ").text(&load.loaded_by).push(", ").time(timestamp(load.loaded_at))
+                .push(", ").int(i64::try_from(load.areas).unwrap_or(i64::MAX)).push(", ").text(&load.sha256).push(")");
+            query(&b).execute(&mut *conn).await?;
+            Ok(())
         }
 
         /// A random id for this store, made once: sync cursors carry it so a client that

@@ -640,3 +640,120 @@ fn saving_a_step_keeps_the_consent_and_documents_the_form_does_not_send() {
     assert_eq!(kept.consent, with_both.consent);
     assert_eq!(kept.documents, with_both.documents);
 }
+
+/// What a sync keeps of the registry's list (crates/client/src/sync/areas.rs): Kisumu with two
+/// wards, the agent's own area the first.
+fn keep_areas(partition: &Partition, items: serde_json::Value) {
+    partition
+        .save_draft(
+            crate::sync::areas::REGISTRY_AREAS_DRAFT,
+            &serde_json::json!({"etag": "\"1\"", "own_area": "KE.30.2", "items": items}),
+        )
+        .unwrap();
+}
+
+fn kisumu() -> serde_json::Value {
+    serde_json::json!([
+        {"code": "KE.30", "parent": null, "level": 1, "name": "Kisumu"},
+        {"code": "KE.30.1", "parent": "KE.30", "level": 2, "name": "Kondele"},
+        {"code": "KE.30.2", "parent": "KE.30", "level": 2, "name": "Nyalenda A"},
+        {"code": "KE.31", "parent": null, "level": 1, "name": "Siaya"},
+    ])
+}
+
+fn picked(chain: &[(u8, &str, &str)]) -> Vec<doorstep_domain::AdminArea> {
+    chain
+        .iter()
+        .map(|(level, code, name)| doorstep_domain::AdminArea {
+            level: *level,
+            code: (*code).into(),
+            name: (*name).into(),
+        })
+        .collect()
+}
+
+#[test]
+fn the_picked_areas_are_checked_against_the_devices_list_and_saved_with_the_household() {
+    let d = device();
+    let p = &d.partition;
+    let mut r = household_of_five(p);
+    r.step = RegistrationStep::Head;
+    // Never synced: no list to check against, so any areas are kept as picked.
+    r.address.as_mut().unwrap().admin_areas = picked(&[(1, "XX", "Anywhere")]);
+    assert!(save(p, &caseload(p), r.clone()).is_ok());
+
+    keep_areas(p, kisumu());
+    r.head.birthdate = Some("1985-13-40".into());
+    r.address.as_mut().unwrap().admin_areas =
+        picked(&[(1, "KE.31", "Siaya"), (2, "KE.30.2", "Nyalenda A")]);
+    let problems = field_problems(save(p, &caseload(p), r.clone()).unwrap_err());
+    assert!(
+        problems.contains(&(
+            "address.admin_areas[1].code".into(),
+            code::INCONSISTENT.into()
+        )),
+        "{problems:?}"
+    );
+    assert!(
+        problems.iter().any(|(f, _)| f == "head.birthdate"),
+        "the head's problems and the address's at once: {problems:?}"
+    );
+    assert_eq!(
+        load(p, &r.id).unwrap().address.unwrap().admin_areas[0].code,
+        "KE.31",
+        "kept as typed"
+    );
+
+    r.head.birthdate = Some("1985-02-14".into());
+    r.address.as_mut().unwrap().admin_areas =
+        picked(&[(1, "KE.30", "Kisumu"), (2, "KE.30.2", "Nyalenda A")]);
+    save(p, &caseload(p), r.clone()).unwrap();
+    let RegistrationSaved::Saved { household_id, .. } =
+        finish(p, &caseload(p), Who::default(), &r.id).unwrap()
+    else {
+        panic!("saved");
+    };
+    let group: Group = p.get(household_id.parse().unwrap()).unwrap().unwrap();
+    assert_eq!(
+        group.address.unwrap().admin_areas,
+        picked(&[(1, "KE.30", "Kisumu"), (2, "KE.30.2", "Nyalenda A")])
+    );
+}
+
+#[test]
+fn a_list_that_changed_since_the_step_was_saved_stops_the_finish() {
+    let d = device();
+    let p = &d.partition;
+    let mut r = household_of_five(p);
+    r.address.as_mut().unwrap().admin_areas = picked(&[(1, "KE.30", "Kisumu")]);
+    save(p, &caseload(p), r.clone()).unwrap();
+    // A sync brings a list where the county was renamed.
+    let mut renamed = kisumu();
+    renamed[0]["name"] = "Kisumu County".into();
+    keep_areas(p, renamed);
+    let problems = field_problems(finish(p, &caseload(p), Who::default(), &r.id).unwrap_err());
+    assert_eq!(
+        problems,
+        [(
+            "address.admin_areas[0].name".to_owned(),
+            code::INCONSISTENT.to_owned()
+        )]
+    );
+    assert_eq!(list(p).unwrap().len(), 1, "the draft stays to be fixed");
+}
+
+#[test]
+fn the_picker_offers_the_agents_own_areas_first() {
+    let d = device();
+    let empty = super::super::areas::picker(&d.partition).unwrap();
+    assert!(!empty.known && empty.areas.is_empty() && empty.own.is_empty());
+    keep_areas(&d.partition, kisumu());
+    let picker = super::super::areas::picker(&d.partition).unwrap();
+    assert!(picker.known);
+    assert_eq!(
+        picker.own,
+        picked(&[(1, "KE.30", "Kisumu"), (2, "KE.30.2", "Nyalenda A")])
+    );
+    let codes: Vec<&str> = picker.areas.iter().map(|a| a.code.as_str()).collect();
+    assert_eq!(codes, ["KE.30", "KE.30.2", "KE.31", "KE.30.1"]);
+}
