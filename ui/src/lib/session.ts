@@ -31,10 +31,20 @@ export async function attempt<T>(
   }
 }
 
-/** Subscribe to sync status changes; returns the unsubscribe function. */
+/** Subscribe to sync status changes; returns the unsubscribe function.
+ *
+ *  The current status is asked for once, after listening starts. Its answer can arrive after
+ *  an event sent later (a round ending meanwhile): shown then, that older status would stay on
+ *  screen until the next round ("Syncing…" for minutes). So it is shown only if no event came
+ *  first. */
 export async function watchSync(onStatus: (s: SyncStatus) => void): Promise<() => void> {
-  const unlisten = await events.syncStatusChanged.listen((e) => onStatus(e.payload));
-  onStatus(await commands.syncStatus());
+  let heard = false;
+  const unlisten = await events.syncStatusChanged.listen((e) => {
+    heard = true;
+    onStatus(e.payload);
+  });
+  const current = await commands.syncStatus();
+  if (!heard) onStatus(current);
   return unlisten;
 }
 
