@@ -34,6 +34,28 @@ async fn saved(check: RegistrationCheck) -> Registration {
     }
 }
 
+/// Register someone at the registry directly, as another agent (`token`) would have: `fields`
+/// are the individual's own (names, birth date, IDs). Returns their id.
+async fn register_elsewhere(url: &str, token: &str, fields: Value) -> uuid::Uuid {
+    let id = uuid::Uuid::now_v7();
+    let now = "2026-01-05T09:00:00Z";
+    let mut body = serde_json::json!({
+        "id": id, "created_at": now, "updated_at": now, "created_by": "agent:x",
+    });
+    body.as_object_mut()
+        .unwrap()
+        .extend(fields.as_object().unwrap().clone());
+    let created = reqwest::Client::new()
+        .post(format!("{url}/v1/individuals"))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201, "{body}");
+    id
+}
+
 #[tokio::test]
 async fn an_offline_registration_of_five_reaches_the_registry_with_one_head() {
     let Some(provider) = start_provider(None).await else {
@@ -236,19 +258,12 @@ async fn online_the_registry_is_asked_before_saving_about_people_this_laptop_can
         let url = format!("http://{}", registry.addr);
         let dev = |role, subject: &str, area| dev_token(registry_dir.path(), role, subject, area);
         // Registered last week by an agent of another county.
-        let elsewhere = uuid::Uuid::now_v7();
-        let now = "2026-01-05T09:00:00Z";
-        let created = reqwest::Client::new()
-            .post(format!("{url}/v1/individuals"))
-            .bearer_auth(dev(Role::Agent, "other-county", Some("KE.99")))
-            .json(&serde_json::json!({
-                "id": elsewhere, "created_at": now, "updated_at": now, "created_by": "agent:x",
-                "given_name": "Rosa", "family_name": "Achieng", "birthdate": "1980-06-01"
-            }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(created.status(), 201, "{backend}");
+        let elsewhere = register_elsewhere(
+            &url,
+            &dev(Role::Agent, "other-county", Some("KE.99")),
+            serde_json::json!({"given_name": "Rosa", "family_name": "Achieng", "birthdate": "1980-06-01"}),
+        )
+        .await;
 
         let data = tempfile::tempdir().unwrap();
         let agent = agent_laptop(&provider, &url, data.path()).await;
@@ -347,24 +362,15 @@ async fn what_was_refused_only_for_a_refused_person_goes_with_them() {
         let registry = server::start(&config).await.unwrap();
         config.listen = registry.addr;
         let url = format!("http://{}", registry.addr);
-        let seeded = reqwest::Client::new()
-            .post(format!("{url}/v1/individuals"))
-            .bearer_auth(dev_token(
-                registry_dir.path(),
-                Role::Agent,
-                "other",
-                Some("KE.99"),
-            ))
-            .json(&serde_json::json!({
-                "id": uuid::Uuid::now_v7(), "created_at": "2026-01-05T09:00:00Z",
-                "updated_at": "2026-01-05T09:00:00Z", "created_by": "agent:x",
+        register_elsewhere(
+            &url,
+            &dev_token(registry_dir.path(), Role::Agent, "other", Some("KE.99")),
+            serde_json::json!({
                 "given_name": "Someone", "family_name": "Else",
                 "reg_ids": [{"id_type": "national_id", "value": "16180339"}]
-            }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(seeded.status(), 201, "{backend}");
+            }),
+        )
+        .await;
 
         let data = tempfile::tempdir().unwrap();
         let agent = agent_laptop(&provider, &url, data.path()).await;
@@ -565,19 +571,12 @@ async fn where_consent_is_required_writes_wait_for_it_and_then_go_through() {
         let url = format!("http://{}", registry.addr);
         let dev = |role, subject: &str, area| dev_token(registry_dir.path(), role, subject, area);
         // Someone another agent registered, whose consent nobody captured.
-        let otieno = uuid::Uuid::now_v7();
-        let now = "2026-01-05T09:00:00Z";
-        let created = reqwest::Client::new()
-            .post(format!("{url}/v1/individuals"))
-            .bearer_auth(dev(Role::Agent, "seed-agent", Some("KE.30")))
-            .json(&serde_json::json!({
-                "id": otieno, "created_at": now, "updated_at": now, "created_by": "agent:x",
-                "given_name": "Otieno", "family_name": "Were"
-            }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(created.status(), 201);
+        let otieno = register_elsewhere(
+            &url,
+            &dev(Role::Agent, "seed-agent", Some("KE.30")),
+            serde_json::json!({"given_name": "Otieno", "family_name": "Were"}),
+        )
+        .await;
 
         let data = tempfile::tempdir().unwrap();
         let agent = agent_laptop(&provider, &url, data.path()).await;
