@@ -75,3 +75,12 @@ export async function hasCamera(): Promise<boolean> {
     return false;
   }
 }
+
+/** The file chosen in a file input's `change` event, the input cleared so the same file can be
+ *  chosen again after a failure. */
+export function takeChosenFile(e: Event): File | null {
+  const input = e.currentTarget as HTMLInputElement;
+  const file = input.files?.[0] ?? null;
+  input.value = '';
+  return file;
+}
