@@ -88,8 +88,24 @@ export function drive(app) {
         } catch (e) {
           if (!/interactable|stale|detached|no such element/i.test(e.message)) throw e;
           lastError = e.message;
-          return false;
         }
+        // WebKitWebDriver sometimes calls a visible, uncovered field "not interactable" when the
+        // page is zoomed (200% text size): its hit test uses unzoomed coordinates. Type the way a
+        // person does instead: focus the field, select what is there, press the keys. Key presses
+        // fire the same input events a binding listens to.
+        const focused = await app.browser
+          .execute((el) => {
+            if (!el.isConnected) return false;
+            el.scrollIntoView({ block: 'center' });
+            el.focus();
+            if (typeof el.select === 'function') el.select();
+            return document.activeElement === el;
+          }, current)
+          .catch(() => false);
+        if (!focused) return false;
+        if (value === '') await app.browser.keys(['Backspace']);
+        else await app.browser.keys([...String(value)]);
+        return (await current.getValue().catch(() => null)) === String(value);
       },
       { ...WAIT, interval: 500, timeoutMsg: `${selector} never became interactable` },
     ).catch(async (e) => {
