@@ -20,7 +20,8 @@
 //                     client's use: enc key (RSA-OAEP-256, A256GCM): eSignet's encrypted userinfo.
 //   doorstep-public   public native client (token_endpoint_auth_method none), PKCE required.
 // Accounts (login_hint): "person-1" (a citizen, full claims), "agent-1" (a field agent in area
-// KE.30: registry tokens carry roles and area); "cancel" makes the provider answer
+// KE.30: registry tokens carry roles and area), "admin-1" (no role claim: the registry's staff
+// directory gives the role); "cancel" makes the provider answer
 // error=access_denied, as when a person cancels.
 // Access tokens requested with `resource=urn:doorstep:registry` are JWTs with
 // aud "doorstep-registry" (what the registry's [auth] section checks); others are opaque and
@@ -55,6 +56,13 @@ const ACCOUNTS = {
   'agent-1': {
     name: 'Otieno Ouma (field agent)',
     registry_claims: { roles: ['agent'], area: 'KE.30' },
+  },
+  // Someone the registry's staff directory makes an administrator (no role claim: run as a
+  // staff provider, whose role claims the registry does not believe, roles come from the directory).
+  'admin-1': {
+    name: 'Achieng Wambui (registry administrator)',
+    email: 'achieng@ministry.example',
+    email_verified: true,
   },
 };
 

@@ -173,6 +173,69 @@ impl RegistryClient {
         Ok(answer.matches)
     }
 
+    /// `GET /v1/staff`: one page of the staff directory.
+    pub async fn staff_list(
+        &self,
+        token: &str,
+        query: &doorstep_domain::api::StaffQuery,
+    ) -> Result<doorstep_domain::api::StaffPage, TransportError> {
+        let response = self
+            .http
+            .get(self.url(paths::STAFF))
+            .header(reqwest::header::AUTHORIZATION, bearer(token))
+            .query(query)
+            .send()
+            .await
+            .map_err(offline)?;
+        let response = check(response).await?;
+        response.json().await.map_err(offline)
+    }
+
+    /// `POST /v1/staff`: give an identity a role.
+    pub async fn staff_grant(
+        &self,
+        token: &str,
+        grant: &doorstep_domain::api::StaffGrant,
+    ) -> Result<doorstep_domain::api::StaffEntry, TransportError> {
+        let request = self.http.post(self.url(paths::STAFF)).json(grant);
+        self.staff_write(token, request).await
+    }
+
+    /// `PUT /v1/staff/{id}`: a new role and areas for an entry.
+    pub async fn staff_change(
+        &self,
+        token: &str,
+        id: uuid::Uuid,
+        change: &doorstep_domain::api::StaffChange,
+    ) -> Result<doorstep_domain::api::StaffEntry, TransportError> {
+        let request = self.http.put(self.url(&paths::staff_entry(id))).json(change);
+        self.staff_write(token, request).await
+    }
+
+    /// `DELETE /v1/staff/{id}`: revoke an entry (kept as the trail).
+    pub async fn staff_revoke(
+        &self,
+        token: &str,
+        id: uuid::Uuid,
+    ) -> Result<doorstep_domain::api::StaffEntry, TransportError> {
+        let request = self.http.delete(self.url(&paths::staff_entry(id)));
+        self.staff_write(token, request).await
+    }
+
+    async fn staff_write(
+        &self,
+        token: &str,
+        request: reqwest::RequestBuilder,
+    ) -> Result<doorstep_domain::api::StaffEntry, TransportError> {
+        let response = request
+            .header(reqwest::header::AUTHORIZATION, bearer(token))
+            .send()
+            .await
+            .map_err(offline)?;
+        let response = check(response).await?;
+        response.json().await.map_err(offline)
+    }
+
     /// `GET /v1/areas` with `If-None-Match: etag`: the caller's part of the gazetteer and its
     /// ETag, or `None` when it is still the one `etag` names (304).
     pub async fn areas(

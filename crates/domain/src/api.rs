@@ -339,7 +339,7 @@ pub struct RevocationList {
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Me {
     pub actor: String,
-    pub role: String,
+    pub role: CallerRole,
     pub area: Option<String>,
     /// A citizen's own individual record, once linked.
     pub individual_id: Option<Uuid>,
@@ -349,6 +349,23 @@ pub struct Me {
     /// Staff limited to some areas (from the staff directory); empty: every area.
     #[serde(default)]
     pub areas: Vec<String>,
+}
+
+/// What a caller is to the registry, worked out on every request from their token and the
+/// staff directory. It decides which of the app's sections they get.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub enum CallerRole {
+    /// A registrant working on their own record (and their household's).
+    Citizen,
+    /// A field agent registering and updating people in one area.
+    Agent,
+    /// Programme staff: review applications, verify documents and accounts.
+    Staff,
+    /// A registry administrator: programmes, forms and the staff directory.
+    Admin,
 }
 
 /// A role the staff directory gives. Citizens are not listed: anyone an issuer vouches for is

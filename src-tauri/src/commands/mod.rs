@@ -12,6 +12,7 @@ mod notifications;
 mod programmes;
 mod registration;
 mod session;
+mod staff;
 mod sync;
 
 // The registration macro names each command (and the helper items tauri generates beside it)
@@ -26,6 +27,7 @@ pub use notifications::*;
 pub use programmes::*;
 pub use registration::*;
 pub use session::*;
+pub use staff::*;
 pub use sync::*;
 
 use crate::SyncStatusChanged;
@@ -89,7 +91,11 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             begin_upload,
             finish_upload,
             cancel_upload,
-            delete_document
+            delete_document,
+            staff_directory,
+            grant_staff,
+            change_staff,
+            revoke_staff
         ])
         .events(tauri_specta::collect_events![SyncStatusChanged])
 }

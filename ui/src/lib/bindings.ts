@@ -616,6 +616,50 @@ async deleteDocument(id: string) : Promise<Result<DocumentsView, UserError>> {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
+},
+/**
+ * A page of the directory; `after` is the previous page's `nextAfter`.
+ */
+async staffDirectory(after: string | null, includeRevoked: boolean) : Promise<Result<StaffDirectory, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("staff_directory", { after, includeRevoked }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Give an identity a role.
+ */
+async grantStaff(grant: StaffGrant) : Promise<Result<StaffEntry, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("grant_staff", { grant }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Change an entry's role and areas.
+ */
+async changeStaff(id: string, change: StaffChange) : Promise<Result<StaffEntry, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("change_staff", { id, change }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Revoke an entry; the registry keeps it as the trail.
+ */
+async revokeStaff(id: string) : Promise<Result<StaffEntry, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("revoke_staff", { id }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 }
 }
 
@@ -861,6 +905,27 @@ export type Attention =
  * The registry refused a change made for them on this device.
  */
 "refusedChange"
+/**
+ * What a caller is to the registry, worked out on every request from their token and the
+ * staff directory. It decides which of the app's sections they get.
+ */
+export type CallerRole = 
+/**
+ * A registrant working on their own record (and their household's).
+ */
+"citizen" | 
+/**
+ * A field agent registering and updating people in one area.
+ */
+"agent" | 
+/**
+ * Programme staff: review applications, verify documents and accounts.
+ */
+"staff" | 
+/**
+ * A registry administrator: programmes, forms and the staff directory.
+ */
+"admin"
 /**
  * One field of both people.
  */
@@ -1634,7 +1699,85 @@ export type SessionView =
 /**
  * Data open. `signed_in` false: opened offline, nothing is sent until the person signs in.
  */
-{ stage: "ready"; mode: DeviceMode; name: string | null; signedIn: boolean; idleSeconds: number }
+{ stage: "ready"; mode: DeviceMode; name: string | null; signedIn: boolean; idleSeconds: number; role: CallerRole; wrongDevice: string | null }
+/**
+ * Body of `PUT /v1/staff/{id}`: the entry's new role and areas.
+ */
+export type StaffChange = { role: StaffRole; areas?: string[] }
+/**
+ * One page of the directory, for the screen.
+ */
+export type StaffDirectory = { 
+/**
+ * In grant order.
+ */
+entries: StaffEntry[]; 
+/**
+ * Pass back as `after` for the next page; absent on the last.
+ */
+nextAfter: string | null; 
+/**
+ * Administrators change the directory; staff only read it.
+ */
+canChange: boolean; 
+/**
+ * The signed-in person's identity provider: the usual one for a new colleague.
+ */
+ownIssuer: string }
+/**
+ * One entry of the staff directory, as kept: who (issuer with subject or verified e-mail),
+ * which role and areas, and the trail of who granted, changed and revoked it.
+ */
+export type StaffEntry = { id: string; 
+/**
+ * The identity provider, exactly as its tokens' `iss`.
+ */
+issuer: string; 
+/**
+ * The person's `sub` at that provider; absent when matched by e-mail.
+ */
+subject: string | null; 
+/**
+ * A verified e-mail address (lower case); absent when matched by subject.
+ */
+email: string | null; role: StaffRole; areas: string[]; 
+/**
+ * Actor id of whoever granted it (an admin, or `cli:<user>` on the server).
+ */
+granted_by: string; 
+/**
+ * RFC 3339 UTC.
+ */
+granted_at: string; changed_by: string | null; changed_at: string | null; 
+/**
+ * Set when revoked: the entry is kept as the trail and no longer gives a role.
+ */
+revoked_by: string | null; revoked_at: string | null }
+/**
+ * Body of `POST /v1/staff`: give an identity a role. Exactly one of `subject` and `email`.
+ */
+export type StaffGrant = { issuer: string; subject?: string | null; 
+/**
+ * Matched only against a token whose `email_verified` is true.
+ */
+email?: string | null; role: StaffRole; areas?: string[] }
+/**
+ * A role the staff directory gives. Citizens are not listed: anyone an issuer vouches for is
+ * one where that issuer grants it.
+ */
+export type StaffRole = 
+/**
+ * A field agent: exactly one area.
+ */
+"agent" | 
+/**
+ * Programme staff: some areas, or every area when none is given.
+ */
+"staff" | 
+/**
+ * A registry administrator: every area.
+ */
+"admin"
 /**
  * Which database engine backs a registry server.
  */

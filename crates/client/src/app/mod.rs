@@ -36,12 +36,17 @@ mod records;
 mod refusal;
 mod registration;
 mod revocation;
+pub mod roles;
+mod staff;
 mod summary;
 mod views;
 mod who;
 pub use who::ActingFor;
 
 use std::sync::{Arc, Mutex as StdMutex};
+use std::time::Duration;
+
+use doorstep_domain::api::Me;
 
 use tokio::sync::{watch, Mutex};
 use tokio::task::JoinHandle;
@@ -77,8 +82,13 @@ pub use registration::{
     RegistrationStep, RegistrationSummary,
 };
 pub use revocation::WipeNotice;
+pub use roles::Role;
+pub use staff::{StaffChange, StaffDirectory, StaffEntry, StaffGrant, StaffRole};
 pub use summary::DaySummary;
 pub use views::{ConflictField, ConflictView, HomeView, ProfileView, RejectionView, SessionView};
+
+/// How long sign-in waits for the registry to say who the person is.
+const WHO_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Everything that can go wrong at this level, worded for the person.
 #[derive(Debug, thiserror::Error)]
@@ -127,6 +137,9 @@ pub struct Doorstep {
     revoked: Arc<StdMutex<Option<String>>>,
     /// What the last wipe removed, for the sign-in screen.
     wiped: StdMutex<Option<WipeNotice>>,
+    /// The registry's answer to "who is this?" at the last sign-in, kept into the person's
+    /// data once it is open (roles.rs).
+    signed_in_as: StdMutex<Option<Me>>,
 }
 
 enum Stage {
@@ -209,6 +222,7 @@ impl Doorstep {
             device,
             revoked: Arc::default(),
             wiped: StdMutex::default(),
+            signed_in_as: StdMutex::default(),
         })
     }
 
@@ -242,12 +256,14 @@ impl Doorstep {
         let _ = self.wipe_if_revoked().await;
         let stage = self.stage.lock().await;
         let session = self.session();
+        let role = self.role_in(&stage);
         views::session_view(
             &stage,
             session.as_ref(),
             &self.config,
             &self.profiles().list(),
             self.wipe_notice(),
+            role,
         )
     }
 
@@ -261,6 +277,7 @@ impl Doorstep {
         let provider = self.provider().await?;
         let session = provider.sign_in(browser).await?;
         let key = self.profile_key(&session);
+        let me = self.ask_who(&session).await;
         let mut stage = self.stage.lock().await;
         if let Stage::Ready(open) = &*stage {
             // Signing in again (token expired, or first time online after an offline unlock):
@@ -270,6 +287,12 @@ impl Doorstep {
                 return Err(AppError::OtherPerson);
             }
         }
+        // Someone this device is not for is turned away before anything of theirs is kept.
+        if let Some(refusal) = me.as_ref().and_then(|m| roles::refusal(self.config.mode, m.role))
+        {
+            return Err(refusal.into());
+        }
+        *self.signed_in_as.lock().unwrap_or_else(|p| p.into_inner()) = me;
         let remember = remember && self.config.mode == DeviceMode::Personal;
         // A keyring that fails only costs "stay signed in"; the session itself is in memory.
         let _ = self.sessions.set(session.clone(), remember);
@@ -520,9 +543,42 @@ impl Doorstep {
         Ok(self.ready(partition, Some(session)))
     }
 
+    /// The role of the person whose data is open (roles.rs). An unreadable answer counts as
+    /// the device's assumption: the registry decides every request anyway.
+    fn role_in(&self, stage: &Stage) -> Role {
+        match stage {
+            Stage::Ready(open) => roles::current(&open.partition, self.config.mode)
+                .unwrap_or_else(|_| roles::assumed(self.config.mode)),
+            _ => roles::assumed(self.config.mode),
+        }
+    }
+
+    /// Who the registry takes a new session for, asked once at sign-in. `None` when it does
+    /// not answer in time: the first sync asks again, and the sections follow its answer.
+    async fn ask_who(&self, session: &Session) -> Option<Me> {
+        let transport = SyncTransport::for_device(
+            self.settings.registry_url.clone(),
+            session.access_token().secret(),
+            Some(self.device),
+        );
+        tokio::time::timeout(WHO_TIMEOUT, transport.me())
+            .await
+            .ok()?
+            .ok()
+    }
+
     /// `Ready` for `partition`, syncing when there is a session.
     fn ready(&self, partition: Partition, session: Option<&Session>) -> Stage {
         let _ = self.profiles().touch(partition.id());
+        let me = self
+            .signed_in_as
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(me) = me.filter(|_| session.is_some()) {
+            // Not kept: the first sync asks again.
+            let _ = roles::keep(&partition, &me);
+        }
         // Someone's data is open again: the last wipe's notice has been seen.
         self.wiped.lock().unwrap_or_else(|p| p.into_inner()).take();
         let mut open = Box::new(Open {

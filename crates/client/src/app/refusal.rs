@@ -49,3 +49,30 @@ impl From<Refusal> for AppError {
         AppError::InvalidInput(r)
     }
 }
+
+/// A call to the registry that did not work, for a screen that needs the network (the staff
+/// directory, the review desk): what to do about it, in words every language can hold. The
+/// registry's own reason (English) is named for the person when it refused the request.
+pub(super) fn from_registry(error: crate::registry::TransportError) -> AppError {
+    use crate::registry::TransportError as E;
+    match error {
+        E::Offline(_) | E::CursorReset => refused(
+            "needsNetwork",
+            "This needs the registry, and it cannot be reached. Connect to the network and try again.",
+        ),
+        E::Unauthorized => refused(
+            "signInAgain",
+            "Your sign-in has expired. Sign in again, then try once more.",
+        ),
+        E::Server { status: 403, .. } => refused(
+            "notYourRole",
+            "Your role does not allow this. If it should, ask an administrator to change your entry in the staff directory.",
+        ),
+        E::Revoked(reason) | E::Server { message: reason, .. } => Refusal::new(
+            "registryRefused",
+            format!("The registry refused this: {reason}"),
+        )
+        .with("reason", reason)
+        .into(),
+    }
+}

@@ -15,6 +15,7 @@ use super::notifications::{self, PendingAction};
 use super::profiles::Profile;
 use super::programmes::{self, ApplicationView};
 use super::refusal::refused;
+use super::roles::{self, Role};
 use super::who::Who;
 use super::{AppError, Stage};
 use crate::signin::Session;
@@ -58,6 +59,13 @@ pub enum SessionView {
         signed_in: bool,
         /// Kiosk: seconds without input before the visitor is signed out; 0 elsewhere.
         idle_seconds: u32,
+        /// What the registry takes the person for (at sign-in or the last sync; until it has
+        /// answered, what the device is set up for). It decides the sections shown.
+        role: Role,
+        /// Set when that role is not for this device (the staff directory changed since the
+        /// person signed in): the reason (`problem.<key>` in the catalogs). The app then shows
+        /// only it and the way out.
+        wrong_device: Option<String>,
     },
 }
 
@@ -140,6 +148,7 @@ pub(super) fn session_view(
     config: &AppConfig,
     profiles: &[Profile],
     wiped: Option<super::WipeNotice>,
+    role: Role,
 ) -> SessionView {
     let mode = config.mode;
     let name = session.and_then(|s| s.identity.name.clone());
@@ -182,6 +191,8 @@ pub(super) fn session_view(
             } else {
                 0
             },
+            role,
+            wrong_device: roles::refusal(mode, role).map(|r| r.key.to_owned()),
         },
     }
 }

@@ -188,12 +188,13 @@ pub async fn sync_once(
             break;
         }
     }
-    // 4 what the registry asks of this caller (an agent: consent before acting for someone),
-    // kept so the app can ask for it offline too.
+    // 4 who the registry takes this caller for (the role that decides the app's sections) and
+    // what it asks of them (an agent: consent before acting for someone), kept whole so the
+    // app knows both offline too (app/roles.rs, app/consent.rs).
     let me = transport.me().await?;
     partition.save_draft(
         REGISTRY_RULES_DRAFT,
-        &serde_json::json!({ "consent_required": me.consent_required }),
+        &serde_json::to_value(&me).expect("Me serialises"),
     )?;
     // 5 the registry's areas, for the registration's area picker offline.
     areas::refresh(partition, transport, me.area.as_deref()).await?;
@@ -202,5 +203,5 @@ pub async fn sync_once(
     Ok(report)
 }
 
-/// Where the last sync kept what the registry asks of this caller (`GET /v1/me`).
+/// Where the last sync (or sign-in) kept the registry's `GET /v1/me` answer.
 pub const REGISTRY_RULES_DRAFT: &str = "registry:rules";

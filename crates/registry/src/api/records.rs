@@ -9,7 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::Response;
 use axum::Json;
-use doorstep_domain::api::{paths, Me, Page};
+use doorstep_domain::api::{paths, CallerRole, Me, Page};
 use doorstep_domain::sync::MutationOp;
 use doorstep_domain::RecordKind;
 use serde::Deserialize;
@@ -536,7 +536,12 @@ pub struct SearchParams {
 pub async fn me(State(state): State<AppState>, caller: Caller) -> Json<Me> {
     Json(Me {
         actor: caller.actor(),
-        role: format!("{:?}", caller.role()).to_lowercase(),
+        role: match caller.role() {
+            Role::Citizen => CallerRole::Citizen,
+            Role::Agent => CallerRole::Agent,
+            Role::Staff => CallerRole::Staff,
+            Role::Admin => CallerRole::Admin,
+        },
         area: caller.principal.area.clone(),
         individual_id: caller.me,
         consent_required: caller.role() == Role::Agent && state.agents.require_consent,
