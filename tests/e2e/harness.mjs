@@ -126,7 +126,7 @@ function output(cmd, args, ms = 30_000) {
 
 /**
  * Start the test identity provider + registry + tauri-driver + app.
- * Returns `{ browser, registryUrl, dataDir, close, restart, stopRegistry, startRegistry, staffToken, devToken, logs }`.
+ * Returns `{ browser, registryUrl, dataDir, close, restart, stopRegistry, startRegistry, staffToken, devToken, registryCli, issuer, logs }`.
  * `close()` ends the session and stops every process started here. `restart()` quits the app and
  * starts it again on the same data (`browser` is then the new session).
  * `options.mode`: the app's device mode (`personal` by default).
@@ -206,6 +206,8 @@ export async function launchApp(options = {}) {
     const devToken = (role, subject, extra = []) =>
       output(registryBin, ['dev-token', '--data', registryData, '--role', role, '--subject', subject, ...extra]);
     const staffToken = () => devToken('staff', 'office');
+    // The registry's own command line on this run's data and config (e.g. `admin grant`).
+    const registryCli = (args) => output(registryBin, [...args, '--data', registryData, '--config', configFile]);
     if (options.demoHouseholds) {
       await output(registryBin, ['demo-data', '--data', registryData, '--households', String(options.demoHouseholds)], 120_000);
     }
@@ -277,6 +279,8 @@ export async function launchApp(options = {}) {
       startRegistry,
       staffToken,
       devToken,
+      registryCli,
+      issuer: issuer.issuer,
       providerOutput,
       logs,
     };

@@ -307,7 +307,7 @@ async fn first_sign_in_registers_then_offline_unlock_then_sign_in_sends_the_offl
         &provider,
         &format!("http://{}", registry.addr),
         other_data.path(),
-        "agent",
+        "personal",
     );
     other.sign_in(&HeadlessLogin(PERSON), false).await.unwrap();
     other.choose_passphrase(PASSPHRASE.into()).await.unwrap();

@@ -8,7 +8,8 @@
 //!   a kiosk);
 //! - an administrator manages the staff directory from the app, the registry's reasons come
 //!   back for bad grants, and an agent or a citizen is refused it;
-//! - a role changed in the directory reaches the person's device with the next sync.
+//! - a role changed in the directory reaches the person's device with the next sync;
+//! - staff and administrators see every record, and their sync keeps none on their computer.
 
 mod common;
 
@@ -52,6 +53,7 @@ async fn world() -> Option<World> {
         issuer(&staff, &["agent", "staff", "admin"]),
     ];
     config.dev_auth = false;
+    config.demo = true;
     config.limits.requests_per_minute = 0;
     grant_on_server(&config, &staff, "admin-1", StaffRole::Admin).await;
     let registry = server::start(&config).await.unwrap();
@@ -137,6 +139,8 @@ async fn each_role_gets_its_sections_and_an_admin_runs_the_staff_directory() {
     let admin = w.device(&w.staff, "personal", "admin");
     signed_in(&admin, "admin-1").await;
     assert_eq!(role_and_problem(&admin.view().await), (Role::Admin, None));
+    // Staff see every record; their sync keeps none of them on their computer.
+    assert!(admin.programmes().await.unwrap().is_empty());
     let directory = admin.staff_directory(None, false).await.unwrap();
     assert!(directory.can_change);
     assert_eq!(directory.own_issuer, w.staff.issuer);
@@ -223,6 +227,10 @@ async fn each_role_gets_its_sections_and_an_admin_runs_the_staff_directory() {
     let home = w.device(&w.citizens, "personal", "home");
     signed_in(&home, "person-1").await;
     assert_eq!(role_and_problem(&home.view().await), (Role::Citizen, None));
+    assert!(
+        !home.programmes().await.unwrap().is_empty(),
+        "a citizen's sync brings the programmes"
+    );
     assert_eq!(
         refusal_key(home.staff_directory(None, false).await.unwrap_err()),
         "notYourRole"

@@ -11,10 +11,12 @@
 //!    the offset the registry acknowledged ([`uploads`]).
 //! 3. **request status moves** the person asked for (submitting an application), each once
 //!    with its Idempotency-Key; a refused move is kept with the registry's reason.
-//! 4. **pull** the change feed page by page; each page and the cursor after it are one vault
-//!    transaction. A cursor from another registry means: start the pull over.
-//! 5. **rules and areas**: what the registry asks of this caller (`GET /v1/me`) and its
-//!    gazetteer (`GET /v1/areas`, only when its ETag changed), kept for offline use.
+//! 4. **who**: the registry's `GET /v1/me` (the caller's role and what it asks of them), kept
+//!    for offline use.
+//! 5. **pull** the change feed page by page; each page and the cursor after it are one vault
+//!    transaction. A cursor from another registry means: start the pull over. Registry staff
+//!    and administrators pull nothing: their desks work online.
+//! 6. **areas**: the registry's gazetteer (`GET /v1/areas`, only when its ETag changed).
 //!
 //! [`service::SyncService`] runs rounds in the background: on start, on demand ("Sync now"),
 //! periodically while online, with exponential backoff and jitter after failures.
@@ -24,6 +26,7 @@ pub mod service;
 pub mod transport;
 pub mod uploads;
 
+use doorstep_domain::api::CallerRole;
 use doorstep_domain::timestamp;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -167,6 +170,34 @@ pub async fn sync_once(
         }
     }
 
+    // 4 who the registry takes this caller for (the role that decides the app's sections) and
+    // what it asks of them (an agent: consent before acting for someone), kept whole so the
+    // app knows both offline too (app/roles.rs, app/consent.rs).
+    let me = transport.me().await?;
+    partition.save_draft(
+        REGISTRY_RULES_DRAFT,
+        &serde_json::to_value(&me).expect("Me serialises"),
+    )?;
+    // 5 pull, except for registry staff and administrators: they see every record, and their
+    // desks work online on the registry's lists, so a copy of the whole registry on their
+    // computer would only be a risk.
+    if !matches!(me.role, CallerRole::Staff | CallerRole::Admin) {
+        pull(partition, transport, progress, &mut report).await?;
+    }
+    // 6 the registry's areas, for the registration's area picker offline.
+    areas::refresh(partition, transport, me.area.as_deref()).await?;
+    let now = timestamp::format(OffsetDateTime::now_utc());
+    partition.mark_sync_success(&now)?;
+    Ok(report)
+}
+
+/// Step 5: the change feed, page by page; each page and the cursor after it in one transaction.
+async fn pull(
+    partition: &Partition,
+    transport: &SyncTransport,
+    progress: &(dyn Fn(SyncProgress) + Send + Sync),
+    report: &mut SyncReport,
+) -> Result<(), SyncError> {
     let mut cursor = partition.sync_cursor()?;
     for _ in 0..MAX_PUSH_ROUNDS {
         let page = match transport.pull(cursor.as_deref(), PULL_PAGE).await {
@@ -188,19 +219,7 @@ pub async fn sync_once(
             break;
         }
     }
-    // 4 who the registry takes this caller for (the role that decides the app's sections) and
-    // what it asks of them (an agent: consent before acting for someone), kept whole so the
-    // app knows both offline too (app/roles.rs, app/consent.rs).
-    let me = transport.me().await?;
-    partition.save_draft(
-        REGISTRY_RULES_DRAFT,
-        &serde_json::to_value(&me).expect("Me serialises"),
-    )?;
-    // 5 the registry's areas, for the registration's area picker offline.
-    areas::refresh(partition, transport, me.area.as_deref()).await?;
-    let now = timestamp::format(OffsetDateTime::now_utc());
-    partition.mark_sync_success(&now)?;
-    Ok(report)
+    Ok(())
 }
 
 /// Where the last sync (or sign-in) kept the registry's `GET /v1/me` answer.
