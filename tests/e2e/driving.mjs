@@ -82,12 +82,15 @@ export function drive(app) {
         const current = await $(selector);
         if (!(await current.isExisting())) return false;
         await app.browser.execute((e) => e.scrollIntoView({ block: 'center' }), current);
-        try {
-          await current.setValue(value);
-          return true;
-        } catch (e) {
-          if (!/interactable|stale|detached|no such element/i.test(e.message)) throw e;
-          lastError = e.message;
+        // WebDriver cannot send an empty text: emptying a field is done with the keys below.
+        if (value !== '') {
+          try {
+            await current.setValue(value);
+            return true;
+          } catch (e) {
+            if (!/interactable|stale|detached|no such element/i.test(e.message)) throw e;
+            lastError = e.message;
+          }
         }
         // WebKitWebDriver sometimes calls a visible, uncovered field "not interactable" when the
         // page is zoomed (200% text size): its hit test uses unzoomed coordinates. Type the way a
@@ -134,7 +137,23 @@ export function drive(app) {
    *  (left to right or right to left, lib/theme.ts) loaded: a photo or an axe run taken while the
    *  other build loads sees a page without styles. */
   async function setLanguage(lang) {
-    await (await $('[data-testid="language"]')).selectByAttribute('value', lang);
+    const select = await $('[data-testid="language"]');
+    // The top bar is at the top: a screen scrolled down hides it from WebKitWebDriver.
+    await app.browser.execute(() => window.scrollTo({ top: 0, behavior: 'instant' }));
+    await select.selectByAttribute('value', lang).catch(async (e) => {
+      if (!/interactable/i.test(e.message)) throw e;
+      // WebKitWebDriver sometimes refuses a visible select (see typeInto): choose the way the
+      // keyboard does, which fires the same change event.
+      await app.browser.execute(
+        (el, want) => {
+          el.focus();
+          el.value = want;
+          el.dispatchEvent(new Event('change', { bubbles: true }));
+        },
+        select,
+        lang,
+      );
+    });
     await app.browser.waitUntil(
       async () =>
         app.browser.execute((want) => {
