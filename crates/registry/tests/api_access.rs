@@ -157,6 +157,11 @@ async fn every_route_wants_a_valid_token() {
             ("DELETE", format!("/v1/individuals/{id}")),
             ("GET", format!("/v1/individuals/{id}/history")),
             ("POST", format!("/v1/applications/{id}/transitions")),
+            ("GET", "/v1/review/queue".to_owned()),
+            ("GET", format!("/v1/review/applications/{id}")),
+            ("POST", format!("/v1/review/documents/{id}/verification")),
+            ("POST", format!("/v1/review/financial-accounts/{id}/verification")),
+            ("POST", "/v1/review/announcements".to_owned()),
         ];
         for (method, path) in &routes {
             for token in [None, Some("not.a.jwt"), Some("")] {
