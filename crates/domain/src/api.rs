@@ -15,6 +15,10 @@ use uuid::Uuid;
 use crate::application::ApplicationStatus;
 
 pub use crate::gazetteer::{Area, AreaList};
+pub use crate::review::{
+    AccountDecision, AnnouncementReceipt, AnnouncementRequest, AnnouncementText, DocumentDecision,
+    ReviewCase, ReviewQueueItem, ReviewQueuePage, ReviewQueueQuery,
+};
 pub use crate::sync::{PullResponse, PushRequest, PushResponse};
 pub use crate::wire::HealthReport;
 
@@ -71,6 +75,18 @@ pub mod paths {
     /// gets their area, its ancestors and its subtree), with `ETag` / `If-None-Match`; `PUT` one
     /// to replace it whole (admins).
     pub const AREAS: &str = "/v1/areas";
+    /// The review desk's queue (staff and admins): `GET` with a
+    /// [`crate::review::ReviewQueueQuery`], a [`crate::review::ReviewQueuePage`].
+    pub const REVIEW_QUEUE: &str = "/v1/review/queue";
+    /// One application as a reviewer opens it: `GET` a [`crate::review::ReviewCase`].
+    pub const REVIEW_APPLICATION: &str = "/v1/review/applications/{id}";
+    /// `POST` a [`crate::review::DocumentDecision`]: the document, verified or rejected.
+    pub const REVIEW_DOCUMENT: &str = "/v1/review/documents/{id}/verification";
+    /// `POST` an [`crate::review::AccountDecision`]: the account, verified or failed.
+    pub const REVIEW_ACCOUNT: &str = "/v1/review/financial-accounts/{id}/verification";
+    /// `POST` an [`crate::review::AnnouncementRequest`]: an
+    /// [`crate::review::AnnouncementReceipt`].
+    pub const ANNOUNCEMENTS: &str = "/v1/review/announcements";
 
     /// Every route of the API, for tests that keep the server and its document in step.
     pub const ALL: &[&str] = &[
@@ -96,7 +112,27 @@ pub mod paths {
         STAFF,
         STAFF_ENTRY,
         AREAS,
+        REVIEW_QUEUE,
+        REVIEW_APPLICATION,
+        REVIEW_DOCUMENT,
+        REVIEW_ACCOUNT,
+        ANNOUNCEMENTS,
     ];
+
+    /// `/v1/review/applications/<id>`.
+    pub fn review_application(application: Uuid) -> String {
+        REVIEW_APPLICATION.replace("{id}", &application.to_string())
+    }
+
+    /// `/v1/review/documents/<id>/verification`.
+    pub fn review_document(document: Uuid) -> String {
+        REVIEW_DOCUMENT.replace("{id}", &document.to_string())
+    }
+
+    /// `/v1/review/financial-accounts/<id>/verification`.
+    pub fn review_account(account: Uuid) -> String {
+        REVIEW_ACCOUNT.replace("{id}", &account.to_string())
+    }
 
     /// `/v1/staff/<id>`.
     pub fn staff_entry(id: Uuid) -> String {
@@ -551,6 +587,18 @@ mod tests {
             "/v1/documents/0190b6a2-8a3e-7c1d-9f00-1234567890ab/content"
         );
         assert_eq!(paths::upload("abc"), "/v1/uploads/abc");
+        assert_eq!(
+            paths::review_document(id),
+            "/v1/review/documents/0190b6a2-8a3e-7c1d-9f00-1234567890ab/verification"
+        );
+        assert_eq!(
+            paths::review_account(id),
+            "/v1/review/financial-accounts/0190b6a2-8a3e-7c1d-9f00-1234567890ab/verification"
+        );
+        assert_eq!(
+            paths::review_application(id),
+            "/v1/review/applications/0190b6a2-8a3e-7c1d-9f00-1234567890ab"
+        );
         assert_eq!(relative(paths::SYNC_PUSH), "v1/sync/push");
     }
 

@@ -268,6 +268,13 @@ impl Application {
             .map(|change| change.at)
     }
 
+    /// Whether this application keeps its programme from taking another one by the same
+    /// applicant (where the programme takes one per person): every live application does until
+    /// it is rejected.
+    pub fn holds_programme_place(&self) -> bool {
+        !self.meta.is_deleted() && self.status != Rejected
+    }
+
     /// Whether the applicant may still change the answers (a draft, or when asked for more).
     pub fn is_editable_by_applicant(&self) -> bool {
         matches!(self.status, Draft | MoreInformationNeeded)

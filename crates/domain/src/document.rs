@@ -48,9 +48,50 @@ pub struct Document {
     /// is the signature drawn on the device or a photo of the signed paper form).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consent: Option<ConsentTerms>,
+    /// Whether registry staff checked it: pending until a reviewer decides. Set only through
+    /// the registry's review desk; a change of the document's kind or record makes it pending
+    /// again.
+    #[serde(default)]
+    pub verification_status: DocumentStatus,
+    /// The reviewer's decision (who, when, why if rejected); absent while pending.
+    #[serde(default)]
+    pub review: Option<crate::review::Review>,
 }
 
 impl_record!(Document, RecordKind::Document);
+
+impl Document {
+    /// Whether the document counts towards what a programme requires: not deleted, and not
+    /// rejected by a reviewer (a pending one counts: the office checks it while reviewing).
+    pub fn counts_as_sent(&self) -> bool {
+        !self.meta.is_deleted() && self.verification_status != DocumentStatus::Rejected
+    }
+}
+
+/// What a reviewer found a document to be.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub enum DocumentStatus {
+    /// Not looked at yet.
+    #[default]
+    Pending,
+    /// A reviewer checked it and accepts it.
+    Verified,
+    /// A reviewer cannot accept it (unreadable, expired, someone else's); the review says why.
+    Rejected,
+}
+
+impl DocumentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocumentStatus::Pending => "pending",
+            DocumentStatus::Verified => "verified",
+            DocumentStatus::Rejected => "rejected",
+        }
+    }
+}
 
 /// A person's consent to a field agent acting for them (and for their household, when given by
 /// the head), as captured with its evidence document.
@@ -178,6 +219,12 @@ impl Validate for Document {
             }
             (None, false) => {}
         }
+        crate::review::check_review(
+            &mut errors,
+            self.review.as_ref(),
+            self.verification_status == DocumentStatus::Rejected,
+            self.verification_status == DocumentStatus::Pending,
+        );
         errors.into_result()
     }
 }
@@ -308,7 +355,34 @@ mod tests {
             linked_record: "0190b6a2-8a3e-7c1d-9f00-000000000002".parse().unwrap(),
             captured_at: datetime!(2024-05-01 7:55 +03:00),
             consent: None,
+            verification_status: DocumentStatus::Pending,
+            review: None,
         }
+    }
+
+    #[test]
+    fn a_rejected_document_says_why_and_no_longer_counts() {
+        let mut d = document();
+        assert!(d.counts_as_sent());
+        d.verification_status = DocumentStatus::Rejected;
+        assert!(d.validate().unwrap_err().has("review", code::REQUIRED));
+        d.review = Some(crate::review::Review {
+            by: ActorId::new("staff:otieno"),
+            at: datetime!(2024-05-02 8:00 UTC),
+            reason: Some("The photo is blurred; take it again in daylight.".into()),
+        });
+        assert_eq!(d.validate(), Ok(()));
+        assert!(!d.counts_as_sent());
+        d.verification_status = DocumentStatus::Verified;
+        assert!(d.counts_as_sent());
+        d.meta.soft_delete(datetime!(2024-05-03 8:00 UTC));
+        assert!(!d.counts_as_sent());
+        // An old record without the fields reads as pending.
+        let mut json = serde_json::to_value(document()).unwrap();
+        json.as_object_mut().unwrap().remove("verification_status");
+        json.as_object_mut().unwrap().remove("review");
+        let back: Document = serde_json::from_value(json).unwrap();
+        assert_eq!(back.verification_status, DocumentStatus::Pending);
     }
 
     #[test]

@@ -46,6 +46,11 @@ pub struct FinancialAccount {
     /// Pay into this account when the registrant has several; at most one per registrant.
     #[serde(default)]
     pub preferred_for_payments: bool,
+    /// The reviewer's decision behind `verified` or `failed` (who, when, why it failed), set
+    /// only through the registry's review desk; absent while unverified, and on accounts
+    /// verified before decisions were kept.
+    #[serde(default)]
+    pub review: Option<crate::review::Review>,
 }
 
 impl_record!(FinancialAccount, RecordKind::FinancialAccount);
@@ -170,6 +175,12 @@ impl Validate for FinancialAccount {
                 }
             }
         }
+        crate::review::check_review(
+            &mut errors,
+            self.review.as_ref(),
+            self.verification_status == VerificationStatus::Failed,
+            self.verification_status == VerificationStatus::Unverified,
+        );
         errors.into_result()
     }
 }
@@ -286,7 +297,27 @@ mod tests {
             holder_name: "Amina Otieno".into(),
             verification_status: VerificationStatus::Unverified,
             preferred_for_payments: false,
+            review: None,
         }
+    }
+
+    #[test]
+    fn a_failed_verification_says_why() {
+        let mut a = account(3, AccountKind::MobileWallet, "mpesa", "+254712345678");
+        a.verification_status = VerificationStatus::Failed;
+        assert!(a.validate().unwrap_err().has("review", code::REQUIRED));
+        a.review = Some(crate::review::Review {
+            by: ActorId::new("staff:otieno"),
+            at: datetime!(2024-05-02 8:00 UTC),
+            reason: Some("The provider knows no wallet with this number.".into()),
+        });
+        assert_eq!(a.validate(), Ok(()));
+        a.verification_status = VerificationStatus::Unverified;
+        assert!(a.validate().unwrap_err().has("review", code::INCONSISTENT));
+        // Verified before decisions were kept: no review, still valid.
+        a.verification_status = VerificationStatus::Verified;
+        a.review = None;
+        assert_eq!(a.validate(), Ok(()));
     }
 
     fn iban_account(number: &str) -> FinancialAccount {

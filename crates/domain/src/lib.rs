@@ -32,6 +32,8 @@
 //! - [`programme`]: [`Programme`] and versioned Form.io [`FormDefinition`]s.
 //! - [`application`]: [`Application`] and its review workflow.
 //! - [`notification`]: messages to registrants.
+//! - [`review`]: reviewers' decisions on documents and accounts, the languages the registry
+//!   writes in, and the review desk's wire types.
 //! - [`liveness`]: liveness checks and when the next one is due.
 //!
 //! Rules and errors:
@@ -68,6 +70,7 @@ pub mod mime;
 pub mod notification;
 pub mod programme;
 pub mod record;
+pub mod review;
 pub mod strict_json;
 pub mod sync;
 pub mod timestamp;
@@ -76,7 +79,7 @@ pub mod wire;
 
 pub use application::{Actor, ActorRole, Application, ApplicationStatus, StatusChange};
 pub use contact::{Address, AdminArea, Contact, ContactChannel, GeoPoint, Phone, PhoneKind};
-pub use document::{sanitize_file_name, Document, DocumentKind};
+pub use document::{sanitize_file_name, Document, DocumentKind, DocumentStatus};
 pub use error::DomainError;
 pub use finance::{AccountKind, FinancialAccount, VerificationStatus};
 pub use group::{validate_memberships, Group, GroupKind, Membership, MembershipKind};
@@ -88,6 +91,7 @@ pub use mime::sniff_mime;
 pub use notification::{Notification, NotificationKind};
 pub use programme::{FormDefinition, Programme};
 pub use record::{Record, RecordKind, RecordMeta};
+pub use review::{Language, Review};
 pub use validate::{FieldError, Validate, ValidationErrors};
 
 /// Version of this build of Doorstep, shared by the app and the server so either can report it.

@@ -106,6 +106,13 @@ pub enum NotificationKind {
     /// A liveness check is due.
     LivenessDue,
     General,
+    /// A reviewer verified one of the person's documents (a rejected one is a
+    /// `document_requested`: it must be sent again).
+    DocumentReview,
+    /// A reviewer verified the person's payment account, or could not.
+    AccountReview,
+    /// A message from the office to everyone with an application to a programme.
+    Announcement,
 }
 
 impl NotificationKind {
@@ -113,7 +120,11 @@ impl NotificationKind {
     pub fn needs_related_record(self) -> bool {
         matches!(
             self,
-            NotificationKind::ApplicationStatus | NotificationKind::DocumentRequested
+            NotificationKind::ApplicationStatus
+                | NotificationKind::DocumentRequested
+                | NotificationKind::DocumentReview
+                | NotificationKind::AccountReview
+                | NotificationKind::Announcement
         )
     }
 }

@@ -6,7 +6,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::document::DocumentKind;
+use std::collections::HashSet;
+
+use crate::application::Application;
+use crate::document::{Document, DocumentKind};
 use crate::ids::RecordId;
 use crate::record::{impl_record, RecordKind, RecordMeta};
 use crate::validate::text::{
@@ -44,6 +47,43 @@ pub struct Programme {
 }
 
 impl_record!(Programme, RecordKind::Programme);
+
+impl Programme {
+    /// The required document kinds (in the programme's order) of which `documents` — the
+    /// applicant's own: linked to them or to their applications — hold no document that
+    /// [`Document::counts_as_sent`]. The app shows these as still to send; the registry refuses
+    /// to take an application as submitted while any are missing.
+    pub fn missing_documents<'a>(
+        &self,
+        documents: impl IntoIterator<Item = &'a Document>,
+    ) -> Vec<DocumentKind> {
+        let have: HashSet<DocumentKind> = documents
+            .into_iter()
+            .filter(|d| d.counts_as_sent())
+            .map(|d| d.kind)
+            .collect();
+        let mut missing: Vec<DocumentKind> = Vec::new();
+        for kind in &self.required_documents {
+            if !have.contains(kind) && !missing.contains(kind) {
+                missing.push(*kind);
+            }
+        }
+        missing
+    }
+
+    /// Whether someone whose applications to this programme are `existing` may start another:
+    /// always where the programme allows several, else only once every earlier one was
+    /// rejected or deleted (see [`Application::holds_programme_place`]).
+    pub fn admits_another_application<'a>(
+        &self,
+        existing: impl IntoIterator<Item = &'a Application>,
+    ) -> bool {
+        self.allow_multiple_applications
+            || existing
+                .into_iter()
+                .all(|a| a.programme_id != self.meta.id || !a.holds_programme_place())
+    }
+}
 
 impl Validate for Programme {
     fn validate(&self) -> Result<(), ValidationErrors> {
@@ -160,6 +200,85 @@ mod tests {
         let errors = programme.validate().unwrap_err();
         assert!(errors.has("code", code::INVALID_FORMAT));
         assert!(errors.has("name", code::REQUIRED));
+    }
+
+    fn document(kind: DocumentKind, status: crate::document::DocumentStatus) -> Document {
+        let mut json = json!({
+            "id": "0190b6a2-8a3e-7c1d-9f00-000000000099",
+            "created_at": "2024-05-01T08:00:00Z", "updated_at": "2024-05-01T08:00:00Z",
+            "created_by": "agent", "kind": kind, "file_name": "a.pdf",
+            "mime_type": "application/pdf", "size_bytes": 10,
+            "sha256": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+            "linked_record": "0190b6a2-8a3e-7c1d-9f00-000000000003",
+            "captured_at": "2024-05-01T08:00:00Z", "verification_status": status,
+        });
+        if status == crate::document::DocumentStatus::Rejected {
+            json["review"] = json!({"by": "staff:x", "at": "2024-05-02T08:00:00Z", "reason": "Blurred."});
+        }
+        serde_json::from_value(json).unwrap()
+    }
+
+    #[test]
+    fn missing_documents_leave_out_rejected_and_deleted_ones() {
+        use crate::document::DocumentStatus::{Pending, Rejected, Verified};
+        let mut programme: Programme = serde_json::from_value(json!({
+            "id": "0190b6a2-8a3e-7c1d-9f00-000000000001",
+            "created_at": "2024-05-01T08:00:00Z", "updated_at": "2024-05-01T08:00:00Z",
+            "created_by": "admin", "code": "cash", "name": "Cash",
+            "required_documents": ["id_card", "proof_of_address", "id_card"],
+        }))
+        .unwrap();
+        assert_eq!(
+            programme.missing_documents([]),
+            [DocumentKind::IdCard, DocumentKind::ProofOfAddress]
+        );
+        let id_card = document(DocumentKind::IdCard, Pending);
+        let rejected = document(DocumentKind::ProofOfAddress, Rejected);
+        assert_eq!(
+            programme.missing_documents([&id_card, &rejected]),
+            [DocumentKind::ProofOfAddress]
+        );
+        let mut deleted = document(DocumentKind::ProofOfAddress, Verified);
+        deleted.meta.soft_delete(datetime!(2024-05-03 8:00 UTC));
+        assert_eq!(
+            programme.missing_documents([&id_card, &deleted]),
+            [DocumentKind::ProofOfAddress]
+        );
+        let verified = document(DocumentKind::ProofOfAddress, Verified);
+        assert!(programme.missing_documents([&id_card, &verified]).is_empty());
+        programme.required_documents.clear();
+        assert!(programme.missing_documents([]).is_empty());
+    }
+
+    #[test]
+    fn one_application_per_programme_unless_it_allows_several() {
+        use crate::application::ApplicationStatus;
+        let mut programme: Programme = serde_json::from_value(json!({
+            "id": "0190b6a2-8a3e-7c1d-9f00-000000000001",
+            "created_at": "2024-05-01T08:00:00Z", "updated_at": "2024-05-01T08:00:00Z",
+            "created_by": "admin", "code": "cash", "name": "Cash",
+        }))
+        .unwrap();
+        let mut first = Application::new(
+            meta(5),
+            programme.meta.id,
+            meta(6).id,
+            1,
+            json!({}),
+        );
+        let mut elsewhere = first.clone();
+        elsewhere.programme_id = meta(7).id;
+        assert!(programme.admits_another_application([&elsewhere]));
+        assert!(!programme.admits_another_application([&first]));
+        first.status = ApplicationStatus::Rejected;
+        assert!(programme.admits_another_application([&first]));
+        first.status = ApplicationStatus::Approved;
+        assert!(!programme.admits_another_application([&first]));
+        first.meta.soft_delete(datetime!(2024-05-03 8:00 UTC));
+        assert!(programme.admits_another_application([&first]));
+        first.meta.deleted_at = None;
+        programme.allow_multiple_applications = true;
+        assert!(programme.admits_another_application([&first]));
     }
 
     #[test]

@@ -314,6 +314,7 @@ fn financial_account() -> impl Strategy<Value = FinancialAccount> {
                 holder_name,
                 verification_status,
                 preferred_for_payments,
+                review: None,
             },
         )
 }

@@ -4,8 +4,8 @@
 //! |---------|-----------------------------------------------|-----------------------------------------------|
 //! | citizen | own records, household's people and members   | own/household registrant records, own applications (answers), notifications' read mark, **payment accounts of themselves only** |
 //! | agent   | records filed in their area or below          | registrant records and applications in their area (payment accounts included), liveness checks |
-//! | staff   | everything                                    | application status, account verification, ID verification, notifications, liveness checks |
-//! | admin   | everything                                    | programmes, forms, ID types, notifications     |
+//! | staff   | everything (or their areas)                   | application status, document and account verification (review desk), notifications, liveness checks |
+//! | admin   | everything                                    | programmes, forms, ID types, notifications; as staff: application status, document and account verification |
 //!
 //! Who may redirect a person's payments: the person themself, or an agent of their area acting
 //! for them (recorded as on-behalf-of). A household member may see the household but not add,
@@ -20,6 +20,13 @@
 //!
 //! Everyone signed in reads the programme catalogue (programmes, forms, ID types).
 //!
+//! What a reviewer decides — a document verified or rejected, an account verified or failed,
+//! with who, when and why — changes only through the review desk's decisions
+//! ([`may_decide`]; `api/review/`), which also tell the person; no other write may set or carry
+//! it, and a decision changes nothing else. Changing what was verified (an account's number,
+//! holder, kind or provider; a document's kind or the record it supports) makes it undecided
+//! again.
+//!
 //! Two rules cover every write, whatever the kind: the caller's role may write that kind, and the
 //! caller could **see the record afterwards and every record it points to**. So a citizen cannot
 //! file a contact under someone else's registrant, and an agent cannot move a registrant out of
@@ -28,7 +35,9 @@
 //! people's records cannot be probed.
 
 use doorstep_domain::id_type::IdStatus;
-use doorstep_domain::{ApplicationStatus, FinancialAccount, RecordKind, VerificationStatus};
+use doorstep_domain::{
+    ApplicationStatus, Document, DocumentStatus, FinancialAccount, RecordKind, VerificationStatus,
+};
 use uuid::Uuid;
 
 use crate::auth::{Principal, Role};
@@ -215,10 +224,7 @@ pub fn may_write_kind(role: Role, kind: RecordKind) -> bool {
                 | Application
                 | LivenessCheck
         ),
-        Role::Staff => matches!(
-            kind,
-            FinancialAccount | Notification | LivenessCheck | Application
-        ),
+        Role::Staff => matches!(kind, Notification | LivenessCheck | Application),
         Role::Admin => matches!(kind, Programme | FormDefinition | IdType | Notification),
     }
 }
@@ -229,20 +235,34 @@ pub fn may_create_kind(role: Role, kind: RecordKind) -> bool {
     match (role, kind) {
         // Notifications are made by the registry and staff; citizens only mark them read.
         (Role::Citizen, RecordKind::Notification) => false,
-        // Staff verify accounts and review applications; they do not open them.
-        (Role::Staff, RecordKind::FinancialAccount | RecordKind::Application) => false,
+        // Staff review applications; they do not open them.
+        (Role::Staff, RecordKind::Application) => false,
         _ => may_write_kind(role, kind),
     }
+}
+
+/// Whether a role decides on records of this kind from the review desk: staff and admins
+/// verify documents and payment accounts (nobody else, and only that way).
+pub fn may_decide(role: Role, kind: RecordKind) -> bool {
+    matches!(role, Role::Staff | Role::Admin)
+        && matches!(kind, RecordKind::Document | RecordKind::FinancialAccount)
+}
+
+/// Whether a role reviews applications (moves them as a reviewer, reads the review queue).
+pub fn reviews(role: Role) -> bool {
+    matches!(role, Role::Staff | Role::Admin)
 }
 
 /// Checks fields only the server or a particular role may set. `old` is the stored version
 /// (None on create); `vouched` is the ID (type code, number) the caller's identity provider
 /// vouched for at sign-in, which a citizen may record as valid.
+/// `decision`: the write is a reviewer's decision from the review desk (see [`may_decide`]).
 pub fn protected_fields(
     role: Role,
     old: Option<&Typed>,
     new: &Typed,
     vouched: Option<(&str, &str)>,
+    decision: bool,
 ) -> Result<(), String> {
     match (old, new) {
         (None, Typed::Application(a))
@@ -268,23 +288,52 @@ pub fn protected_fields(
             }
         }
         (None, Typed::FinancialAccount(f))
-            if f.verification_status != VerificationStatus::Unverified =>
+            if f.verification_status != VerificationStatus::Unverified || f.review.is_some() =>
         {
             return Err("A new account starts unverified; staff verify it.".into());
         }
         (Some(Typed::FinancialAccount(old)), Typed::FinancialAccount(f)) => {
-            if role == Role::Staff {
-                let mut only_status = old.clone();
-                only_status.verification_status = f.verification_status;
-                only_status.meta = f.meta.clone();
-                if &only_status != f {
-                    return Err("Staff change only the verification status of an account.".into());
+            if decision {
+                let mut only_decision = old.clone();
+                only_decision.verification_status = f.verification_status;
+                only_decision.review = f.review.clone();
+                only_decision.meta = f.meta.clone();
+                if &only_decision != f {
+                    return Err("A verification changes only the account's verification.".into());
                 }
-            } else if f.verification_status != old.verification_status
+            } else if (f.verification_status != old.verification_status
+                || f.review != old.review)
                 && !(f.verification_status == VerificationStatus::Unverified
+                    && f.review.is_none()
                     && verified_facts_changed(old, f))
             {
-                return Err("Only staff change the verification status of an account.".into());
+                return Err(format!("Only a reviewer changes an account's verification, from the review desk ({}).", doorstep_domain::api::paths::REVIEW_ACCOUNT));
+            }
+        }
+        (None, Typed::Document(d))
+            if d.verification_status != DocumentStatus::Pending || d.review.is_some() =>
+        {
+            return Err("A new document starts pending; a reviewer verifies it.".into());
+        }
+        (Some(Typed::Document(old)), Typed::Document(d)) => {
+            if d.sha256 != old.sha256 {
+                return Err("A document's file cannot be swapped: add the new file as a new document and delete this one.".into());
+            }
+            if decision {
+                let mut only_decision = old.clone();
+                only_decision.verification_status = d.verification_status;
+                only_decision.review = d.review.clone();
+                only_decision.meta = d.meta.clone();
+                if &only_decision != d {
+                    return Err("A verification changes only the document's verification.".into());
+                }
+            } else if (d.verification_status != old.verification_status
+                || d.review != old.review)
+                && !(d.verification_status == DocumentStatus::Pending
+                    && d.review.is_none()
+                    && document_facts_changed(old, d))
+            {
+                return Err(format!("Only a reviewer changes a document's verification, from the review desk ({}).", doorstep_domain::api::paths::REVIEW_DOCUMENT));
             }
         }
         (old, Typed::Individual(person)) if role == Role::Citizen => {
@@ -305,9 +354,6 @@ pub fn protected_fields(
                     ));
                 }
             }
-        }
-        (Some(Typed::Document(old)), Typed::Document(d)) if d.sha256 != old.sha256 => {
-            return Err("A document's file cannot be swapped: add the new file as a new document and delete this one.".into());
         }
         (Some(Typed::Notification(old)), Typed::Notification(n)) if role == Role::Citizen => {
             let mut only_read = old.clone();
@@ -343,25 +389,45 @@ fn verified_facts_changed(old: &FinancialAccount, new: &FinancialAccount) -> boo
         || old.registrant_id != new.registrant_id
 }
 
+/// Whether a document is now evidence of something else than what a reviewer looked at.
+fn document_facts_changed(old: &Document, new: &Document) -> bool {
+    old.kind != new.kind || old.linked_record != new.linked_record
+}
+
 /// Make verifications void where the fact verified changed, in the record's JSON `body` (the
 /// normalised form of `new`); returns whether anything changed. An account whose number,
-/// holder, kind or provider changes goes back to unverified, whoever changes it (staff only
-/// change the status). A citizen who changes an ID's number while carrying its old status along
+/// holder, kind or provider changes goes back to unverified, and a document whose kind or
+/// record changes back to pending, whoever changes it (a reviewer's decision changes nothing
+/// else). A citizen who changes an ID's number while carrying its old status along
 /// gets that ID back as unverified.
 pub fn reset_verifications(
     role: Role,
     old: Option<&Typed>,
     new: &Typed,
     body: &mut serde_json::Value,
+    decision: bool,
 ) -> bool {
     match (old, new) {
         (Some(Typed::FinancialAccount(old)), Typed::FinancialAccount(f))
-            if role != Role::Staff
+            if !decision
                 && f.verification_status != VerificationStatus::Unverified
                 && f.verification_status == old.verification_status
+                && f.review == old.review
                 && verified_facts_changed(old, f) =>
         {
             body["verification_status"] = serde_json::json!(VerificationStatus::Unverified);
+            body["review"] = serde_json::Value::Null;
+            true
+        }
+        (Some(Typed::Document(old)), Typed::Document(d))
+            if !decision
+                && d.verification_status != DocumentStatus::Pending
+                && d.verification_status == old.verification_status
+                && d.review == old.review
+                && document_facts_changed(old, d) =>
+        {
+            body["verification_status"] = serde_json::json!(DocumentStatus::Pending);
+            body["review"] = serde_json::Value::Null;
             true
         }
         (Some(Typed::Individual(old)), Typed::Individual(person)) if role == Role::Citizen => {

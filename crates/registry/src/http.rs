@@ -24,6 +24,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 
+use crate::api::review::{announce, case, decide, queue};
 use crate::api::{applications, areas, documents, duplicates, records, revocations, staff, sync};
 use crate::openapi::{NoRoleForbidden, PerCollection, ProblemJson};
 use crate::problem::{self, Problem, ProblemKind};
@@ -54,6 +55,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
         duplicates::list, duplicates::check, revocations::create, revocations::list,
         staff::list, staff::grant, staff::change, staff::revoke,
         areas::list, areas::replace,
+        queue::queue, case::open, decide::document, decide::account, announce::send,
     ),
     components(schemas(
         HealthReport, HealthStatus, StorageKind, Problem, Collection,
@@ -76,12 +78,18 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
         doorstep_domain::api::StaffChange, doorstep_domain::api::StaffPage,
         doorstep_domain::api::StaffRole,
         doorstep_domain::api::Area, doorstep_domain::api::AreaList,
+        doorstep_domain::api::ReviewQueuePage, doorstep_domain::api::ReviewQueueItem,
+        doorstep_domain::api::ReviewCase, doorstep_domain::api::DocumentDecision,
+        doorstep_domain::api::AccountDecision, doorstep_domain::api::AnnouncementRequest,
+        doorstep_domain::api::AnnouncementText, doorstep_domain::api::AnnouncementReceipt,
+        doorstep_domain::Review, doorstep_domain::Language, doorstep_domain::DocumentStatus,
     )),
     modifiers(&BearerAuth, &NoRoleForbidden, &ProblemJson, &PerCollection),
     tags(
         (name = "service", description = "Liveness and self-description; no credentials needed."),
         (name = "records", description = "Registry records. Every route needs a bearer token."),
         (name = "applications", description = "The application review workflow."),
+        (name = "review", description = "The review desk (staff and admins): the queue, one application opened, decisions on documents and payment accounts, announcements."),
         (name = "sync", description = "Offline devices: push mutations, pull the change feed."),
         (name = "documents", description = "Document bytes: resumable uploads (tus 1.0) and downloads."),
         (name = "auth", description = "Signing in through the registry (confidential OpenID Connect clients such as eSignet)."),
@@ -143,6 +151,11 @@ pub fn router(state: AppState) -> Router {
                 .put(areas::replace)
                 .layer(DefaultBodyLimit::max(areas::MAX_AREAS_BYTES)),
         )
+        .route(paths::REVIEW_QUEUE, get(queue::queue))
+        .route(paths::REVIEW_APPLICATION, get(case::open))
+        .route(paths::REVIEW_DOCUMENT, post(decide::document))
+        .route(paths::REVIEW_ACCOUNT, post(decide::account))
+        .route(paths::ANNOUNCEMENTS, post(announce::send))
         .route(paths::COLLECTION, get(records::list).post(records::create))
         .route(
             paths::RECORD,

@@ -12,6 +12,7 @@
 //! - [`api`]: the `/v1` handlers; [`api::write`] is the one pipeline every record write goes through.
 //! - [`duplicates`]: the registry's duplicate check of the individuals it is sent, by index
 //!   lookups only, flagged for staff and told to the agent.
+//! - [`messages`]: every message the registry writes to applicants itself, in en/fr/ar.
 //! - [`http`]: the axum router, the service handlers and the OpenAPI document describing them.
 //! - [`openapi`]: the document's shared parts: record schemas, typed per-collection operations,
 //!   the errors of every signed-in route.
@@ -28,6 +29,7 @@ pub mod config;
 pub mod demo;
 pub mod duplicates;
 pub mod http;
+pub mod messages;
 pub mod openapi;
 pub mod problem;
 pub mod resources;

@@ -28,6 +28,9 @@ pub enum ProblemKind {
     Revoked,
     /// The record exists already or the change clashes with its current state.
     Conflict,
+    /// An application cannot be submitted before the applicant has sent each document its
+    /// programme requires (`errors` names each missing kind).
+    DocumentsMissing,
     /// `If-Match` named a revision that is no longer current.
     StaleRevision,
     /// A write that must be conditional came without `If-Match`.
@@ -68,6 +71,7 @@ impl ProblemKind {
             ProblemKind::ConsentRequired => "/problems/consent-required",
             ProblemKind::Revoked => "/problems/revoked",
             ProblemKind::Conflict => "/problems/conflict",
+            ProblemKind::DocumentsMissing => "/problems/documents-missing",
             ProblemKind::StaleRevision => "/problems/stale-revision",
             ProblemKind::PreconditionRequired => "/problems/precondition-required",
             ProblemKind::IdempotencyKeyReused => "/problems/idempotency-key-reused",
@@ -95,6 +99,7 @@ impl ProblemKind {
             ProblemKind::ConsentRequired => "Consent required",
             ProblemKind::Revoked => "Device or account withdrawn",
             ProblemKind::Conflict => "Conflict",
+            ProblemKind::DocumentsMissing => "Documents missing",
             ProblemKind::StaleRevision => "Record changed since you read it",
             ProblemKind::PreconditionRequired => "If-Match required",
             ProblemKind::IdempotencyKeyReused => "Idempotency key reused",
@@ -121,7 +126,7 @@ impl ProblemKind {
             ProblemKind::Forbidden | ProblemKind::ConsentRequired | ProblemKind::Revoked => {
                 StatusCode::FORBIDDEN
             }
-            ProblemKind::Conflict => StatusCode::CONFLICT,
+            ProblemKind::Conflict | ProblemKind::DocumentsMissing => StatusCode::CONFLICT,
             ProblemKind::StaleRevision => StatusCode::PRECONDITION_FAILED,
             ProblemKind::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             ProblemKind::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,

@@ -308,6 +308,7 @@ impl Typed {
                         .keys
                         .push(crate::api::consent::consent_key(d.linked_record));
                 }
+                index.state = Some(d.verification_status.as_str().to_owned());
             }
             Typed::IdType(t) => {
                 index.area = None;
@@ -338,6 +339,7 @@ impl Typed {
                     .get(1)
                     .and_then(|r| r.area.clone())
                     .or(index.area);
+                (index.state, index.state_since) = application_state(a);
             }
             Typed::Notification(n) => {
                 index.owner_id = Some(*n.recipient_id.as_uuid());
@@ -351,6 +353,16 @@ impl Typed {
         index.keys = unique.into_iter().collect();
         index
     }
+}
+
+/// An application's place in the review queue: its status, and since when (its last status
+/// change, made by the registry's clock in `POST /v1/applications/{id}/transitions`); a draft
+/// has no such time and is never queued.
+pub fn application_state(a: &Application) -> (Option<String>, Option<time::OffsetDateTime>) {
+    (
+        Some(a.status.as_str().to_owned()),
+        a.status_history.last().map(|change| change.at),
+    )
 }
 
 /// A field of a record that names another record.

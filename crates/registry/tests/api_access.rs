@@ -157,6 +157,11 @@ async fn every_route_wants_a_valid_token() {
             ("DELETE", format!("/v1/individuals/{id}")),
             ("GET", format!("/v1/individuals/{id}/history")),
             ("POST", format!("/v1/applications/{id}/transitions")),
+            ("GET", "/v1/review/queue".to_owned()),
+            ("GET", format!("/v1/review/applications/{id}")),
+            ("POST", format!("/v1/review/documents/{id}/verification")),
+            ("POST", format!("/v1/review/financial-accounts/{id}/verification")),
+            ("POST", "/v1/review/announcements".to_owned()),
         ];
         for (method, path) in &routes {
             for token in [None, Some("not.a.jwt"), Some("")] {
@@ -503,16 +508,22 @@ async fn each_role_changes_only_what_it_should() {
             403
         );
 
-        // Server-owned fields: only staff verify an account, and staff change nothing else on it.
+        // Server-owned fields: a reviewer verifies an account, only from the review desk, and
+        // the decision changes nothing else on it.
         let mut account = current(w.amina_account, "financial-accounts").await;
         account["verification_status"] = json!("verified");
         let path = format!("/v1/financial-accounts/{}", w.amina_account);
         assert_eq!(api.put(&path, &t.amina, &account, 1).await.status, 403);
         assert_eq!(api.put(&path, &t.agent_a, &account, 1).await.status, 403);
-        let mut also_moved = account.clone();
-        also_moved["account_number"] = json!("+254799999999");
-        assert_eq!(api.put(&path, &t.staff, &also_moved, 1).await.status, 403);
-        assert_eq!(api.put(&path, &t.staff, &account, 1).await.status, 200);
+        assert_eq!(api.put(&path, &t.staff, &account, 1).await.status, 403);
+        let verify = format!("/v1/review/financial-accounts/{}/verification", w.amina_account);
+        let decision = json!({"status": "verified"});
+        assert_eq!(api.post(&verify, &t.amina, &decision).await.status, 403);
+        assert_eq!(api.post(&verify, &t.agent_a, &decision).await.status, 403);
+        let verified = api.post(&verify, &t.staff, &decision).await;
+        assert_eq!(verified.status, 200, "{:?}", verified.json);
+        assert_eq!(verified.json["verification_status"], "verified");
+        assert_eq!(verified.json["account_number"], "+254712000001");
 
         // Business rules hold: one head per household, one preferred account.
         let second_head = with(
@@ -529,7 +540,7 @@ async fn each_role_changes_only_what_it_should() {
             answer.json
         );
 
-        // Only staff review; admins do not.
+        // Staff and admins review; applicants (and their agents) do not.
         let path = format!("/v1/applications/{}/transitions", w.application);
         assert_eq!(
             api.post(&path, &t.agent_a, &json!({"to": "submitted"}))
@@ -539,10 +550,11 @@ async fn each_role_changes_only_what_it_should() {
             "an agent submits for the applicant"
         );
         assert_eq!(
-            api.post(&path, &t.admin, &json!({"to": "under_review"}))
+            api.post(&path, &t.agent_a, &json!({"to": "under_review"}))
                 .await
                 .status,
-            403
+            409,
+            "an applicant's agent does not review"
         );
         assert_eq!(
             api.post(&path, &t.bob, &json!({"to": "under_review"}))
@@ -557,7 +569,14 @@ async fn each_role_changes_only_what_it_should() {
             404
         );
         assert_eq!(
-            api.post(&path, &t.staff, &json!({"to": "under_review"}))
+            api.post(&path, &t.admin, &json!({"to": "under_review"}))
+                .await
+                .status,
+            200,
+            "an admin reviews as staff do"
+        );
+        assert_eq!(
+            api.post(&path, &t.staff, &json!({"to": "approved"}))
                 .await
                 .status,
             200

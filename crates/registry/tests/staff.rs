@@ -353,6 +353,7 @@ async fn authorisation_matrix() {
             let delete = w.revoke(token, &entry).await.status;
             assert_eq!(delete, if admin { 200 } else { 403 }, "{name} {who} DELETE");
         }
+        review_desk_matrix(&w, &callers).await;
         // Staff limited to a foreign area get no cross-area duplicate flags.
         let foreign = &callers[3].1;
         assert_eq!(
@@ -366,6 +367,138 @@ async fn authorisation_matrix() {
             "{name}"
         );
         w.api.stop().await;
+    }
+}
+
+/// The review desk (issue 17): every route × every role, and staff of a foreign area. A KE.1
+/// applicant's case is made fresh for each caller, so each write has something to act on.
+async fn review_desk_matrix(w: &World, callers: &[(&str, String); 5]) {
+    let api = &w.api;
+    let agent = &callers[1].1;
+    let admin = &callers[4].1;
+    let created = |path: &'static str, token: String, body: Value| async move {
+        let answer = api.post(path, &token, &body).await;
+        assert_eq!(answer.status, 201, "{} {path}: {:?}", api.backend, answer.json);
+        answer.json
+    };
+    let programme = created(
+        "/v1/programmes",
+        admin.clone(),
+        common::with(
+            common::meta(uuid::Uuid::now_v7()),
+            json!({"code": "matrix", "name": "Matrix", "allow_multiple_applications": true}),
+        ),
+    )
+    .await;
+    for (who, token) in callers {
+        let reviews = matches!(*who, "staff" | "admin");
+        let foreign = *who == "staff of a foreign area";
+        let person = created(
+            "/v1/individuals",
+            agent.clone(),
+            common::individual(uuid::Uuid::now_v7(), "Case", who, None),
+        )
+        .await;
+        let document = created(
+            "/v1/documents",
+            agent.clone(),
+            common::with(
+                common::meta(uuid::Uuid::now_v7()),
+                json!({"kind": "id_card", "file_name": "id.pdf", "mime_type": "application/pdf",
+                       "size_bytes": 1, "sha256": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+                       "linked_record": person["id"], "captured_at": "2026-11-01T08:30:00Z"}),
+            ),
+        )
+        .await;
+        let account = created(
+            "/v1/financial-accounts",
+            agent.clone(),
+            common::with(
+                common::meta(uuid::Uuid::now_v7()),
+                json!({"registrant_id": person["id"], "kind": "mobile_wallet", "provider_code": "mpesa",
+                       "account_number": "+254712000009", "holder_name": "Case"}),
+            ),
+        )
+        .await;
+        let application = created(
+            "/v1/applications",
+            agent.clone(),
+            common::with(
+                common::meta(uuid::Uuid::now_v7()),
+                json!({"programme_id": programme["id"], "applicant_id": person["id"],
+                       "form_version": 1, "data": {}, "status": "draft"}),
+            ),
+        )
+        .await;
+        let app_id = application["id"].as_str().unwrap().parse().unwrap();
+        let submitted = api
+            .post(&paths::transitions(app_id), agent, &json!({"to": "submitted"}))
+            .await;
+        assert_eq!(submitted.status, 200, "{:?}", submitted.json);
+
+        let seen = |allowed: u16| match (reviews, foreign) {
+            (true, _) => allowed,
+            (false, true) => 404,
+            (false, false) => 403,
+        };
+        let name = api.backend;
+        let queue = api.get(paths::REVIEW_QUEUE, token).await;
+        assert_eq!(queue.status, if reviews || foreign { 200 } else { 403 }, "{name} {who} queue");
+        if foreign {
+            assert_eq!(queue.json["items"], json!([]), "{name}: nothing of KE.1");
+        }
+        let in_area = api.get(&format!("{}?area=KE.1", paths::REVIEW_QUEUE), token).await;
+        assert_eq!(in_area.status, if reviews { 200 } else { 403 }, "{name} {who} queue KE.1");
+        let case = api.get(&paths::review_application(app_id), token).await;
+        assert_eq!(case.status, seen(200), "{name} {who} case");
+        let doc_id = document["id"].as_str().unwrap().parse().unwrap();
+        let verified = api
+            .post(&paths::review_document(doc_id), token, &json!({"status": "verified"}))
+            .await;
+        assert_eq!(verified.status, seen(200), "{name} {who} verify document: {:?}", verified.json);
+        let account_id = account["id"].as_str().unwrap().parse().unwrap();
+        let failed = api
+            .post(
+                &paths::review_account(account_id),
+                token,
+                &json!({"status": "failed", "reason": "Unknown wallet."}),
+            )
+            .await;
+        assert_eq!(failed.status, seen(200), "{name} {who} verify account");
+        // Deciding on the application: a reviewer's move (the agent is the applicant's side).
+        let moved = api
+            .post(
+                &paths::transitions(app_id),
+                token,
+                &json!({"to": "more_information_needed", "note": "Add a photo."}),
+            )
+            .await;
+        let expected = match *who {
+            "agent" => 409,
+            "citizen" => 404,
+            _ => seen(200),
+        };
+        assert_eq!(moved.status, expected, "{name} {who} transition: {:?}", moved.json);
+        let announcement = api
+            .post(
+                paths::ANNOUNCEMENTS,
+                token,
+                &json!({"id": uuid::Uuid::now_v7(), "programme_id": programme["id"],
+                        "title": "Office closed", "body": "The office is closed on Friday."}),
+            )
+            .await;
+        assert_eq!(
+            announcement.status,
+            if reviews || foreign { 200 } else { 403 },
+            "{name} {who} announce: {:?}",
+            announcement.json
+        );
+        if foreign {
+            assert_eq!(announcement.json["notified"], 0, "{name}: nobody of KE.1");
+        }
+        if reviews {
+            assert!(announcement.json["notified"].as_u64().unwrap() >= 1);
+        }
     }
 }
 

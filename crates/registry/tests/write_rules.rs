@@ -260,7 +260,8 @@ async fn a_push_cannot_aim_at_another_record_or_set_what_the_registry_owns() {
     }
 }
 
-/// Item 2: what staff verified cannot be swapped while keeping the verification.
+/// Item 2: what staff verified cannot be swapped while keeping the verification, and a
+/// verification comes only from a reviewer's decision at the review desk.
 #[tokio::test]
 async fn changing_a_verified_account_resets_its_verification() {
     for backend in backends().await {
@@ -274,16 +275,23 @@ async fn changing_a_verified_account_resets_its_verification() {
             account(amina, "+254712000001"),
         )
         .await;
-        let path = format!("/v1/financial-accounts/{}", acc["id"].as_str().unwrap());
-        let verify = |mut record: Value| {
-            record["verification_status"] = json!("verified");
-            record
+        let id = acc["id"].as_str().unwrap().to_owned();
+        let path = format!("/v1/financial-accounts/{id}");
+        let verify = || {
+            let api = &api;
+            let staff = w.staff.clone();
+            let path = format!("/v1/review/financial-accounts/{id}/verification");
+            async move {
+                let answer = api.post(&path, &staff, &json!({"status": "verified"})).await;
+                assert_eq!(answer.status, 200, "{:?}", answer.json);
+                answer.json
+            }
         };
-        let verified = api.put(&path, &w.staff, &verify(acc.clone()), 1).await;
-        assert_eq!(verified.status, 200, "{:?}", verified.json);
+        let verified = verify().await;
+        assert_eq!(verified["review"]["by"], "staff:reviewer", "{verified:?}");
 
         // REST: a new number and holder, the old status carried along.
-        let mut changed = verified.json.clone();
+        let mut changed = verified.clone();
         changed["account_number"] = json!("+254799999999");
         changed["holder_name"] = json!("Somebody Else");
         let answer = api.put(&path, &w.citizen, &changed, 2).await;
@@ -293,13 +301,23 @@ async fn changing_a_verified_account_resets_its_verification() {
             "{}",
             api.backend
         );
-        // Claiming verification herself is refused.
-        let answer = api.put(&path, &w.citizen, &verify(answer.json), 3).await;
-        assert_eq!(answer.status, 403, "{:?}", answer.json);
+        assert_eq!(answer.json["review"], Value::Null);
+        // Claiming verification herself is refused, on both paths, and staff cannot set it by
+        // an edit either.
+        let mut claimed = answer.json.clone();
+        claimed["verification_status"] = json!("verified");
+        assert_eq!(api.put(&path, &w.citizen, &claimed, 3).await.status, 403);
+        assert_eq!(api.put(&path, &w.staff, &claimed, 3).await.status, 403);
+        let r = push_one(
+            &api,
+            &w.citizen,
+            update(RecordKind::FinancialAccount, &answer.json, &claimed),
+        )
+        .await;
+        assert_eq!(rejection(&r).0, "/problems/forbidden", "{r:?}");
 
-        // Push: the same.
-        let again = api.get(&path, &w.staff).await.json;
-        let verified = api.put(&path, &w.staff, &verify(again), 3).await.json;
+        // Push: the same reset.
+        let verified = verify().await;
         let mut changed = verified.clone();
         changed["account_number"] = json!("+254711111111");
         let r = push_one(
@@ -310,12 +328,81 @@ async fn changing_a_verified_account_resets_its_verification() {
         .await;
         assert_eq!(record_of(&r)["verification_status"], "unverified", "{r:?}");
         // An edit that leaves the verified facts alone keeps the verification.
+        verify().await;
         let now = api.get(&path, &w.staff).await.json;
-        let verified = api.put(&path, &w.staff, &verify(now), 5).await.json;
-        let mut renamed = verified.clone();
+        let mut renamed = now.clone();
         renamed["preferred_for_payments"] = json!(true);
-        let answer = api.put(&path, &w.citizen, &renamed, 6).await;
+        let rev = now["rev"].as_u64().unwrap();
+        let answer = api.put(&path, &w.citizen, &renamed, rev).await;
         assert_eq!(answer.json["verification_status"], "verified");
+        assert_eq!(answer.json["review"], now["review"]);
+        api.stop().await;
+    }
+}
+
+/// Item 2, documents: a document staff checked becomes pending again when it is made evidence
+/// of something else (its kind or record), on REST and push; its verification is the
+/// reviewer's alone.
+#[tokio::test]
+async fn changing_what_a_verified_document_is_resets_its_verification() {
+    for backend in backends().await {
+        let api = Api::start(&backend).await;
+        let w = world(&api).await;
+        let sha = hex::encode(Sha256::digest(b"an id card"));
+        let doc = created(&api, "/v1/documents", &w.citizen, document(&w.amina, &sha, 10)).await;
+        let id = doc["id"].as_str().unwrap().to_owned();
+        let path = format!("/v1/documents/{id}");
+        let verify = || {
+            let api = &api;
+            let staff = w.staff.clone();
+            let path = format!("/v1/review/documents/{id}/verification");
+            async move {
+                let answer = api.post(&path, &staff, &json!({"status": "verified"})).await;
+                assert_eq!(answer.status, 200, "{:?}", answer.json);
+                answer.json
+            }
+        };
+        let verified = verify().await;
+        assert_eq!(verified["verification_status"], "verified");
+        // A new document cannot arrive verified, on either path.
+        let mut forged = document(&w.amina, &sha, 10);
+        forged["verification_status"] = json!("verified");
+        assert_eq!(api.post("/v1/documents", &w.citizen, &forged).await.status, 403);
+        let r = push_one(&api, &w.citizen, create(RecordKind::Document, &forged)).await;
+        assert_eq!(rejection(&r).0, "/problems/forbidden", "{r:?}");
+        // A renamed file keeps it; another kind does not (REST).
+        let mut renamed = verified.clone();
+        renamed["file_name"] = json!("my-id.pdf");
+        let answer = api.put(&path, &w.citizen, &renamed, 2).await;
+        assert_eq!(answer.json["verification_status"], "verified", "{:?}", answer.json);
+        let mut other_kind = answer.json.clone();
+        other_kind["kind"] = json!("proof_of_address");
+        let answer = api.put(&path, &w.citizen, &other_kind, 3).await;
+        assert_eq!(answer.status, 200, "{:?}", answer.json);
+        assert_eq!(answer.json["verification_status"], "pending", "{}", api.backend);
+        assert_eq!(answer.json["review"], Value::Null);
+        // Push: the same.
+        let verified = verify().await;
+        let mut other_kind = verified.clone();
+        other_kind["kind"] = json!("id_card");
+        let r = push_one(
+            &api,
+            &w.citizen,
+            update(RecordKind::Document, &verified, &other_kind),
+        )
+        .await;
+        assert_eq!(record_of(&r)["verification_status"], "pending", "{r:?}");
+        // Nobody marks it by an edit: not its owner, not staff (on either path).
+        let now = api.get(&path, &w.staff).await.json;
+        let mut claimed = now.clone();
+        claimed["verification_status"] = json!("verified");
+        let rev = now["rev"].as_u64().unwrap();
+        assert_eq!(api.put(&path, &w.citizen, &claimed, rev).await.status, 403);
+        assert_eq!(api.put(&path, &w.staff, &claimed, rev).await.status, 403);
+        assert_eq!(api.put(&path, &w.agent_a, &claimed, rev).await.status, 403);
+        let r = push_one(&api, &w.agent_a, update(RecordKind::Document, &now, &claimed)).await;
+        assert_eq!(rejection(&r).0, "/problems/forbidden", "{r:?}");
+        assert_eq!(api.get(&path, &w.staff).await.json["rev"], now["rev"]);
         api.stop().await;
     }
 }
@@ -889,6 +976,373 @@ async fn a_sync_push_cannot_claim_another_agents_area() {
             "{:?}",
             members.json
         );
+        api.stop().await;
+    }
+}
+
+/// A programme (with its first form version) made by an admin.
+async fn programme(api: &Api, code: &str, extra: Value) -> Value {
+    let admin = api.token("admin", "root", None, None);
+    let mut body = with(
+        meta(Uuid::now_v7()),
+        json!({"code": code, "name": format!("Programme {code}")}),
+    );
+    for (k, v) in extra.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    let programme = created(api, "/v1/programmes", &admin, body).await;
+    created(api, "/v1/forms", &admin, form(&programme, 1)).await;
+    programme
+}
+
+fn form(programme: &Value, version: u32) -> Value {
+    with(
+        meta(Uuid::now_v7()),
+        json!({"programme_id": programme["id"], "version": version,
+               "schema": {"display": "form", "components": [{"type": "textfield", "key": "v"}]}}),
+    )
+}
+
+fn application(programme: &Value, applicant: &Value) -> Value {
+    with(
+        meta(Uuid::now_v7()),
+        json!({"programme_id": programme["id"], "applicant_id": applicant["id"],
+               "form_version": 1, "data": {}, "status": "draft"}),
+    )
+}
+
+async fn applications_of(api: &Api, staff: &str, person: &Value) -> usize {
+    let answer = api
+        .get(
+            &format!("/v1/applications?owner={}", person["id"].as_str().unwrap()),
+            staff,
+        )
+        .await;
+    answer.json["items"].as_array().unwrap().len()
+}
+
+async fn transition(api: &Api, token: &str, app: &Value, to: &str, note: Option<&str>) -> Answer {
+    api.post(
+        &format!("/v1/applications/{}/transitions", app["id"].as_str().unwrap()),
+        token,
+        &json!({"to": to, "note": note}),
+    )
+    .await
+}
+
+/// Issue 17: one application per person per programme unless the programme allows several —
+/// on REST and push, for agents and citizens alike, held by a unique key so two devices pushing
+/// at once cannot both get one in; a rejected or deleted one lets another start.
+#[tokio::test]
+async fn one_application_per_programme_on_every_path() {
+    for backend in backends().await {
+        let api = Api::start(&backend).await;
+        let w = world(&api).await;
+        let single = programme(&api, "single", json!({})).await;
+        let several = programme(&api, "several", json!({"allow_multiple_applications": true})).await;
+
+        let first = created(&api, "/v1/applications", &w.citizen, application(&single, &w.amina)).await;
+        for token in [&w.citizen, &w.agent_a] {
+            let second = api
+                .post("/v1/applications", token, &application(&single, &w.amina))
+                .await;
+            assert_eq!(
+                (second.status, second.problem()),
+                (409, "/problems/conflict"),
+                "{}: {:?}",
+                api.backend,
+                second.json
+            );
+            assert!(second.json["detail"].as_str().unwrap().contains("already has an application"));
+            let r = push_one(&api, token, create(RecordKind::Application, &application(&single, &w.amina))).await;
+            assert_eq!(rejection(&r).0, "/problems/conflict", "{r:?}");
+        }
+        assert_eq!(applications_of(&api, &w.staff, &w.amina).await, 1);
+        // A programme that takes several takes several.
+        for path in ["rest", "push"] {
+            let app = application(&several, &w.amina);
+            match path {
+                "rest" => {
+                    created(&api, "/v1/applications", &w.citizen, app).await;
+                }
+                _ => {
+                    let r = push_one(&api, &w.citizen, create(RecordKind::Application, &app)).await;
+                    assert!(matches!(r, MutationResult::Applied { .. }), "{r:?}");
+                }
+            }
+        }
+
+        // Two devices of the husband's agent push his application at once: one gets it.
+        let pushes = (0..3).map(|_| {
+            let m = create(RecordKind::Application, &application(&single, &w.husband));
+            let api = &api;
+            let token = w.agent_a.clone();
+            async move { push_one(api, &token, m).await }
+        });
+        let results = futures_util::future::join_all(pushes).await;
+        let applied = results
+            .iter()
+            .filter(|r| matches!(r, MutationResult::Applied { .. }))
+            .count();
+        assert_eq!(applied, 1, "{}: {results:?}", api.backend);
+        assert!(results
+            .iter()
+            .filter(|r| !matches!(r, MutationResult::Applied { .. }))
+            .all(|r| rejection(r).0 == "/problems/conflict"));
+        assert_eq!(applications_of(&api, &w.staff, &w.husband).await, 1);
+
+        // Rejected, it lets another start (REST); a deleted draft too (push).
+        assert_eq!(transition(&api, &w.citizen, &first, "submitted", None).await.status, 200);
+        let rejected = transition(&api, &w.staff, &first, "rejected", Some("Over the income limit.")).await;
+        assert_eq!(rejected.status, 200, "{:?}", rejected.json);
+        let again = created(&api, "/v1/applications", &w.citizen, application(&single, &w.amina)).await;
+        let delete = Mutation {
+            id: Uuid::now_v7(),
+            kind: RecordKind::Application,
+            record_id: id_of(&again),
+            op: MutationOp::Delete,
+            base_rev: Some(1),
+            changes: ChangeSet::default(),
+        };
+        let r = push_one(&api, &w.citizen, delete).await;
+        assert!(matches!(r, MutationResult::Applied { .. }), "{r:?}");
+        let r = push_one(&api, &w.citizen, create(RecordKind::Application, &application(&single, &w.amina))).await;
+        assert!(matches!(r, MutationResult::Applied { .. }), "{}: {r:?}", api.backend);
+        // The rejected one holds no place: editing it does not clash with the new one.
+        let rev = rejected.json["rev"].as_u64().unwrap();
+        let answer = api
+            .put(
+                &format!("/v1/applications/{}", id_of(&first)),
+                &w.citizen,
+                &rejected.json,
+                rev,
+            )
+            .await;
+        assert_eq!(answer.status, 200, "an edit of a rejected one holds no place: {:?}", answer.json);
+        api.stop().await;
+    }
+}
+
+/// Issue 17: only a draft may be deleted — and a draft may, on REST and on push (the refusal
+/// for a submitted one is above, item 11).
+#[tokio::test]
+async fn a_draft_application_can_be_deleted_on_every_path() {
+    for backend in backends().await {
+        let api = Api::start(&backend).await;
+        let w = world(&api).await;
+        let several = programme(&api, "several", json!({"allow_multiple_applications": true})).await;
+        let by_rest = created(&api, "/v1/applications", &w.citizen, application(&several, &w.amina)).await;
+        let answer = api
+            .send(
+                "DELETE",
+                &format!("/v1/applications/{}", id_of(&by_rest)),
+                Some(&w.citizen),
+                None,
+                &[("if-match", "\"1\"")],
+            )
+            .await;
+        assert_eq!(answer.status, 200, "{}: {:?}", api.backend, answer.json);
+        assert_ne!(answer.json["deleted_at"], Value::Null);
+        let by_push = created(&api, "/v1/applications", &w.agent_a, application(&several, &w.amina)).await;
+        let r = push_one(
+            &api,
+            &w.agent_a,
+            Mutation {
+                id: Uuid::now_v7(),
+                kind: RecordKind::Application,
+                record_id: id_of(&by_push),
+                op: MutationOp::Delete,
+                base_rev: Some(1),
+                changes: ChangeSet::default(),
+            },
+        )
+        .await;
+        assert!(matches!(r, MutationResult::Applied { .. }), "{r:?}");
+        // A deleted draft is not submitted afterwards.
+        let answer = transition(&api, &w.citizen, &by_rest, "submitted", None).await;
+        assert_eq!(answer.status, 409, "{:?}", answer.json);
+        api.stop().await;
+    }
+}
+
+/// Issue 17: an application moves to submitted — from a draft, and again after the office asked
+/// for more — only while the applicant has a live, not rejected document of each kind the
+/// programme requires; the refusal names the missing kinds and changes nothing.
+#[tokio::test]
+async fn submitting_needs_the_programmes_documents() {
+    for backend in backends().await {
+        let api = Api::start(&backend).await;
+        let w = world(&api).await;
+        let needs = programme(
+            &api,
+            "needs_papers",
+            json!({"required_documents": ["id_card", "proof_of_address"]}),
+        )
+        .await;
+        let app = created(&api, "/v1/applications", &w.citizen, application(&needs, &w.amina)).await;
+        let refused = transition(&api, &w.citizen, &app, "submitted", None).await;
+        assert_eq!(
+            (refused.status, refused.problem()),
+            (409, "/problems/documents-missing"),
+            "{}: {:?}",
+            api.backend,
+            refused.json
+        );
+        let fields: Vec<&str> = refused.json["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["field"].as_str().unwrap())
+            .collect();
+        assert_eq!(fields, ["required_documents.id_card", "required_documents.proof_of_address"]);
+        let path = format!("/v1/applications/{}", id_of(&app));
+        let now = api.get(&path, &w.citizen).await.json;
+        assert_eq!((now["status"].as_str(), now["rev"].as_u64()), (Some("draft"), Some(1)));
+
+        // An ID card linked to her (REST), a proof of address linked to the application (push).
+        let id_card = created(
+            &api,
+            "/v1/documents",
+            &w.citizen,
+            document(&w.amina, &hex::encode(Sha256::digest(b"id")), 10),
+        )
+        .await;
+        let mut proof = document(&app, &hex::encode(Sha256::digest(b"bill")), 10);
+        proof["kind"] = json!("proof_of_address");
+        let r = push_one(&api, &w.citizen, create(RecordKind::Document, &proof)).await;
+        assert!(matches!(r, MutationResult::Applied { .. }), "{r:?}");
+        // A rejected proof does not count.
+        let rejected = api
+            .post(
+                &format!("/v1/review/documents/{}/verification", id_of(&proof)),
+                &w.staff,
+                &json!({"status": "rejected", "reason": "The bill is older than three months."}),
+            )
+            .await;
+        assert_eq!(rejected.status, 200, "{:?}", rejected.json);
+        let refused = transition(&api, &w.agent_a, &app, "submitted", None).await;
+        assert_eq!(refused.problem(), "/problems/documents-missing", "{:?}", refused.json);
+        assert_eq!(refused.json["errors"].as_array().unwrap().len(), 1);
+        assert_eq!(refused.json["errors"][0]["field"], "required_documents.proof_of_address");
+        let mut newer = document(&w.amina, &hex::encode(Sha256::digest(b"new bill")), 10);
+        newer["kind"] = json!("proof_of_address");
+        created(&api, "/v1/documents", &w.citizen, newer).await;
+        let submitted = transition(&api, &w.citizen, &app, "submitted", None).await;
+        assert_eq!(submitted.status, 200, "{:?}", submitted.json);
+
+        // Asked for more, she deletes her ID card: answering is refused until she adds one.
+        let asked = transition(&api, &w.staff, &app, "more_information_needed", Some("Add a clearer photo of the ID.")).await;
+        assert_eq!(asked.status, 200, "{:?}", asked.json);
+        let deleted = api
+            .send(
+                "DELETE",
+                &format!("/v1/documents/{}", id_of(&id_card)),
+                Some(&w.citizen),
+                None,
+                &[("if-match", "\"1\"")],
+            )
+            .await;
+        assert_eq!(deleted.status, 200, "{:?}", deleted.json);
+        let refused = transition(&api, &w.citizen, &app, "submitted", None).await;
+        assert_eq!(refused.json["errors"][0]["field"], "required_documents.id_card", "{:?}", refused.json);
+        let card = document(&w.amina, &hex::encode(Sha256::digest(b"clear id")), 10);
+        let r = push_one(&api, &w.citizen, create(RecordKind::Document, &card)).await;
+        assert!(matches!(r, MutationResult::Applied { .. }), "{r:?}");
+        let answered = transition(&api, &w.citizen, &app, "submitted", None).await;
+        assert_eq!(answered.status, 200, "{}: {:?}", api.backend, answered.json);
+        api.stop().await;
+    }
+}
+
+/// Issue 17: a form version, once published, never changes (REST replace and delete, sync
+/// update and delete), a new one is exactly the latest + 1 (two published at once: one wins,
+/// the other is told plainly), only admins publish, and a draft filled in on version N is
+/// still submitted after N+1 is published.
+#[tokio::test]
+async fn form_versions_are_immutable_and_follow_one_another() {
+    for backend in backends().await {
+        let api = Api::start(&backend).await;
+        let w = world(&api).await;
+        let admin = api.token("admin", "root", None, None);
+        let prog = programme(&api, "forms", json!({})).await;
+        let v1 = api
+            .get(&format!("/v1/forms?parent={}", id_of(&prog)), &admin)
+            .await
+            .json["items"][0]
+            .clone();
+        let draft = created(&api, "/v1/applications", &w.citizen, application(&prog, &w.amina)).await;
+
+        // Not replaced, changed or deleted, on either path.
+        let mut changed = v1.clone();
+        changed["schema"]["components"] = json!([]);
+        let path = format!("/v1/forms/{}", id_of(&v1));
+        let answer = api.put(&path, &admin, &changed, 1).await;
+        assert_eq!(answer.status, 409, "{}: {:?}", api.backend, answer.json);
+        assert!(answer.json["detail"].as_str().unwrap().contains("new version (2)"), "{:?}", answer.json);
+        let answer = api
+            .send("DELETE", &path, Some(&admin), None, &[("if-match", "\"1\"")])
+            .await;
+        assert_eq!(answer.status, 409, "{:?}", answer.json);
+        let r = push_one(&api, &admin, update(RecordKind::FormDefinition, &v1, &changed)).await;
+        assert_eq!(rejection(&r).0, "/problems/conflict", "{r:?}");
+        let r = push_one(
+            &api,
+            &admin,
+            Mutation {
+                id: Uuid::now_v7(),
+                kind: RecordKind::FormDefinition,
+                record_id: id_of(&v1),
+                op: MutationOp::Delete,
+                base_rev: Some(1),
+                changes: ChangeSet::default(),
+            },
+        )
+        .await;
+        assert_eq!(rejection(&r).0, "/problems/conflict", "{r:?}");
+        assert_eq!(api.get(&path, &admin).await.json, v1, "unchanged");
+
+        // The next version is 2: not 1 again, not 3 (REST and push).
+        for version in [1, 3] {
+            let answer = api.post("/v1/forms", &admin, &form(&prog, version)).await;
+            assert_eq!(answer.status, 409, "v{version}: {:?}", answer.json);
+            assert_eq!(answer.json["errors"][0]["field"], "version");
+            let r = push_one(&api, &admin, create(RecordKind::FormDefinition, &form(&prog, version))).await;
+            assert_eq!(rejection(&r).0, "/problems/conflict", "v{version}: {r:?}");
+        }
+        // Only admins publish.
+        for token in [&w.citizen, &w.agent_a, &w.staff] {
+            assert_eq!(api.post("/v1/forms", token, &form(&prog, 2)).await.status, 403);
+            let r = push_one(&api, token, create(RecordKind::FormDefinition, &form(&prog, 2))).await;
+            assert_eq!(rejection(&r).0, "/problems/forbidden", "{r:?}");
+        }
+        let r = push_one(&api, &admin, create(RecordKind::FormDefinition, &form(&prog, 2))).await;
+        assert!(matches!(r, MutationResult::Applied { .. }), "{r:?}");
+
+        // Two admins publish version 3 at once: one is published, the other told why not.
+        let other = api.token("admin", "other-admin", None, None);
+        let (mine, theirs) = (form(&prog, 3), form(&prog, 3));
+        let (a, b) = tokio::join!(
+            api.post("/v1/forms", &admin, &mine),
+            api.post("/v1/forms", &other, &theirs)
+        );
+        let mut statuses = [a.status, b.status];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [201, 409], "{}: {:?} {:?}", api.backend, a.json, b.json);
+        let loser = if a.status == 409 { &a } else { &b };
+        assert!(
+            loser.json["detail"].as_str().unwrap().contains("publish"),
+            "{:?}",
+            loser.json
+        );
+        let versions = api
+            .get(&format!("/v1/forms?parent={}", id_of(&prog)), &admin)
+            .await;
+        assert_eq!(versions.json["items"].as_array().unwrap().len(), 3);
+
+        // The draft started on version 1 is submitted on version 1.
+        let submitted = transition(&api, &w.citizen, &draft, "submitted", None).await;
+        assert_eq!(submitted.status, 200, "{:?}", submitted.json);
+        assert_eq!(submitted.json["form_version"], 1);
         api.stop().await;
     }
 }

@@ -159,6 +159,7 @@ pub fn add(partition: &Partition, session: Who<'_>, input: &AccountInput) -> Res
         verification_status: VerificationStatus::Unverified,
         // The first account is where payments go unless the person says otherwise.
         preferred_for_payments: input.preferred || existing.is_empty(),
+        review: None,
     };
     if existing
         .iter()

@@ -7,7 +7,7 @@
 //! and is sent with the next sync (see `vault/transitions.rs` for why the status move travels
 //! apart from the record).
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
 
 use doorstep_domain::application::{ActorRole, Application, ApplicationStatus};
 use doorstep_domain::document::DocumentKind;
@@ -182,22 +182,14 @@ impl Snapshot {
     }
 
     /// Whether a new application is allowed: once per programme unless it allows several
-    /// (a rejected one may be followed by a new one).
+    /// (a rejected one may be followed by a new one). The registry holds the same rule.
     fn may_start(&self, programme: &Programme) -> bool {
-        programme.allow_multiple_applications
-            || self
-                .applications_to(programme.meta.id)
-                .all(|a| a.status == ApplicationStatus::Rejected)
+        programme.admits_another_application(&self.applications)
     }
 
+    /// The rule the registry checks before it takes an application as submitted.
     fn missing_documents(&self, programme: &Programme) -> Vec<DocumentKind> {
-        let have: HashSet<DocumentKind> = self.documents.iter().map(|d| d.kind).collect();
-        programme
-            .required_documents
-            .iter()
-            .filter(|k| !have.contains(k))
-            .copied()
-            .collect()
+        programme.missing_documents(&self.documents)
     }
 
     fn view(

@@ -1024,6 +1024,7 @@ fn account_of(
         holder_name: input.holder_name.trim().to_owned(),
         verification_status: VerificationStatus::Unverified,
         preferred_for_payments: true,
+        review: None,
     };
     let mut errors = ValidationErrors::new();
     errors.nest("account", account.validate());

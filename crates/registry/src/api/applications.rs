@@ -1,6 +1,10 @@
 //! The application workflow: draft → submitted → under review → more information needed →
 //! approved / rejected. Status changes only here (never through PUT), each with who and why, and
-//! each tells the applicant through a notification written in the same transaction.
+//! each tells the applicant through a notification written in the same transaction, in their
+//! language ([`crate::messages`]). Staff and admins move applications as reviewers; a reviewer
+//! who decides on a submitted application takes it under review in the same step. The
+//! programme rules hold here too ([`super::programme_rules`]): submitting needs the required
+//! documents, and the one-application key follows the status (a rejection lets it go).
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -8,24 +12,23 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
 use doorstep_domain::api::Transition;
 use doorstep_domain::notification::NotificationKind;
-use doorstep_domain::{
-    Actor, ActorId, ActorRole, ApplicationStatus, Notification, RecordId, RecordKind, RecordMeta,
-};
+use doorstep_domain::validate::text::MAX_TEXT_CHARS;
+use doorstep_domain::{Actor, ActorRole, ApplicationStatus, RecordKind};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::records::load_typed;
 use super::write::commit;
-use super::{if_match, mutation, ApiError};
+use super::{if_match, mutation, notify, ApiError};
 use crate::access::Caller;
 use crate::auth::Role;
+use crate::messages::{self, Event};
 use crate::problem::{Problem, ProblemKind};
 use crate::resources::{Collection, Typed};
 use crate::state::AppState;
-use crate::storage::{Expect, RecordIndex, Write};
+use crate::storage::{Expect, Write};
 
-/// Actor id the registry writes its own notifications as.
-pub const SYSTEM_ACTOR: &str = "system:registry";
+pub use notify::SYSTEM_ACTOR;
 
 /// Move an application to another status.
 #[utoipa::path(post, path = "/v1/applications/{id}/transitions", tag = "applications",
@@ -36,10 +39,9 @@ pub const SYSTEM_ACTOR: &str = "system:registry";
     request_body = Transition,
     responses((status = 200, description = "The application after the change", body = doorstep_domain::Application,
                headers(("ETag" = String, description = "The application's new revision"))),
-              (status = 400, description = "A malformed id, body, If-Match or header", body = Problem, content_type = "application/problem+json"),
-              (status = 403, description = "The caller may not move applications (administrators)", body = Problem, content_type = "application/problem+json"),
+              (status = 400, description = "A malformed id, body, If-Match or header, or a note longer than 4000 characters", body = Problem, content_type = "application/problem+json"),
               (status = 404, description = "No such application, or one the caller may not see", body = Problem, content_type = "application/problem+json"),
-              (status = 409, description = "Not a move the workflow allows from here, or by this caller", body = Problem, content_type = "application/problem+json"),
+              (status = 409, description = "Not a move the workflow allows from here, or by this caller; a deleted application; or (`/problems/documents-missing`, `errors` naming each kind) submitting before the applicant has sent a document the programme requires", body = Problem, content_type = "application/problem+json"),
               (status = 412, description = "Stale: the application changed since that revision; `current` holds it now", body = Problem, content_type = "application/problem+json"),
               (status = 413, description = "The body is larger than 2 MiB", body = Problem, content_type = "application/problem+json"),
               (status = 422, description = "The Idempotency-Key was used for another request", body = Problem, content_type = "application/problem+json"),
@@ -85,61 +87,81 @@ pub async fn transition(
             ));
         }
     }
+    if stored.deleted {
+        return Err(ApiError::new(
+            ProblemKind::Conflict,
+            "This application was deleted; start a new one instead.",
+        ));
+    }
     let role = match caller.role() {
         Role::Citizen | Role::Agent => ActorRole::Applicant,
-        Role::Staff => ActorRole::Reviewer,
-        Role::Admin => {
-            return Err(ApiError::forbidden(
-                "Administrators manage programmes; applications are reviewed by staff.",
-            ))
-        }
+        Role::Staff | Role::Admin => ActorRole::Reviewer,
     };
+    if let Some(note) = request.note.as_deref() {
+        if note.chars().count() > MAX_TEXT_CHARS {
+            return Err(ApiError::new(
+                ProblemKind::BadRequest,
+                format!("Shorten the note to at most {MAX_TEXT_CHARS} characters."),
+            ));
+        }
+    }
     let now = OffsetDateTime::now_utc();
     let from = application.status;
+    let actor = Actor::new(caller.actor(), role);
+    // A reviewer deciding on an application nobody has picked up yet has picked it up: the
+    // history shows it went under review first, by them, then their decision.
+    if role == ActorRole::Reviewer
+        && from == ApplicationStatus::Submitted
+        && ApplicationStatus::UnderReview.can_transition_to(request.to)
+    {
+        application
+            .transition(ApplicationStatus::UnderReview, now, actor.clone(), None)
+            .map_err(|e| ApiError::new(ProblemKind::Conflict, e.to_string()))?;
+    }
     application
-        .transition(
-            request.to,
-            now,
-            Actor::new(caller.actor(), role),
-            request.note.clone(),
-        )
+        .transition(request.to, now, actor, request.note.clone())
         .map_err(|e| ApiError::new(ProblemKind::Conflict, e.to_string()))?;
+    let programme = super::programme_rules::programme(&state, application.programme_id).await?;
+    if request.to == ApplicationStatus::Submitted {
+        super::programme_rules::check_submit(&state, &application, &programme).await?;
+    }
 
     let mut body_json = serde_json::to_value(&application).expect("domain records serialise");
     body_json["rev"] = stored.body["rev"].clone();
+    // The index as stored, with the workflow facts and keys worked out again: the queue's
+    // state, and the one-application key a rejection lets go.
+    let mut index = stored.index.clone();
+    (index.state, index.state_since) = crate::resources::application_state(&application);
+    index.keys = super::programme_rules::application_keys(&state, &application).await?;
     let application_write = Write {
         kind: RecordKind::Application,
         id,
         expect: Expect::Rev(stored.rev),
         body: body_json,
-        index: stored.index.clone(),
+        index,
         deleted: false,
         duplicate_check: None,
     };
-    let notice = notification_for(
-        &application.programme_id,
-        application.applicant_id,
-        id,
-        from,
-        request.to,
-        request.note,
-        now,
-    );
-    let notice_write = Write {
-        kind: RecordKind::Notification,
-        id: *notice.meta.id.as_uuid(),
-        expect: Expect::Absent,
-        body: serde_json::to_value(&notice).expect("domain records serialise"),
-        index: RecordIndex {
-            owner_id: Some(*application.applicant_id.as_uuid()),
-            area: stored.index.area.clone(),
-            parent_id: Some(id),
-            creator: SYSTEM_ACTOR.into(),
-            ..RecordIndex::default()
+    let recipient = notify::recipient(&state, *application.applicant_id.as_uuid())
+        .await?
+        .ok_or_else(|| ApiError::not_found("individual", application.applicant_id))?;
+    let message = messages::message(
+        Event::Application {
+            programme: &programme.name,
+            from,
+            to: request.to,
+            note: request.note.as_deref(),
         },
-        deleted: false,
-        duplicate_check: None,
-    };
+        recipient.language,
+    );
+    let notice_write = notify::write(
+        Uuid::now_v7(),
+        &recipient,
+        NotificationKind::ApplicationStatus,
+        id,
+        message,
+        now,
+    )?;
     commit(
         &state,
         &caller,
@@ -149,67 +171,4 @@ pub async fn transition(
         StatusCode::OK,
     )
     .await
-}
-
-/// The notification telling the applicant what happened, in plain words.
-fn notification_for(
-    _programme: &RecordId,
-    applicant: RecordId,
-    application: Uuid,
-    from: ApplicationStatus,
-    to: ApplicationStatus,
-    note: Option<String>,
-    at: OffsetDateTime,
-) -> Notification {
-    let (title, mut text) = match to {
-        ApplicationStatus::Submitted if from == ApplicationStatus::MoreInformationNeeded => (
-            "Your answers were sent",
-            "We received the information you added. Your application is back with the office."
-                .to_owned(),
-        ),
-        ApplicationStatus::Submitted => (
-            "Application received",
-            "We received your application. You will be told here when it has been reviewed."
-                .to_owned(),
-        ),
-        ApplicationStatus::UnderReview => (
-            "Application under review",
-            "The office has started reviewing your application.".to_owned(),
-        ),
-        ApplicationStatus::MoreInformationNeeded => (
-            "More information needed",
-            "The office needs more information before deciding. Open the application to answer."
-                .to_owned(),
-        ),
-        ApplicationStatus::Approved => (
-            "Application approved",
-            "Your application was approved.".to_owned(),
-        ),
-        ApplicationStatus::Rejected => (
-            "Application not approved",
-            "Your application was not approved.".to_owned(),
-        ),
-        ApplicationStatus::Draft => (
-            "Application back to draft",
-            "Your application is a draft again.".to_owned(),
-        ),
-    };
-    if let Some(note) = note.filter(|n| !n.trim().is_empty()) {
-        text.push_str("\n\n");
-        text.push_str(note.trim());
-    }
-    Notification {
-        meta: RecordMeta::new(
-            RecordId::from_uuid(Uuid::now_v7()),
-            at,
-            ActorId::new(SYSTEM_ACTOR),
-        ),
-        recipient_id: applicant,
-        kind: NotificationKind::ApplicationStatus,
-        title: title.into(),
-        body: text,
-        related_record: Some(RecordId::from_uuid(application)),
-        read_at: None,
-        deadline: None,
-    }
 }

@@ -112,6 +112,11 @@ fn duplicate_message(key: &str, holder: uuid::Uuid) -> String {
         format!("The household already has a head (membership {holder}). End that membership or change its role first.")
     } else if key.starts_with("preferred:") {
         format!("Another account ({holder}) is already chosen for payments. Unset it first.")
+    } else if key.starts_with("application:") {
+        // Not the holder's id: the other application may be one the caller cannot see.
+        "This person already has an application to this programme that is not rejected, and the programme takes one per person. Continue that application instead of starting another.".to_owned()
+    } else if let Some(version) = key.strip_prefix("form:").and_then(|k| k.rsplit(':').next()) {
+        format!("Version {version} of this programme's form was published meanwhile (form {holder}). Look at it, then publish yours as the next version.")
     } else if key.starts_with("id:") {
         // Never the holder's record id: whoever types a number must not learn whose it is.
         "This ID number is already registered for another person. Check the number; if it is right, search for the person (an agent or the registry office can find the record) instead of registering them again.".to_owned()

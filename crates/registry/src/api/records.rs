@@ -227,6 +227,7 @@ pub async fn create(
         op: MutationOp::Create,
         body: json,
         current: None,
+        decision: false,
     };
     let write = prepare(&state, &caller, request).await?;
     let link_me = caller.role() == Role::Citizen
@@ -305,6 +306,7 @@ pub async fn update(
         op: MutationOp::Update,
         body: json,
         current: Some(&old),
+        decision: false,
     };
     let mut write = prepare(&state, &caller, request).await?;
     write.expect = Expect::Rev(rev);
@@ -358,6 +360,7 @@ pub async fn delete(
         op: MutationOp::Delete,
         body: serde_json::Value::Null,
         current: Some(&old),
+        decision: false,
     };
     let mut write = prepare(&state, &caller, request).await?;
     write.expect = Expect::Rev(rev);

@@ -193,6 +193,7 @@ impl Applying<'_> {
             op,
             body,
             current,
+            decision: false,
         };
         match (m.op, current) {
             (MutationOp::Create, None) if exists => done(rejected(

@@ -5,12 +5,16 @@
 //!
 //! 1. the caller's role may create or change records of this kind at all;
 //! 2. the record as stored is one the caller may see (else 404, the same as no record);
-//! 3. the business rules of the operation (only a draft application may be deleted);
+//! 3. the business rules of the operation (only a draft application may be deleted) and the
+//!    programme rules ([`super::programme_rules`]: one application per person per programme
+//!    unless it allows several, as a unique key; form versions immutable, each the latest + 1);
 //! 4. the fields the registry owns — `id` (must be the id the record is written under), `rev`,
 //!    `created_at`, `created_by`, `deleted_at` — come from the registry, never from the body;
 //! 5. the body is a valid record of the kind (the domain model's rules);
 //! 6. fields only the office or the ID provider set are left as stored ([`access`]), and
-//!    changing what staff verified resets the verification;
+//!    changing what staff verified resets the verification; a reviewer's decision (a document
+//!    or an account verified) comes only from the review desk ([`WriteRequest::decision`]) and
+//!    changes nothing else;
 //! 7. the records it points to exist, are alive and are visible to the caller, and the
 //!    administrative areas its address names are the gazetteer's ([`super::areas`]);
 //! 8. the record as it would become is still visible to the caller (an agent cannot move a
@@ -56,6 +60,9 @@ pub struct WriteRequest<'a> {
     pub body: Value,
     /// The record as stored; `None` for a create.
     pub current: Option<&'a StoredRecord>,
+    /// A reviewer's decision from the review desk ([`super::review`]): the one write that may
+    /// change a document's or an account's verification, and nothing else.
+    pub decision: bool,
 }
 
 /// Check a write against every rule and turn it into a store write (with `expect` left for the
@@ -71,25 +78,29 @@ pub async fn prepare(
         op,
         body,
         current,
+        decision,
     } = request;
     let role = caller.role();
     let allowed = match op {
+        _ if decision => op == MutationOp::Update && access::may_decide(role, kind),
         MutationOp::Create => access::may_create_kind(role, kind),
         MutationOp::Update | MutationOp::Delete => access::may_write_kind(role, kind),
     };
     if !allowed {
-        return Err(ApiError::forbidden(
-            format!(
-                "A {role:?} account may not {} {} records.",
-                if op == MutationOp::Create {
-                    "create"
-                } else {
-                    "change"
-                },
-                kind.as_str()
-            )
-            .to_lowercase(),
-        ));
+        let mut detail = format!(
+            "A {role:?} account may not {} {} records.",
+            if op == MutationOp::Create {
+                "create"
+            } else {
+                "change"
+            },
+            kind.as_str()
+        )
+        .to_lowercase();
+        if access::may_decide(role, kind) {
+            detail.push_str(" Verify it from the review desk instead.");
+        }
+        return Err(ApiError::forbidden(detail));
     }
     let old = match (op, current) {
         (MutationOp::Create, _) => None,
@@ -128,7 +139,7 @@ pub async fn prepare(
         ),
         None => None,
     };
-    if access::reset_verifications(role, old_typed.as_ref(), &typed, &mut body) {
+    if access::reset_verifications(role, old_typed.as_ref(), &typed, &mut body, decision) {
         typed = resources::parse(kind, body.clone())?.0;
     }
     let vouched = caller
@@ -136,7 +147,7 @@ pub async fn prepare(
         .individual_id
         .as_deref()
         .map(|number| (state.auth.individual_id_type(), number));
-    access::protected_fields(role, old_typed.as_ref(), &typed, vouched)
+    access::protected_fields(role, old_typed.as_ref(), &typed, vouched, decision)
         .map_err(ApiError::forbidden)?;
     payment_accounts(caller, old_typed.as_ref(), &typed)?;
     if !deleting {
@@ -161,6 +172,7 @@ pub async fn prepare(
             .keys
             .extend(vouched_keys(state, caller, person, old).await?);
     }
+    super::programme_rules::check(state, op, &typed, &mut index).await?;
     if !caller.visibility.allows(kind, &index) {
         return Err(ApiError::forbidden(match role {
             Role::Agent => "This record would be filed outside your assigned area.".to_owned(),

@@ -204,6 +204,13 @@ pub async fn load(
                 .collect();
             let mut index = typed.index(&referenced, area.map(str::to_owned));
             index.creator = DEMO_ACTOR.into();
+            // The demo programmes take one application per person (`allow_multiple_applications`
+            // is never set in demo/programmes.json), so each demo application holds its place.
+            if let resources::Typed::Application(application) = &typed {
+                index
+                    .keys
+                    .push(crate::api::programme_rules::application_key(application));
+            }
             writes.push(Write {
                 kind,
                 id: typed.id(),

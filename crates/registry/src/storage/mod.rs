@@ -22,9 +22,9 @@ use doorstep_domain::wire::StorageKind;
 use uuid::Uuid;
 
 pub use model::{
-    AreaLoad, AuditEntry, CitizenScope, CommitError, Expect, IdempotencyClaim, KeyLookup,
-    ListQuery, RecordIndex, StoredFlag, StoredRecord, StoredResponse, Visibility, Write,
-    WriteContext,
+    ApplicantQuery, AreaLoad, AuditEntry, CitizenScope, CommitError, Expect, IdempotencyClaim,
+    KeyLookup, ListQuery, QueueQuery, RecordIndex, StoredFlag, StoredRecord, StoredResponse,
+    Visibility, Write, WriteContext,
 };
 
 /// Folder for document blobs inside the data directory (whatever the database).
@@ -190,6 +190,25 @@ pub trait Store: Send + Sync + 'static {
         &self,
         lookups: &[KeyLookup],
     ) -> Result<Vec<(String, Uuid)>, StorageError>;
+
+    /// A page of the review queue: live applications in one of `query.states`, ordered by
+    /// (state since, id), each with its state-since as the database keeps it (RFC 3339 UTC,
+    /// microseconds). Drafts have no state-since and are never listed.
+    async fn review_queue(
+        &self,
+        query: &QueueQuery,
+    ) -> Result<Vec<(StoredRecord, time::OffsetDateTime)>, StorageError>;
+
+    /// For each of `owners`, how many of their live documents are pending verification (those
+    /// with none are left out).
+    async fn pending_documents(&self, owners: &[Uuid]) -> Result<Vec<(Uuid, u32)>, StorageError>;
+
+    /// The newest version of a programme's form ever written (deleted or not), if any.
+    async fn latest_form_version(&self, programme: Uuid) -> Result<Option<u32>, StorageError>;
+
+    /// The applicants (individual ids, each once) with a live application to a programme,
+    /// after `query.after`, at most `query.limit`.
+    async fn applicants(&self, query: &ApplicantQuery) -> Result<Vec<Uuid>, StorageError>;
 
     /// The records with these ids (those that exist), whatever their kind, in no order.
     async fn get_many(&self, ids: &[Uuid]) -> Result<Vec<StoredRecord>, StorageError>;

@@ -43,6 +43,13 @@ pub struct RecordIndex {
     /// [`UNIQUE_KEY_PREFIX`] may belong to one live record only: that is how one-head-per-household
     /// and one-preferred-account are enforced inside the writing transaction.
     pub keys: Vec<String>,
+    /// Where the record is in its workflow, for the review desk: an application's status, a
+    /// document's verification status. Written with every write (worked out from the body),
+    /// not read back.
+    pub state: Option<String>,
+    /// Since when (server time) it has been in that state: an application's last status
+    /// change; `None` for a draft.
+    pub state_since: Option<time::OffsetDateTime>,
 }
 
 /// Keys with this prefix are unique among live records.
@@ -230,6 +237,35 @@ impl ListQuery {
             include_deleted: false,
         }
     }
+}
+
+/// A page of the review queue: live applications in some states, oldest state first (see
+/// [`Store::review_queue`](super::Store::review_queue)).
+#[derive(Debug, Clone)]
+pub struct QueueQuery {
+    pub visibility: Visibility,
+    /// Application statuses (wire names), at least one.
+    pub states: Vec<String>,
+    pub programme: Option<Uuid>,
+    /// Filed under this area code or below.
+    pub area: Option<String>,
+    /// Only those in their state since before this instant.
+    pub before: Option<time::OffsetDateTime>,
+    /// The page continues after this (state since, id).
+    pub after: Option<(time::OffsetDateTime, Uuid)>,
+    pub limit: u32,
+}
+
+/// Applicants with a live application to a programme (see
+/// [`Store::applicants`](super::Store::applicants)), in id order.
+#[derive(Debug, Clone)]
+pub struct ApplicantQuery {
+    pub visibility: Visibility,
+    pub programme: Uuid,
+    pub state: Option<String>,
+    pub area: Option<String>,
+    pub after: Option<Uuid>,
+    pub limit: u32,
 }
 
 /// Where to look for likely duplicates: the records holding any of `keys`, at most `limit` of

@@ -92,6 +92,14 @@ impl Dialect {
         }
     }
 
+    /// A record body's top-level integer `field`, as a BIGINT.
+    pub(crate) fn json_int(self, column: &str, field: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("CAST(json_extract({column}, '$.{field}') AS INTEGER)"),
+            Dialect::Postgres => format!("CAST({column}->>'{field}' AS BIGINT)"),
+        }
+    }
+
     /// Whether `$n` occurs in the search text.
     fn contains(self, n: usize) -> String {
         match self {
@@ -655,6 +663,34 @@ macro_rules! store_trait_impl {
                     shared::get_many(&mut *self.conn().await?, ids).await
                 }
 
+                async fn review_queue(
+                    &self,
+                    query: &$crate::storage::QueueQuery,
+                ) -> Result<Vec<($crate::storage::StoredRecord, time::OffsetDateTime)>, $crate::storage::StorageError> {
+                    shared::review_queue(&mut *self.conn().await?, query).await
+                }
+
+                async fn pending_documents(
+                    &self,
+                    owners: &[uuid::Uuid],
+                ) -> Result<Vec<(uuid::Uuid, u32)>, $crate::storage::StorageError> {
+                    shared::pending_documents(&mut *self.conn().await?, owners).await
+                }
+
+                async fn latest_form_version(
+                    &self,
+                    programme: uuid::Uuid,
+                ) -> Result<Option<u32>, $crate::storage::StorageError> {
+                    shared::latest_form_version(&mut *self.conn().await?, programme).await
+                }
+
+                async fn applicants(
+                    &self,
+                    query: &$crate::storage::ApplicantQuery,
+                ) -> Result<Vec<uuid::Uuid>, $crate::storage::StorageError> {
+                    shared::applicants(&mut *self.conn().await?, query).await
+                }
+
                 async fn duplicate_flags(
                     &self,
                     after: Option<(uuid::Uuid, uuid::Uuid)>,
@@ -1107,7 +1143,10 @@ macro_rules! shared_store_impl {
                     parent_id: parse_uuid(row.try_get(7)?)?,
                     creator: row.try_get(8)?,
                     search_text: row.try_get(9)?,
+                    // Written with every write, never read back (as keys).
                     keys: Vec::new(),
+                    state: None,
+                    state_since: None,
                 },
                 deleted: row.try_get(10)?,
                 body: serde_json::from_str(&body)
@@ -1318,9 +1357,9 @@ macro_rules! shared_store_impl {
                     b.push(" RETURNING seq");
                 }
                 if !run.is_empty() {
-                    b.next_statement().push("INSERT INTO records (id, kind, rev, last_seq, owner_id, group_id, area, parent_id, creator, search_text, deleted, body, created_at, updated_at) ");
+                    b.next_statement().push("INSERT INTO records (id, kind, rev, last_seq, owner_id, group_id, area, parent_id, creator, search_text, deleted, body, created_at, updated_at, state, state_since) ");
                     b.rows(
-                        &[Id, Text, Int, Int, Id, Id, Text, Id, Text, Text, Bool, Json, Time, Time],
+                        &[Id, Text, Int, Int, Id, Id, Text, Id, Text, Text, Bool, Json, Time, Time, Text, Time],
                         run.iter().map(|row| {
                             let (r, at) = (&row.record, timestamp(contexts[row.job].at));
                             vec![
@@ -1328,6 +1367,7 @@ macro_rules! shared_store_impl {
                                 r.index.owner_id.into(), r.index.group_id.into(), r.index.area.clone().into(),
                                 r.index.parent_id.into(), r.index.creator.clone().into(), r.index.search_text.clone().into(),
                                 r.deleted.into(), r.body.to_string().into(), at.clone().into(), at.into(),
+                                r.index.state.clone().into(), r.index.state_since.map(timestamp).into(),
                             ]
                         }).collect(),
                     );
@@ -1335,7 +1375,8 @@ macro_rules! shared_store_impl {
                     b.push(" ON CONFLICT (id) DO UPDATE SET rev = excluded.rev, last_seq = excluded.last_seq, \
                             owner_id = excluded.owner_id, group_id = excluded.group_id, area = excluded.area, \
                             parent_id = excluded.parent_id, search_text = excluded.search_text, \
-                            deleted = excluded.deleted, body = excluded.body, updated_at = excluded.updated_at");
+                            deleted = excluded.deleted, body = excluded.body, updated_at = excluded.updated_at, \
+                            state = excluded.state, state_since = excluded.state_since");
                 }
                 // Keys a stored record no longer has (a new record has none yet); the ones it
                 // keeps are left, so no two statements here touch one row.
@@ -1570,6 +1611,99 @@ macro_rules! shared_store_impl {
             b.in_uuids("id", ids);
             let rows = query(&b).fetch_all(&mut *conn).await?;
             rows.iter().map(decode_record).collect()
+        }
+
+        /// `AND <area is code or below it>`.
+        fn within_area(b: &mut Builder, code: &str) {
+            b.push(" AND (area = ").text(code)
+                .push(" OR substr(area, 1, length(").text(format!("{code}."))
+                .push(")) = ").text(format!("{code}.")).push(")");
+        }
+
+        fn parse_time(text: &str) -> Result<time::OffsetDateTime, StorageError> {
+            doorstep_domain::timestamp::parse(text)
+                .map_err(|e| StorageError::Corrupt(format!("a stored time {text:?}: {e}")))
+        }
+
+        pub(super) async fn review_queue(conn: &mut Conn, q: &$crate::storage::QueueQuery) -> Result<Vec<(StoredRecord, time::OffsetDateTime)>, StorageError> {
+            let mut b = Builder::new(DIALECT, format!(
+                "SELECT {}, {} FROM records WHERE kind = 'application' AND deleted = FALSE AND state_since IS NOT NULL AND ",
+                record_columns(DIALECT), DIALECT.time_out("state_since"),
+            ));
+            let states: Vec<&String> = q.states.iter().collect();
+            b.in_texts("state", &states);
+            if let Some(programme) = q.programme {
+                b.push(" AND parent_id = ").uuid(programme);
+            }
+            if let Some(area) = &q.area {
+                within_area(&mut b, area);
+            }
+            if let Some(before) = q.before {
+                b.push(" AND state_since < ").time(timestamp(before));
+            }
+            if let Some((since, id)) = q.after {
+                b.push(" AND (state_since, id) > (").time(timestamp(since)).push(", ").uuid(id).push(")");
+            }
+            b.visible_to(&q.visibility);
+            b.push(" ORDER BY state_since, id LIMIT ").int(i64::from(q.limit));
+            let rows = query(&b).fetch_all(&mut *conn).await?;
+            rows.iter()
+                .map(|row| {
+                    let since: String = row.try_get(12)?;
+                    Ok((decode_record(row)?, parse_time(&since)?))
+                })
+                .collect()
+        }
+
+        pub(super) async fn pending_documents(conn: &mut Conn, owners: &[Uuid]) -> Result<Vec<(Uuid, u32)>, StorageError> {
+            if owners.is_empty() {
+                return Ok(Vec::new());
+            }
+            let mut b = Builder::new(DIALECT, format!(
+                "SELECT {}, COUNT(*) FROM records WHERE kind = 'document' AND deleted = FALSE AND state = 'pending' AND ",
+                DIALECT.uuid_out("owner_id"),
+            ));
+            b.in_uuids("owner_id", owners);
+            b.push(" GROUP BY owner_id");
+            let rows = query(&b).fetch_all(&mut *conn).await?;
+            rows.iter()
+                .map(|row| Ok((parse_uuid(row.try_get(0)?)?.expect("owner_id is one of the owners"), row.try_get::<i64, _>(1)? as u32)))
+                .collect()
+        }
+
+        pub(super) async fn latest_form_version(conn: &mut Conn, programme: Uuid) -> Result<Option<u32>, StorageError> {
+            let mut b = Builder::new(DIALECT, format!(
+                "SELECT MAX({}) FROM records WHERE kind = 'form_definition' AND parent_id = ",
+                DIALECT.json_int("body", "version"),
+            ));
+            b.uuid(programme);
+            let latest: Option<i64> = query(&b).fetch_one(&mut *conn).await?.try_get(0)?;
+            latest
+                .map(|v| u32::try_from(v).map_err(|_| StorageError::Corrupt(format!("a form version {v} is out of range"))))
+                .transpose()
+        }
+
+        pub(super) async fn applicants(conn: &mut Conn, q: &$crate::storage::ApplicantQuery) -> Result<Vec<Uuid>, StorageError> {
+            let mut b = Builder::new(DIALECT, format!(
+                "SELECT DISTINCT {} AS applicant, owner_id FROM records WHERE kind = 'application' AND deleted = FALSE AND owner_id IS NOT NULL AND parent_id = ",
+                DIALECT.uuid_out("owner_id"),
+            ));
+            b.uuid(q.programme);
+            if let Some(state) = &q.state {
+                b.push(" AND state = ").text(state.as_str());
+            }
+            if let Some(area) = &q.area {
+                within_area(&mut b, area);
+            }
+            if let Some(after) = q.after {
+                b.push(" AND owner_id > ").uuid(after);
+            }
+            b.visible_to(&q.visibility);
+            b.push(" ORDER BY owner_id LIMIT ").int(i64::from(q.limit));
+            let rows = query(&b).fetch_all(&mut *conn).await?;
+            rows.iter()
+                .map(|row| Ok(parse_uuid(row.try_get(0)?)?.expect("owner_id IS NOT NULL")))
+                .collect()
         }
 
         pub(super) async fn duplicate_flags(conn: &mut Conn, after: Option<(Uuid, Uuid)>, limit: u32) -> Result<Vec<$crate::storage::StoredFlag>, StorageError> {

@@ -321,6 +321,8 @@ fn document_record(
         linked_record: linked.into(),
         captured_at: captured,
         consent,
+        verification_status: Default::default(),
+        review: None,
     };
     document.validate().map_err(VaultError::Invalid)?;
     Ok(serde_json::to_value(document).expect("documents serialise"))
