@@ -1,4 +1,5 @@
-//! The two commands that carry file bytes: a document's chunks in, a document's content out.
+//! The commands that carry file bytes: a document's chunks in, a document's content out (the
+//! person's own, or one a reviewer opens at the registry).
 //!
 //! They use Tauri's raw IPC bodies (no JSON: a 100 MB scan would be 400 MB of number arrays),
 //! which tauri-specta cannot describe, so they are registered beside the generated handler (see
@@ -15,7 +16,11 @@ use crate::AppState;
 const UPLOAD_HEADER: &str = "doorstep-upload";
 
 /// Commands served by [`handler`].
-pub const COMMANDS: &[&str] = &["upload_chunk", "document_content"];
+pub const COMMANDS: &[&str] = &[
+    "upload_chunk",
+    "document_content",
+    "review_document_content",
+];
 
 /// The next piece of a document being added; the body is the raw bytes. Returns the bytes
 /// received so far.
@@ -50,7 +55,19 @@ pub async fn document_content(
     Ok(Response::new(state.core.document_content(id).await?))
 }
 
+/// A document's content from the registry, for a reviewer (held in memory only, never kept).
+#[tauri::command]
+pub async fn review_document_content(
+    state: State<'_, AppState>,
+    id: String,
+) -> Result<Response, UserError> {
+    let id = id
+        .parse()
+        .map_err(|_| UserError::invalid_input("That record id is not valid."))?;
+    Ok(Response::new(state.core.review_document_content(id).await?))
+}
+
 /// The handler for [`COMMANDS`].
 pub fn handler() -> impl Fn(tauri::ipc::Invoke<tauri::Wry>) -> bool + Send + Sync + 'static {
-    tauri::generate_handler![upload_chunk, document_content]
+    tauri::generate_handler![upload_chunk, document_content, review_document_content]
 }

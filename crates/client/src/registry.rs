@@ -6,6 +6,8 @@
 //! and there alike. Sync ([`crate::sync`]) and sign-in ([`crate::signin`]) hold one each, with
 //! their own timeouts, and map its answers to their own errors.
 
+mod desk;
+
 use std::time::Duration;
 
 use doorstep_domain::api::{
@@ -173,60 +175,13 @@ impl RegistryClient {
         Ok(answer.matches)
     }
 
-    /// `GET /v1/staff`: one page of the staff directory.
-    pub async fn staff_list(
-        &self,
-        token: &str,
-        query: &doorstep_domain::api::StaffQuery,
-    ) -> Result<doorstep_domain::api::StaffPage, TransportError> {
-        let response = self
-            .http
-            .get(self.url(paths::STAFF))
-            .header(reqwest::header::AUTHORIZATION, bearer(token))
-            .query(query)
-            .send()
-            .await
-            .map_err(offline)?;
-        let response = check(response).await?;
-        response.json().await.map_err(offline)
-    }
-
-    /// `POST /v1/staff`: give an identity a role.
-    pub async fn staff_grant(
-        &self,
-        token: &str,
-        grant: &doorstep_domain::api::StaffGrant,
-    ) -> Result<doorstep_domain::api::StaffEntry, TransportError> {
-        let request = self.http.post(self.url(paths::STAFF)).json(grant);
-        self.staff_write(token, request).await
-    }
-
-    /// `PUT /v1/staff/{id}`: a new role and areas for an entry.
-    pub async fn staff_change(
-        &self,
-        token: &str,
-        id: uuid::Uuid,
-        change: &doorstep_domain::api::StaffChange,
-    ) -> Result<doorstep_domain::api::StaffEntry, TransportError> {
-        let request = self.http.put(self.url(&paths::staff_entry(id))).json(change);
-        self.staff_write(token, request).await
-    }
-
-    /// `DELETE /v1/staff/{id}`: revoke an entry (kept as the trail).
-    pub async fn staff_revoke(
-        &self,
-        token: &str,
-        id: uuid::Uuid,
-    ) -> Result<doorstep_domain::api::StaffEntry, TransportError> {
-        let request = self.http.delete(self.url(&paths::staff_entry(id)));
-        self.staff_write(token, request).await
-    }
-
-    async fn staff_write(
+    /// Send `request` with the bearer `token` and read the JSON answer: the calls of the desks
+    /// that work online (registry/desk.rs), where any error status is a refusal to show.
+    pub(crate) async fn send_json<T: serde::de::DeserializeOwned>(
         &self,
         token: &str,
         request: reqwest::RequestBuilder,
-    ) -> Result<doorstep_domain::api::StaffEntry, TransportError> {
+    ) -> Result<T, TransportError> {
         let response = request
             .header(reqwest::header::AUTHORIZATION, bearer(token))
             .send()
@@ -234,6 +189,10 @@ impl RegistryClient {
             .map_err(offline)?;
         let response = check(response).await?;
         response.json().await.map_err(offline)
+    }
+
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.http
     }
 
     /// `GET /v1/areas` with `If-None-Match: etag`: the caller's part of the gazetteer and its

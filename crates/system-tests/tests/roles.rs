@@ -9,15 +9,21 @@
 //! - an administrator manages the staff directory from the app, the registry's reasons come
 //!   back for bad grants, and an agent or a citizen is refused it;
 //! - a role changed in the directory reaches the person's device with the next sync;
-//! - staff and administrators see every record, and their sync keeps none on their computer.
+//! - staff and administrators see every record, and their sync keeps none on their computer;
+//! - at the review desk a reviewer finds an application in the queue, looks at its documents,
+//!   rejects one with a reason, asks for more and announces to the programme; the applicant
+//!   reads each in their own language on their device.
 
 mod common;
 
-use common::app::{app, wait_for, PASSPHRASE};
+use common::app::{app, png, wait_for, PASSPHRASE};
 use common::oidc::{start_provider, HeadlessLogin, Provider};
 use doorstep_client::app::{
-    AppError, Doorstep, Role, SessionView, StaffChange, StaffGrant, StaffRole,
+    AnnouncementRequest, AnnouncementText, AppError, ApplicationStatus, DocumentStatus, Doorstep,
+    MyDetails, NewUpload, ReviewFilter, Role, SessionView, StaffChange, StaffGrant, StaffRole,
 };
+use doorstep_domain::document::DocumentKind;
+use doorstep_domain::review::Language;
 use doorstep_registry::auth::IssuerConfig;
 use doorstep_registry::config::Config;
 use doorstep_registry::server::{self, RunningServer};
@@ -177,7 +183,12 @@ async fn each_role_gets_its_sections_and_an_admin_runs_the_staff_directory() {
         "the citizens' provider grants no staff role"
     );
     assert_eq!(
-        admin.staff_directory(None, false).await.unwrap().entries.len(),
+        admin
+            .staff_directory(None, false)
+            .await
+            .unwrap()
+            .entries
+            .len(),
         1
     );
 
@@ -269,4 +280,240 @@ async fn each_role_gets_its_sections_and_an_admin_runs_the_staff_directory() {
     let me = live.entries[0].id;
     let last_admin = admin.revoke_staff(me).await.unwrap_err();
     assert_eq!(refusal_key(last_admin), "registryRefused");
+}
+
+/// Send `bytes` as a document of `kind` from the person's device.
+async fn add_document(device: &Doorstep, kind: DocumentKind, name: &str, bytes: &[u8]) {
+    let token = device
+        .begin_upload(NewUpload {
+            kind,
+            file_name: name.into(),
+            size_bytes: bytes.len() as u32,
+            replaces: None,
+            consent: None,
+            registration: None,
+            person: None,
+        })
+        .await
+        .unwrap();
+    device.upload_chunk(token, bytes.to_vec()).await.unwrap();
+    device.finish_upload(token).await.unwrap();
+}
+
+/// Ask for a sync and wait for the round after it.
+async fn sync(device: &Doorstep, what: &str) {
+    let before = device.sync_status().borrow().last_success.clone();
+    device.sync_now().await.unwrap();
+    wait_for(device, what, |s| {
+        !s.running && s.last_success > before && s.pending == 0
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_reviewer_decides_at_the_desk_and_the_applicant_hears_in_their_language() {
+    let Some(w) = world().await else { return };
+
+    // A citizen (French) applies to the child benefit with both documents it requires.
+    let home = w.device(&w.citizens, "personal", "home");
+    signed_in(&home, "person-1").await;
+    home.save_my_details(MyDetails {
+        given_name: "Amina".into(),
+        family_name: "Njoroge".into(),
+        birthdate: Some("1988-04-12".into()),
+        phone: Some("+254712345678".into()),
+        email: None,
+        preferred_language: Some("fr".into()),
+        address: None,
+    })
+    .await
+    .unwrap();
+    sync(&home, "the registration").await;
+    let child = home
+        .programmes()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.code == "child-benefit")
+        .expect("the demo programme");
+    let programme: uuid::Uuid = child.id.parse().unwrap();
+    add_document(&home, DocumentKind::IdCard, "id.png", &png(2000)).await;
+    add_document(&home, DocumentKind::ProofOfAddress, "bill.png", &png(1000)).await;
+    let answers =
+        json!({"childGivenName": "Zawadi", "childFamilyName": "Njoroge", "childAgeYears": 7});
+    home.submit_application(programme, answers.clone())
+        .await
+        .unwrap();
+    sync(&home, "the application").await;
+
+    // The reviewer finds it in the queue, filtered by programme, and opens it.
+    let desk = w.device(&w.staff, "personal", "desk");
+    signed_in(&desk, "admin-1").await;
+    let queue = desk
+        .review_queue(
+            ReviewFilter {
+                programme: Some(programme),
+                ..ReviewFilter::default()
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(queue.programmes.iter().any(|p| p.name == child.name));
+    assert_eq!(queue.items.len(), 1, "{queue:?}");
+    let item = &queue.items[0];
+    assert_eq!(item.applicant_name, "Amina Njoroge");
+    assert_eq!(item.documents_pending, 2);
+    let application = item.application_id;
+    let case = desk.review_case(application).await.unwrap();
+    assert_eq!(case.application.data, answers);
+    assert!(case.form.is_some(), "the answers come with their form");
+    assert_eq!(case.documents.len(), 2);
+    let id_card = case
+        .documents
+        .iter()
+        .find(|d| d.kind == DocumentKind::IdCard)
+        .unwrap()
+        .clone();
+    assert_eq!(
+        desk.review_document_content(*id_card.meta.id.as_uuid())
+            .await
+            .unwrap(),
+        png(2000),
+        "the reviewer sees the file the applicant sent"
+    );
+    // An empty filter day is a clear refusal, not a silent "nothing".
+    let bad_day = desk
+        .review_queue(
+            ReviewFilter {
+                waiting_since_before: Some("07/12/2026".into()),
+                ..ReviewFilter::default()
+            },
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(refusal_key(bad_day), "dateFormat");
+
+    // The ID card is rejected with a reason; a rejection without one is refused.
+    let no_reason = desk
+        .decide_document(
+            application,
+            *id_card.meta.id.as_uuid(),
+            id_card.meta.rev.unwrap_or(0),
+            DocumentStatus::Rejected,
+            Some("  ".into()),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(refusal_key(no_reason), "registryRefused");
+    let case = desk
+        .decide_document(
+            application,
+            *id_card.meta.id.as_uuid(),
+            id_card.meta.rev.unwrap_or(0),
+            DocumentStatus::Rejected,
+            Some("The photo is blurred; send a sharper scan.".into()),
+        )
+        .await
+        .unwrap();
+    let rejected = case
+        .documents
+        .iter()
+        .find(|d| d.meta.id == id_card.meta.id)
+        .unwrap();
+    assert_eq!(rejected.verification_status, DocumentStatus::Rejected);
+    // A decision on the revision seen before is stale: refused, nothing changes.
+    let stale = desk
+        .decide_document(
+            application,
+            *id_card.meta.id.as_uuid(),
+            id_card.meta.rev.unwrap_or(0),
+            DocumentStatus::Verified,
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(refusal_key(stale), "registryRefused");
+
+    // Ask for more: a note is required, then the applicant reads it.
+    let case = desk
+        .decide_application(application, ApplicationStatus::UnderReview, None)
+        .await
+        .unwrap();
+    assert!(case
+        .next_statuses
+        .contains(&ApplicationStatus::MoreInformationNeeded));
+    let case = desk
+        .decide_application(
+            application,
+            ApplicationStatus::MoreInformationNeeded,
+            Some("Send a sharper scan of the ID card.".into()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        case.application.status,
+        ApplicationStatus::MoreInformationNeeded
+    );
+    sync(&home, "the request").await;
+    let mine = home
+        .programmes()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.code == "child-benefit")
+        .unwrap();
+    assert_eq!(
+        mine.applications[0].request.as_deref(),
+        Some("Send a sharper scan of the ID card.")
+    );
+    let notices = home.notifications().await.unwrap();
+    assert!(
+        notices
+            .iter()
+            .any(|n| n.body.contains("sharper scan") || n.title.contains("document")),
+        "{notices:?}"
+    );
+
+    // Announcement to the programme, in French for her.
+    let announcement = AnnouncementRequest {
+        id: uuid::Uuid::now_v7(),
+        programme_id: programme,
+        title: "Payments move".into(),
+        body: "Payments are on the 5th from June.".into(),
+        translations: vec![AnnouncementText {
+            language: Language::Fr,
+            title: "Les paiements changent".into(),
+            body: "Les paiements ont lieu le 5 à partir de juin.".into(),
+        }],
+        area: None,
+        status: None,
+    };
+    let receipt = desk.announce(announcement.clone()).await.unwrap();
+    // The demo households applied too: everyone with an application hears it, once.
+    assert!(receipt.notified >= 1, "{receipt:?}");
+    assert_eq!(receipt.already_notified, 0);
+    // Sent again (a retry after a lost answer): the same answer, and nobody hears it twice.
+    let again = desk.announce(announcement).await.unwrap();
+    assert_eq!(again, receipt);
+    sync(&home, "the announcement").await;
+    let heard = home
+        .notifications()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|n| n.title == "Les paiements changent")
+        .count();
+    assert_eq!(heard, 1, "once, in French");
+
+    // Citizens are refused the desk.
+    assert_eq!(
+        refusal_key(
+            home.review_queue(ReviewFilter::default(), None)
+                .await
+                .unwrap_err()
+        ),
+        "notYourRole"
+    );
 }

@@ -11,6 +11,7 @@ mod me;
 mod notifications;
 mod programmes;
 mod registration;
+mod review;
 mod session;
 mod staff;
 mod sync;
@@ -26,6 +27,7 @@ pub use me::*;
 pub use notifications::*;
 pub use programmes::*;
 pub use registration::*;
+pub use review::*;
 pub use session::*;
 pub use staff::*;
 pub use sync::*;
@@ -95,7 +97,14 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             staff_directory,
             grant_staff,
             change_staff,
-            revoke_staff
+            revoke_staff,
+            review_queue,
+            review_programmes,
+            review_case,
+            decide_document,
+            decide_account,
+            decide_application,
+            announce
         ])
         .events(tauri_specta::collect_events![SyncStatusChanged])
 }

@@ -660,6 +660,83 @@ async revokeStaff(id: string) : Promise<Result<StaffEntry, UserError>> {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
+},
+/**
+ * A page of the applications waiting for a decision; `after` is the previous page's `nextAfter`.
+ */
+async reviewQueue(filter: ReviewFilter, after: string | null) : Promise<Result<ReviewQueueView, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("review_queue", { filter, after }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * The programmes, by name.
+ */
+async reviewProgrammes() : Promise<Result<ProgrammeChoice[], UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("review_programmes") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * One application, opened for review.
+ */
+async reviewCase(application: string) : Promise<Result<ReviewCase, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("review_case", { application }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Verify a document, or reject it with a reason; answers with the application as it is now.
+ */
+async decideDocument(application: string, document: string, rev: number, status: DocumentStatus, reason: string | null) : Promise<Result<ReviewCase, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("decide_document", { application, document, rev, status, reason }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Verify a payment account, or mark it failed with a reason.
+ */
+async decideAccount(application: string, account: string, rev: number, status: VerificationStatus, reason: string | null) : Promise<Result<ReviewCase, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("decide_account", { application, account, rev, status, reason }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Move an application on (review, ask for more, approve, reject) with a note.
+ */
+async decideApplication(application: string, to: ApplicationStatus, note: string | null) : Promise<Result<ReviewCase, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("decide_application", { application, to, note }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Send a message to everyone in a programme.
+ */
+async announce(announcement: AnnouncementRequest) : Promise<Result<AnnouncementReceipt, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("announce", { announcement }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 }
 }
 
@@ -712,6 +789,35 @@ export type ActingFor = { id: string; name: string;
  */
 consentNeeded: boolean }
 /**
+ * Who made a change, and in what role.
+ */
+export type Actor = { id: ActorId; role: ActorRole }
+/**
+ * Who did something: a staff account, a registrant's sign-in subject (e.g. an eSignet `sub`),
+ * or a named automatic process such as `system:sync`.
+ * 
+ * This is an opaque string rather than a [`RecordId`] because most actors are not records of
+ * the registry: staff accounts live in the server's user store and sign-in subjects come from an
+ * external identity provider. Keeping the string as issued lets audits trace it back there.
+ */
+export type ActorId = string
+/**
+ * The part someone plays in an application's workflow.
+ */
+export type ActorRole = 
+/**
+ * The registrant applying, or a field agent filling the form in with them on their behalf.
+ */
+"applicant" | 
+/**
+ * Programme staff who assess applications.
+ */
+"reviewer" | 
+/**
+ * An automatic process (e.g. an eligibility check) acting under the programme's rules.
+ */
+"system"
+/**
  * The part of an address a person types or picks. A GPS point recorded by the office is kept
  * as it is when the person edits the rest, and so are the office's administrative areas when
  * none are given (the profile form does not offer them).
@@ -755,6 +861,47 @@ code: string;
  */
 name: string }
 /**
+ * Answer of `POST /v1/review/announcements`.
+ */
+export type AnnouncementReceipt = { id: string; programme_id: string; 
+/**
+ * Applicants notified by this request.
+ */
+notified: number; 
+/**
+ * Applicants an earlier sending of the same announcement had notified already.
+ */
+already_notified: number }
+/**
+ * Body of `POST /v1/review/announcements`: a message to everyone with an application to a
+ * programme (in the caller's areas), one notification each.
+ */
+export type AnnouncementRequest = { 
+/**
+ * Minted by the sender (UUIDv7): sending the same announcement again notifies nobody twice.
+ */
+id: string; programme_id: string; 
+/**
+ * The title and message for people whose language has no translation below.
+ */
+title: string; body: string; 
+/**
+ * The same message in other languages (at most one per language).
+ */
+translations?: AnnouncementText[]; 
+/**
+ * Only applicants whose application is filed under this area (or below).
+ */
+area?: string | null; 
+/**
+ * Only applicants with an application in this status.
+ */
+status?: ApplicationStatus | null }
+/**
+ * An announcement's wording in one more language.
+ */
+export type AnnouncementText = { language: Language; title: string; body: string }
+/**
  * Facts about this installation, shown on the first screen and in "About".
  */
 export type AppInfo = { 
@@ -770,6 +917,52 @@ dataDir: string;
  * Registry the app syncs to.
  */
 registryUrl: string }
+/**
+ * An application by a registrant to a programme.
+ */
+export type Application = ({ 
+/**
+ * Minted by whoever creates the record (app or server), normally a UUIDv7.
+ */
+id: RecordId; 
+/**
+ * When the record was first created, RFC 3339.
+ */
+created_at: string; 
+/**
+ * When the record was last changed, RFC 3339.
+ */
+updated_at: string; 
+/**
+ * Who created the record.
+ */
+created_by: ActorId; 
+/**
+ * Server revision of this version of the record; `None` until the server has accepted it
+ * for the first time. The app sends it back with changes so the server can spot conflicts.
+ */
+rev?: number | null; 
+/**
+ * When the record was deleted. Records are never erased by sync, only marked, so a
+ * deletion made offline reaches every other device.
+ */
+deleted_at?: string | null }) & { programme_id: RecordId; 
+/**
+ * The individual (or group) applying.
+ */
+applicant_id: RecordId; 
+/**
+ * Version of the programme's [`crate::programme::FormDefinition`] the answers belong to.
+ */
+form_version: number; 
+/**
+ * The Form.io submission data: an object of answers keyed by component.
+ */
+data: JsonValue; status: ApplicationStatus; 
+/**
+ * Every status change, oldest first.
+ */
+status_history?: StatusChange[] }
 /**
  * What the application screen needs to show a programme's form.
  */
@@ -927,6 +1120,14 @@ export type CallerRole =
  */
 "admin"
 /**
+ * Marital or partnership status (OpenG2P `civil_status`).
+ */
+export type CivilStatus = "single" | "married" | 
+/**
+ * Living together without being married (customary or informal union).
+ */
+"cohabiting" | "separated" | "divorced" | "widowed"
+/**
  * One field of both people.
  */
 export type ComparedField = { 
@@ -1079,6 +1280,71 @@ self_care?: DifficultyLevel | null;
  */
 communication?: DifficultyLevel | null }
 /**
+ * A stored file and what it is evidence of.
+ */
+export type Document = ({ 
+/**
+ * Minted by whoever creates the record (app or server), normally a UUIDv7.
+ */
+id: RecordId; 
+/**
+ * When the record was first created, RFC 3339.
+ */
+created_at: string; 
+/**
+ * When the record was last changed, RFC 3339.
+ */
+updated_at: string; 
+/**
+ * Who created the record.
+ */
+created_by: ActorId; 
+/**
+ * Server revision of this version of the record; `None` until the server has accepted it
+ * for the first time. The app sends it back with changes so the server can spot conflicts.
+ */
+rev?: number | null; 
+/**
+ * When the record was deleted. Records are never erased by sync, only marked, so a
+ * deletion made offline reaches every other device.
+ */
+deleted_at?: string | null }) & { kind: DocumentKind; 
+/**
+ * Name for display and download, cleaned with [`sanitize_file_name`].
+ */
+file_name: string; 
+/**
+ * Media type sniffed from the content, one of [`crate::mime::UPLOAD_ALLOW_LIST`].
+ */
+mime_type: string; size_bytes: number; 
+/**
+ * SHA-256 of the content, 64 lower-case hex digits.
+ */
+sha_256: string; 
+/**
+ * The record this document supports (an individual, a group, an application…).
+ */
+linked_record: RecordId; 
+/**
+ * When the photo or scan was taken, as reported by the capturing device.
+ */
+captured_at: string; 
+/**
+ * For a [`DocumentKind::Consent`]: what the person agreed to and how (the document itself
+ * is the signature drawn on the device or a photo of the signed paper form).
+ */
+consent?: ConsentTerms | null; 
+/**
+ * Whether registry staff checked it: pending until a reviewer decides. Set only through
+ * the registry's review desk; a change of the document's kind or record makes it pending
+ * again.
+ */
+verification_status?: DocumentStatus; 
+/**
+ * The reviewer's decision (who, when, why if rejected); absent while pending.
+ */
+review?: Review | null }
+/**
  * What a document is evidence of.
  */
 export type DocumentKind = "id_card" | "proof_of_address" | "income_certificate" | 
@@ -1102,6 +1368,22 @@ export type DocumentState =
  * The registry has all of it.
  */
 "sent"
+/**
+ * What a reviewer found a document to be.
+ */
+export type DocumentStatus = 
+/**
+ * Not looked at yet.
+ */
+"pending" | 
+/**
+ * A reviewer checked it and accepts it.
+ */
+"verified" | 
+/**
+ * A reviewer cannot accept it (unreadable, expired, someone else's); the review says why.
+ */
+"rejected"
 /**
  * One document as the documents screen shows it.
  */
@@ -1189,6 +1471,103 @@ export type FieldProblem = { field: string;
  * The domain's stable reason (`required`, `invalid_format`…), for other languages.
  */
 code: string; message: string }
+/**
+ * An account a registrant can be paid into.
+ */
+export type FinancialAccount = ({ 
+/**
+ * Minted by whoever creates the record (app or server), normally a UUIDv7.
+ */
+id: RecordId; 
+/**
+ * When the record was first created, RFC 3339.
+ */
+created_at: string; 
+/**
+ * When the record was last changed, RFC 3339.
+ */
+updated_at: string; 
+/**
+ * Who created the record.
+ */
+created_by: ActorId; 
+/**
+ * Server revision of this version of the record; `None` until the server has accepted it
+ * for the first time. The app sends it back with changes so the server can spot conflicts.
+ */
+rev?: number | null; 
+/**
+ * When the record was deleted. Records are never erased by sync, only marked, so a
+ * deletion made offline reaches every other device.
+ */
+deleted_at?: string | null }) & { 
+/**
+ * The registrant (normally an individual) who owns the account.
+ */
+registrant_id: RecordId; kind: AccountKind; 
+/**
+ * For a bank account its BIC or national bank code (`KCBLKENX`, `01-234`); for a wallet,
+ * the provider's code in the deployment (`mpesa`, `mtn_momo`).
+ */
+provider_code: string; 
+/**
+ * For a bank account the IBAN (electronic form) or national account number; for a mobile
+ * wallet its phone number in E.164 form; for an e-mail wallet its e-mail address.
+ */
+account_number: string; 
+/**
+ * Name on the account, to be compared with the registrant's name before paying.
+ */
+holder_name: string; verification_status?: VerificationStatus; 
+/**
+ * Pay into this account when the registrant has several; at most one per registrant.
+ */
+preferred_for_payments?: boolean; 
+/**
+ * The reviewer's decision behind `verified` or `failed` (who, when, why it failed), set
+ * only through the registry's review desk; absent while unverified, and on accounts
+ * verified before decisions were kept.
+ */
+review?: Review | null }
+/**
+ * One version of a programme's application form.
+ */
+export type FormDefinition = ({ 
+/**
+ * Minted by whoever creates the record (app or server), normally a UUIDv7.
+ */
+id: RecordId; 
+/**
+ * When the record was first created, RFC 3339.
+ */
+created_at: string; 
+/**
+ * When the record was last changed, RFC 3339.
+ */
+updated_at: string; 
+/**
+ * Who created the record.
+ */
+created_by: ActorId; 
+/**
+ * Server revision of this version of the record; `None` until the server has accepted it
+ * for the first time. The app sends it back with changes so the server can spot conflicts.
+ */
+rev?: number | null; 
+/**
+ * When the record was deleted. Records are never erased by sync, only marked, so a
+ * deletion made offline reaches every other device.
+ */
+deleted_at?: string | null }) & { programme_id: RecordId; 
+/**
+ * 1 for the first version, increasing by one with each change.
+ */
+version: number; 
+/**
+ * The Form.io form definition (an object with a `components` list), rendered as is by
+ * the app.
+ */
+schema: JsonValue }
 /**
  * Gender as the person states it. `None` on the record means it was not asked.
  */
@@ -1284,7 +1663,125 @@ export type IdInput = {
  * An ID type code from the registry's list, e.g. `passport`.
  */
 idType: string; value: string }
+/**
+ * Whether an ID has been checked against its issuer.
+ */
+export type IdStatus = 
+/**
+ * Recorded as given; not yet checked (the usual state for IDs taken down offline).
+ */
+"unverified" | 
+/**
+ * Confirmed by the issuer or by sight of the document.
+ */
+"valid" | 
+/**
+ * Found not to be genuine, or not this person's.
+ */
+"invalid"
+/**
+ * Code of an ID type, e.g. `national_id` or `passport` (see [`crate::id_type::IdType`]).
+ * 
+ * A code rather than a display name so that renaming "National ID" to "Huduma Number" in the
+ * settings does not orphan the IDs already recorded.
+ */
+export type IdTypeCode = string
+/**
+ * A registered person.
+ */
+export type Individual = ({ 
+/**
+ * Minted by whoever creates the record (app or server), normally a UUIDv7.
+ */
+id: RecordId; 
+/**
+ * When the record was first created, RFC 3339.
+ */
+created_at: string; 
+/**
+ * When the record was last changed, RFC 3339.
+ */
+updated_at: string; 
+/**
+ * Who created the record.
+ */
+created_by: ActorId; 
+/**
+ * Server revision of this version of the record; `None` until the server has accepted it
+ * for the first time. The app sends it back with changes so the server can spot conflicts.
+ */
+rev?: number | null; 
+/**
+ * When the record was deleted. Records are never erased by sync, only marked, so a
+ * deletion made offline reaches every other device.
+ */
+deleted_at?: string | null }) & { 
+/**
+ * First name(s). May be empty for people known by one name, if `family_name` is given.
+ */
+given_name?: string; 
+/**
+ * Surname. May be empty for people known by one name, if `given_name` is given.
+ */
+family_name?: string; 
+/**
+ * Any other name: middle name, patronymic, clan name.
+ */
+addl_name?: string | null; 
+/**
+ * Date of birth, `YYYY-MM-DD`.
+ */
+birthdate?: string | null; 
+/**
+ * The birth date is an estimate (e.g. only the year is known; the date is then set to a
+ * convention such as 1 July). Eligibility by age should allow for that.
+ */
+birthdate_not_exact?: boolean; 
+/**
+ * Place of birth as the person states it.
+ */
+birth_place?: string | null; gender?: Gender | null; civil_status?: CivilStatus | null; 
+/**
+ * Main occupation, as the person states it.
+ */
+occupation?: string | null; 
+/**
+ * Code of an income bracket from the deployment's list (e.g. `q1`…`q5`); brackets differ
+ * per country, so they are configured, not built in.
+ */
+income_bracket?: string | null; 
+/**
+ * Difficulties in everyday functioning (Washington Group Short Set).
+ */
+disability?: Disability; 
+/**
+ * Language the person wants to be addressed in, as a BCP 47 tag (`sw`, `en-KE`).
+ */
+preferred_language?: string | null; 
+/**
+ * Id of the [`crate::document::Document`] holding the person's photo.
+ */
+photo?: RecordId | null; 
+/**
+ * Identity documents held, at most one per ID type.
+ */
+reg_ids?: RegistrantId[]; 
+/**
+ * When the person last passed a liveness check (proof they are alive and present).
+ */
+last_liveness_check?: string | null; 
+/**
+ * People the duplicate check ([`crate::duplicates`]) found alike whom the person saving this
+ * record judged to be someone else ("Is this the same person?" → "No, a different
+ * person"). Kept on the record so staff can review the decision; the registry's own check
+ * does not raise these again.
+ */
+not_duplicate_of: RecordId[] }
 export type JsonValue = null | boolean | number | string | JsonValue[] | Partial<{ [key in string]: JsonValue }>
+/**
+ * The languages the registry writes to applicants in. Anything else reads English.
+ */
+export type Language = "en" | "fr" | "ar"
 /**
  * One member besides the head.
  */
@@ -1407,7 +1904,20 @@ export type NotificationKind =
 /**
  * A liveness check is due.
  */
-"liveness_due" | "general"
+"liveness_due" | "general" | 
+/**
+ * A reviewer verified one of the person's documents (a rejected one is a
+ * `document_requested`: it must be sent again).
+ */
+"document_review" | 
+/**
+ * A reviewer verified the person's payment account, or could not.
+ */
+"account_review" | 
+/**
+ * A message from the office to everyone with an application to a programme.
+ */
+"announcement"
 /**
  * One notification as the centre lists it.
  */
@@ -1506,6 +2016,67 @@ attention: Attention[] }
  */
 export type ProfileView = { id: string; createdAt: string; lastUsedAt: string }
 /**
+ * A programme people can apply to, e.g. a cash transfer for older persons.
+ */
+export type Programme = ({ 
+/**
+ * Minted by whoever creates the record (app or server), normally a UUIDv7.
+ */
+id: RecordId; 
+/**
+ * When the record was first created, RFC 3339.
+ */
+created_at: string; 
+/**
+ * When the record was last changed, RFC 3339.
+ */
+updated_at: string; 
+/**
+ * Who created the record.
+ */
+created_by: ActorId; 
+/**
+ * Server revision of this version of the record; `None` until the server has accepted it
+ * for the first time. The app sends it back with changes so the server can spot conflicts.
+ */
+rev?: number | null; 
+/**
+ * When the record was deleted. Records are never erased by sync, only marked, so a
+ * deletion made offline reaches every other device.
+ */
+deleted_at?: string | null }) & { 
+/**
+ * Short stable code used in reports and exchanges (`opct_2024`).
+ */
+code: string; 
+/**
+ * Name shown to people.
+ */
+name: string; 
+/**
+ * What the programme offers and who it is for, in plain language.
+ */
+description?: string | null; 
+/**
+ * Whether one person may send more than one application (OpenG2P's "multiple form
+ * submission"); otherwise a second one is refused while the first is open or approved.
+ */
+allow_multiple_applications?: boolean; 
+/**
+ * Documents an applicant must have sent (one of each kind) before the application is
+ * complete; the app shows what is still missing.
+ */
+required_documents?: DocumentKind[]; 
+/**
+ * A field agent may act for an applicant only once the applicant's consent is on record
+ * (the registry refuses their writes otherwise).
+ */
+requires_consent?: boolean }
+/**
+ * A programme the filter offers.
+ */
+export type ProgrammeChoice = { id: string; name: string }
+/**
  * A programme as the programmes screen lists it.
  */
 export type ProgrammeView = { id: string; code: string; name: string; description: string | null; 
@@ -1549,6 +2120,27 @@ export type Reason =
  * Birth dates within a year of each other, one of them an estimate.
  */
 { reason: "near_birthdate" } | { reason: "same_phone" }
+/**
+ * Identifier of any record (individual, group, document, application…).
+ */
+export type RecordId = string
+/**
+ * One ID a registrant holds (OpenG2P `reg_ids` entry). A registrant holds at most one ID of
+ * each type.
+ */
+export type RegistrantId = { 
+/**
+ * Which kind of ID this is.
+ */
+id_type: IdTypeCode; 
+/**
+ * The ID number as printed on the document.
+ */
+value: string; 
+/**
+ * Last day the document is valid, if it expires.
+ */
+expiry_date?: string | null; status?: IdStatus }
 /**
  * A household registration in progress, as the wizard edits it and the vault keeps it.
  */
@@ -1681,6 +2273,102 @@ because: string | null }
  */
 export type Requirement = { programme: string; kind: DocumentKind; met: boolean }
 /**
+ * A reviewer's decision on a document or an account: who, when, and why (required when the
+ * answer is no, and shown to the person so they know what to send instead).
+ */
+export type Review = { 
+/**
+ * The reviewer's actor id, as the audit trail names them.
+ */
+by: ActorId; 
+/**
+ * Server time of the decision.
+ */
+at: string; 
+/**
+ * Why the document was rejected or the account could not be verified.
+ */
+reason?: string | null }
+/**
+ * Everything a reviewer sees of one application (`GET /v1/review/applications/{id}`), read
+ * only: the answers with the form version they were given on, the applicant, their documents
+ * and payment accounts, and what the programme still needs.
+ */
+export type ReviewCase = { application: Application; programme: Programme; 
+/**
+ * The form version the application was filled in on (absent if it was never published).
+ */
+form: FormDefinition | null; applicant: Individual; 
+/**
+ * The applicant's documents (theirs and their applications'), newest first, not deleted.
+ */
+documents: Document[]; 
+/**
+ * The applicant's payment accounts, not deleted.
+ */
+accounts: FinancialAccount[]; 
+/**
+ * Document kinds the programme requires that the applicant has not sent (or that were
+ * rejected).
+ */
+missing_documents: DocumentKind[]; 
+/**
+ * The statuses a reviewer may move the application to from here.
+ */
+next_statuses: ApplicationStatus[] }
+/**
+ * Which applications the queue shows. Every field narrows it; none: everything waiting.
+ */
+export type ReviewFilter = { programme: string | null; status: ApplicationStatus | null; 
+/**
+ * An area code: that area and every area inside it.
+ */
+area: string | null; 
+/**
+ * Only applications waiting since before this day (`YYYY-MM-DD`, the start of that day UTC).
+ */
+waitingSinceBefore: string | null }
+/**
+ * One row of the review queue: what a reviewer needs to choose what to open next.
+ */
+export type ReviewQueueItem = { application_id: string; 
+/**
+ * The application's revision (send it as `If-Match` with a decision).
+ */
+rev: number; status: ApplicationStatus; 
+/**
+ * Server time of the application's last status change, RFC 3339 UTC.
+ */
+waiting_since: string; programme_id: string; programme_name: string; 
+/**
+ * The form version the answers belong to.
+ */
+form_version: number; applicant_id: string; 
+/**
+ * Given and family name (and additional name, if any), as registered.
+ */
+applicant_name: string; 
+/**
+ * The area code the application is filed under.
+ */
+area: string | null; 
+/**
+ * The applicant's documents not yet verified or rejected.
+ */
+documents_pending: number }
+/**
+ * One page of the queue, for the screen.
+ */
+export type ReviewQueueView = { items: ReviewQueueItem[]; 
+/**
+ * Pass back as `after` for the next page; absent on the last.
+ */
+nextAfter: string | null; 
+/**
+ * The programmes to filter by (given with the first page only).
+ */
+programmes: ProgrammeChoice[] }
+/**
  * Where the person is in the sign-in / unlock life cycle.
  */
 export type SessionView = 
@@ -1778,6 +2466,18 @@ export type StaffRole =
  * A registry administrator: every area.
  */
 "admin"
+/**
+ * One move in an application's history.
+ */
+export type StatusChange = { from: ApplicationStatus; to: ApplicationStatus; 
+/**
+ * When the move was made, by the clock of the device that made it.
+ */
+at: string; by: Actor; 
+/**
+ * Message for the applicant or the record, e.g. which document is missing.
+ */
+note?: string | null }
 /**
  * Which database engine backs a registry server.
  */

@@ -1,4 +1,5 @@
-// The two calls that carry file bytes: a document's chunks in, a document's content out.
+// The calls that carry file bytes: a document's chunks in, a document's content out (the
+// person's own, or one a reviewer opens at the registry).
 //
 // They are hand-written, not generated into bindings.ts, because they use Tauri's raw IPC
 // bodies (see src-tauri/src/bytes.rs): a chunk goes as the request body itself, with the upload
@@ -122,4 +123,15 @@ export async function documentContent(id: string, type = ''): Promise<Blob> {
   const body = await invoke<ArrayBuffer | Uint8Array | number[]>('document_content', { id });
   const bytes = Array.isArray(body) ? new Uint8Array(body) : body;
   return new Blob([bytes as BlobPart], { type });
+}
+
+/** A document's content fetched from the registry for a reviewer (held in memory only). */
+export async function reviewDocumentContent(id: string, type = ''): Promise<Blob> {
+  try {
+    const body = await invoke<ArrayBuffer | Uint8Array | number[]>('review_document_content', { id });
+    const bytes = Array.isArray(body) ? new Uint8Array(body) : body;
+    return new Blob([bytes as BlobPart], { type });
+  } catch (e) {
+    throw asUserError(e);
+  }
 }

@@ -102,9 +102,12 @@ export async function renderForm(
   schema: FormSchema,
   language = 'en',
   i18n: FormTranslations = {},
+  readOnly = false,
 ): Promise<RenderedForm> {
   configureFormio();
   const form = await Formio.createForm(element, structuredClone(schema), {
+    // A reviewer reads the answers exactly as the applicant saw them, and changes none.
+    readOnly,
     noAlerts: true,
     // Form.io's own "Submission complete" banner is replaced by Doorstep's result screen.
     noDefaultSubmitButton: true,

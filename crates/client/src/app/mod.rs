@@ -35,6 +35,7 @@ mod programmes;
 mod records;
 mod refusal;
 mod registration;
+mod review;
 mod revocation;
 pub mod roles;
 mod staff;
@@ -80,6 +81,11 @@ pub use registration::{
     ComparedField, DuplicateAnswer, DuplicateCandidate, DuplicateQuestion, IdInput, MemberEntry,
     PersonInput, Registration, RegistrationCheck, RegistrationDocument, RegistrationSaved,
     RegistrationStep, RegistrationSummary,
+};
+pub use review::{
+    AnnouncementReceipt, AnnouncementRequest, AnnouncementText, ApplicationStatus, DocumentStatus,
+    ProgrammeChoice, ReviewCase, ReviewFilter, ReviewQueueItem, ReviewQueueView,
+    VerificationStatus,
 };
 pub use revocation::WipeNotice;
 pub use roles::Role;
@@ -288,7 +294,9 @@ impl Doorstep {
             }
         }
         // Someone this device is not for is turned away before anything of theirs is kept.
-        if let Some(refusal) = me.as_ref().and_then(|m| roles::refusal(self.config.mode, m.role))
+        if let Some(refusal) = me
+            .as_ref()
+            .and_then(|m| roles::refusal(self.config.mode, m.role))
         {
             return Err(refusal.into());
         }

@@ -3,8 +3,8 @@
 //! change (crates/registry/src/api/staff.rs), so this is online only and keeps nothing on the
 //! device: a copy would go stale, and it names people.
 
-pub use doorstep_domain::api::{StaffChange, StaffEntry, StaffGrant, StaffRole};
 use doorstep_domain::api::StaffQuery;
+pub use doorstep_domain::api::{StaffChange, StaffEntry, StaffGrant, StaffRole};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -70,7 +70,11 @@ impl Doorstep {
     }
 
     /// A new role and areas for an entry (administrators).
-    pub async fn change_staff(&self, id: Uuid, change: StaffChange) -> Result<StaffEntry, AppError> {
+    pub async fn change_staff(
+        &self,
+        id: Uuid,
+        change: StaffChange,
+    ) -> Result<StaffEntry, AppError> {
         let (_, transport) = self.online().await?;
         let token = transport.token().await;
         transport
