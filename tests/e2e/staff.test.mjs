@@ -31,8 +31,11 @@ test('an administrator signs in and gets the staff sections only', async () => {
   await typeInto('#passphrase', PASSPHRASE);
   await typeInto('#passphrase-repeat', PASSPHRASE);
   await press('[data-testid="passphrase-submit"]');
+  // Staff start at the review desk; the directory is one of their sections.
+  await (await $('[data-testid="review"]')).waitForDisplayed({ ...WAIT, timeoutMsg: `no review desk:\n${await mainText()}` });
+  for (const tab of ['review', 'announce', 'staff']) assert.equal(await $$count(`[data-testid="tab-${tab}"]`), 1, tab);
+  await press('[data-testid="tab-staff"]');
   await (await $('[data-testid="staff-table"]')).waitForDisplayed({ ...WAIT, timeoutMsg: `no staff directory:\n${await mainText()}` });
-  assert.equal(await $$count('[data-testid="tab-staff"]'), 1);
   for (const citizens of ['home', 'household', 'finance', 'programmes', 'people']) {
     assert.equal(await $$count(`[data-testid="tab-${citizens}"]`), 0, `no ${citizens} section for an administrator`);
   }
