@@ -1342,7 +1342,20 @@ export type NotificationKind =
 /**
  * A liveness check is due.
  */
-"liveness_due" | "general"
+"liveness_due" | "general" | 
+/**
+ * A reviewer verified one of the person's documents (a rejected one is a
+ * `document_requested`: it must be sent again).
+ */
+"document_review" | 
+/**
+ * A reviewer verified the person's payment account, or could not.
+ */
+"account_review" | 
+/**
+ * A message from the office to everyone with an application to a programme.
+ */
+"announcement"
 /**
  * One notification as the centre lists it.
  */

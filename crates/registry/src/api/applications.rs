@@ -132,7 +132,7 @@ pub async fn transition(
     // state, and the one-application key a rejection lets go.
     let mut index = stored.index.clone();
     (index.state, index.state_since) = crate::resources::application_state(&application);
-    index.keys = super::programme_rules::application_keys(&state, &application).await?;
+    index.keys = super::programme_rules::keys_in(&application, &programme);
     let application_write = Write {
         kind: RecordKind::Application,
         id,
