@@ -5,7 +5,9 @@
   fuzz-api-setup.py config URL TOKEN FILE   write a schemathesis config (TOML) that points each
                                             collection's `{id}` operations at a record TOKEN may
                                             see, so the fuzzer reaches real records too (the
-                                            generic /v1/{collection}/{id} operations keep random ids)
+                                            generic /v1/{collection}/{id} operations keep random ids),
+                                            and the review desk's routes at documents, accounts
+                                            and applications
 """
 
 import json
@@ -16,6 +18,8 @@ COLLECTIONS = [
     "individuals", "contacts", "groups", "memberships", "financial-accounts", "documents",
     "id-types", "programmes", "forms", "applications", "notifications", "liveness-checks",
 ]
+# The review desk's `{id}` routes (/v1/review/<collection>/{id}…) take records of these.
+REVIEWED = ["documents", "financial-accounts", "applications"]
 
 
 def get(url, token, path):
@@ -39,12 +43,14 @@ def config(url, token, path):
         items = get(url, token, f"/v1/{collection}?limit=1")["items"]
         if not items:
             continue
-        lines += [
-            "[[operations]]",
-            f"include-path-regex = '^/v1/{collection}/\\{{id\\}}'",
-            f'parameters = {{ "path.id" = "{items[0]["id"]}" }}',
-            "",
-        ]
+        prefixes = ["/v1"] + (["/v1/review"] if collection in REVIEWED else [])
+        for prefix in prefixes:
+            lines += [
+                "[[operations]]",
+                f"include-path-regex = '^{prefix}/{collection}/\\{{id\\}}'",
+                f'parameters = {{ "path.id" = "{items[0]["id"]}" }}',
+                "",
+            ]
     with open(path, "w", encoding="utf-8") as out:
         out.write("\n".join(lines))
 

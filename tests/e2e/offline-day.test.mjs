@@ -10,7 +10,7 @@
 // signature drawn on the pad, "I agree" ticked; the household is saved. Still offline, the agent
 // updates 20 beneficiaries (the five new people, covered by the household's consent, and 15 people
 // of the caseload, each one's consent captured first): a payment account each; and submits an
-// application for the head. The registry comes back on the same port and data; "Sync now" sends
+// application for the head (whose ID card and proof of address the registration captured). The registry comes back on the same port and data; "Sync now" sends
 // everything. The registry then holds the household (its memberships, one head), the look-alike's
 // `not_duplicate_of`, the consents, the 20 accounts written by the agent on each person's behalf,
 // the submitted application; and its own duplicate check found the member alike the other area's
@@ -20,14 +20,16 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { accessibilityViolations, artifactsDir, launchApp } from './harness.mjs';
-import { drive, WAIT } from './driving.mjs';
+import { drive, png, WAIT } from './driving.mjs';
 
 /** Longer waits, still bounded: the first sync of ~1,700 people and the push of the day's work. */
 const LONG = { ...WAIT, timeout: 180_000, interval: 500 };
 
 let app;
-let $, press, typeInto, waitForText, setLanguage, mainText, staff, $$count, checkScreen, sign;
+let $, press, typeInto, waitForText, setLanguage, mainText, staff, $$count, checkScreen, sign, chooseFile;
 
 before(async () => {
   app = await launchApp({
@@ -37,7 +39,7 @@ before(async () => {
     registryConfig: '[agents]\nrequire_consent = true\n',
     demoHouseholds: 1000,
   });
-  ({ $, press, typeInto, waitForText, setLanguage, mainText, staff, $$count, checkScreen, sign } = drive(app));
+  ({ $, press, typeInto, waitForText, setLanguage, mainText, staff, $$count, checkScreen, sign, chooseFile } = drive(app));
 });
 
 after(async () => {
@@ -222,6 +224,20 @@ test('offline, the agent registers a household: a look-alike answered, the headâ
 
   await press('[data-testid="register-continue"]');
   await waitForView('documents');
+  // The head's ID card and proof of address: the registry takes the application submitted
+  // below only with the documents its programme requires.
+  const scans = mkdtempSync(join(tmpdir(), 'doorstep-e2e-offline-day-'));
+  for (const [i, kind] of ['id_card', 'proof_of_address'].entries()) {
+    const file = join(scans, `${kind}.png`);
+    writeFileSync(file, png(600, 400, 11 + i));
+    await (await $('[data-testid="register-document-kind"]')).selectByAttribute('value', kind);
+    await chooseFile('[data-testid="register-document-file"]', file);
+    await app.browser.waitUntil(async () => (await $$count('[data-testid="register-document"]')) === i + 1, {
+      ...WAIT,
+      timeoutMsg: `the head's ${kind} was not added:\n${await mainText()}`,
+    });
+  }
+  rmSync(scans, { recursive: true, force: true });
   await press('[data-testid="register-continue"]');
   await waitForView('account');
   await press('[data-testid="skip-account"]');

@@ -286,74 +286,22 @@ async function registryApplication(done, what) {
   return mine;
 }
 
-test('applying: answers are kept as typed, the application is submitted, and the office asks for more', async () => {
-  await press('[data-testid="tab-programmes"]');
-  await (await $('[data-code="child-benefit"]')).waitForDisplayed(WAIT);
-  await shot('programmes');
-  await press('[data-code="child-benefit"] [data-testid="apply"]');
-  await typeInto('[name="data[childGivenName]"]', 'Zawadi');
-  await waitForText('[data-testid="draft-saved"]', /Saved on this device/, 'the draft is saved as the person types');
-  await shot('application-form');
-  // Leave and come back: what was typed is still there.
-  await press('[data-testid="application-back"]');
-  await waitForText('[data-code="child-benefit"] [data-testid="apply"]', /Continue my application/, 'the draft is offered');
-  await press('[data-code="child-benefit"] [data-testid="apply"]');
-  await app.browser.waitUntil(async () => (await (await field('childGivenName')).getValue()) === 'Zawadi', {
-    ...WAIT,
-    timeoutMsg: 'the draft was not restored',
-  });
-  await typeInto('[name="data[childFamilyName]"]', 'Njoroge');
-  await typeInto('[name="data[childAgeYears]"]', '7');
-  await pressOn(await $('button[name="data[submit]"]'), 'Enter');
-  await (await $('[data-testid="application-submitted"]')).waitForDisplayed(WAIT);
-  await shot('application-submitted');
-  await press('[data-testid="application-done"]');
-  const submitted = await registryApplication((a) => a.status === 'submitted', 'the application reached the registry');
-  assert.equal(submitted.data.childGivenName, 'Zawadi');
-
-  // The office asks for more; the request arrives with sync, as a notification and a to-do.
-  await review(submitted.id, 'under_review');
-  await review(submitted.id, 'more_information_needed', 'How old is the child now?');
-  await press('[data-testid="sync-now"]');
-  await waitForText('[data-testid="tab-notifications"]', /\d/, 'the unread count');
-  await press('[data-testid="tab-notifications"]');
-  await (await $('[data-testid="notification"]')).waitForDisplayed(WAIT);
-  await shot('notifications');
-  const unreadBefore = (await $$('[data-testid="mark-read"]')).length;
-  assert.ok(unreadBefore >= 3, `one notification per status change, got ${unreadBefore}`);
-  await press('[data-testid="mark-read"]');
-  await app.browser.waitUntil(async () => (await $$('[data-testid="mark-read"]')).length === unreadBefore - 1, WAIT);
-  await press('[data-testid="tab-home"]');
-  await waitForText('[data-testid="pending-actions"]', /How old is the child now\?/, 'the request is a to-do on the home screen');
-  await shot('home-to-do');
-  await press('[data-kind="answerRequest"] button');
-  await waitForText('[data-testid="application-request"]', /How old is the child now\?/, 'the request above the form');
-  await typeInto('[name="data[childAgeYears]"]', '8');
-  await pressOn(await $('button[name="data[submit]"]'), 'Enter');
-  await (await $('[data-testid="application-submitted"]')).waitForDisplayed(WAIT);
-  await press('[data-testid="application-done"]');
-  const answered = await registryApplication(
-    (a) => a.status === 'submitted' && a.status_history.length === 4,
-    'the answers reached the registry',
-  );
-  assert.equal(answered.data.childAgeYears, 8);
-  await waitForText('[data-code="child-benefit"] [data-testid="application-status"]', /Submitted/, 'the status shown');
-  await press('[data-testid="tab-home"]');
-  await (await $('[data-testid="home"]')).waitForDisplayed(WAIT);
-});
-
 async function documentRows() {
   const texts = [];
   for (const row of await $$('[data-testid="document"]')) texts.push(await row.getText());
   return texts;
 }
 
-test('documents: a scan is added, viewed and replaced, a webcam photo is taken and deleted; the registry has them', async () => {
+// Before applying: the registry takes an application as submitted only once the programme's
+// documents are there (issue 17).
+test('documents: a scan is added, viewed and replaced, a webcam photo is taken and deleted, a bill added; the registry has them', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'doorstep-e2e-scans-'));
   const scan = join(dir, 'id-scan.png');
   const better = join(dir, 'id-scan-better.png');
+  const bill = join(dir, 'water-bill.png');
   writeFileSync(scan, png(1200, 900, 1));
   writeFileSync(better, png(1000, 700, 2));
+  writeFileSync(bill, png(800, 600, 3));
   await press('[data-testid="tab-documents"]');
   await (await $('[data-testid="documents"]')).waitForDisplayed(WAIT);
   await waitForText('[data-testid="documents"]', /Child Benefit[\s\S]*Identity card[\s\S]*Still needed/, 'what the programme needs');
@@ -406,7 +354,14 @@ test('documents: a scan is added, viewed and replaced, a webcam photo is taken a
   await waitForText('[data-testid="documents-message"]', /was deleted/, 'the photo is deleted');
   assert.equal((await documentRows()).length, 1);
 
-  // The registry: the better scan, byte for byte; the replaced scan and the photo deleted.
+  // A proof of address too: the programme needs both before an application is submitted.
+  await (await $('[data-testid="document-kind"]')).selectByAttribute('value', 'proof_of_address');
+  await chooseFile('[data-testid="document-file"]', bill);
+  await waitForText('[data-testid="documents-message"]', /Document added/, 'the bill is added');
+  assert.equal((await documentRows()).length, 2);
+
+  // The registry: the better scan, byte for byte, and the bill; the replaced scan and the photo
+  // deleted.
   const person = await registeredPerson();
   let live = [];
   await app.browser.waitUntil(
@@ -414,10 +369,10 @@ test('documents: a scan is added, viewed and replaced, a webcam photo is taken a
       await press('[data-testid="sync-now"]');
       const page = await office('GET', '/v1/documents?limit=500&include_deleted=true');
       const mine = page.items.filter((d) => d.linked_record === person.id);
-      live = mine.filter((d) => !d.deleted_at);
-      return mine.length === 3 && live.length === 1;
+      live = mine.filter((d) => !d.deleted_at && d.kind === 'id_card');
+      return mine.length === 4 && live.length === 1 && mine.filter((d) => !d.deleted_at).length === 2;
     },
-    { ...WAIT, interval: 1000, timeoutMsg: `the registry never had exactly the better scan: ${JSON.stringify(live)}` },
+    { ...WAIT, interval: 1000, timeoutMsg: `the registry never had exactly the better scan and the bill: ${JSON.stringify(live)}` },
   );
   assert.equal(live[0].file_name, 'id-scan-better.png');
   let bytes;
@@ -435,7 +390,64 @@ test('documents: a scan is added, viewed and replaced, a webcam photo is taken a
   assert.ok(bytes.equals(readFileSync(better)), 'the registry has the scan byte for byte');
   await waitForText('[data-testid="document-state"]', /Sent to the registry/, 'the state shown');
   await waitForText('[data-testid="documents"]', /Identity card[\s\S]*Received/, 'the requirement is met');
+  await waitForText('[data-testid="documents"]', /Proof of address[\s\S]*Received/, 'both requirements are met');
   rmSync(dir, { recursive: true, force: true });
+  await press('[data-testid="tab-home"]');
+  await (await $('[data-testid="home"]')).waitForDisplayed(WAIT);
+});
+
+test('applying: answers are kept as typed, the application is submitted, and the office asks for more', async () => {
+  await press('[data-testid="tab-programmes"]');
+  await (await $('[data-code="child-benefit"]')).waitForDisplayed(WAIT);
+  await shot('programmes');
+  await press('[data-code="child-benefit"] [data-testid="apply"]');
+  await typeInto('[name="data[childGivenName]"]', 'Zawadi');
+  await waitForText('[data-testid="draft-saved"]', /Saved on this device/, 'the draft is saved as the person types');
+  await shot('application-form');
+  // Leave and come back: what was typed is still there.
+  await press('[data-testid="application-back"]');
+  await waitForText('[data-code="child-benefit"] [data-testid="apply"]', /Continue my application/, 'the draft is offered');
+  await press('[data-code="child-benefit"] [data-testid="apply"]');
+  await app.browser.waitUntil(async () => (await (await field('childGivenName')).getValue()) === 'Zawadi', {
+    ...WAIT,
+    timeoutMsg: 'the draft was not restored',
+  });
+  await typeInto('[name="data[childFamilyName]"]', 'Njoroge');
+  await typeInto('[name="data[childAgeYears]"]', '7');
+  await pressOn(await $('button[name="data[submit]"]'), 'Enter');
+  await (await $('[data-testid="application-submitted"]')).waitForDisplayed(WAIT);
+  await shot('application-submitted');
+  await press('[data-testid="application-done"]');
+  const submitted = await registryApplication((a) => a.status === 'submitted', 'the application reached the registry');
+  assert.equal(submitted.data.childGivenName, 'Zawadi');
+
+  // The office asks for more; the request arrives with sync, as a notification and a to-do.
+  await review(submitted.id, 'under_review');
+  await review(submitted.id, 'more_information_needed', 'How old is the child now?');
+  await press('[data-testid="sync-now"]');
+  await waitForText('[data-testid="tab-notifications"]', /\d/, 'the unread count');
+  await press('[data-testid="tab-notifications"]');
+  await (await $('[data-testid="notification"]')).waitForDisplayed(WAIT);
+  await shot('notifications');
+  const unreadBefore = (await $$('[data-testid="mark-read"]')).length;
+  assert.ok(unreadBefore >= 3, `one notification per status change, got ${unreadBefore}`);
+  await press('[data-testid="mark-read"]');
+  await app.browser.waitUntil(async () => (await $$('[data-testid="mark-read"]')).length === unreadBefore - 1, WAIT);
+  await press('[data-testid="tab-home"]');
+  await waitForText('[data-testid="pending-actions"]', /How old is the child now\?/, 'the request is a to-do on the home screen');
+  await shot('home-to-do');
+  await press('[data-kind="answerRequest"] button');
+  await waitForText('[data-testid="application-request"]', /How old is the child now\?/, 'the request above the form');
+  await typeInto('[name="data[childAgeYears]"]', '8');
+  await pressOn(await $('button[name="data[submit]"]'), 'Enter');
+  await (await $('[data-testid="application-submitted"]')).waitForDisplayed(WAIT);
+  await press('[data-testid="application-done"]');
+  const answered = await registryApplication(
+    (a) => a.status === 'submitted' && a.status_history.length === 4,
+    'the answers reached the registry',
+  );
+  assert.equal(answered.data.childAgeYears, 8);
+  await waitForText('[data-code="child-benefit"] [data-testid="application-status"]', /Submitted/, 'the status shown');
   await press('[data-testid="tab-home"]');
   await (await $('[data-testid="home"]')).waitForDisplayed(WAIT);
 });

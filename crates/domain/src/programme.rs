@@ -213,7 +213,8 @@ mod tests {
             "captured_at": "2024-05-01T08:00:00Z", "verification_status": status,
         });
         if status == crate::document::DocumentStatus::Rejected {
-            json["review"] = json!({"by": "staff:x", "at": "2024-05-02T08:00:00Z", "reason": "Blurred."});
+            json["review"] =
+                json!({"by": "staff:x", "at": "2024-05-02T08:00:00Z", "reason": "Blurred."});
         }
         serde_json::from_value(json).unwrap()
     }
@@ -245,7 +246,9 @@ mod tests {
             [DocumentKind::ProofOfAddress]
         );
         let verified = document(DocumentKind::ProofOfAddress, Verified);
-        assert!(programme.missing_documents([&id_card, &verified]).is_empty());
+        assert!(programme
+            .missing_documents([&id_card, &verified])
+            .is_empty());
         programme.required_documents.clear();
         assert!(programme.missing_documents([]).is_empty());
     }
@@ -259,13 +262,7 @@ mod tests {
             "created_by": "admin", "code": "cash", "name": "Cash",
         }))
         .unwrap();
-        let mut first = Application::new(
-            meta(5),
-            programme.meta.id,
-            meta(6).id,
-            1,
-            json!({}),
-        );
+        let mut first = Application::new(meta(5), programme.meta.id, meta(6).id, 1, json!({}));
         let mut elsewhere = first.clone();
         elsewhere.programme_id = meta(7).id;
         assert!(programme.admits_another_application([&elsewhere]));

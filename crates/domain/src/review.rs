@@ -133,7 +133,12 @@ pub struct ReviewQueueQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(
         feature = "openapi",
-        param(nullable = false, min_length = 1, max_length = 64, pattern = "^[!-~]+$")
+        param(
+            nullable = false,
+            min_length = 1,
+            max_length = 64,
+            pattern = "^[!-~]+$"
+        )
     )]
     pub area: Option<String>,
     /// Only applications whose last status change is before this instant (RFC 3339), e.g. those
@@ -302,7 +307,10 @@ impl AnnouncementRequest {
             );
         }
         for (i, t) in self.translations.iter().enumerate() {
-            if self.translations[..i].iter().any(|o| o.language == t.language) {
+            if self.translations[..i]
+                .iter()
+                .any(|o| o.language == t.language)
+            {
                 errors.push(
                     format!("translations[{i}].language"),
                     code::DUPLICATE,

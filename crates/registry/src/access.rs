@@ -301,13 +301,15 @@ pub fn protected_fields(
                 if &only_decision != f {
                     return Err("A verification changes only the account's verification.".into());
                 }
-            } else if (f.verification_status != old.verification_status
-                || f.review != old.review)
+            } else if (f.verification_status != old.verification_status || f.review != old.review)
                 && !(f.verification_status == VerificationStatus::Unverified
                     && f.review.is_none()
                     && verified_facts_changed(old, f))
             {
-                return Err(format!("Only a reviewer changes an account's verification, from the review desk ({}).", doorstep_domain::api::paths::REVIEW_ACCOUNT));
+                return Err(format!(
+                    "Only a reviewer changes an account's verification, from the review desk ({}).",
+                    doorstep_domain::api::paths::REVIEW_ACCOUNT
+                ));
             }
         }
         (None, Typed::Document(d))
@@ -327,13 +329,15 @@ pub fn protected_fields(
                 if &only_decision != d {
                     return Err("A verification changes only the document's verification.".into());
                 }
-            } else if (d.verification_status != old.verification_status
-                || d.review != old.review)
+            } else if (d.verification_status != old.verification_status || d.review != old.review)
                 && !(d.verification_status == DocumentStatus::Pending
                     && d.review.is_none()
                     && document_facts_changed(old, d))
             {
-                return Err(format!("Only a reviewer changes a document's verification, from the review desk ({}).", doorstep_domain::api::paths::REVIEW_DOCUMENT));
+                return Err(format!(
+                    "Only a reviewer changes a document's verification, from the review desk ({}).",
+                    doorstep_domain::api::paths::REVIEW_DOCUMENT
+                ));
             }
         }
         (old, Typed::Individual(person)) if role == Role::Citizen => {

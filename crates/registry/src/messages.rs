@@ -57,14 +57,33 @@ pub fn message(event: Event<'_>, language: Language) -> Message {
             reason,
         } => {
             let (title, text) = match (status, language) {
-                (DocumentStatus::Rejected, En) => ("Please send your document again", "The office could not accept your {kind}. Send it again."),
-                (DocumentStatus::Rejected, Fr) => ("Veuillez renvoyer votre document", "Le bureau n'a pas pu accepter votre document ({kind}). Envoyez-le de nouveau."),
-                (DocumentStatus::Rejected, Ar) => ("يرجى إرسال المستند مرة أخرى", "تعذّر على المكتب قبول مستندك ({kind}). يرجى إرساله مرة أخرى."),
-                (_, En) => ("Document accepted", "The office checked your {kind} and accepted it."),
-                (_, Fr) => ("Document accepté", "Le bureau a vérifié votre document ({kind}) : il est accepté."),
+                (DocumentStatus::Rejected, En) => (
+                    "Please send your document again",
+                    "The office could not accept your {kind}. Send it again.",
+                ),
+                (DocumentStatus::Rejected, Fr) => (
+                    "Veuillez renvoyer votre document",
+                    "Le bureau n'a pas pu accepter votre document ({kind}). Envoyez-le de nouveau.",
+                ),
+                (DocumentStatus::Rejected, Ar) => (
+                    "يرجى إرسال المستند مرة أخرى",
+                    "تعذّر على المكتب قبول مستندك ({kind}). يرجى إرساله مرة أخرى.",
+                ),
+                (_, En) => (
+                    "Document accepted",
+                    "The office checked your {kind} and accepted it.",
+                ),
+                (_, Fr) => (
+                    "Document accepté",
+                    "Le bureau a vérifié votre document ({kind}) : il est accepté.",
+                ),
                 (_, Ar) => ("تم قبول المستند", "راجع المكتب مستندك ({kind}) وقبله."),
             };
-            (title, text.replace("{kind}", kind_name(kind, language)), reason)
+            (
+                title,
+                text.replace("{kind}", kind_name(kind, language)),
+                reason,
+            )
         }
         Event::Account { status, reason } => {
             let (title, text) = match (status, language) {
@@ -179,27 +198,34 @@ mod tests {
         let events = ApplicationStatus::ALL
             .into_iter()
             .flat_map(|to| {
-                [ApplicationStatus::Draft, ApplicationStatus::MoreInformationNeeded]
-                    .map(|from| Event::Application {
-                        programme: "Cash",
-                        from,
-                        to,
-                        note: None,
-                    })
+                [
+                    ApplicationStatus::Draft,
+                    ApplicationStatus::MoreInformationNeeded,
+                ]
+                .map(|from| Event::Application {
+                    programme: "Cash",
+                    from,
+                    to,
+                    note: None,
+                })
             })
-            .chain([DocumentStatus::Verified, DocumentStatus::Rejected].map(|status| {
-                Event::Document {
-                    kind: DocumentKind::IdCard,
-                    status,
-                    reason: None,
-                }
-            }))
-            .chain([VerificationStatus::Verified, VerificationStatus::Failed].map(|status| {
-                Event::Account {
-                    status,
-                    reason: None,
-                }
-            }));
+            .chain(
+                [DocumentStatus::Verified, DocumentStatus::Rejected].map(|status| {
+                    Event::Document {
+                        kind: DocumentKind::IdCard,
+                        status,
+                        reason: None,
+                    }
+                }),
+            )
+            .chain(
+                [VerificationStatus::Verified, VerificationStatus::Failed].map(|status| {
+                    Event::Account {
+                        status,
+                        reason: None,
+                    }
+                }),
+            );
         for event in events {
             let words: Vec<Message> = Language::ALL.map(|l| message(event, l)).to_vec();
             for m in &words {
@@ -225,7 +251,8 @@ mod tests {
         );
         assert!(m.body.contains("justificatif de domicile"), "{}", m.body);
         assert!(
-            m.body.ends_with("Motif : The bill is older than three months."),
+            m.body
+                .ends_with("Motif : The bill is older than three months."),
             "{}",
             m.body
         );
@@ -238,7 +265,9 @@ mod tests {
             },
             Language::Ar,
         );
-        assert!(m.body.starts_with("لم تتم الموافقة على طلبك لبرنامج Pension."));
+        assert!(m
+            .body
+            .starts_with("لم تتم الموافقة على طلبك لبرنامج Pension."));
         assert_eq!(m.body.chars().count(), MAX_BODY_CHARS);
         assert!(m.body.ends_with('…'));
     }

@@ -160,7 +160,10 @@ async fn every_route_wants_a_valid_token() {
             ("GET", "/v1/review/queue".to_owned()),
             ("GET", format!("/v1/review/applications/{id}")),
             ("POST", format!("/v1/review/documents/{id}/verification")),
-            ("POST", format!("/v1/review/financial-accounts/{id}/verification")),
+            (
+                "POST",
+                format!("/v1/review/financial-accounts/{id}/verification"),
+            ),
             ("POST", "/v1/review/announcements".to_owned()),
         ];
         for (method, path) in &routes {
@@ -516,7 +519,10 @@ async fn each_role_changes_only_what_it_should() {
         assert_eq!(api.put(&path, &t.amina, &account, 1).await.status, 403);
         assert_eq!(api.put(&path, &t.agent_a, &account, 1).await.status, 403);
         assert_eq!(api.put(&path, &t.staff, &account, 1).await.status, 403);
-        let verify = format!("/v1/review/financial-accounts/{}/verification", w.amina_account);
+        let verify = format!(
+            "/v1/review/financial-accounts/{}/verification",
+            w.amina_account
+        );
         let decision = json!({"status": "verified"});
         assert_eq!(api.post(&verify, &t.amina, &decision).await.status, 403);
         assert_eq!(api.post(&verify, &t.agent_a, &decision).await.status, 403);

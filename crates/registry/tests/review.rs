@@ -42,7 +42,11 @@ struct Tokens {
 
 async fn created(api: &Api, path: &str, token: &str, body: Value) -> Value {
     let answer = api.post(path, token, &body).await;
-    assert_eq!(answer.status, 201, "{} {path}: {:?}", api.backend, answer.json);
+    assert_eq!(
+        answer.status, 201,
+        "{} {path}: {:?}",
+        api.backend, answer.json
+    );
     answer.json
 }
 
@@ -151,15 +155,31 @@ async fn world(backend: &common::Backend) -> World {
     assert_eq!(grant.status, 201, "{:?}", grant.json);
 
     let mut amina_docs = Vec::new();
-    for (kind, seed) in [("id_card", "amina id"), ("proof_of_address", "amina bill"), ("photo", "amina photo")] {
+    for (kind, seed) in [
+        ("id_card", "amina id"),
+        ("proof_of_address", "amina bill"),
+        ("photo", "amina photo"),
+    ] {
         let mut doc = document(&amina, kind, seed);
         if kind == "photo" {
             doc["mime_type"] = json!("image/jpeg");
         }
         amina_docs.push(created(&api, "/v1/documents", &t.amina, doc).await);
     }
-    let otieno_doc = created(&api, "/v1/documents", &t.otieno, document(&otieno, "id_card", "otieno id")).await;
-    created(&api, "/v1/documents", &agent_c, document(&baraka, "id_card", "baraka id")).await;
+    let otieno_doc = created(
+        &api,
+        "/v1/documents",
+        &t.otieno,
+        document(&otieno, "id_card", "otieno id"),
+    )
+    .await;
+    created(
+        &api,
+        "/v1/documents",
+        &agent_c,
+        document(&baraka, "id_card", "baraka id"),
+    )
+    .await;
     let amina_account = created(
         &api,
         "/v1/financial-accounts",
@@ -172,16 +192,50 @@ async fn world(backend: &common::Backend) -> World {
     )
     .await;
 
-    let a1 = created(&api, "/v1/applications", &t.amina, application(&one, &amina)).await;
-    let a2 = created(&api, "/v1/applications", &t.otieno, application(&one, &otieno)).await;
-    let a3 = created(&api, "/v1/applications", &agent_c, application(&two, &baraka)).await;
+    let a1 = created(
+        &api,
+        "/v1/applications",
+        &t.amina,
+        application(&one, &amina),
+    )
+    .await;
+    let a2 = created(
+        &api,
+        "/v1/applications",
+        &t.otieno,
+        application(&one, &otieno),
+    )
+    .await;
+    let a3 = created(
+        &api,
+        "/v1/applications",
+        &agent_c,
+        application(&two, &baraka),
+    )
+    .await;
     let a4 = created(&api, "/v1/applications", &agent_a, application(&two, &juma)).await;
-    let a5 = created(&api, "/v1/applications", &t.amina, application(&two, &amina)).await;
-    for (app, token) in [(&a1, &t.amina), (&a2, &t.otieno), (&a3, &agent_c), (&a5, &t.amina)] {
+    let a5 = created(
+        &api,
+        "/v1/applications",
+        &t.amina,
+        application(&two, &amina),
+    )
+    .await;
+    for (app, token) in [
+        (&a1, &t.amina),
+        (&a2, &t.otieno),
+        (&a3, &agent_c),
+        (&a5, &t.amina),
+    ] {
         let answer = transition(&api, token, app, "submitted", None).await;
         assert_eq!(answer.status, 200, "{:?}", answer.json);
     }
-    assert_eq!(transition(&api, &t.staff, &a5, "under_review", None).await.status, 200);
+    assert_eq!(
+        transition(&api, &t.staff, &a5, "under_review", None)
+            .await
+            .status,
+        200
+    );
     World {
         api,
         one,
@@ -199,13 +253,19 @@ async fn world(backend: &common::Backend) -> World {
 
 impl World {
     async fn queue(&self, token: &str, query: &str) -> Answer {
-        self.api.get(&format!("/v1/review/queue{query}"), token).await
+        self.api
+            .get(&format!("/v1/review/queue{query}"), token)
+            .await
     }
 
     /// The application ids of a queue page (asserting it was answered).
     async fn queued(&self, token: &str, query: &str) -> Vec<String> {
         let answer = self.queue(token, query).await;
-        assert_eq!(answer.status, 200, "{} {query}: {:?}", self.api.backend, answer.json);
+        assert_eq!(
+            answer.status, 200,
+            "{} {query}: {:?}",
+            self.api.backend, answer.json
+        );
         answer.json["items"]
             .as_array()
             .unwrap()
@@ -215,7 +275,10 @@ impl World {
     }
 
     fn ids(&self, which: &[usize]) -> Vec<String> {
-        which.iter().map(|i| id(&self.apps[*i - 1]).to_owned()).collect()
+        which
+            .iter()
+            .map(|i| id(&self.apps[*i - 1]).to_owned())
+            .collect()
     }
 
     /// A citizen's own notifications, oldest first.
@@ -247,7 +310,10 @@ async fn the_queue_filters_orders_and_pages() {
         assert_eq!(page["next_after"], Value::Null);
         let rev = first["rev"].as_u64().unwrap();
         assert_eq!(
-            w.api.get(&format!("/v1/applications/{}", id(&w.apps[0])), staff).await.json["rev"],
+            w.api
+                .get(&format!("/v1/applications/{}", id(&w.apps[0])), staff)
+                .await
+                .json["rev"],
             rev
         );
         // A verified document is no longer pending.
@@ -260,24 +326,47 @@ async fn the_queue_filters_orders_and_pages() {
             )
             .await;
         assert_eq!(verified.status, 200, "{:?}", verified.json);
-        assert_eq!(w.queue(staff, "").await.json["items"][0]["documents_pending"], 2);
+        assert_eq!(
+            w.queue(staff, "").await.json["items"][0]["documents_pending"],
+            2
+        );
 
         // Filters.
         let one = id(&w.one);
         let two = id(&w.two);
-        assert_eq!(w.queued(staff, &format!("?programme={one}")).await, w.ids(&[1, 2]));
-        assert_eq!(w.queued(staff, &format!("?programme={two}")).await, w.ids(&[3, 5]));
+        assert_eq!(
+            w.queued(staff, &format!("?programme={one}")).await,
+            w.ids(&[1, 2])
+        );
+        assert_eq!(
+            w.queued(staff, &format!("?programme={two}")).await,
+            w.ids(&[3, 5])
+        );
         assert_eq!(w.queued(staff, "?status=under_review").await, w.ids(&[5]));
-        assert_eq!(w.queued(staff, "?status=submitted").await, w.ids(&[1, 2, 3]));
+        assert_eq!(
+            w.queued(staff, "?status=submitted").await,
+            w.ids(&[1, 2, 3])
+        );
         assert!(w.queued(staff, "?status=approved").await.is_empty());
-        assert_eq!(w.queued(staff, "?area=KE.30").await, w.ids(&[1, 3, 5]), "{name}");
+        assert_eq!(
+            w.queued(staff, "?area=KE.30").await,
+            w.ids(&[1, 3, 5]),
+            "{name}"
+        );
         assert_eq!(w.queued(staff, "?area=KE.30.2").await, w.ids(&[3]));
-        assert!(w.queued(staff, "?area=KE.3").await.is_empty(), "codes, not text prefixes");
+        assert!(
+            w.queued(staff, "?area=KE.3").await.is_empty(),
+            "codes, not text prefixes"
+        );
         let since_a3 = page["items"][2]["waiting_since"].as_str().unwrap();
         let before = format!("?waiting_since_before={}", since_a3.replace('+', "%2B"));
         assert_eq!(w.queued(staff, &before).await, w.ids(&[1, 2]), "{name}");
         assert_eq!(
-            w.queued(staff, &format!("?programme={one}&area=KE.31&status=submitted")).await,
+            w.queued(
+                staff,
+                &format!("?programme={one}&area=KE.31&status=submitted")
+            )
+            .await,
             w.ids(&[2])
         );
 
@@ -357,11 +446,18 @@ async fn a_reviewer_opens_an_application_with_what_it_needs() {
         );
         assert_eq!(answer.etag(), format!("\"{}\"", case["application"]["rev"]));
         // Opening changed nothing.
-        let stored = w.api.get(&format!("/v1/applications/{}", id(a5)), &w.t.staff).await;
+        let stored = w
+            .api
+            .get(&format!("/v1/applications/{}", id(a5)), &w.t.staff)
+            .await;
         assert_eq!(stored.json, case["application"]);
 
         // A rejected ID card is missing again.
-        let card = w.amina_docs.iter().find(|d| d["kind"] == "id_card").unwrap();
+        let card = w
+            .amina_docs
+            .iter()
+            .find(|d| d["kind"] == "id_card")
+            .unwrap();
         let rejected = w
             .api
             .post(
@@ -398,96 +494,231 @@ async fn decisions_on_documents_and_accounts_tell_the_person_in_their_language()
         let before = w.notifications(&w.t.amina).await.len();
 
         // Verified: the record says who and when, its history too, and Amina reads it in French.
-        let answer = w.api.post(&verify(&card), staff, &json!({"status": "verified"})).await;
+        let answer = w
+            .api
+            .post(&verify(&card), staff, &json!({"status": "verified"}))
+            .await;
         assert_eq!(answer.status, 200, "{name}: {:?}", answer.json);
         assert_eq!(answer.json["verification_status"], "verified");
         assert_eq!(answer.json["review"]["by"], "staff:reviewer");
         assert_eq!(answer.json["review"]["reason"], Value::Null);
         assert_eq!(answer.json["rev"], 2);
-        assert_eq!(answer.json["sha256"], card["sha256"], "nothing else changed");
+        assert_eq!(
+            answer.json["sha256"], card["sha256"],
+            "nothing else changed"
+        );
         let history = w
             .api
             .get(&format!("/v1/documents/{}/history", id(&card)), staff)
             .await;
         let last = history.json.as_array().unwrap().last().unwrap().clone();
-        assert_eq!((last["actor"].as_str(), last["rev"].as_u64()), (Some("staff:reviewer"), Some(2)));
+        assert_eq!(
+            (last["actor"].as_str(), last["rev"].as_u64()),
+            (Some("staff:reviewer"), Some(2))
+        );
         let notes = w.notifications(&w.t.amina).await;
         assert_eq!(notes.len(), before + 1, "{name}");
-        let note = notes.iter().find(|n| n["related_record"] == card["id"]).unwrap();
+        let note = notes
+            .iter()
+            .find(|n| n["related_record"] == card["id"])
+            .unwrap();
         assert_eq!(note["kind"], "document_review");
         assert_eq!(note["title"], "Document accepté");
-        assert!(note["body"].as_str().unwrap().contains("carte d'identité"), "{note:?}");
+        assert!(
+            note["body"].as_str().unwrap().contains("carte d'identité"),
+            "{note:?}"
+        );
 
         // Rejected: a reason is required; without one nothing changes.
-        let answer = w.api.post(&verify(&proof), staff, &json!({"status": "rejected"})).await;
+        let answer = w
+            .api
+            .post(&verify(&proof), staff, &json!({"status": "rejected"}))
+            .await;
         assert_eq!(answer.status, 422, "{:?}", answer.json);
         assert_eq!(answer.json["errors"][0]["field"], "reason");
-        let answer = w.api.post(&verify(&proof), staff, &json!({"status": "rejected", "reason": "  "})).await;
+        let answer = w
+            .api
+            .post(
+                &verify(&proof),
+                staff,
+                &json!({"status": "rejected", "reason": "  "}),
+            )
+            .await;
         assert_eq!(answer.status, 422);
-        assert_eq!(w.api.get(&format!("/v1/documents/{}", id(&proof)), staff).await.json["rev"], 1);
+        assert_eq!(
+            w.api
+                .get(&format!("/v1/documents/{}", id(&proof)), staff)
+                .await
+                .json["rev"],
+            1
+        );
         assert_eq!(w.notifications(&w.t.amina).await.len(), before + 1);
-        for bad in [json!({"status": "pending"}), json!({"status": "verified", "extra": 1}), json!([])] {
-            assert_eq!(w.api.post(&verify(&proof), staff, &bad).await.status, 400, "{bad}");
+        for bad in [
+            json!({"status": "pending"}),
+            json!({"status": "verified", "extra": 1}),
+            json!([]),
+        ] {
+            assert_eq!(
+                w.api.post(&verify(&proof), staff, &bad).await.status,
+                400,
+                "{bad}"
+            );
         }
-        let reject = json!({"status": "rejected", "reason": "The bill is older than three months."});
+        let reject =
+            json!({"status": "rejected", "reason": "The bill is older than three months."});
         let keyed = |token: &str| {
             let api = &w.api;
             let path = verify(&proof);
             let token = token.to_owned();
             let body = reject.clone();
             async move {
-                api.send("POST", &path, Some(&token), Some(&body), &[("idempotency-key", "reject-proof-1")])
-                    .await
+                api.send(
+                    "POST",
+                    &path,
+                    Some(&token),
+                    Some(&body),
+                    &[("idempotency-key", "reject-proof-1")],
+                )
+                .await
             }
         };
         let first = keyed(staff).await;
         assert_eq!(first.status, 200, "{:?}", first.json);
-        assert_eq!(first.json["review"]["reason"], "The bill is older than three months.");
+        assert_eq!(
+            first.json["review"]["reason"],
+            "The bill is older than three months."
+        );
         // The retry is answered the same and tells nobody twice.
         let again = keyed(staff).await;
         assert_eq!((again.status, &again.json), (200, &first.json));
         assert_eq!(again.headers["idempotent-replayed"], "true");
         let notes = w.notifications(&w.t.amina).await;
         assert_eq!(notes.len(), before + 2, "{name}");
-        let note = notes.iter().find(|n| n["related_record"] == proof["id"]).unwrap();
+        let note = notes
+            .iter()
+            .find(|n| n["related_record"] == proof["id"])
+            .unwrap();
         assert_eq!(note["kind"], "document_requested");
         assert_eq!(note["title"], "Veuillez renvoyer votre document");
         assert!(
-            note["body"].as_str().unwrap().ends_with("Motif : The bill is older than three months."),
+            note["body"]
+                .as_str()
+                .unwrap()
+                .ends_with("Motif : The bill is older than three months."),
             "{note:?}"
         );
         // A decision on a stale revision is refused.
         let stale = w
             .api
-            .send("POST", &verify(&proof), Some(staff), Some(&json!({"status": "verified"})), &[("if-match", "\"1\"")])
+            .send(
+                "POST",
+                &verify(&proof),
+                Some(staff),
+                Some(&json!({"status": "verified"})),
+                &[("if-match", "\"1\"")],
+            )
             .await;
         assert_eq!(stale.status, 412, "{:?}", stale.json);
 
         // Otieno reads English; staff of KE.30 cannot see his document, agents verify nothing.
-        assert_eq!(w.api.post(&verify(&w.otieno_doc), &w.t.ke30, &json!({"status": "verified"})).await.status, 404);
-        assert_eq!(w.api.post(&verify(&w.otieno_doc), &w.t.agent_a, &json!({"status": "verified"})).await.status, 403);
-        assert_eq!(w.api.post(&verify(&w.otieno_doc), &w.t.otieno, &json!({"status": "verified"})).await.status, 403);
-        let answer = w.api.post(&verify(&w.otieno_doc), &w.t.admin, &json!({"status": "verified"})).await;
+        assert_eq!(
+            w.api
+                .post(
+                    &verify(&w.otieno_doc),
+                    &w.t.ke30,
+                    &json!({"status": "verified"})
+                )
+                .await
+                .status,
+            404
+        );
+        assert_eq!(
+            w.api
+                .post(
+                    &verify(&w.otieno_doc),
+                    &w.t.agent_a,
+                    &json!({"status": "verified"})
+                )
+                .await
+                .status,
+            403
+        );
+        assert_eq!(
+            w.api
+                .post(
+                    &verify(&w.otieno_doc),
+                    &w.t.otieno,
+                    &json!({"status": "verified"})
+                )
+                .await
+                .status,
+            403
+        );
+        let answer = w
+            .api
+            .post(
+                &verify(&w.otieno_doc),
+                &w.t.admin,
+                &json!({"status": "verified"}),
+            )
+            .await;
         assert_eq!(answer.status, 200, "admins verify too: {:?}", answer.json);
         assert_eq!(answer.json["review"]["by"], "admin:root");
         let his = w.notifications(&w.t.otieno).await;
-        assert!(his.iter().any(|n| n["title"] == "Document accepted"), "{his:?}");
+        assert!(
+            his.iter().any(|n| n["title"] == "Document accepted"),
+            "{his:?}"
+        );
 
         // The payment account: failed needs a reason, and says it in French.
-        let account = format!("/v1/review/financial-accounts/{}/verification", id(&w.amina_account));
-        assert_eq!(w.api.post(&account, staff, &json!({"status": "failed"})).await.status, 422);
-        assert_eq!(w.api.post(&account, staff, &json!({"status": "pending"})).await.status, 400);
-        assert_eq!(w.api.post(&account, &w.t.agent_a, &json!({"status": "verified"})).await.status, 403);
+        let account = format!(
+            "/v1/review/financial-accounts/{}/verification",
+            id(&w.amina_account)
+        );
+        assert_eq!(
+            w.api
+                .post(&account, staff, &json!({"status": "failed"}))
+                .await
+                .status,
+            422
+        );
+        assert_eq!(
+            w.api
+                .post(&account, staff, &json!({"status": "pending"}))
+                .await
+                .status,
+            400
+        );
+        assert_eq!(
+            w.api
+                .post(&account, &w.t.agent_a, &json!({"status": "verified"}))
+                .await
+                .status,
+            403
+        );
         let failed = w
             .api
-            .post(&account, staff, &json!({"status": "failed", "reason": "M-Pesa knows no wallet with this number."}))
+            .post(
+                &account,
+                staff,
+                &json!({"status": "failed", "reason": "M-Pesa knows no wallet with this number."}),
+            )
             .await;
         assert_eq!(failed.status, 200, "{:?}", failed.json);
         assert_eq!(failed.json["verification_status"], "failed");
         let notes = w.notifications(&w.t.amina).await;
         let note = notes.last().unwrap();
-        assert_eq!((note["kind"].as_str(), note["title"].as_str()), (Some("account_review"), Some("Compte de paiement non vérifié")));
-        let verified = w.api.post(&account, &w.t.ke30, &json!({"status": "verified"})).await;
+        assert_eq!(
+            (note["kind"].as_str(), note["title"].as_str()),
+            (
+                Some("account_review"),
+                Some("Compte de paiement non vérifié")
+            )
+        );
+        let verified = w
+            .api
+            .post(&account, &w.t.ke30, &json!({"status": "verified"}))
+            .await;
         assert_eq!(verified.status, 200, "{:?}", verified.json);
         assert_eq!(verified.json["review"]["reason"], Value::Null);
         assert_eq!(w.notifications(&w.t.amina).await.len(), before + 4);
@@ -505,9 +736,15 @@ async fn decisions_on_documents_and_accounts_tell_the_person_in_their_language()
         };
         assert_eq!(body_of(&proof["id"])["verification_status"], "rejected");
         assert_eq!(body_of(&card["id"])["verification_status"], "verified");
-        assert_eq!(body_of(&w.amina_account["id"])["verification_status"], "verified");
         assert_eq!(
-            records.iter().filter(|r| r["kind"] == "notification").count(),
+            body_of(&w.amina_account["id"])["verification_status"],
+            "verified"
+        );
+        assert_eq!(
+            records
+                .iter()
+                .filter(|r| r["kind"] == "notification")
+                .count(),
             before + 4
         );
         w.api.stop().await;
@@ -524,7 +761,14 @@ async fn reviewers_ask_approve_and_reject_with_a_note_and_the_applicant_is_told(
 
         // Approving a submitted application takes it under review first, by the same reviewer,
         // and tells Amina once, in French.
-        let approved = transition(&w.api, &w.t.staff, a1, "approved", Some("Welcome to the programme.")).await;
+        let approved = transition(
+            &w.api,
+            &w.t.staff,
+            a1,
+            "approved",
+            Some("Welcome to the programme."),
+        )
+        .await;
         assert_eq!(approved.status, 200, "{name}: {:?}", approved.json);
         let moves: Vec<(&str, &str)> = approved.json["status_history"]
             .as_array()
@@ -534,40 +778,85 @@ async fn reviewers_ask_approve_and_reject_with_a_note_and_the_applicant_is_told(
             .collect();
         assert_eq!(
             moves,
-            [("submitted", "citizen:amina"), ("under_review", "staff:reviewer"), ("approved", "staff:reviewer")]
+            [
+                ("submitted", "citizen:amina"),
+                ("under_review", "staff:reviewer"),
+                ("approved", "staff:reviewer")
+            ]
         );
         let notes = w.notifications(&w.t.amina).await;
         assert_eq!(notes.len(), amina_before + 1, "{name}");
         let note = notes.last().unwrap();
         assert_eq!(note["title"], "Demande approuvée");
         assert!(note["body"].as_str().unwrap().contains("Programme one"));
-        assert!(note["body"].as_str().unwrap().ends_with("Message du bureau : Welcome to the programme."));
+        assert!(note["body"]
+            .as_str()
+            .unwrap()
+            .ends_with("Message du bureau : Welcome to the programme."));
 
         // Asking for more needs a note; Otieno reads English.
         let refused = transition(&w.api, &w.t.staff, a2, "more_information_needed", None).await;
         assert_eq!(refused.status, 409, "{:?}", refused.json);
-        assert_eq!(w.api.get(&format!("/v1/applications/{}", id(a2)), &w.t.staff).await.json["status"], "submitted");
+        assert_eq!(
+            w.api
+                .get(&format!("/v1/applications/{}", id(a2)), &w.t.staff)
+                .await
+                .json["status"],
+            "submitted"
+        );
         let asked = transition(&w.api, &w.t.ke30, a2, "more_information_needed", Some("x")).await;
         assert_eq!(asked.status, 404, "staff of KE.30 do not see KE.31");
-        let asked = transition(&w.api, &w.t.staff, a2, "more_information_needed", Some("Which school do the children attend?")).await;
+        let asked = transition(
+            &w.api,
+            &w.t.staff,
+            a2,
+            "more_information_needed",
+            Some("Which school do the children attend?"),
+        )
+        .await;
         assert_eq!(asked.status, 200, "{:?}", asked.json);
         let his = w.notifications(&w.t.otieno).await;
         let note = his.last().unwrap();
-        assert_eq!((note["kind"].as_str(), note["title"].as_str()), (Some("application_status"), Some("More information needed")));
-        assert!(note["body"].as_str().unwrap().ends_with("Note from the office: Which school do the children attend?"));
+        assert_eq!(
+            (note["kind"].as_str(), note["title"].as_str()),
+            (Some("application_status"), Some("More information needed"))
+        );
+        assert!(note["body"]
+            .as_str()
+            .unwrap()
+            .ends_with("Note from the office: Which school do the children attend?"));
         // He answers; an admin rejects it with a note.
         let answered = transition(&w.api, &w.t.otieno, a2, "submitted", None).await;
         assert_eq!(answered.status, 200, "{:?}", answered.json);
-        assert_eq!(w.notifications(&w.t.otieno).await.last().unwrap()["title"], "Your answers were sent");
-        let rejected = transition(&w.api, &w.t.admin, a2, "rejected", Some("The household's income is above the limit.")).await;
+        assert_eq!(
+            w.notifications(&w.t.otieno).await.last().unwrap()["title"],
+            "Your answers were sent"
+        );
+        let rejected = transition(
+            &w.api,
+            &w.t.admin,
+            a2,
+            "rejected",
+            Some("The household's income is above the limit."),
+        )
+        .await;
         assert_eq!(rejected.status, 200, "{:?}", rejected.json);
-        assert_eq!(w.notifications(&w.t.otieno).await.last().unwrap()["title"], "Application not approved");
+        assert_eq!(
+            w.notifications(&w.t.otieno).await.last().unwrap()["title"],
+            "Application not approved"
+        );
 
         // An agent does not decide for the office (agent A sees KE.30.2, below KE.30); nothing
         // changes.
         let by_agent = transition(&w.api, &w.t.agent_a, a3, "approved", None).await;
         assert_eq!(by_agent.status, 409, "{:?}", by_agent.json);
-        assert_eq!(w.api.get(&format!("/v1/applications/{}", id(a3)), &w.t.staff).await.json["rev"], 2);
+        assert_eq!(
+            w.api
+                .get(&format!("/v1/applications/{}", id(a3)), &w.t.staff)
+                .await
+                .json["rev"],
+            2
+        );
         // Decided ones leave the queue.
         assert_eq!(w.queued(&w.t.staff, "").await, w.ids(&[3, 5]), "{name}");
         assert_eq!(w.queued(&w.t.staff, "?status=approved").await, w.ids(&[1]));
@@ -593,14 +882,23 @@ async fn announcements_reach_each_applicant_once_in_their_language() {
             let token = token.to_owned();
             let key = key.to_owned();
             async move {
-                api.send("POST", "/v1/review/announcements", Some(&token), Some(&body), &[("idempotency-key", &key)])
-                    .await
+                api.send(
+                    "POST",
+                    "/v1/review/announcements",
+                    Some(&token),
+                    Some(&body),
+                    &[("idempotency-key", &key)],
+                )
+                .await
             }
         };
         let first_id = Uuid::now_v7();
         let sent = send(&w.t.staff, announcement(first_id), "announce-1").await;
         assert_eq!(sent.status, 200, "{name}: {:?}", sent.json);
-        assert_eq!(sent.json, json!({"id": first_id, "programme_id": w.one["id"], "notified": 2, "already_notified": 0}));
+        assert_eq!(
+            sent.json,
+            json!({"id": first_id, "programme_id": w.one["id"], "notified": 2, "already_notified": 0})
+        );
         // Each applicant's notification has the id the announcement and the person give.
         let told = |token: &str, announcement: Uuid, person: &Value| {
             let api = &w.api;
@@ -622,7 +920,10 @@ async fn announcements_reach_each_applicant_once_in_their_language() {
         assert_eq!(hers.json["title"], "Dates de paiement");
         let his = told(&w.t.otieno, first_id, &w.otieno).await;
         assert_eq!(his.json["title"], "Payment dates");
-        assert_eq!(his.json["body"], "Payments are made on the 5th of each month from June.");
+        assert_eq!(
+            his.json["body"],
+            "Payments are made on the 5th of each month from June."
+        );
         assert_eq!(announcements(w.notifications(&w.t.amina).await), 1);
 
         // The same key: the same answer, nobody told twice.
@@ -639,7 +940,13 @@ async fn announcements_reach_each_applicant_once_in_their_language() {
             send(&w.t.staff, announcement(second_id), "race-a"),
             send(&w.t.admin, announcement(second_id), "race-b")
         );
-        assert_eq!((a.status, b.status), (200, 200), "{:?} {:?}", a.json, b.json);
+        assert_eq!(
+            (a.status, b.status),
+            (200, 200),
+            "{:?} {:?}",
+            a.json,
+            b.json
+        );
         assert_eq!(
             a.json["notified"].as_u64().unwrap() + b.json["notified"].as_u64().unwrap(),
             2,
@@ -649,7 +956,11 @@ async fn announcements_reach_each_applicant_once_in_their_language() {
         );
         assert_eq!(told(&w.t.amina, second_id, &w.amina).await.status, 200);
         assert_eq!(told(&w.t.otieno, second_id, &w.otieno).await.status, 200);
-        assert_eq!(announcements(w.notifications(&w.t.amina).await), 2, "two announcements, one each");
+        assert_eq!(
+            announcements(w.notifications(&w.t.amina).await),
+            2,
+            "two announcements, one each"
+        );
         assert_eq!(announcements(w.notifications(&w.t.otieno).await), 2);
 
         // Staff of KE.30 reach KE.30's applicants only, and no other area.
@@ -662,7 +973,10 @@ async fn announcements_reach_each_applicant_once_in_their_language() {
         assert_eq!(only_there.json["notified"], 1);
         let mut submitted_only = announcement(Uuid::now_v7());
         submitted_only["status"] = json!("approved");
-        assert_eq!(send(&w.t.staff, submitted_only, "approved-only").await.json["notified"], 0);
+        assert_eq!(
+            send(&w.t.staff, submitted_only, "approved-only").await.json["notified"],
+            0
+        );
 
         // Refusals change nothing.
         let count = w.notifications(&w.t.amina).await.len();
@@ -683,7 +997,12 @@ async fn announcements_reach_each_applicant_once_in_their_language() {
         unknown["colour"] = json!("red");
         assert_eq!(send(&w.t.staff, unknown, "bad-4").await.status, 400);
         for token in [&w.t.amina, &w.t.agent_a] {
-            assert_eq!(send(token, announcement(Uuid::now_v7()), "bad-5").await.status, 403);
+            assert_eq!(
+                send(token, announcement(Uuid::now_v7()), "bad-5")
+                    .await
+                    .status,
+                403
+            );
         }
         assert_eq!(w.notifications(&w.t.amina).await.len(), count);
         let _ = (&w.baraka, &w.otieno);

@@ -378,7 +378,11 @@ async fn review_desk_matrix(w: &World, callers: &[(&str, String); 5]) {
     let admin = &callers[4].1;
     let created = |path: &'static str, token: String, body: Value| async move {
         let answer = api.post(path, &token, &body).await;
-        assert_eq!(answer.status, 201, "{} {path}: {:?}", api.backend, answer.json);
+        assert_eq!(
+            answer.status, 201,
+            "{} {path}: {:?}",
+            api.backend, answer.json
+        );
         answer.json
     };
     let programme = created(
@@ -432,7 +436,11 @@ async fn review_desk_matrix(w: &World, callers: &[(&str, String); 5]) {
         .await;
         let app_id = application["id"].as_str().unwrap().parse().unwrap();
         let submitted = api
-            .post(&paths::transitions(app_id), agent, &json!({"to": "submitted"}))
+            .post(
+                &paths::transitions(app_id),
+                agent,
+                &json!({"to": "submitted"}),
+            )
             .await;
         assert_eq!(submitted.status, 200, "{:?}", submitted.json);
 
@@ -443,19 +451,38 @@ async fn review_desk_matrix(w: &World, callers: &[(&str, String); 5]) {
         };
         let name = api.backend;
         let queue = api.get(paths::REVIEW_QUEUE, token).await;
-        assert_eq!(queue.status, if reviews || foreign { 200 } else { 403 }, "{name} {who} queue");
+        assert_eq!(
+            queue.status,
+            if reviews || foreign { 200 } else { 403 },
+            "{name} {who} queue"
+        );
         if foreign {
             assert_eq!(queue.json["items"], json!([]), "{name}: nothing of KE.1");
         }
-        let in_area = api.get(&format!("{}?area=KE.1", paths::REVIEW_QUEUE), token).await;
-        assert_eq!(in_area.status, if reviews { 200 } else { 403 }, "{name} {who} queue KE.1");
+        let in_area = api
+            .get(&format!("{}?area=KE.1", paths::REVIEW_QUEUE), token)
+            .await;
+        assert_eq!(
+            in_area.status,
+            if reviews { 200 } else { 403 },
+            "{name} {who} queue KE.1"
+        );
         let case = api.get(&paths::review_application(app_id), token).await;
         assert_eq!(case.status, seen(200), "{name} {who} case");
         let doc_id = document["id"].as_str().unwrap().parse().unwrap();
         let verified = api
-            .post(&paths::review_document(doc_id), token, &json!({"status": "verified"}))
+            .post(
+                &paths::review_document(doc_id),
+                token,
+                &json!({"status": "verified"}),
+            )
             .await;
-        assert_eq!(verified.status, seen(200), "{name} {who} verify document: {:?}", verified.json);
+        assert_eq!(
+            verified.status,
+            seen(200),
+            "{name} {who} verify document: {:?}",
+            verified.json
+        );
         let account_id = account["id"].as_str().unwrap().parse().unwrap();
         let failed = api
             .post(
@@ -478,7 +505,11 @@ async fn review_desk_matrix(w: &World, callers: &[(&str, String); 5]) {
             "citizen" => 404,
             _ => seen(200),
         };
-        assert_eq!(moved.status, expected, "{name} {who} transition: {:?}", moved.json);
+        assert_eq!(
+            moved.status, expected,
+            "{name} {who} transition: {:?}",
+            moved.json
+        );
         let announcement = api
             .post(
                 paths::ANNOUNCEMENTS,

@@ -282,7 +282,9 @@ async fn changing_a_verified_account_resets_its_verification() {
             let staff = w.staff.clone();
             let path = format!("/v1/review/financial-accounts/{id}/verification");
             async move {
-                let answer = api.post(&path, &staff, &json!({"status": "verified"})).await;
+                let answer = api
+                    .post(&path, &staff, &json!({"status": "verified"}))
+                    .await;
                 assert_eq!(answer.status, 200, "{:?}", answer.json);
                 answer.json
             }
@@ -349,7 +351,13 @@ async fn changing_what_a_verified_document_is_resets_its_verification() {
         let api = Api::start(&backend).await;
         let w = world(&api).await;
         let sha = hex::encode(Sha256::digest(b"an id card"));
-        let doc = created(&api, "/v1/documents", &w.citizen, document(&w.amina, &sha, 10)).await;
+        let doc = created(
+            &api,
+            "/v1/documents",
+            &w.citizen,
+            document(&w.amina, &sha, 10),
+        )
+        .await;
         let id = doc["id"].as_str().unwrap().to_owned();
         let path = format!("/v1/documents/{id}");
         let verify = || {
@@ -357,7 +365,9 @@ async fn changing_what_a_verified_document_is_resets_its_verification() {
             let staff = w.staff.clone();
             let path = format!("/v1/review/documents/{id}/verification");
             async move {
-                let answer = api.post(&path, &staff, &json!({"status": "verified"})).await;
+                let answer = api
+                    .post(&path, &staff, &json!({"status": "verified"}))
+                    .await;
                 assert_eq!(answer.status, 200, "{:?}", answer.json);
                 answer.json
             }
@@ -367,19 +377,30 @@ async fn changing_what_a_verified_document_is_resets_its_verification() {
         // A new document cannot arrive verified, on either path.
         let mut forged = document(&w.amina, &sha, 10);
         forged["verification_status"] = json!("verified");
-        assert_eq!(api.post("/v1/documents", &w.citizen, &forged).await.status, 403);
+        assert_eq!(
+            api.post("/v1/documents", &w.citizen, &forged).await.status,
+            403
+        );
         let r = push_one(&api, &w.citizen, create(RecordKind::Document, &forged)).await;
         assert_eq!(rejection(&r).0, "/problems/forbidden", "{r:?}");
         // A renamed file keeps it; another kind does not (REST).
         let mut renamed = verified.clone();
         renamed["file_name"] = json!("my-id.pdf");
         let answer = api.put(&path, &w.citizen, &renamed, 2).await;
-        assert_eq!(answer.json["verification_status"], "verified", "{:?}", answer.json);
+        assert_eq!(
+            answer.json["verification_status"], "verified",
+            "{:?}",
+            answer.json
+        );
         let mut other_kind = answer.json.clone();
         other_kind["kind"] = json!("proof_of_address");
         let answer = api.put(&path, &w.citizen, &other_kind, 3).await;
         assert_eq!(answer.status, 200, "{:?}", answer.json);
-        assert_eq!(answer.json["verification_status"], "pending", "{}", api.backend);
+        assert_eq!(
+            answer.json["verification_status"], "pending",
+            "{}",
+            api.backend
+        );
         assert_eq!(answer.json["review"], Value::Null);
         // Push: the same.
         let verified = verify().await;
@@ -400,7 +421,12 @@ async fn changing_what_a_verified_document_is_resets_its_verification() {
         assert_eq!(api.put(&path, &w.citizen, &claimed, rev).await.status, 403);
         assert_eq!(api.put(&path, &w.staff, &claimed, rev).await.status, 403);
         assert_eq!(api.put(&path, &w.agent_a, &claimed, rev).await.status, 403);
-        let r = push_one(&api, &w.agent_a, update(RecordKind::Document, &now, &claimed)).await;
+        let r = push_one(
+            &api,
+            &w.agent_a,
+            update(RecordKind::Document, &now, &claimed),
+        )
+        .await;
         assert_eq!(rejection(&r).0, "/problems/forbidden", "{r:?}");
         assert_eq!(api.get(&path, &w.staff).await.json["rev"], now["rev"]);
         api.stop().await;
@@ -1023,7 +1049,10 @@ async fn applications_of(api: &Api, staff: &str, person: &Value) -> usize {
 
 async fn transition(api: &Api, token: &str, app: &Value, to: &str, note: Option<&str>) -> Answer {
     api.post(
-        &format!("/v1/applications/{}/transitions", app["id"].as_str().unwrap()),
+        &format!(
+            "/v1/applications/{}/transitions",
+            app["id"].as_str().unwrap()
+        ),
         token,
         &json!({"to": to, "note": note}),
     )
@@ -1039,9 +1068,20 @@ async fn one_application_per_programme_on_every_path() {
         let api = Api::start(&backend).await;
         let w = world(&api).await;
         let single = programme(&api, "single", json!({})).await;
-        let several = programme(&api, "several", json!({"allow_multiple_applications": true})).await;
+        let several = programme(
+            &api,
+            "several",
+            json!({"allow_multiple_applications": true}),
+        )
+        .await;
 
-        let first = created(&api, "/v1/applications", &w.citizen, application(&single, &w.amina)).await;
+        let first = created(
+            &api,
+            "/v1/applications",
+            &w.citizen,
+            application(&single, &w.amina),
+        )
+        .await;
         for token in [&w.citizen, &w.agent_a] {
             let second = api
                 .post("/v1/applications", token, &application(&single, &w.amina))
@@ -1053,8 +1093,16 @@ async fn one_application_per_programme_on_every_path() {
                 api.backend,
                 second.json
             );
-            assert!(second.json["detail"].as_str().unwrap().contains("already has an application"));
-            let r = push_one(&api, token, create(RecordKind::Application, &application(&single, &w.amina))).await;
+            assert!(second.json["detail"]
+                .as_str()
+                .unwrap()
+                .contains("already has an application"));
+            let r = push_one(
+                &api,
+                token,
+                create(RecordKind::Application, &application(&single, &w.amina)),
+            )
+            .await;
             assert_eq!(rejection(&r).0, "/problems/conflict", "{r:?}");
         }
         assert_eq!(applications_of(&api, &w.staff, &w.amina).await, 1);
@@ -1092,10 +1140,28 @@ async fn one_application_per_programme_on_every_path() {
         assert_eq!(applications_of(&api, &w.staff, &w.husband).await, 1);
 
         // Rejected, it lets another start (REST); a deleted draft too (push).
-        assert_eq!(transition(&api, &w.citizen, &first, "submitted", None).await.status, 200);
-        let rejected = transition(&api, &w.staff, &first, "rejected", Some("Over the income limit.")).await;
+        assert_eq!(
+            transition(&api, &w.citizen, &first, "submitted", None)
+                .await
+                .status,
+            200
+        );
+        let rejected = transition(
+            &api,
+            &w.staff,
+            &first,
+            "rejected",
+            Some("Over the income limit."),
+        )
+        .await;
         assert_eq!(rejected.status, 200, "{:?}", rejected.json);
-        let again = created(&api, "/v1/applications", &w.citizen, application(&single, &w.amina)).await;
+        let again = created(
+            &api,
+            "/v1/applications",
+            &w.citizen,
+            application(&single, &w.amina),
+        )
+        .await;
         let delete = Mutation {
             id: Uuid::now_v7(),
             kind: RecordKind::Application,
@@ -1106,8 +1172,17 @@ async fn one_application_per_programme_on_every_path() {
         };
         let r = push_one(&api, &w.citizen, delete).await;
         assert!(matches!(r, MutationResult::Applied { .. }), "{r:?}");
-        let r = push_one(&api, &w.citizen, create(RecordKind::Application, &application(&single, &w.amina))).await;
-        assert!(matches!(r, MutationResult::Applied { .. }), "{}: {r:?}", api.backend);
+        let r = push_one(
+            &api,
+            &w.citizen,
+            create(RecordKind::Application, &application(&single, &w.amina)),
+        )
+        .await;
+        assert!(
+            matches!(r, MutationResult::Applied { .. }),
+            "{}: {r:?}",
+            api.backend
+        );
         // The rejected one holds no place: editing it does not clash with the new one.
         let rev = rejected.json["rev"].as_u64().unwrap();
         let answer = api
@@ -1118,7 +1193,11 @@ async fn one_application_per_programme_on_every_path() {
                 rev,
             )
             .await;
-        assert_eq!(answer.status, 200, "an edit of a rejected one holds no place: {:?}", answer.json);
+        assert_eq!(
+            answer.status, 200,
+            "an edit of a rejected one holds no place: {:?}",
+            answer.json
+        );
         api.stop().await;
     }
 }
@@ -1130,8 +1209,19 @@ async fn a_draft_application_can_be_deleted_on_every_path() {
     for backend in backends().await {
         let api = Api::start(&backend).await;
         let w = world(&api).await;
-        let several = programme(&api, "several", json!({"allow_multiple_applications": true})).await;
-        let by_rest = created(&api, "/v1/applications", &w.citizen, application(&several, &w.amina)).await;
+        let several = programme(
+            &api,
+            "several",
+            json!({"allow_multiple_applications": true}),
+        )
+        .await;
+        let by_rest = created(
+            &api,
+            "/v1/applications",
+            &w.citizen,
+            application(&several, &w.amina),
+        )
+        .await;
         let answer = api
             .send(
                 "DELETE",
@@ -1143,7 +1233,13 @@ async fn a_draft_application_can_be_deleted_on_every_path() {
             .await;
         assert_eq!(answer.status, 200, "{}: {:?}", api.backend, answer.json);
         assert_ne!(answer.json["deleted_at"], Value::Null);
-        let by_push = created(&api, "/v1/applications", &w.agent_a, application(&several, &w.amina)).await;
+        let by_push = created(
+            &api,
+            "/v1/applications",
+            &w.agent_a,
+            application(&several, &w.amina),
+        )
+        .await;
         let r = push_one(
             &api,
             &w.agent_a,
@@ -1179,7 +1275,13 @@ async fn submitting_needs_the_programmes_documents() {
             json!({"required_documents": ["id_card", "proof_of_address"]}),
         )
         .await;
-        let app = created(&api, "/v1/applications", &w.citizen, application(&needs, &w.amina)).await;
+        let app = created(
+            &api,
+            "/v1/applications",
+            &w.citizen,
+            application(&needs, &w.amina),
+        )
+        .await;
         let refused = transition(&api, &w.citizen, &app, "submitted", None).await;
         assert_eq!(
             (refused.status, refused.problem()),
@@ -1194,10 +1296,19 @@ async fn submitting_needs_the_programmes_documents() {
             .iter()
             .map(|e| e["field"].as_str().unwrap())
             .collect();
-        assert_eq!(fields, ["required_documents.id_card", "required_documents.proof_of_address"]);
+        assert_eq!(
+            fields,
+            [
+                "required_documents.id_card",
+                "required_documents.proof_of_address"
+            ]
+        );
         let path = format!("/v1/applications/{}", id_of(&app));
         let now = api.get(&path, &w.citizen).await.json;
-        assert_eq!((now["status"].as_str(), now["rev"].as_u64()), (Some("draft"), Some(1)));
+        assert_eq!(
+            (now["status"].as_str(), now["rev"].as_u64()),
+            (Some("draft"), Some(1))
+        );
 
         // An ID card linked to her (REST), a proof of address linked to the application (push).
         let id_card = created(
@@ -1221,9 +1332,17 @@ async fn submitting_needs_the_programmes_documents() {
             .await;
         assert_eq!(rejected.status, 200, "{:?}", rejected.json);
         let refused = transition(&api, &w.agent_a, &app, "submitted", None).await;
-        assert_eq!(refused.problem(), "/problems/documents-missing", "{:?}", refused.json);
+        assert_eq!(
+            refused.problem(),
+            "/problems/documents-missing",
+            "{:?}",
+            refused.json
+        );
         assert_eq!(refused.json["errors"].as_array().unwrap().len(), 1);
-        assert_eq!(refused.json["errors"][0]["field"], "required_documents.proof_of_address");
+        assert_eq!(
+            refused.json["errors"][0]["field"],
+            "required_documents.proof_of_address"
+        );
         let mut newer = document(&w.amina, &hex::encode(Sha256::digest(b"new bill")), 10);
         newer["kind"] = json!("proof_of_address");
         created(&api, "/v1/documents", &w.citizen, newer).await;
@@ -1231,7 +1350,14 @@ async fn submitting_needs_the_programmes_documents() {
         assert_eq!(submitted.status, 200, "{:?}", submitted.json);
 
         // Asked for more, she deletes her ID card: answering is refused until she adds one.
-        let asked = transition(&api, &w.staff, &app, "more_information_needed", Some("Add a clearer photo of the ID.")).await;
+        let asked = transition(
+            &api,
+            &w.staff,
+            &app,
+            "more_information_needed",
+            Some("Add a clearer photo of the ID."),
+        )
+        .await;
         assert_eq!(asked.status, 200, "{:?}", asked.json);
         let deleted = api
             .send(
@@ -1244,7 +1370,11 @@ async fn submitting_needs_the_programmes_documents() {
             .await;
         assert_eq!(deleted.status, 200, "{:?}", deleted.json);
         let refused = transition(&api, &w.citizen, &app, "submitted", None).await;
-        assert_eq!(refused.json["errors"][0]["field"], "required_documents.id_card", "{:?}", refused.json);
+        assert_eq!(
+            refused.json["errors"][0]["field"], "required_documents.id_card",
+            "{:?}",
+            refused.json
+        );
         let card = document(&w.amina, &hex::encode(Sha256::digest(b"clear id")), 10);
         let r = push_one(&api, &w.citizen, create(RecordKind::Document, &card)).await;
         assert!(matches!(r, MutationResult::Applied { .. }), "{r:?}");
@@ -1270,7 +1400,13 @@ async fn form_versions_are_immutable_and_follow_one_another() {
             .await
             .json["items"][0]
             .clone();
-        let draft = created(&api, "/v1/applications", &w.citizen, application(&prog, &w.amina)).await;
+        let draft = created(
+            &api,
+            "/v1/applications",
+            &w.citizen,
+            application(&prog, &w.amina),
+        )
+        .await;
 
         // Not replaced, changed or deleted, on either path.
         let mut changed = v1.clone();
@@ -1278,12 +1414,30 @@ async fn form_versions_are_immutable_and_follow_one_another() {
         let path = format!("/v1/forms/{}", id_of(&v1));
         let answer = api.put(&path, &admin, &changed, 1).await;
         assert_eq!(answer.status, 409, "{}: {:?}", api.backend, answer.json);
-        assert!(answer.json["detail"].as_str().unwrap().contains("new version (2)"), "{:?}", answer.json);
+        assert!(
+            answer.json["detail"]
+                .as_str()
+                .unwrap()
+                .contains("new version (2)"),
+            "{:?}",
+            answer.json
+        );
         let answer = api
-            .send("DELETE", &path, Some(&admin), None, &[("if-match", "\"1\"")])
+            .send(
+                "DELETE",
+                &path,
+                Some(&admin),
+                None,
+                &[("if-match", "\"1\"")],
+            )
             .await;
         assert_eq!(answer.status, 409, "{:?}", answer.json);
-        let r = push_one(&api, &admin, update(RecordKind::FormDefinition, &v1, &changed)).await;
+        let r = push_one(
+            &api,
+            &admin,
+            update(RecordKind::FormDefinition, &v1, &changed),
+        )
+        .await;
         assert_eq!(rejection(&r).0, "/problems/conflict", "{r:?}");
         let r = push_one(
             &api,
@@ -1306,16 +1460,34 @@ async fn form_versions_are_immutable_and_follow_one_another() {
             let answer = api.post("/v1/forms", &admin, &form(&prog, version)).await;
             assert_eq!(answer.status, 409, "v{version}: {:?}", answer.json);
             assert_eq!(answer.json["errors"][0]["field"], "version");
-            let r = push_one(&api, &admin, create(RecordKind::FormDefinition, &form(&prog, version))).await;
+            let r = push_one(
+                &api,
+                &admin,
+                create(RecordKind::FormDefinition, &form(&prog, version)),
+            )
+            .await;
             assert_eq!(rejection(&r).0, "/problems/conflict", "v{version}: {r:?}");
         }
         // Only admins publish.
         for token in [&w.citizen, &w.agent_a, &w.staff] {
-            assert_eq!(api.post("/v1/forms", token, &form(&prog, 2)).await.status, 403);
-            let r = push_one(&api, token, create(RecordKind::FormDefinition, &form(&prog, 2))).await;
+            assert_eq!(
+                api.post("/v1/forms", token, &form(&prog, 2)).await.status,
+                403
+            );
+            let r = push_one(
+                &api,
+                token,
+                create(RecordKind::FormDefinition, &form(&prog, 2)),
+            )
+            .await;
             assert_eq!(rejection(&r).0, "/problems/forbidden", "{r:?}");
         }
-        let r = push_one(&api, &admin, create(RecordKind::FormDefinition, &form(&prog, 2))).await;
+        let r = push_one(
+            &api,
+            &admin,
+            create(RecordKind::FormDefinition, &form(&prog, 2)),
+        )
+        .await;
         assert!(matches!(r, MutationResult::Applied { .. }), "{r:?}");
 
         // Two admins publish version 3 at once: one is published, the other told why not.
@@ -1327,7 +1499,14 @@ async fn form_versions_are_immutable_and_follow_one_another() {
         );
         let mut statuses = [a.status, b.status];
         statuses.sort_unstable();
-        assert_eq!(statuses, [201, 409], "{}: {:?} {:?}", api.backend, a.json, b.json);
+        assert_eq!(
+            statuses,
+            [201, 409],
+            "{}: {:?} {:?}",
+            api.backend,
+            a.json,
+            b.json
+        );
         let loser = if a.status == 409 { &a } else { &b };
         assert!(
             loser.json["detail"].as_str().unwrap().contains("publish"),

@@ -344,7 +344,8 @@ async fn a_submission_is_sent_once_after_the_application_and_a_refused_move_is_k
         .bearer_auth(admin)
         .json(&with(
             meta(programme),
-            json!({"code": "old_age", "name": "Old-Age Pension"}),
+            // Two applications by one person below: the programme takes several.
+            json!({"code": "old_age", "name": "Old-Age Pension", "allow_multiple_applications": true}),
         ))
         .send()
         .await

@@ -132,7 +132,7 @@ pub async fn transition(
     // state, and the one-application key a rejection lets go.
     let mut index = stored.index.clone();
     (index.state, index.state_since) = crate::resources::application_state(&application);
-    index.keys = super::programme_rules::application_keys(&state, &application).await?;
+    index.keys = super::programme_rules::keys_in(&application, &programme);
     let application_write = Write {
         kind: RecordKind::Application,
         id,
@@ -142,33 +142,26 @@ pub async fn transition(
         deleted: false,
         duplicate_check: None,
     };
-    let recipient = notify::recipient(&state, *application.applicant_id.as_uuid())
-        .await?
-        .ok_or_else(|| ApiError::not_found("individual", application.applicant_id))?;
-    let message = messages::message(
-        Event::Application {
-            programme: &programme.name,
-            from,
-            to: request.to,
-            note: request.note.as_deref(),
-        },
-        recipient.language,
-    );
-    let notice_write = notify::write(
-        Uuid::now_v7(),
-        &recipient,
-        NotificationKind::ApplicationStatus,
-        id,
-        message,
-        now,
-    )?;
-    commit(
-        &state,
-        &caller,
-        &headers,
-        vec![application_write, notice_write],
-        m.claim,
-        StatusCode::OK,
-    )
-    .await
+    let mut writes = vec![application_write];
+    // An applicant whose record was deleted since is nobody to tell.
+    if let Some(recipient) = notify::recipient(&state, *application.applicant_id.as_uuid()).await? {
+        let message = messages::message(
+            Event::Application {
+                programme: &programme.name,
+                from,
+                to: request.to,
+                note: request.note.as_deref(),
+            },
+            recipient.language,
+        );
+        writes.push(notify::write(
+            Uuid::now_v7(),
+            &recipient,
+            NotificationKind::ApplicationStatus,
+            id,
+            message,
+            now,
+        )?);
+    }
+    commit(&state, &caller, &headers, writes, m.claim, StatusCode::OK).await
 }

@@ -70,10 +70,15 @@ pub async fn application_keys(
         return Ok(Vec::new());
     }
     let programme = programme(state, application.programme_id).await?;
-    Ok(match programme.allow_multiple_applications {
-        true => Vec::new(),
-        false => vec![application_key(application)],
-    })
+    Ok(keys_in(application, &programme))
+}
+
+/// As [`application_keys`], with the programme at hand.
+pub fn keys_in(application: &Application, programme: &Programme) -> Vec<String> {
+    match application.holds_programme_place() && !programme.allow_multiple_applications {
+        true => vec![application_key(application)],
+        false => Vec::new(),
+    }
 }
 
 /// The programme an application or form belongs to (its existence is checked with the

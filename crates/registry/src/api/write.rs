@@ -5,9 +5,7 @@
 //!
 //! 1. the caller's role may create or change records of this kind at all;
 //! 2. the record as stored is one the caller may see (else 404, the same as no record);
-//! 3. the business rules of the operation (only a draft application may be deleted) and the
-//!    programme rules ([`super::programme_rules`]: one application per person per programme
-//!    unless it allows several, as a unique key; form versions immutable, each the latest + 1);
+//! 3. the business rules of the operation (only a draft application may be deleted);
 //! 4. the fields the registry owns — `id` (must be the id the record is written under), `rev`,
 //!    `created_at`, `created_by`, `deleted_at` — come from the registry, never from the body;
 //! 5. the body is a valid record of the kind (the domain model's rules);
@@ -16,7 +14,10 @@
 //!    or an account verified) comes only from the review desk ([`WriteRequest::decision`]) and
 //!    changes nothing else;
 //! 7. the records it points to exist, are alive and are visible to the caller, and the
-//!    administrative areas its address names are the gazetteer's ([`super::areas`]);
+//!    administrative areas its address names are the gazetteer's ([`super::areas`]); then the
+//!    programme rules ([`super::programme_rules`]: one application per person per programme
+//!    unless it allows several, as a unique key in the index; form versions never change and
+//!    each new one is the latest + 1);
 //! 8. the record as it would become is still visible to the caller (an agent cannot move a
 //!    record out of their area, a citizen cannot file a record under someone else);
 //! 9. an agent acting for a person has the person's consent on record where it is required

@@ -76,8 +76,7 @@ pub async fn open(
         .map_err(unreadable)?;
 
     let documents =
-        programme_rules::documents_of(&state, application.applicant_id, &caller.visibility)
-            .await?;
+        programme_rules::documents_of(&state, application.applicant_id, &caller.visibility).await?;
     let missing_documents = programme.missing_documents(&documents);
     let mut accounts = ListQuery::new(
         RecordKind::FinancialAccount,

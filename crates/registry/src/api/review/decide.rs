@@ -277,7 +277,15 @@ async fn decide(
         let message = messages::message(event, to.language);
         writes.push(notify::write(Uuid::now_v7(), &to, kind, id, message, now)?);
     }
-    commit(state, caller, request.headers, writes, m.claim, StatusCode::OK).await
+    commit(
+        state,
+        caller,
+        request.headers,
+        writes,
+        m.claim,
+        StatusCode::OK,
+    )
+    .await
 }
 
 /// The current head of a household, if it has one.
@@ -296,16 +304,12 @@ async fn household_head(state: &AppState, group: Uuid) -> Result<Option<Uuid>, A
 
 /// The body as `T`, or 400 showing what to send.
 fn read<T: DeserializeOwned>(body: &[u8], example: &str) -> Result<T, ApiError> {
-    doorstep_domain::strict_json::from_slice(body).map_err(|e| {
-        ApiError::new(ProblemKind::BadRequest, format!("Send {example}: {e}."))
-    })
+    doorstep_domain::strict_json::from_slice(body)
+        .map_err(|e| ApiError::new(ProblemKind::BadRequest, format!("Send {example}: {e}.")))
 }
 
 fn neither(allowed: &str) -> ApiError {
-    ApiError::new(
-        ProblemKind::BadRequest,
-        format!("A decision is {allowed}."),
-    )
+    ApiError::new(ProblemKind::BadRequest, format!("A decision is {allowed}."))
 }
 
 /// The reason as kept: trimmed, required for a refusal, at most [`MAX_TEXT_CHARS`].

@@ -36,10 +36,7 @@ pub fn area_filter(caller: &Caller, area: Option<&str>) -> Result<Option<String>
     let Some(area) = area else {
         return Ok(None);
     };
-    if area.is_empty()
-        || area.len() > 64
-        || !area.chars().all(|c| c.is_ascii_graphic())
-    {
+    if area.is_empty() || area.len() > 64 || !area.chars().all(|c| c.is_ascii_graphic()) {
         return Err(ApiError::new(
             ProblemKind::BadRequest,
             "area must be an area code such as KE.30 (at most 64 visible characters).",

@@ -120,8 +120,8 @@ fn item(
     related: &HashMap<Uuid, StoredRecord>,
     pending: &HashMap<Uuid, u32>,
 ) -> Result<ReviewQueueItem, ApiError> {
-    let application: doorstep_domain::Application = serde_json::from_value(record.body)
-        .map_err(|e| {
+    let application: doorstep_domain::Application =
+        serde_json::from_value(record.body).map_err(|e| {
             ApiError::new(
                 ProblemKind::Internal,
                 format!("a stored application is unreadable: {e}"),
