@@ -42,7 +42,7 @@ pub const SYSTEM_ACTOR: &str = "system:registry";
               (status = 409, description = "Not a move the workflow allows from here, or by this caller", body = Problem, content_type = "application/problem+json"),
               (status = 412, description = "Stale: the application changed since that revision; `current` holds it now", body = Problem, content_type = "application/problem+json"),
               (status = 413, description = "The body is larger than 2 MiB", body = Problem, content_type = "application/problem+json"),
-              (status = 422, description = "The Idempotency-Key was used for another request", body = Problem, content_type = "application/problem+json"),
+              (status = 422, description = "Submitting answers that break the application's form version (`errors` names each answer as `data.<field key>`), or a `form_version` the programme does not have; or the Idempotency-Key was used for another request", body = Problem, content_type = "application/problem+json"),
               crate::openapi::SignedInErrors),
     security(("bearer" = [])))]
 pub async fn transition(
@@ -104,6 +104,9 @@ pub async fn transition(
             request.note.clone(),
         )
         .map_err(|e| ApiError::new(ProblemKind::Conflict, e.to_string()))?;
+    if request.to == ApplicationStatus::Submitted {
+        application.data = super::form_rules::submission(&state, &application).await?;
+    }
 
     let mut body_json = serde_json::to_value(&application).expect("domain records serialise");
     body_json["rev"] = stored.body["rev"].clone();

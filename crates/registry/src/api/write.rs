@@ -11,8 +11,11 @@
 //! 5. the body is a valid record of the kind (the domain model's rules);
 //! 6. fields only the office or the ID provider set are left as stored ([`access`]), and
 //!    changing what staff verified resets the verification;
-//! 7. the records it points to exist, are alive and are visible to the caller, and the
-//!    administrative areas its address names are the gazetteer's ([`super::areas`]);
+//! 7. a form definition keeps to the Form.io subset Doorstep checks, and an application names
+//!    a form version of its programme and, unless a draft, its answers pass that version (and
+//!    are stored cleaned) ([`super::form_rules`]); the records it points to exist, are alive and
+//!    are visible to the caller, and the administrative areas its address names are the
+//!    gazetteer's ([`super::areas`]);
 //! 8. the record as it would become is still visible to the caller (an agent cannot move a
 //!    record out of their area, a citizen cannot file a record under someone else);
 //! 9. an agent acting for a person has the person's consent on record where it is required
@@ -140,6 +143,7 @@ pub async fn prepare(
         .map_err(ApiError::forbidden)?;
     payment_accounts(caller, old_typed.as_ref(), &typed)?;
     if !deleting {
+        super::form_rules::check(state, &mut typed, &mut body).await?;
         super::areas::check_addresses(state.storage.as_ref(), old_typed.as_ref(), &typed).await?;
     }
 
