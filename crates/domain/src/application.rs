@@ -192,7 +192,10 @@ pub struct Application {
     pub applicant_id: RecordId,
     /// Version of the programme's [`crate::programme::FormDefinition`] the answers belong to.
     pub form_version: u32,
-    /// The Form.io submission data: an object of answers keyed by component.
+    /// The Form.io submission data: an object of answers keyed by component. A draft's are
+    /// kept as typed; any other application's must pass its form version
+    /// ([`crate::formio::validate_submission`]: refusals name `data.<component key>`) and are
+    /// stored cleaned (answers of hidden or unknown fields dropped, calculations done again).
     pub data: serde_json::Value,
     pub status: ApplicationStatus,
     /// Every status change, oldest first.

@@ -30,6 +30,9 @@
 //!
 //! Programmes:
 //! - [`programme`]: [`Programme`] and versioned Form.io [`FormDefinition`]s.
+//! - [`formio`]: the Form.io subset Doorstep offers: a definition's check
+//!   ([`formio::check_definition`]) and a submission's ([`formio::validate_submission`]), with the
+//!   results the citizen's browser gives (conditions, calculations, JSON logic, patterns).
 //! - [`application`]: [`Application`] and its review workflow.
 //! - [`notification`]: messages to registrants.
 //! - [`review`]: reviewers' decisions on documents and accounts, the languages the registry
@@ -60,6 +63,7 @@ pub mod document;
 pub mod duplicates;
 pub mod error;
 pub mod finance;
+pub mod formio;
 pub mod gazetteer;
 pub mod group;
 pub mod id_type;

@@ -120,7 +120,10 @@ pub struct FormDefinition {
     /// 1 for the first version, increasing by one with each change.
     pub version: u32,
     /// The Form.io form definition (an object with a `components` list), rendered as is by
-    /// the app.
+    /// the app. The registry accepts only the subset it can check a submission against
+    /// ([`crate::formio::check_definition`]): anything needing JavaScript, an unknown component
+    /// type or option is refused, each problem naming the component (`errors[].field` such as
+    /// `schema.components[2].customConditional`).
     pub schema: serde_json::Value,
 }
 

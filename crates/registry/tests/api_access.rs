@@ -117,6 +117,7 @@ async fn world(api: &Api) -> World {
         ),
     )
     .await;
+    common::publish_form(api, &tokens.admin, programme, 1, common::empty_form()).await;
     let application = created(api, "/v1/applications", a, with(meta(Uuid::now_v7()), json!({
         "programme_id": programme.to_string(), "applicant_id": amina.to_string(), "form_version": 1, "data": {}, "status": "draft"
     }))).await;

@@ -277,6 +277,8 @@ async fn applications_move_through_the_workflow_and_notify_the_applicant() {
             )
             .await;
         assert_eq!(made.status, 201, "{:?}", made.json);
+        let age = json!({"components": [{"type": "number", "key": "age", "label": "Age", "input": true}]});
+        common::publish_form(&api, &admin, programme, 1, age).await;
 
         let app_id = Uuid::now_v7();
         let application = with(

@@ -201,6 +201,14 @@ async fn a_programme_can_require_consent_for_its_applications_alone() {
             api.post("/v1/programmes", &admin, &programme).await.status,
             201
         );
+        common::publish_form(
+            &api,
+            &admin,
+            programme["id"].as_str().unwrap(),
+            1,
+            common::empty_form(),
+        )
+        .await;
         let person = individual(Uuid::now_v7(), "Grace", "Achieng", None);
         let id = person["id"].as_str().unwrap().to_owned();
         assert_eq!(

@@ -868,6 +868,14 @@ async fn a_submitted_application_cannot_be_deleted_on_any_path() {
             ),
         )
         .await;
+        common::publish_form(
+            &api,
+            &admin,
+            programme["id"].as_str().unwrap(),
+            1,
+            common::empty_form(),
+        )
+        .await;
         let app = created(&api, "/v1/applications", &w.citizen, with(meta(Uuid::now_v7()), json!({
             "programme_id": programme["id"], "applicant_id": w.amina["id"], "form_version": 1, "data": {}, "status": "draft"
         }))).await;

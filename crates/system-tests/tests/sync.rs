@@ -341,7 +341,7 @@ async fn a_submission_is_sent_once_after_the_application_and_a_refused_move_is_k
     let programme = Uuid::now_v7();
     let made = reqwest::Client::new()
         .post(format!("{}/v1/programmes", registry.url()))
-        .bearer_auth(admin)
+        .bearer_auth(&admin)
         .json(&with(
             meta(programme),
             // Two applications by one person below: the programme takes several.
@@ -351,6 +351,20 @@ async fn a_submission_is_sent_once_after_the_application_and_a_refused_move_is_k
         .await
         .unwrap();
     assert!(made.status().is_success(), "{}", made.text().await.unwrap());
+    // Its form: the registry checks a submission against the version it was filled on.
+    let form = reqwest::Client::new()
+        .post(format!("{}/v1/forms", registry.url()))
+        .bearer_auth(&admin)
+        .json(&with(
+            meta(Uuid::now_v7()),
+            json!({"programme_id": programme, "version": 1, "schema": {"components": [
+                {"type": "number", "key": "age", "label": "Age", "input": true, "validate": {"required": true}}
+            ]}}),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert!(form.status().is_success(), "{}", form.text().await.unwrap());
 
     let a = Device::new("amina", &registry);
     let person = a.create("individual", individual("Omar", "Haddad"));

@@ -44,7 +44,7 @@ pub use notify::SYSTEM_ACTOR;
               (status = 409, description = "Not a move the workflow allows from here, or by this caller; a deleted application; or (`/problems/documents-missing`, `errors` naming each kind) submitting before the applicant has sent a document the programme requires", body = Problem, content_type = "application/problem+json"),
               (status = 412, description = "Stale: the application changed since that revision; `current` holds it now", body = Problem, content_type = "application/problem+json"),
               (status = 413, description = "The body is larger than 2 MiB", body = Problem, content_type = "application/problem+json"),
-              (status = 422, description = "The Idempotency-Key was used for another request", body = Problem, content_type = "application/problem+json"),
+              (status = 422, description = "Submitting answers that break the application's form version (`errors` names each answer as `data.<field key>`), or a `form_version` the programme does not have; or the Idempotency-Key was used for another request", body = Problem, content_type = "application/problem+json"),
               crate::openapi::SignedInErrors),
     security(("bearer" = [])))]
 pub async fn transition(
@@ -124,6 +124,7 @@ pub async fn transition(
     let programme = super::programme_rules::programme(&state, application.programme_id).await?;
     if request.to == ApplicationStatus::Submitted {
         super::programme_rules::check_submit(&state, &application, &programme).await?;
+        application.data = super::form_rules::submission(&state, &application).await?;
     }
 
     let mut body_json = serde_json::to_value(&application).expect("domain records serialise");

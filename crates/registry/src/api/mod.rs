@@ -11,6 +11,7 @@ pub mod consent;
 pub mod documents;
 pub mod duplicates;
 pub mod errors;
+pub mod form_rules;
 pub mod limits;
 pub mod notify;
 pub mod programme_rules;

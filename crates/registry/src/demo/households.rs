@@ -161,7 +161,7 @@ pub fn generate(
                 let programme = programmes[dice.below(programmes.len())];
                 batch.push((RecordKind::Application, with(meta(dice.id(&mut counter)), json!({
                     "programme_id": programme.to_string(), "applicant_id": head.to_string(), "form_version": 1,
-                    "data": {"householdSize": size}, "status": "draft",
+                    "data": super::answers_for(programme), "status": "draft",
                 })), None));
             }
             batch

@@ -34,6 +34,9 @@ struct DemoProgramme {
     required_documents: Vec<String>,
     /// The Form.io form; its `i18n` member holds the French and Arabic wording.
     form: serde_json::Value,
+    /// Answers the demo households' applications carry: valid on `form`, so a demo draft can
+    /// be submitted as it is.
+    demo_answers: serde_json::Value,
 }
 
 /// What [`load`] did, for the start-up log line.
@@ -51,6 +54,16 @@ pub fn programme_ids() -> Vec<uuid::Uuid> {
         .iter()
         .map(|p| p.id.parse().expect("demo programme ids are UUIDs"))
         .collect()
+}
+
+/// The answers demo applications to `programme` carry (`{}` for a programme not in the demo).
+pub fn answers_for(programme: uuid::Uuid) -> serde_json::Value {
+    let programmes: Vec<DemoProgramme> = serde_json::from_str(DEMO_PROGRAMMES)
+        .expect("demo/programmes.json is valid (checked by tests)");
+    programmes
+        .into_iter()
+        .find(|p| p.id.parse::<uuid::Uuid>().ok() == Some(programme))
+        .map_or_else(|| json!({}), |p| p.demo_answers)
 }
 
 /// Add the demo programmes that are not there yet (each with its form, atomically).
@@ -142,6 +155,52 @@ mod tests {
             "one form version per programme"
         );
         storage.close().await;
+    }
+
+    /// The registry checks every form definition written through the API; the demo's are
+    /// written straight to the store, so they are held to the same check here, and their demo
+    /// answers to the forms.
+    #[test]
+    fn every_demo_form_keeps_to_the_checked_subset_and_its_answers_pass_it() {
+        let programmes: Vec<DemoProgramme> = serde_json::from_str(DEMO_PROGRAMMES).unwrap();
+        for p in programmes {
+            doorstep_domain::formio::check_definition(&p.form)
+                .unwrap_or_else(|e| panic!("demo form of {}: {e}", p.code));
+            let cleaned = doorstep_domain::formio::validate_submission(&p.form, &p.demo_answers)
+                .unwrap_or_else(|e| panic!("demo answers of {}: {e}", p.code));
+            assert_eq!(
+                cleaned, p.demo_answers,
+                "{}: the demo answers are kept as they are",
+                p.code
+            );
+            assert_eq!(answers_for(p.id.parse().unwrap()), p.demo_answers);
+        }
+    }
+
+    /// The demo households' applications are drafts; submitted as they are, they pass too.
+    #[test]
+    fn demo_households_applications_would_pass_their_form_when_submitted() {
+        let programmes: Vec<DemoProgramme> = serde_json::from_str(DEMO_PROGRAMMES).unwrap();
+        let mut seen = 0;
+        for (kind, body, _) in households::generate(30, 7, &programme_ids())
+            .into_iter()
+            .flatten()
+        {
+            if kind != RecordKind::Application {
+                continue;
+            }
+            let programme = programmes
+                .iter()
+                .find(|p| p.id == body["programme_id"])
+                .unwrap();
+            assert_eq!(body["form_version"], 1, "the demo forms are at version 1");
+            // Written straight to the store: only drafts, which the registry keeps as typed.
+            assert_eq!(body["status"], "draft");
+            doorstep_domain::formio::validate_submission(&programme.form, &body["data"])
+                .unwrap_or_else(|e| panic!("{}: {e}", programme.code));
+            seen += 1;
+        }
+        assert!(seen > 0, "the demo has applications");
     }
 
     #[test]

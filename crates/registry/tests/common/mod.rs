@@ -204,6 +204,31 @@ pub fn with(mut base: serde_json::Value, extra: serde_json::Value) -> serde_json
     base
 }
 
+/// Publishes `schema` as form version `version` of `programme` (an admin's write), as a
+/// programme needs one before anyone can apply to it.
+pub async fn publish_form(
+    api: &Api,
+    admin: &str,
+    programme: impl std::fmt::Display,
+    version: u32,
+    schema: serde_json::Value,
+) -> serde_json::Value {
+    let form = with(
+        meta(uuid::Uuid::now_v7()),
+        serde_json::json!({"programme_id": programme.to_string(), "version": version, "schema": schema}),
+    );
+    let answer = api.post("/v1/forms", admin, &form).await;
+    assert_eq!(answer.status, 201, "{}: {:?}", api.backend, answer.json);
+    answer.json
+}
+
+/// The smallest form: no questions, a submit button.
+pub fn empty_form() -> serde_json::Value {
+    serde_json::json!({"display": "form", "components": [
+        {"type": "button", "key": "submit", "label": "Submit", "input": true, "action": "submit"}
+    ]})
+}
+
 pub fn individual(
     id: uuid::Uuid,
     given: &str,

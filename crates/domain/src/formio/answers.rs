@@ -1,0 +1,91 @@
+//! The answers while a submission is processed: JSON, except that a calculation may give
+//! `NaN` or an infinity, which JavaScript keeps in the form's data (a later calculation reads
+//! `NaN`, and prints it as "NaN") until the data is sent as JSON, where it becomes `null`.
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value};
+
+use super::js::Js;
+
+#[derive(Debug, Clone, Default)]
+pub struct Answers {
+    values: Map<String, Value>,
+    /// Answers that are a number JSON cannot write (stored as `null` in `values`).
+    non_finite: HashMap<String, f64>,
+}
+
+impl Answers {
+    pub fn new(values: Map<String, Value>) -> Answers {
+        Answers {
+            values,
+            non_finite: HashMap::new(),
+        }
+    }
+
+    /// The answer as JavaScript holds it.
+    pub fn get(&self, key: &str) -> Option<Js> {
+        match self.non_finite.get(key) {
+            Some(n) => Some(Js::Num(*n)),
+            None => self.values.get(key).map(Js::from_json),
+        }
+    }
+
+    /// The answer as it will be stored.
+    pub fn json(&self, key: &str) -> Option<&Value> {
+        self.values.get(key)
+    }
+
+    pub fn set(&mut self, key: &str, value: Js) {
+        match value {
+            Js::Num(n) if !n.is_finite() => {
+                self.non_finite.insert(key.to_owned(), n);
+            }
+            _ => {
+                self.non_finite.remove(key);
+            }
+        }
+        self.values.insert(key.to_owned(), value.to_json());
+    }
+
+    pub fn remove(&mut self, key: &str) {
+        self.non_finite.remove(key);
+        self.values.remove(key);
+    }
+
+    pub fn into_json(self) -> Value {
+        Value::Object(self.values)
+    }
+}
+
+impl From<Value> for Answers {
+    /// For tests: an object of answers.
+    fn from(value: Value) -> Answers {
+        match value {
+            Value::Object(map) => Answers::new(map),
+            _ => Answers::default(),
+        }
+    }
+}
+
+/// Whether an answer is a number (for the builder's "greater than" and friends).
+pub fn is_number(value: &Js) -> bool {
+    matches!(value, Js::Num(_))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::formio::js;
+
+    #[test]
+    fn nan_is_kept_for_readers_and_stored_as_null() {
+        let mut answers = Answers::default();
+        answers.set("size", Js::Num(f64::NAN));
+        assert!(matches!(answers.get("size"), Some(Js::Num(n)) if n.is_nan()));
+        assert_eq!(answers.json("size"), Some(&Value::Null));
+        answers.set("size", Js::Num(3.0));
+        assert_eq!(js::to_string(&answers.get("size").unwrap()), "3");
+        assert_eq!(answers.into_json(), serde_json::json!({"size": 3}));
+    }
+}
