@@ -394,6 +394,17 @@ async fn review_desk_matrix(w: &World, callers: &[(&str, String); 5]) {
         ),
     )
     .await;
+    // Its form, version 1: the applications below are filled in on it.
+    created(
+        "/v1/forms",
+        admin.clone(),
+        common::with(
+            common::meta(uuid::Uuid::now_v7()),
+            json!({"programme_id": programme["id"], "version": 1,
+                   "schema": {"components": [{"type": "textfield", "key": "note", "label": "Note", "input": true}]}}),
+        ),
+    )
+    .await;
     for (who, token) in callers {
         let reviews = matches!(*who, "staff" | "admin");
         let foreign = *who == "staff of a foreign area";
