@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { waitFor } from '@testing-library/svelte';
 import { Components } from '@formio/js';
-import { mountBuilder, restrictComponents, restrictEditForm, type MountedBuilder } from './formBuilder';
+import { mountBuilder, restrictComponents, restrictEditForm, tidy, type MountedBuilder } from './formBuilder';
 import { SUPPORTED_TYPES } from './formCheck';
 
 interface Node {
@@ -69,6 +69,24 @@ describe('the settings dialogs', () => {
   });
 });
 
+describe('tidy', () => {
+  it('empties blank JSON-logic boxes, reads typed JSON, and leaves other text as typed', () => {
+    const schema = tidy({
+      components: [
+        { type: 'number', key: 'a', conditional: { show: null, json: '""' }, calculateValue: '""', customDefaultValue: '' },
+        { type: 'panel', key: 'p', components: [{ type: 'textfield', key: 'b', conditional: { json: ' {">": [{"var": "data.a"}, 0]} ' }, calculateValue: '{"+": [1' }] },
+        { type: 'columns', key: 'c', columns: [{ components: [{ type: 'number', key: 'd', calculateValue: { '*': [2, 3] } }] }] },
+      ],
+    });
+    const [a, p, c] = schema.components as Record<string, any>[];
+    expect(a.conditional).toEqual({ show: null });
+    expect(a.calculateValue).toBe('');
+    expect(p.components[0].conditional.json).toEqual({ '>': [{ var: 'data.a' }, 0] });
+    expect(p.components[0].calculateValue).toBe('{"+": [1');
+    expect(c.columns[0].components[0].calculateValue).toEqual({ '*': [2, 3] });
+  });
+});
+
 describe('the builder', () => {
   let mounted: MountedBuilder | null = null;
   afterEach(() => {
@@ -114,5 +132,16 @@ describe('the builder', () => {
     await waitFor(() => expect(mounted!.schema.components.map((c) => c.label)).toContain('Age'), { timeout: 5_000 });
     // …and the screen hears of it, to keep the design on the device.
     await waitFor(() => expect(onchange.mock.lastCall?.[0].components.find((c: { label?: string }) => c.label === 'Age')?.type).toBe('number'));
+    // Form.io then holds the new field in its keyboard "move" mode, which takes Enter on the
+    // whole page; leaving the builder puts the field down, so the screen's buttons work again.
+    await waitFor(() => expect(host.querySelector('.builder-component-selected')).not.toBeNull());
+    const outside = document.createElement('button');
+    document.body.appendChild(outside);
+    outside.focus();
+    await waitFor(() => expect(host.querySelector('.builder-component-selected')).toBeNull());
+    const enterOutside = new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, cancelable: true });
+    Object.defineProperty(enterOutside, 'keyCode', { value: 13 });
+    outside.dispatchEvent(enterOutside);
+    expect(enterOutside.defaultPrevented).toBe(false);
   });
 });

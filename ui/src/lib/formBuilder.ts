@@ -21,7 +21,8 @@
 
 import { Components, FormBuilder } from '@formio/js';
 import '@formio/js/dist/formio.builder.min.css';
-import { configureFormio, type FormComponent, type FormSchema } from './formio';
+import './formBuilder.css';
+import { configureFormio, keepAriaValid, type FormComponent, type FormSchema } from './formio';
 import { SUPPORTED_TYPES } from './formCheck';
 
 /** One component of an edit form (Form.io's settings dialog is itself a Form.io form). */
@@ -138,6 +139,48 @@ function palette(): Record<string, unknown> {
   };
 }
 
+/** The settings Form.io reads as JSON logic, whose plain text box holds text until it is JSON. */
+const JSON_LOGIC_SETTINGS: [path: string[], empty: unknown][] = [
+  [['conditional', 'json'], undefined],
+  [['calculateValue'], ''],
+  [['customDefaultValue'], ''],
+];
+
+/**
+ * `schema` as the builder's dialogs leave it, made what Form.io and the registry read: an empty
+ * JSON-logic box is saved by Form.io as the text `""` (it shows an empty value as JSON), and a
+ * box is text while what was typed is not JSON yet. Empty boxes are emptied; text that is JSON
+ * becomes the JSON; anything else stays text, which the checks before publishing name.
+ */
+export function tidy<S extends FormSchema>(schema: S): S {
+  const visit = (c: Record<string, unknown>) => {
+    for (const [path, empty] of JSON_LOGIC_SETTINGS) {
+      const owner = path.slice(0, -1).reduce<Record<string, unknown> | undefined>((o, k) => o?.[k] as Record<string, unknown> | undefined, c);
+      const key = path[path.length - 1];
+      const value = owner?.[key];
+      if (!owner || typeof value !== 'string') continue;
+      const text = value.trim();
+      if (text === '' || text === '""') {
+        if (empty === undefined) delete owner[key];
+        else owner[key] = empty;
+        continue;
+      }
+      try {
+        const parsed: unknown = JSON.parse(text);
+        if (parsed && typeof parsed === 'object') owner[key] = parsed;
+      } catch {
+        /* not JSON yet: left as typed */
+      }
+    }
+    for (const child of (c.components as Record<string, unknown>[] | undefined) ?? []) visit(child);
+    for (const column of (c.columns as { components?: Record<string, unknown>[] }[] | undefined) ?? []) {
+      for (const child of column?.components ?? []) visit(child);
+    }
+  };
+  for (const c of schema.components ?? []) visit(c as Record<string, unknown>);
+  return schema;
+}
+
 /** The builder, as far as Doorstep uses it. */
 export interface MountedBuilder {
   /** The form as designed now. */
@@ -176,15 +219,18 @@ export async function mountBuilder(
     on(event: string, handler: (...args: unknown[]) => void): void;
     destroy(all?: boolean): void;
   };
-  const changed = () => onchange(structuredClone(instance.form));
+  const changed = () => onchange(tidy(structuredClone(instance.form)));
   for (const event of ['change', 'saveComponent', 'updateComponent', 'removeComponent', 'addComponent']) instance.on(event, changed);
-  const keys = keyboardAccess(element);
+  const keys = keyboardAccess(element, instance as unknown as MovingBuilder);
+  // The components drawn in the builder are Form.io's renderer: the same ARIA clean-up.
+  const aria = keepAriaValid(element);
   return {
     get schema() {
-      return structuredClone(instance.form);
+      return tidy(structuredClone(instance.form));
     },
     destroy() {
       keys.disconnect();
+      aria.disconnect();
       instance.destroy(true);
     },
   };
@@ -196,7 +242,14 @@ export async function mountBuilder(
  * with a name and press them with Enter or Space, as buttons are; a mutation observer keeps it
  * so as Form.io redraws.
  */
-function keyboardAccess(root: HTMLElement): MutationObserver {
+/** Form.io's keyboard "move" mode: after a field is added from the keyboard it is selected,
+ *  and a listener on the whole document takes the arrow keys and Enter (to put it down). */
+interface MovingBuilder {
+  selectedComponent?: unknown;
+  stopMoving(component: unknown): void;
+}
+
+function keyboardAccess(root: HTMLElement, builder: MovingBuilder): MutationObserver {
   const fix = () => {
     for (const button of root.querySelectorAll<HTMLElement>('.component-settings-button[role="button"]')) {
       if (button.tabIndex !== 0) button.tabIndex = 0;
@@ -204,6 +257,9 @@ function keyboardAccess(root: HTMLElement): MutationObserver {
     for (const field of root.querySelectorAll<HTMLElement>('[ref="sidebar-component"]')) {
       if (field.getAttribute('role') !== 'button') field.setAttribute('role', 'button');
     }
+    // The palette is marked as a tab list but holds a search box and groups, not tabs: a
+    // screen reader would announce tabs that are not there (axe: aria-required-children).
+    for (const list of root.querySelectorAll<HTMLElement>('[ref="sidebar"][role="tablist"]')) list.removeAttribute('role');
   };
   const onkey = (e: KeyboardEvent) => {
     const target = e.target as HTMLElement | null;
@@ -213,13 +269,23 @@ function keyboardAccess(root: HTMLElement): MutationObserver {
       target.click();
     }
   };
+  // That listener would swallow the next Enter anywhere on the page (the screen's own buttons
+  // included): leaving the builder puts the field down where it is.
+  const onleave = (e: FocusEvent) => {
+    const next = e.relatedTarget as Node | null;
+    if (next && root.contains(next)) return;
+    if (builder.selectedComponent) builder.stopMoving(builder.selectedComponent);
+  };
   root.addEventListener('keydown', onkey);
+  root.addEventListener('focusout', onleave);
   fix();
   const observer = new MutationObserver(fix);
   observer.observe(root, { subtree: true, childList: true });
   const disconnect = observer.disconnect.bind(observer);
   observer.disconnect = () => {
     root.removeEventListener('keydown', onkey);
+    root.removeEventListener('focusout', onleave);
+    if (builder.selectedComponent) builder.stopMoving(builder.selectedComponent);
     disconnect();
   };
   return observer;
