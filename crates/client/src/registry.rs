@@ -11,8 +11,8 @@ mod desk;
 use std::time::Duration;
 
 use doorstep_domain::api::{
-    headers, paths, relative, AreaList, ExchangeRequest, HealthReport, ListParams, Page,
-    PullQuery, PullResponse, PushRequest, PushResponse, Transition,
+    headers, paths, relative, AreaList, ExchangeRequest, HealthReport, ListParams, Page, PullQuery,
+    PullResponse, PushRequest, PushResponse, Transition,
 };
 use url::Url;
 use uuid::Uuid;

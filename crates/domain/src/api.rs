@@ -265,7 +265,10 @@ pub struct ListParams {
     pub after: Option<Uuid>,
     /// Page size, 1 to 500 (default 50).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", param(nullable = false, minimum = 1, maximum = 500))]
+    #[cfg_attr(
+        feature = "openapi",
+        param(nullable = false, minimum = 1, maximum = 500)
+    )]
     pub limit: Option<u32>,
     /// Records about this individual.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -412,7 +412,10 @@ mod tests {
             Collection::parse(collections::PROGRAMMES),
             Some(Collection::Programmes)
         );
-        assert_eq!(Collection::parse(collections::FORMS), Some(Collection::Forms));
+        assert_eq!(
+            Collection::parse(collections::FORMS),
+            Some(Collection::Forms)
+        );
     }
 
     #[test]

@@ -50,7 +50,9 @@ fn device() -> (tempfile::TempDir, Arc<Partition>) {
 }
 
 /// The refusal's key and values, or a panic naming what came instead.
-fn refusal<T: std::fmt::Debug>(result: Result<T, AppError>) -> (&'static str, Vec<(&'static str, String)>) {
+fn refusal<T: std::fmt::Debug>(
+    result: Result<T, AppError>,
+) -> (&'static str, Vec<(&'static str, String)>) {
     match result {
         Err(AppError::InvalidInput(r)) => (r.key, r.params),
         other => panic!("expected a refusal, got {other:?}"),
@@ -100,7 +102,10 @@ async fn an_administrator_creates_a_programme_and_publishes_versions_of_its_form
             .await;
         assert_eq!(
             refusal(again),
-            ("programmeCodeTaken", vec![("code", "school_meals".to_owned())]),
+            (
+                "programmeCodeTaken",
+                vec![("code", "school_meals".to_owned())]
+            ),
             "{backend}"
         );
 
@@ -116,7 +121,10 @@ async fn an_administrator_creates_a_programme_and_publishes_versions_of_its_form
             .save_programme(&programmes::record(&change, "admin-2").unwrap(), Some(1))
             .await
             .unwrap();
-        assert_eq!((changed.name.as_str(), changed.meta.rev), ("School meals for all", Some(2)));
+        assert_eq!(
+            (changed.name.as_str(), changed.meta.rev),
+            ("School meals for all", Some(2))
+        );
         let stale = boss
             .save_programme(&programmes::record(&change, "admin-1").unwrap(), Some(1))
             .await;
@@ -193,14 +201,27 @@ async fn an_administrator_creates_a_programme_and_publishes_versions_of_its_form
         let forms = boss.forms(Some(id)).await.unwrap();
         let mut published: Vec<(u32, String)> = forms
             .iter()
-            .map(|f| (f.version, f.schema["components"][0]["label"].as_str().unwrap().to_owned()))
+            .map(|f| {
+                (
+                    f.version,
+                    f.schema["components"][0]["label"]
+                        .as_str()
+                        .unwrap()
+                        .to_owned(),
+                )
+            })
             .collect();
         published.sort();
         assert_eq!(
             published,
-            [(1, "Name"), (2, "Full name"), (3, "Your name"), (4, "Given name")]
-                .map(|(v, l)| (v, l.to_owned()))
-                .to_vec(),
+            [
+                (1, "Name"),
+                (2, "Full name"),
+                (3, "Your name"),
+                (4, "Given name")
+            ]
+            .map(|(v, l)| (v, l.to_owned()))
+            .to_vec(),
             "{backend}"
         );
         assert_eq!(forms[0].schema["i18n"]["fr"]["School"], "École");
@@ -229,7 +250,10 @@ async fn an_administrator_creates_a_programme_and_publishes_versions_of_its_form
         assert!(design::kept(&third, id).unwrap().is_some());
 
         // No registry at that address: offline, the design kept.
-        let nowhere = admin("http://127.0.0.1:9", &token(&registry, Role::Admin, "admin-1"));
+        let nowhere = admin(
+            "http://127.0.0.1:9",
+            &token(&registry, Role::Admin, "admin-1"),
+        );
         assert_eq!(refusal(nowhere.programmes().await).0, "adminOffline");
         assert_eq!(
             refusal(publish::publish(third.clone(), &nowhere, id, None, "admin-1").await).0,

@@ -1,7 +1,9 @@
 //! The form builder (registry administrators): programmes, form designs kept on the device,
 //! import and export as JSON files, publishing versions.
 
-use doorstep_client::app::{AdminProgramme, AdminProgrammes, FormDesign, ProgrammeInput, PublishedForm};
+use doorstep_client::app::{
+    AdminProgramme, AdminProgrammes, FormDesign, ProgrammeInput, PublishedForm,
+};
 use tauri::{AppHandle, Manager, State};
 
 use crate::error::UserError;
@@ -47,7 +49,10 @@ pub async fn save_form_design(
     schema: serde_json::Value,
     based_on: Option<u32>,
 ) -> Result<String, UserError> {
-    Ok(state.core.save_form_design(programme, schema, based_on).await?)
+    Ok(state
+        .core
+        .save_form_design(programme, schema, based_on)
+        .await?)
 }
 
 /// Give up the design kept on this device.

@@ -53,7 +53,9 @@ pub fn kept(partition: &Partition, programme: Uuid) -> Result<Option<FormDesign>
     };
     Ok(Some(FormDesign {
         schema: draft["schema"].clone(),
-        based_on: draft["basedOn"].as_u64().and_then(|v| u32::try_from(v).ok()),
+        based_on: draft["basedOn"]
+            .as_u64()
+            .and_then(|v| u32::try_from(v).ok()),
         saved_at: draft["savedAt"].as_str().map(str::to_owned),
     }))
 }
@@ -117,7 +119,9 @@ fn too_large() -> AppError {
     let max = MAX_FORM_BYTES / 1024;
     Refusal::new(
         "formTooLarge",
-        format!("The form is larger than {max} KB. Split it, or remove long texts and unused fields."),
+        format!(
+            "The form is larger than {max} KB. Split it, or remove long texts and unused fields."
+        ),
     )
     .with("max", max)
     .into()
@@ -215,7 +219,9 @@ pub fn export(folder: &Path, name: &str, schema: &Value) -> Result<PathBuf, AppE
             Err(e) => return Err(failed(e)),
         }
     }
-    Err(failed(std::io::Error::other("too many exported forms with this name")))
+    Err(failed(std::io::Error::other(
+        "too many exported forms with this name",
+    )))
 }
 
 #[cfg(test)]
@@ -231,7 +237,10 @@ mod tests {
 
     #[test]
     fn an_import_names_what_is_wrong() {
-        assert_eq!(key_of(parse_import("{ not json").unwrap_err()), "formNotJson");
+        assert_eq!(
+            key_of(parse_import("{ not json").unwrap_err()),
+            "formNotJson"
+        );
         let e = parse_import("{\n  \"components\": [1,]\n}").unwrap_err();
         match e {
             AppError::InvalidInput(r) => {
@@ -258,7 +267,10 @@ mod tests {
             other => panic!("{other}"),
         }
         let in_column = r#"{"components":[{"type":"columns","key":"c","columns":[{"components":[{"type":""}]}]}]}"#;
-        assert_eq!(key_of(parse_import(in_column).unwrap_err()), "formComponentShape");
+        assert_eq!(
+            key_of(parse_import(in_column).unwrap_err()),
+            "formComponentShape"
+        );
         let big = format!(
             r#"{{"components":[{{"type":"content","key":"c","html":"{}"}}]}}"#,
             "x".repeat(MAX_FORM_BYTES)

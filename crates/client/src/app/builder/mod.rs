@@ -49,11 +49,8 @@ impl Doorstep {
             ))
         })?;
         let token = session.access_token().secret();
-        let transport = SyncTransport::for_device(
-            self.settings.registry_url.clone(),
-            token,
-            Some(self.device),
-        );
+        let transport =
+            SyncTransport::for_device(self.settings.registry_url.clone(), token, Some(self.device));
         Ok(RegistryAdmin::new(transport.registry().clone(), token))
     }
 
@@ -72,12 +69,14 @@ impl Doorstep {
         };
         match fetched {
             Ok((programmes, forms)) => Ok(programmes::list(true, programmes, forms, &kept)),
-            Err(e) if unreachable(&e) => blocking(move || {
-                let programmes: Vec<Programme> = live(&partition, RecordKind::Programme)?;
-                let forms: Vec<FormDefinition> = live(&partition, RecordKind::FormDefinition)?;
-                Ok::<_, AppError>(programmes::list(false, programmes, forms, &kept))
-            })
-            .await,
+            Err(e) if unreachable(&e) => {
+                blocking(move || {
+                    let programmes: Vec<Programme> = live(&partition, RecordKind::Programme)?;
+                    let forms: Vec<FormDefinition> = live(&partition, RecordKind::FormDefinition)?;
+                    Ok::<_, AppError>(programmes::list(false, programmes, forms, &kept))
+                })
+                .await
+            }
             Err(e) => Err(e),
         }
     }
@@ -129,15 +128,17 @@ impl Doorstep {
             Err(e) => Err(e),
         };
         match online {
-            Err(e) if unreachable(&e) => blocking(move || {
-                let forms: Vec<FormDefinition> = live(&partition, RecordKind::FormDefinition)?;
-                Ok::<_, AppError>(online::latest(
-                    forms
-                        .into_iter()
-                        .filter(|f| *f.programme_id.as_uuid() == programme),
-                ))
-            })
-            .await,
+            Err(e) if unreachable(&e) => {
+                blocking(move || {
+                    let forms: Vec<FormDefinition> = live(&partition, RecordKind::FormDefinition)?;
+                    Ok::<_, AppError>(online::latest(
+                        forms
+                            .into_iter()
+                            .filter(|f| *f.programme_id.as_uuid() == programme),
+                    ))
+                })
+                .await
+            }
             other => other,
         }
     }

@@ -69,7 +69,10 @@ pub fn list(
 ) -> AdminProgrammes {
     let mut by_programme: HashMap<RecordId, Vec<FormDefinition>> = HashMap::new();
     for form in forms {
-        by_programme.entry(form.programme_id).or_default().push(form);
+        by_programme
+            .entry(form.programme_id)
+            .or_default()
+            .push(form);
     }
     let mut programmes: Vec<AdminProgramme> = programmes
         .into_iter()
@@ -94,7 +97,7 @@ pub fn list(
             }
         })
         .collect();
-    programmes.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    programmes.sort_by_key(|p| p.name.to_lowercase());
     AdminProgrammes { live, programmes }
 }
 
@@ -102,10 +105,12 @@ pub fn list(
 pub fn record(input: &ProgrammeInput, actor: &str) -> Result<Programme, AppError> {
     let id = match &input.id {
         None => RecordId::from_uuid(Uuid::now_v7()),
-        Some(text) => text
-            .parse::<Uuid>()
-            .map(RecordId::from_uuid)
-            .map_err(|_| refused("programmeNotFound", "That programme is not at the registry."))?,
+        Some(text) => text.parse::<Uuid>().map(RecordId::from_uuid).map_err(|_| {
+            refused(
+                "programmeNotFound",
+                "That programme is not at the registry.",
+            )
+        })?,
     };
     if input.id.is_some() != input.rev.is_some() {
         return Err(refused(
@@ -179,7 +184,10 @@ mod tests {
         }
         let mut change = input();
         change.id = Some(Uuid::now_v7().to_string());
-        assert!(record(&change, "a").is_err(), "a change names the revision it was made on");
+        assert!(
+            record(&change, "a").is_err(),
+            "a change names the revision it was made on"
+        );
         change.rev = Some(4);
         assert_eq!(record(&change, "a").unwrap().meta.rev, Some(4));
     }
@@ -215,7 +223,12 @@ mod tests {
         let listed = list(
             true,
             vec![programme("zinc", a), programme("Apples", b)],
-            vec![form(a, 1, false), form(a, 3, false), form(a, 4, true), form(a, 2, false)],
+            vec![
+                form(a, 1, false),
+                form(a, 3, false),
+                form(a, 4, true),
+                form(a, 2, false),
+            ],
             &[(b, "2024-05-01T08:00:00Z".into())],
         );
         assert!(listed.live);
