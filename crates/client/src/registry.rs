@@ -11,8 +11,8 @@ mod desk;
 use std::time::Duration;
 
 use doorstep_domain::api::{
-    headers, paths, relative, AreaList, ExchangeRequest, HealthReport, PullQuery, PullResponse,
-    PushRequest, PushResponse, Transition,
+    headers, paths, relative, AreaList, ExchangeRequest, HealthReport, ListParams, Page, PullQuery,
+    PullResponse, PushRequest, PushResponse, Transition,
 };
 use url::Url;
 use uuid::Uuid;
@@ -265,6 +265,72 @@ impl RegistryClient {
             .await
             .map_err(offline)?;
         check(response).await.map(drop)
+    }
+
+    /// `GET /v1/{collection}`: one page of the records the caller may see.
+    pub async fn list_records(
+        &self,
+        token: &str,
+        collection: &str,
+        params: &ListParams,
+    ) -> Result<Page, TransportError> {
+        let response = self
+            .http
+            .get(self.url(&paths::collection(collection)))
+            .query(params)
+            .header(reqwest::header::AUTHORIZATION, bearer(token))
+            .send()
+            .await
+            .map_err(offline)?;
+        let response = check(response).await?;
+        response.json().await.map_err(offline)
+    }
+
+    /// `POST /v1/{collection}`: create `record` (its id minted by the app), once: `key` is the
+    /// Idempotency-Key. Returns the record as the registry stored it.
+    pub async fn create_record(
+        &self,
+        token: &str,
+        collection: &str,
+        record: &serde_json::Value,
+        key: Uuid,
+    ) -> Result<serde_json::Value, TransportError> {
+        let response = self
+            .http
+            .post(self.url(&paths::collection(collection)))
+            .header(reqwest::header::AUTHORIZATION, bearer(token))
+            .header(headers::IDEMPOTENCY_KEY, key.to_string())
+            .json(record)
+            .send()
+            .await
+            .map_err(offline)?;
+        let response = check(response).await?;
+        response.json().await.map_err(offline)
+    }
+
+    /// `PUT /v1/{collection}/{id}` with `If-Match: rev`: replace the record as it was at that
+    /// revision (412 when someone changed it since). Returns the record as stored.
+    pub async fn replace_record(
+        &self,
+        token: &str,
+        collection: &str,
+        id: Uuid,
+        rev: u64,
+        record: &serde_json::Value,
+        key: Uuid,
+    ) -> Result<serde_json::Value, TransportError> {
+        let response = self
+            .http
+            .put(self.url(&paths::record(collection, id)))
+            .header(reqwest::header::AUTHORIZATION, bearer(token))
+            .header(reqwest::header::IF_MATCH, format!("\"{rev}\""))
+            .header(headers::IDEMPOTENCY_KEY, key.to_string())
+            .json(record)
+            .send()
+            .await
+            .map_err(offline)?;
+        let response = check(response).await?;
+        response.json().await.map_err(offline)
     }
 
     /// tus `POST /v1/uploads`: announce `length` bytes with their metadata (`key base64(value)`

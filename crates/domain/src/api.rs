@@ -174,6 +174,15 @@ pub mod paths {
     }
 }
 
+/// The URL segments of the `/v1/{collection}` collections the app calls by name (the registry's
+/// `Collection` enum holds every one; a registry test checks these are among them).
+pub mod collections {
+    /// Programmes (admins write).
+    pub const PROGRAMMES: &str = "programmes";
+    /// Form definitions, one record per published version (admins write).
+    pub const FORMS: &str = "forms";
+}
+
 /// Request and response headers the API defines (beyond HTTP's own).
 pub mod headers {
     /// A client-chosen key that makes a mutation safe to resend.
@@ -242,6 +251,45 @@ pub struct Page {
     pub items: Vec<serde_json::Value>,
     /// Pass as `after` to get the next page; absent on the last page.
     pub next_after: Option<Uuid>,
+}
+
+/// Filters of `GET /v1/{collection}`: which records, a page at a time.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct ListParams {
+    /// Cursor: only records after this id (the `next_after` of the previous page).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(nullable = false))]
+    pub after: Option<Uuid>,
+    /// Page size, 1 to 500 (default 50).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        param(nullable = false, minimum = 1, maximum = 500)
+    )]
+    pub limit: Option<u32>,
+    /// Records about this individual.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(nullable = false))]
+    pub owner: Option<Uuid>,
+    /// Records of this household.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(nullable = false))]
+    pub group: Option<Uuid>,
+    /// Records hanging off this one (forms of a programme, documents of an application…).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(nullable = false))]
+    pub parent: Option<Uuid>,
+    /// Name contains (case-insensitive).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(nullable = false))]
+    pub q: Option<String>,
+    /// Include deleted records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(nullable = false))]
+    pub include_deleted: Option<bool>,
 }
 
 /// Query of `GET /v1/sync/pull`: where a pull continues.

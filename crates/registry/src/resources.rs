@@ -406,6 +406,19 @@ mod tests {
     }
 
     #[test]
+    fn the_domains_collection_names_are_the_registrys() {
+        use doorstep_domain::api::collections;
+        assert_eq!(
+            Collection::parse(collections::PROGRAMMES),
+            Some(Collection::Programmes)
+        );
+        assert_eq!(
+            Collection::parse(collections::FORMS),
+            Some(Collection::Forms)
+        );
+    }
+
+    #[test]
     fn collections_round_trip_their_segments() {
         for c in Collection::ALL {
             assert_eq!(Collection::parse(&c.segment()), Some(c));

@@ -3,6 +3,7 @@
 //! are generated from these signatures; the test below fails when the checked-in file is stale.
 
 mod agent;
+mod builder;
 mod documents;
 mod finance;
 mod household;
@@ -19,6 +20,7 @@ mod sync;
 // The registration macro names each command (and the helper items tauri generates beside it)
 // unqualified, so every module's commands are in scope here.
 pub use agent::*;
+pub use builder::*;
 pub use documents::*;
 pub use finance::*;
 pub use household::*;
@@ -104,7 +106,15 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             decide_document,
             decide_account,
             decide_application,
-            announce
+            announce,
+            admin_programmes,
+            save_programme,
+            form_design,
+            save_form_design,
+            discard_form_design,
+            import_form,
+            export_form,
+            publish_form
         ])
         .events(tauri_specta::collect_events![SyncStatusChanged])
 }

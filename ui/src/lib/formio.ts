@@ -78,6 +78,12 @@ export function configureFormio(): void {
   // Custom JavaScript in form definitions would need `unsafe-eval` in the CSP; Doorstep forbids
   // it. Form logic is expressed with JSONLogic and Form.io's declarative options instead.
   Utils.Evaluator.noeval = true;
+  // With `noeval` Form.io also stops calling real functions, which only its own code can hand
+  // it (a form definition is JSON: its code is strings, which `noeval` still turns into no-ops
+  // before they get here). The builder's settings forms need them, e.g. the list of fields a
+  // condition may depend on. Calling a function is not `eval`, so the CSP allows it.
+  const evaluator = Utils.Evaluator as unknown as { execute: (func: (...a: unknown[]) => unknown, args: unknown, context?: unknown) => unknown };
+  evaluator.execute = (func, args, context = {}) => (Array.isArray(args) ? func.apply(context, args) : func.call(context, args));
 
   const libraries = Formio.libraries as Record<string, { ready: Promise<unknown> }>;
   // Form.io loads `flatpickr-<lang>` for a non-English form; hand it the bundled locales.
@@ -93,10 +99,58 @@ export function configureFormio(): void {
   }
 }
 
-/** Render `schema` into `element`. */
 /** Form.io translations: per language, English text (labels, hints, messages) → translation. */
 export type FormTranslations = Record<string, Record<string, string>>;
 
+/** HTML as Form.io itself cleans it (DOMPurify, HTML profile): no script, no event handler
+ *  attributes, no `javascript:` URLs. Text without markup is left exactly as it is. */
+export function cleanHtml(text: string): string {
+  // Only markup can run anything; a "<" that starts no tag ("under < 18") stays as typed.
+  if (!/<[a-zA-Z!/?]/.test(text)) return text;
+  return Utils.sanitize(text, {}) as string;
+}
+
+/** The settings of a component shown as text or HTML (Form.io puts them in the page as HTML). */
+const SHOWN_SETTINGS = ['label', 'title', 'legend', 'description', 'placeholder', 'tooltip', 'prefix', 'suffix', 'errorLabel', 'html', 'content'];
+
+/**
+ * `schema` with every text it shows cleaned as [`cleanHtml`] does, and its translations too
+ * (keys and values, so a cleaned label still finds its translation).
+ *
+ * Form.io sanitises what it renders, but not everything before it touches the DOM: it reads
+ * content blocks' HTML through `innerHTML` on a detached element to translate them, where an
+ * `<img onerror>` would already load and fire (the CSP blocks the handler; the page should not
+ * depend on that alone). Cleaning the definition first means no such markup ever reaches it.
+ */
+export function cleanSchema<S extends FormSchema>(schema: S & { i18n?: FormTranslations }): S {
+  const clean = structuredClone(schema) as S & { i18n?: FormTranslations };
+  const cleanComponent = (c: Record<string, unknown>) => {
+    for (const setting of SHOWN_SETTINGS) if (typeof c[setting] === 'string') c[setting] = cleanHtml(c[setting] as string);
+    const validate = c.validate as Record<string, unknown> | undefined;
+    if (validate && typeof validate.customMessage === 'string') validate.customMessage = cleanHtml(validate.customMessage);
+    const data = c.data as Record<string, unknown> | undefined;
+    for (const list of [c.values, data?.values]) {
+      if (!Array.isArray(list)) continue;
+      for (const option of list as Record<string, unknown>[]) if (option && typeof option.label === 'string') option.label = cleanHtml(option.label);
+    }
+    for (const child of (c.components as Record<string, unknown>[] | undefined) ?? []) if (child && typeof child === 'object') cleanComponent(child);
+    for (const column of (c.columns as { components?: Record<string, unknown>[] }[] | undefined) ?? []) {
+      for (const child of column?.components ?? []) if (child && typeof child === 'object') cleanComponent(child);
+    }
+  };
+  for (const c of clean.components ?? []) if (c && typeof c === 'object') cleanComponent(c as Record<string, unknown>);
+  if (clean.i18n && typeof clean.i18n === 'object') {
+    clean.i18n = Object.fromEntries(
+      Object.entries(clean.i18n).map(([lang, texts]) => [
+        lang,
+        Object.fromEntries(Object.entries(texts ?? {}).map(([k, v]) => [cleanHtml(k), typeof v === 'string' ? cleanHtml(v) : ''])),
+      ]),
+    );
+  }
+  return clean;
+}
+
+/** Render `schema` into `element`. */
 export async function renderForm(
   element: HTMLElement,
   schema: FormSchema,
@@ -105,7 +159,9 @@ export async function renderForm(
   readOnly = false,
 ): Promise<RenderedForm> {
   configureFormio();
-  const form = await Formio.createForm(element, structuredClone(schema), {
+  // Markup in a definition is cleaned before Form.io sees it (see cleanSchema), translations too.
+  const { i18n: cleanI18n } = cleanSchema({ components: [], i18n });
+  const form = await Formio.createForm(element, cleanSchema(schema), {
     // A reviewer reads the answers exactly as the applicant saw them, and changes none.
     readOnly,
     noAlerts: true,
@@ -113,7 +169,7 @@ export async function renderForm(
     noDefaultSubmitButton: true,
     sanitize: true,
     language,
-    i18n,
+    i18n: cleanI18n ?? {},
   });
   keepAriaValid(element);
   return form as unknown as RenderedForm;

@@ -20,6 +20,7 @@
 //!   last sync; unsent changes block the wipe unless the person agrees to discard them).
 
 mod areas;
+pub mod builder;
 mod caseload;
 pub mod config;
 mod consent;
@@ -60,6 +61,9 @@ use crate::sync::SyncTransport;
 use crate::vault::{KdfParams, KeyStore, KeyStoreError, Partition, SecretStore, Vault, VaultError};
 
 pub use areas::AreaPicker;
+pub use builder::{
+    AdminProgramme, AdminProgrammes, FormDesign, ProgrammeInput, PublishedForm, RegistryAdmin,
+};
 pub use caseload::{Attention, Caseload, PersonSummary, MAX_PEOPLE};
 pub use config::{AppConfig, AppConfigError, DeviceMode};
 pub use details::{AddressDetails, MyDetails};

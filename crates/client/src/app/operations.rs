@@ -582,7 +582,7 @@ impl Doorstep {
         self.change_then(change, household::view).await
     }
 
-    async fn open_partition(&self) -> Result<Arc<Partition>, AppError> {
+    pub(super) async fn open_partition(&self) -> Result<Arc<Partition>, AppError> {
         self.wipe_if_revoked().await?;
         match &*self.stage.lock().await {
             Stage::Ready(open) => Ok(open.partition.clone()),
@@ -591,7 +591,7 @@ impl Doorstep {
     }
 
     /// After a local change: sync soon if we can, else refresh the counts.
-    async fn nudge_sync(&self) {
+    pub(super) async fn nudge_sync(&self) {
         let _ = self.sync_now().await;
     }
 }

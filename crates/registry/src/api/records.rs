@@ -9,7 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::Response;
 use axum::Json;
-use doorstep_domain::api::{paths, CallerRole, Me, Page};
+use doorstep_domain::api::{paths, CallerRole, ListParams, Me, Page};
 use doorstep_domain::sync::MutationOp;
 use doorstep_domain::RecordKind;
 use serde::Deserialize;
@@ -28,34 +28,6 @@ use crate::storage::{AuditEntry, Expect, ListQuery, StoredRecord};
 /// Default and largest page size.
 const DEFAULT_LIMIT: u32 = 50;
 const MAX_LIMIT: u32 = 500;
-
-/// Filters of a list request.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct ListParams {
-    /// Cursor: only records after this id (the `next_after` of the previous page).
-    #[param(nullable = false)]
-    pub after: Option<Uuid>,
-    /// Page size, 1 to 500 (default 50).
-    #[param(nullable = false, minimum = 1, maximum = 500)]
-    pub limit: Option<u32>,
-    /// Records about this individual.
-    #[param(nullable = false)]
-    pub owner: Option<Uuid>,
-    /// Records of this household.
-    #[param(nullable = false)]
-    pub group: Option<Uuid>,
-    /// Records hanging off this one (forms of a programme, documents of an application…).
-    #[param(nullable = false)]
-    pub parent: Option<Uuid>,
-    /// Name contains (case-insensitive).
-    #[param(nullable = false)]
-    pub q: Option<String>,
-    /// Include deleted records.
-    #[param(nullable = false)]
-    pub include_deleted: Option<bool>,
-}
 
 fn collection(segment: &str) -> Result<Collection, ApiError> {
     Collection::parse(segment).ok_or_else(|| {
