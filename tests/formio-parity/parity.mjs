@@ -14,7 +14,7 @@
  * Options Doorstep renders forms with (ui/src/lib/formio.ts `renderForm`; a Vitest test checks
  * they are the same).
  */
-export const RENDER_OPTIONS = { noAlerts: true, noDefaultSubmitButton: true, sanitize: true, language: 'en', i18n: {} };
+export const RENDER_OPTIONS = { readOnly: false, noAlerts: true, noDefaultSubmitButton: true, sanitize: true, language: 'en', i18n: {} };
 
 /**
  * Renders `schema` with `globalThis.Formio`, types `answers` (`[key, value]` pairs, in order:

@@ -737,6 +737,94 @@ async announce(announcement: AnnouncementRequest) : Promise<Result<AnnouncementR
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
+},
+/**
+ * The programmes with their latest form version (from the registry, or the last sync's).
+ */
+async adminProgrammes() : Promise<Result<AdminProgrammes, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("admin_programmes") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Create or change a programme at the registry.
+ */
+async saveProgramme(programme: ProgrammeInput) : Promise<Result<AdminProgramme, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("save_programme", { programme }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * The design of a programme's form: kept on this device, else the latest published, else blank.
+ */
+async formDesign(programme: string) : Promise<Result<FormDesign, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("form_design", { programme }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Keep the design being built on this device; returns when it was kept.
+ */
+async saveFormDesign(programme: string, schema: JsonValue, basedOn: number | null) : Promise<Result<string, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("save_form_design", { programme, schema, basedOn }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Give up the design kept on this device.
+ */
+async discardFormDesign(programme: string) : Promise<Result<null, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("discard_form_design", { programme }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Replace the design with a form from a JSON file's text.
+ */
+async importForm(programme: string, text: string) : Promise<Result<FormDesign, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("import_form", { programme, text }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Write the design to a new JSON file; returns the file's path.
+ */
+async exportForm(programme: string, code: string) : Promise<Result<string, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("export_form", { programme, code }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Publish the design as the next version of the programme's form.
+ */
+async publishForm(programme: string, after: number | null) : Promise<Result<PublishedForm, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("publish_form", { programme, after }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 }
 }
 
@@ -861,6 +949,35 @@ code: string;
  */
 name: string }
 /**
+ * One programme in the administrator's list.
+ */
+export type AdminProgramme = { id: string; code: string; name: string; description: string | null; allowMultipleApplications: boolean; requiredDocuments: DocumentKind[]; requiresConsent: boolean; 
+/**
+ * The registry's revision of the programme, sent back with a change (None: never stored).
+ */
+rev: number | null; 
+/**
+ * The newest published version of its form; None: no form yet (it takes no applications).
+ */
+latestVersion: number | null; 
+/**
+ * When a design of its form was last kept on this device (RFC 3339), if there is one.
+ */
+draftSavedAt: string | null }
+/**
+ * The administrator's list.
+ */
+export type AdminProgrammes = { 
+/**
+ * Read from the registry just now. False: the registry could not be reached, so the list
+ * is what this device had at its last sync (nothing can be changed or published).
+ */
+live: boolean; 
+/**
+ * By name.
+ */
+programmes: AdminProgramme[] }
+/**
  * Answer of `POST /v1/review/announcements`.
  */
 export type AnnouncementReceipt = { id: string; programme_id: string; 
@@ -956,7 +1073,10 @@ applicant_id: RecordId;
  */
 form_version: number; 
 /**
- * The Form.io submission data: an object of answers keyed by component.
+ * The Form.io submission data: an object of answers keyed by component. A draft's are
+ * kept as typed; any other application's must pass its form version
+ * ([`crate::formio::validate_submission`]: refusals name `data.<component key>`) and are
+ * stored cleaned (answers of hidden or unknown fields dropped, calculations done again).
  */
 data: JsonValue; status: ApplicationStatus; 
 /**
@@ -1565,9 +1685,30 @@ deleted_at?: string | null }) & { programme_id: RecordId;
 version: number; 
 /**
  * The Form.io form definition (an object with a `components` list), rendered as is by
- * the app.
+ * the app. The registry accepts only the subset it can check a submission against
+ * ([`crate::formio::check_definition`]): anything needing JavaScript, an unknown component
+ * type or option is refused, each problem naming the component (`errors[].field` such as
+ * `schema.components[2].customConditional`).
  */
 schema: JsonValue }
+/**
+ * A form as the builder screen edits it.
+ */
+export type FormDesign = { 
+/**
+ * The Form.io form definition; translations in its `i18n` member (language → English
+ * text → translation), the renderer's own format.
+ */
+schema: JsonValue; 
+/**
+ * The published version this design started from; None for a programme's first form.
+ */
+basedOn: number | null; 
+/**
+ * When the design was last kept on this device (RFC 3339); None when nothing was changed
+ * yet (the published version, or a blank form).
+ */
+savedAt: string | null }
 /**
  * Gender as the person states it. `None` on the record means it was not asked.
  */
@@ -2077,6 +2218,10 @@ requires_consent?: boolean }
  */
 export type ProgrammeChoice = { id: string; name: string }
 /**
+ * A programme as the administrator fills it in: `id` and `rev` None for a new one.
+ */
+export type ProgrammeInput = { id: string | null; rev: number | null; code: string; name: string; description: string | null; allowMultipleApplications: boolean; requiredDocuments: DocumentKind[]; requiresConsent: boolean }
+/**
  * A programme as the programmes screen lists it.
  */
 export type ProgrammeView = { id: string; code: string; name: string; description: string | null; 
@@ -2104,6 +2249,10 @@ hasDraft: boolean;
  * The person's applications to it, newest first.
  */
 applications: ApplicationView[] }
+/**
+ * A version just published.
+ */
+export type PublishedForm = { id: string; version: number }
 /**
  * One reason two people may be one.
  */
