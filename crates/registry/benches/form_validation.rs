@@ -81,7 +81,7 @@ fn form() -> (Value, Value) {
                     json!("I farm maize and beans near the lake."),
                 ),
                 8 => (
-                    json!({"type": "selectboxes", "values": ["a", "b", "c", "d"].map(|v| json!({"label": v, "value": v})), "validate": {"required": true}}),
+                    json!({"type": "selectboxes", "values": (["a", "b", "c", "d"].map(|v| json!({"label": v, "value": v}))), "validate": {"required": true}}),
                     json!({"a": true, "b": false, "c": true, "d": false}),
                 ),
                 _ => (
