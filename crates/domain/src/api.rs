@@ -660,6 +660,6 @@ mod tests {
             json!({"actor": "a", "role": "citizen", "area": null, "individual_id": null}),
         )
         .unwrap();
-        assert_eq!(me.role, "citizen");
+        assert_eq!(me.role, CallerRole::Citizen);
     }
 }
