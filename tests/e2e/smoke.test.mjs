@@ -298,10 +298,10 @@ test('documents: a scan is added, viewed and replaced, a webcam photo is taken a
   const dir = mkdtempSync(join(tmpdir(), 'doorstep-e2e-scans-'));
   const scan = join(dir, 'id-scan.png');
   const better = join(dir, 'id-scan-better.png');
-  const bill = join(dir, 'water-bill.png');
+  const billFile = join(dir, 'water-bill.png');
   writeFileSync(scan, png(1200, 900, 1));
   writeFileSync(better, png(1000, 700, 2));
-  writeFileSync(bill, png(800, 600, 3));
+  writeFileSync(billFile, png(800, 600, 3));
   await press('[data-testid="tab-documents"]');
   await (await $('[data-testid="documents"]')).waitForDisplayed(WAIT);
   await waitForText('[data-testid="documents"]', /Child Benefit[\s\S]*Identity card[\s\S]*Still needed/, 'what the programme needs');
@@ -356,7 +356,7 @@ test('documents: a scan is added, viewed and replaced, a webcam photo is taken a
 
   // A proof of address too: the programme needs both before an application is submitted.
   await (await $('[data-testid="document-kind"]')).selectByAttribute('value', 'proof_of_address');
-  await chooseFile('[data-testid="document-file"]', bill);
+  await chooseFile('[data-testid="document-file"]', billFile);
   await waitForText('[data-testid="documents-message"]', /Document added/, 'the bill is added');
   assert.equal((await documentRows()).length, 2);
 
@@ -364,31 +364,53 @@ test('documents: a scan is added, viewed and replaced, a webcam photo is taken a
   // deleted.
   const person = await registeredPerson();
   let live = [];
+  let bill;
   await app.browser.waitUntil(
     async () => {
       await press('[data-testid="sync-now"]');
       const page = await office('GET', '/v1/documents?limit=500&include_deleted=true');
       const mine = page.items.filter((d) => d.linked_record === person.id);
       live = mine.filter((d) => !d.deleted_at && d.kind === 'id_card');
-      return mine.length === 4 && live.length === 1 && mine.filter((d) => !d.deleted_at).length === 2;
+      bill = mine.find((d) => !d.deleted_at && d.kind === 'proof_of_address');
+      return mine.length === 4 && live.length === 1 && bill !== undefined;
     },
     { ...WAIT, interval: 1000, timeoutMsg: `the registry never had exactly the better scan and the bill: ${JSON.stringify(live)}` },
   );
   assert.equal(live[0].file_name, 'id-scan-better.png');
-  let bytes;
-  await app.browser.waitUntil(
-    async () => {
-      const response = await fetch(`${app.registryUrl}/v1/documents/${live[0].id}/content`, {
-        headers: { authorization: `Bearer ${await app.staffToken()}` },
-      });
-      if (!response.ok) return false;
-      bytes = Buffer.from(await response.arrayBuffer());
-      return true;
-    },
-    { ...WAIT, interval: 1000, timeoutMsg: 'the scan bytes never reached the registry' },
-  );
-  assert.ok(bytes.equals(readFileSync(better)), 'the registry has the scan byte for byte');
-  await waitForText('[data-testid="document-state"]', /Sent to the registry/, 'the state shown');
+  const content = async (document) => {
+    let bytes;
+    await app.browser.waitUntil(
+      async () => {
+        const response = await fetch(`${app.registryUrl}/v1/documents/${document.id}/content`, {
+          headers: { authorization: `Bearer ${await app.staffToken()}` },
+        });
+        if (!response.ok) return false;
+        bytes = Buffer.from(await response.arrayBuffer());
+        return true;
+      },
+      { ...WAIT, interval: 1000, timeoutMsg: `the bytes of ${document.file_name} never reached the registry` },
+    );
+    return bytes;
+  };
+  assert.ok((await content(live[0])).equals(readFileSync(better)), 'the registry has the scan byte for byte');
+  assert.ok((await content(bill)).equals(readFileSync(billFile)), 'and the bill');
+  // The screen again, as it is now: both sent.
+  await press('[data-testid="tab-home"]');
+  await press('[data-testid="tab-documents"]');
+  await (await $('[data-testid="documents"]')).waitForDisplayed(WAIT);
+  let states = [];
+  await app.browser
+    .waitUntil(
+      async () => {
+        states = [];
+        for (const state of await $$('[data-testid="document-state"]')) states.push(await state.getText());
+        return states.length === 2 && states.every((text) => /Sent to the registry/.test(text));
+      },
+      { ...WAIT, timeoutMsg: 'the states shown never said both were sent' },
+    )
+    .catch((e) => {
+      throw new Error(`${e.message}: ${states.join(' | ')}`);
+    });
   await waitForText('[data-testid="documents"]', /Identity card[\s\S]*Received/, 'the requirement is met');
   await waitForText('[data-testid="documents"]', /Proof of address[\s\S]*Received/, 'both requirements are met');
   rmSync(dir, { recursive: true, force: true });
