@@ -28,6 +28,8 @@ let $, press, pressOn, typeInto, waitForText, mainText, staff, $$count, checkScr
 before(async () => {
   app = await launchApp({ logName: 'builder', env: { DOORSTEP_TEST_LOGIN_HINT: 'admin-1', DOORSTEP_EXPORT_DIR: exports } });
   ({ $, press, pressOn, typeInto, waitForText, mainText, staff, $$count, checkScreen } = drive(app));
+  // The registry's staff directory makes admin-1 an administrator, as on a new server.
+  await app.registryCli(['admin', 'grant', '--issuer', app.issuer, '--subject', 'admin-1', '--role', 'admin']);
 });
 
 after(async () => {
@@ -85,7 +87,7 @@ test('an administrator signs in and reaches the programme forms', async () => {
   await typeInto('#passphrase', 'forms for everyone');
   await typeInto('#passphrase-repeat', 'forms for everyone');
   await press('[data-testid="passphrase-submit"]');
-  // The first sync tells the device this person is an administrator: the section appears.
+  // The registry says this person is an administrator: the section is theirs.
   await (await $('[data-testid="tab-forms"]')).waitForDisplayed({ ...WAIT, timeoutMsg: `no forms tab:\n${await mainText()}` });
   await press('[data-testid="tab-forms"]');
   await app.browser.waitUntil(async () => (await $$count('[data-testid="admin-programme"]')) > 0, { ...WAIT, timeoutMsg: 'the demo programmes are not listed' });
@@ -287,7 +289,16 @@ test('offline, publishing says so and keeps the draft; a version published meanw
   await press('[data-testid="publish"]');
   await waitForText('[data-testid="publish-error"]', /cannot be reached now.*your draft is kept/, 'publishing offline');
   await shot('builder-publish-offline');
+  // The list, offline: the forms being designed on this device, still open to work on.
+  await press('[data-testid="designer-back"]');
+  await (await $('[data-testid="forms-offline"]')).waitForDisplayed({ ...WAIT, timeoutMsg: `no offline notice:\n${await mainText()}` });
+  await waitForText(`[data-testid="admin-programme"][data-code="${CODE}"]`, /School meals/, 'the design is listed offline');
+  assert.equal(await $$count('[data-testid="admin-programme"]'), 1, 'only the designs on this device are listed offline');
+  await shot('builder-list-offline');
+  await press(`[data-testid="admin-programme"][data-code="${CODE}"] [data-testid="design-form"]`);
+  await waitForText('[data-testid="design-status"]', /Started from version 1/, 'the design opens offline');
   await app.startRegistry();
+  await press('[data-testid="step-publish"]');
 
   // Meanwhile another administrator publishes version 2 straight to the registry.
   const [v1] = await versions(programmeId);

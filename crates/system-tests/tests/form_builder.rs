@@ -9,10 +9,10 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use doorstep_client::app::builder::{design, programmes, publish, RegistryAdmin};
+use doorstep_client::app::builder::{design, programmes, publish, DesignOf, RegistryAdmin};
 use doorstep_client::app::{AppError, ProgrammeInput};
 use doorstep_client::registry::RegistryClient;
-use doorstep_client::vault::{KdfParams, NoKeyStore, Partition, Vault};
+use doorstep_client::vault::{KdfParams, NoKeyStore, Partition, Vault, VaultError};
 use doorstep_domain::document::DocumentKind;
 use doorstep_domain::ids::{ActorId, RecordId};
 use doorstep_domain::programme::FormDefinition;
@@ -130,10 +130,14 @@ async fn an_administrator_creates_a_programme_and_publishes_versions_of_its_form
             .await;
         assert_eq!(refusal(stale).0, "programmeChanged", "{backend}");
 
+        let of = DesignOf {
+            code: "school_meals".into(),
+            name: "School meals".into(),
+        };
         // Version 1 from the first device; its design is gone once published.
         let (_a, first) = device();
         let (_b, second) = device();
-        design::keep(&first, id, &form("Name"), None).unwrap();
+        design::keep(&first, id, &of, &form("Name"), None).unwrap();
         let v1 = publish::publish(first.clone(), &boss, id, None, "admin-1")
             .await
             .unwrap();
@@ -145,8 +149,8 @@ async fn an_administrator_creates_a_programme_and_publishes_versions_of_its_form
         );
 
         // Both devices start from version 1; the first publishes version 2 first.
-        design::keep(&first, id, &form("Full name"), Some(1)).unwrap();
-        design::keep(&second, id, &form("Your name"), Some(1)).unwrap();
+        design::keep(&first, id, &of, &form("Full name"), Some(1)).unwrap();
+        design::keep(&second, id, &of, &form("Your name"), Some(1)).unwrap();
         let v2 = publish::publish(first.clone(), &boss, id, None, "admin-1")
             .await
             .unwrap();
@@ -186,11 +190,11 @@ async fn an_administrator_creates_a_programme_and_publishes_versions_of_its_form
         );
 
         // A publish whose answer was lost: published again, it is found done, not doubled.
-        design::keep(&first, id, &form("Given name"), Some(3)).unwrap();
+        design::keep(&first, id, &of, &form("Given name"), Some(3)).unwrap();
         let v4 = publish::publish(first.clone(), &boss, id, None, "admin-1")
             .await
             .unwrap();
-        design::keep(&first, id, &form("Given name"), Some(3)).unwrap();
+        design::keep(&first, id, &of, &form("Given name"), Some(3)).unwrap();
         let replay = publish::publish(first.clone(), &boss, id, None, "admin-1")
             .await
             .unwrap();
@@ -227,6 +231,32 @@ async fn an_administrator_creates_a_programme_and_publishes_versions_of_its_form
         assert_eq!(forms[0].schema["i18n"]["fr"]["School"], "École");
         assert_eq!(boss.latest_form(id).await.unwrap().unwrap().version, 4);
 
+        // A form outside the registry's subset is named before it is sent, and kept; sent
+        // anyway (another client), the registry refuses it with the same naming.
+        let scripted = json!({"display": "form", "components": [
+            {"type": "textfield", "key": "a", "label": "A", "input": true, "customConditional": "show = true;"}
+        ]});
+        let (_d, fourth) = device();
+        design::keep(&fourth, id, &of, &scripted, Some(4)).unwrap();
+        match publish::publish(fourth.clone(), &boss, id, None, "admin-1").await {
+            Err(AppError::Vault(VaultError::Invalid(errors))) => assert!(
+                errors
+                    .errors
+                    .iter()
+                    .any(|e| e.field == "schema.components[0].customConditional"),
+                "{errors:?}"
+            ),
+            other => panic!("expected the definition check, got {other:?}"),
+        }
+        assert!(design::kept(&fourth, id).unwrap().is_some());
+        let mut sent = racing.clone();
+        sent.meta.id = RecordId::from_uuid(Uuid::now_v7());
+        sent.version = 5;
+        sent.schema = scripted;
+        let (key, params) = refusal(boss.publish(&sent).await);
+        assert_eq!(key, "registryRefused", "{backend}");
+        assert!(params[0].1.contains("customConditional"), "{params:?}");
+
         // Not an administrator: refused, said plainly, the design kept.
         let citizen = admin(&url, &token(&registry, Role::Citizen, "citizen-1"));
         let mut theirs = input.clone();
@@ -242,7 +272,7 @@ async fn an_administrator_creates_a_programme_and_publishes_versions_of_its_form
             "{backend}"
         );
         let (_c, third) = device();
-        design::keep(&third, id, &form("Mine"), Some(4)).unwrap();
+        design::keep(&third, id, &of, &form("Mine"), Some(4)).unwrap();
         assert_eq!(
             refusal(publish::publish(third.clone(), &citizen, id, None, "citizen-1").await).0,
             "adminOnly"
@@ -266,7 +296,7 @@ async fn an_administrator_creates_a_programme_and_publishes_versions_of_its_form
             true,
             boss.programmes().await.unwrap(),
             boss.forms(None).await.unwrap(),
-            &design::kept_times(&third).unwrap(),
+            &design::kept_designs(&third).unwrap(),
         );
         let ours = listed
             .programmes

@@ -2,7 +2,7 @@
 //! import and export as JSON files, publishing versions.
 
 use doorstep_client::app::{
-    AdminProgramme, AdminProgrammes, FormDesign, ProgrammeInput, PublishedForm,
+    AdminProgramme, AdminProgrammes, DesignOf, FormDesign, ProgrammeInput, PublishedForm,
 };
 use tauri::{AppHandle, Manager, State};
 
@@ -46,12 +46,13 @@ pub async fn form_design(
 pub async fn save_form_design(
     state: State<'_, AppState>,
     programme: uuid::Uuid,
+    of: DesignOf,
     schema: serde_json::Value,
     based_on: Option<u32>,
 ) -> Result<String, UserError> {
     Ok(state
         .core
-        .save_form_design(programme, schema, based_on)
+        .save_form_design(programme, of, schema, based_on)
         .await?)
 }
 
@@ -71,9 +72,10 @@ pub async fn discard_form_design(
 pub async fn import_form(
     state: State<'_, AppState>,
     programme: uuid::Uuid,
+    of: DesignOf,
     text: String,
 ) -> Result<FormDesign, UserError> {
-    Ok(state.core.import_form(programme, text).await?)
+    Ok(state.core.import_form(programme, of, text).await?)
 }
 
 /// Write the design to a new JSON file; returns the file's path.

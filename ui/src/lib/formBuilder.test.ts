@@ -58,6 +58,22 @@ describe('the settings dialogs', () => {
     expect(all(editForm('select')).map((n) => n.key)).not.toContain('data.url');
     expect(all(editForm('file')).map((n) => n.key)).not.toContain('storage');
     expect(all(editForm('content')).map((n) => n.key)).toContain('html');
+    // Settings the registry cannot check the same way are not offered…
+    for (const type of SUPPORTED_TYPES) {
+      const keys = all(editForm(type)).map((n) => n.key);
+      for (const key of ['allowCalculateOverride', 'validateWhenHidden', 'truncateMultipleSpaces', 'case', 'customDefaultValue', 'inputMask', 'unique', 'persistent']) {
+        expect(keys, `${type} ${key}`).not.toContain(key);
+      }
+      if (type !== 'select' && type !== 'file') expect(keys, `${type} multiple`).not.toContain('multiple');
+    }
+    expect(all(editForm('select')).map((n) => n.key)).toContain('multiple');
+    expect(all(editForm('checkbox')).map((n) => n.key)).not.toContain('inputType');
+    expect(all(editForm('textarea')).map((n) => n.key)).not.toContain('editor');
+    // …and JSON-logic validation, which it checks, is.
+    expect(all(editForm('textfield')).map((n) => n.key)).toContain('validate.json');
+    // An option's value column stays.
+    const options = all(editForm('radio')).find((n) => n.key === 'values');
+    expect(all({ components: options?.components }).map((n) => n.key)).toEqual(['label', 'value']);
   });
 
   it('is a pure function of the dialog it is given', () => {
@@ -73,7 +89,7 @@ describe('tidy', () => {
   it('empties blank JSON-logic boxes, reads typed JSON, and leaves other text as typed', () => {
     const schema = tidy({
       components: [
-        { type: 'number', key: 'a', conditional: { show: null, json: '""' }, calculateValue: '""', customDefaultValue: '' },
+        { type: 'number', key: 'a', conditional: { show: null, json: '""' }, calculateValue: '""', customDefaultValue: '', validate: { required: true, json: JSON.stringify(JSON.stringify('')) } },
         { type: 'panel', key: 'p', components: [{ type: 'textfield', key: 'b', conditional: { json: ' {">": [{"var": "data.a"}, 0]} ' }, calculateValue: '{"+": [1' }] },
         { type: 'columns', key: 'c', columns: [{ components: [{ type: 'number', key: 'd', calculateValue: { '*': [2, 3] } }] }] },
       ],
@@ -81,6 +97,7 @@ describe('tidy', () => {
     const [a, p, c] = schema.components as Record<string, any>[];
     expect(a.conditional).toEqual({ show: null });
     expect(a.calculateValue).toBe('');
+    expect(a.validate).toEqual({ required: true });
     expect(p.components[0].conditional.json).toEqual({ '>': [{ var: 'data.a' }, 0] });
     expect(p.components[0].calculateValue).toBe('{"+": [1');
     expect(c.columns[0].components[0].calculateValue).toEqual({ '*': [2, 3] });

@@ -45,7 +45,15 @@ const HIDDEN_SETTINGS = new Set([
   // server-only or Form.io-server features
   'customDefaultValuePanel', 'calculateServer', 'serverOverride', 'encrypted', 'dbIndex', 'protected',
   'persistent', 'unique', 'tags', 'properties', 'redrawOn', 'dataGridLabel', 'modalEdit', 'kickbox',
-  'custom-validation-js', 'json-validation-json', 'errors', 'validate.customPrivate',
+  'custom-validation-js', 'errors', 'validate.customPrivate',
+  // what the registry cannot check the same way (crates/domain/src/formio/schema.rs): a
+  // calculated value the person may override, validation of hidden fields, text changed as typed
+  'allowCalculateOverride', 'validateWhenHidden', 'truncateMultipleSpaces', 'case',
+  // text areas: rich-text editors store HTML (and load CKEditor from the CDN)
+  'editor', 'wysiwyg', 'quillInfo', 'isUploadEnabled', 'uploadStorage', 'uploadUrl', 'uploadOptions',
+  'uploadDir', 'shortcut',
+  // a date field is a date (time-only fields are not offered)
+  'enableDate',
   // widgets, masks and focus
   'widget.type', 'widget', 'inputMask', 'displayMask', 'applyMaskOn', 'inputMaskPlaceholderChar',
   'allowMultipleMasks', 'inputMasks', 'tabindex', 'autofocus', 'customClass', 'refreshOnChange',
@@ -62,10 +70,23 @@ const HIDDEN_SETTINGS = new Set([
   'shortcutButtons', 'panel-disable-function', 'datePicker.disableFunction',
 ]);
 
-/** Whether an edit-form component is code, or a setting Doorstep leaves out. */
-function hidden(c: EditComponent, inTabs: boolean): boolean {
+/** Types whose answer may hold several values (the registry offers "Multiple" for these only). */
+const MULTIPLE_TYPES = new Set(['select', 'file']);
+
+/** Settings left out for one type only: their keys mean something else elsewhere (an option's
+ *  `value` column). A checkbox acting as a radio button; a text area saved as JSON or HTML. */
+const HIDDEN_FOR: Record<string, Set<string>> = {
+  checkbox: new Set(['inputType', 'name', 'value']),
+  textarea: new Set(['as']),
+};
+
+/** Whether an edit-form component is code, or a setting Doorstep leaves out, in the settings of
+ *  a component of `type`. */
+function hidden(c: EditComponent, inTabs: boolean, type: string | undefined): boolean {
   if (inTabs && c.key && HIDDEN_TABS.has(c.key)) return true;
   if (c.key && HIDDEN_SETTINGS.has(c.key)) return true;
+  if (c.key === 'multiple' && !(type && MULTIPLE_TYPES.has(type))) return true;
+  if (c.key && type && HIDDEN_FOR[type]?.has(c.key)) return true;
   // Every JavaScript panel (`customConditional-js`, `calculateValue-js`…) and any code box.
   if (c.key?.endsWith('-js')) return true;
   if (c.type === 'textarea' && (c.as === 'javascript' || (c.editor && !c.as))) return true;
@@ -79,15 +100,15 @@ function withoutLinks(html: string): string {
 }
 
 /**
- * The settings dialog `form` (Form.io's edit form of one component type) as Doorstep offers it:
+ * The settings dialog `form` (Form.io's edit form of component `type`) as Doorstep offers it:
  * hidden settings and tabs taken out, editors that Form.io would fetch from its CDN made plain
  * text areas (JSON boxes still read JSON), help texts without links. Pure; returns a new form.
  */
-export function restrictEditForm<F extends { components?: EditComponent[] }>(form: F): F {
+export function restrictEditForm<F extends { components?: EditComponent[] }>(form: F, type?: string): F {
   const walk = (components: EditComponent[] | undefined, inTabs: boolean): EditComponent[] | undefined => {
     if (!components) return components;
     return components
-      .filter((c) => !hidden(c, inTabs))
+      .filter((c) => !hidden(c, inTabs, type))
       .map((c) => {
         const copy: EditComponent = { ...c };
         // A rich-text setting (`wysiwyg`) would bring CKEditor back: plain text areas only.
@@ -114,7 +135,7 @@ export function restrictComponents(): void {
   for (const type of SUPPORTED_TYPES) {
     const ComponentClass = registry[type];
     const original = ComponentClass.editForm.bind(ComponentClass);
-    ComponentClass.editForm = (...args: unknown[]) => restrictEditForm(original(...args));
+    ComponentClass.editForm = (...args: unknown[]) => restrictEditForm(original(...args), type);
   }
 }
 
@@ -142,6 +163,7 @@ function palette(): Record<string, unknown> {
 /** The settings Form.io reads as JSON logic, whose plain text box holds text until it is JSON. */
 const JSON_LOGIC_SETTINGS: [path: string[], empty: unknown][] = [
   [['conditional', 'json'], undefined],
+  [['validate', 'json'], undefined],
   [['calculateValue'], ''],
   [['customDefaultValue'], ''],
 ];
@@ -159,17 +181,23 @@ export function tidy<S extends FormSchema>(schema: S): S {
       const key = path[path.length - 1];
       const value = owner?.[key];
       if (!owner || typeof value !== 'string') continue;
-      const text = value.trim();
-      if (text === '' || text === '""') {
+      // Each time the dialog draws the box again it shows the value as JSON, so an empty value
+      // can come back quoted several times over ("", "\"\"", …): unwrap while it is a string.
+      let read: unknown = value;
+      for (let i = 0; i < 8 && typeof read === 'string'; i++) {
+        const text = read.trim();
+        if (text === '') break;
+        try {
+          read = JSON.parse(text);
+        } catch {
+          break; // not JSON (yet): what was typed
+        }
+      }
+      if (read === '' || read === null || (typeof read === 'string' && read.trim() === '')) {
         if (empty === undefined) delete owner[key];
         else owner[key] = empty;
-        continue;
-      }
-      try {
-        const parsed: unknown = JSON.parse(text);
-        if (parsed && typeof parsed === 'object') owner[key] = parsed;
-      } catch {
-        /* not JSON yet: left as typed */
+      } else if (read && typeof read === 'object') {
+        owner[key] = read;
       }
     }
     for (const child of (c.components as Record<string, unknown>[] | undefined) ?? []) visit(child);

@@ -28,9 +28,10 @@ export const SUPPORTED_TYPES = [
   'columns',
 ] as const;
 
-/** Types a form may also carry without the builder offering them: the submit button, and a
- *  fieldset (a titled group, like a panel; the app's own contact form has one). */
-const ALSO_ACCEPTED = ['button', 'fieldset'];
+/** Types a form may also carry without the builder offering them, which the registry's subset
+ *  still reads (crates/domain/src/formio/schema.rs SUPPORTED_TYPES): the submit button, layout
+ *  groups (a fieldset, as in the app's own contact form; a well), a day field, an HTML element. */
+const ALSO_ACCEPTED = ['button', 'fieldset', 'well', 'day', 'htmlelement'];
 
 /** Every component of `components`, depth first, with the containers' children (panels'
  *  `components`, the `columns` of a columns component). */

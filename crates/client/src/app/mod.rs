@@ -62,7 +62,8 @@ use crate::vault::{KdfParams, KeyStore, KeyStoreError, Partition, SecretStore, V
 
 pub use areas::AreaPicker;
 pub use builder::{
-    AdminProgramme, AdminProgrammes, FormDesign, ProgrammeInput, PublishedForm, RegistryAdmin,
+    AdminProgramme, AdminProgrammes, DesignOf, FormDesign, ProgrammeInput, PublishedForm,
+    RegistryAdmin,
 };
 pub use caseload::{Attention, Caseload, PersonSummary, MAX_PEOPLE};
 pub use config::{AppConfig, AppConfigError, DeviceMode};

@@ -10,7 +10,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use doorstep_domain::document::sanitize_file_name;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -22,6 +22,25 @@ use crate::vault::Partition;
 /// Largest form definition the builder keeps, imports or publishes. A 200-field form is about
 /// a fifth of this; the registry takes bodies up to 2 MiB.
 pub const MAX_FORM_BYTES: usize = 1024 * 1024;
+
+/// Which programme a design is for, as the administrator knows it: kept with the design, so the
+/// designs on this device can be listed (and worked on) without the registry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct DesignOf {
+    pub code: String,
+    pub name: String,
+}
+
+/// A design kept on this device, as the programmes list shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptDesign {
+    pub programme: Uuid,
+    pub of: DesignOf,
+    pub based_on: Option<u32>,
+    /// RFC 3339.
+    pub saved_at: String,
+}
 
 /// A form as the builder screen edits it.
 #[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
@@ -60,10 +79,12 @@ pub fn kept(partition: &Partition, programme: Uuid) -> Result<Option<FormDesign>
     }))
 }
 
-/// Keep `schema` as `programme`'s design (replacing the last one). Returns when it was kept.
+/// Keep `schema` as the design of `programme` (`of` names it), replacing the last one.
+/// Returns when it was kept.
 pub fn keep(
     partition: &Partition,
     programme: Uuid,
+    of: &DesignOf,
     schema: &Value,
     based_on: Option<u32>,
 ) -> Result<String, AppError> {
@@ -71,7 +92,7 @@ pub fn keep(
     let saved_at = doorstep_domain::timestamp::format(OffsetDateTime::now_utc());
     partition.save_draft(
         &draft_key(programme),
-        &json!({ "schema": schema, "basedOn": based_on, "savedAt": saved_at }),
+        &json!({ "schema": schema, "basedOn": based_on, "savedAt": saved_at, "programme": of }),
     )?;
     Ok(saved_at)
 }
@@ -82,14 +103,18 @@ pub fn discard(partition: &Partition, programme: Uuid) -> Result<(), AppError> {
     Ok(())
 }
 
-/// The programmes with a design kept on this device, and when each was last kept.
-pub fn kept_times(partition: &Partition) -> Result<Vec<(Uuid, String)>, AppError> {
+/// The designs kept on this device, last kept first.
+pub fn kept_designs(partition: &Partition) -> Result<Vec<KeptDesign>, AppError> {
     Ok(partition
         .drafts_with_prefix("form-design:")?
         .into_iter()
         .filter_map(|(key, data, _)| {
-            let id = key.strip_prefix("form-design:")?.parse().ok()?;
-            Some((id, data["savedAt"].as_str()?.to_owned()))
+            Some(KeptDesign {
+                programme: key.strip_prefix("form-design:")?.parse().ok()?,
+                of: serde_json::from_value(data["programme"].clone()).ok()?,
+                based_on: data["basedOn"].as_u64().and_then(|v| u32::try_from(v).ok()),
+                saved_at: data["savedAt"].as_str()?.to_owned(),
+            })
         })
         .collect())
 }
@@ -314,17 +339,29 @@ mod tests {
             )
             .unwrap();
         let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        let of = DesignOf {
+            code: "meals".into(),
+            name: "School meals".into(),
+        };
         assert_eq!(kept(&p, a).unwrap(), None);
         let schema = json!({"components": [{"type": "number", "key": "age"}]});
-        let at = keep(&p, a, &schema, Some(3)).unwrap();
+        let at = keep(&p, a, &of, &schema, Some(3)).unwrap();
         let design = kept(&p, a).unwrap().unwrap();
         assert_eq!(design.schema, schema);
         assert_eq!(design.based_on, Some(3));
         assert_eq!(design.saved_at.as_deref(), Some(at.as_str()));
         assert_eq!(kept(&p, b).unwrap(), None);
-        assert_eq!(kept_times(&p).unwrap(), vec![(a, at)]);
         assert_eq!(
-            key_of(keep(&p, b, &json!({"title": "no components"}), None).unwrap_err()),
+            kept_designs(&p).unwrap(),
+            vec![KeptDesign {
+                programme: a,
+                of: of.clone(),
+                based_on: Some(3),
+                saved_at: at
+            }]
+        );
+        assert_eq!(
+            key_of(keep(&p, b, &of, &json!({"title": "no components"}), None).unwrap_err()),
             "formNoComponents"
         );
         assert_eq!(kept(&p, b).unwrap(), None, "a refused design is not kept");

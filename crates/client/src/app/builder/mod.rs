@@ -19,16 +19,13 @@ pub mod publish;
 
 use std::path::PathBuf;
 
-use doorstep_domain::programme::{FormDefinition, Programme};
-use doorstep_domain::record::RecordKind;
 use uuid::Uuid;
 
-pub use design::FormDesign;
+pub use design::{DesignOf, FormDesign};
 pub use online::RegistryAdmin;
 pub use programmes::{AdminProgramme, AdminProgrammes, ProgrammeInput};
 pub use publish::PublishedForm;
 
-use super::records::live;
 use super::refusal::Refusal;
 use super::{blocking, AppError, Doorstep};
 use crate::sync::SyncTransport;
@@ -54,12 +51,12 @@ impl Doorstep {
         Ok(RegistryAdmin::new(transport.registry().clone(), token))
     }
 
-    /// The programmes with their latest form version: from the registry, or without a network
-    /// from this device's last sync (`live` false).
+    /// The programmes with their latest form version, from the registry. Without it (`live`
+    /// false): the programmes whose forms are being designed on this device, from the designs
+    /// (administrators keep no copy of the registry's records).
     pub async fn admin_programmes(&self) -> Result<AdminProgrammes, AppError> {
         let partition = self.open_partition().await?;
-        let p = partition.clone();
-        let kept = blocking(move || design::kept_times(&p)).await?;
+        let kept = blocking(move || design::kept_designs(&partition)).await?;
         let fetched = match self.registry_admin() {
             Ok(admin) => match admin.programmes().await {
                 Ok(programmes) => admin.forms(None).await.map(|forms| (programmes, forms)),
@@ -69,21 +66,14 @@ impl Doorstep {
         };
         match fetched {
             Ok((programmes, forms)) => Ok(programmes::list(true, programmes, forms, &kept)),
-            Err(e) if unreachable(&e) => {
-                blocking(move || {
-                    let programmes: Vec<Programme> = live(&partition, RecordKind::Programme)?;
-                    let forms: Vec<FormDefinition> = live(&partition, RecordKind::FormDefinition)?;
-                    Ok::<_, AppError>(programmes::list(false, programmes, forms, &kept))
-                })
-                .await
-            }
+            Err(e) if unreachable(&e) => Ok(programmes::offline(&kept)),
             Err(e) => Err(e),
         }
     }
 
     /// Create a programme, or change one (as it was at `input.rev`). Online only.
     pub async fn save_programme(&self, input: ProgrammeInput) -> Result<AdminProgramme, AppError> {
-        self.open_partition().await?;
+        let partition = self.open_partition().await?;
         let programme = programmes::record(&input, &self.actor())?;
         let admin = self.registry_admin()?;
         let stored = admin.save_programme(&programme, input.rev).await?;
@@ -91,10 +81,7 @@ impl Doorstep {
             Some(_) => admin.latest_form(*stored.meta.id.as_uuid()).await?,
             None => None,
         };
-        let partition = self.open_partition().await?;
-        let kept = blocking(move || design::kept_times(&partition)).await?;
-        // Sync brings the new programme to this device (and to everyone's).
-        self.nudge_sync().await;
+        let kept = blocking(move || design::kept_designs(&partition)).await?;
         let forms = latest.into_iter().collect();
         Ok(programmes::list(true, vec![stored], forms, &kept)
             .programmes
@@ -102,14 +89,13 @@ impl Doorstep {
     }
 
     /// The design of `programme`'s form: the one kept on this device, else its latest published
-    /// version (from the registry, or offline from the last sync), else a blank form.
+    /// version, else a blank form. Without a kept design this needs the registry.
     pub async fn form_design(&self, programme: Uuid) -> Result<FormDesign, AppError> {
         let partition = self.open_partition().await?;
-        let p = partition.clone();
-        if let Some(kept) = blocking(move || design::kept(&p, programme)).await? {
+        if let Some(kept) = blocking(move || design::kept(&partition, programme)).await? {
             return Ok(kept);
         }
-        let published = self.latest_published(partition, programme).await?;
+        let published = self.registry_admin()?.latest_form(programme).await?;
         Ok(FormDesign {
             based_on: published.as_ref().map(|f| f.version),
             schema: published.map(|f| f.schema).unwrap_or_else(design::blank),
@@ -117,41 +103,16 @@ impl Doorstep {
         })
     }
 
-    /// The latest published version of `programme`'s form: the registry's, or this device's.
-    async fn latest_published(
-        &self,
-        partition: std::sync::Arc<crate::vault::Partition>,
-        programme: Uuid,
-    ) -> Result<Option<FormDefinition>, AppError> {
-        let online = match self.registry_admin() {
-            Ok(admin) => admin.latest_form(programme).await,
-            Err(e) => Err(e),
-        };
-        match online {
-            Err(e) if unreachable(&e) => {
-                blocking(move || {
-                    let forms: Vec<FormDefinition> = live(&partition, RecordKind::FormDefinition)?;
-                    Ok::<_, AppError>(online::latest(
-                        forms
-                            .into_iter()
-                            .filter(|f| *f.programme_id.as_uuid() == programme),
-                    ))
-                })
-                .await
-            }
-            other => other,
-        }
-    }
-
     /// Keep the design being built (called as the administrator works). Returns when it was kept.
     pub async fn save_form_design(
         &self,
         programme: Uuid,
+        of: DesignOf,
         schema: serde_json::Value,
         based_on: Option<u32>,
     ) -> Result<String, AppError> {
         let partition = self.open_partition().await?;
-        blocking(move || design::keep(&partition, programme, &schema, based_on)).await
+        blocking(move || design::keep(&partition, programme, &of, &schema, based_on)).await
     }
 
     /// Give up the design kept on this device (the published version stays as it is).
@@ -162,13 +123,18 @@ impl Doorstep {
 
     /// Replace the design with a form read from a JSON file's text (checked first: JSON, a
     /// Form.io form, not too large). It keeps the published version it was started from.
-    pub async fn import_form(&self, programme: Uuid, text: String) -> Result<FormDesign, AppError> {
+    pub async fn import_form(
+        &self,
+        programme: Uuid,
+        of: DesignOf,
+        text: String,
+    ) -> Result<FormDesign, AppError> {
         let schema = design::parse_import(&text)?;
         let based_on = self.form_design(programme).await?.based_on;
         let partition = self.open_partition().await?;
         let kept = schema.clone();
         let saved_at =
-            blocking(move || design::keep(&partition, programme, &kept, based_on)).await?;
+            blocking(move || design::keep(&partition, programme, &of, &kept, based_on)).await?;
         Ok(FormDesign {
             schema,
             based_on,
@@ -201,10 +167,6 @@ impl Doorstep {
     ) -> Result<PublishedForm, AppError> {
         let partition = self.open_partition().await?;
         let admin = self.registry_admin()?;
-        let published =
-            publish::publish(partition, &admin, programme, after, &self.actor()).await?;
-        // Every device gets the new version with its next sync; this one now.
-        self.nudge_sync().await;
-        Ok(published)
+        publish::publish(partition, &admin, programme, after, &self.actor()).await
     }
 }

@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use super::super::refusal::refused;
 use super::super::AppError;
+use super::design::KeptDesign;
 use super::online::latest;
 use crate::vault::VaultError;
 
@@ -65,7 +66,7 @@ pub fn list(
     live: bool,
     programmes: Vec<Programme>,
     forms: Vec<FormDefinition>,
-    kept: &[(Uuid, String)],
+    kept: &[KeptDesign],
 ) -> AdminProgrammes {
     let mut by_programme: HashMap<RecordId, Vec<FormDefinition>> = HashMap::new();
     for form in forms {
@@ -84,8 +85,8 @@ pub fn list(
                     .map(|f| f.version),
                 draft_saved_at: kept
                     .iter()
-                    .find(|(k, _)| *k == id)
-                    .map(|(_, at)| at.clone()),
+                    .find(|k| k.programme == id)
+                    .map(|k| k.saved_at.clone()),
                 id: id.to_string(),
                 code: p.code,
                 name: p.name,
@@ -99,6 +100,32 @@ pub fn list(
         .collect();
     programmes.sort_by_key(|p| p.name.to_lowercase());
     AdminProgrammes { live, programmes }
+}
+
+/// Without the registry: the programmes whose forms are being designed on this device, as far as
+/// the designs tell (their published version is the one each design started from). Nothing
+/// else of them can be changed offline.
+pub fn offline(kept: &[KeptDesign]) -> AdminProgrammes {
+    let mut programmes: Vec<AdminProgramme> = kept
+        .iter()
+        .map(|k| AdminProgramme {
+            id: k.programme.to_string(),
+            code: k.of.code.clone(),
+            name: k.of.name.clone(),
+            description: None,
+            allow_multiple_applications: false,
+            required_documents: Vec::new(),
+            requires_consent: false,
+            rev: None,
+            latest_version: k.based_on,
+            draft_saved_at: Some(k.saved_at.clone()),
+        })
+        .collect();
+    programmes.sort_by_key(|p| p.name.to_lowercase());
+    AdminProgrammes {
+        live: false,
+        programmes,
+    }
 }
 
 /// The programme record `input` describes, checked by the domain's rules (problems by field).
@@ -220,6 +247,15 @@ mod tests {
     #[test]
     fn the_list_names_each_programmes_latest_version_and_kept_design() {
         let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        let kept = [KeptDesign {
+            programme: b,
+            of: super::super::design::DesignOf {
+                code: "apples".into(),
+                name: "Apples".into(),
+            },
+            based_on: None,
+            saved_at: "2024-05-01T08:00:00Z".into(),
+        }];
         let listed = list(
             true,
             vec![programme("zinc", a), programme("Apples", b)],
@@ -229,7 +265,7 @@ mod tests {
                 form(a, 4, true),
                 form(a, 2, false),
             ],
-            &[(b, "2024-05-01T08:00:00Z".into())],
+            &kept,
         );
         assert!(listed.live);
         let names: Vec<_> = listed.programmes.iter().map(|p| p.name.as_str()).collect();
@@ -241,5 +277,11 @@ mod tests {
             Some("2024-05-01T08:00:00Z")
         );
         assert_eq!(listed.programmes[1].draft_saved_at, None);
+        // Offline, the designs on the device are what is listed.
+        let alone = offline(&kept);
+        assert!(!alone.live);
+        assert_eq!(alone.programmes.len(), 1);
+        assert_eq!(alone.programmes[0].id, b.to_string());
+        assert_eq!(alone.programmes[0].code, "apples");
     }
 }

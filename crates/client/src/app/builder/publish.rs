@@ -48,6 +48,10 @@ pub async fn publish(
         ));
     };
     design::check(&kept.schema)?;
+    // The registry's own definition check (the Form.io subset it validates submissions
+    // against): a form it would refuse is named here, field by field, before going online.
+    doorstep_domain::formio::check_definition(&kept.schema)
+        .map_err(|errors| AppError::Vault(VaultError::Invalid(errors)))?;
     let latest = admin.latest_form(programme).await?;
     let latest_version = latest.as_ref().map(|f| f.version);
     let expected = after.or(kept.based_on);
@@ -88,4 +92,31 @@ pub async fn publish(
         id: stored.meta.id.as_uuid().to_string(),
         version: stored.version,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    /// Each component the builder offers, as its dialog saves it (written by the UI's
+    /// `formBuilder.saved.test.ts` from the real @formio/js builder): the registry's definition
+    /// check accepts every one, alone and all together, so what the builder makes can be
+    /// published.
+    #[test]
+    fn what_the_builder_saves_passes_the_registrys_definition_check() {
+        let saved: serde_json::Map<String, serde_json::Value> = serde_json::from_str(include_str!(
+            "../../../../../ui/src/lib/formBuilder.saved.json"
+        ))
+        .unwrap();
+        assert_eq!(saved.len(), 13, "every offered type is in the file");
+        for (kind, component) in &saved {
+            let form = serde_json::json!({ "display": "form", "components": [component] });
+            if let Err(errors) = doorstep_domain::formio::check_definition(&form) {
+                panic!("{kind}: {errors:?}");
+            }
+        }
+        let all = serde_json::json!({ "display": "form", "components": saved.values().collect::<Vec<_>>() });
+        // Keys must differ across a form; the builder makes each unique as it adds one.
+        if let Err(errors) = doorstep_domain::formio::check_definition(&all) {
+            panic!("all together: {errors:?}");
+        }
+    }
 }
