@@ -13,7 +13,8 @@ use crate::AppState;
 /// Downloads folder, else their home folder.
 const ENV_EXPORT_DIR: &str = "DOORSTEP_EXPORT_DIR";
 
-/// The programmes with their latest form version (from the registry, or the last sync's).
+/// The programmes with their latest form version (from the registry; offline, the programmes
+/// whose forms are being designed on this device).
 #[tauri::command]
 #[specta::specta]
 pub async fn admin_programmes(state: State<'_, AppState>) -> Result<AdminProgrammes, UserError> {

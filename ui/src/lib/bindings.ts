@@ -739,7 +739,8 @@ async announce(announcement: AnnouncementRequest) : Promise<Result<AnnouncementR
 }
 },
 /**
- * The programmes with their latest form version (from the registry, or the last sync's).
+ * The programmes with their latest form version (from the registry; offline, the programmes
+ * whose forms are being designed on this device).
  */
 async adminProgrammes() : Promise<Result<AdminProgrammes, UserError>> {
     try {
@@ -774,9 +775,9 @@ async formDesign(programme: string) : Promise<Result<FormDesign, UserError>> {
 /**
  * Keep the design being built on this device; returns when it was kept.
  */
-async saveFormDesign(programme: string, schema: JsonValue, basedOn: number | null) : Promise<Result<string, UserError>> {
+async saveFormDesign(programme: string, of: DesignOf, schema: JsonValue, basedOn: number | null) : Promise<Result<string, UserError>> {
     try {
-    return { status: "ok", data: await TAURI_INVOKE("save_form_design", { programme, schema, basedOn }) };
+    return { status: "ok", data: await TAURI_INVOKE("save_form_design", { programme, of, schema, basedOn }) };
 } catch (e) {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
@@ -796,9 +797,9 @@ async discardFormDesign(programme: string) : Promise<Result<null, UserError>> {
 /**
  * Replace the design with a form from a JSON file's text.
  */
-async importForm(programme: string, text: string) : Promise<Result<FormDesign, UserError>> {
+async importForm(programme: string, of: DesignOf, text: string) : Promise<Result<FormDesign, UserError>> {
     try {
-    return { status: "ok", data: await TAURI_INVOKE("import_form", { programme, text }) };
+    return { status: "ok", data: await TAURI_INVOKE("import_form", { programme, of, text }) };
 } catch (e) {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
@@ -1346,6 +1347,11 @@ duplicateNotices: number;
  * a period), once within the last days; `None` otherwise.
  */
 wipeInDays: number | null }
+/**
+ * Which programme a design is for, as the administrator knows it: kept with the design, so the
+ * designs on this device can be listed (and worked on) without the registry.
+ */
+export type DesignOf = { code: string; name: string }
 /**
  * How the device is used; decides what is remembered between people.
  */
