@@ -2,7 +2,7 @@
 // as the app sets it up (configureFormio: no eval, nothing from a CDN). The registry runs the
 // same table (crates/domain/tests/formio_parity.rs) and so does the app's web view
 // (tests/e2e/formio-parity.test.mjs); all three must give each case's expected outcome.
-import { describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { Formio, Utils } from '@formio/js/form';
 import { configureFormio, renderForm } from './formio';
 import table from '../../../tests/formio-parity/cases.json';
@@ -24,6 +24,12 @@ function run(testCase: (typeof all)[number]): Promise<ParityOutcome> {
 }
 
 describe('Form.io parity table', () => {
+  // The table's dates are what a browser in UTC stores (`…T00:00:00+00:00`), and Form.io
+  // compares date limits in the browser's zone: run as that browser (the e2e run pins it too).
+  beforeAll(() => {
+    vi.stubEnv('TZ', 'UTC');
+  });
+
   it('has at least 60 cases', () => {
     expect(all.length).toBeGreaterThanOrEqual(60);
   });
