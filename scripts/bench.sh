@@ -49,7 +49,9 @@ run_bench() {
 }
 
 # The registry server alone: writes/s and latency with 16 clients, change-feed read rate, and
-# document upload throughput, on SQLite and on a throwaway PostgreSQL (`./dev bench registry`).
+# document upload throughput, on SQLite and on a throwaway PostgreSQL, and the check of one
+# submission of a 200-field form beside the plain write (benches/form_validation.rs, SQLite)
+# (`./dev bench registry`).
 run_registry_bench() {
   setup_system_packages
   say "registry benchmark (SQLite and PostgreSQL, loopback)"

@@ -21,7 +21,9 @@ let app;
 let $, press, typeInto, mainText;
 
 before(async () => {
-  app = await launchApp();
+  // The table's dates are what a browser in UTC stores, and Form.io compares date limits in the
+  // browser's time zone: the app runs in UTC here (the Vitest run pins it too).
+  app = await launchApp({ env: { TZ: 'UTC' }, logName: 'formio-parity' });
   ({ $, press, typeInto, mainText } = drive(app));
 });
 

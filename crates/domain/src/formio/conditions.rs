@@ -112,17 +112,20 @@ impl Condition {
     /// Whether the component is shown, given the answers so far.
     pub fn shows(&self, data: &Answers) -> Result<bool, EvalError> {
         Ok(match self {
-            Condition::Legacy { when, eq, show } => legacy(actual_value(data, when), eq, show),
+            Condition::Legacy { when, eq, show } => legacy(actual_value(data, when)?, eq, show),
             Condition::Simple {
                 show,
                 any,
                 conditions,
             } => {
-                let mut results = conditions.iter().map(|c| c.holds(data));
+                let mut results = Vec::with_capacity(conditions.len());
+                for condition in conditions {
+                    results.push(condition.holds(data)?);
+                }
                 let result = if *any {
-                    results.any(|r| r)
+                    results.iter().any(|r| *r)
                 } else {
-                    results.all(|r| r)
+                    results.iter().all(|r| *r)
                 };
                 result == *show
             }
@@ -132,12 +135,12 @@ impl Condition {
 }
 
 /// `getComponentActualValue`: a missing, null or empty-object value reads as `""`.
-fn actual_value(data: &Answers, key: &str) -> Js {
-    match data.get(key) {
+fn actual_value(data: &Answers, key: &str) -> Result<Js, EvalError> {
+    Ok(match data.read(key)? {
         None | Some(Js::Null | Js::Undefined) => Js::Str(String::new()),
         Some(Js::Obj(map)) if map.is_empty() => Js::Str(String::new()),
         Some(value) => value,
-    }
+    })
 }
 
 /// @formio/js `checkSimpleConditional` for `{when, eq, show}`.
@@ -164,14 +167,14 @@ fn legacy(value: Js, eq: &str, show: &str) -> bool {
 }
 
 impl Simple {
-    fn holds(&self, data: &Answers) -> bool {
+    fn holds(&self, data: &Answers) -> Result<bool, EvalError> {
         use Operator::*;
-        match self.operator {
+        Ok(match self.operator {
             // Emptiness is asked of the whole value (the component's own `isEmpty`).
-            IsEmpty => is_empty(self.kind, data.get(&self.key).as_ref()),
-            IsNotEmpty => !is_empty(self.kind, data.get(&self.key).as_ref()),
+            IsEmpty => is_empty(self.kind, data.read(&self.key)?.as_ref()),
+            IsNotEmpty => !is_empty(self.kind, data.read(&self.key)?.as_ref()),
             op => {
-                let value = actual_value(data, &self.key);
+                let value = actual_value(data, &self.key)?;
                 let compared = Js::from_json(&self.value);
                 // `getResult`: a list value holds if any of its items does.
                 match value {
@@ -179,7 +182,7 @@ impl Simple {
                     single => execute(op, &single, &compared),
                 }
             }
-        }
+        })
     }
 }
 
@@ -345,21 +348,45 @@ mod tests {
             json!({"age": 70, "name": "Amina", "ok": false, "sb": {"a": false}, "multi": ["x"]}),
         );
         assert!(
-            s("age", Kind::Number, Operator::IsEqual, json!("70")).holds(&d),
+            s("age", Kind::Number, Operator::IsEqual, json!("70"))
+                .holds(&d)
+                .unwrap(),
             "text parsed as JSON"
         );
-        assert!(s("age", Kind::Number, Operator::GreaterThan, json!(65)).holds(&d));
+        assert!(s("age", Kind::Number, Operator::GreaterThan, json!(65))
+            .holds(&d)
+            .unwrap());
         assert!(
-            !s("name", Kind::TextField, Operator::GreaterThan, json!("A")).holds(&d),
+            !s("name", Kind::TextField, Operator::GreaterThan, json!("A"))
+                .holds(&d)
+                .unwrap(),
             "numbers only"
         );
-        assert!(s("age", Kind::Number, Operator::GreaterThanOrEqual, json!(70)).holds(&d));
-        assert!(s("ok", Kind::Checkbox, Operator::IsEmpty, json!(null)).holds(&d));
-        assert!(s("sb", Kind::SelectBoxes, Operator::IsEmpty, json!(null)).holds(&d));
-        assert!(s("none", Kind::TextField, Operator::IsEmpty, json!(null)).holds(&d));
-        assert!(s("name", Kind::TextField, Operator::StartsWith, json!("Am")).holds(&d));
-        assert!(s("name", Kind::TextField, Operator::Includes, json!("min")).holds(&d));
-        assert!(s("multi", Kind::Select, Operator::IsEqual, json!("x")).holds(&d));
+        assert!(
+            s("age", Kind::Number, Operator::GreaterThanOrEqual, json!(70))
+                .holds(&d)
+                .unwrap()
+        );
+        assert!(s("ok", Kind::Checkbox, Operator::IsEmpty, json!(null))
+            .holds(&d)
+            .unwrap());
+        assert!(s("sb", Kind::SelectBoxes, Operator::IsEmpty, json!(null))
+            .holds(&d)
+            .unwrap());
+        assert!(s("none", Kind::TextField, Operator::IsEmpty, json!(null))
+            .holds(&d)
+            .unwrap());
+        assert!(
+            s("name", Kind::TextField, Operator::StartsWith, json!("Am"))
+                .holds(&d)
+                .unwrap()
+        );
+        assert!(s("name", Kind::TextField, Operator::Includes, json!("min"))
+            .holds(&d)
+            .unwrap());
+        assert!(s("multi", Kind::Select, Operator::IsEqual, json!("x"))
+            .holds(&d)
+            .unwrap());
         let all = Condition::Simple {
             show: false,
             any: false,

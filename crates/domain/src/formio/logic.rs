@@ -154,6 +154,8 @@ pub struct LogicProblem {
 pub enum EvalError {
     #[error("the text it builds is longer than {MAX_TEXT_BYTES} bytes")]
     TextTooLong,
+    #[error("the rules read more than {} MiB of answers", super::answers::MAX_READ_BYTES / (1024 * 1024))]
+    TooMuchReading,
 }
 
 impl Logic {
@@ -290,8 +292,15 @@ fn compile_missing(args: &[&Value], at: &str) -> Result<Expr, LogicProblem> {
 }
 
 /// `{"var": path}`: the value at `path`, `null` when a step is missing or null.
-fn lookup(data: &Answers, path: &VarPath) -> Option<Js> {
-    let mut current = data.get(&path.key)?;
+fn lookup(data: &Answers, path: &VarPath) -> Result<Option<Js>, EvalError> {
+    let Some(current) = data.read(&path.key)? else {
+        return Ok(None);
+    };
+    Ok(descend(current, path))
+}
+
+/// The deeper segments of a `var` path, JavaScript's way (`items["01"]` is not an index).
+fn descend(mut current: Js, path: &VarPath) -> Option<Js> {
     for segment in &path.rest {
         current = match current {
             Js::Null | Js::Undefined => return None,
@@ -324,24 +333,27 @@ fn eval(expr: &Expr, data: &Answers) -> Result<Js, EvalError> {
                 .map(|item| eval(item, data))
                 .collect::<Result<_, _>>()?,
         ),
-        Expr::Var { path, default } => match lookup(data, path) {
+        Expr::Var { path, default } => match lookup(data, path)? {
             Some(value) => value,
             None => match default {
                 Some(default) => eval(default, data)?,
                 None => Js::Null,
             },
         },
-        Expr::Missing(paths) => Js::Arr(
-            paths
-                .iter()
-                .filter(|path| match lookup(data, path) {
+        Expr::Missing(paths) => Js::Arr({
+            let mut missing = Vec::new();
+            for path in paths {
+                let absent = match lookup(data, path)? {
                     None | Some(Js::Null) => true,
                     Some(Js::Str(s)) => s.is_empty(),
                     Some(_) => false,
-                })
-                .map(|path| Js::Str(path.raw.clone()))
-                .collect(),
-        ),
+                };
+                if absent {
+                    missing.push(Js::Str(path.raw.clone()));
+                }
+            }
+            missing
+        }),
         Expr::Op(op, args) => eval_op(*op, args, data)?,
     })
 }

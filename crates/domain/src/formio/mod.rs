@@ -113,9 +113,7 @@ impl CompiledForm {
                     (Kind::SelectBoxes, Value::Object(boxes)) => Value::Object(
                         boxes
                             .iter()
-                            .filter(|(k, _)| {
-                                node.rules.options.iter().any(|(o, _)| option_key(o) == **k)
-                            })
+                            .filter(|(k, _)| node.rules.boxes.contains(k.as_str()))
                             .map(|(k, v)| (k.clone(), v.clone()))
                             .collect(),
                     ),
@@ -207,14 +205,6 @@ fn calculated(kind: Kind, value: Js) -> Js {
     match value {
         Js::Null | Js::Undefined => kind.empty_value().map_or(Js::Null, |e| Js::from_json(&e)),
         other => other,
-    }
-}
-
-/// The key a select box stores an option under: its value as text.
-fn option_key(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        other => js::to_string(&js::Js::from_json(other)),
     }
 }
 
@@ -434,12 +424,7 @@ fn check_field(node: &Node, data: &Answers, errors: &mut ValidationErrors) {
     }
 
     if matches!(node.kind, Kind::Select | Kind::Radio | Kind::SelectBoxes) {
-        let offered = |v: &Value| {
-            rules
-                .options
-                .iter()
-                .any(|(option, auto)| option == v || auto.as_ref() == Some(v))
-        };
+        let offered = |v: &Value| rules.offered.contains(&v.to_string());
         let chosen: Vec<&Value> = match value {
             Value::Array(items) => items.iter().collect(),
             Value::Null => Vec::new(),

@@ -7,7 +7,7 @@
 //! else is accepted only while empty (`null`, `false`, `""`, `[]`, `{}`), so an option Doorstep
 //! does not know about cannot silently change what the citizen's form does.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use regex::Regex;
 use serde_json::{Map, Value};
@@ -148,9 +148,12 @@ pub struct Rules {
     pub integer: bool,
     /// `decimalLimit`: most digits after the decimal point.
     pub decimal_limit: Option<u32>,
-    /// Option values of a select, radio or select boxes (with the value @formio/js's "auto"
-    /// data type turns each into, when that differs: `"1"` → `1`).
-    pub options: Vec<(Value, Option<Value>)>,
+    /// Option values of a select, radio or select boxes, as JSON text, with the value
+    /// @formio/js's "auto" data type turns each into (`"1"` → `1`): a chosen value is offered
+    /// when its JSON text is here (one lookup, however many options and answers).
+    pub offered: HashSet<String>,
+    /// Select boxes: the keys its options store under (the option values as text).
+    pub boxes: HashSet<String>,
     pub multiple: bool,
     pub min_date: Option<DateTime>,
     pub max_date: Option<DateTime>,
@@ -1114,10 +1117,10 @@ impl Reader {
         match kind {
             Kind::Select => {
                 let values = c.get("data").and_then(|d| d.get("values"));
-                rules.options = self.options(values, &format!("{path}.data.values"), name);
+                self.options(&mut rules, values, &format!("{path}.data.values"), name);
             }
             Kind::Radio | Kind::SelectBoxes => {
-                rules.options = self.options(c.get("values"), &format!("{path}.values"), name);
+                self.options(&mut rules, c.get("values"), &format!("{path}.values"), name);
             }
             Kind::DateTime => {
                 let picker = c.get("datePicker");
@@ -1149,22 +1152,17 @@ impl Reader {
         rules
     }
 
-    fn options(
-        &mut self,
-        values: Option<&Value>,
-        field: &str,
-        name: &str,
-    ) -> Vec<(Value, Option<Value>)> {
+    fn options(&mut self, rules: &mut Rules, values: Option<&Value>, field: &str, name: &str) {
         let list = match values {
             Some(Value::Array(list)) => list,
-            None | Some(Value::Null) => return Vec::new(),
+            None | Some(Value::Null) => return,
             Some(_) => {
                 self.err(
                     field,
                     code::INVALID_FORMAT,
                     format!("{name}: the options must be a list."),
                 );
-                return Vec::new();
+                return;
             }
         };
         if list.len() > MAX_OPTIONS {
@@ -1173,17 +1171,19 @@ impl Reader {
                 code::OUT_OF_RANGE,
                 format!("{name} has more than {MAX_OPTIONS} options."),
             );
-            return Vec::new();
+            return;
         }
-        let mut out = Vec::new();
         for (i, option) in list.iter().enumerate() {
             match option.get("value") {
                 Some(v @ (Value::String(_) | Value::Number(_) | Value::Bool(_))) => {
-                    let auto = auto_value(v);
-                    out.push((
-                        v.clone(),
-                        (auto.as_ref() != Some(v)).then_some(auto).flatten(),
-                    ));
+                    rules.offered.insert(v.to_string());
+                    if let Some(auto) = auto_value(v) {
+                        rules.offered.insert(auto.to_string());
+                    }
+                    rules.boxes.insert(match v {
+                        Value::String(text) => text.clone(),
+                        other => js::to_string(&Js::from_json(other)),
+                    });
                 }
                 _ => self.err(
                     &format!("{field}[{i}].value"),
@@ -1192,7 +1192,6 @@ impl Reader {
                 ),
             }
         }
-        out
     }
 
     fn date_limit(&mut self, value: Option<&Value>, field: &str, name: &str) -> Option<DateTime> {

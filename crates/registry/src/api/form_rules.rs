@@ -16,6 +16,9 @@
 //! [`submission`] by the transitions endpoint, so no write of an application that is not a
 //! draft escapes the check (see ARCHITECTURE.md, "Invariants").
 
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
 use doorstep_domain::formio::{self, CompiledForm};
 use doorstep_domain::validate::code;
 use doorstep_domain::{Application, ApplicationStatus, FieldError, RecordId, RecordKind};
@@ -25,7 +28,18 @@ use super::ApiError;
 use crate::problem::ProblemKind;
 use crate::resources::{BodyError, Typed};
 use crate::state::AppState;
-use crate::storage::{ListQuery, Visibility};
+use crate::storage::{ListQuery, StoredRecord, Visibility};
+
+/// Form versions kept read (compiled), most recently used last. Reading a 200-field form costs
+/// about ten times checking one submission against it (benches/form_validation.rs), and a
+/// form version is written once and then read for every submission.
+const KEPT_FORMS: usize = 64;
+
+/// A form version as read from the store: its record id and revision (a changed form is a new
+/// revision, so a stale reading is never used).
+type FormKey = (uuid::Uuid, u64);
+
+static READ_FORMS: Mutex<VecDeque<(FormKey, Arc<CompiledForm>)>> = Mutex::new(VecDeque::new());
 
 /// Checks a record about to be written: a form definition's schema, an application's form
 /// version and (unless a draft) its answers, which are replaced by the cleaned answers in
@@ -65,10 +79,9 @@ fn validate(form: &CompiledForm, application: &Application) -> Result<Value, Api
 async fn form_version(
     state: &AppState,
     application: &Application,
-) -> Result<CompiledForm, ApiError> {
+) -> Result<Arc<CompiledForm>, ApiError> {
     let (programme, version) = (application.programme_id, application.form_version);
-    let schema = stored_schema(state, programme, version).await?;
-    let Some(schema) = schema else {
+    let Some(record) = stored_form(state, programme, version).await? else {
         return Err(form_version_error(
             code::UNKNOWN_REFERENCE,
             format!(
@@ -76,7 +89,17 @@ async fn form_version(
             ),
         ));
     };
-    CompiledForm::compile(&schema).map_err(|errors| {
+    let key = (record.id, record.rev);
+    if let Some(form) = kept(key) {
+        return Ok(form);
+    }
+    let Some(schema) = record.body.get("schema") else {
+        return Err(ApiError::new(
+            ProblemKind::Internal,
+            format!("stored form {} has no schema", record.id),
+        ));
+    };
+    let form = CompiledForm::compile(schema).map_err(|errors| {
         tracing::warn!(%programme, version, problems = errors.len(), "stored form version outside the supported subset");
         form_version_error(
             code::MISCONFIGURED,
@@ -84,7 +107,34 @@ async fn form_version(
                 "Form version {version} of this programme uses what the registry cannot check ({errors}). An administrator must publish a corrected version."
             ),
         )
-    })
+    })?;
+    let form = Arc::new(form);
+    keep(key, form.clone());
+    Ok(form)
+}
+
+fn kept(key: FormKey) -> Option<Arc<CompiledForm>> {
+    let mut forms = READ_FORMS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let at = forms.iter().position(|(k, _)| *k == key)?;
+    let entry = forms.remove(at).expect("found");
+    let form = entry.1.clone();
+    forms.push_back(entry);
+    Some(form)
+}
+
+fn keep(key: FormKey, form: Arc<CompiledForm>) {
+    let mut forms = READ_FORMS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if forms.iter().any(|(k, _)| *k == key) {
+        return;
+    }
+    if forms.len() == KEPT_FORMS {
+        forms.pop_front();
+    }
+    forms.push_back((key, form));
 }
 
 fn form_version_error(code: &str, message: String) -> ApiError {
@@ -96,26 +146,49 @@ fn form_version_error(code: &str, message: String) -> ApiError {
     .into()
 }
 
-/// The schema of a programme's live form version, found by its unique index key.
-async fn stored_schema(
+/// A programme's live form version, found by its unique index key.
+async fn stored_form(
     state: &AppState,
     programme: RecordId,
     version: u32,
-) -> Result<Option<Value>, ApiError> {
+) -> Result<Option<StoredRecord>, ApiError> {
     let mut query = ListQuery::new(RecordKind::FormDefinition, Visibility::All, 1);
     query.key = Some(format!(
         "{}form:{programme}:{version}",
         crate::storage::model::UNIQUE_KEY_PREFIX
     ));
-    let found = state.storage.list(&query).await?;
-    match found.into_iter().next() {
-        None => Ok(None),
-        Some(record) => match record.body.get("schema") {
-            Some(schema) => Ok(Some(schema.clone())),
-            None => Err(ApiError::new(
-                ProblemKind::Internal,
-                format!("stored form {} has no schema", record.id),
-            )),
-        },
+    Ok(state.storage.list(&query).await?.into_iter().next())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_forms_are_kept_by_record_and_revision_and_the_least_used_goes_first() {
+        let form = |n: usize| {
+            let schema = serde_json::json!({"components": [{"type": "textfield", "key": format!("f{n}"), "input": true}]});
+            Arc::new(CompiledForm::compile(&schema).unwrap())
+        };
+        let id = |n: u128| uuid::Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0000 + n);
+        for n in 0..KEPT_FORMS {
+            keep((id(n as u128), 1), form(n));
+        }
+        assert!(
+            kept((id(0), 1)).is_some(),
+            "read again: now the most recently used"
+        );
+        assert!(
+            kept((id(0), 2)).is_none(),
+            "another revision is another form"
+        );
+        keep((id(999), 1), form(999));
+        assert!(
+            kept((id(1), 1)).is_none(),
+            "the least recently used made room"
+        );
+        assert!(kept((id(0), 1)).is_some());
+        assert!(kept((id(999), 1)).is_some());
+        assert!(READ_FORMS.lock().unwrap().len() <= KEPT_FORMS);
     }
 }

@@ -13,13 +13,14 @@
 //!    changing what staff verified resets the verification; a reviewer's decision (a document
 //!    or an account verified) comes only from the review desk ([`WriteRequest::decision`]) and
 //!    changes nothing else;
-//! 7. a form definition keeps to the Form.io subset Doorstep checks, and an application names
-//!    a form version of its programme and, unless a draft, its answers pass that version (and
-//!    are stored cleaned) ([`super::form_rules`]); the records it points to exist, are alive and
-//!    are visible to the caller, and the administrative areas its address names are the
-//!    gazetteer's ([`super::areas`]); then the programme rules ([`super::programme_rules`]: one
-//!    application per person per programme unless it allows several, as a unique key in the
-//!    index; form versions never change and each new one is the latest + 1);
+//! 7. the records it points to exist, are alive and are visible to the caller, and the
+//!    administrative areas its address names are the gazetteer's ([`super::areas`]); a form
+//!    definition keeps to the Form.io subset Doorstep checks, and an application names a form
+//!    version of its programme and, unless a draft, its answers pass that version (and are
+//!    stored cleaned) ([`super::form_rules`]); then the programme rules
+//!    ([`super::programme_rules`]: one application per person per programme unless it allows
+//!    several, as a unique key in the index; form versions never change and each new one is the
+//!    latest + 1);
 //! 8. the record as it would become is still visible to the caller (an agent cannot move a
 //!    record out of their area, a citizen cannot file a record under someone else);
 //! 9. an agent acting for a person has the person's consent on record where it is required
@@ -154,11 +155,13 @@ pub async fn prepare(
         .map_err(ApiError::forbidden)?;
     payment_accounts(caller, old_typed.as_ref(), &typed)?;
     if !deleting {
-        super::form_rules::check(state, &mut typed, &mut body).await?;
         super::areas::check_addresses(state.storage.as_ref(), old_typed.as_ref(), &typed).await?;
     }
 
     let referenced = referenced(state, caller, &typed).await?;
+    if !deleting {
+        super::form_rules::check(state, &mut typed, &mut body).await?;
+    }
     let new_area = match role {
         Role::Agent => caller.principal.area.clone(),
         _ => None,
