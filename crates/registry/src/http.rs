@@ -164,6 +164,7 @@ pub fn router(state: AppState) -> Router {
                 .delete(records::delete),
         )
         .route(paths::RECORD_HISTORY, get(records::history))
+        .layer(middleware::from_fn(run_to_completion))
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -172,6 +173,7 @@ pub fn router(state: AppState) -> Router {
     // Byte transfers stream (bounded memory) and may take long on a field link.
     let transfers = crate::uploads::http::upload_routes::<AppState>()
         .route(paths::DOCUMENT_CONTENT, get(documents::content))
+        .layer(middleware::from_fn(run_to_completion))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             documents::upload_owner,
@@ -199,6 +201,27 @@ pub fn router(state: AppState) -> Router {
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         ))
+}
+
+/// Run the handler in a task of its own, so that it finishes even when its caller does not wait:
+/// a client that hangs up (a field laptop losing its link, a killed app) or the request timeout.
+/// Otherwise the handler would be dropped at whichever `await` it had reached, and a database
+/// driver dropped in the middle of opening a transaction can leave its connection inside it
+/// (see `storage/sqlite.rs`). Every write is idempotent for the client that retries, so
+/// finishing one nobody waits for is always safe. A handler that panics answers 500.
+async fn run_to_completion(request: axum::extract::Request, next: middleware::Next) -> Response {
+    match tokio::spawn(next.run(request)).await {
+        Ok(response) => response,
+        Err(error) => {
+            tracing::error!(%error, "a request handler failed");
+            Problem::new(
+                ProblemKind::Internal,
+                "The registry failed while handling this request. Nothing is known to have \
+                 changed; try again, and report it if it happens again.",
+            )
+            .into_response()
+        }
+    }
 }
 
 /// Is the server up and its database answering?

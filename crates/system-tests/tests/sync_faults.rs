@@ -401,15 +401,23 @@ async fn sync_survives_sigkill() {
     // A round may still meet the registry finishing a killed child's request and answer
     // "retry later" (a 5xx, which the app treats like a lost connection and retries, as the sync
     // service would); anything else fails the test, with its reason.
+    let mut last = String::from("no round ran");
     for _ in 0..10 {
         match device.sync().await {
             Ok(_) if device.partition.pending_count().unwrap() == 0 => break,
-            Ok(_) | Err(doorstep_client::sync::SyncError::Offline(_)) => {
+            Ok(report) => last = format!("{report:?}"),
+            Err(doorstep_client::sync::SyncError::Offline(e)) => {
+                last = e.to_string();
                 tokio::time::sleep(Duration::from_millis(200)).await
             }
             Err(e) => panic!("amina: sync failed: {e} ({e:?})"),
         }
     }
+    let pending = device.partition.pending_count().unwrap();
+    assert_eq!(
+        pending, 0,
+        "changes left unsent after 10 rounds; the last: {last}"
+    );
     let staff_list = registry.get("/v1/individuals?limit=1").await;
     assert!(staff_list["items"].is_array());
     // Every create applied once: the registry holds exactly these people.

@@ -45,6 +45,26 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(5));
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
+            // A connection must come out of the pool outside any transaction. sqlx 0.8 can put
+            // one back inside a transaction nobody owns: when a `begin_with` future is dropped
+            // after SQLite ran `BEGIN IMMEDIATE` but before the `Transaction` existed (a caller
+            // that went away, a timeout). Every later `begin_with` on it then fails, and a
+            // `BEGIN IMMEDIATE` left open blocks the other writers too. Such a connection is
+            // closed here (SQLite rolls its transaction back) and the pool opens a new one. The
+            // check runs after the pool's ping, which the connection's worker answers only after
+            // any rollback already queued for it, so a transaction being given back is not
+            // mistaken for one left behind.
+            .test_before_acquire(true)
+            .before_acquire(|conn, _| {
+                Box::pin(async move {
+                    use sqlx::Connection as _;
+                    let clean = !conn.is_in_transaction();
+                    if !clean {
+                        tracing::warn!("closing a database connection left inside a transaction");
+                    }
+                    Ok(clean)
+                })
+            })
             .connect_with(options)
             .await
             .map_err(|source| StorageError::Open {
@@ -165,6 +185,32 @@ mod tests {
             .await;
         let mode = std::fs::metadata(&data).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o700);
+    }
+
+    /// A write's `BEGIN` abandoned at any moment (its caller went away) must not leave a
+    /// connection inside a transaction for the next writer to trip over.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn abandoned_begins_leave_no_connection_in_a_transaction() {
+        use sqlx::Connection as _;
+        let dir = tempfile::tempdir().unwrap();
+        let storage = SqliteStore::open(dir.path()).await.unwrap();
+        // Give up on `begin_batch` after 0..400 µs: before, during and after its `BEGIN`.
+        for attempt in 0..400_u64 {
+            let wait = std::time::Duration::from_micros(attempt % 400);
+            let _ = tokio::time::timeout(wait, Store::begin_batch(&storage)).await;
+        }
+        // Every connection the pool hands out now is clean, and writing works.
+        let mut held = Vec::new();
+        for _ in 0..8 {
+            let conn = storage.pool().acquire().await.unwrap();
+            assert!(!conn.is_in_transaction());
+            held.push(conn);
+        }
+        drop(held);
+        for _ in 0..16 {
+            drop(Store::begin_batch(&storage).await.unwrap());
+        }
+        Store::close(&storage).await;
     }
 
     #[tokio::test]
