@@ -108,6 +108,22 @@ export function drive(app) {
         if (!focused) return false;
         if (value === '') await app.browser.keys(['Backspace']);
         else await app.browser.keys([...String(value)]);
+        if ((await current.getValue().catch(() => null)) === String(value)) return true;
+        // Keys can be lost while the screen re-renders around the field (a search list
+        // refreshing as each key arrives, on a loaded machine): then set the value and send the
+        // input and change events a person's typing ends with, which is what the bindings read.
+        await app.browser
+          .execute(
+            (el, text) => {
+              const proto = el instanceof HTMLTextAreaElement ? HTMLTextAreaElement.prototype : HTMLInputElement.prototype;
+              Object.getOwnPropertyDescriptor(proto, 'value').set.call(el, text);
+              el.dispatchEvent(new Event('input', { bubbles: true }));
+              el.dispatchEvent(new Event('change', { bubbles: true }));
+            },
+            current,
+            String(value),
+          )
+          .catch(() => {});
         return (await current.getValue().catch(() => null)) === String(value);
       },
       { ...WAIT, interval: 500, timeoutMsg: `${selector} never became interactable` },

@@ -125,7 +125,7 @@ function output(cmd, args, ms = 30_000) {
 }
 
 /**
- * Start the test identity provider + registry + tauri-driver + app.
+ * Start the test identity provider + registry + tauri-driver + app: one world with one device.
  * Returns `{ browser, registryUrl, dataDir, close, restart, stopRegistry, startRegistry, staffToken, devToken, registryCli, issuer, logs }`.
  * `close()` ends the session and stops every process started here. `restart()` quits the app and
  * starts it again on the same data (`browser` is then the new session).
@@ -141,40 +141,54 @@ function output(cmd, args, ms = 30_000) {
  * data (the app sees it gone, then back).
  */
 export async function launchApp(options = {}) {
-  const appBin = required('DOORSTEP_APP_BIN');
-  const registryBin = required('DOORSTEP_REGISTRY_BIN');
-  const tauriDriver = process.env.TAURI_DRIVER ?? 'tauri-driver';
-  const nativeDriver = process.env.WEBKIT_WEBDRIVER ?? '/usr/bin/WebKitWebDriver';
+  const world = await launchWorld(options);
+  try {
+    const device = await world.openDevice(options);
+    return {
+      ...world,
+      // A getter: restart() replaces the session.
+      get browser() {
+        return device.browser;
+      },
+      dataDir: device.dataDir,
+      restart: device.restart,
+      logs: () => `${world.logs()}\n${device.logs()}`,
+      close: async () => {
+        await device.close();
+        await world.close();
+      },
+    };
+  } catch (e) {
+    await world.close();
+    throw e;
+  }
+}
 
+/**
+ * Start what every device talks to: the test identity provider and the registry (trusting it,
+ * with dev tokens for the tests' own clients). Several devices may then be opened on it at once
+ * (`openDevice`), each its own app process with its own data, as on separate computers.
+ * Options as for `launchApp` (`autoLogin`, `registryConfig`, `demoHouseholds`, `logName`).
+ * `close()` stops the provider and the registry and removes their data.
+ */
+export async function launchWorld(options = {}) {
+  const registryBin = required('DOORSTEP_REGISTRY_BIN');
   mkdirSync(artifactsDir, { recursive: true });
   const scratch = mkdtempSync(join(tmpdir(), 'doorstep-e2e-'));
-  const dataDir = join(scratch, 'app-data');
   const procs = [];
-  let browser;
   let registry;
+  const logs = () => [...procs, registry].filter(Boolean).map((p) => `--- ${p.label}\n${p.output}`).join('\n');
   const close = async () => {
     // Every process's output, for reading after a failure (CI keeps the artifacts).
-    writeFileSync(join(artifactsDir, `processes-${options.logName ?? options.mode ?? 'personal'}.log`), logs());
-    try {
-      // Bounded: a driver that no longer answers must not hold the test run.
-      if (browser) await Promise.race([browser.deleteSession(), new Promise((r) => setTimeout(r, 15_000).unref())]);
-    } catch {
-      /* the app may already be gone */
-    }
+    writeFileSync(join(artifactsDir, `processes-${options.logName ?? options.mode ?? 'personal'}-registry.log`), logs());
     for (const p of procs.reverse()) await stop(p);
     await stop(registry);
-    // The app is WebKitWebDriver's child, not ours, and GTK/WebKit start session helpers of
-    // their own (dbus-launch, the accessibility bus, xdg portals) with its environment. Anything
-    // of this run still alive would keep our output pipes open (and this test process with
-    // them: a run once hung here) and leak into the next test: end it.
-    killAppsUsing(dataDir);
     try {
       rmSync(scratch, { recursive: true, force: true });
     } catch (e) {
       console.warn(`could not remove ${scratch}: ${e.message}`);
     }
   };
-  const logs = () => [...procs, registry].filter(Boolean).map((p) => `--- ${p.label}\n${p.output}`).join('\n');
 
   try {
     const providerArgs = options.autoLogin ? ['--auto-login', options.autoLogin] : [];
@@ -212,7 +226,64 @@ export async function launchApp(options = {}) {
       await output(registryBin, ['demo-data', '--data', registryData, '--households', String(options.demoHouseholds)], 120_000);
     }
     await startRegistry();
+    const world = {
+      registryUrl,
+      close,
+      stopRegistry,
+      startRegistry,
+      staffToken,
+      devToken,
+      registryCli,
+      issuer: issuer.issuer,
+      providerOutput: () => provider.output,
+      logs,
+      openDevice: (deviceOptions = {}) => openDevice({ registryUrl, issuer }, deviceOptions),
+    };
+    return world;
+  } catch (e) {
+    const text = logs();
+    await close();
+    e.message += `\n${text}`;
+    throw e;
+  }
+}
 
+/**
+ * Start tauri-driver and the app on `world`'s registry and provider, with data of its own.
+ * Returns `{ browser, dataDir, restart, close, logs }`; `close()` ends the session, stops the
+ * driver and everything the app started, and removes its data. Options: `mode`, `env`, `logName`.
+ */
+async function openDevice({ registryUrl, issuer }, options = {}) {
+  const appBin = required('DOORSTEP_APP_BIN');
+  const tauriDriver = process.env.TAURI_DRIVER ?? 'tauri-driver';
+  const nativeDriver = process.env.WEBKIT_WEBDRIVER ?? '/usr/bin/WebKitWebDriver';
+  const scratch = mkdtempSync(join(tmpdir(), 'doorstep-e2e-device-'));
+  const dataDir = join(scratch, 'app-data');
+  const procs = [];
+  let browser;
+  const logs = () => procs.map((p) => `--- ${p.label}\n${p.output}`).join('\n');
+  const close = async () => {
+    writeFileSync(join(artifactsDir, `processes-${options.logName ?? options.mode ?? 'personal'}.log`), logs());
+    try {
+      // Bounded: a driver that no longer answers must not hold the test run.
+      if (browser) await Promise.race([browser.deleteSession(), new Promise((r) => setTimeout(r, 15_000).unref())]);
+    } catch {
+      /* the app may already be gone */
+    }
+    for (const p of procs.reverse()) await stop(p);
+    // The app is WebKitWebDriver's child, not ours, and GTK/WebKit start session helpers of
+    // their own (dbus-launch, the accessibility bus, xdg portals) with its environment. Anything
+    // of this run still alive would keep our output pipes open (and this test process with
+    // them: a run once hung here) and leak into the next test: end it.
+    killAppsUsing(dataDir);
+    try {
+      rmSync(scratch, { recursive: true, force: true });
+    } catch (e) {
+      console.warn(`could not remove ${scratch}: ${e.message}`);
+    }
+  };
+
+  try {
     const port = await freePort();
     const nativePort = await freePort();
     // The app inherits this environment through tauri-driver and WebKitWebDriver.
@@ -222,7 +293,7 @@ export async function launchApp(options = {}) {
       {
         DOORSTEP_REGISTRY_URL: registryUrl,
         DOORSTEP_DATA_DIR: dataDir,
-        // The web view's own storage (the language choice) stays in this run's scratch folder.
+        // The web view's own storage (the language choice) stays in this device's scratch folder.
         XDG_DATA_HOME: join(scratch, 'xdg-data'),
         DOORSTEP_LOG: 'info',
         DOORSTEP_MODE: options.mode ?? 'personal',
@@ -235,7 +306,7 @@ export async function launchApp(options = {}) {
         // Kiosk tests use the app's own sign-in window; the others a headless browser.
         ...(options.mode === 'kiosk' ? {} : { DOORSTEP_BROWSER: `node ${join(repoRoot, 'tests/e2e/headless-signin.mjs')}` }),
       },
-      'tauri-driver',
+      `tauri-driver ${options.logName ?? options.mode ?? 'personal'}`,
     );
     procs.push(driver);
     await waitForPort(port, 30_000);
@@ -265,23 +336,14 @@ export async function launchApp(options = {}) {
       browser = await session();
       return browser;
     };
-    const providerOutput = () => provider.output;
     return {
       // A getter: restart() replaces the session.
       get browser() {
         return browser;
       },
-      registryUrl,
       dataDir,
-      close,
       restart,
-      stopRegistry,
-      startRegistry,
-      staffToken,
-      devToken,
-      registryCli,
-      issuer: issuer.issuer,
-      providerOutput,
+      close,
       logs,
     };
   } catch (e) {

@@ -20,8 +20,8 @@
 //                     client's use: enc key (RSA-OAEP-256, A256GCM): eSignet's encrypted userinfo.
 //   doorstep-public   public native client (token_endpoint_auth_method none), PKCE required.
 // Accounts (login_hint): "person-1" (a citizen, full claims), "agent-1" (a field agent in area
-// KE.30: registry tokens carry roles and area), "admin-1" (no role claim: the registry's staff
-// directory gives the role); "cancel" makes the provider answer
+// KE.30: registry tokens carry roles and area), "admin-1" and "staff-1" (no role claim: the
+// registry's staff directory gives the role); "cancel" makes the provider answer
 // error=access_denied, as when a person cancels.
 // Access tokens requested with `resource=urn:doorstep:registry` are JWTs with
 // aud "doorstep-registry" (what the registry's [auth] section checks); others are opaque and
@@ -62,6 +62,12 @@ const ACCOUNTS = {
   'admin-1': {
     name: 'Achieng Wambui (registry administrator)',
     email: 'achieng@ministry.example',
+    email_verified: true,
+  },
+  // A review officer, made staff by the directory the same way.
+  'staff-1': {
+    name: 'Baraka Otieno (review officer)',
+    email: 'baraka@ministry.example',
     email_verified: true,
   },
 };

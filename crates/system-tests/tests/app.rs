@@ -14,7 +14,7 @@ use doorstep_client::app::{
 };
 use doorstep_client::vault::VaultError;
 use doorstep_domain::application::ApplicationStatus;
-use doorstep_domain::document::DocumentKind;
+use doorstep_domain::document::{DocumentKind, DocumentStatus};
 use doorstep_domain::group::MembershipKind;
 use doorstep_registry::auth::AuthConfig;
 use doorstep_registry::config::Config;
@@ -1136,6 +1136,80 @@ async fn a_citizen_applies_with_documents_and_answers_a_request_for_more_informa
     );
     let (_, notice) = fetch(format!("/v1/notifications/{}", notices[0].id)).await;
     assert!(notice["read_at"].is_string(), "{notice}");
+
+    // The office does not accept the ID card: the person sees why and is asked for a new one,
+    // the programme counts it as missing again, and the new one reaches the office unchecked.
+    let answer = http
+        .post(format!("{url}/v1/review/documents/{id_card}/verification"))
+        .bearer_auth(&staff)
+        .json(&serde_json::json!({ "status": "rejected", "reason": "The photo is blurred." }))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        answer.status().is_success(),
+        "{}",
+        answer.text().await.unwrap()
+    );
+    let before = mark(&app);
+    app.sync_now().await.unwrap();
+    wait_synced_since(&app, "the reviewer's decision arrived", before).await;
+    let docs = app.documents().await.unwrap();
+    let card = docs.documents.iter().find(|d| d.id == id_card).unwrap();
+    assert_eq!(
+        (card.verification, card.rejection_reason.as_deref()),
+        (DocumentStatus::Rejected, Some("The photo is blurred.")),
+        "{card:?}"
+    );
+    assert!(
+        docs.requirements
+            .iter()
+            .any(|r| r.kind == DocumentKind::IdCard && !r.met),
+        "{docs:?}"
+    );
+    let replace_asked = |home: &doorstep_client::app::HomeView| {
+        home.pending.iter().find_map(|a| match a {
+            PendingAction::ReplaceDocument {
+                document_id,
+                reason,
+                ..
+            } => Some((document_id.clone(), reason.clone())),
+            _ => None,
+        })
+    };
+    assert_eq!(
+        replace_asked(&app.home().await.unwrap()),
+        Some((id_card.clone(), Some("The photo is blurred.".into())))
+    );
+    let view = add_document(
+        &app,
+        DocumentKind::IdCard,
+        "id-sharp.png",
+        &png(2000),
+        Some(id_card.clone()),
+    )
+    .await
+    .unwrap();
+    let sharp = view
+        .documents
+        .iter()
+        .find(|d| d.kind == DocumentKind::IdCard)
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (sharp.verification, sharp.rejection_reason.as_deref()),
+        (DocumentStatus::Pending, None)
+    );
+    assert_eq!(replace_asked(&app.home().await.unwrap()), None);
+    let before = mark(&app);
+    app.sync_now().await.unwrap();
+    wait_synced_since(&app, "the new ID card is sent", before).await;
+    let (code, stored) = fetch(format!("/v1/documents/{}", sharp.id)).await;
+    assert_eq!(
+        (code, stored["verification_status"].as_str()),
+        (200, Some("pending")),
+        "{stored}"
+    );
     let programmes = app.programmes().await.unwrap();
     let child = programmes
         .iter()
@@ -1212,10 +1286,13 @@ async fn a_citizen_applies_with_documents_and_answers_a_request_for_more_informa
 
     // Deleting a document deletes the registry's copy with the next sync.
     let before = mark(&app);
-    let view = app.delete_document(id_card.parse().unwrap()).await.unwrap();
+    let view = app
+        .delete_document(sharp.id.parse().unwrap())
+        .await
+        .unwrap();
     assert_eq!(view.documents.len(), 1);
     wait_synced_since(&app, "the deletion is sent", before).await;
-    let (code, deleted) = fetch(format!("/v1/documents/{id_card}")).await;
+    let (code, deleted) = fetch(format!("/v1/documents/{}", sharp.id)).await;
     assert!(
         code == 404 || deleted["deleted_at"].is_string(),
         "{code} {deleted}"

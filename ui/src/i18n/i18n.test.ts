@@ -24,6 +24,19 @@ describe('message catalogs', () => {
   }
 });
 
+describe('catalog files', () => {
+  // JSON.parse keeps the last of two equal keys without a word, so a merge that adds a key twice
+  // would silently change a message: each key is written once.
+  const files = import.meta.glob('./*.json', { query: '?raw', import: 'default', eager: true });
+  for (const lang of ['en', 'fr', 'ar']) {
+    it(`${lang}.json names each key once`, () => {
+      const text = files[`./${lang}.json`] as string;
+      const keys = [...text.matchAll(/^\s*"([^"]+)":/gm)].map((m) => m[1]);
+      expect(keys.filter((k, i) => keys.indexOf(k) !== i)).toEqual([]);
+    });
+  }
+});
+
 describe('t and tn', () => {
   it('fills placeholders and follows each language’s plural rules', () => {
     setLocale('en');

@@ -867,7 +867,11 @@ export type AccountKind = "bank_account" |
 /**
  * One account as the payment screen shows it.
  */
-export type AccountView = { id: string; kind: AccountKind; providerCode: string; accountNumber: string; holderName: string; verification: VerificationStatus; preferred: boolean }
+export type AccountView = { id: string; kind: AccountKind; providerCode: string; accountNumber: string; holderName: string; verification: VerificationStatus; 
+/**
+ * Why the office could not verify it, in their words (a failed account only).
+ */
+failureReason: string | null; preferred: boolean }
 /**
  * The person an agent is serving, for the "Acting for" banner on every screen.
  */
@@ -1521,7 +1525,15 @@ capturedAt: string; state: DocumentState;
 /**
  * The bytes are on this device, so it can be previewed offline.
  */
-onDevice: boolean }
+onDevice: boolean; 
+/**
+ * What the registry's reviewers decided (pending until one looks at it).
+ */
+verification: DocumentStatus; 
+/**
+ * Why a reviewer did not accept it, in their words.
+ */
+rejectionReason: string | null }
 export type DocumentsView = { documents: DocumentView[]; requirements: Requirement[]; 
 /**
  * Largest file accepted, in bytes.
@@ -2093,6 +2105,14 @@ export type PendingAction =
  * Documents a programme the person applies to still needs.
  */
 { kind: "sendDocuments"; programme: string; kinds: DocumentKind[] } | 
+/**
+ * A reviewer did not accept a document: send a new one.
+ */
+{ kind: "replaceDocument"; documentId: string; documentKind: DocumentKind; fileName: string; reason: string | null } | 
+/**
+ * The office could not verify a payment account: payments cannot go there.
+ */
+{ kind: "fixAccount"; accountId: string; accountNumber: string; reason: string | null } | 
 /**
  * A liveness check is due (or overdue) on `due` (`YYYY-MM-DD`).
  */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formProblem, MAX_FORM_BYTES, readFormFile, scriptUses, unsupportedComponents } from './formCheck';
+import { formProblem, MAX_FORM_BYTES, readFormFile, scriptUses, unsupportedComponents, withSubmitButton } from './formCheck';
 import type { FormSchema } from './formio';
 import contactDetails from '../forms/contact-details.json';
 
@@ -77,5 +77,27 @@ describe('importing a form file', () => {
   it('lists components the builder does not offer, once each', () => {
     const schema = form([{ type: 'signature', key: 's' }, { type: 'textfield', key: 't' }, { type: 'button', key: 'submit' }]);
     expect(unsupportedComponents(schema).map((c) => c.key)).toEqual(['s']);
+  });
+});
+
+describe('the send button', () => {
+  const built: FormSchema = { display: 'form', components: [{ type: 'textfield', key: 'childName', label: 'Child name', input: true }] };
+  it('is added, in the given words, to a form made in the builder (which offers no buttons)', () => {
+    const shown = withSubmitButton(built, 'Envoyer ma demande');
+    expect(shown.components.map((c) => [c.type, c.key, c.label, c.action])).toEqual([
+      ['textfield', 'childName', 'Child name', undefined],
+      ['button', 'submit', 'Envoyer ma demande', 'submit'],
+    ]);
+    expect(built.components).toHaveLength(1);
+  });
+  it('is not added twice, and never takes a key a field has', () => {
+    const withButton: FormSchema = { ...built, components: [...built.components, { type: 'button', key: 'send', label: 'Send', input: true }] };
+    expect(withSubmitButton(withButton, 'Send my application')).toBe(withButton);
+    const nested: FormSchema = { display: 'form', components: [{ type: 'panel', key: 'p', components: [{ type: 'textfield', key: 'submit', input: true }] }] };
+    const last = (schema: FormSchema) => schema.components[schema.components.length - 1];
+    expect(last(withSubmitButton(nested, 'Send')).key).toBe('submit2');
+    // A button that does something else is not a way to send.
+    const reset: FormSchema = { ...built, components: [...built.components, { type: 'button', key: 'reset', action: 'reset', input: true }] };
+    expect(last(withSubmitButton(reset, 'Send')).action).toBe('submit');
   });
 });

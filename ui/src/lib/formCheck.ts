@@ -45,6 +45,25 @@ export function eachComponent(components: FormComponent[] | undefined, visit: (c
   }
 }
 
+/**
+ * `schema` with a submit button at its end when it has none. The builder offers no buttons (a
+ * form's only action is sending it), so a form made there has none, and without one the person
+ * could not send their answers. `label` is the button's text, in the person's language. Pure.
+ */
+export function withSubmitButton(schema: FormSchema, label: string): FormSchema {
+  let hasSubmit = false;
+  const keys = new Set<string>();
+  eachComponent(schema.components, (c) => {
+    keys.add(c.key);
+    if (c.type === 'button' && ((c as { action?: unknown }).action ?? 'submit') === 'submit') hasSubmit = true;
+  });
+  if (hasSubmit) return schema;
+  let key = 'submit';
+  for (let n = 2; keys.has(key); n++) key = `submit${n}`;
+  const button: FormComponent = { type: 'button', key, label, action: 'submit', input: true, theme: 'primary', disableOnInvalid: false };
+  return { ...schema, components: [...(schema.components ?? []), button] };
+}
+
 /** How a person recognises a component: its label (or title), else its key. */
 export function componentName(c: FormComponent): string {
   const title = (c as { title?: unknown }).title;

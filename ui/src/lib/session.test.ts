@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ago, errorText, usableLocale } from './session';
+import { ago, errorText, newSyncSuccesses, usableLocale } from './session';
 import { setLocale, t } from '../i18n/i18n.svelte';
 
 describe('ago', () => {
@@ -78,5 +78,22 @@ describe('errors in the person’s language', () => {
     expect(codes).toContain('signInMisconfigured');
     setLocale('en');
     for (const code of codes) expect(t(`error.${code}`), code).not.toBe(`error.${code}`);
+  });
+});
+
+describe('newSyncSuccesses', () => {
+  it('counts only syncs that end after watching began', () => {
+    const isNew = newSyncSuccesses();
+    expect(isNew({ running: false, lastSuccess: 'A' })).toBe(false);
+    expect(isNew({ running: true, lastSuccess: 'A' })).toBe(false);
+    expect(isNew({ running: false, lastSuccess: 'B' })).toBe(true);
+    expect(isNew({ running: false, lastSuccess: 'B' })).toBe(false);
+    // A failed round keeps the last success: nothing new to read.
+    expect(isNew({ running: false, lastSuccess: 'B' })).toBe(false);
+  });
+  it('counts the end of a sync already running when watching began', () => {
+    const isNew = newSyncSuccesses();
+    expect(isNew({ running: true, lastSuccess: null })).toBe(false);
+    expect(isNew({ running: false, lastSuccess: 'A' })).toBe(true);
   });
 });

@@ -48,6 +48,34 @@ export async function watchSync(onStatus: (s: SyncStatus) => void): Promise<() =
   return unlisten;
 }
 
+/**
+ * Whether each status in turn ends a sync that succeeded after watching began. The first status
+ * seen only sets the mark (what is on screen was read after it), unless a sync is running then:
+ * its end counts.
+ */
+export function newSyncSuccesses(): (s: Pick<SyncStatus, 'running' | 'lastSuccess'>) => boolean {
+  let last: string | null | undefined;
+  return (s) => {
+    if (last === undefined) {
+      last = s.lastSuccess ?? null;
+      if (!s.running) return false;
+    }
+    if (s.running || !s.lastSuccess || s.lastSuccess === last) return false;
+    last = s.lastSuccess;
+    return true;
+  };
+}
+
+/** Run `then` after each sync that succeeds from now on: screens showing what syncs (the
+ *  office's decisions, notifications, documents sent) read it again. Returns the unsubscribe
+ *  function. */
+export function afterEachSync(then: () => void): Promise<() => void> {
+  const isNew = newSyncSuccesses();
+  return watchSync((s) => {
+    if (isNew(s)) then();
+  });
+}
+
 /** A locale Intl accepts: the given one, else English (POSIX "C" is not a language tag). */
 export function usableLocale(locale: string | undefined): string {
   try {

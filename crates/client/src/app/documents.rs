@@ -13,7 +13,7 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use doorstep_domain::document::{ConsentTerms, DocumentKind, MAX_DOCUMENT_BYTES};
+use doorstep_domain::document::{ConsentTerms, DocumentKind, DocumentStatus, MAX_DOCUMENT_BYTES};
 use doorstep_domain::ids::RecordId;
 use doorstep_domain::record::RecordKind;
 use doorstep_domain::Document;
@@ -48,6 +48,10 @@ pub struct DocumentView {
     pub state: DocumentState,
     /// The bytes are on this device, so it can be previewed offline.
     pub on_device: bool,
+    /// What the registry's reviewers decided (pending until one looks at it).
+    pub verification: DocumentStatus,
+    /// Why a reviewer did not accept it, in their words.
+    pub rejection_reason: Option<String>,
 }
 
 /// Where a document's bytes are.
@@ -121,19 +125,34 @@ fn kind_name(kind: DocumentKind) -> String {
         .unwrap_or_default()
 }
 
+/// The reviewer's reason, for a rejected document only.
+pub(super) fn rejection_reason(d: &Document) -> Option<String> {
+    (d.verification_status == DocumentStatus::Rejected)
+        .then(|| d.review.as_ref().and_then(|r| r.reason.clone()))
+        .flatten()
+}
+
+/// The person's own documents (not deleted), newest capture first.
+pub(super) fn mine(partition: &Partition, session: Who<'_>) -> Result<Vec<Document>, AppError> {
+    let Some(me) = find_me(partition, session)? else {
+        return Ok(Vec::new());
+    };
+    let mut documents: Vec<Document> = live(partition, RecordKind::Document)?;
+    documents.retain(|d| d.linked_record == me.meta.id);
+    documents.sort_by_key(|d| std::cmp::Reverse(d.captured_at));
+    Ok(documents)
+}
+
 /// The person's documents and the programmes' requirements.
 pub fn view(partition: &Partition, session: Who<'_>) -> Result<DocumentsView, AppError> {
-    let Some(me) = find_me(partition, session)? else {
+    if find_me(partition, session)?.is_none() {
         return Ok(DocumentsView {
             documents: Vec::new(),
             requirements: Vec::new(),
             max_bytes: MAX_DOCUMENT_BYTES as u32,
         });
-    };
-    let mut documents: Vec<Document> = live(partition, RecordKind::Document)?;
-    documents.retain(|d| d.linked_record == me.meta.id);
-    documents.sort_by_key(|d| std::cmp::Reverse(d.captured_at));
-    let documents = documents
+    }
+    let documents = mine(partition, session)?
         .iter()
         .map(|d| {
             let id = *d.meta.id.as_uuid();
@@ -152,6 +171,8 @@ pub fn view(partition: &Partition, session: Who<'_>) -> Result<DocumentsView, Ap
                     DocumentState::Sent
                 },
                 on_device: partition.document(id)?.is_some(),
+                verification: d.verification_status,
+                rejection_reason: rejection_reason(d),
             })
         })
         .collect::<Result<Vec<_>, VaultError>>()?;

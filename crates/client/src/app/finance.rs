@@ -28,6 +28,8 @@ pub struct AccountView {
     pub account_number: String,
     pub holder_name: String,
     pub verification: VerificationStatus,
+    /// Why the office could not verify it, in their words (a failed account only).
+    pub failure_reason: Option<String>,
     pub preferred: bool,
 }
 
@@ -93,6 +95,9 @@ pub fn accounts(partition: &Partition, session: Who<'_>) -> Result<Vec<AccountVi
             account_number: a.account_number,
             holder_name: a.holder_name,
             verification: a.verification_status,
+            failure_reason: (a.verification_status == VerificationStatus::Failed)
+                .then(|| a.review.as_ref().and_then(|r| r.reason.clone()))
+                .flatten(),
             preferred: a.preferred_for_payments,
         })
         .collect())

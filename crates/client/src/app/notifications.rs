@@ -63,6 +63,21 @@ pub enum PendingAction {
         programme: String,
         kinds: Vec<doorstep_domain::document::DocumentKind>,
     },
+    /// A reviewer did not accept a document: send a new one.
+    #[serde(rename_all = "camelCase")]
+    ReplaceDocument {
+        document_id: String,
+        document_kind: doorstep_domain::document::DocumentKind,
+        file_name: String,
+        reason: Option<String>,
+    },
+    /// The office could not verify a payment account: payments cannot go there.
+    #[serde(rename_all = "camelCase")]
+    FixAccount {
+        account_id: String,
+        account_number: String,
+        reason: Option<String>,
+    },
     /// A liveness check is due (or overdue) on `due` (`YYYY-MM-DD`).
     #[serde(rename_all = "camelCase")]
     LivenessDue { due: String, overdue: bool },
@@ -183,6 +198,28 @@ pub fn pending_actions(
             actions.push(PendingAction::SendDocuments {
                 programme: p.name.clone(),
                 kinds: p.missing_documents.clone(),
+            });
+        }
+    }
+
+    // What reviewers turned down, with their reason: a document to send again (the programme's
+    // requirement counts as missing meanwhile), an account payments cannot go to.
+    for d in super::documents::mine(partition, session)? {
+        if d.verification_status == doorstep_domain::document::DocumentStatus::Rejected {
+            actions.push(PendingAction::ReplaceDocument {
+                document_id: d.meta.id.as_uuid().to_string(),
+                document_kind: d.kind,
+                reason: super::documents::rejection_reason(&d),
+                file_name: d.file_name,
+            });
+        }
+    }
+    for a in finance::accounts(partition, session)? {
+        if a.verification == doorstep_domain::finance::VerificationStatus::Failed {
+            actions.push(PendingAction::FixAccount {
+                account_id: a.id,
+                account_number: a.account_number,
+                reason: a.failure_reason,
             });
         }
     }
