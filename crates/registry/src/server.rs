@@ -154,8 +154,10 @@ pub async fn start(config: &Config) -> Result<RunningServer, ServerError> {
     let enabled = channels.enabled();
     let worker = crate::outbound::worker::Worker::new(storage.clone(), channels, config.outbound.clone())
         .spawn(background.clone());
-    let scheduler = crate::scheduler::Scheduler::new(storage.clone(), config.scheduler, enabled)
-        .spawn(background.clone());
+    let scheduler = config.scheduler.enabled.then(|| {
+        crate::scheduler::Scheduler::new(storage.clone(), config.scheduler, enabled)
+            .spawn(background.clone())
+    });
     let grace = config.shutdown_grace;
     let connections = config.connections;
     let task = tokio::spawn(async move {
@@ -166,7 +168,10 @@ pub async fn start(config: &Config) -> Result<RunningServer, ServerError> {
         serve(listener, app, connections, grace, stop).await;
         sweeper.abort();
         background.cancel();
-        let _ = tokio::join!(worker, scheduler);
+        let _ = worker.await;
+        if let Some(scheduler) = scheduler {
+            let _ = scheduler.await;
+        }
         storage.close().await;
         Ok(())
     });

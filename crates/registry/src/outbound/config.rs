@@ -95,6 +95,7 @@ pub struct OutboundFile {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SchedulerFile {
+    enabled: Option<bool>,
     period_secs: Option<u64>,
     liveness_interval_days: Option<u32>,
     liveness_grace_days: Option<u32>,
@@ -172,6 +173,9 @@ impl OutboundConfig {
 /// When the registry's time-based reminders are made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SchedulerConfig {
+    /// Whether this process takes part in running the jobs (another process on the same
+    /// database may run them instead; at most one runs each job at a time anyway).
+    pub enabled: bool,
     /// How often each job runs (across every registry process on the database).
     pub period: Duration,
     /// A passed liveness check sent without `next_due` is due again this many days later.
@@ -185,6 +189,7 @@ pub struct SchedulerConfig {
 impl Default for SchedulerConfig {
     fn default() -> Self {
         SchedulerConfig {
+            enabled: true,
             period: Duration::from_secs(600),
             liveness_interval_days: 365,
             liveness_grace_days: 30,
@@ -391,6 +396,7 @@ impl SchedulerFile {
             Some(n) => Ok(n),
         };
         Ok(SchedulerConfig {
+            enabled: self.enabled.unwrap_or(d.enabled),
             period: secs("scheduler.period_secs", self.period_secs, 1, 86_400, d.period)?,
             liveness_interval_days: days("scheduler.liveness_interval_days", self.liveness_interval_days, 1, d.liveness_interval_days)?,
             liveness_grace_days: days("scheduler.liveness_grace_days", self.liveness_grace_days, 0, d.liveness_grace_days)?,
