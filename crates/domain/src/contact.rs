@@ -149,7 +149,11 @@ impl Validate for Contact {
                     "Messages in the app cannot be turned off; remove in_app from the list.",
                 );
             } else if self.opted_out[..index].contains(channel) {
-                errors.push(&path, code::DUPLICATE, "This channel is already listed; remove the copy.");
+                errors.push(
+                    &path,
+                    code::DUPLICATE,
+                    "This channel is already listed; remove the copy.",
+                );
             } else if self.preferred_channel == Some(*channel) {
                 errors.push(
                     &path,
@@ -510,7 +514,10 @@ mod tests {
         assert!(errors.has("opted_out[0]", code::NOT_ALLOWED));
         assert!(!errors.has("opted_out[1]", code::DUPLICATE));
         assert!(errors.has("opted_out[2]", code::DUPLICATE));
-        assert!(errors.has("opted_out[3]", code::INCONSISTENT), "SMS is preferred");
+        assert!(
+            errors.has("opted_out[3]", code::INCONSISTENT),
+            "SMS is preferred"
+        );
         contact.preferred_channel = None;
         contact.opted_out = vec![ContactChannel::Sms, ContactChannel::Email];
         assert_eq!(contact.validate(), Ok(()));

@@ -386,7 +386,10 @@ mod tests {
         assert_eq!(cfg.scheduler.period, Duration::from_secs(60));
         assert_eq!(cfg.scheduler.liveness_due_soon_days, 7);
 
-        let path = write(dir.path(), "data = \"x\"\n[outbound.email]\nhost = \"h\"\nfrom = \"not an address\"\n");
+        let path = write(
+            dir.path(),
+            "data = \"x\"\n[outbound.email]\nhost = \"h\"\nfrom = \"not an address\"\n",
+        );
         let err = Overrides {
             config_file: Some(path),
             ..Default::default()
@@ -394,16 +397,25 @@ mod tests {
         .resolve()
         .unwrap_err();
         assert!(err.to_string().contains("outbound.email.from"), "{err}");
-        let path = write(dir.path(), "data = \"x\"\n[scheduler]\nliveness_grace_days = 99999\n");
+        let path = write(
+            dir.path(),
+            "data = \"x\"\n[scheduler]\nliveness_grace_days = 99999\n",
+        );
         let err = Overrides {
             config_file: Some(path),
             ..Default::default()
         }
         .resolve()
         .unwrap_err();
-        assert!(err.to_string().contains("scheduler.liveness_grace_days"), "{err}");
+        assert!(
+            err.to_string().contains("scheduler.liveness_grace_days"),
+            "{err}"
+        );
         // An unknown key in the section is refused by name too.
-        let path = write(dir.path(), "data = \"x\"\n[outbound.webhook]\nurl = \"https://a.example\"\nsecret = \"inline\"\n");
+        let path = write(
+            dir.path(),
+            "data = \"x\"\n[outbound.webhook]\nurl = \"https://a.example\"\nsecret = \"inline\"\n",
+        );
         let err = Overrides {
             config_file: Some(path),
             ..Default::default()

@@ -107,7 +107,11 @@ pub fn message(event: Event<'_>, language: Language) -> Message {
                 Fr => ("Votre contrôle de présence arrive à échéance", "Votre prochain contrôle de présence est à faire avant le {date}. Ouvrez l'application et faites-le d'ici là pour que vos paiements continuent."),
                 Ar => ("حان موعد التحقق من الحضور", "موعد التحقق التالي من الحضور هو {date}. افتح التطبيق وأجرِه قبل ذلك حتى تستمر مدفوعاتك."),
             };
-            (title, text.replace("{date}", &doorstep_domain::date_format::format(due)), None)
+            (
+                title,
+                text.replace("{date}", &doorstep_domain::date_format::format(due)),
+                None,
+            )
         }
         Event::LivenessOverdue { due } => {
             let (title, text) = match language {
@@ -115,7 +119,11 @@ pub fn message(event: Event<'_>, language: Language) -> Message {
                 Fr => ("Votre contrôle de présence est en retard", "Votre contrôle de présence était à faire le {date}. Ouvrez l'application et faites-le maintenant, ou passez au bureau : les paiements peuvent être suspendus en attendant."),
                 Ar => ("تأخّر التحقق من الحضور", "كان موعد التحقق من الحضور {date}. افتح التطبيق وأجرِه الآن أو توجّه إلى المكتب: قد تتوقف المدفوعات حتى يتم ذلك."),
             };
-            (title, text.replace("{date}", &doorstep_domain::date_format::format(due)), None)
+            (
+                title,
+                text.replace("{date}", &doorstep_domain::date_format::format(due)),
+                None,
+            )
         }
     };
     let heading = match (event, language) {
@@ -136,7 +144,9 @@ pub fn message(event: Event<'_>, language: Language) -> Message {
 pub fn outbound_footer(language: Language) -> &'static str {
     match language {
         Language::En => "You can read this message, and act on it, in the Doorstep app.",
-        Language::Fr => "Vous pouvez lire ce message et y donner suite dans l'application Doorstep.",
+        Language::Fr => {
+            "Vous pouvez lire ce message et y donner suite dans l'application Doorstep."
+        }
         Language::Ar => "يمكنك قراءة هذه الرسالة والتصرف بشأنها في تطبيق Doorstep.",
     }
 }
@@ -257,8 +267,12 @@ mod tests {
                 }),
             )
             .chain([
-                Event::LivenessDueSoon { due: time::macros::date!(2026 - 07 - 01) },
-                Event::LivenessOverdue { due: time::macros::date!(2026 - 07 - 01) },
+                Event::LivenessDueSoon {
+                    due: time::macros::date!(2026 - 07 - 01),
+                },
+                Event::LivenessOverdue {
+                    due: time::macros::date!(2026 - 07 - 01),
+                },
             ]);
         for event in events {
             let words: Vec<Message> = Language::ALL.map(|l| message(event, l)).to_vec();

@@ -104,7 +104,11 @@ impl Scheduler {
     pub async fn tick(&self, now: OffsetDateTime) -> Result<Option<Report>, StorageError> {
         // A run is bounded; its lease covers it with room to spare.
         let lease = now + self.config.period.max(Duration::from_secs(300));
-        if !self.store.job_take(LIVENESS_JOB, &self.holder, now, lease).await? {
+        if !self
+            .store
+            .job_take(LIVENESS_JOB, &self.holder, now, lease)
+            .await?
+        {
             return Ok(None);
         }
         let report = self.liveness(now).await;
@@ -131,13 +135,19 @@ impl Scheduler {
             seen += page.len();
             after = page.last().map(|d| (d.due, d.check));
             for due in page {
-                let overdue_from = due.due.checked_add(days(self.config.liveness_grace_days)).unwrap_or(Date::MAX);
+                let overdue_from = due
+                    .due
+                    .checked_add(days(self.config.liveness_grace_days))
+                    .unwrap_or(Date::MAX);
                 let reminder = if today > overdue_from {
                     Reminder::LivenessOverdue
                 } else {
                     Reminder::LivenessDueSoon
                 };
-                match self.remind(reminder, due.individual, due.check, due.due, now).await? {
+                match self
+                    .remind(reminder, due.individual, due.check, due.due, now)
+                    .await?
+                {
                     true => report.written += 1,
                     false => report.already += 1,
                 }
@@ -162,7 +172,8 @@ impl Scheduler {
         if self.store.get(id).await?.is_some() {
             return Ok(false);
         }
-        let Some(to) = notify::recipient_in(self.store.as_ref(), self.enabled, person).await? else {
+        let Some(to) = notify::recipient_in(self.store.as_ref(), self.enabled, person).await?
+        else {
             // Nobody to tell (the person's record was deleted).
             return Ok(false);
         };
@@ -171,8 +182,16 @@ impl Scheduler {
             Reminder::LivenessOverdue => Event::LivenessOverdue { due },
         };
         let message = messages::message(event, to.language);
-        let write = notify::write_due(id, &to, NotificationKind::LivenessDue, related, message, now, Some(due))
-            .map_err(|e| StorageError::Corrupt(format!("a reminder could not be written: {e:?}")))?;
+        let write = notify::write_due(
+            id,
+            &to,
+            NotificationKind::LivenessDue,
+            related,
+            message,
+            now,
+            Some(due),
+        )
+        .map_err(|e| StorageError::Corrupt(format!("a reminder could not be written: {e:?}")))?;
         let mut ctx = WriteContext::by(SYSTEM_ACTOR);
         ctx.at = now;
         ctx.request_id = Some(format!("{}:{person}:{due}", reminder.as_str()));
@@ -181,7 +200,9 @@ impl Scheduler {
             // Written meanwhile by another run: once is what counts.
             Err(CommitError::Exists { .. }) => Ok(false),
             Err(CommitError::Storage(e)) => Err(e),
-            Err(e) => Err(StorageError::Corrupt(format!("a reminder was refused: {e}"))),
+            Err(e) => Err(StorageError::Corrupt(format!(
+                "a reminder was refused: {e}"
+            ))),
         }
     }
 }
@@ -209,9 +230,25 @@ mod tests {
     fn one_id_per_reminder_person_and_day() {
         let p = Uuid::now_v7();
         let a = reminder_id(Reminder::LivenessDueSoon, p, date!(2026 - 01 - 01));
-        assert_eq!(a, reminder_id(Reminder::LivenessDueSoon, p, date!(2026 - 01 - 01)));
-        assert_ne!(a, reminder_id(Reminder::LivenessOverdue, p, date!(2026 - 01 - 01)));
-        assert_ne!(a, reminder_id(Reminder::LivenessDueSoon, p, date!(2026 - 01 - 02)));
-        assert_ne!(a, reminder_id(Reminder::LivenessDueSoon, Uuid::now_v7(), date!(2026 - 01 - 01)));
+        assert_eq!(
+            a,
+            reminder_id(Reminder::LivenessDueSoon, p, date!(2026 - 01 - 01))
+        );
+        assert_ne!(
+            a,
+            reminder_id(Reminder::LivenessOverdue, p, date!(2026 - 01 - 01))
+        );
+        assert_ne!(
+            a,
+            reminder_id(Reminder::LivenessDueSoon, p, date!(2026 - 01 - 02))
+        );
+        assert_ne!(
+            a,
+            reminder_id(
+                Reminder::LivenessDueSoon,
+                Uuid::now_v7(),
+                date!(2026 - 01 - 01)
+            )
+        );
     }
 }

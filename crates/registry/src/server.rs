@@ -152,8 +152,9 @@ pub async fn start(config: &Config) -> Result<RunningServer, ServerError> {
     // scheduler.rs).
     let background = CancellationToken::new();
     let enabled = channels.enabled();
-    let worker = crate::outbound::worker::Worker::new(storage.clone(), channels, config.outbound.clone())
-        .spawn(background.clone());
+    let worker =
+        crate::outbound::worker::Worker::new(storage.clone(), channels, config.outbound.clone())
+            .spawn(background.clone());
     let scheduler = config.scheduler.enabled.then(|| {
         crate::scheduler::Scheduler::new(storage.clone(), config.scheduler, enabled)
             .spawn(background.clone())

@@ -143,7 +143,11 @@ struct World {
 
 async fn created(api: &Api, path: &str, token: &str, body: Value) -> Value {
     let answer = api.post(path, token, &body).await;
-    assert_eq!(answer.status, 201, "{} {path}: {:?}", api.backend, answer.json);
+    assert_eq!(
+        answer.status, 201,
+        "{} {path}: {:?}",
+        api.backend, answer.json
+    );
     answer.json
 }
 
@@ -163,7 +167,12 @@ async fn world(api: Api, language: &str, national_id: &str) -> World {
         ),
     )
     .await;
-    let citizen = api.token("citizen", &format!("c-{national_id}"), None, Some(national_id));
+    let citizen = api.token(
+        "citizen",
+        &format!("c-{national_id}"),
+        None,
+        Some(national_id),
+    );
     let document = created(
         &api,
         "/v1/documents",
@@ -195,22 +204,41 @@ impl World {
 
     /// Staff decide on the document; the notification's id.
     async fn decide(&self, status: &str, key: Option<&str>) -> Uuid {
-        let path = format!("/v1/review/documents/{}/verification", self.document["id"].as_str().unwrap());
+        let path = format!(
+            "/v1/review/documents/{}/verification",
+            self.document["id"].as_str().unwrap()
+        );
         let body = match status {
             "rejected" => json!({"status": "rejected", "reason": "The photo is blurred."}),
             s => json!({"status": s}),
         };
-        let headers: Vec<(&str, &str)> = key.map(|k| vec![("idempotency-key", k)]).unwrap_or_default();
-        let answer = self.api.send("POST", &path, Some(&self.staff), Some(&body), &headers).await;
-        assert_eq!(answer.status, 200, "{}: {:?}", self.api.backend, answer.json);
-        self.notifications().await.last().map(|n| n["id"].as_str().unwrap().parse().unwrap()).unwrap()
+        let headers: Vec<(&str, &str)> = key
+            .map(|k| vec![("idempotency-key", k)])
+            .unwrap_or_default();
+        let answer = self
+            .api
+            .send("POST", &path, Some(&self.staff), Some(&body), &headers)
+            .await;
+        assert_eq!(
+            answer.status, 200,
+            "{}: {:?}",
+            self.api.backend, answer.json
+        );
+        self.notifications()
+            .await
+            .last()
+            .map(|n| n["id"].as_str().unwrap().parse().unwrap())
+            .unwrap()
     }
 
     /// The person's notifications, oldest first.
     async fn notifications(&self) -> Vec<Value> {
         let answer = self
             .api
-            .get(&format!("/v1/notifications?owner={}&limit=100", self.person_id()), &self.staff)
+            .get(
+                &format!("/v1/notifications?owner={}&limit=100", self.person_id()),
+                &self.staff,
+            )
             .await;
         assert_eq!(answer.status, 200, "{:?}", answer.json);
         let mut items = answer.json["items"].as_array().unwrap().clone();
@@ -222,7 +250,10 @@ impl World {
     async fn outbox(&self) -> Vec<Value> {
         let answer = self
             .api
-            .get(&format!("/v1/outbox?recipient={}", self.person_id()), &self.staff)
+            .get(
+                &format!("/v1/outbox?recipient={}", self.person_id()),
+                &self.staff,
+            )
             .await;
         assert_eq!(answer.status, 200, "{:?}", answer.json);
         answer.json["items"].as_array().unwrap().clone()
@@ -232,7 +263,9 @@ impl World {
         eventually(200, || async {
             let rows = self.outbox().await;
             (rows.len() == count
-                && rows.iter().all(|r| r["status"] == "delivered" || r["status"] == "failed"))
+                && rows
+                    .iter()
+                    .all(|r| r["status"] == "delivered" || r["status"] == "failed"))
             .then_some(rows)
         })
         .await
@@ -261,7 +294,8 @@ fn smtpd_python() -> Option<std::path::PathBuf> {
     let venv = std::env::var_os("AIOSMTPD_VENV")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| {
-            std::path::PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/doorstep/aiosmtpd")
+            std::path::PathBuf::from(std::env::var_os("HOME").unwrap())
+                .join(".cache/doorstep/aiosmtpd")
         });
     let python = venv.join("bin/python");
     let ok = std::process::Command::new(&python)
@@ -276,15 +310,29 @@ fn smtpd_python() -> Option<std::path::PathBuf> {
         "DOORSTEP_REQUIRE_SMTP is set but aiosmtpd is not installed at {}: run `./dev test` (setup_aiosmtpd)",
         venv.display()
     );
-    eprintln!("aiosmtpd not installed at {}: e-mail test skipped (./dev test installs it)", venv.display());
+    eprintln!(
+        "aiosmtpd not installed at {}: e-mail test skipped (./dev test installs it)",
+        venv.display()
+    );
     None
 }
 
 async fn smtpd(python: &std::path::Path) -> Smtpd {
     use tokio::io::AsyncBufReadExt;
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let mut child = tokio::process::Command::new(python)
-        .args(["-u", "-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+        .args([
+            "-u",
+            "-m",
+            "aiosmtpd",
+            "-n",
+            "-l",
+            &format!("127.0.0.1:{port}"),
+        ])
         .stdout(std::process::Stdio::piped())
         .kill_on_drop(true)
         .spawn()
@@ -300,7 +348,10 @@ async fn smtpd(python: &std::path::Path) -> Smtpd {
         }
     });
     eventually(200, || async {
-        tokio::net::TcpStream::connect(("127.0.0.1", port)).await.ok().map(|_| ())
+        tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .ok()
+            .map(|_| ())
     })
     .await;
     Smtpd { child, port, out }
@@ -334,14 +385,23 @@ async fn a_rejected_document_is_e_mailed_in_the_persons_language_to_a_real_smtp_
         assert_eq!(rows[0]["status"], "delivered", "{:?}", rows[0]);
         assert_eq!(rows[0]["attempts"], 1);
         assert_eq!(rows[0]["notification_id"], json!(notification));
-        assert!(rows[0].get("body").is_none() && rows[0].get("subject").is_none(), "no text for staff");
+        assert!(
+            rows[0].get("body").is_none() && rows[0].get("subject").is_none(),
+            "no text for staff"
+        );
         let received = eventually(100, || async {
             let out = smtp.out.lock().unwrap().clone();
             out.contains(&id.to_string()).then_some(out)
         })
         .await;
-        assert!(received.contains("Subject: Veuillez renvoyer votre document"), "{received}");
-        assert!(received.contains(&format!("Message-ID: <{id}@example.org>")), "{received}");
+        assert!(
+            received.contains("Subject: Veuillez renvoyer votre document"),
+            "{received}"
+        );
+        assert!(
+            received.contains(&format!("Message-ID: <{id}@example.org>")),
+            "{received}"
+        );
         assert!(received.contains("To: amina@example.org"), "{received}");
         assert!(received.contains("Content-Language: fr"), "{received}");
         w.api.stop().await;
@@ -366,11 +426,19 @@ async fn the_webhook_is_retried_after_two_failures_and_delivered_once_with_one_k
         let notification = w.decide("verified", None).await;
         let rows = w.outbox_settled(1).await;
         let id = message_id(notification, OutboundChannelKind::Webhook).to_string();
-        assert_eq!(rows[0]["status"], "delivered", "{}: {:?}", backend.name, rows[0]);
+        assert_eq!(
+            rows[0]["status"], "delivered",
+            "{}: {:?}",
+            backend.name, rows[0]
+        );
         assert_eq!(rows[0]["attempts"], 3);
         assert_eq!(rows[0]["address"], "+254712345678");
         // The last failure is kept for staff until delivery clears nothing: it says what happened.
-        assert!(rows[0]["last_error"].as_str().unwrap().contains("503"), "{:?}", rows[0]);
+        assert!(
+            rows[0]["last_error"].as_str().unwrap().contains("503"),
+            "{:?}",
+            rows[0]
+        );
         let attempts = receiver.attempts();
         assert_eq!(attempts.len(), 3, "{}", backend.name);
         for (key, signature, body) in &attempts {
@@ -395,7 +463,11 @@ async fn the_webhook_is_retried_after_two_failures_and_delivered_once_with_one_k
 async fn a_refusal_for_good_fails_at_once_and_attempts_are_bounded() {
     for backend in backends().await {
         // Nothing listens at this port: every attempt fails, and is retried max_attempts times.
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let api = Api::start_with(&backend, |c| {
             fast(c);
             c.outbound.max_attempts = 3;
@@ -405,9 +477,16 @@ async fn a_refusal_for_good_fails_at_once_and_attempts_are_bounded() {
         let w = world(api, "en", "NID-5003").await;
         w.decide("verified", None).await;
         let rows = w.outbox_settled(1).await;
-        assert_eq!(rows[0]["status"], "failed", "{}: {:?}", backend.name, rows[0]);
+        assert_eq!(
+            rows[0]["status"], "failed",
+            "{}: {:?}",
+            backend.name, rows[0]
+        );
         assert_eq!(rows[0]["attempts"], 3);
-        assert!(rows[0]["last_error"].as_str().unwrap().contains("gave up after 3 attempts"));
+        assert!(rows[0]["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("gave up after 3 attempts"));
         let failed = w.api.get("/v1/outbox?status=failed", &w.staff).await;
         assert_eq!(failed.json["items"].as_array().unwrap().len(), 1);
         let delivered = w.api.get("/v1/outbox?status=delivered", &w.staff).await;
@@ -444,7 +523,10 @@ async fn a_registry_stopped_mid_delivery_delivers_after_restart_without_a_duplic
         let w = world(api, "en", "NID-5004").await;
         let notification = w.decide("verified", None).await;
         let id = message_id(notification, OutboundChannelKind::Webhook).to_string();
-        eventually(200, || async { (!receiver.attempts().is_empty()).then_some(()) }).await;
+        eventually(200, || async {
+            (!receiver.attempts().is_empty()).then_some(())
+        })
+        .await;
         // Stopped while its send is in flight: the row stays claimed, nothing recorded.
         let World { api, staff, .. } = w;
         let Api { server, data, .. } = api;
@@ -466,12 +548,23 @@ async fn a_registry_stopped_mid_delivery_delivers_after_restart_without_a_duplic
             (rows["items"][0]["status"] == "delivered").then_some(rows)
         })
         .await;
-        assert_eq!(rows["items"].as_array().unwrap().len(), 1, "{}", backend.name);
+        assert_eq!(
+            rows["items"].as_array().unwrap().len(),
+            1,
+            "{}",
+            backend.name
+        );
         assert_eq!(rows["items"][0]["attempts"], 2, "{rows:?}");
         // Sent twice (at least once), both times as the same message: the receiver keeps one.
-        eventually(100, || async { (receiver.attempts().len() >= 2).then_some(()) }).await;
+        eventually(100, || async {
+            (receiver.attempts().len() >= 2).then_some(())
+        })
+        .await;
         assert!(receiver.attempts().iter().all(|(key, _, _)| key == &id));
-        eventually(100, || async { (receiver.delivered().len() == 1).then_some(()) }).await;
+        eventually(100, || async {
+            (receiver.delivered().len() == 1).then_some(())
+        })
+        .await;
         tokio::time::sleep(Duration::from_millis(300)).await;
         assert_eq!(receiver.delivered().len(), 1, "{}", backend.name);
         again.shutdown().await.unwrap();
@@ -506,7 +599,13 @@ async fn a_retried_request_or_push_makes_no_second_notification_or_message() {
         let mutation = sync::create(RecordKind::Notification, &note);
         for _ in 0..2 {
             let results = sync::push(&w.api, &w.staff, std::slice::from_ref(&mutation)).await;
-            assert!(matches!(results[0], doorstep_domain::sync::MutationResult::Applied { .. }), "{results:?}");
+            assert!(
+                matches!(
+                    results[0],
+                    doorstep_domain::sync::MutationResult::Applied { .. }
+                ),
+                "{results:?}"
+            );
         }
         assert_eq!(w.notifications().await.len(), 2, "{}", backend.name);
         let rows = w.outbox_settled(2).await;
@@ -544,7 +643,10 @@ async fn opting_out_is_honoured_on_rest_and_sync_push() {
         .await;
         let w = world(api, "en", "NID-5006").await;
         let channels = |rows: &[Value]| {
-            let mut c: Vec<String> = rows.iter().map(|r| r["channel"].as_str().unwrap().to_owned()).collect();
+            let mut c: Vec<String> = rows
+                .iter()
+                .map(|r| r["channel"].as_str().unwrap().to_owned())
+                .collect();
             c.sort();
             c
         };
@@ -557,27 +659,70 @@ async fn opting_out_is_honoured_on_rest_and_sync_push() {
         let bad = with(w.contact.clone(), json!({"opted_out": ["in_app"]}));
         let refused = w.api.put(&path, &w.agent, &bad, 1).await;
         assert_eq!(refused.status, 422, "{:?}", refused.json);
-        assert!(refused.json["errors"].to_string().contains("opted_out[0]"), "{:?}", refused.json);
-        let contact = w.api.put(&path, &w.agent, &with(w.contact.clone(), json!({"opted_out": ["email"]})), 1).await;
+        assert!(
+            refused.json["errors"].to_string().contains("opted_out[0]"),
+            "{:?}",
+            refused.json
+        );
+        let contact = w
+            .api
+            .put(
+                &path,
+                &w.agent,
+                &with(w.contact.clone(), json!({"opted_out": ["email"]})),
+                1,
+            )
+            .await;
         assert_eq!(contact.status, 200, "{:?}", contact.json);
         let n2 = w.decide("rejected", None).await;
         let rows = w.outbox().await;
-        let of = |n: Uuid| rows.iter().filter(|r| r["notification_id"] == json!(n)).cloned().collect::<Vec<_>>();
+        let of = |n: Uuid| {
+            rows.iter()
+                .filter(|r| r["notification_id"] == json!(n))
+                .cloned()
+                .collect::<Vec<_>>()
+        };
         assert_eq!(channels(&of(n1)), ["email", "webhook"]);
         assert_eq!(channels(&of(n2)), ["webhook"], "{}", backend.name);
 
         // Sync push (the person's own device): no SMS either.
         let before = contact.json.clone();
         let after = with(before.clone(), json!({"opted_out": ["email", "sms"]}));
-        let results = sync::push(&w.api, &w.citizen, &[sync::update(RecordKind::Contact, &before, &after)]).await;
-        assert!(matches!(results[0], doorstep_domain::sync::MutationResult::Applied { .. }), "{results:?}");
+        let results = sync::push(
+            &w.api,
+            &w.citizen,
+            &[sync::update(RecordKind::Contact, &before, &after)],
+        )
+        .await;
+        assert!(
+            matches!(
+                results[0],
+                doorstep_domain::sync::MutationResult::Applied { .. }
+            ),
+            "{results:?}"
+        );
         let bad = with(after.clone(), json!({"opted_out": ["sms", "sms"]}));
         let stored = sync::record_of(&results[0]);
-        let results = sync::push(&w.api, &w.citizen, &[sync::update(RecordKind::Contact, &stored, &bad)]).await;
-        assert!(matches!(results[0], doorstep_domain::sync::MutationResult::Rejected { .. }), "{results:?}");
+        let results = sync::push(
+            &w.api,
+            &w.citizen,
+            &[sync::update(RecordKind::Contact, &stored, &bad)],
+        )
+        .await;
+        assert!(
+            matches!(
+                results[0],
+                doorstep_domain::sync::MutationResult::Rejected { .. }
+            ),
+            "{results:?}"
+        );
         let n3 = w.decide("verified", None).await;
         let rows = w.outbox().await;
-        assert!(rows.iter().all(|r| r["notification_id"] != json!(n3)), "{}: {rows:?}", backend.name);
+        assert!(
+            rows.iter().all(|r| r["notification_id"] != json!(n3)),
+            "{}: {rows:?}",
+            backend.name
+        );
         // The notification in the app is still there.
         assert!(w.notifications().await.iter().any(|n| n["id"] == json!(n3)));
         w.api.stop().await;
@@ -628,16 +773,39 @@ async fn only_staff_see_the_outbox_and_staff_limited_to_areas_only_theirs() {
         let count = |answer: &common::Answer| answer.json["items"].as_array().map(Vec::len);
         let ke30 = w.api.token("staff", "ke30-reviewer", None, None);
         let ke31 = w.api.token("staff", "ke31-reviewer", None, None);
-        assert_eq!(count(&w.api.get("/v1/outbox", &ke30).await), Some(2), "{}", backend.name);
-        assert_eq!(count(&w.api.get("/v1/outbox", &ke31).await), Some(0), "{}", backend.name);
+        assert_eq!(
+            count(&w.api.get("/v1/outbox", &ke30).await),
+            Some(2),
+            "{}",
+            backend.name
+        );
+        assert_eq!(
+            count(&w.api.get("/v1/outbox", &ke31).await),
+            Some(0),
+            "{}",
+            backend.name
+        );
         assert_eq!(count(&w.api.get("/v1/outbox", &admin).await), Some(2));
         for token in [&w.citizen, &w.agent] {
             let refused = w.api.get("/v1/outbox", token).await;
             assert_eq!(refused.status, 403, "{:?}", refused.json);
             assert_eq!(refused.json.get("items"), None);
         }
-        assert_eq!(w.api.send("GET", "/v1/outbox", None, None, &[]).await.status, 401);
-        for bad in ["?status=lost", "?limit=0", "?limit=201", "?before=yesterday", "?recipient=x", "?colour=red"] {
+        assert_eq!(
+            w.api
+                .send("GET", "/v1/outbox", None, None, &[])
+                .await
+                .status,
+            401
+        );
+        for bad in [
+            "?status=lost",
+            "?limit=0",
+            "?limit=201",
+            "?before=yesterday",
+            "?recipient=x",
+            "?colour=red",
+        ] {
             let answer = w.api.get(&format!("/v1/outbox{bad}"), &w.staff).await;
             assert_eq!(answer.status, 400, "{bad}: {:?}", answer.json);
         }
@@ -645,7 +813,13 @@ async fn only_staff_see_the_outbox_and_staff_limited_to_areas_only_theirs() {
         let first = w.api.get("/v1/outbox?limit=1", &w.staff).await;
         assert_eq!(count(&first), Some(1));
         let before = first.json["next_before"].as_str().unwrap().to_owned();
-        let second = w.api.get(&format!("/v1/outbox?limit=1&before={}", urlencode(&before)), &w.staff).await;
+        let second = w
+            .api
+            .get(
+                &format!("/v1/outbox?limit=1&before={}", urlencode(&before)),
+                &w.staff,
+            )
+            .await;
         assert_eq!(count(&second), Some(1));
         assert_ne!(first.json["items"][0]["id"], second.json["items"][0]["id"]);
         assert!(second.json["next_before"].is_null());
@@ -669,9 +843,16 @@ async fn two_registries_on_one_database_write_each_liveness_reminder_once() {
         let agent = api.token("agent", "agent-a", Some("KE.30"), None);
         let staff = api.token("staff", "reviewer", None, None);
         let today = time::OffsetDateTime::now_utc().date();
-        let day = |offset: i64| doorstep_domain::date_format::format(today + time::Duration::days(offset));
+        let day = |offset: i64| {
+            doorstep_domain::date_format::format(today + time::Duration::days(offset))
+        };
         // (due in days from today, expected reminder)
-        let cases = [(3, Some("due")), (-40, Some("overdue")), (-5, Some("due")), (60, None)];
+        let cases = [
+            (3, Some("due")),
+            (-40, Some("overdue")),
+            (-5, Some("due")),
+            (60, None),
+        ];
         let mut people = Vec::new();
         for (i, (due, _)) in cases.iter().enumerate() {
             let mut person = individual(Uuid::now_v7(), "Baraka", &format!("N{i}"), None);
@@ -706,7 +887,10 @@ async fn two_registries_on_one_database_write_each_liveness_reminder_once() {
             ),
         )
         .await;
-        assert!(defaulted["next_due"].is_null(), "only a passed check gets a due day");
+        assert!(
+            defaulted["next_due"].is_null(),
+            "only a passed check gets a due day"
+        );
         let passed = created(
             &api,
             "/v1/liveness-checks",
@@ -743,7 +927,10 @@ async fn two_registries_on_one_database_write_each_liveness_reminder_once() {
 
         for (person, (due, expected)) in people.iter().zip(cases) {
             let answer = api
-                .get(&format!("/v1/notifications?owner={}", person["id"].as_str().unwrap()), &staff)
+                .get(
+                    &format!("/v1/notifications?owner={}", person["id"].as_str().unwrap()),
+                    &staff,
+                )
                 .await;
             let notes: Vec<&Value> = answer.json["items"]
                 .as_array()
@@ -757,7 +944,9 @@ async fn two_registries_on_one_database_write_each_liveness_reminder_once() {
                     assert_eq!(notes.len(), 1, "{}: {notes:?}", backend.name);
                     assert_eq!(notes[0]["deadline"], json!(day(due)));
                     let title = notes[0]["title"].as_str().unwrap();
-                    let overdue = ["overdue", "en retard", "تأخّر"].iter().any(|w| title.contains(w));
+                    let overdue = ["overdue", "en retard", "تأخّر"]
+                        .iter()
+                        .any(|w| title.contains(w));
                     assert_eq!(overdue, what == "overdue", "{title}");
                 }
             }

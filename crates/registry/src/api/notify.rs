@@ -14,10 +14,12 @@ use uuid::Uuid;
 
 use super::ApiError;
 use crate::messages::Message;
+use crate::outbound::{Enabled, OutboundChannelKind};
 use crate::problem::ProblemKind;
 use crate::state::AppState;
-use crate::outbound::{Enabled, OutboundChannelKind};
-use crate::storage::{Expect, ListQuery, RecordIndex, StorageError, Store, StoredRecord, Visibility, Write};
+use crate::storage::{
+    Expect, ListQuery, RecordIndex, StorageError, Store, StoredRecord, Visibility, Write,
+};
 
 /// Actor id the registry writes its own notifications as.
 pub const SYSTEM_ACTOR: &str = "system:registry";
@@ -52,7 +54,11 @@ impl Recipient {
 
     /// With the addresses messages beyond the app go to: from the person's contact record, for
     /// the `enabled` channels, none they opted out of.
-    pub async fn reached_by(mut self, store: &dyn Store, enabled: Enabled) -> Result<Self, StorageError> {
+    pub async fn reached_by(
+        mut self,
+        store: &dyn Store,
+        enabled: Enabled,
+    ) -> Result<Self, StorageError> {
         if !enabled.any() {
             return Ok(self);
         }
@@ -109,7 +115,8 @@ pub fn write_due(
     at: OffsetDateTime,
     deadline: Option<Date>,
 ) -> Result<Write, ApiError> {
-    let outbound = crate::outbound::messages(id, &to.reach, to.language, &message.title, &message.body);
+    let outbound =
+        crate::outbound::messages(id, &to.reach, to.language, &message.title, &message.body);
     let notice = Notification {
         meta: RecordMeta::new(RecordId::from_uuid(id), at, ActorId::new(SYSTEM_ACTOR)),
         recipient_id: RecordId::from_uuid(to.id),

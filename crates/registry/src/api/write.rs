@@ -152,7 +152,9 @@ pub async fn prepare(
     if let Typed::LivenessCheck(check) = &typed {
         if !deleting && check.is_passed() && check.next_due.is_none() {
             let interval = state.scheduler.liveness_interval_days;
-            if let Some(due) = doorstep_domain::liveness::next_due_date(check.performed_at, interval) {
+            if let Some(due) =
+                doorstep_domain::liveness::next_due_date(check.performed_at, interval)
+            {
                 body["next_due"] = Value::String(doorstep_domain::date_format::format(due));
                 typed = resources::parse(kind, body.clone())?.0;
             }

@@ -214,10 +214,19 @@ fn bad(key: &str, message: impl Into<String>) -> SettingError {
 }
 
 /// Whole seconds between `min` and `max`, or the default.
-fn secs(key: &str, value: Option<u64>, min: u64, max: u64, default: Duration) -> Result<Duration, SettingError> {
+fn secs(
+    key: &str,
+    value: Option<u64>,
+    min: u64,
+    max: u64,
+    default: Duration,
+) -> Result<Duration, SettingError> {
     match value {
         None => Ok(default),
-        Some(v) if v < min || v > max => Err(bad(key, format!("{v} is not between {min} and {max} seconds"))),
+        Some(v) if v < min || v > max => Err(bad(
+            key,
+            format!("{v} is not between {min} and {max} seconds"),
+        )),
         Some(v) => Ok(Duration::from_secs(v)),
     }
 }
@@ -257,7 +266,10 @@ fn secret(
         (None, None) => None,
     };
     match value {
-        Some(v) if v.is_empty() => Err(bad(&format!("{section}.{name}_env"), format!("the {name} is empty"))),
+        Some(v) if v.is_empty() => Err(bad(
+            &format!("{section}.{name}_env"),
+            format!("the {name} is empty"),
+        )),
         v => Ok(v.map(Secret)),
     }
 }
@@ -272,14 +284,20 @@ fn is_loopback_host(host: &str) -> bool {
 
 impl OutboundFile {
     /// The section checked and resolved; secrets read through `lookup` (the environment).
-    pub fn resolve(self, lookup: &dyn Fn(&str) -> Option<String>) -> Result<OutboundConfig, SettingError> {
+    pub fn resolve(
+        self,
+        lookup: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<OutboundConfig, SettingError> {
         let defaults = OutboundConfig::default();
         let email = match self.email {
             None => None,
             Some(e) => {
                 let key = "outbound.email";
                 if e.host.trim().is_empty() {
-                    return Err(bad(&format!("{key}.host"), "give the SMTP server's host name"));
+                    return Err(bad(
+                        &format!("{key}.host"),
+                        "give the SMTP server's host name",
+                    ));
                 }
                 let tls = e.tls.unwrap_or(TlsMode::Starttls);
                 let port = match e.port {
@@ -290,15 +308,34 @@ impl OutboundFile {
                 if e.from.parse::<lettre::message::Mailbox>().is_err() {
                     return Err(bad(
                         &format!("{key}.from"),
-                        format!("{:?} is not a mailbox; write e.g. \"Registry <noreply@example.org>\"", e.from),
+                        format!(
+                            "{:?} is not a mailbox; write e.g. \"Registry <noreply@example.org>\"",
+                            e.from
+                        ),
                     ));
                 }
-                let password = secret(key, "password", e.password_env.as_deref(), e.password_file.as_ref(), lookup)?;
+                let password = secret(
+                    key,
+                    "password",
+                    e.password_env.as_deref(),
+                    e.password_file.as_ref(),
+                    lookup,
+                )?;
                 let credentials = match (e.username, password) {
                     (Some(user), Some(password)) => Some((user, password)),
                     (None, None) => None,
-                    (Some(_), None) => return Err(bad(&format!("{key}.password_env"), "a username needs a password (password_env or password_file)")),
-                    (None, Some(_)) => return Err(bad(&format!("{key}.username"), "a password needs a username")),
+                    (Some(_), None) => {
+                        return Err(bad(
+                            &format!("{key}.password_env"),
+                            "a username needs a password (password_env or password_file)",
+                        ))
+                    }
+                    (None, Some(_)) => {
+                        return Err(bad(
+                            &format!("{key}.username"),
+                            "a password needs a username",
+                        ))
+                    }
                 };
                 if tls == TlsMode::None && credentials.is_some() && !is_loopback_host(&e.host) {
                     return Err(bad(
@@ -312,7 +349,13 @@ impl OutboundFile {
                     from: e.from,
                     tls,
                     credentials,
-                    timeout: secs(&format!("{key}.timeout_secs"), e.timeout_secs, 1, 600, Duration::from_secs(30))?,
+                    timeout: secs(
+                        &format!("{key}.timeout_secs"),
+                        e.timeout_secs,
+                        1,
+                        600,
+                        Duration::from_secs(30),
+                    )?,
                 })
             }
         };
@@ -320,8 +363,12 @@ impl OutboundFile {
             None => None,
             Some(w) => {
                 let key = "outbound.webhook";
-                let url = url::Url::parse(&w.url)
-                    .map_err(|e| bad(&format!("{key}.url"), format!("{:?} is not a URL: {e}", w.url)))?;
+                let url = url::Url::parse(&w.url).map_err(|e| {
+                    bad(
+                        &format!("{key}.url"),
+                        format!("{:?} is not a URL: {e}", w.url),
+                    )
+                })?;
                 let loopback = url.host_str().is_some_and(is_loopback_host);
                 match url.scheme() {
                     "https" => {}
@@ -333,41 +380,95 @@ impl OutboundFile {
                         ))
                     }
                 }
-                let secret = secret(key, "secret", w.secret_env.as_deref(), w.secret_file.as_ref(), lookup)?
-                    .ok_or_else(|| bad(&format!("{key}.secret_env"), "the webhook needs a signing secret (secret_env or secret_file)"))?;
+                let secret = secret(
+                    key,
+                    "secret",
+                    w.secret_env.as_deref(),
+                    w.secret_file.as_ref(),
+                    lookup,
+                )?
+                .ok_or_else(|| {
+                    bad(
+                        &format!("{key}.secret_env"),
+                        "the webhook needs a signing secret (secret_env or secret_file)",
+                    )
+                })?;
                 if secret.expose().len() < 16 {
-                    return Err(bad(&format!("{key}.secret_env"), "the signing secret must be at least 16 characters"));
+                    return Err(bad(
+                        &format!("{key}.secret_env"),
+                        "the signing secret must be at least 16 characters",
+                    ));
                 }
                 Some(WebhookConfig {
                     url,
                     secret,
-                    timeout: secs(&format!("{key}.timeout_secs"), w.timeout_secs, 1, 600, Duration::from_secs(10))?,
+                    timeout: secs(
+                        &format!("{key}.timeout_secs"),
+                        w.timeout_secs,
+                        1,
+                        600,
+                        Duration::from_secs(10),
+                    )?,
                 })
             }
         };
         let max_attempts = match self.max_attempts {
             None => defaults.max_attempts,
             Some(n @ 1..=100) => n,
-            Some(n) => return Err(bad("outbound.max_attempts", format!("{n} is not between 1 and 100"))),
+            Some(n) => {
+                return Err(bad(
+                    "outbound.max_attempts",
+                    format!("{n} is not between 1 and 100"),
+                ))
+            }
         };
         let batch = match self.batch {
             None => defaults.batch,
             Some(n @ 1..=500) => n,
-            Some(n) => return Err(bad("outbound.batch", format!("{n} is not between 1 and 500"))),
+            Some(n) => {
+                return Err(bad(
+                    "outbound.batch",
+                    format!("{n} is not between 1 and 500"),
+                ))
+            }
         };
-        let retry_base = secs("outbound.retry_base_secs", self.retry_base_secs, 1, 86_400, defaults.retry_base)?;
-        let retry_max = secs("outbound.retry_max_secs", self.retry_max_secs, 1, 7 * 86_400, defaults.retry_max)?;
+        let retry_base = secs(
+            "outbound.retry_base_secs",
+            self.retry_base_secs,
+            1,
+            86_400,
+            defaults.retry_base,
+        )?;
+        let retry_max = secs(
+            "outbound.retry_max_secs",
+            self.retry_max_secs,
+            1,
+            7 * 86_400,
+            defaults.retry_max,
+        )?;
         if retry_max < retry_base {
-            return Err(bad("outbound.retry_max_secs", "is shorter than retry_base_secs"));
+            return Err(bad(
+                "outbound.retry_max_secs",
+                "is shorter than retry_base_secs",
+            ));
         }
-        let lease = secs("outbound.lease_secs", self.lease_secs, 5, 86_400, defaults.lease)?;
+        let lease = secs(
+            "outbound.lease_secs",
+            self.lease_secs,
+            5,
+            86_400,
+            defaults.lease,
+        )?;
         // A claim must outlast the send it covers, or a slow send would be sent again by
         // another process while it is still going on.
-        let longest = [email.as_ref().map(|e| e.timeout), webhook.as_ref().map(|w| w.timeout)]
-            .into_iter()
-            .flatten()
-            .max()
-            .unwrap_or_default();
+        let longest = [
+            email.as_ref().map(|e| e.timeout),
+            webhook.as_ref().map(|w| w.timeout),
+        ]
+        .into_iter()
+        .flatten()
+        .max()
+        .unwrap_or_default();
         if lease <= longest * 2 {
             return Err(bad(
                 "outbound.lease_secs",
@@ -377,7 +478,13 @@ impl OutboundFile {
         Ok(OutboundConfig {
             email,
             webhook,
-            worker_period: secs("outbound.worker_period_secs", self.worker_period_secs, 1, 3600, defaults.worker_period)?,
+            worker_period: secs(
+                "outbound.worker_period_secs",
+                self.worker_period_secs,
+                1,
+                3600,
+                defaults.worker_period,
+            )?,
             batch,
             max_attempts,
             retry_base,
@@ -392,15 +499,38 @@ impl SchedulerFile {
         let d = SchedulerConfig::default();
         let days = |key: &str, v: Option<u32>, min: u32, default: u32| match v {
             None => Ok(default),
-            Some(n) if n < min || n > 3660 => Err(bad(key, format!("{n} is not between {min} and 3660 days"))),
+            Some(n) if n < min || n > 3660 => {
+                Err(bad(key, format!("{n} is not between {min} and 3660 days")))
+            }
             Some(n) => Ok(n),
         };
         Ok(SchedulerConfig {
             enabled: self.enabled.unwrap_or(d.enabled),
-            period: secs("scheduler.period_secs", self.period_secs, 1, 86_400, d.period)?,
-            liveness_interval_days: days("scheduler.liveness_interval_days", self.liveness_interval_days, 1, d.liveness_interval_days)?,
-            liveness_grace_days: days("scheduler.liveness_grace_days", self.liveness_grace_days, 0, d.liveness_grace_days)?,
-            liveness_due_soon_days: days("scheduler.liveness_due_soon_days", self.liveness_due_soon_days, 0, d.liveness_due_soon_days)?,
+            period: secs(
+                "scheduler.period_secs",
+                self.period_secs,
+                1,
+                86_400,
+                d.period,
+            )?,
+            liveness_interval_days: days(
+                "scheduler.liveness_interval_days",
+                self.liveness_interval_days,
+                1,
+                d.liveness_interval_days,
+            )?,
+            liveness_grace_days: days(
+                "scheduler.liveness_grace_days",
+                self.liveness_grace_days,
+                0,
+                d.liveness_grace_days,
+            )?,
+            liveness_due_soon_days: days(
+                "scheduler.liveness_due_soon_days",
+                self.liveness_due_soon_days,
+                0,
+                d.liveness_due_soon_days,
+            )?,
         })
     }
 }
@@ -411,7 +541,10 @@ mod tests {
 
     fn outbound(text: &str, env: &[(&str, &str)]) -> Result<OutboundConfig, SettingError> {
         let file: OutboundFile = toml::from_str(text).unwrap();
-        let env: Vec<(String, String)> = env.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect();
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect();
         file.resolve(&|name| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
     }
 
@@ -456,7 +589,11 @@ mod tests {
             ("lease_secs = 30\n[email]\nhost = \"h\"\nfrom = \"a@b.org\"\ntimeout_secs = 20\n", "outbound.lease_secs"),
         ];
         for (text, key) in cases {
-            let err = outbound(text, &[("PW", "pw"), ("WH", "0123456789abcdef"), ("SHORT", "short")]).unwrap_err();
+            let err = outbound(
+                text,
+                &[("PW", "pw"), ("WH", "0123456789abcdef"), ("SHORT", "short")],
+            )
+            .unwrap_err();
             assert_eq!(err.key, key, "{text}: {err}");
             assert!(err.to_string().contains(key), "{err}");
         }
@@ -466,7 +603,12 @@ mod tests {
             &[("PW", "pw")]
         )
         .is_ok());
-        let err = SchedulerFile { period_secs: Some(0), ..Default::default() }.resolve().unwrap_err();
+        let err = SchedulerFile {
+            period_secs: Some(0),
+            ..Default::default()
+        }
+        .resolve()
+        .unwrap_err();
         assert_eq!(err.key, "scheduler.period_secs");
     }
 

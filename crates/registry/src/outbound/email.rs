@@ -26,12 +26,15 @@ impl SmtpChannel {
             TlsMode::Starttls => {
                 AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&config.host).map_err(setup)?
             }
-            TlsMode::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&config.host).map_err(setup)?,
+            TlsMode::Tls => {
+                AsyncSmtpTransport::<Tokio1Executor>::relay(&config.host).map_err(setup)?
+            }
             TlsMode::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&config.host),
         };
         let mut builder = builder.port(config.port).timeout(Some(config.timeout));
         if let Some((user, password)) = &config.credentials {
-            builder = builder.credentials(Credentials::new(user.clone(), password.expose().to_owned()));
+            builder =
+                builder.credentials(Credentials::new(user.clone(), password.expose().to_owned()));
         }
         let from: Mailbox = config
             .from

@@ -193,7 +193,10 @@ mod tests {
 
     #[test]
     fn reach_follows_configuration_addresses_and_opt_outs() {
-        let all = Enabled { email: true, webhook: true };
+        let all = Enabled {
+            email: true,
+            webhook: true,
+        };
         let mut c = contact();
         assert_eq!(
             reach(Some(&c), all),
@@ -214,8 +217,17 @@ mod tests {
     #[test]
     fn one_id_per_notification_and_channel() {
         let n = Uuid::now_v7();
-        assert_eq!(message_id(n, OutboundChannelKind::Email), message_id(n, OutboundChannelKind::Email));
-        assert_ne!(message_id(n, OutboundChannelKind::Email), message_id(n, OutboundChannelKind::Webhook));
-        assert_ne!(message_id(n, OutboundChannelKind::Email), message_id(Uuid::now_v7(), OutboundChannelKind::Email));
+        assert_eq!(
+            message_id(n, OutboundChannelKind::Email),
+            message_id(n, OutboundChannelKind::Email)
+        );
+        assert_ne!(
+            message_id(n, OutboundChannelKind::Email),
+            message_id(n, OutboundChannelKind::Webhook)
+        );
+        assert_ne!(
+            message_id(n, OutboundChannelKind::Email),
+            message_id(Uuid::now_v7(), OutboundChannelKind::Email)
+        );
     }
 }

@@ -84,8 +84,14 @@ impl OutboundChannel for WebhookChannel {
             .client
             .post(self.url.clone())
             .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .header(doorstep_domain::api::headers::IDEMPOTENCY_KEY, row.id.to_string())
-            .header(SIGNATURE_HEADER, signature(self.secret.expose().as_bytes(), &body))
+            .header(
+                doorstep_domain::api::headers::IDEMPOTENCY_KEY,
+                row.id.to_string(),
+            )
+            .header(
+                SIGNATURE_HEADER,
+                signature(self.secret.expose().as_bytes(), &body),
+            )
             .body(body)
             .send()
             .await
@@ -100,7 +106,9 @@ impl OutboundChannel for WebhookChannel {
         {
             Err(SendError::Transient(format!("webhook answered {status}")))
         } else {
-            Err(SendError::Permanent(format!("webhook refused the message: {status}")))
+            Err(SendError::Permanent(format!(
+                "webhook refused the message: {status}"
+            )))
         }
     }
 }

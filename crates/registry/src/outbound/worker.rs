@@ -89,21 +89,25 @@ impl Worker {
             let now = OffsetDateTime::now_utc();
             let limit = left.min(CONCURRENT);
             let lease = now + self.config.lease;
-            let claimed = self.store.outbox_claim(&self.id, now, lease, limit as u32).await?;
+            let claimed = self
+                .store
+                .outbox_claim(&self.id, now, lease, limit as u32)
+                .await?;
             let got = claimed.len();
             left -= got.min(left);
-            let outcomes: Vec<Result<(Settle, bool), StorageError>> = futures_util::stream::iter(claimed)
-                .map(|row| async move {
-                    let outcome = self.attempt(&row).await;
-                    let kept = self
-                        .store
-                        .outbox_settle(row.id, &self.id, &outcome, OffsetDateTime::now_utc())
-                        .await?;
-                    Ok((outcome, kept))
-                })
-                .buffer_unordered(CONCURRENT)
-                .collect()
-                .await;
+            let outcomes: Vec<Result<(Settle, bool), StorageError>> =
+                futures_util::stream::iter(claimed)
+                    .map(|row| async move {
+                        let outcome = self.attempt(&row).await;
+                        let kept = self
+                            .store
+                            .outbox_settle(row.id, &self.id, &outcome, OffsetDateTime::now_utc())
+                            .await?;
+                        Ok((outcome, kept))
+                    })
+                    .buffer_unordered(CONCURRENT)
+                    .collect()
+                    .await;
             for outcome in outcomes {
                 match outcome? {
                     (_, false) => round.lost += 1,
@@ -133,9 +137,11 @@ impl Worker {
         match result {
             Ok(()) => Settle::Delivered,
             Err(SendError::Permanent(error)) => Settle::Failed { error },
-            Err(SendError::Transient(error)) if row.attempts >= self.config.max_attempts => Settle::Failed {
-                error: format!("{error} (gave up after {} attempts)", row.attempts),
-            },
+            Err(SendError::Transient(error)) if row.attempts >= self.config.max_attempts => {
+                Settle::Failed {
+                    error: format!("{error} (gave up after {} attempts)", row.attempts),
+                }
+            }
             Err(SendError::Transient(error)) => Settle::Retry {
                 at: OffsetDateTime::now_utc() + backoff(&self.config, row.attempts),
                 error,

@@ -154,9 +154,14 @@ pub use doorstep_domain::api::OutboxStatus;
 pub enum Settle {
     Delivered,
     /// Try again at this time.
-    Retry { at: OffsetDateTime, error: String },
+    Retry {
+        at: OffsetDateTime,
+        error: String,
+    },
     /// Give up: attempts used up, or the receiver refused it for good.
-    Failed { error: String },
+    Failed {
+        error: String,
+    },
 }
 
 /// A page of the outbox for staff, newest first.

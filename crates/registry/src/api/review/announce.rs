@@ -195,12 +195,20 @@ async fn chunk_writes(
         .map(|r| r.id)
         .collect();
     let mut people: HashMap<Uuid, Recipient> = HashMap::new();
-    for person in state.storage.get_many(chunk).await?.iter().filter_map(Recipient::of) {
+    for person in state
+        .storage
+        .get_many(chunk)
+        .await?
+        .iter()
+        .filter_map(Recipient::of)
+    {
         if sent.contains(&notice_id(request.id, person.id)) {
             continue;
         }
         // Where the e-mail and SMS copies go (one contact lookup each, in a chunk of CHUNK).
-        let person = person.reached_by(state.storage.as_ref(), state.outbound).await?;
+        let person = person
+            .reached_by(state.storage.as_ref(), state.outbound)
+            .await?;
         people.insert(person.id, person);
     }
     let mut writes = Vec::new();
