@@ -59,10 +59,13 @@ fn webhook(url: &str) -> WebhookConfig {
 // A webhook receiver: an axum server on loopback that keeps every attempt and the messages it
 // accepted, de-duplicated by Idempotency-Key as a real gateway would.
 
+/// One request the receiver got: (Idempotency-Key, signature header, body).
+type Attempt = (String, String, Vec<u8>);
+
 #[derive(Clone, Default)]
 struct Receiver {
     /// Every request: (Idempotency-Key, signature header, body).
-    attempts: Arc<Mutex<Vec<(String, String, Vec<u8>)>>>,
+    attempts: Arc<Mutex<Vec<Attempt>>>,
     /// Accepted messages by key (what the gateway would send on as an SMS).
     delivered: Arc<Mutex<HashMap<String, Value>>>,
     /// Answer 503 to this many requests first.
@@ -83,7 +86,7 @@ impl Receiver {
         format!("http://{addr}/hook")
     }
 
-    fn attempts(&self) -> Vec<(String, String, Vec<u8>)> {
+    fn attempts(&self) -> Vec<Attempt> {
         self.attempts.lock().unwrap().clone()
     }
 
