@@ -1649,6 +1649,13 @@ macro_rules! shared_store_impl {
         }
 
         pub(super) async fn outbox_claim(conn: &mut Conn, worker: &str, now: time::OffsetDateTime, lease_until: time::OffsetDateTime, limit: u32) -> Result<Vec<$crate::storage::OutboxRow>, StorageError> {
+            // A read first: most looks find nothing due, and a read takes no write lock (an
+            // UPDATE would, on SQLite, making other writers wait for it every period).
+            let mut probe = Builder::new(DIALECT, "SELECT 1 FROM outbox WHERE (status = 'pending' AND next_attempt_at <= ");
+            probe.time(timestamp(now)).push(") OR (status = 'sending' AND lease_until < ").time(timestamp(now)).push(") LIMIT 1");
+            if query(&probe).fetch_optional(&mut *conn).await?.is_none() {
+                return Ok(Vec::new());
+            }
             let mut b = Builder::new(DIALECT, "UPDATE outbox SET status = 'sending', attempts = attempts + 1, claimed_by = ");
             b.text(worker).push(", lease_until = ").time(timestamp(lease_until))
                 .push(", updated_at = ").time(timestamp(now))
@@ -1716,6 +1723,13 @@ macro_rules! shared_store_impl {
         }
 
         pub(super) async fn job_take(conn: &mut Conn, name: &str, holder: &str, now: time::OffsetDateTime, lease_until: time::OffsetDateTime) -> Result<bool, StorageError> {
+            // Not due, or held: answered by a read, without a write lock.
+            let mut probe = Builder::new(DIALECT, "SELECT 1 FROM scheduled_jobs WHERE name = ");
+            probe.text(name).push(" AND (next_run_at > ").time(timestamp(now))
+                .push(" OR lease_until >= ").time(timestamp(now)).push(")");
+            if query(&probe).fetch_optional(&mut *conn).await?.is_some() {
+                return Ok(false);
+            }
             let mut b = Builder::new(DIALECT, "INSERT INTO scheduled_jobs (name, next_run_at) VALUES (");
             b.text(name).push(", ").time(timestamp(now)).push(") ON CONFLICT (name) DO NOTHING");
             query(&b).execute(&mut *conn).await?;
