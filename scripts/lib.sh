@@ -11,6 +11,11 @@ TAURI_CLI="$root/ui/node_modules/.bin/tauri"
 SCHEMATHESIS_VERSION="4.32.5"
 SCHEMATHESIS_VENV="$DOORSTEP_CACHE/schemathesis"
 SCHEMATHESIS="$SCHEMATHESIS_VENV/bin/st"
+# aiosmtpd, the real SMTP server on loopback that the registry's e-mail tests send to
+# (crates/registry/tests/outbound.rs finds it at $AIOSMTPD_VENV/bin/python), pinned, in its own
+# virtualenv.
+AIOSMTPD_VERSION="1.4.6"
+export AIOSMTPD_VENV="${AIOSMTPD_VENV:-$DOORSTEP_CACHE/aiosmtpd}"
 
 # System packages Tauri 2 needs to build and run on Debian 12, plus what the tests use:
 # Xvfb/xauth (a display without a screen), WebKitWebDriver (webkit2gtk-driver), ImageMagick
@@ -99,6 +104,20 @@ setup_schemathesis() {
     "schemathesis==$SCHEMATHESIS_VERSION"
 }
 
+setup_aiosmtpd() {
+  if "$AIOSMTPD_VENV/bin/python" -c "import aiosmtpd, sys; sys.exit(aiosmtpd.__version__ != '$AIOSMTPD_VERSION')" 2>/dev/null; then
+    say "aiosmtpd $AIOSMTPD_VERSION: present"
+    return
+  fi
+  command -v python3 >/dev/null || die "Python 3 is required (the registry's e-mail tests run aiosmtpd)"
+  say "installing aiosmtpd $AIOSMTPD_VERSION from PyPI into $AIOSMTPD_VENV"
+  if ! "$AIOSMTPD_VENV/bin/python" -c '' 2>/dev/null; then
+    python3 -m venv --clear "$AIOSMTPD_VENV" || die "python3 -m venv failed: install python3-venv"
+  fi
+  "$AIOSMTPD_VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+    "aiosmtpd==$AIOSMTPD_VERSION"
+}
+
 setup_rust_deps() {
   command -v cargo >/dev/null || die "Rust (cargo) is required: https://rustup.rs"
 }
@@ -109,6 +128,7 @@ setup_all() {
   setup_npm
   setup_tauri_driver
   setup_schemathesis
+  setup_aiosmtpd
 }
 
 build_ui() {

@@ -22,7 +22,8 @@ run_tests() {
   # inside a private D-Bus session with an unlocked GNOME Keyring (the vault's keyring tests use a
   # real Secret Service). pipefail (set in ./dev) makes a failing cargo test fail this step.
   # DOORSTEP_REQUIRE_OIDC: the sign-in tests fail, rather than skip, without the test provider.
-  (cd "$root" && DOORSTEP_REQUIRE_OIDC=1 "$root/scripts/with-postgres.sh" "$root/scripts/with-keyring.sh" \
+  # DOORSTEP_REQUIRE_SMTP: the registry's e-mail tests fail, rather than skip, without aiosmtpd.
+  (cd "$root" && DOORSTEP_REQUIRE_OIDC=1 DOORSTEP_REQUIRE_SMTP=1 "$root/scripts/with-postgres.sh" "$root/scripts/with-keyring.sh" \
     cargo test --workspace --exclude doorstep-bench-bare 2>&1 |
     tee "$ARTIFACTS_LOG/cargo-test.log")
   summarize_cargo "$ARTIFACTS_LOG/cargo-test.log"

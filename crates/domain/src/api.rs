@@ -87,6 +87,9 @@ pub mod paths {
     /// `POST` an [`crate::review::AnnouncementRequest`]: an
     /// [`crate::review::AnnouncementReceipt`].
     pub const ANNOUNCEMENTS: &str = "/v1/review/announcements";
+    /// Messages beyond the app and how their delivery went: `GET` with an
+    /// [`super::OutboxListQuery`], an [`super::OutboxPage`] (staff and admins; no message text).
+    pub const OUTBOX: &str = "/v1/outbox";
 
     /// Every route of the API, for tests that keep the server and its document in step.
     pub const ALL: &[&str] = &[
@@ -117,6 +120,7 @@ pub mod paths {
         REVIEW_DOCUMENT,
         REVIEW_ACCOUNT,
         ANNOUNCEMENTS,
+        OUTBOX,
     ];
 
     /// `/v1/review/applications/<id>`.
@@ -378,6 +382,107 @@ pub struct DuplicateFlagPage {
     pub items: Vec<DuplicateFlag>,
     /// Pass as `after` to get the next page; absent on the last page.
     pub next_after: Option<String>,
+}
+
+/// Where a message beyond the app (e-mail, SMS through the webhook) is in its delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum OutboxStatus {
+    /// Waiting for its first attempt, or for a retry at `next_attempt_at`.
+    Pending,
+    /// A registry process is sending it now (it becomes pending again if that process stops).
+    Sending,
+    /// The receiver took it.
+    Delivered,
+    /// Given up: every attempt failed, or the receiver refused it for good (`last_error`).
+    Failed,
+}
+
+impl OutboxStatus {
+    pub const ALL: [OutboxStatus; 4] = [
+        OutboxStatus::Pending,
+        OutboxStatus::Sending,
+        OutboxStatus::Delivered,
+        OutboxStatus::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxStatus::Pending => "pending",
+            OutboxStatus::Sending => "sending",
+            OutboxStatus::Delivered => "delivered",
+            OutboxStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+/// Query of `GET /v1/outbox`: which messages, where the page starts, and its size.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct OutboxListQuery {
+    /// Only messages in this state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(nullable = false))]
+    pub status: Option<OutboxStatus>,
+    /// Only messages to this individual.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(nullable = false))]
+    pub recipient: Option<Uuid>,
+    /// The `next_before` of the previous page; absent to start with the newest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(nullable = false))]
+    pub before: Option<String>,
+    /// Messages per page, 1 to 200 (default 50).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        param(nullable = false, minimum = 1, maximum = 200)
+    )]
+    pub limit: Option<u32>,
+}
+
+/// One message beyond the app as staff see it: to whom, by which channel, how delivery went.
+/// Never its text (the notification it carries is the person's).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OutboxEntry {
+    /// The message's id, also its id at the receiver (e-mail `Message-ID`, webhook
+    /// `Idempotency-Key`).
+    pub id: Uuid,
+    /// The notification it carries.
+    pub notification_id: Uuid,
+    /// The individual it is addressed to.
+    pub recipient_id: Uuid,
+    /// `email` or `webhook`.
+    pub channel: String,
+    /// The e-mail address or phone number it goes to.
+    pub address: String,
+    pub status: OutboxStatus,
+    /// Attempts made so far.
+    pub attempts: u32,
+    /// When the next attempt is due (pending), RFC 3339 UTC.
+    pub next_attempt_at: String,
+    /// Why the last attempt failed.
+    pub last_error: Option<String>,
+    /// RFC 3339 UTC.
+    pub created_at: String,
+    pub delivered_at: Option<String>,
+}
+
+/// A page of the outbox, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OutboxPage {
+    pub items: Vec<OutboxEntry>,
+    /// Pass as `before` to get the next page; absent on the last page.
+    pub next_before: Option<String>,
 }
 
 /// Body of `POST /v1/revocations`: stop serving one device, or one agent's account everywhere.

@@ -43,6 +43,12 @@ pub struct Contact {
     /// How the registrant wants to be told about their applications and payments.
     #[serde(default)]
     pub preferred_channel: Option<ContactChannel>,
+    /// Channels the registrant asked the registry not to send them messages by (each at most
+    /// once). The registry's messages beyond the app — e-mail, and SMS through a gateway — are
+    /// never sent through these; notifications in the app are always kept, so `in_app` is not
+    /// one to leave, and the preferred channel cannot be left while it stays preferred.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub opted_out: Vec<ContactChannel>,
 }
 
 impl_record!(Contact, RecordKind::Contact);
@@ -51,6 +57,11 @@ impl Contact {
     /// Phone numbers still in use (not disabled).
     pub fn active_phones(&self) -> impl Iterator<Item = &Phone> {
         self.phones.iter().filter(|phone| !phone.disabled)
+    }
+
+    /// Whether the registrant asked not to be sent messages through `channel`.
+    pub fn opted_out_of(&self, channel: ContactChannel) -> bool {
+        self.opted_out.contains(&channel)
     }
 
     /// Whether the details allow reaching the registrant through `channel`.
@@ -125,6 +136,29 @@ impl Validate for Contact {
                     "preferred_channel",
                     code::INCONSISTENT,
                     channel.missing_detail(),
+                );
+            }
+        }
+
+        for (index, channel) in self.opted_out.iter().enumerate() {
+            let path = indexed("opted_out", index);
+            if *channel == ContactChannel::InApp {
+                errors.push(
+                    &path,
+                    code::NOT_ALLOWED,
+                    "Messages in the app cannot be turned off; remove in_app from the list.",
+                );
+            } else if self.opted_out[..index].contains(channel) {
+                errors.push(
+                    &path,
+                    code::DUPLICATE,
+                    "This channel is already listed; remove the copy.",
+                );
+            } else if self.preferred_channel == Some(*channel) {
+                errors.push(
+                    &path,
+                    code::INCONSISTENT,
+                    "This is the preferred way to be contacted; choose another one first, or keep it.",
                 );
             }
         }
@@ -461,7 +495,37 @@ mod tests {
             emails: vec!["amina@example.org".into()],
             address: Some(village()),
             preferred_channel: Some(ContactChannel::Sms),
+            opted_out: vec![ContactChannel::Email],
         }
+    }
+
+    #[test]
+    fn opting_out_is_per_channel_and_checked() {
+        let mut contact = contact();
+        assert!(contact.opted_out_of(ContactChannel::Email));
+        assert!(!contact.opted_out_of(ContactChannel::Sms));
+        contact.opted_out = vec![
+            ContactChannel::InApp,
+            ContactChannel::Email,
+            ContactChannel::Email,
+            ContactChannel::Sms,
+        ];
+        let errors = contact.validate().unwrap_err();
+        assert!(errors.has("opted_out[0]", code::NOT_ALLOWED));
+        assert!(!errors.has("opted_out[1]", code::DUPLICATE));
+        assert!(errors.has("opted_out[2]", code::DUPLICATE));
+        assert!(
+            errors.has("opted_out[3]", code::INCONSISTENT),
+            "SMS is preferred"
+        );
+        contact.preferred_channel = None;
+        contact.opted_out = vec![ContactChannel::Sms, ContactChannel::Email];
+        assert_eq!(contact.validate(), Ok(()));
+        // Read from a body that never had the field (older devices).
+        let mut json = serde_json::to_value(&contact).unwrap();
+        json.as_object_mut().unwrap().remove("opted_out");
+        let old: Contact = serde_json::from_value(json).unwrap();
+        assert!(old.opted_out.is_empty());
     }
 
     #[test]

@@ -51,6 +51,10 @@ pub struct Config {
     pub signin: Option<crate::auth::ExchangeConfig>,
     /// What field agents must do (the `[agents]` section).
     pub agents: AgentRules,
+    /// Messages beyond the app: e-mail, the webhook, retries (the `[outbound]` section).
+    pub outbound: crate::outbound::OutboundConfig,
+    /// The registry's reminders: how often, liveness due soon and overdue (`[scheduler]`).
+    pub scheduler: crate::outbound::SchedulerConfig,
 }
 
 /// Rules for field agents. Every key is optional in the `[agents]` section of the config file.
@@ -120,6 +124,8 @@ impl Config {
             limits: Limits::default(),
             signin: None,
             agents: AgentRules::default(),
+            outbound: crate::outbound::OutboundConfig::default(),
+            scheduler: crate::outbound::SchedulerConfig::default(),
         }
     }
 }
@@ -156,6 +162,8 @@ struct FileConfig {
     limits: Option<Limits>,
     signin: Option<crate::auth::ExchangeConfig>,
     agents: Option<AgentRules>,
+    outbound: Option<crate::outbound::config::OutboundFile>,
+    scheduler: Option<crate::outbound::config::SchedulerFile>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -177,6 +185,8 @@ pub enum ConfigError {
     Auth(String),
     #[error("invalid connection setting: {0}")]
     Connections(String),
+    #[error(transparent)]
+    Setting(#[from] crate::outbound::config::SettingError),
     #[error(
         "--dev-auth trusts a key anyone with the data folder can use, so it only runs on a loopback \
          address (127.0.0.1 or ::1), not on {0}; configure [auth] with your identity provider instead"
@@ -248,6 +258,11 @@ impl Overrides {
             limits: file.limits.unwrap_or_default(),
             signin: file.signin,
             agents: file.agents.unwrap_or_default(),
+            outbound: file
+                .outbound
+                .unwrap_or_default()
+                .resolve(&|name| std::env::var(name).ok())?,
+            scheduler: file.scheduler.unwrap_or_default().resolve()?,
             auth: {
                 let auth = file.auth.unwrap_or_default();
                 auth.validate().map_err(ConfigError::Auth)?;
@@ -341,6 +356,73 @@ mod tests {
         let err = Overrides::default().resolve().unwrap_err();
         assert!(matches!(err, ConfigError::MissingDataDir));
         assert!(err.to_string().contains("--data"));
+    }
+
+    #[test]
+    fn outbound_and_scheduler_sections_are_read_and_bad_values_name_their_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = dir.path().join("hook-secret");
+        std::fs::write(&secret, "0123456789abcdef0123\n").unwrap();
+        let path = write(
+            dir.path(),
+            &format!(
+                "data = \"x\"\n[outbound]\nmax_attempts = 3\n[outbound.email]\nhost = \"127.0.0.1\"\nport = 2525\nfrom = \"Registry <r@example.org>\"\ntls = \"none\"\n\
+                 [outbound.webhook]\nurl = \"http://127.0.0.1:9/hook\"\nsecret_file = {:?}\n[scheduler]\nperiod_secs = 60\nliveness_due_soon_days = 7\n",
+                secret.display().to_string()
+            ),
+        );
+        let cfg = Overrides {
+            config_file: Some(path),
+            ..Default::default()
+        }
+        .resolve()
+        .unwrap();
+        assert_eq!(cfg.outbound.max_attempts, 3);
+        assert_eq!(cfg.outbound.email.as_ref().unwrap().port, 2525);
+        assert_eq!(
+            cfg.outbound.webhook.as_ref().unwrap().secret.expose(),
+            "0123456789abcdef0123"
+        );
+        assert_eq!(cfg.scheduler.period, Duration::from_secs(60));
+        assert_eq!(cfg.scheduler.liveness_due_soon_days, 7);
+
+        let path = write(
+            dir.path(),
+            "data = \"x\"\n[outbound.email]\nhost = \"h\"\nfrom = \"not an address\"\n",
+        );
+        let err = Overrides {
+            config_file: Some(path),
+            ..Default::default()
+        }
+        .resolve()
+        .unwrap_err();
+        assert!(err.to_string().contains("outbound.email.from"), "{err}");
+        let path = write(
+            dir.path(),
+            "data = \"x\"\n[scheduler]\nliveness_grace_days = 99999\n",
+        );
+        let err = Overrides {
+            config_file: Some(path),
+            ..Default::default()
+        }
+        .resolve()
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("scheduler.liveness_grace_days"),
+            "{err}"
+        );
+        // An unknown key in the section is refused by name too.
+        let path = write(
+            dir.path(),
+            "data = \"x\"\n[outbound.webhook]\nurl = \"https://a.example\"\nsecret = \"inline\"\n",
+        );
+        let err = Overrides {
+            config_file: Some(path),
+            ..Default::default()
+        }
+        .resolve()
+        .unwrap_err();
+        assert!(err.to_string().contains("secret"), "{err}");
     }
 
     #[test]

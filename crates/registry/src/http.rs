@@ -25,7 +25,9 @@ use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 
 use crate::api::review::{announce, case, decide, queue};
-use crate::api::{applications, areas, documents, duplicates, records, revocations, staff, sync};
+use crate::api::{
+    applications, areas, documents, duplicates, outbox, records, revocations, staff, sync,
+};
 use crate::openapi::{NoRoleForbidden, PerCollection, ProblemJson};
 use crate::problem::{self, Problem, ProblemKind};
 use crate::resources::Collection;
@@ -56,6 +58,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
         staff::list, staff::grant, staff::change, staff::revoke,
         areas::list, areas::replace,
         queue::queue, case::open, decide::document, decide::account, announce::send,
+        outbox::list,
     ),
     components(schemas(
         HealthReport, HealthStatus, StorageKind, Problem, Collection,
@@ -83,13 +86,15 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
         doorstep_domain::api::AccountDecision, doorstep_domain::api::AnnouncementRequest,
         doorstep_domain::api::AnnouncementText, doorstep_domain::api::AnnouncementReceipt,
         doorstep_domain::Review, doorstep_domain::Language, doorstep_domain::DocumentStatus,
+        doorstep_domain::api::OutboxPage, doorstep_domain::api::OutboxEntry,
+        doorstep_domain::api::OutboxStatus,
     )),
     modifiers(&BearerAuth, &NoRoleForbidden, &ProblemJson, &PerCollection),
     tags(
         (name = "service", description = "Liveness and self-description; no credentials needed."),
         (name = "records", description = "Registry records. Every route needs a bearer token."),
         (name = "applications", description = "The application review workflow."),
-        (name = "review", description = "The review desk (staff and admins): the queue, one application opened, decisions on documents and payment accounts, announcements."),
+        (name = "review", description = "The review desk (staff and admins): the queue, one application opened, decisions on documents and payment accounts, announcements, and the delivery of messages beyond the app (the outbox)."),
         (name = "sync", description = "Offline devices: push mutations, pull the change feed."),
         (name = "documents", description = "Document bytes: resumable uploads (tus 1.0) and downloads."),
         (name = "auth", description = "Signing in through the registry (confidential OpenID Connect clients such as eSignet)."),
@@ -156,6 +161,7 @@ pub fn router(state: AppState) -> Router {
         .route(paths::REVIEW_DOCUMENT, post(decide::document))
         .route(paths::REVIEW_ACCOUNT, post(decide::account))
         .route(paths::ANNOUNCEMENTS, post(announce::send))
+        .route(paths::OUTBOX, get(outbox::list))
         .route(paths::COLLECTION, get(records::list).post(records::create))
         .route(
             paths::RECORD,

@@ -13,6 +13,10 @@
 //! - [`duplicates`]: the registry's duplicate check of the individuals it is sent, by index
 //!   lookups only, flagged for staff and told to the agent.
 //! - [`messages`]: every message the registry writes to applicants itself, in en/fr/ar.
+//! - [`outbound`]: messages beyond the app (e-mail over SMTP, a webhook for SMS): the outbox's
+//!   channels and its delivery worker.
+//! - [`scheduler`]: the registry's own reminders on a timer (liveness due soon and overdue),
+//!   one process per job, each person told once per event.
 //! - [`http`]: the axum router, the service handlers and the OpenAPI document describing them.
 //! - [`openapi`]: the document's shared parts: record schemas, typed per-collection operations,
 //!   the errors of every signed-in route.
@@ -31,8 +35,10 @@ pub mod duplicates;
 pub mod http;
 pub mod messages;
 pub mod openapi;
+pub mod outbound;
 pub mod problem;
 pub mod resources;
+pub mod scheduler;
 pub mod server;
 pub mod staff_cli;
 pub mod state;

@@ -7,6 +7,7 @@ use doorstep_domain::notification::{MAX_BODY_CHARS, MAX_TITLE_CHARS};
 use doorstep_domain::{
     ApplicationStatus, DocumentKind, DocumentStatus, Language, VerificationStatus,
 };
+use time::Date;
 
 /// What happened, for the person it happened to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +30,10 @@ pub enum Event<'a> {
         status: VerificationStatus,
         reason: Option<&'a str>,
     },
+    /// Their next liveness check is due on `due` (soon, or today).
+    LivenessDueSoon { due: Date },
+    /// Their liveness check was due on `due` and is overdue.
+    LivenessOverdue { due: Date },
 }
 
 /// A notification's title and body.
@@ -96,6 +101,30 @@ pub fn message(event: Event<'_>, language: Language) -> Message {
             };
             (title, text.to_owned(), reason)
         }
+        Event::LivenessDueSoon { due } => {
+            let (title, text) = match language {
+                En => ("Your liveness check is due", "Your next liveness check is due on {date}. Open the app and do it before then, so your payments continue."),
+                Fr => ("Votre contrôle de présence arrive à échéance", "Votre prochain contrôle de présence est à faire avant le {date}. Ouvrez l'application et faites-le d'ici là pour que vos paiements continuent."),
+                Ar => ("حان موعد التحقق من الحضور", "موعد التحقق التالي من الحضور هو {date}. افتح التطبيق وأجرِه قبل ذلك حتى تستمر مدفوعاتك."),
+            };
+            (
+                title,
+                text.replace("{date}", &doorstep_domain::date_format::format(due)),
+                None,
+            )
+        }
+        Event::LivenessOverdue { due } => {
+            let (title, text) = match language {
+                En => ("Your liveness check is overdue", "Your liveness check was due on {date}. Open the app and do it now, or visit the office: payments may stop until it is done."),
+                Fr => ("Votre contrôle de présence est en retard", "Votre contrôle de présence était à faire le {date}. Ouvrez l'application et faites-le maintenant, ou passez au bureau : les paiements peuvent être suspendus en attendant."),
+                Ar => ("تأخّر التحقق من الحضور", "كان موعد التحقق من الحضور {date}. افتح التطبيق وأجرِه الآن أو توجّه إلى المكتب: قد تتوقف المدفوعات حتى يتم ذلك."),
+            };
+            (
+                title,
+                text.replace("{date}", &doorstep_domain::date_format::format(due)),
+                None,
+            )
+        }
     };
     let heading = match (event, language) {
         (Event::Application { .. }, En) => "Note from the office:",
@@ -108,6 +137,17 @@ pub fn message(event: Event<'_>, language: Language) -> Message {
     Message {
         title: clip(title, MAX_TITLE_CHARS),
         body: with_note(text, heading, added),
+    }
+}
+
+/// The line under every message sent beyond the app (e-mail, SMS): where the rest is.
+pub fn outbound_footer(language: Language) -> &'static str {
+    match language {
+        Language::En => "You can read this message, and act on it, in the Doorstep app.",
+        Language::Fr => {
+            "Vous pouvez lire ce message et y donner suite dans l'application Doorstep."
+        }
+        Language::Ar => "يمكنك قراءة هذه الرسالة والتصرف بشأنها في تطبيق Doorstep.",
     }
 }
 
@@ -225,7 +265,15 @@ mod tests {
                         reason: None,
                     }
                 }),
-            );
+            )
+            .chain([
+                Event::LivenessDueSoon {
+                    due: time::macros::date!(2026 - 07 - 01),
+                },
+                Event::LivenessOverdue {
+                    due: time::macros::date!(2026 - 07 - 01),
+                },
+            ]);
         for event in events {
             let words: Vec<Message> = Language::ALL.map(|l| message(event, l)).to_vec();
             for m in &words {

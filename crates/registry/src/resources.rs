@@ -347,6 +347,10 @@ impl Typed {
             }
             Typed::LivenessCheck(l) => {
                 index.owner_id = Some(*l.individual_id.as_uuid());
+                // A passed check's due day, for the scheduler's reminders (`Store::liveness_due`).
+                if l.is_passed() {
+                    index.state = l.next_due.map(doorstep_domain::date_format::format);
+                }
             }
         }
         let unique: BTreeSet<String> = index.keys.drain(..).collect();

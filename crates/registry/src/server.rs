@@ -47,6 +47,8 @@ pub enum ServerError {
     Exchange(#[from] ExchangeError),
     #[error(transparent)]
     Storage(#[from] StorageError),
+    #[error("cannot set up messages beyond the app: {0}")]
+    Outbound(String),
     #[error("cannot listen on {addr}: {source} (is another registry already running there?)")]
     Bind {
         addr: SocketAddr,
@@ -124,6 +126,8 @@ pub async fn start(config: &Config) -> Result<RunningServer, ServerError> {
         addr: config.listen,
         source,
     })?;
+    let channels = crate::outbound::Channels::from_config(&config.outbound)
+        .map_err(|e| ServerError::Outbound(e.to_string()))?;
     let (tx, rx) = oneshot::channel::<()>();
     auth.use_directory(std::sync::Arc::new(crate::api::staff::StoreDirectory(
         storage.clone(),
@@ -138,9 +142,23 @@ pub async fn start(config: &Config) -> Result<RunningServer, ServerError> {
         uploads: uploads.clone(),
         exchange,
         agents: config.agents,
+        outbound: channels.enabled(),
+        scheduler: config.scheduler,
     });
     warn_if_the_file_limit_is_low(config.connections.max_connections);
     let sweeper = uploads.spawn_sweeper(UPLOAD_SWEEP_PERIOD);
+    // The outbox's delivery worker and the reminders' scheduler: they stop with the server
+    // (what they were doing is picked up again by the next process, see outbound/ and
+    // scheduler.rs).
+    let background = CancellationToken::new();
+    let enabled = channels.enabled();
+    let worker =
+        crate::outbound::worker::Worker::new(storage.clone(), channels, config.outbound.clone())
+            .spawn(background.clone());
+    let scheduler = config.scheduler.enabled.then(|| {
+        crate::scheduler::Scheduler::new(storage.clone(), config.scheduler, enabled)
+            .spawn(background.clone())
+    });
     let grace = config.shutdown_grace;
     let connections = config.connections;
     let task = tokio::spawn(async move {
@@ -150,6 +168,11 @@ pub async fn start(config: &Config) -> Result<RunningServer, ServerError> {
         };
         serve(listener, app, connections, grace, stop).await;
         sweeper.abort();
+        background.cancel();
+        let _ = worker.await;
+        if let Some(scheduler) = scheduler {
+            let _ = scheduler.await;
+        }
         storage.close().await;
         Ok(())
     });

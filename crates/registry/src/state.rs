@@ -22,6 +22,10 @@ pub struct AppState {
     pub exchange: TokenExchange,
     /// What field agents must do (consent before acting for someone).
     pub agents: crate::config::AgentRules,
+    /// The channels notifications are also sent by, beyond the app (`[outbound]`).
+    pub outbound: crate::outbound::Enabled,
+    /// When reminders are due (`[scheduler]`): a passed liveness check's default interval.
+    pub scheduler: crate::outbound::SchedulerConfig,
 }
 
 impl FromRef<AppState> for TokenExchange {

@@ -39,6 +39,7 @@ fn group(id: Uuid, expect: Expect, name: &str) -> Write {
         },
         deleted: false,
         duplicate_check: None,
+        outbound: Vec::new(),
     }
 }
 
@@ -57,6 +58,7 @@ fn head_of(group: Uuid, member: Uuid) -> Write {
         },
         deleted: false,
         duplicate_check: None,
+        outbound: Vec::new(),
     }
 }
 

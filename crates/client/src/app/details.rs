@@ -280,6 +280,7 @@ fn save_individual(
                 emails: Vec::new(),
                 address: None,
                 preferred_channel: None,
+                opted_out: Vec::new(),
             },
             Op::Create,
         ),

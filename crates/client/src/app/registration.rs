@@ -599,6 +599,7 @@ pub fn finish(
                     emails: Vec::new(),
                     address: None,
                     preferred_channel: None,
+                    opted_out: Vec::new(),
                 };
                 contacts.push(Change::of(&contact, Op::Create, &actor)?);
             }

@@ -142,6 +142,7 @@ pub async fn transition(
         index,
         deleted: false,
         duplicate_check: None,
+        outbound: Vec::new(),
     };
     let mut writes = vec![application_write];
     // An applicant whose record was deleted since is nobody to tell.

@@ -14,6 +14,7 @@ pub mod errors;
 pub mod form_rules;
 pub mod limits;
 pub mod notify;
+pub mod outbox;
 pub mod programme_rules;
 pub mod records;
 pub mod review;

@@ -146,6 +146,20 @@ pub async fn prepare(
     if access::reset_verifications(role, old_typed.as_ref(), &typed, &mut body, decision) {
         typed = resources::parse(kind, body.clone())?.0;
     }
+    // A passed liveness check sent without its next due day is due again after the registry's
+    // interval (`[scheduler] liveness_interval_days`), so every passed check has a day the
+    // reminders can go by.
+    if let Typed::LivenessCheck(check) = &typed {
+        if !deleting && check.is_passed() && check.next_due.is_none() {
+            let interval = state.scheduler.liveness_interval_days;
+            if let Some(due) =
+                doorstep_domain::liveness::next_due_date(check.performed_at, interval)
+            {
+                body["next_due"] = Value::String(doorstep_domain::date_format::format(due));
+                typed = resources::parse(kind, body.clone())?.0;
+            }
+        }
+    }
     let vouched = caller
         .principal
         .individual_id
@@ -202,6 +216,18 @@ pub async fn prepare(
         }
         _ => None,
     };
+    // A notification staff write themselves is sent beyond the app like the registry's own.
+    let outbound = match (&typed, old) {
+        (Typed::Notification(n), None) if !deleting => {
+            match super::notify::recipient(state, *n.recipient_id.as_uuid()).await? {
+                Some(to) => {
+                    crate::outbound::messages(id, &to.reach, to.language, &n.title, &n.body)
+                }
+                None => Vec::new(),
+            }
+        }
+        _ => Vec::new(),
+    };
     Ok(Write {
         kind,
         id,
@@ -210,6 +236,7 @@ pub async fn prepare(
         index,
         deleted: deleting,
         duplicate_check,
+        outbound,
     })
 }
 

@@ -219,6 +219,7 @@ pub async fn load(
                 index,
                 deleted: false,
                 duplicate_check: None,
+                outbound: Vec::new(),
             });
         }
         let n = writes.len() as u64;

@@ -124,6 +124,7 @@ fn config_write_with(
         index,
         deleted: false,
         duplicate_check: None,
+        outbound: Vec::new(),
     }
 }
 

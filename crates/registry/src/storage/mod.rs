@@ -23,7 +23,8 @@ use uuid::Uuid;
 
 pub use model::{
     ApplicantQuery, AreaLoad, AuditEntry, CitizenScope, CommitError, Expect, IdempotencyClaim,
-    KeyLookup, ListQuery, QueueQuery, RecordIndex, StoredFlag, StoredRecord, StoredResponse,
+    KeyLookup, ListQuery, LivenessDue, Outbound, OutboundChannelKind, OutboxQuery, OutboxRow,
+    OutboxStatus, QueueQuery, RecordIndex, Settle, StoredFlag, StoredRecord, StoredResponse,
     Visibility, Write, WriteContext,
 };
 
@@ -328,6 +329,60 @@ pub trait Store: Send + Sync + 'static {
 
     /// Random id of this store, made on first use.
     async fn store_id(&self) -> Result<String, StorageError>;
+
+    /// Claim up to `limit` outbox rows due at `now` — pending and due, or being sent by a
+    /// claim whose lease ran out (its process stopped) — for `worker` until `lease_until`,
+    /// counting an attempt each. One statement; on PostgreSQL rows another process is claiming
+    /// are skipped (`FOR UPDATE SKIP LOCKED`), so no row is claimed twice at once.
+    async fn outbox_claim(
+        &self,
+        worker: &str,
+        now: time::OffsetDateTime,
+        lease_until: time::OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<OutboxRow>, StorageError>;
+
+    /// How an attempt at a row `worker` claimed ended. `false` (and nothing changed) when the
+    /// claim was lost meanwhile: its lease ran out and someone else claimed the row.
+    async fn outbox_settle(
+        &self,
+        id: Uuid,
+        worker: &str,
+        outcome: &Settle,
+        now: time::OffsetDateTime,
+    ) -> Result<bool, StorageError>;
+
+    /// A page of the outbox, newest first, as `query.visibility` may see it (by the
+    /// recipient's area).
+    async fn outbox_list(&self, query: &OutboxQuery) -> Result<Vec<OutboxRow>, StorageError>;
+
+    /// Take the periodic job `name` for `holder` until `lease_until`, if its next run is due
+    /// and no live lease holds it: one conditional UPDATE, so among every process sharing the
+    /// database exactly one gets it. `false`: not now.
+    async fn job_take(
+        &self,
+        name: &str,
+        holder: &str,
+        now: time::OffsetDateTime,
+        lease_until: time::OffsetDateTime,
+    ) -> Result<bool, StorageError>;
+
+    /// Release the job `holder` took, and set when it next runs.
+    async fn job_done(
+        &self,
+        name: &str,
+        holder: &str,
+        next_run_at: time::OffsetDateTime,
+    ) -> Result<(), StorageError>;
+
+    /// Each live individual's latest passed liveness check due on or before `until` (its
+    /// `next_due`, kept as the check's `state`), ordered by (due, check id), after `after`.
+    async fn liveness_due(
+        &self,
+        until: time::Date,
+        after: Option<(time::Date, Uuid)>,
+        limit: u32,
+    ) -> Result<Vec<LivenessDue>, StorageError>;
 
     /// Wait for in-flight queries and close every connection.
     async fn close(&self);

@@ -79,6 +79,108 @@ pub struct Write {
     /// The record's duplicate flags become exactly these, in the same statement as the record
     /// (so a stored record never lacks its flags); `None` leaves its flags as they are.
     pub duplicate_check: Option<Vec<doorstep_domain::duplicates::Match>>,
+    /// For a notification: the messages beyond the app it sends (one per channel), kept in the
+    /// outbox in the same statement as the notification, so they exist exactly when it does.
+    pub outbound: Vec<Outbound>,
+}
+
+/// One message beyond the app, as the outbox keeps it until it is delivered (see
+/// [`crate::outbound`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outbound {
+    /// Derived from the notification and the channel ([`crate::outbound::message_id`]): the
+    /// message's id at the receiver, the same on every attempt.
+    pub id: Uuid,
+    pub channel: OutboundChannelKind,
+    /// The e-mail address, or the phone number (E.164) for the webhook.
+    pub address: String,
+    /// The BCP 47 tag of the language the message is written in.
+    pub language: String,
+    pub subject: String,
+    pub body: String,
+}
+
+/// The channels a message beyond the app can go by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboundChannelKind {
+    /// E-mail over SMTP.
+    Email,
+    /// An HTTP POST to the configured webhook (an SMS gateway).
+    Webhook,
+}
+
+impl OutboundChannelKind {
+    pub const ALL: [OutboundChannelKind; 2] =
+        [OutboundChannelKind::Email, OutboundChannelKind::Webhook];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboundChannelKind::Email => "email",
+            OutboundChannelKind::Webhook => "webhook",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == text)
+    }
+}
+
+/// An outbox row as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxRow {
+    pub id: Uuid,
+    pub notification_id: Uuid,
+    pub recipient_id: Uuid,
+    pub area: Option<String>,
+    pub channel: OutboundChannelKind,
+    pub address: String,
+    pub language: String,
+    pub subject: String,
+    pub body: String,
+    pub status: OutboxStatus,
+    pub attempts: u32,
+    pub next_attempt_at: OffsetDateTime,
+    pub last_error: Option<String>,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+    pub delivered_at: Option<OffsetDateTime>,
+}
+
+pub use doorstep_domain::api::OutboxStatus;
+
+/// How an attempt at delivering a claimed outbox row ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Settle {
+    Delivered,
+    /// Try again at this time.
+    Retry {
+        at: OffsetDateTime,
+        error: String,
+    },
+    /// Give up: attempts used up, or the receiver refused it for good.
+    Failed {
+        error: String,
+    },
+}
+
+/// A page of the outbox for staff, newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxQuery {
+    pub visibility: Visibility,
+    pub status: Option<OutboxStatus>,
+    pub recipient: Option<Uuid>,
+    /// Only rows before this (created_at, id), newest first.
+    pub before: Option<(OffsetDateTime, Uuid)>,
+    pub limit: u32,
+}
+
+/// A passed liveness check's due day, as the scheduler reads it ([`Store::liveness_due`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LivenessDue {
+    pub check: Uuid,
+    pub individual: Uuid,
+    pub due: time::Date,
 }
 
 /// Who is writing, when, and how to remember the answer.

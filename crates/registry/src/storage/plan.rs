@@ -77,6 +77,8 @@ pub(crate) struct Row {
     pub(crate) job: usize,
     /// The record's duplicate flags from now on, if its check ran ([`Write::duplicate_check`]).
     pub(crate) duplicate_check: Option<Vec<doorstep_domain::duplicates::Match>>,
+    /// The messages beyond the app it sends ([`Write::outbound`]).
+    pub(crate) outbound: Vec<super::model::Outbound>,
 }
 
 /// What a group writes and what each of its jobs is told.
@@ -237,6 +239,7 @@ fn decide(
             before_sha256,
             job,
             duplicate_check: write.duplicate_check,
+            outbound: write.outbound,
         });
         records.insert(write.id, record);
     }
@@ -281,6 +284,7 @@ mod tests {
             },
             deleted: false,
             duplicate_check: None,
+            outbound: Vec::new(),
         }
     }
 

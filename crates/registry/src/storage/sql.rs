@@ -120,6 +120,15 @@ impl Dialect {
         }
     }
 
+    /// What ends a `SELECT` that picks rows to claim: on PostgreSQL, rows another transaction
+    /// is claiming are skipped rather than waited for (SQLite has one writer at a time).
+    pub(crate) fn skip_locked(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
+        }
+    }
+
     /// Whether a group may be written without a transaction: read what it needs, then one
     /// statement that writes only if the feed's head is still what was read (see the module
     /// docs). PostgreSQL runs a statement with data-modifying `WITH` clauses all-or-nothing;
@@ -718,6 +727,61 @@ macro_rules! store_trait_impl {
                     key: &str,
                 ) -> Result<Option<$crate::storage::StoredResponse>, $crate::storage::StorageError> {
                     self.response(scope, key).await
+                }
+
+                async fn outbox_claim(
+                    &self,
+                    worker: &str,
+                    now: time::OffsetDateTime,
+                    lease_until: time::OffsetDateTime,
+                    limit: u32,
+                ) -> Result<Vec<$crate::storage::OutboxRow>, $crate::storage::StorageError> {
+                    shared::outbox_claim(&mut *self.conn().await?, worker, now, lease_until, limit).await
+                }
+
+                async fn outbox_settle(
+                    &self,
+                    id: uuid::Uuid,
+                    worker: &str,
+                    outcome: &$crate::storage::Settle,
+                    now: time::OffsetDateTime,
+                ) -> Result<bool, $crate::storage::StorageError> {
+                    shared::outbox_settle(&mut *self.conn().await?, id, worker, outcome, now).await
+                }
+
+                async fn outbox_list(
+                    &self,
+                    query: &$crate::storage::OutboxQuery,
+                ) -> Result<Vec<$crate::storage::OutboxRow>, $crate::storage::StorageError> {
+                    shared::outbox_list(&mut *self.conn().await?, query).await
+                }
+
+                async fn job_take(
+                    &self,
+                    name: &str,
+                    holder: &str,
+                    now: time::OffsetDateTime,
+                    lease_until: time::OffsetDateTime,
+                ) -> Result<bool, $crate::storage::StorageError> {
+                    shared::job_take(&mut *self.conn().await?, name, holder, now, lease_until).await
+                }
+
+                async fn job_done(
+                    &self,
+                    name: &str,
+                    holder: &str,
+                    next_run_at: time::OffsetDateTime,
+                ) -> Result<(), $crate::storage::StorageError> {
+                    shared::job_done(&mut *self.conn().await?, name, holder, next_run_at).await
+                }
+
+                async fn liveness_due(
+                    &self,
+                    until: time::Date,
+                    after: Option<(time::Date, uuid::Uuid)>,
+                    limit: u32,
+                ) -> Result<Vec<$crate::storage::LivenessDue>, $crate::storage::StorageError> {
+                    shared::liveness_due(&mut *self.conn().await?, until, after, limit).await
                 }
 
                 async fn linked_individual(
@@ -1450,6 +1514,25 @@ macro_rules! shared_store_impl {
                     b.rows(&[Id, Id, Int, Json, Time, Text], flags).if_guard_passed();
                     b.push(" ON CONFLICT (record_id, candidate_id) DO UPDATE SET score = excluded.score, reasons = excluded.reasons");
                 }
+                // A notification's messages beyond the app, pending from now: in this statement,
+                // so they exist exactly when the notification does. Their ids derive from the
+                // notification and the channel, so a second writing of one adds nothing.
+                let outbound: Vec<Vec<$crate::storage::sql::Cell>> = run.iter()
+                    .flat_map(|row| row.outbound.iter().map(move |m| {
+                        let at = timestamp(contexts[row.job].at);
+                        vec![
+                            m.id.into(), row.record.id.into(), row.record.index.owner_id.into(),
+                            row.record.index.area.clone().into(), m.channel.as_str().into(),
+                            m.address.clone().into(), m.language.clone().into(), m.subject.clone().into(),
+                            m.body.clone().into(), "pending".into(), at.clone().into(), at.clone().into(), at.into(),
+                        ]
+                    }))
+                    .collect();
+                if !outbound.is_empty() {
+                    b.next_statement().push("INSERT INTO outbox (id, notification_id, recipient_id, area, channel, address, language, subject, body, status, next_attempt_at, created_at, updated_at) ");
+                    b.rows(&[Id, Id, Id, Text, Text, Text, Text, Text, Text, Text, Time, Time, Time], outbound).if_guard_passed();
+                    b.push(" ON CONFLICT (id) DO NOTHING");
+                }
                 if i == last && !plan.claims.is_empty() {
                     b.next_statement().push("INSERT INTO idempotency_keys (scope, key, fingerprint, status, response, created_at) ");
                     b.rows(
@@ -1528,6 +1611,171 @@ macro_rules! shared_store_impl {
                     let _ = job.reply.send(Err(CommitError::Storage(e)));
                 }
             }
+        }
+
+        fn outbox_columns() -> String {
+            format!(
+                "{}, {}, {}, area, channel, address, language, subject, body, status, CAST(attempts AS BIGINT), {}, last_error, {}, {}, {}",
+                DIALECT.uuid_out("id"), DIALECT.uuid_out("notification_id"), DIALECT.uuid_out("recipient_id"),
+                DIALECT.time_out("next_attempt_at"), DIALECT.time_out("created_at"),
+                DIALECT.time_out("updated_at"), DIALECT.time_out("delivered_at"),
+            )
+        }
+
+        fn decode_outbox(row: &<$db as sqlx::Database>::Row) -> Result<$crate::storage::OutboxRow, StorageError> {
+            let channel: String = row.try_get(4)?;
+            let status: String = row.try_get(9)?;
+            let time = |i: usize| -> Result<time::OffsetDateTime, StorageError> { parse_time(&row.try_get::<String, _>(i)?) };
+            Ok($crate::storage::OutboxRow {
+                id: parse_uuid(row.try_get(0)?)?.expect("not null"),
+                notification_id: parse_uuid(row.try_get(1)?)?.expect("not null"),
+                recipient_id: parse_uuid(row.try_get(2)?)?.expect("not null"),
+                area: row.try_get(3)?,
+                channel: $crate::storage::OutboundChannelKind::parse(&channel)
+                    .ok_or_else(|| StorageError::Corrupt(format!("an outbox channel {channel:?}")))?,
+                address: row.try_get(5)?,
+                language: row.try_get(6)?,
+                subject: row.try_get(7)?,
+                body: row.try_get(8)?,
+                status: $crate::storage::OutboxStatus::parse(&status)
+                    .ok_or_else(|| StorageError::Corrupt(format!("an outbox status {status:?}")))?,
+                attempts: u32::try_from(row.try_get::<i64, _>(10)?).unwrap_or(u32::MAX),
+                next_attempt_at: time(11)?,
+                last_error: row.try_get(12)?,
+                created_at: time(13)?,
+                updated_at: time(14)?,
+                delivered_at: row.try_get::<Option<String>, _>(15)?.as_deref().map(parse_time).transpose()?,
+            })
+        }
+
+        pub(super) async fn outbox_claim(conn: &mut Conn, worker: &str, now: time::OffsetDateTime, lease_until: time::OffsetDateTime, limit: u32) -> Result<Vec<$crate::storage::OutboxRow>, StorageError> {
+            // A read first: most looks find nothing due, and a read takes no write lock (an
+            // UPDATE would, on SQLite, making other writers wait for it every period).
+            let mut probe = Builder::new(DIALECT, "SELECT 1 FROM outbox WHERE (status = 'pending' AND next_attempt_at <= ");
+            probe.time(timestamp(now)).push(") OR (status = 'sending' AND lease_until < ").time(timestamp(now)).push(") LIMIT 1");
+            if query(&probe).fetch_optional(&mut *conn).await?.is_none() {
+                return Ok(Vec::new());
+            }
+            let mut b = Builder::new(DIALECT, "UPDATE outbox SET status = 'sending', attempts = attempts + 1, claimed_by = ");
+            b.text(worker).push(", lease_until = ").time(timestamp(lease_until))
+                .push(", updated_at = ").time(timestamp(now))
+                .push(" WHERE id IN (SELECT id FROM outbox WHERE (status = 'pending' AND next_attempt_at <= ").time(timestamp(now))
+                .push(") OR (status = 'sending' AND lease_until < ").time(timestamp(now))
+                .push(") ORDER BY next_attempt_at, id LIMIT ").int(i64::from(limit));
+            b.push(DIALECT.skip_locked());
+            b.push(&format!(") RETURNING {}", outbox_columns()));
+            let rows = query(&b).fetch_all(&mut *conn).await?;
+            let mut claimed: Vec<$crate::storage::OutboxRow> = rows.iter().map(decode_outbox).collect::<Result<_, _>>()?;
+            claimed.sort_by_key(|r| (r.next_attempt_at, r.id));
+            Ok(claimed)
+        }
+
+        pub(super) async fn outbox_settle(conn: &mut Conn, id: Uuid, worker: &str, outcome: &$crate::storage::Settle, now: time::OffsetDateTime) -> Result<bool, StorageError> {
+            use $crate::storage::Settle;
+            let mut b = Builder::new(DIALECT, "UPDATE outbox SET claimed_by = NULL, lease_until = NULL, updated_at = ");
+            b.time(timestamp(now));
+            match outcome {
+                Settle::Delivered => {
+                    b.push(", status = 'delivered', delivered_at = ").time(timestamp(now));
+                }
+                Settle::Retry { at, error } => {
+                    b.push(", status = 'pending', next_attempt_at = ").time(timestamp(*at))
+                        .push(", last_error = ").text(error.clone());
+                }
+                Settle::Failed { error } => {
+                    b.push(", status = 'failed', last_error = ").text(error.clone());
+                }
+            }
+            b.push(" WHERE id = ").uuid(id).push(" AND status = 'sending' AND claimed_by = ").text(worker);
+            Ok(query(&b).execute(&mut *conn).await?.rows_affected() == 1)
+        }
+
+        pub(super) async fn outbox_list(conn: &mut Conn, q: &$crate::storage::OutboxQuery) -> Result<Vec<$crate::storage::OutboxRow>, StorageError> {
+            let mut b = Builder::new(DIALECT, format!("SELECT {} FROM outbox WHERE 1 = 1", outbox_columns()));
+            if let Some(status) = q.status {
+                b.push(" AND status = ").text(status.as_str());
+            }
+            if let Some(recipient) = q.recipient {
+                b.push(" AND recipient_id = ").uuid(recipient);
+            }
+            if let Some((at, id)) = q.before {
+                b.push(" AND (created_at, id) < (").time(timestamp(at)).push(", ").uuid(id).push(")");
+            }
+            match &q.visibility {
+                Visibility::All => {}
+                Visibility::Areas(areas) if !areas.is_empty() => {
+                    b.push(" AND (1 = 0");
+                    for area in areas {
+                        b.push(" OR area = ").text(area.clone())
+                            .push(" OR substr(area, 1, length(").text(format!("{area}."))
+                            .push(")) = ").text(format!("{area}."));
+                    }
+                    b.push(")");
+                }
+                // Nobody else reads the outbox (the handler refuses them first).
+                _ => {
+                    b.push(" AND 1 = 0");
+                }
+            }
+            b.push(" ORDER BY created_at DESC, id DESC LIMIT ").int(i64::from(q.limit));
+            let rows = query(&b).fetch_all(&mut *conn).await?;
+            rows.iter().map(decode_outbox).collect()
+        }
+
+        pub(super) async fn job_take(conn: &mut Conn, name: &str, holder: &str, now: time::OffsetDateTime, lease_until: time::OffsetDateTime) -> Result<bool, StorageError> {
+            // Not due, or held: answered by a read, without a write lock.
+            let mut probe = Builder::new(DIALECT, "SELECT 1 FROM scheduled_jobs WHERE name = ");
+            probe.text(name).push(" AND (next_run_at > ").time(timestamp(now))
+                .push(" OR lease_until >= ").time(timestamp(now)).push(")");
+            if query(&probe).fetch_optional(&mut *conn).await?.is_some() {
+                return Ok(false);
+            }
+            let mut b = Builder::new(DIALECT, "INSERT INTO scheduled_jobs (name, next_run_at) VALUES (");
+            b.text(name).push(", ").time(timestamp(now)).push(") ON CONFLICT (name) DO NOTHING");
+            query(&b).execute(&mut *conn).await?;
+            let mut b = Builder::new(DIALECT, "UPDATE scheduled_jobs SET holder = ");
+            b.text(holder).push(", lease_until = ").time(timestamp(lease_until))
+                .push(", last_run_at = ").time(timestamp(now))
+                .push(" WHERE name = ").text(name)
+                .push(" AND next_run_at <= ").time(timestamp(now))
+                .push(" AND (lease_until IS NULL OR lease_until < ").time(timestamp(now)).push(")");
+            Ok(query(&b).execute(&mut *conn).await?.rows_affected() == 1)
+        }
+
+        pub(super) async fn job_done(conn: &mut Conn, name: &str, holder: &str, next_run_at: time::OffsetDateTime) -> Result<(), StorageError> {
+            let mut b = Builder::new(DIALECT, "UPDATE scheduled_jobs SET holder = NULL, lease_until = NULL, next_run_at = ");
+            b.time(timestamp(next_run_at)).push(" WHERE name = ").text(name).push(" AND holder = ").text(holder);
+            query(&b).execute(&mut *conn).await?;
+            Ok(())
+        }
+
+        pub(super) async fn liveness_due(conn: &mut Conn, until: time::Date, after: Option<(time::Date, Uuid)>, limit: u32) -> Result<Vec<$crate::storage::LivenessDue>, StorageError> {
+            let day = |d: time::Date| doorstep_domain::date_format::format(d);
+            let mut b = Builder::new(DIALECT, format!(
+                "SELECT {}, {}, l.state FROM records l WHERE l.kind = 'liveness_check' AND l.deleted = FALSE \
+                 AND l.owner_id IS NOT NULL AND l.state IS NOT NULL AND l.state <= ",
+                DIALECT.uuid_out("l.id"), DIALECT.uuid_out("l.owner_id"),
+            ));
+            b.text(day(until));
+            if let Some((due, id)) = after {
+                b.push(" AND (l.state, l.id) > (").text(day(due)).push(", ").uuid(id).push(")");
+            }
+            // The person's latest check decides: a later one moved the date on.
+            b.push(" AND NOT EXISTS (SELECT 1 FROM records n WHERE n.owner_id = l.owner_id AND n.kind = 'liveness_check' \
+                    AND n.deleted = FALSE AND n.state IS NOT NULL AND (n.state > l.state OR (n.state = l.state AND n.id > l.id)))");
+            b.push(" ORDER BY l.state, l.id LIMIT ").int(i64::from(limit));
+            let rows = query(&b).fetch_all(&mut *conn).await?;
+            rows.iter()
+                .map(|row| {
+                    let state: String = row.try_get(2)?;
+                    Ok($crate::storage::LivenessDue {
+                        check: parse_uuid(row.try_get(0)?)?.expect("not null"),
+                        individual: parse_uuid(row.try_get(1)?)?.expect("not null"),
+                        due: doorstep_domain::date_format::parse(&state)
+                            .map_err(|e| StorageError::Corrupt(format!("a liveness check's due day {state:?}: {e}")))?,
+                    })
+                })
+                .collect()
         }
 
         pub(super) async fn get(conn: &mut Conn, id: Uuid) -> Result<Option<StoredRecord>, StorageError> {

@@ -194,14 +194,23 @@ async fn chunk_writes(
         .into_iter()
         .map(|r| r.id)
         .collect();
-    let people: HashMap<Uuid, Recipient> = state
+    let mut people: HashMap<Uuid, Recipient> = HashMap::new();
+    for person in state
         .storage
         .get_many(chunk)
         .await?
         .iter()
         .filter_map(Recipient::of)
-        .map(|r| (r.id, r))
-        .collect();
+    {
+        if sent.contains(&notice_id(request.id, person.id)) {
+            continue;
+        }
+        // Where the e-mail and SMS copies go (one contact lookup each, in a chunk of CHUNK).
+        let person = person
+            .reached_by(state.storage.as_ref(), state.outbound)
+            .await?;
+        people.insert(person.id, person);
+    }
     let mut writes = Vec::new();
     for (applicant, id) in chunk.iter().zip(ids) {
         if sent.contains(&id) {
