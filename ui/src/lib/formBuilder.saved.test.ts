@@ -3,7 +3,7 @@
 // (crates/client/src/app/builder/publish.rs) runs the registry's definition check on that file,
 // so what the builder makes is what the registry accepts. Regenerate the file after changing the
 // builder or @formio/js: npx vitest run -u src/lib/formBuilder.saved.test.ts
-import { afterEach, expect, it } from 'vitest';
+import { afterAll, afterEach, expect, it } from 'vitest';
 import { waitFor } from '@testing-library/svelte';
 import { mountBuilder, type MountedBuilder } from './formBuilder';
 import { SUPPORTED_TYPES } from './formCheck';
@@ -14,6 +14,10 @@ afterEach(() => {
   mounted = null;
   document.body.innerHTML = '';
 });
+// A destroyed builder's select fields still finish work queued on timers (Form.io reads the
+// signed-in user's cookie for their templates). Let it run while the test document exists,
+// or it throws into the next file's run as "document is not defined".
+afterAll(() => new Promise((done) => setTimeout(done, 300)));
 
 /** Add a component of `type` with the keyboard and save it; the component as then saved. */
 async function saved(type: string) {

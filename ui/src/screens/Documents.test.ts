@@ -43,7 +43,10 @@ const view = {
 };
 
 vi.mock('../lib/bindings', () => ({
+  // No sync finishes in these tests (the refresh after a sync is Notifications.test.ts's).
+  events: { syncStatusChanged: { listen: vi.fn(async () => () => {}) } },
   commands: {
+    syncStatus: vi.fn(async () => ({ running: false, lastSuccess: null })),
     documents: vi.fn(async () => ({ status: 'ok', data: view })),
     beginUpload: vi.fn(async () => {
       state.calls.push('begin');

@@ -7,6 +7,8 @@ const state = vi.hoisted(() => ({
     { id: 'n-2', kind: 'document_requested', title: 'Send your ID card', body: 'Please.', createdAt: '2026-11-19T10:00:00Z', read: true, deadline: '2026-11-01', overdue: true, relatedRecord: 'a-1' },
   ],
   marked: [] as [string, boolean][],
+  /** The app's sync status listener, to tell the screen a sync finished. */
+  onSync: null as null | ((e: { payload: { running: boolean; lastSuccess: string | null } }) => void),
 }));
 vi.mock('../lib/bindings', () => ({
   commands: {
@@ -15,6 +17,15 @@ vi.mock('../lib/bindings', () => ({
       state.marked.push([id, read]);
       return { status: 'ok', data: state.items.map((n) => (n.id === id ? { ...n, read } : n)) };
     }),
+    syncStatus: vi.fn(async () => ({ running: false, lastSuccess: '2026-11-20T10:00:00Z' })),
+  },
+  events: {
+    syncStatusChanged: {
+      listen: vi.fn(async (listener: NonNullable<typeof state.onSync>) => {
+        state.onSync = listener;
+        return () => {};
+      }),
+    },
   },
 }));
 
@@ -53,5 +64,25 @@ describe('the notification centre', () => {
     await fireEvent.click(view.getByRole('button', { name: 'Show 20 older notifications' }));
     expect(view.getAllByTestId('notification')).toHaveLength(120);
     expect(view.queryByTestId('notifications-more')).toBeNull();
+  });
+
+  it('lists what a sync brings without leaving the screen', async () => {
+    state.items = [
+      { id: 'n-1', kind: 'application_status', title: 'Application submitted', body: 'We received it.', createdAt: '2026-11-20T10:00:00Z', read: false, deadline: null, overdue: false, relatedRecord: 'a-1' },
+    ];
+    const onchange = vi.fn();
+    render(Notifications, { onchange, onopen: vi.fn() });
+    await screen.findByText('Application submitted');
+    await waitFor(() => expect(state.onSync).not.toBeNull());
+    state.items = [
+      { id: 'n-3', kind: 'application_status', title: 'Application approved', body: 'Yes.', createdAt: '2026-11-21T10:00:00Z', read: false, deadline: null, overdue: false, relatedRecord: 'a-1' },
+      ...state.items,
+    ];
+    // A round that is still running changes nothing; its end lists the new one.
+    state.onSync!({ payload: { running: true, lastSuccess: '2026-11-20T10:00:00Z' } });
+    expect(screen.queryByText('Application approved')).toBeNull();
+    state.onSync!({ payload: { running: false, lastSuccess: '2026-11-21T10:00:00Z' } });
+    await screen.findByText('Application approved');
+    expect(onchange).toHaveBeenLastCalledWith(2);
   });
 });
