@@ -21,8 +21,13 @@
 //   doorstep-public   public native client (token_endpoint_auth_method none), PKCE required.
 // Accounts (login_hint): "person-1" (a citizen, full claims), "agent-1" (a field agent in area
 // KE.30: registry tokens carry roles and area), "admin-1" and "staff-1" (no role claim: the
-// registry's staff directory gives the role); "cancel" makes the provider answer
-// error=access_denied, as when a person cancels.
+// registry's staff directory gives the role), "person-2" (another citizen, for tests of a check
+// answered by the wrong person); "cancel" makes the provider answer error=access_denied, as when
+// a person cancels.
+// Authentication context (acr): the login step vouches for the first of the request's
+// acr_values (default mosip:idp:acr:password), as eSignet does once the person passes that
+// method; a login_hint suffix forces another, weaker one: "person-1:password" logs in with
+// mosip:idp:acr:password whatever was asked (a person who could not do the biometric check).
 // Access tokens requested with `resource=urn:doorstep:registry` are JWTs with
 // aud "doorstep-registry" (what the registry's [auth] section checks); others are opaque and
 // work at the userinfo endpoint (oidc-provider refuses audience-bound tokens there).
@@ -51,6 +56,13 @@ const ACCOUNTS = {
     name: 'Amina Njoroge',
     birthdate: '1988-04-12',
     phone_number: '+254712345678',
+  },
+  // Another citizen, registered nowhere by default.
+  'person-2': {
+    individual_id: '5550001112',
+    name: 'Jabari Mwangi',
+    birthdate: '1979-09-30',
+    phone_number: '+254722000111',
   },
   // A field agent: registry tokens carry the role and the admin area they serve.
   'agent-1': {
@@ -216,8 +228,10 @@ async function interaction(req, res) {
     return;
   }
   if (prompt.name === 'login') {
-    const hint =
+    const asked =
       req.method === 'POST' ? (await readForm(req)).get('account') : (params.login_hint ?? args['auto-login']);
+    // "person-1:password": the account, and the method it signs in with.
+    const [hint, method] = String(asked ?? '').split(':');
     // Tests count these lines: a sign-in that needed no login step reused a session cookie.
     console.error(`login-step ${hint}`);
     if (hint === 'cancel' || !ACCOUNTS[hint]) {
@@ -226,7 +240,8 @@ async function interaction(req, res) {
         error_description: hint === 'cancel' ? 'The person cancelled the sign-in.' : `no test account "${hint}"`,
       };
     } else {
-      const acr = (params.acr_values || 'mosip:idp:acr:password').split(' ')[0];
+      const acr = method ? `mosip:idp:acr:${method}` : (params.acr_values || 'mosip:idp:acr:password').split(' ')[0];
+      if (!ACR_VALUES.includes(acr)) throw new Error(`no authentication method ${acr}`);
       result = { login: { accountId: hint, acr, amr: ['pwd'] } };
     }
   } else if (prompt.name === 'consent') {

@@ -17,6 +17,9 @@ use doorstep_domain::api::{
 use url::Url;
 use uuid::Uuid;
 
+/// The problem type of a liveness proof the registry did not accept.
+pub const LIVENESS_REFUSED: &str = "/problems/liveness-refused";
+
 /// A health check must answer fast or the app treats the registry as unreachable (offline).
 const HEALTH_TIMEOUT: Duration = Duration::from_secs(5);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
@@ -193,6 +196,57 @@ impl RegistryClient {
 
     pub(crate) fn http(&self) -> &reqwest::Client {
         &self.http
+    }
+
+    /// `POST /v1/liveness/challenges`: start a liveness step-up for `request.individual_id`
+    /// (none: the caller themself).
+    pub async fn liveness_challenge(
+        &self,
+        token: &str,
+        request: &doorstep_domain::api::LivenessChallengeRequest,
+    ) -> Result<doorstep_domain::api::LivenessChallenge, TransportError> {
+        let response = self
+            .http
+            .post(self.url(paths::LIVENESS_CHALLENGES))
+            .header(reqwest::header::AUTHORIZATION, bearer(token))
+            .json(request)
+            .send()
+            .await
+            .map_err(offline)?;
+        let response = check(response).await?;
+        response.json().await.map_err(offline)
+    }
+
+    /// `POST /v1/liveness/challenges/{id}/proof`: the registry's verdict on a step-up. `Ok(Err)`
+    /// is a refusal of the proof (`/problems/liveness-refused`): its reason code and sentence.
+    pub async fn liveness_proof(
+        &self,
+        token: &str,
+        challenge: Uuid,
+        proof: &doorstep_domain::api::LivenessProof,
+    ) -> Result<Result<serde_json::Value, (String, String)>, TransportError> {
+        let response = self
+            .http
+            .post(self.url(&paths::liveness_proof(challenge)))
+            .header(reqwest::header::AUTHORIZATION, bearer(token))
+            .json(proof)
+            .send()
+            .await
+            .map_err(offline)?;
+        if response.status() == reqwest::StatusCode::UNPROCESSABLE_ENTITY {
+            let problem: serde_json::Value = response.json().await.map_err(offline)?;
+            if problem["type"] == LIVENESS_REFUSED {
+                let code = problem["errors"][0]["code"].as_str().unwrap_or("refused");
+                let detail = problem["detail"].as_str().unwrap_or("no details");
+                return Ok(Err((code.to_owned(), detail.to_owned())));
+            }
+            return Err(TransportError::Server {
+                status: 422,
+                message: problem["detail"].as_str().unwrap_or("no details").to_owned(),
+            });
+        }
+        let response = check(response).await?;
+        response.json().await.map(Ok).map_err(offline)
     }
 
     /// `GET /v1/areas` with `If-None-Match: etag`: the caller's part of the gazetteer and its

@@ -90,6 +90,13 @@ pub mod paths {
     /// Messages beyond the app and how their delivery went: `GET` with an
     /// [`super::OutboxListQuery`], an [`super::OutboxPage`] (staff and admins; no message text).
     pub const OUTBOX: &str = "/v1/outbox";
+    /// `POST` a [`super::LivenessChallengeRequest`]: a [`super::LivenessChallenge`], the start of
+    /// a liveness step-up for one registrant (the caller themself, or for an agent or staff a
+    /// person they serve).
+    pub const LIVENESS_CHALLENGES: &str = "/v1/liveness/challenges";
+    /// `POST` a [`super::LivenessProof`] for a challenge: the registry verifies the step-up
+    /// authentication and answers with the recorded [`crate::liveness::LivenessCheck`].
+    pub const LIVENESS_PROOF: &str = "/v1/liveness/challenges/{id}/proof";
 
     /// Every route of the API, for tests that keep the server and its document in step.
     pub const ALL: &[&str] = &[
@@ -121,7 +128,14 @@ pub mod paths {
         REVIEW_ACCOUNT,
         ANNOUNCEMENTS,
         OUTBOX,
+        LIVENESS_CHALLENGES,
+        LIVENESS_PROOF,
     ];
+
+    /// `/v1/liveness/challenges/<id>/proof`.
+    pub fn liveness_proof(challenge: Uuid) -> String {
+        LIVENESS_PROOF.replace("{id}", &challenge.to_string())
+    }
 
     /// `/v1/review/applications/<id>`.
     pub fn review_application(application: Uuid) -> String {
@@ -245,6 +259,68 @@ pub struct ExchangeRequest {
     /// RFC 8707 resource indicator, when the app asked for one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource: Option<String>,
+}
+
+/// Body of `POST /v1/liveness/challenges`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LivenessChallengeRequest {
+    /// Whose liveness is checked: an individual's record id. A citizen may leave it out (their
+    /// own record); an agent or staff member names the person they assist.
+    #[serde(default)]
+    pub individual_id: Option<Uuid>,
+}
+
+/// A liveness step-up about to start: what the app puts in its authorization request. Single
+/// use, bound to the registrant and to whoever asked for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LivenessChallenge {
+    pub id: Uuid,
+    /// The `nonce` to send in the authorization request; the ID token must carry it back.
+    pub nonce: String,
+    pub individual_id: Uuid,
+    /// The identity provider the person must authenticate at (its issuer URL).
+    pub issuer: String,
+    /// The `acr_values` to ask for, best first; empty when the provider has none and only a fresh
+    /// login (`prompt=login`, `max_age=0`) is required.
+    pub acr_values: Vec<String>,
+    /// `max_age` to ask for (always 0: the person authenticates now).
+    pub max_age: u64,
+    /// How the proof is sent: `id_token` (the app redeems the code itself) or `code` (the
+    /// registry redeems it with its own client, `[signin]`).
+    pub proof: LivenessProofKind,
+    /// RFC 3339: authentication before this time does not count (minus a small clock skew).
+    pub not_before: String,
+    /// RFC 3339: the proof must arrive before this time.
+    pub expires: String,
+}
+
+/// Which [`LivenessProof`] a challenge expects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum LivenessProofKind {
+    IdToken,
+    Code,
+}
+
+/// Body of `POST /v1/liveness/challenges/{id}/proof`: either the ID token the app received
+/// (providers the app redeems with), or the authorization code with its PKCE verifier and
+/// redirect URI (providers the registry redeems with, eSignet's `private_key_jwt`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LivenessProof {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_verifier: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_uri: Option<String>,
 }
 
 /// A page of records: what `GET /v1/{collection}` and `GET /v1/search` answer.

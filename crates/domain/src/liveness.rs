@@ -29,6 +29,21 @@ pub struct LivenessCheck {
     /// When the next check is due, if the programme set one.
     #[serde(default, with = "crate::date_format::option")]
     pub next_due: Option<Date>,
+    /// The authentication context the identity provider vouched for (its `acr`, e.g.
+    /// `mosip:idp:acr:biometrics`), for a check the registry verified as a step-up sign-in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acr: Option<String>,
+    /// When the person authenticated at the provider (its `auth_time`).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
+    pub auth_time: Option<OffsetDateTime>,
+    /// The agent (actor id, e.g. `agent:otieno`) who ran the check with the person, when it
+    /// was assisted; the person authenticated themself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assisted_by: Option<String>,
 }
 
 impl_record!(LivenessCheck, RecordKind::LivenessCheck);
@@ -144,6 +159,9 @@ mod tests {
             provider: "esignet".into(),
             outcome: LivenessOutcome::Passed,
             next_due: Some(date!(2025 - 05 - 01)),
+            acr: None,
+            auth_time: None,
+            assisted_by: None,
         };
         assert!(check.is_passed());
         assert_eq!(check.validate(), Ok(()));

@@ -55,6 +55,8 @@ pub struct Config {
     pub outbound: crate::outbound::OutboundConfig,
     /// The registry's reminders: how often, liveness due soon and overdue (`[scheduler]`).
     pub scheduler: crate::outbound::SchedulerConfig,
+    /// Liveness step-ups: at which providers, asking what (`[liveness]`).
+    pub liveness: crate::liveness::LivenessConfig,
 }
 
 /// Rules for field agents. Every key is optional in the `[agents]` section of the config file.
@@ -126,6 +128,7 @@ impl Config {
             agents: AgentRules::default(),
             outbound: crate::outbound::OutboundConfig::default(),
             scheduler: crate::outbound::SchedulerConfig::default(),
+            liveness: crate::liveness::LivenessConfig::default(),
         }
     }
 }
@@ -164,6 +167,7 @@ struct FileConfig {
     agents: Option<AgentRules>,
     outbound: Option<crate::outbound::config::OutboundFile>,
     scheduler: Option<crate::outbound::config::SchedulerFile>,
+    liveness: Option<crate::liveness::LivenessConfig>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -183,6 +187,8 @@ pub enum ConfigError {
     MissingDataDir,
     #[error("invalid [auth] setting: {0}")]
     Auth(String),
+    #[error("invalid [liveness] setting: {0}")]
+    Liveness(String),
     #[error("invalid connection setting: {0}")]
     Connections(String),
     #[error(transparent)]
@@ -256,13 +262,27 @@ impl Overrides {
             connections,
             dev_auth,
             limits: file.limits.unwrap_or_default(),
-            signin: file.signin,
             agents: file.agents.unwrap_or_default(),
             outbound: file
                 .outbound
                 .unwrap_or_default()
                 .resolve(&|name| std::env::var(name).ok())?,
             scheduler: file.scheduler.unwrap_or_default().resolve()?,
+            liveness: {
+                let liveness = file.liveness.unwrap_or_default();
+                let trusted: Vec<String> = file
+                    .auth
+                    .as_ref()
+                    .map(|a| a.issuer_settings().map(|all| all.into_iter().map(|s| s.issuer).collect::<Vec<String>>()))
+                    .transpose()
+                    .map_err(ConfigError::Auth)?
+                    .unwrap_or_default();
+                liveness
+                    .validate(&trusted, file.signin.as_ref().map(|s| s.issuer.as_str()))
+                    .map_err(ConfigError::Liveness)?;
+                liveness
+            },
+            signin: file.signin,
             auth: {
                 let auth = file.auth.unwrap_or_default();
                 auth.validate().map_err(ConfigError::Auth)?;

@@ -26,7 +26,8 @@ use utoipa::OpenApi;
 
 use crate::api::review::{announce, case, decide, queue};
 use crate::api::{
-    applications, areas, documents, duplicates, outbox, records, revocations, staff, sync,
+    applications, areas, documents, duplicates, liveness, outbox, records, revocations, staff,
+    sync,
 };
 use crate::openapi::{NoRoleForbidden, PerCollection, ProblemJson};
 use crate::problem::{self, Problem, ProblemKind};
@@ -58,7 +59,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
         staff::list, staff::grant, staff::change, staff::revoke,
         areas::list, areas::replace,
         queue::queue, case::open, decide::document, decide::account, announce::send,
-        outbox::list,
+        outbox::list, liveness::create_challenge, liveness::prove,
     ),
     components(schemas(
         HealthReport, HealthStatus, StorageKind, Problem, Collection,
@@ -88,6 +89,8 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
         doorstep_domain::Review, doorstep_domain::Language, doorstep_domain::DocumentStatus,
         doorstep_domain::api::OutboxPage, doorstep_domain::api::OutboxEntry,
         doorstep_domain::api::OutboxStatus,
+        doorstep_domain::api::LivenessChallengeRequest, doorstep_domain::api::LivenessChallenge,
+        doorstep_domain::api::LivenessProof, doorstep_domain::api::LivenessProofKind,
     )),
     modifiers(&BearerAuth, &NoRoleForbidden, &ProblemJson, &PerCollection),
     tags(
@@ -162,6 +165,8 @@ pub fn router(state: AppState) -> Router {
         .route(paths::REVIEW_ACCOUNT, post(decide::account))
         .route(paths::ANNOUNCEMENTS, post(announce::send))
         .route(paths::OUTBOX, get(outbox::list))
+        .route(paths::LIVENESS_CHALLENGES, post(liveness::create_challenge))
+        .route(paths::LIVENESS_PROOF, post(liveness::prove))
         .route(paths::COLLECTION, get(records::list).post(records::create))
         .route(
             paths::RECORD,

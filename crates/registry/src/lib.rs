@@ -17,6 +17,8 @@
 //!   channels and its delivery worker.
 //! - [`scheduler`]: the registry's own reminders on a timer (liveness due soon and overdue),
 //!   one process per job, each person told once per event.
+//! - [`liveness`]: liveness through the identity provider: the step-up the registry verifies
+//!   (`[liveness]`, the rules on the ID token; the routes are `api/liveness.rs`).
 //! - [`http`]: the axum router, the service handlers and the OpenAPI document describing them.
 //! - [`openapi`]: the document's shared parts: record schemas, typed per-collection operations,
 //!   the errors of every signed-in route.
@@ -33,6 +35,7 @@ pub mod config;
 pub mod demo;
 pub mod duplicates;
 pub mod http;
+pub mod liveness;
 pub mod messages;
 pub mod openapi;
 pub mod outbound;

@@ -56,6 +56,8 @@ pub enum ProblemKind {
     /// The identity provider refuses the registry's own sign-in client (`invalid_client`): its
     /// registration or keys are wrong, no retry helps, and only the registry's operator can fix it.
     SignInMisconfigured,
+    /// A liveness step-up's proof does not pass (`errors[0].code` says why); nothing recorded.
+    LivenessRefused,
 }
 
 impl ProblemKind {
@@ -84,6 +86,7 @@ impl ProblemKind {
             ProblemKind::Internal => "/problems/internal",
             ProblemKind::Timeout => "/problems/timeout",
             ProblemKind::SignInMisconfigured => "/problems/signin-misconfigured",
+            ProblemKind::LivenessRefused => "/problems/liveness-refused",
         }
     }
 
@@ -112,6 +115,7 @@ impl ProblemKind {
             ProblemKind::Internal => "Internal error",
             ProblemKind::Timeout => "Request took too long",
             ProblemKind::SignInMisconfigured => "Sign-in is misconfigured",
+            ProblemKind::LivenessRefused => "Liveness check not accepted",
         }
     }
 
@@ -140,6 +144,7 @@ impl ProblemKind {
             ProblemKind::Timeout => StatusCode::REQUEST_TIMEOUT,
             // A fault of the server's set-up, not of the request, and not temporary (not 503).
             ProblemKind::SignInMisconfigured => StatusCode::INTERNAL_SERVER_ERROR,
+            ProblemKind::LivenessRefused => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
 }

@@ -144,6 +144,7 @@ pub async fn start(config: &Config) -> Result<RunningServer, ServerError> {
         agents: config.agents,
         outbound: channels.enabled(),
         scheduler: config.scheduler,
+        liveness: std::sync::Arc::new(config.liveness.clone()),
     });
     warn_if_the_file_limit_is_low(config.connections.max_connections);
     let sweeper = uploads.spawn_sweeper(UPLOAD_SWEEP_PERIOD);

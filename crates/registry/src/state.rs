@@ -26,6 +26,8 @@ pub struct AppState {
     pub outbound: crate::outbound::Enabled,
     /// When reminders are due (`[scheduler]`): a passed liveness check's default interval.
     pub scheduler: crate::outbound::SchedulerConfig,
+    /// Where liveness step-ups are done and what they must prove (`[liveness]`).
+    pub liveness: std::sync::Arc<crate::liveness::LivenessConfig>,
 }
 
 impl FromRef<AppState> for TokenExchange {

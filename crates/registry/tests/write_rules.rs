@@ -1533,3 +1533,50 @@ async fn form_versions_are_immutable_and_follow_one_another() {
         api.stop().await;
     }
 }
+
+/// Issue 18: what the identity provider vouched for in a liveness step-up (`acr`, `auth_time`)
+/// and the agent who assisted it are written only by the registry after verifying the step-up
+/// (POST /v1/liveness/challenges/{id}/proof): never by REST or a sync push, on create or update.
+#[tokio::test]
+async fn only_the_registry_writes_what_a_verified_liveness_check_proves() {
+    for backend in backends().await {
+        let api = Api::start(&backend).await;
+        let w = world(&api).await;
+        let check = |extra: Value| {
+            let mut body = with(
+                meta(Uuid::now_v7()),
+                json!({"individual_id": w.amina["id"], "performed_at": "2026-11-30T10:00:00Z",
+                       "provider": "office", "outcome": "passed"}),
+            );
+            for (k, v) in extra.as_object().unwrap() {
+                body[k] = v.clone();
+            }
+            body
+        };
+        let forged = [
+            json!({"acr": "mosip:idp:acr:biometrics"}),
+            json!({"auth_time": "2026-11-30T10:00:00Z"}),
+            json!({"assisted_by": "agent:agent-a"}),
+        ];
+        for extra in &forged {
+            let body = check(extra.clone());
+            let answer = api.post("/v1/liveness-checks", &w.staff, &body).await;
+            assert_eq!(answer.status, 403, "{} {extra}: {:?}", api.backend, answer.json);
+            let r = push_one(&api, &w.agent_a, create(RecordKind::LivenessCheck, &body)).await;
+            assert_eq!(rejection(&r).0, "/problems/forbidden", "{extra}: {r:?}");
+        }
+        // A check done otherwise (at the office) is recorded as before, and stays without them.
+        let plain = created(&api, "/v1/liveness-checks", &w.staff, check(json!({}))).await;
+        let mut changed = plain.clone();
+        changed["acr"] = json!("mosip:idp:acr:biometrics");
+        let path = format!("/v1/liveness-checks/{}", plain["id"].as_str().unwrap());
+        let answer = api.put(&path, &w.staff, &changed, 1).await;
+        assert_eq!(answer.status, 403, "{:?}", answer.json);
+        let r = push_one(&api, &w.agent_a, update(RecordKind::LivenessCheck, &plain, &changed)).await;
+        assert_eq!(rejection(&r).0, "/problems/forbidden", "{r:?}");
+        // Citizens never write a check themselves: the step-up is their way.
+        let answer = api.post("/v1/liveness-checks", &w.citizen, &check(json!({}))).await;
+        assert_eq!(answer.status, 403, "{:?}", answer.json);
+        api.stop().await;
+    }
+}

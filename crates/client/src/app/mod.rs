@@ -29,6 +29,7 @@ mod documents;
 mod duplicate_notices;
 mod finance;
 mod household;
+mod liveness;
 mod notifications;
 mod operations;
 mod profiles;

@@ -29,6 +29,7 @@ mod jwks;
 mod loopback;
 mod random;
 mod session;
+mod stepup;
 mod token;
 mod verify;
 

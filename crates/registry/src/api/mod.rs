@@ -13,6 +13,7 @@ pub mod duplicates;
 pub mod errors;
 pub mod form_rules;
 pub mod limits;
+pub mod liveness;
 pub mod notify;
 pub mod outbox;
 pub mod programme_rules;

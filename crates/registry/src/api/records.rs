@@ -200,6 +200,7 @@ pub async fn create(
         body: json,
         current: None,
         decision: false,
+        step_up: false,
     };
     let write = prepare(&state, &caller, request).await?;
     let link_me = caller.role() == Role::Citizen
@@ -279,6 +280,7 @@ pub async fn update(
         body: json,
         current: Some(&old),
         decision: false,
+        step_up: false,
     };
     let mut write = prepare(&state, &caller, request).await?;
     write.expect = Expect::Rev(rev);
@@ -333,6 +335,7 @@ pub async fn delete(
         body: serde_json::Value::Null,
         current: Some(&old),
         decision: false,
+        step_up: false,
     };
     let mut write = prepare(&state, &caller, request).await?;
     write.expect = Expect::Rev(rev);

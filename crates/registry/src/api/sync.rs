@@ -194,6 +194,7 @@ impl Applying<'_> {
             body,
             current,
             decision: false,
+            step_up: false,
         };
         match (m.op, current) {
             (MutationOp::Create, None) if exists => done(rejected(

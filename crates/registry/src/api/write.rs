@@ -67,6 +67,10 @@ pub struct WriteRequest<'a> {
     /// A reviewer's decision from the review desk ([`super::review`]): the one write that may
     /// change a document's or an account's verification, and nothing else.
     pub decision: bool,
+    /// A liveness check the registry verified itself from a step-up authentication
+    /// ([`super::liveness`]): the one way a citizen's check is recorded, and the only write that
+    /// may set a check's `acr`, `auth_time` and `assisted_by`.
+    pub step_up: bool,
 }
 
 /// Check a write against every rule and turn it into a store write (with `expect` left for the
@@ -83,10 +87,12 @@ pub async fn prepare(
         body,
         current,
         decision,
+        step_up,
     } = request;
     let role = caller.role();
     let allowed = match op {
         _ if decision => op == MutationOp::Update && access::may_decide(role, kind),
+        _ if step_up => op == MutationOp::Create && kind == RecordKind::LivenessCheck,
         MutationOp::Create => access::may_create_kind(role, kind),
         MutationOp::Update | MutationOp::Delete => access::may_write_kind(role, kind),
     };
@@ -145,6 +151,22 @@ pub async fn prepare(
     };
     if access::reset_verifications(role, old_typed.as_ref(), &typed, &mut body, decision) {
         typed = resources::parse(kind, body.clone())?.0;
+    }
+    // What the identity provider vouched for in a step-up is the registry's to write: no device or
+    // person sets it, on any path (a check done otherwise, e.g. in person at the office, has none).
+    if let Typed::LivenessCheck(check) = &typed {
+        let before = match &old_typed {
+            Some(Typed::LivenessCheck(before)) => {
+                (before.acr.clone(), before.auth_time, before.assisted_by.clone())
+            }
+            _ => (None, None, None),
+        };
+        let now = (check.acr.clone(), check.auth_time, check.assisted_by.clone());
+        if !step_up && !deleting && now != before {
+            return Err(ApiError::forbidden(
+                "acr, auth_time and assisted_by are set by the registry when it verifies a liveness check with the identity provider (POST /v1/liveness/challenges).",
+            ));
+        }
     }
     // A passed liveness check sent without its next due day is due again after the registry's
     // interval (`[scheduler] liveness_interval_days`), so every passed check has a day the

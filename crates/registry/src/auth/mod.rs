@@ -232,6 +232,17 @@ impl Authenticator {
         &self.inner.individual_id_type
     }
 
+    /// The claim in which `issuer`'s tokens carry the person's ID number (`individual_id` by
+    /// default; `individual_id_claim` in its settings).
+    pub fn individual_id_claim(&self, issuer: &str) -> String {
+        self.inner
+            .providers
+            .iter()
+            .find(|p| p.issuer == issuer)
+            .map(|p| p.names.individual_id.clone())
+            .unwrap_or_else(|| "individual_id".into())
+    }
+
     /// Read roles from this staff directory from now on (see [`StaffDirectory`]). Set once;
     /// later calls are ignored, so the directory a running server uses cannot be swapped.
     pub fn use_directory(&self, directory: Arc<dyn StaffDirectory>) {
@@ -362,6 +373,55 @@ impl Authenticator {
             total += p.jwks.fetch_count().await;
         }
         total
+    }
+
+    /// Verify an ID token of a trusted provider issued to `client_id` (a liveness step-up): the
+    /// same checks as a bearer token — algorithm allow-list, the key its `kid` names in that
+    /// issuer's key set, signature, `iss` exactly, `aud` containing `client_id`, `exp`, `nbf`,
+    /// `iat` — and, with several audiences, `azp` naming `client_id` (OpenID Connect Core
+    /// §3.1.3.7). Answers the claims; nothing is remembered (each proof is verified anew).
+    pub async fn verify_id_token(
+        &self,
+        token: &str,
+        issuer: &str,
+        client_id: &str,
+    ) -> Result<Map<String, Value>, AuthError> {
+        let peek = Unverified::parse(token)?;
+        if peek.iss.as_deref() != Some(issuer) {
+            return Err(AuthError::WrongIssuer {
+                expected: issuer.to_owned(),
+            });
+        }
+        let provider = self
+            .inner
+            .providers
+            .iter()
+            .find(|p| p.issuer == issuer)
+            .ok_or_else(|| AuthError::WrongIssuer {
+                expected: issuer.to_owned(),
+            })?;
+        let alg = accepted_alg(&peek.alg, &provider.algorithms)?;
+        let kid = peek.kid.as_deref().ok_or_else(|| {
+            AuthError::Malformed(
+                "the token header has no `kid`, so the signing key cannot be chosen".into(),
+            )
+        })?;
+        let (jwk, _) = provider.jwks.key(kid).await?;
+        let key = key_for(&jwk, kid, alg)?;
+        let claims = verify(token, &key, alg, issuer, client_id, self.inner.leeway)?;
+        if let Some(Value::Array(audiences)) = claims.get("aud") {
+            if audiences.len() > 1
+                && claims.get("azp").and_then(Value::as_str) != Some(client_id)
+            {
+                return Err(AuthError::WrongAudience {
+                    expected: format!("{client_id} (as `azp`, the token names several audiences)"),
+                });
+            }
+        }
+        self.inner
+            .signature_checks
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(claims)
     }
 
     fn verify_dev(

@@ -23,7 +23,7 @@ use uuid::Uuid;
 
 pub use model::{
     ApplicantQuery, AreaLoad, AuditEntry, CitizenScope, CommitError, Expect, IdempotencyClaim,
-    KeyLookup, ListQuery, LivenessDue, Outbound, OutboundChannelKind, OutboxQuery, OutboxRow,
+    KeyLookup, ListQuery, LivenessChallengeRow, LivenessDue, Outbound, OutboundChannelKind, OutboxQuery, OutboxRow,
     OutboxStatus, QueueQuery, RecordIndex, Settle, StoredFlag, StoredRecord, StoredResponse,
     Visibility, Write, WriteContext,
 };
@@ -383,6 +383,16 @@ pub trait Store: Send + Sync + 'static {
         after: Option<(time::Date, Uuid)>,
         limit: u32,
     ) -> Result<Vec<LivenessDue>, StorageError>;
+
+    /// Keep a new liveness challenge.
+    async fn challenge_create(&self, challenge: &LivenessChallengeRow) -> Result<(), StorageError>;
+
+    /// A liveness challenge as kept (used or not).
+    async fn challenge(&self, id: Uuid) -> Result<Option<LivenessChallengeRow>, StorageError>;
+
+    /// Mark a challenge used at `at`, once: `true` for the one call that did (one conditional
+    /// UPDATE, so among every process sharing the database exactly one proof is taken).
+    async fn challenge_use(&self, id: Uuid, at: time::OffsetDateTime) -> Result<bool, StorageError>;
 
     /// Wait for in-flight queries and close every connection.
     async fn close(&self);

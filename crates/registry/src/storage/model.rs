@@ -183,6 +183,23 @@ pub struct LivenessDue {
     pub due: time::Date,
 }
 
+/// A liveness step-up started ([`Store::challenge_create`]): single use, bound to the registrant
+/// and to the caller who asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LivenessChallengeRow {
+    pub id: Uuid,
+    pub individual_id: Uuid,
+    /// The asking caller's actor id; only they may answer it.
+    pub requested_by: String,
+    pub issuer: String,
+    pub nonce: String,
+    /// The acr values required, space-separated; empty: a fresh login is enough.
+    pub acr_values: String,
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    pub used_at: Option<OffsetDateTime>,
+}
+
 /// Who is writing, when, and how to remember the answer.
 #[derive(Debug, Clone)]
 pub struct WriteContext {

@@ -775,6 +775,28 @@ macro_rules! store_trait_impl {
                     shared::job_done(&mut *self.conn().await?, name, holder, next_run_at).await
                 }
 
+                async fn challenge_create(
+                    &self,
+                    challenge: &$crate::storage::LivenessChallengeRow,
+                ) -> Result<(), $crate::storage::StorageError> {
+                    shared::challenge_create(&mut *self.conn().await?, challenge).await
+                }
+
+                async fn challenge(
+                    &self,
+                    id: uuid::Uuid,
+                ) -> Result<Option<$crate::storage::LivenessChallengeRow>, $crate::storage::StorageError> {
+                    shared::challenge(&mut *self.conn().await?, id).await
+                }
+
+                async fn challenge_use(
+                    &self,
+                    id: uuid::Uuid,
+                    at: time::OffsetDateTime,
+                ) -> Result<bool, $crate::storage::StorageError> {
+                    shared::challenge_use(&mut *self.conn().await?, id, at).await
+                }
+
                 async fn liveness_due(
                     &self,
                     until: time::Date,
@@ -1747,6 +1769,45 @@ macro_rules! shared_store_impl {
             b.time(timestamp(next_run_at)).push(" WHERE name = ").text(name).push(" AND holder = ").text(holder);
             query(&b).execute(&mut *conn).await?;
             Ok(())
+        }
+
+        pub(super) async fn challenge_create(conn: &mut Conn, c: &$crate::storage::LivenessChallengeRow) -> Result<(), StorageError> {
+            let mut b = Builder::new(DIALECT, "INSERT INTO liveness_challenges (id, individual_id, requested_by, issuer, nonce, acr_values, created_at, expires_at) VALUES (");
+            b.uuid(c.id).push(", ").uuid(c.individual_id).push(", ").text(&c.requested_by)
+                .push(", ").text(&c.issuer).push(", ").text(&c.nonce).push(", ").text(&c.acr_values)
+                .push(", ").time(timestamp(c.created_at)).push(", ").time(timestamp(c.expires_at)).push(")");
+            query(&b).execute(&mut *conn).await?;
+            Ok(())
+        }
+
+        pub(super) async fn challenge(conn: &mut Conn, id: Uuid) -> Result<Option<$crate::storage::LivenessChallengeRow>, StorageError> {
+            let mut b = Builder::new(DIALECT, format!(
+                "SELECT {}, {}, requested_by, issuer, nonce, acr_values, {}, {}, {} FROM liveness_challenges WHERE id = ",
+                DIALECT.uuid_out("id"), DIALECT.uuid_out("individual_id"), DIALECT.time_out("created_at"),
+                DIALECT.time_out("expires_at"), DIALECT.time_out("used_at"),
+            ));
+            b.uuid(id);
+            let Some(row) = query(&b).fetch_optional(&mut *conn).await? else {
+                return Ok(None);
+            };
+            let used: Option<String> = row.try_get(8)?;
+            Ok(Some($crate::storage::LivenessChallengeRow {
+                id: parse_uuid(row.try_get(0)?)?.expect("not null"),
+                individual_id: parse_uuid(row.try_get(1)?)?.expect("not null"),
+                requested_by: row.try_get(2)?,
+                issuer: row.try_get(3)?,
+                nonce: row.try_get(4)?,
+                acr_values: row.try_get(5)?,
+                created_at: parse_time(&row.try_get::<String, _>(6)?)?,
+                expires_at: parse_time(&row.try_get::<String, _>(7)?)?,
+                used_at: used.as_deref().map(parse_time).transpose()?,
+            }))
+        }
+
+        pub(super) async fn challenge_use(conn: &mut Conn, id: Uuid, at: time::OffsetDateTime) -> Result<bool, StorageError> {
+            let mut b = Builder::new(DIALECT, "UPDATE liveness_challenges SET used_at = ");
+            b.time(timestamp(at)).push(" WHERE id = ").uuid(id).push(" AND used_at IS NULL");
+            Ok(query(&b).execute(&mut *conn).await?.rows_affected() == 1)
         }
 
         pub(super) async fn liveness_due(conn: &mut Conn, until: time::Date, after: Option<(time::Date, Uuid)>, limit: u32) -> Result<Vec<$crate::storage::LivenessDue>, StorageError> {

@@ -34,6 +34,23 @@ impl Partition {
         Ok(applied)
     }
 
+    /// Keep a record the registry just answered with (e.g. a liveness check it recorded), as a
+    /// pull would, without moving the cursor: the next pull brings it again, unchanged.
+    pub fn keep_registry_record(&self, record: &PulledRecord) -> Result<(), VaultError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        write_server_version(
+            &tx,
+            record.kind.as_str(),
+            &record.id.to_string(),
+            record.rev,
+            &record.body,
+            record.deleted,
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Where the next pull starts (`None`: from the beginning).
     pub fn sync_cursor(&self) -> Result<Option<String>, VaultError> {
         get_state(&self.conn(), CURSOR)

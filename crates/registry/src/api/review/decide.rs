@@ -234,6 +234,7 @@ async fn decide(
             body,
             current: Some(&stored),
             decision: true,
+            step_up: false,
         },
     )
     .await?;

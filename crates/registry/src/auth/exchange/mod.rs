@@ -290,6 +290,28 @@ impl TokenExchange {
         })
     }
 
+    /// The issuer the registry redeems codes at, when configured.
+    pub fn issuer(&self) -> Option<&str> {
+        self.inner.as_ref().map(|i| i.config.issuer.as_str())
+    }
+
+    /// Redeem a liveness step-up's code with the registry's client and return the provider's ID
+    /// token (which the caller verifies). The request is checked as a sign-in's is (a native
+    /// app's loopback redirect, a PKCE verifier).
+    pub async fn redeem_id_token(
+        &self,
+        request: &ExchangeRequest,
+    ) -> Result<String, (ProblemKind, String)> {
+        let Some(inner) = self.inner.as_deref() else {
+            return Err((
+                ProblemKind::Unavailable,
+                "redeeming codes through the registry is not configured here ([signin])".into(),
+            ));
+        };
+        check(request).map_err(|detail| (ProblemKind::BadRequest, detail))?;
+        inner.redeem_id_token(request).await
+    }
+
     /// The exchange, if it is configured and `route`'s rate limit lets the caller in; otherwise
     /// the answer to send (boxed: a response is large, and this is the rare path).
     fn admit(&self, extensions: &Extensions, route: &str) -> Result<&Inner, Box<Response>> {

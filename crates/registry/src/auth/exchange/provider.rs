@@ -70,6 +70,71 @@ impl Inner {
     }
 
     pub(super) async fn redeem(&self, request: &ExchangeRequest) -> Result<Response, String> {
+        let (status, body, url, alg) = self.token_request(request).await?;
+        if status.is_success() {
+            let mut body = body;
+            body.remove("refresh_token");
+            return Ok(json_response(StatusCode::OK, Value::Object(body)));
+        }
+        let Some(error) = body.get("error").and_then(Value::as_str) else {
+            return Err(format!(
+                "the identity provider's token endpoint answered HTTP {status}"
+            ));
+        };
+        if CLIENT_REFUSED.contains(&error) {
+            return Ok(self.client_refused(error, &body, &url, alg));
+        }
+        let mut out = Map::new();
+        out.insert("error".into(), error.into());
+        if let Some(d) = body.get("error_description").and_then(Value::as_str) {
+            out.insert("error_description".into(), d.into());
+        }
+        Ok(json_response(StatusCode::BAD_REQUEST, Value::Object(out)))
+    }
+
+    /// Redeem a code for the registry itself (a liveness proof): the provider's ID token, or why
+    /// not (the provider's OAuth error, or the service being unreachable or misconfigured).
+    pub(super) async fn redeem_id_token(
+        &self,
+        request: &ExchangeRequest,
+    ) -> Result<String, (ProblemKind, String)> {
+        let unavailable = |e: String| (ProblemKind::Unavailable, e);
+        let (status, body, url, alg) = self.token_request(request).await.map_err(unavailable)?;
+        if status.is_success() {
+            return body
+                .get("id_token")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .ok_or_else(|| unavailable("the identity provider's token response has no id_token".into()));
+        }
+        let error = body.get("error").and_then(Value::as_str).unwrap_or("");
+        if CLIENT_REFUSED.contains(&error) {
+            // Logged with what to fix, as for a sign-in.
+            let _ = self.client_refused(error, &body, &url, alg);
+            return Err((
+                ProblemKind::SignInMisconfigured,
+                format!("the identity provider does not accept this registry's sign-in client ({error}); the registry's operator must fix its [signin] settings"),
+            ));
+        }
+        Err((
+            ProblemKind::BadRequest,
+            format!(
+                "the identity provider refused the code ({}{}); start the check again",
+                if error.is_empty() { "no reason given" } else { error },
+                body.get("error_description")
+                    .and_then(Value::as_str)
+                    .map(|d| format!(": {d}"))
+                    .unwrap_or_default()
+            ),
+        ))
+    }
+
+    /// The token request with a client assertion: the provider's status and JSON answer, the
+    /// token endpoint and the assertion's algorithm.
+    async fn token_request(
+        &self,
+        request: &ExchangeRequest,
+    ) -> Result<(StatusCode, Map<String, Value>, String, Algorithm), String> {
         let meta = self.metadata().await?;
         let alg = self.key.algorithm(
             meta.token_endpoint_auth_signing_alg_values_supported
@@ -105,25 +170,7 @@ impl Inner {
                 describe(&e)
             )
         })?;
-        if status.is_success() {
-            let mut body = body;
-            body.remove("refresh_token");
-            return Ok(json_response(StatusCode::OK, Value::Object(body)));
-        }
-        let Some(error) = body.get("error").and_then(Value::as_str) else {
-            return Err(format!(
-                "the identity provider's token endpoint answered HTTP {status}"
-            ));
-        };
-        if CLIENT_REFUSED.contains(&error) {
-            return Ok(self.client_refused(error, &body, url, alg));
-        }
-        let mut out = Map::new();
-        out.insert("error".into(), error.into());
-        if let Some(d) = body.get("error_description").and_then(Value::as_str) {
-            out.insert("error_description".into(), d.into());
-        }
-        Ok(json_response(StatusCode::BAD_REQUEST, Value::Object(out)))
+        Ok((status, body, url.clone(), alg))
     }
 
     /// The provider refuses the registry's client itself: every sign-in fails the same way until the
