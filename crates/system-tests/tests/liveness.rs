@@ -27,8 +27,17 @@ const OTHER_ID: &str = "5550001112";
 /// A registry trusting the provider for sign-in and liveness (biometrics required, no clock
 /// skew allowed on auth_time so a reused session is told apart within seconds).
 async fn registry(provider: &Provider, data: &std::path::Path) -> RunningServer {
+    registry_with(provider, data, LivenessConfig::default().challenge_seconds).await
+}
+
+async fn registry_with(
+    provider: &Provider,
+    data: &std::path::Path,
+    challenge_seconds: u64,
+) -> RunningServer {
     let mut config = trusting_config(provider, data, &DatabaseLocation::EmbeddedSqlite);
     config.liveness = LivenessConfig {
+        challenge_seconds,
         auth_time_skew_seconds: 0,
         providers: vec![LivenessProvider {
             issuer: provider.issuer.clone(),
@@ -73,8 +82,8 @@ fn signin_config(provider: &Provider) -> SignInConfig {
 }
 
 /// A "browser" with one cookie jar for all its sign-ins (so the provider's session carries
-/// over), which may also drop `prompt` and `max_age` from the request: a tampered app trying to
-/// pass an earlier sign-in off as a new check.
+/// over), which may also change the request so the provider reuses that session: a tampered app
+/// trying to pass an earlier sign-in off as a new check.
 #[derive(Clone)]
 struct JarBrowser {
     login_hint: &'static str,
@@ -85,10 +94,16 @@ struct JarBrowser {
 impl BrowserOpener for JarBrowser {
     fn open(&self, url: &Url) -> Result<(), String> {
         let mut url = url.clone();
+        // Reusing the session: no `prompt=login`, and an hour's `max_age` instead of none, so
+        // the provider still states `auth_time` (it always does with `max_age`).
         let kept: Vec<(String, String)> = url
             .query_pairs()
             .into_owned()
-            .filter(|(k, _)| !(self.reuse_session && (k == "prompt" || k == "max_age")))
+            .filter(|(k, _)| !(self.reuse_session && k == "prompt"))
+            .map(|(k, v)| match (self.reuse_session, k.as_str()) {
+                (true, "max_age") => (k, "3600".to_owned()),
+                _ => (k, v),
+            })
             .collect();
         url.query_pairs_mut().clear().extend_pairs(kept).append_pair("login_hint", self.login_hint);
         let redirect_uri = redirect_uri_of(&url);
@@ -154,6 +169,17 @@ struct Person {
 }
 
 impl Person {
+    /// person-1 signed in through the app's sign-in, talking to the registry at `url`.
+    async fn sign_in(provider: &Provider, url: &str) -> Person {
+        let signin = SignIn::discover(signin_config(provider)).await.unwrap();
+        let session = signin.sign_in(&HeadlessLogin(PERSON)).await.unwrap();
+        Person {
+            signin,
+            registry: RegistryClient::new(Url::parse(url).unwrap()),
+            token: session.access_token().secret().to_owned(),
+        }
+    }
+
     async fn challenge(&self) -> LivenessChallenge {
         self.registry
             .liveness_challenge(&self.token, &LivenessChallengeRequest::default())
@@ -203,13 +229,7 @@ async fn the_registry_verifies_each_step_up_and_records_only_what_passes() {
     let server = registry(&provider, data.path()).await;
     let url = server.url();
     let me = registered(&url, data.path(), "Amina", INDIVIDUAL_ID).await;
-    let signin = SignIn::discover(signin_config(&provider)).await.unwrap();
-    let session = signin.sign_in(&HeadlessLogin(PERSON)).await.unwrap();
-    let person = Person {
-        signin,
-        registry: RegistryClient::new(Url::parse(&url).unwrap()),
-        token: session.access_token().secret().to_owned(),
-    };
+    let person = Person::sign_in(&provider, &url).await;
 
     // A fresh biometric sign-in with the challenge's nonce: recorded, due again in a year.
     let first = person.challenge().await;
@@ -374,5 +394,24 @@ async fn an_agent_assists_a_beneficiary_who_authenticates_themself() {
     assert_eq!(entry["actor"], "agent:agent-1", "{trail}");
     assert_eq!(entry["on_behalf_of"], beneficiary.to_string(), "{trail}");
     assert_eq!(checks_of(&url, data.path(), beneficiary).await.len(), 1);
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_challenge_answered_too_late_is_refused() {
+    let Some(provider) = start_provider(None).await else {
+        return;
+    };
+    let data = tempfile::tempdir().unwrap();
+    // A one-second challenge (the configuration's minimum is a minute; set here directly).
+    let server = registry_with(&provider, data.path(), 1).await;
+    let url = server.url();
+    let me = registered(&url, data.path(), "Amina", INDIVIDUAL_ID).await;
+    let person = Person::sign_in(&provider, &url).await;
+    let c = person.challenge().await;
+    let proof = person.proof(&c, &HeadlessLogin(PERSON)).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(person.send(&c, &proof).await.unwrap_err(), "challenge_expired");
+    assert!(checks_of(&url, data.path(), me).await.is_empty());
     server.shutdown().await.unwrap();
 }

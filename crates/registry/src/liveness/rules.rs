@@ -130,17 +130,20 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Whether the token names the registrant: the provider's `individual_id` (the claim named in
-/// `[auth] individual_id_claim`) equal to the number the registrant holds as their ID of the
-/// registry's type, or the token's issuer and subject already linked to that registrant (the
-/// person signed in to the registry before, and was linked by that same number).
+/// Whether the token names the registrant. When it carries the person's ID number (the claim
+/// named in `[auth] individual_id_claim`), that number must be one the registrant holds as their
+/// ID of the registry's type, whatever else is true; without one (eSignet's ID token carries no
+/// personal claims), the token's issuer and subject must be linked to that registrant already
+/// (the person signed in to the registry before, and was linked by their number then).
 pub fn same_person(
     token_number: Option<&str>,
     registrant_numbers: &[String],
     linked_to_registrant: bool,
 ) -> bool {
-    linked_to_registrant
-        || token_number.is_some_and(|n| !n.is_empty() && registrant_numbers.iter().any(|r| r == n))
+    match token_number.filter(|n| !n.is_empty()) {
+        Some(number) => registrant_numbers.iter().any(|r| r == number),
+        None => linked_to_registrant,
+    }
 }
 
 #[cfg(test)]
@@ -231,6 +234,8 @@ mod tests {
         assert!(same_person(Some("4918273645"), &numbers, false));
         assert!(same_person(None, &numbers, true));
         assert!(!same_person(Some("1111111111"), &numbers, false));
+        // A number in the token that is not the registrant's outweighs a linked subject.
+        assert!(!same_person(Some("1111111111"), &numbers, true));
         assert!(!same_person(None, &numbers, false));
         assert!(!same_person(Some(""), &[String::new()], false));
     }
