@@ -51,9 +51,20 @@ while IFS= read -r name; do
   unset "$name"
 done < <(compgen -e | grep '^DOORSTEP_REGISTRY_' || true)
 # One identity sends thousands of requests a minute here: no per-caller rate limit.
+# Liveness step-ups get a provider on a loopback port nothing listens on: challenges are given
+# (and fuzzed), and a proof could only be refused, without anything leaving the machine.
 cat >"$work/registry.toml" <<'TOML'
 [limits]
 requests_per_minute = 0
+
+[[auth.issuers]]
+issuer = "http://127.0.0.1:9"
+audience = "doorstep-registry"
+jwks_url = "http://127.0.0.1:9/jwks"
+
+[[liveness.providers]]
+issuer = "http://127.0.0.1:9"
+client_id = "doorstep"
 TOML
 start_registry 127.0.0.1:0 "$work/data" "$out/registry.log" \
   --database sqlite --dev-auth --config "$work/registry.toml"
