@@ -35,6 +35,14 @@ async fn registry_with(
     data: &std::path::Path,
     challenge_seconds: u64,
 ) -> RunningServer {
+    server::start(&liveness_config(provider, data, challenge_seconds)).await.unwrap()
+}
+
+fn liveness_config(
+    provider: &Provider,
+    data: &std::path::Path,
+    challenge_seconds: u64,
+) -> doorstep_registry::config::Config {
     let mut config = trusting_config(provider, data, &DatabaseLocation::EmbeddedSqlite);
     config.liveness = LivenessConfig {
         challenge_seconds,
@@ -49,7 +57,7 @@ async fn registry_with(
         }],
         ..LivenessConfig::default()
     };
-    server::start(&config).await.unwrap()
+    config
 }
 
 /// An individual registered by an agent of KE.30, holding `national_id`.
@@ -413,5 +421,72 @@ async fn a_challenge_answered_too_late_is_refused() {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(person.send(&c, &proof).await.unwrap_err(), "challenge_expired");
     assert!(checks_of(&url, data.path(), me).await.is_empty());
+    server.shutdown().await.unwrap();
+}
+
+const ESIGNET_CLIENT: &str = "doorstep-esignet";
+
+/// The registry's `[signin]` client for the eSignet-like client (its keys are registered at the
+/// test provider through `client_jwks`).
+fn exchange_config(issuer: &str) -> doorstep_registry::auth::ExchangeConfig {
+    let key = |name: &str| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/keys").join(name);
+    let mut config =
+        doorstep_registry::auth::ExchangeConfig::new(issuer, ESIGNET_CLIENT, key("signin-client.pem"));
+    config.userinfo_decryption_key_path = Some(key("signin-userinfo-enc.pem"));
+    config
+}
+
+fn client_jwks() -> Value {
+    doorstep_registry::auth::TokenExchange::new(&exchange_config("https://placeholder.invalid"))
+        .unwrap()
+        .public_jwks()
+        .unwrap()
+}
+
+/// eSignet's way: the app sends the code, and the registry redeems it with its own client
+/// (`private_key_jwt`) and sees the ID token straight from the provider.
+#[tokio::test]
+async fn with_an_esignet_like_client_the_registry_redeems_the_code_itself() {
+    let Some(provider) = start_provider(Some(&client_jwks())).await else {
+        return;
+    };
+    let data = tempfile::tempdir().unwrap();
+    let mut config = liveness_config(&provider, data.path(), 600);
+    config.signin = Some(exchange_config(&provider.issuer));
+    config.liveness.providers[0].client_id = ESIGNET_CLIENT.into();
+    config.liveness.providers[0].proof = ProofMode::Code;
+    let server = server::start(&config).await.unwrap();
+    let url = server.url();
+    let me = registered(&url, data.path(), "Amina", INDIVIDUAL_ID).await;
+
+    let mut signin_config = SignInConfig::new(
+        &provider.issuer,
+        ESIGNET_CLIENT,
+        TokenExchange::ViaRegistry { registry_url: Url::parse(&url).unwrap() },
+    );
+    signin_config.fetch_userinfo = false;
+    signin_config.resource = Some(provider.resource.clone());
+    signin_config.claims = Some(json!({ "id_token": { "individual_id": { "essential": true } } }));
+    signin_config.callback_timeout = Duration::from_secs(20);
+    let signin = SignIn::discover(signin_config).await.unwrap();
+    let session = signin.sign_in(&HeadlessLogin(PERSON)).await.unwrap();
+    let person = Person {
+        signin,
+        registry: RegistryClient::new(Url::parse(&url).unwrap()),
+        token: session.access_token().secret().to_owned(),
+    };
+
+    let c = person.challenge().await;
+    assert_eq!(c.proof, doorstep_domain::api::LivenessProofKind::Code);
+    let proof = person.proof(&c, &HeadlessLogin(PERSON)).await;
+    assert!(proof.id_token.is_none() && proof.code.is_some(), "the app sends the code only");
+    let check = person.send(&c, &proof).await.unwrap();
+    assert_eq!(check["acr"], ESIGNET_BIOMETRICS);
+    assert_eq!(person.send(&c, &proof).await.unwrap_err(), "replayed");
+    // A weaker method through the same path.
+    let c = person.challenge().await;
+    let weak = person.proof(&c, &HeadlessLogin("person-1:password")).await;
+    assert_eq!(person.send(&c, &weak).await.unwrap_err(), "acr_too_weak");
+    assert_eq!(checks_of(&url, data.path(), me).await.len(), 1);
     server.shutdown().await.unwrap();
 }
