@@ -242,7 +242,10 @@ impl RegistryClient {
             }
             return Err(TransportError::Server {
                 status: 422,
-                message: problem["detail"].as_str().unwrap_or("no details").to_owned(),
+                message: problem["detail"]
+                    .as_str()
+                    .unwrap_or("no details")
+                    .to_owned(),
             });
         }
         let response = check(response).await?;

@@ -273,7 +273,10 @@ impl Overrides {
                 let trusted: Vec<String> = file
                     .auth
                     .as_ref()
-                    .map(|a| a.issuer_settings().map(|all| all.into_iter().map(|s| s.issuer).collect::<Vec<String>>()))
+                    .map(|a| {
+                        a.issuer_settings()
+                            .map(|all| all.into_iter().map(|s| s.issuer).collect::<Vec<String>>())
+                    })
                     .transpose()
                     .map_err(ConfigError::Auth)?
                     .unwrap_or_default();

@@ -26,8 +26,7 @@ use utoipa::OpenApi;
 
 use crate::api::review::{announce, case, decide, queue};
 use crate::api::{
-    applications, areas, documents, duplicates, liveness, outbox, records, revocations, staff,
-    sync,
+    applications, areas, documents, duplicates, liveness, outbox, records, revocations, staff, sync,
 };
 use crate::openapi::{NoRoleForbidden, PerCollection, ProblemJson};
 use crate::problem::{self, Problem, ProblemKind};

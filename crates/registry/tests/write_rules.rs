@@ -1561,7 +1561,11 @@ async fn only_the_registry_writes_what_a_verified_liveness_check_proves() {
         for extra in &forged {
             let body = check(extra.clone());
             let answer = api.post("/v1/liveness-checks", &w.staff, &body).await;
-            assert_eq!(answer.status, 403, "{} {extra}: {:?}", api.backend, answer.json);
+            assert_eq!(
+                answer.status, 403,
+                "{} {extra}: {:?}",
+                api.backend, answer.json
+            );
             let r = push_one(&api, &w.agent_a, create(RecordKind::LivenessCheck, &body)).await;
             assert_eq!(rejection(&r).0, "/problems/forbidden", "{extra}: {r:?}");
         }
@@ -1572,10 +1576,17 @@ async fn only_the_registry_writes_what_a_verified_liveness_check_proves() {
         let path = format!("/v1/liveness-checks/{}", plain["id"].as_str().unwrap());
         let answer = api.put(&path, &w.staff, &changed, 1).await;
         assert_eq!(answer.status, 403, "{:?}", answer.json);
-        let r = push_one(&api, &w.agent_a, update(RecordKind::LivenessCheck, &plain, &changed)).await;
+        let r = push_one(
+            &api,
+            &w.agent_a,
+            update(RecordKind::LivenessCheck, &plain, &changed),
+        )
+        .await;
         assert_eq!(rejection(&r).0, "/problems/forbidden", "{r:?}");
         // Citizens never write a check themselves: the step-up is their way.
-        let answer = api.post("/v1/liveness-checks", &w.citizen, &check(json!({}))).await;
+        let answer = api
+            .post("/v1/liveness-checks", &w.citizen, &check(json!({})))
+            .await;
         assert_eq!(answer.status, 403, "{:?}", answer.json);
         api.stop().await;
     }

@@ -9,12 +9,16 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::app::*;
-use common::oidc::{redirect_uri_of, start_provider, HeadlessLogin, Provider, INDIVIDUAL_ID, PERSON, PUBLIC_CLIENT};
+use common::oidc::{
+    redirect_uri_of, start_provider, HeadlessLogin, Provider, INDIVIDUAL_ID, PERSON, PUBLIC_CLIENT,
+};
 use doorstep_client::registry::RegistryClient;
 use doorstep_client::signin::{BrowserOpener, SignIn, SignInConfig, TokenExchange};
 use doorstep_domain::api::{LivenessChallenge, LivenessChallengeRequest, LivenessProof};
 use doorstep_registry::auth::Role;
-use doorstep_registry::liveness::{LivenessConfig, LivenessProvider, ProofMode, ESIGNET_BIOMETRICS};
+use doorstep_registry::liveness::{
+    LivenessConfig, LivenessProvider, ProofMode, ESIGNET_BIOMETRICS,
+};
 use doorstep_registry::server::{self, RunningServer};
 use doorstep_registry::storage::DatabaseLocation;
 use serde_json::{json, Value};
@@ -35,7 +39,9 @@ async fn registry_with(
     data: &std::path::Path,
     challenge_seconds: u64,
 ) -> RunningServer {
-    server::start(&liveness_config(provider, data, challenge_seconds)).await.unwrap()
+    server::start(&liveness_config(provider, data, challenge_seconds))
+        .await
+        .unwrap()
 }
 
 fn liveness_config(
@@ -113,7 +119,10 @@ impl BrowserOpener for JarBrowser {
                 _ => (k, v),
             })
             .collect();
-        url.query_pairs_mut().clear().extend_pairs(kept).append_pair("login_hint", self.login_hint);
+        url.query_pairs_mut()
+            .clear()
+            .extend_pairs(kept)
+            .append_pair("login_hint", self.login_hint);
         let redirect_uri = redirect_uri_of(&url);
         let jar = self.jar.clone();
         tokio::spawn(async move {
@@ -144,7 +153,10 @@ async fn follow(
         }
         let cookie = {
             let jar = jar.lock().unwrap();
-            jar.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+            jar.iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ")
         };
         let mut request = http.get(url.clone());
         if !cookie.is_empty() {
@@ -154,11 +166,16 @@ async fn follow(
         for value in response.headers().get_all(reqwest::header::SET_COOKIE) {
             let text = value.to_str().unwrap_or_default();
             if let Some((name, rest)) = text.split(';').next().and_then(|p| p.split_once('=')) {
-                jar.lock().unwrap().insert(name.trim().to_owned(), rest.to_owned());
+                jar.lock()
+                    .unwrap()
+                    .insert(name.trim().to_owned(), rest.to_owned());
             }
         }
         if !response.status().is_redirection() {
-            return Err(format!("the provider answered {} at {url}", response.status()));
+            return Err(format!(
+                "the provider answered {} at {url}",
+                response.status()
+            ));
         }
         let location = response
             .headers()
@@ -195,12 +212,23 @@ impl Person {
             .unwrap()
     }
 
-    async fn proof(&self, challenge: &LivenessChallenge, browser: &dyn BrowserOpener) -> LivenessProof {
-        self.signin.step_up(browser, challenge, &["en".into()]).await.unwrap()
+    async fn proof(
+        &self,
+        challenge: &LivenessChallenge,
+        browser: &dyn BrowserOpener,
+    ) -> LivenessProof {
+        self.signin
+            .step_up(browser, challenge, &["en".into()])
+            .await
+            .unwrap()
     }
 
     /// The registry's verdict: the recorded check, or the refusal's reason code.
-    async fn send(&self, challenge: &LivenessChallenge, proof: &LivenessProof) -> Result<Value, String> {
+    async fn send(
+        &self,
+        challenge: &LivenessChallenge,
+        proof: &LivenessProof,
+    ) -> Result<Value, String> {
         self.registry
             .liveness_proof(&self.token, challenge.id, proof)
             .await
@@ -265,7 +293,10 @@ async fn the_registry_verifies_each_step_up_and_records_only_what_passes() {
     // The same token again, on the same challenge or a new one: refused.
     assert_eq!(person.send(&first, &proof).await.unwrap_err(), "replayed");
     let second = person.challenge().await;
-    assert_eq!(person.send(&second, &proof).await.unwrap_err(), "nonce_mismatch");
+    assert_eq!(
+        person.send(&second, &proof).await.unwrap_err(),
+        "nonce_mismatch"
+    );
     // ... and the challenge it was tried on is spent.
     let fresh = person.proof(&second, &HeadlessLogin(PERSON)).await;
     assert_eq!(person.send(&second, &fresh).await.unwrap_err(), "replayed");
@@ -288,28 +319,52 @@ async fn the_registry_verifies_each_step_up_and_records_only_what_passes() {
     let mut signature: Vec<char> = signature.chars().collect();
     let middle = signature.len() / 2;
     signature[middle] = if signature[middle] == 'A' { 'B' } else { 'A' };
-    forged.id_token = Some(format!("{head}.{}", signature.into_iter().collect::<String>()));
+    forged.id_token = Some(format!(
+        "{head}.{}",
+        signature.into_iter().collect::<String>()
+    ));
     assert_eq!(person.send(&c, &forged).await.unwrap_err(), "token_invalid");
 
     // The provider's earlier session passed off as a new check (no prompt=login, no max_age):
     // its auth_time is older than the challenge.
-    let jar = JarBrowser { login_hint: PERSON, reuse_session: false, jar: Arc::default() };
+    let jar = JarBrowser {
+        login_hint: PERSON,
+        reuse_session: false,
+        jar: Arc::default(),
+    };
     let c = person.challenge().await;
     let fresh = person.proof(&c, &jar).await;
-    assert!(person.send(&c, &fresh).await.is_ok(), "a fresh login through this browser passes");
+    assert!(
+        person.send(&c, &fresh).await.is_ok(),
+        "a fresh login through this browser passes"
+    );
     // auth_time is in whole seconds: let the next challenge start in a later second.
     tokio::time::sleep(Duration::from_millis(2100)).await;
     let c = person.challenge().await;
     let reused = person
-        .proof(&c, &JarBrowser { reuse_session: true, ..jar.clone() })
+        .proof(
+            &c,
+            &JarBrowser {
+                reuse_session: true,
+                ..jar.clone()
+            },
+        )
         .await;
-    assert_eq!(person.send(&c, &reused).await.unwrap_err(), "auth_time_stale");
+    assert_eq!(
+        person.send(&c, &reused).await.unwrap_err(),
+        "auth_time_stale"
+    );
 
     // A citizen checks only themself; nothing refused was recorded.
     let someone = registered(&url, data.path(), "Other", "7777777777").await;
     let refused = person
         .registry
-        .liveness_challenge(&person.token, &LivenessChallengeRequest { individual_id: Some(someone) })
+        .liveness_challenge(
+            &person.token,
+            &LivenessChallengeRequest {
+                individual_id: Some(someone),
+            },
+        )
         .await
         .unwrap_err();
     assert!(refused.to_string().contains("403"), "{refused}");
@@ -377,7 +432,12 @@ async fn an_agent_assists_a_beneficiary_who_authenticates_themself() {
     match &err {
         doorstep_client::app::AppError::InvalidInput(r) => {
             assert_eq!(r.key, "livenessRefused", "{r:?}");
-            assert!(r.params.iter().any(|(k, v)| *k == "code" && v == "other_person"), "{r:?}");
+            assert!(
+                r.params
+                    .iter()
+                    .any(|(k, v)| *k == "code" && v == "other_person"),
+                "{r:?}"
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -390,7 +450,10 @@ async fn an_agent_assists_a_beneficiary_who_authenticates_themself() {
     assert_eq!(check.assisted_by.as_deref(), Some("agent:agent-1"));
     // The audit trail names the agent as the actor and the beneficiary as on-behalf-of.
     let trail: Value = reqwest::Client::new()
-        .get(format!("{url}/v1/liveness-checks/{}/history", check.meta.id))
+        .get(format!(
+            "{url}/v1/liveness-checks/{}/history",
+            check.meta.id
+        ))
         .bearer_auth(dev_token(data.path(), Role::Staff, "auditor", None))
         .send()
         .await
@@ -398,7 +461,10 @@ async fn an_agent_assists_a_beneficiary_who_authenticates_themself() {
         .json()
         .await
         .unwrap();
-    let entry = &trail.as_array().map(|a| a[0].clone()).unwrap_or_else(|| trail["items"][0].clone());
+    let entry = &trail
+        .as_array()
+        .map(|a| a[0].clone())
+        .unwrap_or_else(|| trail["items"][0].clone());
     assert_eq!(entry["actor"], "agent:agent-1", "{trail}");
     assert_eq!(entry["on_behalf_of"], beneficiary.to_string(), "{trail}");
     assert_eq!(checks_of(&url, data.path(), beneficiary).await.len(), 1);
@@ -419,7 +485,10 @@ async fn a_challenge_answered_too_late_is_refused() {
     let c = person.challenge().await;
     let proof = person.proof(&c, &HeadlessLogin(PERSON)).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert_eq!(person.send(&c, &proof).await.unwrap_err(), "challenge_expired");
+    assert_eq!(
+        person.send(&c, &proof).await.unwrap_err(),
+        "challenge_expired"
+    );
     assert!(checks_of(&url, data.path(), me).await.is_empty());
     server.shutdown().await.unwrap();
 }
@@ -429,9 +498,16 @@ const ESIGNET_CLIENT: &str = "doorstep-esignet";
 /// The registry's `[signin]` client for the eSignet-like client (its keys are registered at the
 /// test provider through `client_jwks`).
 fn exchange_config(issuer: &str) -> doorstep_registry::auth::ExchangeConfig {
-    let key = |name: &str| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/keys").join(name);
-    let mut config =
-        doorstep_registry::auth::ExchangeConfig::new(issuer, ESIGNET_CLIENT, key("signin-client.pem"));
+    let key = |name: &str| {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/keys")
+            .join(name)
+    };
+    let mut config = doorstep_registry::auth::ExchangeConfig::new(
+        issuer,
+        ESIGNET_CLIENT,
+        key("signin-client.pem"),
+    );
     config.userinfo_decryption_key_path = Some(key("signin-userinfo-enc.pem"));
     config
 }
@@ -462,7 +538,9 @@ async fn with_an_esignet_like_client_the_registry_redeems_the_code_itself() {
     let mut signin_config = SignInConfig::new(
         &provider.issuer,
         ESIGNET_CLIENT,
-        TokenExchange::ViaRegistry { registry_url: Url::parse(&url).unwrap() },
+        TokenExchange::ViaRegistry {
+            registry_url: Url::parse(&url).unwrap(),
+        },
     );
     signin_config.fetch_userinfo = false;
     signin_config.resource = Some(provider.resource.clone());
@@ -479,7 +557,10 @@ async fn with_an_esignet_like_client_the_registry_redeems_the_code_itself() {
     let c = person.challenge().await;
     assert_eq!(c.proof, doorstep_domain::api::LivenessProofKind::Code);
     let proof = person.proof(&c, &HeadlessLogin(PERSON)).await;
-    assert!(proof.id_token.is_none() && proof.code.is_some(), "the app sends the code only");
+    assert!(
+        proof.id_token.is_none() && proof.code.is_some(),
+        "the app sends the code only"
+    );
     let check = person.send(&c, &proof).await.unwrap();
     assert_eq!(check["acr"], ESIGNET_BIOMETRICS);
     assert_eq!(person.send(&c, &proof).await.unwrap_err(), "replayed");

@@ -289,7 +289,10 @@ fn missing_parts(
 }
 
 /// The date of the person's next liveness check, from their latest check that set one.
-pub(super) fn liveness_due(partition: &Partition, session: Who<'_>) -> Result<Option<Date>, AppError> {
+pub(super) fn liveness_due(
+    partition: &Partition,
+    session: Who<'_>,
+) -> Result<Option<Date>, AppError> {
     let Some(me) = find_me(partition, session)? else {
         return Ok(None);
     };

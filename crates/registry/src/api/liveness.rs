@@ -15,8 +15,7 @@ use axum::Json;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use doorstep_domain::api::{
-    ExchangeRequest, LivenessChallenge, LivenessChallengeRequest, LivenessProof,
-    LivenessProofKind,
+    ExchangeRequest, LivenessChallenge, LivenessChallengeRequest, LivenessProof, LivenessProofKind,
 };
 use doorstep_domain::sync::MutationOp;
 use doorstep_domain::{timestamp, FieldError, RecordKind};
@@ -111,7 +110,10 @@ pub async fn create_challenge(
     };
     let mut nonce = [0u8; 32];
     getrandom::getrandom(&mut nonce).map_err(|e| {
-        ApiError::new(ProblemKind::Internal, format!("no randomness for the nonce: {e}"))
+        ApiError::new(
+            ProblemKind::Internal,
+            format!("no randomness for the nonce: {e}"),
+        )
     })?;
     let now = OffsetDateTime::now_utc();
     let acr_values = if provider.fresh_login_only {
@@ -305,7 +307,15 @@ pub async fn prove(
     )
     .await?;
     tracing::info!(challenge = %id, check = %check_id, individual = %challenge.individual_id, acr = ?passed.acr, "liveness check passed");
-    write::commit(&state, &caller, &headers, vec![prepared], None, StatusCode::CREATED).await
+    write::commit(
+        &state,
+        &caller,
+        &headers,
+        vec![prepared],
+        None,
+        StatusCode::CREATED,
+    )
+    .await
 }
 
 /// The token must be about the registrant the challenge is for.
@@ -361,7 +371,9 @@ fn refused(reason: &Refusal) -> ApiError {
 /// Leave out what is not known rather than send nulls the record's schema would have to allow.
 fn strip_nulls(body: Value) -> Value {
     match body {
-        Value::Object(map) => Value::Object(map.into_iter().filter(|(_, v)| !v.is_null()).collect()),
+        Value::Object(map) => {
+            Value::Object(map.into_iter().filter(|(_, v)| !v.is_null()).collect())
+        }
         other => other,
     }
 }

@@ -156,12 +156,18 @@ pub async fn prepare(
     // person sets it, on any path (a check done otherwise, e.g. in person at the office, has none).
     if let Typed::LivenessCheck(check) = &typed {
         let before = match &old_typed {
-            Some(Typed::LivenessCheck(before)) => {
-                (before.acr.clone(), before.auth_time, before.assisted_by.clone())
-            }
+            Some(Typed::LivenessCheck(before)) => (
+                before.acr.clone(),
+                before.auth_time,
+                before.assisted_by.clone(),
+            ),
             _ => (None, None, None),
         };
-        let now = (check.acr.clone(), check.auth_time, check.assisted_by.clone());
+        let now = (
+            check.acr.clone(),
+            check.auth_time,
+            check.assisted_by.clone(),
+        );
         if !step_up && !deleting && now != before {
             return Err(ApiError::forbidden(
                 "acr, auth_time and assisted_by are set by the registry when it verifies a liveness check with the identity provider (POST /v1/liveness/challenges).",

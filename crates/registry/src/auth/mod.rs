@@ -410,9 +410,7 @@ impl Authenticator {
         let key = key_for(&jwk, kid, alg)?;
         let claims = verify(token, &key, alg, issuer, client_id, self.inner.leeway)?;
         if let Some(Value::Array(audiences)) = claims.get("aud") {
-            if audiences.len() > 1
-                && claims.get("azp").and_then(Value::as_str) != Some(client_id)
-            {
+            if audiences.len() > 1 && claims.get("azp").and_then(Value::as_str) != Some(client_id) {
                 return Err(AuthError::WrongAudience {
                     expected: format!("{client_id} (as `azp`, the token names several audiences)"),
                 });

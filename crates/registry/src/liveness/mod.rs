@@ -109,12 +109,21 @@ impl LivenessConfig {
                 ));
             }
             if p.client_id.trim().is_empty() {
-                return Err(format!("{} must be the app's client id at the provider", at("client_id")));
+                return Err(format!(
+                    "{} must be the app's client id at the provider",
+                    at("client_id")
+                ));
             }
             if p.code.is_empty()
-                || !p.code.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+                || !p
+                    .code
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
             {
-                return Err(format!("{} must be a lower-case code such as `esignet`", at("code")));
+                return Err(format!(
+                    "{} must be a lower-case code such as `esignet`",
+                    at("code")
+                ));
             }
             if p.acr_values.is_empty() && !p.fresh_login_only {
                 return Err(format!(
@@ -158,14 +167,16 @@ mod tests {
 
     #[test]
     fn defaults_ask_esignet_for_biometrics() {
-        let cfg = parse("[[providers]]\nissuer = \"https://id.example.org\"\nclient_id = \"app\"\n");
+        let cfg =
+            parse("[[providers]]\nissuer = \"https://id.example.org\"\nclient_id = \"app\"\n");
         let p = &cfg.providers[0];
         assert_eq!(p.acr_values, [ESIGNET_BIOMETRICS]);
         assert_eq!(p.code, "esignet");
         assert_eq!(p.proof, ProofMode::IdToken);
         assert!(!p.fresh_login_only);
         assert_eq!(cfg.challenge_seconds, 600);
-        cfg.validate(&["https://id.example.org".into()], None).unwrap();
+        cfg.validate(&["https://id.example.org".into()], None)
+            .unwrap();
     }
 
     #[test]
@@ -173,8 +184,10 @@ mod tests {
         let one = "[[providers]]\nissuer = \"https://id.example.org\"\nclient_id = \"app\"\n";
         let trusted = ["https://id.example.org".to_string()];
         let err = |text: &str| parse(text).validate(&trusted, None).unwrap_err();
-        assert!(err("[[providers]]\nissuer = \"https://other.example.org\"\nclient_id = \"a\"\n")
-            .contains("not a trusted [auth] issuer"));
+        assert!(
+            err("[[providers]]\nissuer = \"https://other.example.org\"\nclient_id = \"a\"\n")
+                .contains("not a trusted [auth] issuer")
+        );
         assert!(err(&format!("{one}acr_values = []\n")).contains("fresh_login_only"));
         assert!(err(&format!("{one}proof = \"code\"\n")).contains("[signin]"));
         assert!(err(&format!("{one}code = \"eSignet\"\n")).contains("`code`"));

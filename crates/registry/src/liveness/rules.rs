@@ -10,7 +10,10 @@ pub enum Refusal {
     /// The token was issued for another challenge (or another sign-in).
     Nonce,
     /// The provider vouched for a weaker authentication than the one asked for.
-    WeakerAcr { found: Option<String>, required: Vec<String> },
+    WeakerAcr {
+        found: Option<String>,
+        required: Vec<String>,
+    },
     /// The token does not say when the person authenticated.
     NoAuthTime,
     /// The person authenticated before this check started: an earlier session was reused.
@@ -191,21 +194,50 @@ mod tests {
         let required = vec![BIO.to_string()];
         let e = expect(&required, false);
         let cases = [
-            (json!({"nonce": "n-2", "acr": BIO, "auth_time": 1_000_010}), "nonce_mismatch"),
-            (json!({"acr": BIO, "auth_time": 1_000_010}), "nonce_mismatch"),
-            (json!({"nonce": "n-1", "acr": PWD, "auth_time": 1_000_010}), "acr_too_weak"),
-            (json!({"nonce": "n-1", "auth_time": 1_000_010}), "acr_too_weak"),
+            (
+                json!({"nonce": "n-2", "acr": BIO, "auth_time": 1_000_010}),
+                "nonce_mismatch",
+            ),
+            (
+                json!({"acr": BIO, "auth_time": 1_000_010}),
+                "nonce_mismatch",
+            ),
+            (
+                json!({"nonce": "n-1", "acr": PWD, "auth_time": 1_000_010}),
+                "acr_too_weak",
+            ),
+            (
+                json!({"nonce": "n-1", "auth_time": 1_000_010}),
+                "acr_too_weak",
+            ),
             // A prefix of a required value is not that value.
-            (json!({"nonce": "n-1", "acr": "mosip:idp:acr:bio", "auth_time": 1_000_010}), "acr_too_weak"),
+            (
+                json!({"nonce": "n-1", "acr": "mosip:idp:acr:bio", "auth_time": 1_000_010}),
+                "acr_too_weak",
+            ),
             (json!({"nonce": "n-1", "acr": BIO}), "auth_time_missing"),
-            (json!({"nonce": "n-1", "acr": BIO, "auth_time": "1000010"}), "auth_time_missing"),
-            (json!({"nonce": "n-1", "acr": BIO, "auth_time": 999_939}), "auth_time_stale"),
+            (
+                json!({"nonce": "n-1", "acr": BIO, "auth_time": "1000010"}),
+                "auth_time_missing",
+            ),
+            (
+                json!({"nonce": "n-1", "acr": BIO, "auth_time": 999_939}),
+                "auth_time_stale",
+            ),
         ];
         for (c, code) in cases {
-            assert_eq!(check(&claims(c.clone()), &e).unwrap_err().code(), code, "{c}");
+            assert_eq!(
+                check(&claims(c.clone()), &e).unwrap_err().code(),
+                code,
+                "{c}"
+            );
         }
         // Within the skew: a clock a little behind the registry's still counts.
-        assert!(check(&claims(json!({"nonce": "n-1", "acr": BIO, "auth_time": 999_940})), &e).is_ok());
+        assert!(check(
+            &claims(json!({"nonce": "n-1", "acr": BIO, "auth_time": 999_940})),
+            &e
+        )
+        .is_ok());
     }
 
     #[test]
@@ -214,7 +246,10 @@ mod tests {
         let e = expect(&none, true);
         assert_eq!(
             check(&claims(json!({"nonce": "n-1", "auth_time": 1_000_000})), &e),
-            Ok(Passed { acr: None, auth_time: 1_000_000 })
+            Ok(Passed {
+                acr: None,
+                auth_time: 1_000_000
+            })
         );
         assert_eq!(
             check(&claims(json!({"nonce": "n-1", "auth_time": 900_000})), &e).unwrap_err(),
@@ -224,7 +259,11 @@ mod tests {
 
     #[test]
     fn the_weaker_acr_message_names_what_was_found_and_needed() {
-        let message = Refusal::WeakerAcr { found: Some(PWD.into()), required: vec![BIO.into()] }.message();
+        let message = Refusal::WeakerAcr {
+            found: Some(PWD.into()),
+            required: vec![BIO.into()],
+        }
+        .message();
         assert!(message.contains(PWD) && message.contains(BIO), "{message}");
     }
 
@@ -253,7 +292,11 @@ mod tests {
             (365, date!(2027 - 03 - 10)),
         ] {
             assert_eq!(next_due_date(done, interval), Some(due), "{interval} days");
-            assert!(!liveness_due(Some(done), interval, due.previous_day().unwrap()));
+            assert!(!liveness_due(
+                Some(done),
+                interval,
+                due.previous_day().unwrap()
+            ));
             assert!(liveness_due(Some(done), interval, due));
         }
         // Counted on the calendar of the offset the check was recorded in.

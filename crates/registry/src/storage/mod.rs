@@ -23,9 +23,9 @@ use uuid::Uuid;
 
 pub use model::{
     ApplicantQuery, AreaLoad, AuditEntry, CitizenScope, CommitError, Expect, IdempotencyClaim,
-    KeyLookup, ListQuery, LivenessChallengeRow, LivenessDue, Outbound, OutboundChannelKind, OutboxQuery, OutboxRow,
-    OutboxStatus, QueueQuery, RecordIndex, Settle, StoredFlag, StoredRecord, StoredResponse,
-    Visibility, Write, WriteContext,
+    KeyLookup, ListQuery, LivenessChallengeRow, LivenessDue, Outbound, OutboundChannelKind,
+    OutboxQuery, OutboxRow, OutboxStatus, QueueQuery, RecordIndex, Settle, StoredFlag,
+    StoredRecord, StoredResponse, Visibility, Write, WriteContext,
 };
 
 /// Folder for document blobs inside the data directory (whatever the database).
@@ -392,7 +392,8 @@ pub trait Store: Send + Sync + 'static {
 
     /// Mark a challenge used at `at`, once: `true` for the one call that did (one conditional
     /// UPDATE, so among every process sharing the database exactly one proof is taken).
-    async fn challenge_use(&self, id: Uuid, at: time::OffsetDateTime) -> Result<bool, StorageError>;
+    async fn challenge_use(&self, id: Uuid, at: time::OffsetDateTime)
+        -> Result<bool, StorageError>;
 
     /// Wait for in-flight queries and close every connection.
     async fn close(&self);

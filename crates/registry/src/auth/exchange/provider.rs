@@ -105,7 +105,9 @@ impl Inner {
                 .get("id_token")
                 .and_then(Value::as_str)
                 .map(str::to_owned)
-                .ok_or_else(|| unavailable("the identity provider's token response has no id_token".into()));
+                .ok_or_else(|| {
+                    unavailable("the identity provider's token response has no id_token".into())
+                });
         }
         let error = body.get("error").and_then(Value::as_str).unwrap_or("");
         if CLIENT_REFUSED.contains(&error) {
@@ -120,7 +122,11 @@ impl Inner {
             ProblemKind::BadRequest,
             format!(
                 "the identity provider refused the code ({}{}); start the check again",
-                if error.is_empty() { "no reason given" } else { error },
+                if error.is_empty() {
+                    "no reason given"
+                } else {
+                    error
+                },
                 body.get("error_description")
                     .and_then(Value::as_str)
                     .map(|d| format!(": {d}"))
