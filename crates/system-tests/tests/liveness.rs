@@ -61,7 +61,6 @@ fn liveness_config(
             fresh_login_only: false,
             proof: ProofMode::IdToken,
         }],
-        ..LivenessConfig::default()
     };
     config
 }
