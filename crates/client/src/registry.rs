@@ -130,29 +130,17 @@ impl RegistryClient {
         token: &str,
         request: &PushRequest,
     ) -> Result<PushResponse, TransportError> {
-        let response = self
-            .http
-            .post(self.url(paths::SYNC_PUSH))
-            .header(reqwest::header::AUTHORIZATION, bearer(token))
-            .json(request)
-            .send()
-            .await
-            .map_err(offline)?;
-        let response = check(response).await?;
-        response.json().await.map_err(offline)
+        self.send_json(
+            token,
+            self.http.post(self.url(paths::SYNC_PUSH)).json(request),
+        )
+        .await
     }
 
     /// `GET /v1/me`: who the registry takes the caller for, and what it asks of them.
     pub async fn me(&self, token: &str) -> Result<doorstep_domain::api::Me, TransportError> {
-        let response = self
-            .http
-            .get(self.url(paths::ME))
-            .header(reqwest::header::AUTHORIZATION, bearer(token))
-            .send()
+        self.send_json(token, self.http.get(self.url(paths::ME)))
             .await
-            .map_err(offline)?;
-        let response = check(response).await?;
-        response.json().await.map_err(offline)
     }
 
     /// `POST /v1/duplicates/check`: whom the registry finds `query.person` likely to be, among
@@ -163,23 +151,20 @@ impl RegistryClient {
         query: &doorstep_domain::api::DuplicateCheck,
         timeout: std::time::Duration,
     ) -> Result<Vec<doorstep_domain::duplicates::Match>, TransportError> {
-        let response = self
-            .http
-            .post(self.url(paths::DUPLICATES_CHECK))
-            .header(reqwest::header::AUTHORIZATION, bearer(token))
-            .json(query)
-            .timeout(timeout)
-            .send()
-            .await
-            .map_err(offline)?;
-        let response = check(response).await?;
-        let answer: doorstep_domain::api::DuplicateCheckAnswer =
-            response.json().await.map_err(offline)?;
+        let answer: doorstep_domain::api::DuplicateCheckAnswer = self
+            .send_json(
+                token,
+                self.http
+                    .post(self.url(paths::DUPLICATES_CHECK))
+                    .json(query)
+                    .timeout(timeout),
+            )
+            .await?;
         Ok(answer.matches)
     }
 
-    /// Send `request` with the bearer `token` and read the JSON answer: the calls of the desks
-    /// that work online (registry/desk.rs), where any error status is a refusal to show.
+    /// Send `request` with the bearer `token` and read the JSON answer: every call whose only
+    /// answer is JSON or an error status (sync, records, the desks in registry/desk.rs).
     pub(crate) async fn send_json<T: serde::de::DeserializeOwned>(
         &self,
         token: &str,
@@ -205,16 +190,13 @@ impl RegistryClient {
         token: &str,
         request: &doorstep_domain::api::LivenessChallengeRequest,
     ) -> Result<doorstep_domain::api::LivenessChallenge, TransportError> {
-        let response = self
-            .http
-            .post(self.url(paths::LIVENESS_CHALLENGES))
-            .header(reqwest::header::AUTHORIZATION, bearer(token))
-            .json(request)
-            .send()
-            .await
-            .map_err(offline)?;
-        let response = check(response).await?;
-        response.json().await.map_err(offline)
+        self.send_json(
+            token,
+            self.http
+                .post(self.url(paths::LIVENESS_CHALLENGES))
+                .json(request),
+        )
+        .await
     }
 
     /// `POST /v1/liveness/challenges/{id}/proof`: the registry's verdict on a step-up. `Ok(Err)`
@@ -291,16 +273,11 @@ impl RegistryClient {
             cursor: cursor.map(str::to_owned),
             limit: Some(limit),
         };
-        let response = self
-            .http
-            .get(self.url(paths::SYNC_PULL))
-            .query(&query)
-            .header(reqwest::header::AUTHORIZATION, bearer(token))
-            .send()
-            .await
-            .map_err(offline)?;
-        let response = check(response).await?;
-        response.json().await.map_err(offline)
+        self.send_json(
+            token,
+            self.http.get(self.url(paths::SYNC_PULL)).query(&query),
+        )
+        .await
     }
 
     /// `POST /v1/applications/{id}/transitions`, once: `key` is the Idempotency-Key, so a
@@ -331,16 +308,13 @@ impl RegistryClient {
         collection: &str,
         params: &ListParams,
     ) -> Result<Page, TransportError> {
-        let response = self
-            .http
-            .get(self.url(&paths::collection(collection)))
-            .query(params)
-            .header(reqwest::header::AUTHORIZATION, bearer(token))
-            .send()
-            .await
-            .map_err(offline)?;
-        let response = check(response).await?;
-        response.json().await.map_err(offline)
+        self.send_json(
+            token,
+            self.http
+                .get(self.url(&paths::collection(collection)))
+                .query(params),
+        )
+        .await
     }
 
     /// `POST /v1/{collection}`: create `record` (its id minted by the app), once: `key` is the
@@ -352,17 +326,14 @@ impl RegistryClient {
         record: &serde_json::Value,
         key: Uuid,
     ) -> Result<serde_json::Value, TransportError> {
-        let response = self
-            .http
-            .post(self.url(&paths::collection(collection)))
-            .header(reqwest::header::AUTHORIZATION, bearer(token))
-            .header(headers::IDEMPOTENCY_KEY, key.to_string())
-            .json(record)
-            .send()
-            .await
-            .map_err(offline)?;
-        let response = check(response).await?;
-        response.json().await.map_err(offline)
+        self.send_json(
+            token,
+            self.http
+                .post(self.url(&paths::collection(collection)))
+                .header(headers::IDEMPOTENCY_KEY, key.to_string())
+                .json(record),
+        )
+        .await
     }
 
     /// `PUT /v1/{collection}/{id}` with `If-Match: rev`: replace the record as it was at that
@@ -376,18 +347,15 @@ impl RegistryClient {
         record: &serde_json::Value,
         key: Uuid,
     ) -> Result<serde_json::Value, TransportError> {
-        let response = self
-            .http
-            .put(self.url(&paths::record(collection, id)))
-            .header(reqwest::header::AUTHORIZATION, bearer(token))
-            .header(reqwest::header::IF_MATCH, format!("\"{rev}\""))
-            .header(headers::IDEMPOTENCY_KEY, key.to_string())
-            .json(record)
-            .send()
-            .await
-            .map_err(offline)?;
-        let response = check(response).await?;
-        response.json().await.map_err(offline)
+        self.send_json(
+            token,
+            self.http
+                .put(self.url(&paths::record(collection, id)))
+                .header(reqwest::header::IF_MATCH, format!("\"{rev}\""))
+                .header(headers::IDEMPOTENCY_KEY, key.to_string())
+                .json(record),
+        )
+        .await
     }
 
     /// tus `POST /v1/uploads`: announce `length` bytes with their metadata (`key base64(value)`
