@@ -309,7 +309,11 @@ async function openDevice({ registryUrl, issuer }, options = {}) {
       `tauri-driver ${options.logName ?? options.mode ?? 'personal'}`,
     );
     procs.push(driver);
+    // tauri-driver starts WebKitWebDriver itself and forwards the session to it: both must
+    // listen before a session is asked for (on a loaded machine the second came up late once,
+    // and the session failed with "tcp connect error").
     await waitForPort(port, 30_000);
+    await waitForPort(nativePort, 30_000);
 
     const session = () =>
       remote({
