@@ -40,7 +40,18 @@ MSG
   trap 'stop_pid "${REGISTRY_PID:-}"; stop_pid "${PROVIDER_PID:-}"' EXIT
   say "demo ID provider: $PROVIDER_ISSUER (sign in as one of its demo people)"
   local config="$ARTIFACTS/run/registry.toml"
-  printf '[auth]\nissuer = "%s"\naudience = "doorstep-registry"\n' "$PROVIDER_ISSUER" >"$config"
+  # Liveness checks are step-up sign-ins at the same provider (it vouches for the acr asked).
+  cat >"$config" <<TOML
+[auth]
+issuer = "$PROVIDER_ISSUER"
+audience = "doorstep-registry"
+
+[[liveness.providers]]
+issuer = "$PROVIDER_ISSUER"
+client_id = "doorstep-public"
+code = "esignet"
+acr_values = ["mosip:idp:acr:biometrics"]
+TOML
   local log="$ARTIFACTS/run/registry.log"
   start_registry "$DEMO_LISTEN" "$DEMO_DATA" "$log" --config "$config"
   say "registry: $REGISTRY_URL (data in $DEMO_DATA, log in $log)"

@@ -12,7 +12,8 @@ mod signin_window;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use doorstep_client::app::{AppConfig, Doorstep};
+use doorstep_client::app::{AppConfig, DeviceMode, Doorstep};
+use doorstep_client::desktop::DesktopNotifier;
 use doorstep_client::registry::RegistryClient;
 use doorstep_client::settings::Settings;
 use doorstep_client::sync::service::SyncStatus;
@@ -68,8 +69,20 @@ pub fn run() {
             let config = AppConfig::from_env(&settings.registry_url)?;
             tracing::info!(registry = %settings.registry_url, data = %settings.data_dir.display(), mode = ?config.mode, "starting");
             let (keys, secrets) = keyring();
+            let kiosk = config.mode == DeviceMode::Kiosk;
             let core = Arc::new(Doorstep::open(settings.clone(), config, keys, secrets)?);
             forward_sync_status(app.handle().clone(), &core);
+            if !kiosk {
+                // Alerts go to the desktop's notification service; a click opens their screen.
+                let handle = app.handle().clone();
+                let notifier = DesktopNotifier::new("Doorstep", "doorstep", move |screen| {
+                    commands::open_screen(&handle, screen)
+                });
+                let core = core.clone();
+                tauri::async_runtime::spawn(async move {
+                    core.set_alert_sink(Arc::new(notifier)).await;
+                });
+            }
             let resume = core.clone();
             tauri::async_runtime::spawn(async move {
                 if let Err(e) = resume.resume().await {

@@ -134,6 +134,7 @@ function output(cmd, args, ms = 30_000) {
  * `options.env`: more environment for the app.
  * `options.logName`: names the processes' log in the artifacts (default: the mode).
  * `options.registryConfig`: more of the registry's TOML config file (crates/registry/src/config.rs),
+ * or a function of the provider's issuer that returns it,
  * e.g. `[agents]\nrequire_consent = true\n`, added after the `[auth]` section the harness writes.
  * `options.demoHouseholds`: seed this many demo households (`doorstep-registry demo-data`, the
  * same seed as `--demo`, spread over KE.30 and KE.31) before the registry first starts.
@@ -201,7 +202,9 @@ export async function launchWorld(options = {}) {
     // The registry trusts the provider's tokens, and (for the tests' "office" client) dev tokens.
     const registryData = join(scratch, 'registry');
     const configFile = join(scratch, 'registry.toml');
-    writeFileSync(configFile, `[auth]\nissuer = "${issuer.issuer}"\naudience = "${issuer.audience}"\n${options.registryConfig ? `\n${options.registryConfig}\n` : ''}`);
+    // A function is given the provider's issuer (for sections that name it, e.g. [liveness]).
+    const extra = typeof options.registryConfig === 'function' ? options.registryConfig(issuer.issuer) : options.registryConfig;
+    writeFileSync(configFile, `[auth]\nissuer = "${issuer.issuer}"\naudience = "${issuer.audience}"\n${extra ? `\n${extra}\n` : ''}`);
     const registryPort = await freePort();
     const registryUrl = `http://127.0.0.1:${registryPort}`;
     const startRegistry = async () => {

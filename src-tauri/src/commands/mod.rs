@@ -3,11 +3,13 @@
 //! are generated from these signatures; the test below fails when the checked-in file is stale.
 
 mod agent;
+mod alerts;
 mod builder;
 mod documents;
 mod finance;
 mod household;
 mod info;
+mod liveness;
 mod me;
 mod notifications;
 mod programmes;
@@ -20,11 +22,13 @@ mod sync;
 // The registration macro names each command (and the helper items tauri generates beside it)
 // unqualified, so every module's commands are in scope here.
 pub use agent::*;
+pub use alerts::*;
 pub use builder::*;
 pub use documents::*;
 pub use finance::*;
 pub use household::*;
 pub use info::*;
+pub use liveness::*;
 pub use me::*;
 pub use notifications::*;
 pub use programmes::*;
@@ -52,6 +56,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             sync_status,
             home,
             save_my_details,
+            check_liveness,
             household,
             create_household,
             add_member,
@@ -91,6 +96,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             submit_application,
             notifications,
             mark_notification,
+            alert_settings,
+            set_alerts,
             documents,
             begin_upload,
             finish_upload,
@@ -116,7 +123,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             export_form,
             publish_form
         ])
-        .events(tauri_specta::collect_events![SyncStatusChanged])
+        .events(tauri_specta::collect_events![SyncStatusChanged, OpenScreen])
 }
 
 #[cfg(test)]

@@ -132,6 +132,18 @@ async saveMyDetails(details: MyDetails) : Promise<Result<HomeView, UserError>> {
 }
 },
 /**
+ * Do the liveness check now, in the system browser (a kiosk: its own sign-in window, emptied
+ * afterwards). `language`: the screen's language, asked of the provider's pages first.
+ */
+async checkLiveness(language: string | null) : Promise<Result<LivenessDone, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("check_liveness", { language }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
  * The person's household, from the vault.
  */
 async household() : Promise<Result<HouseholdView, UserError>> {
@@ -563,6 +575,28 @@ async markNotification(id: string, read: boolean) : Promise<Result<NotificationV
 }
 },
 /**
+ * Whether this person gets desktop alerts here (never on a kiosk).
+ */
+async alertSettings() : Promise<Result<AlertSettings, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("alert_settings") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Turn desktop alerts on or off for this person on this device.
+ */
+async setAlerts(enabled: boolean) : Promise<Result<AlertSettings, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("set_alerts", { enabled }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
  * The person's documents and what the programmes require.
  */
 async documents() : Promise<Result<DocumentsView, UserError>> {
@@ -833,8 +867,10 @@ async publishForm(programme: string, after: number | null) : Promise<Result<Publ
 
 
 export const events = __makeEvents__<{
+openScreen: OpenScreen,
 syncStatusChanged: SyncStatusChanged
 }>({
+openScreen: "open-screen",
 syncStatusChanged: "sync-status-changed"
 })
 
@@ -982,6 +1018,14 @@ live: boolean;
  * By name.
  */
 programmes: AdminProgramme[] }
+/**
+ * The Settings screen's switch.
+ */
+export type AlertSettings = { 
+/**
+ * False on kiosks: there are none.
+ */
+available: boolean; enabled: boolean }
 /**
  * Answer of `POST /v1/review/announcements`.
  */
@@ -1942,6 +1986,22 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | Partial
  */
 export type Language = "en" | "fr" | "ar"
 /**
+ * A liveness check the registry accepted, as the screen shows it.
+ */
+export type LivenessDone = { 
+/**
+ * RFC 3339: when the person authenticated.
+ */
+performedAt: string; 
+/**
+ * `YYYY-MM-DD`: when the next check is due, if the registry set one.
+ */
+nextDue: string | null; 
+/**
+ * Whether an agent ran it with the person (the agent's laptop).
+ */
+assisted: boolean }
+/**
  * One member besides the head.
  */
 export type MemberEntry = { person: PersonInput; 
@@ -2093,6 +2153,10 @@ deadline: string | null; overdue: boolean;
  * The record it is about (an application, a document request…).
  */
 relatedRecord: string | null }
+/**
+ * Sent to the UI when the person clicked a desktop alert: show this screen.
+ */
+export type OpenScreen = Screen
 /**
  * Something the person should do, for the home screen.
  */
@@ -2543,6 +2607,10 @@ nextAfter: string | null;
  * The programmes to filter by (given with the first page only).
  */
 programmes: ProgrammeChoice[] }
+/**
+ * The screen an alert opens when clicked.
+ */
+export type Screen = "home" | "notifications" | "conflicts" | "programmes"
 /**
  * Where the person is in the sign-in / unlock life cycle.
  */

@@ -1,4 +1,4 @@
-// The Settings screen's text size choice: a radio group (keyboard: one Tab stop, arrows between
+// The Settings screen's desktop alerts switch, and its text size choice: a radio group (keyboard: one Tab stop, arrows between
 // sizes) that zooms the web view through Tauri and shows a refusal instead of a size not in
 // effect. Tauri and the Rust commands are replaced here.
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -6,8 +6,12 @@ import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/sv
 
 const setZoom = vi.hoisted(() => vi.fn(async (_factor: number) => undefined));
 vi.mock('@tauri-apps/api/webview', () => ({ getCurrentWebview: () => ({ setZoom }) }));
+const alerts = vi.hoisted(() => ({
+  alertSettings: vi.fn(async () => ({ status: 'ok', data: { available: true, enabled: true } })),
+  setAlerts: vi.fn(async (enabled: boolean) => ({ status: 'ok', data: { available: true, enabled } })),
+}));
 vi.mock('../lib/bindings', () => ({
-  commands: { appInfo: vi.fn(async () => ({ version: '0.1.0', registryUrl: 'http://127.0.0.1:8700', dataDir: '/data' })) },
+  commands: { appInfo: vi.fn(async () => ({ version: '0.1.0', registryUrl: 'http://127.0.0.1:8700', dataDir: '/data' })), ...alerts },
 }));
 
 import Settings from './Settings.svelte';
@@ -43,5 +47,26 @@ describe('the text size choice in Settings', () => {
     expect(radios[2].checked).toBe(true);
     expect(radios[1].checked).toBe(false);
     expect(localStorage.getItem(KEY)).toBe('2');
+  });
+});
+
+describe('the desktop alerts switch in Settings', () => {
+  it('shows the person their setting and changes it through the core', async () => {
+    setLocale('en');
+    render(Settings, { props: { mode: 'personal', ondone: () => undefined } });
+    const box = await screen.findByRole<HTMLInputElement>('checkbox', { name: 'Show alerts on this computer' });
+    expect(box.checked).toBe(true);
+    expect(box.getAttribute('aria-describedby')).toBe('alerts-hint');
+    await fireEvent.click(box);
+    await waitFor(() => expect(alerts.setAlerts).toHaveBeenCalledWith(false));
+    await waitFor(() => expect(box.checked).toBe(false));
+  });
+
+  it('is not offered where there are none (a kiosk)', async () => {
+    setLocale('en');
+    alerts.alertSettings.mockResolvedValueOnce({ status: 'ok', data: { available: false, enabled: false } });
+    render(Settings, { props: { mode: 'kiosk', ondone: () => undefined } });
+    await waitFor(() => expect(alerts.alertSettings).toHaveBeenCalled());
+    expect(screen.queryByRole('checkbox', { name: 'Show alerts on this computer' })).toBeNull();
   });
 });

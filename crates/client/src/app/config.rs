@@ -48,6 +48,11 @@ pub const ENV_OIDC_PROMPT: &str = "DOORSTEP_OIDC_PROMPT";
 /// Kiosk: seconds without input before the person is signed out (default 180).
 pub const ENV_IDLE_SECONDS: &str = "DOORSTEP_KIOSK_IDLE_SECONDS";
 
+/// `HH:MM`, local time: when the day's reminders (a liveness check, a deadline) pop up on the
+/// desktop (default 09:00). They fire with no network: the dates are on the device.
+pub const ENV_REMINDER_TIME: &str = "DOORSTEP_REMINDER_TIME";
+
+const DEFAULT_REMINDER_TIME: time::Time = time::macros::time!(09:00);
 const DEFAULT_IDLE: Duration = Duration::from_secs(180);
 const DEFAULT_OFFLINE_UNLOCK_DAYS: u32 = 30;
 
@@ -101,6 +106,8 @@ pub struct AppConfig {
     pub agent_wipe_after_days: Option<u32>,
     /// Agent devices: fetch the caseload's documents after each sync, not only when opened.
     pub agent_keep_documents: bool,
+    /// Local time of day the day's reminders fire.
+    pub reminder_time: time::Time,
 }
 
 impl AppConfig {
@@ -189,8 +196,17 @@ impl AppConfig {
                         "`true` or `false`; `true` on an agent device (DOORSTEP_MODE=agent) only",
                 }),
             };
+        let reminder_time = match var(ENV_REMINDER_TIME) {
+            None => DEFAULT_REMINDER_TIME,
+            Some(v) => parse_time_of_day(&v).ok_or(AppConfigError::Invalid {
+                name: ENV_REMINDER_TIME,
+                value: v,
+                expected: "a time of day as HH:MM, from 00:00 to 23:59",
+            })?,
+        };
         Ok(AppConfig {
             mode,
+            reminder_time,
             signin,
             browser_command: var(ENV_BROWSER),
             idle_timeout,
@@ -199,6 +215,15 @@ impl AppConfig {
             agent_keep_documents,
         })
     }
+}
+
+/// `HH:MM` (24-hour clock).
+fn parse_time_of_day(text: &str) -> Option<time::Time> {
+    let (h, m) = text.trim().split_once(':')?;
+    if h.len() != 2 || m.len() != 2 {
+        return None;
+    }
+    time::Time::from_hms(h.parse().ok()?, m.parse().ok()?, 0).ok()
 }
 
 fn signin_config(
@@ -300,6 +325,24 @@ mod tests {
             None
         );
         assert!(resolve(&[(ENV_OFFLINE_UNLOCK_DAYS, "-1")]).is_err());
+    }
+
+    #[test]
+    fn reminders_fire_at_nine_unless_another_time_of_day_is_set() {
+        assert_eq!(
+            resolve(&[]).unwrap().reminder_time,
+            time::macros::time!(09:00)
+        );
+        assert_eq!(
+            resolve(&[(ENV_REMINDER_TIME, "18:30")])
+                .unwrap()
+                .reminder_time,
+            time::macros::time!(18:30)
+        );
+        for bad in ["9", "24:00", "12:60", "1:05", "noon", "12:5"] {
+            let err = resolve(&[(ENV_REMINDER_TIME, bad)]).unwrap_err();
+            assert!(err.to_string().contains("HH:MM"), "{bad}: {err}");
+        }
     }
 
     #[test]

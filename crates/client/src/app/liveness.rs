@@ -11,13 +11,65 @@ use doorstep_domain::api::LivenessChallengeRequest;
 use doorstep_domain::liveness::LivenessCheck;
 use doorstep_domain::sync::PulledRecord;
 use doorstep_domain::RecordKind;
+use serde::Serialize;
 
 use super::refusal::{from_registry, refused, Refusal};
 use super::{notifications, AppError, Doorstep};
 use crate::registry::TransportError;
 use crate::signin::{BrowserOpener, SignInError};
 
+/// A liveness check the registry accepted, as the screen shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct LivenessDone {
+    /// RFC 3339: when the person authenticated.
+    pub performed_at: String,
+    /// `YYYY-MM-DD`: when the next check is due, if the registry set one.
+    pub next_due: Option<String>,
+    /// Whether an agent ran it with the person (the agent's laptop).
+    pub assisted: bool,
+}
+
+/// Languages at most asked of the provider's pages.
+const MAX_LOCALES: usize = 8;
+
 impl Doorstep {
+    /// The check as the app's screen starts it: the screen's `language` first, then the device's
+    /// configured sign-in languages. A language that is not a plain BCP 47 tag is refused.
+    pub async fn check_liveness_now(
+        &self,
+        browser: &dyn BrowserOpener,
+        language: Option<&str>,
+    ) -> Result<LivenessDone, AppError> {
+        let mut locales: Vec<String> = Vec::new();
+        if let Some(language) = language {
+            if !doorstep_domain::validate::is_valid_language_tag(language) {
+                let value: String = language.chars().take(40).collect();
+                return Err(Refusal::new(
+                    "invalidLanguage",
+                    format!("\"{value}\" is not a language tag such as en or fr-CA."),
+                )
+                .with("value", value)
+                .into());
+            }
+            locales.push(language.to_owned());
+        }
+        if let Some(signin) = &self.config.signin {
+            for l in &signin.ui_locales {
+                if !locales.contains(l) {
+                    locales.push(l.clone());
+                }
+            }
+        }
+        locales.truncate(MAX_LOCALES);
+        let check = self.check_liveness(browser, &locales).await?;
+        Ok(LivenessDone {
+            performed_at: doorstep_domain::timestamp::format(check.performed_at),
+            next_due: check.next_due.map(doorstep_domain::date_format::format),
+            assisted: check.assisted_by.is_some(),
+        })
+    }
+
     /// Run a liveness check for the open person (an agent: the person they act for) through
     /// `browser`, in the person's languages `ui_locales` (best first). Answers the check as the
     /// registry recorded it, kept on the device; a refusal says why (a weaker way of signing in,

@@ -19,6 +19,7 @@
 //! - Kiosk: no keyring, no "stay signed in"; signing out wipes the person's partition (after a
 //!   last sync; unsent changes block the wipe unless the person agrees to discard them).
 
+mod alerts;
 mod areas;
 pub mod builder;
 mod caseload;
@@ -61,6 +62,7 @@ use crate::sync::service::{SyncService, SyncStatus};
 use crate::sync::SyncTransport;
 use crate::vault::{KdfParams, KeyStore, KeyStoreError, Partition, SecretStore, Vault, VaultError};
 
+pub use alerts::{Alert, AlertSettings, AlertSink, Screen};
 pub use areas::AreaPicker;
 pub use builder::{
     AdminProgramme, AdminProgrammes, DesignOf, FormDesign, ProgrammeInput, PublishedForm,
@@ -75,6 +77,7 @@ pub use documents::{
 pub use duplicate_notices::{DuplicateNotice, NoticeMatch};
 pub use finance::{AccountInput, AccountView};
 pub use household::{HouseholdView, MemberInput, MemberView};
+pub use liveness::LivenessDone;
 pub use notifications::{NotificationView, PendingAction, RegistrationPart};
 #[cfg(test)]
 use operations::field_choices;
@@ -152,6 +155,8 @@ pub struct Doorstep {
     /// The registry's answer to "who is this?" at the last sign-in, kept into the person's
     /// data once it is open (roles.rs).
     signed_in_as: StdMutex<Option<Me>>,
+    /// Where desktop alerts go (set by the shell; none on kiosks, none in most tests).
+    alert_sink: Arc<StdMutex<Option<Arc<dyn AlertSink>>>>,
 }
 
 enum Stage {
@@ -170,6 +175,8 @@ struct Open {
     partition: Arc<Partition>,
     /// Kiosk: the random passphrase the partition was created with; never shown or stored.
     sync: Option<RunningSync>,
+    /// Desktop alerts and reminders while the data is open (none on kiosks).
+    alerts: Option<alerts::timer::AlertTimer>,
 }
 
 struct RunningSync {
@@ -235,6 +242,7 @@ impl Doorstep {
             revoked: Arc::default(),
             wiped: StdMutex::default(),
             signed_in_as: StdMutex::default(),
+            alert_sink: Arc::default(),
         })
     }
 
@@ -415,7 +423,12 @@ impl Doorstep {
         self.forget_session_memory();
         let previous = std::mem::replace(&mut *stage, Stage::SignedOut);
         if let Stage::Ready(open) = previous {
-            let Open { partition, sync } = *open;
+            let Open {
+                partition,
+                sync,
+                alerts,
+            } = *open;
+            drop(alerts);
             if let Some(sync) = sync {
                 sync.stop();
             }
@@ -595,9 +608,19 @@ impl Doorstep {
         }
         // Someone's data is open again: the last wipe's notice has been seen.
         self.wiped.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let partition = Arc::new(partition);
+        let alerts = (self.config.mode != DeviceMode::Kiosk).then(|| {
+            let sink = self.alert_sink.clone();
+            alerts::timer::AlertTimer::start(
+                partition.clone(),
+                self.config.reminder_time,
+                move || sink.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+            )
+        });
         let mut open = Box::new(Open {
-            partition: Arc::new(partition),
+            partition,
             sync: None,
+            alerts,
         });
         match session {
             Some(s) => self.restart_sync(&mut open, s),
@@ -621,11 +644,13 @@ impl Doorstep {
             .agent_keep_documents
             .then(|| (open.partition.clone(), transport.clone()));
         let service = SyncService::start(open.partition.clone(), transport);
+        let alerts = open.alerts.as_ref().map(|a| a.waker());
         let mut from = service.status();
         let to = self.status.clone();
         let revoked = self.revoked.clone();
         let forward = tokio::spawn(async move {
             let mut kept_after: Option<String> = None;
+            let mut alerted_after: Option<String> = None;
             loop {
                 let now = from.borrow_and_update().clone();
                 if now.last_error_kind == Some(crate::sync::service::SyncErrorKind::Revoked) {
@@ -635,6 +660,13 @@ impl Doorstep {
                 let finished = !now.running && now.last_error.is_none();
                 let round = now.last_success.clone();
                 to.send_replace(now);
+                // New records may be news (a message, a conflict, a moved date).
+                if let Some(alerts) = &alerts {
+                    if finished && round.is_some() && round != alerted_after {
+                        alerted_after = round.clone();
+                        alerts.notify_one();
+                    }
+                }
                 if let Some((partition, transport)) = &keep {
                     if finished && round.is_some() && round != kept_after {
                         kept_after = round;

@@ -98,7 +98,12 @@ impl Doorstep {
             return Ok(());
         };
         self.forget_session_memory();
-        let Open { partition, sync } = *open;
+        let Open {
+            partition,
+            sync,
+            alerts,
+        } = *open;
+        drop(alerts);
         if let Some(sync) = sync {
             sync.stop();
         }
