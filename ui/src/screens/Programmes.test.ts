@@ -1,5 +1,5 @@
-import { describe, expect, it, vi, beforeEach } from 'vitest';
-import { fireEvent, render, screen } from '@testing-library/svelte';
+import { afterEach, describe, expect, it, vi, beforeEach } from 'vitest';
+import { cleanup, fireEvent, render, screen } from '@testing-library/svelte';
 
 vi.mock('../lib/bindings', () => ({
   commands: {
@@ -46,6 +46,7 @@ import { setLocale } from '../i18n/i18n.svelte';
 
 describe('the programmes screen', () => {
   beforeEach(() => setLocale('en'));
+  afterEach(() => cleanup());
 
   it('shows each application with its status, the office request and the right next step', async () => {
     const onapply = vi.fn();
