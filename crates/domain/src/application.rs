@@ -282,6 +282,18 @@ impl Application {
     pub fn is_editable_by_applicant(&self) -> bool {
         matches!(self.status, Draft | MoreInformationNeeded)
     }
+
+    /// Whether the office has this application and has not turned it down: sent (waiting,
+    /// under review or asked for more) or approved, and not deleted. The programme's rules for
+    /// its applicants — how often their liveness is checked — hold for such an applicant; a
+    /// draft binds nobody yet.
+    pub fn is_active(&self) -> bool {
+        !self.meta.is_deleted()
+            && matches!(
+                self.status,
+                Submitted | UnderReview | MoreInformationNeeded | Approved
+            )
+    }
 }
 
 impl Validate for Application {

@@ -5,6 +5,7 @@
 //! against, and a new version never changes what an earlier application means.
 
 use serde::{Deserialize, Serialize};
+use time::{Date, OffsetDateTime, UtcOffset};
 
 use std::collections::HashSet;
 
@@ -44,11 +45,51 @@ pub struct Programme {
     /// (the registry refuses their writes otherwise).
     #[serde(default)]
     pub requires_consent: bool,
+    /// The last day applications are taken: a draft is no longer submitted once this day has
+    /// ended everywhere on Earth ([`Programme::takes_submissions_at`]); people with a draft are
+    /// reminded before it. None: applications stay open.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::date_format::option"
+    )]
+    pub applications_close_on: Option<Date>,
+    /// Days between liveness checks for people whose application the office has (submitted or
+    /// approved); None: the registry's interval. A person in several programmes follows the
+    /// shortest ([`crate::liveness::LivenessRule::for_applicant`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub liveness_interval_days: Option<u32>,
+    /// Days after a liveness check's due day before it is overdue, for the same people; None:
+    /// the registry's grace. Likewise the shortest counts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub liveness_grace_days: Option<u32>,
 }
 
 impl_record!(Programme, RecordKind::Programme);
 
+/// Shortest and longest liveness interval, and longest grace, a programme may set (the
+/// registry's own settings have the same bounds).
+pub const MAX_LIVENESS_DAYS: u32 = 3660;
+
+/// The first year a closing day may be in: an earlier one is a typing slip.
+const FIRST_CLOSING_YEAR: i32 = 2000;
+
+/// UTC−12, the last offset on Earth where a calendar day ends ("anywhere on Earth").
+const LAST_OFFSET: UtcOffset = match UtcOffset::from_hms(-12, 0, 0) {
+    Ok(offset) => offset,
+    Err(_) => panic!("-12:00 is a valid offset"),
+};
+
 impl Programme {
+    /// Whether a draft application may be submitted at `now`. Without a closing day, always;
+    /// with one, until that day has ended everywhere on Earth (it ends last at UTC−12). The
+    /// registry knows no programme time zone, and this way nobody is refused while it is still
+    /// the closing day where they are.
+    pub fn takes_submissions_at(&self, now: OffsetDateTime) -> bool {
+        self.applications_close_on
+            .is_none_or(|close| now.to_offset(LAST_OFFSET).date() <= close)
+    }
+
     /// The required document kinds (in the programme's order) of which `documents` — the
     /// applicant's own: linked to them or to their applications — hold no document that
     /// [`Document::counts_as_sent`]. The app shows these as still to send; the registry refuses
@@ -104,6 +145,36 @@ impl Validate for Programme {
             self.description.as_deref(),
             MAX_TEXT_CHARS,
         );
+        if self
+            .applications_close_on
+            .is_some_and(|close| close.year() < FIRST_CLOSING_YEAR)
+        {
+            errors.push(
+                "applications_close_on",
+                code::OUT_OF_RANGE,
+                "Enter the closing day with its full year, such as 2026-06-30.",
+            );
+        }
+        if self
+            .liveness_interval_days
+            .is_some_and(|days| !(1..=MAX_LIVENESS_DAYS).contains(&days))
+        {
+            errors.push(
+                "liveness_interval_days",
+                code::OUT_OF_RANGE,
+                format!("Enter a number of days between 1 and {MAX_LIVENESS_DAYS}, or leave it empty to follow the registry's interval."),
+            );
+        }
+        if self
+            .liveness_grace_days
+            .is_some_and(|days| days > MAX_LIVENESS_DAYS)
+        {
+            errors.push(
+                "liveness_grace_days",
+                code::OUT_OF_RANGE,
+                format!("Enter a number of days between 0 and {MAX_LIVENESS_DAYS}, or leave it empty to follow the registry's grace."),
+            );
+        }
         errors.into_result()
     }
 }
@@ -163,7 +234,7 @@ mod tests {
     use super::*;
     use crate::ids::ActorId;
     use serde_json::json;
-    use time::macros::datetime;
+    use time::macros::{date, datetime};
 
     fn meta(n: u8) -> RecordMeta {
         RecordMeta::new(
@@ -196,13 +267,53 @@ mod tests {
             allow_multiple_applications: false,
             required_documents: vec![DocumentKind::IdCard],
             requires_consent: false,
+            applications_close_on: Some(date!(2024 - 12 - 31)),
+            liveness_interval_days: Some(180),
+            liveness_grace_days: Some(0),
         };
         assert_eq!(programme.validate(), Ok(()));
         programme.code = "OPCT 2024".into();
         programme.name.clear();
+        programme.applications_close_on = Some(date!(0024 - 12 - 31));
+        programme.liveness_interval_days = Some(0);
+        programme.liveness_grace_days = Some(MAX_LIVENESS_DAYS + 1);
         let errors = programme.validate().unwrap_err();
         assert!(errors.has("code", code::INVALID_FORMAT));
         assert!(errors.has("name", code::REQUIRED));
+        assert!(errors.has("applications_close_on", code::OUT_OF_RANGE));
+        assert!(errors.has("liveness_interval_days", code::OUT_OF_RANGE));
+        assert!(errors.has("liveness_grace_days", code::OUT_OF_RANGE));
+    }
+
+    /// The closing day counts until it has ended everywhere: at UTC−12 it ends last, at
+    /// 12:00 UTC the next day.
+    #[test]
+    fn submissions_are_taken_until_the_closing_day_has_ended_everywhere() {
+        let mut programme: Programme = serde_json::from_value(json!({
+            "id": "0190b6a2-8a3e-7c1d-9f00-000000000001",
+            "created_at": "2024-05-01T08:00:00Z", "updated_at": "2024-05-01T08:00:00Z",
+            "created_by": "admin", "code": "cash", "name": "Cash",
+        }))
+        .unwrap();
+        assert_eq!(programme.applications_close_on, None);
+        assert!(programme.takes_submissions_at(datetime!(9999-01-01 0:00 UTC)));
+        programme.applications_close_on = Some(date!(2026 - 06 - 30));
+        for (now, open) in [
+            (datetime!(2026-06-29 23:00 UTC), true),
+            (datetime!(2026-06-30 23:59 UTC), true),
+            (datetime!(2026-07-01 11:59:59 UTC), true),
+            (datetime!(2026-07-01 12:00 UTC), false),
+            // The same instants, written in another offset.
+            (datetime!(2026-07-01 14:59:59 +03:00), true),
+            (datetime!(2026-07-01 15:00 +03:00), false),
+            (datetime!(2026-08-01 0:00 UTC), false),
+        ] {
+            assert_eq!(programme.takes_submissions_at(now), open, "{now}");
+        }
+        // On the wire as a calendar day; left out when not set.
+        let wire = serde_json::to_value(&programme).unwrap();
+        assert_eq!(wire["applications_close_on"], "2026-06-30");
+        assert!(wire.get("liveness_interval_days").is_none());
     }
 
     fn document(kind: DocumentKind, status: crate::document::DocumentStatus) -> Document {

@@ -390,7 +390,7 @@ mod tests {
             dir.path(),
             &format!(
                 "data = \"x\"\n[outbound]\nmax_attempts = 3\n[outbound.email]\nhost = \"127.0.0.1\"\nport = 2525\nfrom = \"Registry <r@example.org>\"\ntls = \"none\"\n\
-                 [outbound.webhook]\nurl = \"http://127.0.0.1:9/hook\"\nsecret_file = {:?}\n[scheduler]\nperiod_secs = 60\nliveness_due_soon_days = 7\n",
+                 [outbound.webhook]\nurl = \"http://127.0.0.1:9/hook\"\nsecret_file = {:?}\n[scheduler]\nperiod_secs = 60\nliveness_due_soon_days = 7\ndeadline_soon_days = 3\n",
                 secret.display().to_string()
             ),
         );
@@ -408,6 +408,7 @@ mod tests {
         );
         assert_eq!(cfg.scheduler.period, Duration::from_secs(60));
         assert_eq!(cfg.scheduler.liveness_due_soon_days, 7);
+        assert_eq!(cfg.scheduler.deadline_soon_days, 3);
 
         let path = write(
             dir.path(),

@@ -1,7 +1,7 @@
-//! Every message the registry writes to an applicant itself, in English, French and Arabic: the
-//! one place their wording lives. A reviewer's note or reason is added as written, under a
-//! heading in the person's language. Announcements carry the sender's own words (and
-//! translations) instead.
+//! Every message the registry writes to an applicant itself (status changes, decisions, liveness
+//! and closing-day reminders), in English, French and Arabic: the one place their wording
+//! lives. A reviewer's note or reason is added as written, under a heading in the person's
+//! language. Announcements carry the sender's own words (and translations) instead.
 
 use doorstep_domain::notification::{MAX_BODY_CHARS, MAX_TITLE_CHARS};
 use doorstep_domain::{
@@ -34,6 +34,8 @@ pub enum Event<'a> {
     LivenessDueSoon { due: Date },
     /// Their liveness check was due on `due` and is overdue.
     LivenessOverdue { due: Date },
+    /// Applications to `programme` close on `closes_on`, and theirs is still a draft.
+    DeadlineSoon { programme: &'a str, closes_on: Date },
 }
 
 /// A notification's title and body.
@@ -122,6 +124,22 @@ pub fn message(event: Event<'_>, language: Language) -> Message {
             (
                 title,
                 text.replace("{date}", &doorstep_domain::date_format::format(due)),
+                None,
+            )
+        }
+        Event::DeadlineSoon {
+            programme,
+            closes_on,
+        } => {
+            let (title, text) = match language {
+                En => ("Applications close soon", "Applications to {programme} close on {date}, and yours is not sent yet. Open the app, finish it and submit it before the end of that day."),
+                Fr => ("Les demandes ferment bientôt", "Les demandes pour {programme} ferment le {date}, et la vôtre n'est pas encore envoyée. Ouvrez l'application, terminez-la et envoyez-la avant la fin de ce jour."),
+                Ar => ("يقترب موعد إغلاق الطلبات", "يُغلق باب الطلبات لبرنامج {programme} في {date}، ولم يُرسَل طلبك بعد. افتح التطبيق وأكمل طلبك وأرسله قبل نهاية ذلك اليوم."),
+            };
+            (
+                title,
+                text.replace("{programme}", programme)
+                    .replace("{date}", &doorstep_domain::date_format::format(closes_on)),
                 None,
             )
         }
@@ -272,6 +290,10 @@ mod tests {
                 },
                 Event::LivenessOverdue {
                     due: time::macros::date!(2026 - 07 - 01),
+                },
+                Event::DeadlineSoon {
+                    programme: "Cash",
+                    closes_on: time::macros::date!(2026 - 07 - 01),
                 },
             ]);
         for event in events {

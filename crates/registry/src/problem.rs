@@ -31,6 +31,8 @@ pub enum ProblemKind {
     /// An application cannot be submitted before the applicant has sent each document its
     /// programme requires (`errors` names each missing kind).
     DocumentsMissing,
+    /// A draft application cannot be submitted after its programme's closing day.
+    ApplicationsClosed,
     /// `If-Match` named a revision that is no longer current.
     StaleRevision,
     /// A write that must be conditional came without `If-Match`.
@@ -74,6 +76,7 @@ impl ProblemKind {
             ProblemKind::Revoked => "/problems/revoked",
             ProblemKind::Conflict => "/problems/conflict",
             ProblemKind::DocumentsMissing => "/problems/documents-missing",
+            ProblemKind::ApplicationsClosed => "/problems/applications-closed",
             ProblemKind::StaleRevision => "/problems/stale-revision",
             ProblemKind::PreconditionRequired => "/problems/precondition-required",
             ProblemKind::IdempotencyKeyReused => "/problems/idempotency-key-reused",
@@ -103,6 +106,7 @@ impl ProblemKind {
             ProblemKind::Revoked => "Device or account withdrawn",
             ProblemKind::Conflict => "Conflict",
             ProblemKind::DocumentsMissing => "Documents missing",
+            ProblemKind::ApplicationsClosed => "Applications closed",
             ProblemKind::StaleRevision => "Record changed since you read it",
             ProblemKind::PreconditionRequired => "If-Match required",
             ProblemKind::IdempotencyKeyReused => "Idempotency key reused",
@@ -130,7 +134,9 @@ impl ProblemKind {
             ProblemKind::Forbidden | ProblemKind::ConsentRequired | ProblemKind::Revoked => {
                 StatusCode::FORBIDDEN
             }
-            ProblemKind::Conflict | ProblemKind::DocumentsMissing => StatusCode::CONFLICT,
+            ProblemKind::Conflict
+            | ProblemKind::DocumentsMissing
+            | ProblemKind::ApplicationsClosed => StatusCode::CONFLICT,
             ProblemKind::StaleRevision => StatusCode::PRECONDITION_FAILED,
             ProblemKind::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             ProblemKind::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,

@@ -323,6 +323,11 @@ impl Typed {
                 index
                     .keys
                     .push(format!("{UNIQUE_KEY_PREFIX}code:{}", p.code));
+                // Its closing day, for the scheduler's deadline reminders
+                // (`Store::drafts_closing`).
+                index.state = p
+                    .applications_close_on
+                    .map(doorstep_domain::date_format::format);
             }
             Typed::FormDefinition(f) => {
                 index.area = None;

@@ -1,21 +1,25 @@
-//! The registry's own reminders, made on a timer: a liveness check due soon, and one overdue.
+//! The registry's own reminders, made on a timer: a liveness check due soon, one overdue, and
+//! a programme's applications closing soon for people whose application is still a draft.
 //!
 //! - **One process runs each job.** Every registry process sharing the database ticks; a job
-//!   runs only where [`Store::job_take`] succeeds — one conditional UPDATE of `scheduled_jobs`,
-//!   so one process per period, under a lease (a process that stops mid-run lets another take
-//!   the job once its lease runs out).
+//!   ([`Job`]: each has its own name and lease) runs only where [`Store::job_take`] succeeds —
+//!   one conditional UPDATE of `scheduled_jobs`, so one process per period, under a lease (a
+//!   process that stops mid-run lets another take the job once its lease runs out).
 //! - **Each person is told once per event, ever.** A reminder's notification id is derived from
-//!   the event, the person and the due day ([`reminder_id`]) and written as a create: a second
-//!   run, a second process or a retry finds it there (the store refuses a second create of one
-//!   id), whatever happened to the job's lease.
-//! - **Bounded.** A run reads the due checks in pages of [`PAGE`] through an index (`records.state`
-//!   holds a passed check's due day), at most [`MAX_PER_RUN`] people; the rest wait for the next
-//!   run. The loop stops when the server does.
+//!   the event, the person and the day ([`reminder_id`]; for a closing programme also the
+//!   programme, [`deadline_reminder_id`]) and written as a create: a second run, a second
+//!   process or a retry finds it there (the store refuses a second create of one id), whatever
+//!   happened to the job's lease.
+//! - **Bounded.** A run reads through an index in pages of [`PAGE`] (`records.state` holds a
+//!   passed check's due day, and a programme's closing day), at most [`MAX_PER_RUN`] rows; the
+//!   rest wait for the next run. The loop stops when the server does.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use doorstep_domain::notification::NotificationKind;
+use doorstep_domain::RecordKind;
 use sha2::{Digest, Sha256};
 use time::{Date, OffsetDateTime};
 use tokio::task::JoinHandle;
@@ -29,16 +33,40 @@ use crate::storage::{CommitError, StorageError, Store, WriteContext};
 
 /// The job that writes liveness reminders.
 pub const LIVENESS_JOB: &str = "liveness_reminders";
-/// Due checks read per page.
+/// The job that writes "applications close soon" reminders.
+pub const DEADLINE_JOB: &str = "deadline_reminders";
+/// Rows read per page.
 pub const PAGE: u32 = 200;
-/// People one run looks at, at most.
+/// Rows one run looks at, at most.
 pub const MAX_PER_RUN: usize = 10_000;
+
+/// A periodic job: its own name in `scheduled_jobs`, so its own lease and next run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Job {
+    /// Liveness checks due soon or overdue.
+    Liveness,
+    /// Programmes whose applications close soon, to people with a draft.
+    Deadlines,
+}
+
+impl Job {
+    pub const ALL: [Job; 2] = [Job::Liveness, Job::Deadlines];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Job::Liveness => LIVENESS_JOB,
+            Job::Deadlines => DEADLINE_JOB,
+        }
+    }
+}
 
 /// Which reminder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reminder {
     LivenessDueSoon,
     LivenessOverdue,
+    /// A programme's applications close soon, and the person's application is a draft.
+    DeadlineSoon,
 }
 
 impl Reminder {
@@ -46,6 +74,7 @@ impl Reminder {
         match self {
             Reminder::LivenessDueSoon => "liveness_due_soon",
             Reminder::LivenessOverdue => "liveness_overdue",
+            Reminder::DeadlineSoon => "deadline_soon",
         }
     }
 }
@@ -84,13 +113,15 @@ impl Scheduler {
         let tick = (self.config.period / 10).clamp(Duration::from_secs(1), Duration::from_secs(60));
         tokio::spawn(async move {
             loop {
-                tokio::select! {
-                    _ = stop.cancelled() => break,
-                    result = self.tick(OffsetDateTime::now_utc()) => match result {
-                        Ok(Some(report)) if report.written > 0 => tracing::info!(written = report.written, already = report.already, job = LIVENESS_JOB, "reminders written"),
-                        Ok(_) => {}
-                        Err(e) => tracing::warn!(error = %e, job = LIVENESS_JOB, "scheduled job failed; it runs again next period"),
-                    },
+                for job in Job::ALL {
+                    tokio::select! {
+                        _ = stop.cancelled() => return,
+                        result = self.run(job, OffsetDateTime::now_utc()) => match result {
+                            Ok(Some(report)) if report.written > 0 => tracing::info!(written = report.written, already = report.already, job = job.name(), "reminders written"),
+                            Ok(_) => {}
+                            Err(e) => tracing::warn!(error = %e, job = job.name(), "scheduled job failed; it runs again next period"),
+                        },
+                    }
                 }
                 tokio::select! {
                     _ = stop.cancelled() => break,
@@ -100,21 +131,24 @@ impl Scheduler {
         })
     }
 
-    /// Run the liveness job if it is due and this process gets it: `None` when it did not run.
-    pub async fn tick(&self, now: OffsetDateTime) -> Result<Option<Report>, StorageError> {
+    /// Run `job` if it is due and this process gets it: `None` when it did not run.
+    pub async fn run(&self, job: Job, now: OffsetDateTime) -> Result<Option<Report>, StorageError> {
         // A run is bounded; its lease covers it with room to spare.
         let lease = now + self.config.period.max(Duration::from_secs(300));
         if !self
             .store
-            .job_take(LIVENESS_JOB, &self.holder, now, lease)
+            .job_take(job.name(), &self.holder, now, lease)
             .await?
         {
             return Ok(None);
         }
-        let report = self.liveness(now).await;
+        let report = match job {
+            Job::Liveness => self.liveness(now).await,
+            Job::Deadlines => self.deadlines(now).await,
+        };
         // Released even after a failure, so the next period tries again.
         self.store
-            .job_done(LIVENESS_JOB, &self.holder, now + self.config.period)
+            .job_done(job.name(), &self.holder, now + self.config.period)
             .await?;
         report.map(Some)
     }
@@ -122,7 +156,6 @@ impl Scheduler {
     /// The liveness reminders due at `now` (the run itself, without the job's lease).
     pub async fn liveness(&self, now: OffsetDateTime) -> Result<Report, StorageError> {
         let today = now.date();
-        let days = |n: u32| time::Duration::days(i64::from(n));
         let horizon = today
             .checked_add(days(self.config.liveness_due_soon_days))
             .unwrap_or(Date::MAX);
@@ -135,22 +168,44 @@ impl Scheduler {
             seen += page.len();
             after = page.last().map(|d| (d.due, d.check));
             for due in page {
-                let overdue_from = due
-                    .due
-                    .checked_add(days(self.config.liveness_grace_days))
-                    .unwrap_or(Date::MAX);
-                let reminder = if today > overdue_from {
-                    Reminder::LivenessOverdue
+                // The check's own last day of grace (the person's programmes decided it when
+                // the check was recorded); a check from before it was kept: the registry's.
+                let overdue_after = due.overdue_after.unwrap_or_else(|| {
+                    due.due
+                        .checked_add(days(self.config.liveness_grace_days))
+                        .unwrap_or(Date::MAX)
+                });
+                let (reminder, event) = if today > overdue_after {
+                    (
+                        Reminder::LivenessOverdue,
+                        Event::LivenessOverdue { due: due.due },
+                    )
                 } else {
-                    Reminder::LivenessDueSoon
+                    (
+                        Reminder::LivenessDueSoon,
+                        Event::LivenessDueSoon { due: due.due },
+                    )
                 };
-                match self
-                    .remind(reminder, due.individual, due.check, due.due, now)
-                    .await?
-                {
-                    true => report.written += 1,
-                    false => report.already += 1,
-                }
+                let told = self
+                    .remind(
+                        Told {
+                            id: reminder_id(reminder, due.individual, due.due),
+                            request: format!(
+                                "{}:{}:{}",
+                                reminder.as_str(),
+                                due.individual,
+                                due.due
+                            ),
+                            kind: NotificationKind::LivenessDue,
+                            person: due.individual,
+                            related: due.check,
+                            deadline: due.due,
+                        },
+                        event,
+                        now,
+                    )
+                    .await?;
+                report.count(told);
             }
             if !full {
                 break;
@@ -159,42 +214,112 @@ impl Scheduler {
         Ok(report)
     }
 
+    /// The "applications close soon" reminders at `now`: to everyone with a draft application
+    /// to a programme whose closing day is between today and `deadline_soon_days` from now,
+    /// once per person, programme and closing day (the run itself, without the job's lease).
+    pub async fn deadlines(&self, now: OffsetDateTime) -> Result<Report, StorageError> {
+        let today = now.date();
+        let horizon = today
+            .checked_add(days(self.config.deadline_soon_days))
+            .unwrap_or(Date::MAX);
+        let mut names: HashMap<Uuid, Option<String>> = HashMap::new();
+        let mut report = Report::default();
+        let mut after = None;
+        let mut seen = 0;
+        while seen < MAX_PER_RUN {
+            let page = self
+                .store
+                .drafts_closing(today, horizon, after, PAGE)
+                .await?;
+            let full = page.len() == PAGE as usize;
+            seen += page.len();
+            after = page.last().map(|d| d.application);
+            for draft in page {
+                let name = match names.get(&draft.programme) {
+                    Some(name) => name.clone(),
+                    None => {
+                        let name = self.programme_name(draft.programme).await?;
+                        names.insert(draft.programme, name.clone());
+                        name
+                    }
+                };
+                // Deleted meanwhile: nothing closes.
+                let Some(name) = name else { continue };
+                let told = self
+                    .remind(
+                        Told {
+                            id: deadline_reminder_id(
+                                draft.applicant,
+                                draft.programme,
+                                draft.closes_on,
+                            ),
+                            request: format!(
+                                "{}:{}:{}:{}",
+                                Reminder::DeadlineSoon.as_str(),
+                                draft.applicant,
+                                draft.programme,
+                                draft.closes_on
+                            ),
+                            kind: NotificationKind::Deadline,
+                            person: draft.applicant,
+                            related: draft.application,
+                            deadline: draft.closes_on,
+                        },
+                        Event::DeadlineSoon {
+                            programme: &name,
+                            closes_on: draft.closes_on,
+                        },
+                        now,
+                    )
+                    .await?;
+                report.count(told);
+            }
+            if !full {
+                break;
+            }
+        }
+        Ok(report)
+    }
+
+    /// A live programme's name.
+    async fn programme_name(&self, id: Uuid) -> Result<Option<String>, StorageError> {
+        Ok(self
+            .store
+            .get(id)
+            .await?
+            .filter(|r| r.kind == RecordKind::Programme && !r.deleted)
+            .and_then(|r| r.body["name"].as_str().map(str::to_owned)))
+    }
+
     /// Write one reminder unless it exists; `true` if written now.
     async fn remind(
         &self,
-        reminder: Reminder,
-        person: Uuid,
-        related: Uuid,
-        due: Date,
+        told: Told,
+        event: Event<'_>,
         now: OffsetDateTime,
     ) -> Result<bool, StorageError> {
-        let id = reminder_id(reminder, person, due);
-        if self.store.get(id).await?.is_some() {
+        if self.store.get(told.id).await?.is_some() {
             return Ok(false);
         }
-        let Some(to) = notify::recipient_in(self.store.as_ref(), self.enabled, person).await?
+        let Some(to) = notify::recipient_in(self.store.as_ref(), self.enabled, told.person).await?
         else {
             // Nobody to tell (the person's record was deleted).
             return Ok(false);
         };
-        let event = match reminder {
-            Reminder::LivenessDueSoon => Event::LivenessDueSoon { due },
-            Reminder::LivenessOverdue => Event::LivenessOverdue { due },
-        };
         let message = messages::message(event, to.language);
         let write = notify::write_due(
-            id,
+            told.id,
             &to,
-            NotificationKind::LivenessDue,
-            related,
+            told.kind,
+            told.related,
             message,
             now,
-            Some(due),
+            Some(told.deadline),
         )
         .map_err(|e| StorageError::Corrupt(format!("a reminder could not be written: {e:?}")))?;
         let mut ctx = WriteContext::by(SYSTEM_ACTOR);
         ctx.at = now;
-        ctx.request_id = Some(format!("{}:{person}:{due}", reminder.as_str()));
+        ctx.request_id = Some(told.request);
         match self.store.commit(vec![write], &ctx).await {
             Ok(_) => Ok(true),
             // Written meanwhile by another run: once is what counts.
@@ -207,14 +332,52 @@ impl Scheduler {
     }
 }
 
+/// One reminder to write: its notification's id, kind, recipient, the record it is about and
+/// the day it names; `request` goes in the change log.
+struct Told {
+    id: Uuid,
+    request: String,
+    kind: NotificationKind,
+    person: Uuid,
+    related: Uuid,
+    deadline: Date,
+}
+
+impl Report {
+    fn count(&mut self, written: bool) {
+        match written {
+            true => self.written += 1,
+            false => self.already += 1,
+        }
+    }
+}
+
+fn days(n: u32) -> time::Duration {
+    time::Duration::days(i64::from(n))
+}
+
 /// The id of `reminder` to `person` for the due day `due` (UUIDv8 from SHA-256 of the three):
 /// the same in every run and every process.
 pub fn reminder_id(reminder: Reminder, person: Uuid, due: Date) -> Uuid {
+    hashed_id(reminder, person, None, due)
+}
+
+/// The id of the "applications close soon" reminder to `person` about `programme` closing on
+/// `closes_on`: once per person, programme and closing day (a programme that moves its closing
+/// day reminds again, of the new one).
+pub fn deadline_reminder_id(person: Uuid, programme: Uuid, closes_on: Date) -> Uuid {
+    hashed_id(Reminder::DeadlineSoon, person, Some(programme), closes_on)
+}
+
+fn hashed_id(reminder: Reminder, person: Uuid, about: Option<Uuid>, day: Date) -> Uuid {
     let mut hash = Sha256::new();
     hash.update(b"doorstep reminder ");
     hash.update(reminder.as_str().as_bytes());
     hash.update(person.as_bytes());
-    hash.update(doorstep_domain::date_format::format(due).as_bytes());
+    if let Some(about) = about {
+        hash.update(about.as_bytes());
+    }
+    hash.update(doorstep_domain::date_format::format(day).as_bytes());
     let digest = hash.finalize();
     let mut bytes = [0_u8; 16];
     bytes.copy_from_slice(&digest[..16]);
@@ -249,6 +412,35 @@ mod tests {
                 Uuid::now_v7(),
                 date!(2026 - 01 - 01)
             )
+        );
+    }
+
+    #[test]
+    fn one_deadline_reminder_per_person_programme_and_closing_day() {
+        let (p, programme) = (Uuid::now_v7(), Uuid::now_v7());
+        let day = date!(2026 - 06 - 30);
+        let a = deadline_reminder_id(p, programme, day);
+        assert_eq!(a, deadline_reminder_id(p, programme, day));
+        assert_ne!(a, deadline_reminder_id(Uuid::now_v7(), programme, day));
+        assert_ne!(a, deadline_reminder_id(p, Uuid::now_v7(), day));
+        assert_ne!(a, deadline_reminder_id(p, programme, date!(2026 - 07 - 31)));
+        assert_ne!(a, reminder_id(Reminder::DeadlineSoon, p, day));
+    }
+
+    /// Ids written by earlier versions stay what they were, so nobody is reminded twice across
+    /// an upgrade.
+    #[test]
+    fn liveness_reminder_ids_are_stable() {
+        let person: Uuid = "0190b6a2-8a3e-7c1d-9f00-000000000001".parse().unwrap();
+        let mut hash = Sha256::new();
+        hash.update(b"doorstep reminder liveness_due_soon");
+        hash.update(person.as_bytes());
+        hash.update(b"2026-01-01");
+        let mut bytes = [0_u8; 16];
+        bytes.copy_from_slice(&hash.finalize()[..16]);
+        assert_eq!(
+            reminder_id(Reminder::LivenessDueSoon, person, date!(2026 - 01 - 01)),
+            uuid::Builder::from_custom_bytes(bytes).into_uuid()
         );
     }
 }

@@ -272,3 +272,363 @@ async fn without_a_liveness_provider_no_check_starts() {
         api.stop().await;
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// eSignet's way: the registry redeems the code, and the person's ID number is only in the
+// (encrypted, signed) userinfo, not in the ID token.
+
+/// The provider's signing key (its JWKS serves the public half as `test-1`).
+const PROVIDER_KEY: &str = include_str!("keys/rsa-1.pem");
+/// Another key, for a userinfo JWT the provider did not sign.
+const OTHER_KEY: &str = include_str!("keys/rsa-2.pem");
+/// The registry's client at the provider (the code's client, and the ID token's audience).
+const ESIGNET_CLIENT: &str = "doorstep-esignet";
+const ACCESS_TOKEN: &str = "provider-access-token-for-the-registry";
+
+fn key_path(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/keys")
+        .join(name)
+}
+
+/// A provider like eSignet on loopback: discovery, keys, a token endpoint answering the ID token
+/// and access token set beforehand, and a userinfo endpoint answering a JWE (for the registry's
+/// decryption key) of a JWT signed with `userinfo_key`.
+#[derive(Clone)]
+struct Esignet {
+    issuer: String,
+    id_token: std::sync::Arc<std::sync::Mutex<Value>>,
+    userinfo: std::sync::Arc<std::sync::Mutex<Value>>,
+    userinfo_key: std::sync::Arc<std::sync::Mutex<&'static str>>,
+    userinfo_calls: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    /// The registry's `use: enc` public key.
+    encrypt_to: rsa::RsaPublicKey,
+}
+
+impl Esignet {
+    async fn start(encrypt_to: rsa::RsaPublicKey) -> Esignet {
+        use axum::routing::{get, post};
+        use base64::Engine as _;
+        use rsa::pkcs8::DecodePrivateKey as _;
+        use rsa::traits::PublicKeyParts as _;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let issuer = format!("http://{}", listener.local_addr().unwrap());
+        let provider = Esignet {
+            issuer: issuer.clone(),
+            id_token: Default::default(),
+            userinfo: Default::default(),
+            userinfo_key: std::sync::Arc::new(std::sync::Mutex::new(PROVIDER_KEY)),
+            userinfo_calls: Default::default(),
+            encrypt_to,
+        };
+        let key = rsa::RsaPrivateKey::from_pkcs8_pem(PROVIDER_KEY).unwrap();
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let jwks = json!({"keys": [{
+            "kty": "RSA", "use": "sig", "kid": "test-1", "alg": "RS256",
+            "n": b64.encode(key.n().to_bytes_be()), "e": b64.encode(key.e().to_bytes_be()),
+        }]});
+        let discovery = json!({
+            "issuer": issuer,
+            "token_endpoint": format!("{issuer}/token"),
+            "userinfo_endpoint": format!("{issuer}/userinfo"),
+            "jwks_uri": format!("{issuer}/jwks"),
+            "token_endpoint_auth_methods_supported": ["private_key_jwt"],
+        });
+        let app = axum::Router::new()
+            .route(
+                "/.well-known/openid-configuration",
+                get(move || async move { axum::Json(discovery) }),
+            )
+            .route("/jwks", get(move || async move { axum::Json(jwks) }))
+            .route("/token", post(esignet_token))
+            .route("/userinfo", get(esignet_userinfo))
+            .with_state(provider.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        provider
+    }
+
+    /// A JWT of `claims` (with `iss`, `iat`, `exp` added) signed with `pem` as `test-1`.
+    fn sign(&self, claims: &Value, pem: &str) -> String {
+        let now = now();
+        let mut claims = claims.clone();
+        claims["iss"] = json!(self.issuer);
+        claims["iat"] = json!(now);
+        claims["exp"] = json!(now + 600);
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+        header.kid = Some("test-1".into());
+        let key = jsonwebtoken::EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap();
+        jsonwebtoken::encode(&header, &claims, &key).unwrap()
+    }
+}
+
+async fn esignet_token(
+    axum::extract::State(p): axum::extract::State<Esignet>,
+) -> axum::Json<Value> {
+    let claims = p.id_token.lock().unwrap().clone();
+    axum::Json(json!({
+        "id_token": p.sign(&claims, PROVIDER_KEY),
+        "access_token": ACCESS_TOKEN,
+        "token_type": "Bearer",
+    }))
+}
+
+async fn esignet_userinfo(
+    axum::extract::State(p): axum::extract::State<Esignet>,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    p.userinfo_calls
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let bearer = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if bearer != format!("Bearer {ACCESS_TOKEN}") {
+        return axum::http::StatusCode::UNAUTHORIZED.into_response();
+    }
+    let claims = p.userinfo.lock().unwrap().clone();
+    let pem = *p.userinfo_key.lock().unwrap();
+    let signed = p.sign(&claims, pem);
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/jwt")],
+        jwe(signed.as_bytes(), &p.encrypt_to),
+    )
+        .into_response()
+}
+
+/// A compact JWE (RSA-OAEP-256, A256GCM) of `plaintext` for `to`, as eSignet encrypts userinfo.
+fn jwe(plaintext: &[u8], to: &rsa::RsaPublicKey) -> String {
+    use aes_gcm::aead::{Aead, KeyInit, Payload};
+    use base64::Engine as _;
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let random = |n: usize| {
+        let mut bytes = vec![0u8; n];
+        getrandom::getrandom(&mut bytes).unwrap();
+        bytes
+    };
+    let header = json!({"alg": "RSA-OAEP-256", "enc": "A256GCM", "cty": "JWT"});
+    let protected = b64(header.to_string().as_bytes());
+    let cek = random(32);
+    let encrypted_key = to
+        .encrypt(
+            &mut rsa::rand_core::OsRng,
+            rsa::Oaep::new::<sha2::Sha256>(),
+            &cek,
+        )
+        .unwrap();
+    let iv = random(12);
+    let mut sealed = aes_gcm::Aes256Gcm::new_from_slice(&cek)
+        .unwrap()
+        .encrypt(
+            aes_gcm::Nonce::from_slice(&iv),
+            Payload {
+                msg: plaintext,
+                aad: protected.as_bytes(),
+            },
+        )
+        .unwrap();
+    let tag = sealed.split_off(sealed.len() - 16);
+    [
+        protected,
+        b64(&encrypted_key),
+        b64(&iv),
+        b64(&sealed),
+        b64(&tag),
+    ]
+    .join(".")
+}
+
+#[tokio::test]
+async fn with_a_code_proof_the_persons_number_comes_from_the_providers_userinfo() {
+    use rsa::pkcs8::DecodePrivateKey as _;
+    for backend in backends().await {
+        let decryption = key_path("rsa-2.pem");
+        let public =
+            rsa::RsaPrivateKey::from_pkcs8_pem(&std::fs::read_to_string(&decryption).unwrap())
+                .unwrap()
+                .to_public_key();
+        let provider = Esignet::start(public).await;
+        let issuer: doorstep_registry::auth::IssuerConfig = toml::from_str(&format!(
+            "issuer = {:?}\naudience = {:?}\njwks_url = \"{}/jwks\"\ngrants = [\"citizen\"]\n",
+            provider.issuer,
+            common::TEST_AUDIENCE,
+            provider.issuer
+        ))
+        .unwrap();
+        let mut signin = doorstep_registry::auth::ExchangeConfig::new(
+            &provider.issuer,
+            ESIGNET_CLIENT,
+            key_path("ec-1.pem"),
+        );
+        signin.userinfo_decryption_key_path = Some(decryption);
+        let liveness = LivenessConfig {
+            auth_time_skew_seconds: 5,
+            providers: vec![LivenessProvider {
+                issuer: provider.issuer.clone(),
+                client_id: ESIGNET_CLIENT.into(),
+                code: "esignet".into(),
+                acr_values: vec![ESIGNET_BIOMETRICS.into()],
+                fresh_login_only: false,
+                proof: ProofMode::Code,
+            }],
+            ..LivenessConfig::default()
+        };
+        let api = Api::start_with(&backend, move |config| {
+            config.auth.issuers = vec![issuer];
+            config.signin = Some(signin);
+            config.liveness = liveness;
+        })
+        .await;
+        let name = api.backend;
+        let agent = api.token("agent", "agent-a", Some("KE.30"), None);
+        let amina = api
+            .post(
+                "/v1/individuals",
+                &agent,
+                &individual(Uuid::now_v7(), "Amina", "Odhiambo", Some("NID-1001")),
+            )
+            .await
+            .json;
+        // Amina applied to a programme that checks every 30 days with 3 days of grace: the
+        // verified check is due by it.
+        let admin = api.token("admin", "root", None, None);
+        let programme = api
+            .post(
+                "/v1/programmes",
+                &admin,
+                &common::with(
+                    common::meta(Uuid::now_v7()),
+                    json!({"code": "monthly", "name": "Monthly",
+                           "liveness_interval_days": 30, "liveness_grace_days": 3}),
+                ),
+            )
+            .await
+            .json;
+        common::publish_form(
+            &api,
+            &admin,
+            programme["id"].as_str().unwrap(),
+            1,
+            common::empty_form(),
+        )
+        .await;
+        let application = api
+            .post(
+                "/v1/applications",
+                &agent,
+                &common::with(
+                    common::meta(Uuid::now_v7()),
+                    json!({"programme_id": programme["id"], "applicant_id": amina["id"],
+                           "form_version": 1, "data": {}, "status": "draft"}),
+                ),
+            )
+            .await
+            .json;
+        let submitted = api
+            .post(
+                &format!(
+                    "/v1/applications/{}/transitions",
+                    application["id"].as_str().unwrap()
+                ),
+                &agent,
+                &json!({"to": "submitted"}),
+            )
+            .await;
+        assert_eq!(submitted.status, 200, "{name}: {:?}", submitted.json);
+
+        // Amina signed in to the registry with her number; the step-up's subject is eSignet's
+        // own (not linked to her), so only the number can say who authenticated.
+        let citizen = {
+            let mut claims = json!({"aud": common::TEST_AUDIENCE, "sub": "amina",
+                                    "individual_id": "NID-1001"});
+            claims["iss"] = json!(provider.issuer);
+            provider.sign(&claims, PROVIDER_KEY)
+        };
+        let subject = "esignet-psut-5f1c";
+        let attempt = |userinfo: Value, userinfo_key: &'static str| {
+            let api = &api;
+            let provider = &provider;
+            let citizen = &citizen;
+            async move {
+                let c = api
+                    .post("/v1/liveness/challenges", citizen, &json!({}))
+                    .await;
+                assert_eq!(c.status, 201, "{:?}", c.json);
+                assert_eq!(c.json["proof"], "code");
+                *provider.id_token.lock().unwrap() = json!({
+                    "sub": subject, "aud": ESIGNET_CLIENT, "nonce": c.json["nonce"],
+                    "acr": ESIGNET_BIOMETRICS, "auth_time": now(),
+                });
+                *provider.userinfo.lock().unwrap() = userinfo;
+                *provider.userinfo_key.lock().unwrap() = userinfo_key;
+                api.post(
+                    &format!(
+                        "/v1/liveness/challenges/{}/proof",
+                        c.json["id"].as_str().unwrap()
+                    ),
+                    citizen,
+                    &json!({"code": "the-code", "redirect_uri": "http://127.0.0.1:4123/callback",
+                            "code_verifier": "a".repeat(43)}),
+                )
+                .await
+            }
+        };
+        let reason = |answer: &common::Answer| {
+            assert_eq!(answer.status, 422, "{name}: {:?}", answer.json);
+            answer.json["errors"][0]["code"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        };
+
+        // Another person's number in the userinfo: refused.
+        let other = attempt(
+            json!({"sub": subject, "individual_id": "NID-9999"}),
+            PROVIDER_KEY,
+        )
+        .await;
+        assert_eq!(reason(&other), "other_person");
+        // Userinfo about another subject, or not signed by the provider: not believed.
+        let elsewhere = attempt(
+            json!({"sub": "someone-else", "individual_id": "NID-1001"}),
+            PROVIDER_KEY,
+        )
+        .await;
+        assert_eq!(reason(&elsewhere), "token_invalid");
+        let forged = attempt(
+            json!({"sub": subject, "individual_id": "NID-1001"}),
+            OTHER_KEY,
+        )
+        .await;
+        assert_eq!(reason(&forged), "token_invalid");
+        // No number anywhere, and the subject is not linked to her: refused.
+        let unknown = attempt(json!({"sub": subject}), PROVIDER_KEY).await;
+        assert_eq!(reason(&unknown), "other_person");
+        assert_eq!(
+            provider
+                .userinfo_calls
+                .load(std::sync::atomic::Ordering::SeqCst),
+            4
+        );
+
+        // Her number in the userinfo: passed, due by her programme.
+        let passed = attempt(
+            json!({"sub": subject, "individual_id": "NID-1001", "name": "Amina Odhiambo"}),
+            PROVIDER_KEY,
+        )
+        .await;
+        assert_eq!(passed.status, 201, "{name}: {:?}", passed.json);
+        assert_eq!(passed.json["individual_id"], amina["id"]);
+        let today = time::OffsetDateTime::now_utc().date();
+        let day = |n: i64| doorstep_domain::date_format::format(today + time::Duration::days(n));
+        assert_eq!(passed.json["next_due"], json!(day(30)), "{name}");
+        assert_eq!(passed.json["overdue_after"], json!(day(33)), "{name}");
+        assert_eq!(
+            provider
+                .userinfo_calls
+                .load(std::sync::atomic::Ordering::SeqCst),
+            5
+        );
+        api.stop().await;
+    }
+}

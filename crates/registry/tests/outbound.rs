@@ -839,7 +839,7 @@ fn urlencode(text: &str) -> String {
 
 #[tokio::test]
 async fn two_registries_on_one_database_write_each_liveness_reminder_once() {
-    use doorstep_registry::scheduler::Scheduler;
+    use doorstep_registry::scheduler::{Job, Scheduler};
     for backend in backends().await {
         // This registry's own scheduler stays off: the two below are the ones racing.
         let api = Api::start_with(&backend, |c| c.scheduler.enabled = false).await;
@@ -915,12 +915,12 @@ async fn two_registries_on_one_database_write_each_liveness_reminder_once() {
         let b = Scheduler::new(two.clone(), config, Default::default());
         let now = time::OffsetDateTime::now_utc();
         // At the same time: one takes the job, the other does not run it.
-        let (ra, rb) = tokio::join!(a.tick(now), b.tick(now));
+        let (ra, rb) = tokio::join!(a.run(Job::Liveness, now), b.run(Job::Liveness, now));
         let ran: Vec<_> = [ra.unwrap(), rb.unwrap()].into_iter().flatten().collect();
         assert_eq!(ran.len(), 1, "{}: exactly one ran", backend.name);
         assert_eq!(ran[0].written, 3);
         // The next run is a period away.
-        assert_eq!(a.tick(now).await.unwrap(), None);
+        assert_eq!(a.run(Job::Liveness, now).await.unwrap(), None);
         // Even run together without the job's lease (a lease that ran out mid-run), nobody is
         // told twice.
         let (ra, rb) = tokio::join!(a.liveness(now), b.liveness(now));

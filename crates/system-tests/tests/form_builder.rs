@@ -90,6 +90,9 @@ async fn an_administrator_creates_a_programme_and_publishes_versions_of_its_form
             allow_multiple_applications: false,
             required_documents: vec![DocumentKind::IdCard],
             requires_consent: false,
+            applications_close_on: Some("2030-06-30".into()),
+            liveness_interval_days: Some(180),
+            liveness_grace_days: None,
         };
         let created = boss
             .save_programme(&programmes::record(&input, "admin-1").unwrap(), None)
@@ -97,6 +100,11 @@ async fn an_administrator_creates_a_programme_and_publishes_versions_of_its_form
             .unwrap();
         assert_eq!(created.meta.rev, Some(1), "{backend}");
         assert_eq!(created.required_documents, vec![DocumentKind::IdCard]);
+        assert_eq!(
+            created.applications_close_on,
+            Some(time::macros::date!(2030 - 06 - 30))
+        );
+        assert_eq!(created.liveness_interval_days, Some(180));
         let again = boss
             .save_programme(&programmes::record(&input, "admin-1").unwrap(), None)
             .await;

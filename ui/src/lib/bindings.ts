@@ -994,6 +994,18 @@ name: string }
  */
 export type AdminProgramme = { id: string; code: string; name: string; description: string | null; allowMultipleApplications: boolean; requiredDocuments: DocumentKind[]; requiresConsent: boolean; 
 /**
+ * `YYYY-MM-DD`: the last day applications are taken, if set.
+ */
+applicationsCloseOn: string | null; 
+/**
+ * Days between liveness checks for its applicants, if it sets its own.
+ */
+livenessIntervalDays: number | null; 
+/**
+ * Days of grace after a missed liveness check, if it sets its own.
+ */
+livenessGraceDays: number | null; 
+/**
  * The registry's revision of the programme, sent back with a change (None: never stored).
  */
 rev: number | null; 
@@ -2302,7 +2314,24 @@ required_documents?: DocumentKind[];
  * A field agent may act for an applicant only once the applicant's consent is on record
  * (the registry refuses their writes otherwise).
  */
-requires_consent?: boolean }
+requires_consent?: boolean; 
+/**
+ * The last day applications are taken: a draft is no longer submitted once this day has
+ * ended everywhere on Earth ([`Programme::takes_submissions_at`]); people with a draft are
+ * reminded before it. None: applications stay open.
+ */
+applications_close_on?: string | null; 
+/**
+ * Days between liveness checks for people whose application the office has (submitted or
+ * approved); None: the registry's interval. A person in several programmes follows the
+ * shortest ([`crate::liveness::LivenessRule::for_applicant`]).
+ */
+liveness_interval_days?: number | null; 
+/**
+ * Days after a liveness check's due day before it is overdue, for the same people; None:
+ * the registry's grace. Likewise the shortest counts.
+ */
+liveness_grace_days?: number | null }
 /**
  * A programme the filter offers.
  */
@@ -2310,7 +2339,11 @@ export type ProgrammeChoice = { id: string; name: string }
 /**
  * A programme as the administrator fills it in: `id` and `rev` None for a new one.
  */
-export type ProgrammeInput = { id: string | null; rev: number | null; code: string; name: string; description: string | null; allowMultipleApplications: boolean; requiredDocuments: DocumentKind[]; requiresConsent: boolean }
+export type ProgrammeInput = { id: string | null; rev: number | null; code: string; name: string; description: string | null; allowMultipleApplications: boolean; requiredDocuments: DocumentKind[]; requiresConsent: boolean; 
+/**
+ * `YYYY-MM-DD` (as a date field gives it); None or empty: applications stay open.
+ */
+applicationsCloseOn: string | null; livenessIntervalDays: number | null; livenessGraceDays: number | null }
 /**
  * A programme as the programmes screen lists it.
  */
@@ -2338,7 +2371,11 @@ hasDraft: boolean;
 /**
  * The person's applications to it, newest first.
  */
-applications: ApplicationView[] }
+applications: ApplicationView[]; 
+/**
+ * `YYYY-MM-DD`: the last day a draft may be submitted, if the programme has one.
+ */
+applicationsCloseOn: string | null }
 /**
  * A version just published.
  */

@@ -1,5 +1,5 @@
-import { describe, expect, it, vi, beforeEach } from 'vitest';
-import { fireEvent, render, screen } from '@testing-library/svelte';
+import { afterEach, describe, expect, it, vi, beforeEach } from 'vitest';
+import { cleanup, fireEvent, render, screen } from '@testing-library/svelte';
 
 vi.mock('../lib/bindings', () => ({
   commands: {
@@ -9,7 +9,7 @@ vi.mock('../lib/bindings', () => ({
         {
           id: 'p-child', code: 'child-benefit', name: 'Child Benefit', description: 'For children.',
           requiredDocuments: ['id_card', 'proof_of_address'], missingDocuments: ['proof_of_address'],
-          open: true, canApply: true, hasDraft: false,
+          open: true, canApply: true, hasDraft: false, applicationsCloseOn: '2999-12-31',
           applications: [{
             id: 'a-1', programmeId: 'p-child', programmeName: 'Child Benefit', status: 'more_information_needed',
             updatedAt: '2026-11-20T10:00:00Z', waitingToSend: false, refused: null, editable: true,
@@ -23,7 +23,7 @@ vi.mock('../lib/bindings', () => ({
         },
         {
           id: 'p-old', code: 'old-age', name: 'Old-Age Pension', description: null, requiredDocuments: [], missingDocuments: [],
-          open: true, canApply: false, hasDraft: false,
+          open: true, canApply: false, hasDraft: false, applicationsCloseOn: null,
           applications: [{
             id: 'a-2', programmeId: 'p-old', programmeName: 'Old-Age Pension', status: 'submitted', updatedAt: '2026-11-21T10:00:00Z',
             waitingToSend: true, refused: null, editable: false, request: null,
@@ -32,7 +32,7 @@ vi.mock('../lib/bindings', () => ({
         },
         {
           id: 'p-new', code: 'new', name: 'Disability Grant', description: null, requiredDocuments: [], missingDocuments: [],
-          open: true, canApply: true, hasDraft: false, applications: [],
+          open: true, canApply: true, hasDraft: false, applications: [], applicationsCloseOn: '2020-01-31',
         },
       ],
     })),
@@ -46,6 +46,7 @@ import { setLocale } from '../i18n/i18n.svelte';
 
 describe('the programmes screen', () => {
   beforeEach(() => setLocale('en'));
+  afterEach(() => cleanup());
 
   it('shows each application with its status, the office request and the right next step', async () => {
     const onapply = vi.fn();
@@ -63,6 +64,15 @@ describe('the programmes screen', () => {
     expect(buttons).toEqual(['Answer the request', 'Apply']);
     await fireEvent.click(screen.getByRole('button', { name: 'Answer the request' }));
     expect(onapply).toHaveBeenCalledWith('p-child');
+  });
+
+  it('says when applications close, or closed', async () => {
+    render(Programmes, { onapply: vi.fn() });
+    await screen.findByText('Child Benefit');
+    expect(screen.getAllByTestId('programme-closes').map((e) => e.textContent)).toEqual([
+      'Applications close on Dec 31, 2999.',
+      'Applications closed on Jan 31, 2020.',
+    ]);
   });
 
   it('speaks French', async () => {

@@ -224,12 +224,16 @@ pub fn pending_actions(
         }
     }
 
-    if let Some(due) = liveness_due(partition, session)? {
-        if due - Duration::days(LIVENESS_NOTICE_DAYS) <= today {
-            actions.push(PendingAction::LivenessDue {
-                due: due.to_string(),
-                overdue: due < today,
-            });
+    if let Some(check) = latest_liveness_check(partition, session)? {
+        if let Some(due) = check.next_due {
+            if due - Duration::days(LIVENESS_NOTICE_DAYS) <= today {
+                actions.push(PendingAction::LivenessDue {
+                    due: due.to_string(),
+                    // After the grace the registry gave the check: the day its reminder says
+                    // "overdue" too.
+                    overdue: check.is_overdue(today),
+                });
+            }
         }
     }
 
@@ -293,13 +297,18 @@ pub(super) fn liveness_due(
     partition: &Partition,
     session: Who<'_>,
 ) -> Result<Option<Date>, AppError> {
+    Ok(latest_liveness_check(partition, session)?.and_then(|c| c.next_due))
+}
+
+/// The person's latest liveness check.
+fn latest_liveness_check(
+    partition: &Partition,
+    session: Who<'_>,
+) -> Result<Option<LivenessCheck>, AppError> {
     let Some(me) = find_me(partition, session)? else {
         return Ok(None);
     };
     let mut checks: Vec<LivenessCheck> = live(partition, RecordKind::LivenessCheck)?;
     checks.retain(|c| c.individual_id == me.meta.id);
-    Ok(checks
-        .iter()
-        .max_by_key(|c| c.performed_at)
-        .and_then(|c| c.next_due))
+    Ok(checks.into_iter().max_by_key(|c| c.performed_at))
 }

@@ -51,6 +51,8 @@ pub struct ProgrammeView {
     pub has_draft: bool,
     /// The person's applications to it, newest first.
     pub applications: Vec<ApplicationView>,
+    /// `YYYY-MM-DD`: the last day a draft may be submitted, if the programme has one.
+    pub applications_close_on: Option<String>,
 }
 
 /// One of the person's applications, with its history.
@@ -216,6 +218,9 @@ impl Snapshot {
                 && (self.editable(programme.meta.id).is_some() || self.may_start(programme)),
             has_draft: partition.draft(&draft_key(id))?.is_some(),
             applications,
+            applications_close_on: programme
+                .applications_close_on
+                .map(doorstep_domain::date_format::format),
         })
     }
 }

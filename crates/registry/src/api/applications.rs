@@ -4,7 +4,8 @@
 //! language ([`crate::messages`]). Staff and admins move applications as reviewers; a reviewer
 //! who decides on a submitted application takes it under review in the same step. The
 //! programme rules hold here too ([`super::programme_rules`]): submitting needs the required
-//! documents, and the one-application key follows the status (a rejection lets it go).
+//! documents and, for a draft, the programme still open (its closing day not over), and the
+//! one-application key follows the status (a rejection lets it go).
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -41,7 +42,7 @@ pub use notify::SYSTEM_ACTOR;
                headers(("ETag" = String, description = "The application's new revision"))),
               (status = 400, description = "A malformed id, body, If-Match or header, or a note longer than 4000 characters", body = Problem, content_type = "application/problem+json"),
               (status = 404, description = "No such application, or one the caller may not see", body = Problem, content_type = "application/problem+json"),
-              (status = 409, description = "Not a move the workflow allows from here, or by this caller; a deleted application; or (`/problems/documents-missing`, `errors` naming each kind) submitting before the applicant has sent a document the programme requires", body = Problem, content_type = "application/problem+json"),
+              (status = 409, description = "Not a move the workflow allows from here, or by this caller; a deleted application; or (`/problems/documents-missing`, `errors` naming each kind) submitting before the applicant has sent a document the programme requires; or (`/problems/applications-closed`) submitting a draft after the programme's `applications_close_on` has ended everywhere on Earth", body = Problem, content_type = "application/problem+json"),
               (status = 412, description = "Stale: the application changed since that revision; `current` holds it now", body = Problem, content_type = "application/problem+json"),
               (status = 413, description = "The body is larger than 2 MiB", body = Problem, content_type = "application/problem+json"),
               (status = 422, description = "Submitting answers that break the application's form version (`errors` names each answer as `data.<field key>`), or a `form_version` the programme does not have; or the Idempotency-Key was used for another request", body = Problem, content_type = "application/problem+json"),
@@ -123,6 +124,7 @@ pub async fn transition(
         .map_err(|e| ApiError::new(ProblemKind::Conflict, e.to_string()))?;
     let programme = super::programme_rules::programme(&state, application.programme_id).await?;
     if request.to == ApplicationStatus::Submitted {
+        super::programme_rules::check_open(&programme, from, now)?;
         super::programme_rules::check_submit(&state, &application, &programme).await?;
         application.data = super::form_rules::submission(&state, &application).await?;
     }

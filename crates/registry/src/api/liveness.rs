@@ -26,7 +26,7 @@ use uuid::Uuid;
 use super::write::{self, WriteRequest};
 use super::ApiError;
 use crate::access::Caller;
-use crate::auth::Role;
+use crate::auth::{Role, Userinfo};
 use crate::liveness::rules::{self, Expectations, Refusal};
 use crate::liveness::ProofMode;
 use crate::problem::{Problem, ProblemKind};
@@ -159,8 +159,10 @@ pub async fn create_challenge(
 /// provider's signature, issuer, the app's client id as audience, expiry, the challenge's nonce,
 /// an `acr` among those required (or only a fresh login, for providers without them), an
 /// `auth_time` not before the challenge (small skew), and the registrant's identity (their ID
-/// number in the token, or the provider's subject linked to them). Then it records a passed
-/// liveness check and answers with it.
+/// number in the token — or, for a code the registry redeemed, in the provider's userinfo,
+/// verified with the provider's keys and about the same subject, as eSignet's ID tokens carry
+/// none — else the provider's subject linked to them). Then it records a passed liveness check
+/// and answers with it, due by the person's programmes.
 #[utoipa::path(post, path = "/v1/liveness/challenges/{id}/proof", tag = "records",
     params(("id" = Uuid, Path, description = "The challenge")),
     request_body = LivenessProof,
@@ -243,13 +245,16 @@ pub async fn prove(
     if !state.storage.challenge_use(id, now).await? {
         return Err(refused(&Refusal::Replayed));
     }
-    let id_token = match shape {
-        Ok(token) => token,
-        Err(request) => state
-            .exchange
-            .redeem_id_token(&request)
-            .await
-            .map_err(|(kind, detail)| ApiError::new(kind, detail))?,
+    let (id_token, access_token) = match shape {
+        Ok(token) => (token, None),
+        Err(request) => {
+            let redeemed = state
+                .exchange
+                .redeem_tokens(&request)
+                .await
+                .map_err(|(kind, detail)| ApiError::new(kind, detail))?;
+            (redeemed.id_token, redeemed.access_token)
+        }
     };
     let claims = state
         .auth
@@ -272,7 +277,14 @@ pub async fn prove(
         },
     )
     .map_err(|r| refused(&r))?;
-    same_person(&state, &challenge, &claims).await?;
+    same_person(
+        &state,
+        &challenge,
+        &provider.client_id,
+        &claims,
+        access_token.as_deref(),
+    )
+    .await?;
 
     let auth_time = OffsetDateTime::from_unix_timestamp(passed.auth_time)
         .map_err(|_| refused(&Refusal::NoAuthTime))?;
@@ -318,18 +330,24 @@ pub async fn prove(
     .await
 }
 
-/// The token must be about the registrant the challenge is for.
+/// The token must be about the registrant the challenge is for. Its ID number is the ID
+/// token's claim; without one, for a code the registry redeemed itself (`access_token`), the
+/// provider's userinfo's — eSignet puts the person's claims there, not in the ID token.
 async fn same_person(
     state: &AppState,
     challenge: &LivenessChallengeRow,
+    client_id: &str,
     claims: &serde_json::Map<String, Value>,
+    access_token: Option<&str>,
 ) -> Result<(), ApiError> {
     let claim = state.auth.individual_id_claim(&challenge.issuer);
-    let number = match claims.get(&claim) {
-        Some(Value::String(s)) => Some(s.trim().to_owned()),
-        Some(Value::Number(n)) => Some(n.to_string()),
-        _ => None,
-    };
+    let mut number = id_number(claims.get(&claim));
+    if number.is_none() {
+        if let Some(access_token) = access_token {
+            let info = userinfo(state, challenge, client_id, claims, access_token).await?;
+            number = id_number(info.get(&claim));
+        }
+    }
     let id_type = state.auth.individual_id_type();
     let numbers: Vec<String> = match state.storage.get(challenge.individual_id).await? {
         Some(r) if r.kind == RecordKind::Individual && !r.deleted => r.body["reg_ids"]
@@ -353,6 +371,53 @@ async fn same_person(
         Ok(())
     } else {
         Err(refused(&Refusal::OtherPerson))
+    }
+}
+
+/// An ID number claim as text.
+fn id_number(value: Option<&Value>) -> Option<String> {
+    match value {
+        Some(Value::String(s)) => Some(s.trim().to_owned()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// The provider's userinfo for the access token the registry redeemed: plain JSON read from the
+/// provider itself, or its signed JWT verified with the provider's keys (decrypted first when it
+/// came encrypted). It must be about the ID token's subject (OpenID Connect Core §5.3.2).
+async fn userinfo(
+    state: &AppState,
+    challenge: &LivenessChallengeRow,
+    client_id: &str,
+    claims: &serde_json::Map<String, Value>,
+    access_token: &str,
+) -> Result<serde_json::Map<String, Value>, ApiError> {
+    let answer = state.exchange.userinfo(access_token).await.map_err(|(_, detail)| {
+        tracing::warn!(error = %detail, "liveness: the provider's userinfo could not be read");
+        // Whatever the provider said, the caller's own registry token is fine: not a 401.
+        ApiError::new(
+            ProblemKind::Unavailable,
+            format!("The person's ID number could not be read from the identity provider ({detail}). Start the check again."),
+        )
+    })?;
+    let info = match answer {
+        Userinfo::Claims(info) => info,
+        Userinfo::Signed(jwt) => {
+            let mut audiences = vec![client_id];
+            audiences.extend(state.exchange.client_id());
+            state
+                .auth
+                .verify_signed_userinfo(&jwt, &challenge.issuer, &audiences)
+                .await
+                .map_err(|e| refused(&Refusal::Token(format!("its userinfo: {e}"))))?
+        }
+    };
+    match (info.get("sub"), claims.get("sub")) {
+        (Some(a), Some(b)) if a == b => Ok(info),
+        _ => Err(refused(&Refusal::Token(
+            "its userinfo is about another subject than its ID token".into(),
+        ))),
     }
 }
 

@@ -9,6 +9,9 @@
 //! - **Required documents before submit**: an application moves to `submitted` only while the
 //!   applicant has a live, not rejected document of each kind the programme requires
 //!   ([`doorstep_domain::Programme::missing_documents`], the rule the app shows too).
+//! - **Applications close on the programme's closing day**: a draft is not submitted once its
+//!   programme's `applications_close_on` has ended everywhere on Earth
+//!   ([`doorstep_domain::Programme::takes_submissions_at`]; `/problems/applications-closed`).
 //! - **Form versions are immutable**: a form definition, once written, is never replaced,
 //!   changed or deleted, and a new one is exactly the programme's latest version + 1 (two
 //!   publishing at once: the version's unique key lets one in, the other is told to publish
@@ -17,8 +20,8 @@
 
 use doorstep_domain::sync::MutationOp;
 use doorstep_domain::{
-    Application, Document, DocumentKind, FieldError, FormDefinition, Programme, RecordId,
-    RecordKind,
+    Application, ApplicationStatus, Document, DocumentKind, FieldError, FormDefinition, Programme,
+    RecordId, RecordKind,
 };
 
 use super::ApiError;
@@ -155,6 +158,36 @@ pub async fn documents_of(
         .collect();
     documents.sort_by_key(|d: &Document| std::cmp::Reverse(d.captured_at));
     Ok(documents)
+}
+
+/// Refuse a draft's submission at `now` once its programme's closing day is over (everywhere on
+/// Earth: [`Programme::takes_submissions_at`]). An application the office asked more of was
+/// sent in time, so its answers are taken whatever the day.
+pub fn check_open(
+    programme: &Programme,
+    from: ApplicationStatus,
+    now: time::OffsetDateTime,
+) -> Result<(), ApiError> {
+    match (from, programme.applications_close_on) {
+        (ApplicationStatus::Draft, Some(close)) if !programme.takes_submissions_at(now) => {
+            let day = doorstep_domain::date_format::format(close);
+            Err(ApiError::from(
+                Problem::new(
+                    ProblemKind::ApplicationsClosed,
+                    format!(
+                        "Applications to {} closed on {day}, so this application can no longer be submitted. It stays as a draft; ask the office if you think it should be taken.",
+                        programme.name
+                    ),
+                )
+                .with_errors(vec![FieldError {
+                    field: "applications_close_on".into(),
+                    code: doorstep_domain::validate::code::DATE_ORDER.into(),
+                    message: format!("Applications closed on {day}."),
+                }]),
+            ))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Refuse to take `application` as submitted while its applicant lacks a document the

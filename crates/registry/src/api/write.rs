@@ -174,18 +174,21 @@ pub async fn prepare(
             ));
         }
     }
-    // A passed liveness check sent without its next due day is due again after the registry's
-    // interval (`[scheduler] liveness_interval_days`), so every passed check has a day the
-    // reminders can go by.
+    // A passed liveness check sent without its next due day (or its last day of grace) gets
+    // them from the person's programmes or the registry's `[scheduler]` settings, so every
+    // passed check has days the reminders and the app go by (`liveness::schedule`; the
+    // step-up's check comes through here too).
     if let Typed::LivenessCheck(check) = &typed {
-        if !deleting && check.is_passed() && check.next_due.is_none() {
-            let interval = state.scheduler.liveness_interval_days;
-            if let Some(due) =
-                doorstep_domain::liveness::next_due_date(check.performed_at, interval)
-            {
-                body["next_due"] = Value::String(doorstep_domain::date_format::format(due));
-                typed = resources::parse(kind, body.clone())?.0;
-            }
+        if !deleting
+            && crate::liveness::schedule::fill(
+                state.storage.as_ref(),
+                &state.scheduler,
+                check,
+                &mut body,
+            )
+            .await?
+        {
+            typed = resources::parse(kind, body.clone())?.0;
         }
     }
     let vouched = caller

@@ -11,9 +11,11 @@
 //! pipeline, so sync brings it to the person's devices.
 //!
 //! Map: [`LivenessConfig`] (the `[liveness]` section), [`rules`] (the checks on the claims, pure),
+//! [`schedule`] (a passed check's due day and last day of grace, from the person's programmes),
 //! `api/liveness.rs` (the two routes), the challenges in the `liveness_challenges` table.
 
 pub mod rules;
+pub mod schedule;
 
 use serde::Deserialize;
 

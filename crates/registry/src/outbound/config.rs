@@ -100,6 +100,7 @@ pub struct SchedulerFile {
     liveness_interval_days: Option<u32>,
     liveness_grace_days: Option<u32>,
     liveness_due_soon_days: Option<u32>,
+    deadline_soon_days: Option<u32>,
 }
 
 /// E-mail over SMTP, resolved.
@@ -184,6 +185,8 @@ pub struct SchedulerConfig {
     pub liveness_grace_days: u32,
     /// Days before the due day the "due soon" reminder is sent.
     pub liveness_due_soon_days: u32,
+    /// Days before a programme's applications close that people with a draft are reminded.
+    pub deadline_soon_days: u32,
 }
 
 impl Default for SchedulerConfig {
@@ -194,6 +197,7 @@ impl Default for SchedulerConfig {
             liveness_interval_days: 365,
             liveness_grace_days: 30,
             liveness_due_soon_days: 14,
+            deadline_soon_days: 7,
         }
     }
 }
@@ -530,6 +534,12 @@ impl SchedulerFile {
                 self.liveness_due_soon_days,
                 0,
                 d.liveness_due_soon_days,
+            )?,
+            deadline_soon_days: days(
+                "scheduler.deadline_soon_days",
+                self.deadline_soon_days,
+                0,
+                d.deadline_soon_days,
             )?,
         })
     }

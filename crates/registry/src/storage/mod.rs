@@ -22,10 +22,10 @@ use doorstep_domain::wire::StorageKind;
 use uuid::Uuid;
 
 pub use model::{
-    ApplicantQuery, AreaLoad, AuditEntry, CitizenScope, CommitError, Expect, IdempotencyClaim,
-    KeyLookup, ListQuery, LivenessChallengeRow, LivenessDue, Outbound, OutboundChannelKind,
-    OutboxQuery, OutboxRow, OutboxStatus, QueueQuery, RecordIndex, Settle, StoredFlag,
-    StoredRecord, StoredResponse, Visibility, Write, WriteContext,
+    ApplicantQuery, AreaLoad, AuditEntry, CitizenScope, CommitError, DraftClosing, Expect,
+    IdempotencyClaim, KeyLookup, ListQuery, LivenessChallengeRow, LivenessDue, Outbound,
+    OutboundChannelKind, OutboxQuery, OutboxRow, OutboxStatus, QueueQuery, RecordIndex, Settle,
+    StoredFlag, StoredRecord, StoredResponse, Visibility, Write, WriteContext,
 };
 
 /// Folder for document blobs inside the data directory (whatever the database).
@@ -383,6 +383,17 @@ pub trait Store: Send + Sync + 'static {
         after: Option<(time::Date, Uuid)>,
         limit: u32,
     ) -> Result<Vec<LivenessDue>, StorageError>;
+
+    /// Live draft applications to live programmes whose applications close between `from` and
+    /// `until` (both days included; the programme's closing day is kept as its `state`),
+    /// ordered by application id, after `after`.
+    async fn drafts_closing(
+        &self,
+        from: time::Date,
+        until: time::Date,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<DraftClosing>, StorageError>;
 
     /// Keep a new liveness challenge.
     async fn challenge_create(&self, challenge: &LivenessChallengeRow) -> Result<(), StorageError>;

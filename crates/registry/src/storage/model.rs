@@ -181,6 +181,18 @@ pub struct LivenessDue {
     pub check: Uuid,
     pub individual: Uuid,
     pub due: time::Date,
+    /// The check's last day of grace, where it has one.
+    pub overdue_after: Option<time::Date>,
+}
+
+/// A draft application to a programme whose applications close soon, as the scheduler reads it
+/// ([`Store::drafts_closing`](super::Store::drafts_closing)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DraftClosing {
+    pub application: Uuid,
+    pub applicant: Uuid,
+    pub programme: Uuid,
+    pub closes_on: time::Date,
 }
 
 /// A liveness step-up started ([`Store::challenge_create`]): single use, bound to the registrant

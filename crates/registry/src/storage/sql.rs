@@ -806,6 +806,16 @@ macro_rules! store_trait_impl {
                     shared::liveness_due(&mut *self.conn().await?, until, after, limit).await
                 }
 
+                async fn drafts_closing(
+                    &self,
+                    from: time::Date,
+                    until: time::Date,
+                    after: Option<uuid::Uuid>,
+                    limit: u32,
+                ) -> Result<Vec<$crate::storage::DraftClosing>, $crate::storage::StorageError> {
+                    shared::drafts_closing(&mut *self.conn().await?, from, until, after, limit).await
+                }
+
                 async fn linked_individual(
                     &self,
                     principal: &str,
@@ -1813,9 +1823,9 @@ macro_rules! shared_store_impl {
         pub(super) async fn liveness_due(conn: &mut Conn, until: time::Date, after: Option<(time::Date, Uuid)>, limit: u32) -> Result<Vec<$crate::storage::LivenessDue>, StorageError> {
             let day = |d: time::Date| doorstep_domain::date_format::format(d);
             let mut b = Builder::new(DIALECT, format!(
-                "SELECT {}, {}, l.state FROM records l WHERE l.kind = 'liveness_check' AND l.deleted = FALSE \
+                "SELECT {}, {}, l.state, {} FROM records l WHERE l.kind = 'liveness_check' AND l.deleted = FALSE \
                  AND l.owner_id IS NOT NULL AND l.state IS NOT NULL AND l.state <= ",
-                DIALECT.uuid_out("l.id"), DIALECT.uuid_out("l.owner_id"),
+                DIALECT.uuid_out("l.id"), DIALECT.uuid_out("l.owner_id"), DIALECT.json_out("l.body"),
             ));
             b.text(day(until));
             if let Some((due, id)) = after {
@@ -1829,11 +1839,52 @@ macro_rules! shared_store_impl {
             rows.iter()
                 .map(|row| {
                     let state: String = row.try_get(2)?;
+                    let body: String = row.try_get(3)?;
+                    // The last day of grace, where the check has one (those written before it
+                    // existed follow the registry's grace).
+                    let overdue_after = serde_json::from_str::<serde_json::Value>(&body)
+                        .map_err(|e| StorageError::Corrupt(format!("a liveness check's body: {e}")))?
+                        .get("overdue_after")
+                        .and_then(serde_json::Value::as_str)
+                        .map(doorstep_domain::date_format::parse)
+                        .transpose()
+                        .map_err(|e| StorageError::Corrupt(format!("a liveness check's overdue_after: {e}")))?;
                     Ok($crate::storage::LivenessDue {
                         check: parse_uuid(row.try_get(0)?)?.expect("not null"),
                         individual: parse_uuid(row.try_get(1)?)?.expect("not null"),
                         due: doorstep_domain::date_format::parse(&state)
                             .map_err(|e| StorageError::Corrupt(format!("a liveness check's due day {state:?}: {e}")))?,
+                        overdue_after,
+                    })
+                })
+                .collect()
+        }
+
+        pub(super) async fn drafts_closing(conn: &mut Conn, from: time::Date, until: time::Date, after: Option<Uuid>, limit: u32) -> Result<Vec<$crate::storage::DraftClosing>, StorageError> {
+            let day = |d: time::Date| doorstep_domain::date_format::format(d);
+            // Programmes found by their closing day (`state`, indexed with the kind), then their
+            // drafts by `parent_id`; paged by the application's id.
+            let mut b = Builder::new(DIALECT, format!(
+                "SELECT {}, {}, {}, p.state FROM records p JOIN records a ON a.parent_id = p.id \
+                 WHERE p.kind = 'programme' AND p.deleted = FALSE AND p.state IS NOT NULL AND p.state >= ",
+                DIALECT.uuid_out("a.id"), DIALECT.uuid_out("a.owner_id"), DIALECT.uuid_out("p.id"),
+            ));
+            b.text(day(from)).push(" AND p.state <= ").text(day(until))
+                .push(" AND a.kind = 'application' AND a.deleted = FALSE AND a.state = 'draft' AND a.owner_id IS NOT NULL");
+            if let Some(after) = after {
+                b.push(" AND a.id > ").uuid(after);
+            }
+            b.push(" ORDER BY a.id LIMIT ").int(i64::from(limit));
+            let rows = query(&b).fetch_all(&mut *conn).await?;
+            rows.iter()
+                .map(|row| {
+                    let state: String = row.try_get(3)?;
+                    Ok($crate::storage::DraftClosing {
+                        application: parse_uuid(row.try_get(0)?)?.expect("not null"),
+                        applicant: parse_uuid(row.try_get(1)?)?.expect("not null"),
+                        programme: parse_uuid(row.try_get(2)?)?.expect("not null"),
+                        closes_on: doorstep_domain::date_format::parse(&state)
+                            .map_err(|e| StorageError::Corrupt(format!("a programme's closing day {state:?}: {e}")))?,
                     })
                 })
                 .collect()

@@ -28,6 +28,12 @@ pub struct AdminProgramme {
     pub allow_multiple_applications: bool,
     pub required_documents: Vec<DocumentKind>,
     pub requires_consent: bool,
+    /// `YYYY-MM-DD`: the last day applications are taken, if set.
+    pub applications_close_on: Option<String>,
+    /// Days between liveness checks for its applicants, if it sets its own.
+    pub liveness_interval_days: Option<u32>,
+    /// Days of grace after a missed liveness check, if it sets its own.
+    pub liveness_grace_days: Option<u32>,
     /// The registry's revision of the programme, sent back with a change (None: never stored).
     pub rev: Option<u64>,
     /// The newest published version of its form; None: no form yet (it takes no applications).
@@ -59,6 +65,10 @@ pub struct ProgrammeInput {
     pub allow_multiple_applications: bool,
     pub required_documents: Vec<DocumentKind>,
     pub requires_consent: bool,
+    /// `YYYY-MM-DD` (as a date field gives it); None or empty: applications stay open.
+    pub applications_close_on: Option<String>,
+    pub liveness_interval_days: Option<u32>,
+    pub liveness_grace_days: Option<u32>,
 }
 
 /// The list from `programmes` and `forms` (all versions), with the designs kept on the device.
@@ -94,6 +104,11 @@ pub fn list(
                 allow_multiple_applications: p.allow_multiple_applications,
                 required_documents: p.required_documents,
                 requires_consent: p.requires_consent,
+                applications_close_on: p
+                    .applications_close_on
+                    .map(doorstep_domain::date_format::format),
+                liveness_interval_days: p.liveness_interval_days,
+                liveness_grace_days: p.liveness_grace_days,
                 rev: p.meta.rev,
             }
         })
@@ -116,6 +131,9 @@ pub fn offline(kept: &[KeptDesign]) -> AdminProgrammes {
             allow_multiple_applications: false,
             required_documents: Vec::new(),
             requires_consent: false,
+            applications_close_on: None,
+            liveness_interval_days: None,
+            liveness_grace_days: None,
             rev: None,
             latest_version: k.based_on,
             draft_saved_at: Some(k.saved_at.clone()),
@@ -157,6 +175,23 @@ pub fn record(input: &ProgrammeInput, actor: &str) -> Result<Programme, AppError
             required_documents.push(*kind);
         }
     }
+    let applications_close_on = match input
+        .applications_close_on
+        .as_deref()
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+    {
+        None => None,
+        Some(day) => Some(doorstep_domain::date_format::parse(day).map_err(|_| {
+            let mut errors = doorstep_domain::ValidationErrors::new();
+            errors.push(
+                "applications_close_on",
+                doorstep_domain::validate::code::INVALID_FORMAT,
+                "Enter the closing day as a date, such as 2026-06-30.",
+            );
+            AppError::Vault(VaultError::Invalid(errors))
+        })?),
+    };
     let mut meta = RecordMeta::new(id, OffsetDateTime::now_utc(), ActorId::new(actor));
     meta.rev = input.rev;
     let programme = Programme {
@@ -167,6 +202,9 @@ pub fn record(input: &ProgrammeInput, actor: &str) -> Result<Programme, AppError
         allow_multiple_applications: input.allow_multiple_applications,
         required_documents,
         requires_consent: input.requires_consent,
+        applications_close_on,
+        liveness_interval_days: input.liveness_interval_days,
+        liveness_grace_days: input.liveness_grace_days,
     };
     programme
         .validate()
@@ -189,6 +227,9 @@ mod tests {
             allow_multiple_applications: false,
             required_documents: vec![DocumentKind::IdCard, DocumentKind::IdCard],
             requires_consent: true,
+            applications_close_on: Some(" 2026-06-30 ".into()),
+            liveness_interval_days: Some(90),
+            liveness_grace_days: None,
         }
     }
 
@@ -199,6 +240,23 @@ mod tests {
         assert_eq!(p.description, None);
         assert_eq!(p.required_documents, vec![DocumentKind::IdCard]);
         assert_eq!(p.meta.rev, None);
+        assert_eq!(
+            p.applications_close_on,
+            Some(time::macros::date!(2026 - 06 - 30))
+        );
+        assert_eq!(p.liveness_interval_days, Some(90));
+        let mut open = input();
+        open.applications_close_on = Some(String::new());
+        assert_eq!(record(&open, "a").unwrap().applications_close_on, None);
+        let mut day = input();
+        day.applications_close_on = Some("30/06/2026".into());
+        match record(&day, "a").unwrap_err() {
+            AppError::Vault(VaultError::Invalid(errors)) => assert!(errors.has(
+                "applications_close_on",
+                doorstep_domain::validate::code::INVALID_FORMAT
+            )),
+            other => panic!("{other}"),
+        }
         let mut bad = input();
         bad.code = "Food Support".into();
         bad.name = String::new();

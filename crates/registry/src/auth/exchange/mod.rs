@@ -55,6 +55,7 @@ mod provider;
 
 use keys::*;
 use provider::*;
+pub use provider::{Redeemed, Userinfo};
 
 /// The route, relative to the server root.
 pub const TOKEN_EXCHANGE_ROUTE: &str = paths::TOKEN_EXCHANGE;
@@ -295,13 +296,18 @@ impl TokenExchange {
         self.inner.as_ref().map(|i| i.config.issuer.as_str())
     }
 
+    /// The client id the registry redeems codes as, when configured.
+    pub fn client_id(&self) -> Option<&str> {
+        self.inner.as_ref().map(|i| i.config.client_id.as_str())
+    }
+
     /// Redeem a liveness step-up's code with the registry's client and return the provider's ID
-    /// token (which the caller verifies). The request is checked as a sign-in's is (a native
-    /// app's loopback redirect, a PKCE verifier).
-    pub async fn redeem_id_token(
+    /// token (which the caller verifies) and access token. The request is checked as a
+    /// sign-in's is (a native app's loopback redirect, a PKCE verifier).
+    pub async fn redeem_tokens(
         &self,
         request: &ExchangeRequest,
-    ) -> Result<String, (ProblemKind, String)> {
+    ) -> Result<Redeemed, (ProblemKind, String)> {
         let Some(inner) = self.inner.as_deref() else {
             return Err((
                 ProblemKind::Unavailable,
@@ -309,7 +315,23 @@ impl TokenExchange {
             ));
         };
         check(request).map_err(|detail| (ProblemKind::BadRequest, detail))?;
-        inner.redeem_id_token(request).await
+        inner.redeem_tokens(request).await
+    }
+
+    /// The provider's userinfo for an access token the registry redeemed itself (eSignet puts
+    /// the person's claims there, not in the ID token): JSON, or the provider's signed JWT
+    /// (decrypted when it came encrypted) for the caller to verify.
+    pub async fn userinfo(&self, access_token: &str) -> Result<Userinfo, (ProblemKind, String)> {
+        let Some(inner) = self.inner.as_deref() else {
+            return Err((
+                ProblemKind::Unavailable,
+                "userinfo through the registry is not configured here ([signin])".into(),
+            ));
+        };
+        inner
+            .userinfo_for_registry(access_token)
+            .await
+            .map_err(|Refusal { kind, detail }| (kind, detail))
     }
 
     /// The exchange, if it is configured and `route`'s rate limit lets the caller in; otherwise

@@ -92,22 +92,30 @@ impl Inner {
         Ok(json_response(StatusCode::BAD_REQUEST, Value::Object(out)))
     }
 
-    /// Redeem a code for the registry itself (a liveness proof): the provider's ID token, or why
-    /// not (the provider's OAuth error, or the service being unreachable or misconfigured).
-    pub(super) async fn redeem_id_token(
+    /// Redeem a code for the registry itself (a liveness proof): the provider's ID token and
+    /// access token, or why not (the provider's OAuth error, or the service being unreachable or
+    /// misconfigured).
+    pub(super) async fn redeem_tokens(
         &self,
         request: &ExchangeRequest,
-    ) -> Result<String, (ProblemKind, String)> {
+    ) -> Result<Redeemed, (ProblemKind, String)> {
         let unavailable = |e: String| (ProblemKind::Unavailable, e);
         let (status, body, url, alg) = self.token_request(request).await.map_err(unavailable)?;
         if status.is_success() {
-            return body
+            let id_token = body
                 .get("id_token")
                 .and_then(Value::as_str)
                 .map(str::to_owned)
                 .ok_or_else(|| {
                     unavailable("the identity provider's token response has no id_token".into())
-                });
+                })?;
+            return Ok(Redeemed {
+                id_token,
+                access_token: body
+                    .get("access_token")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+            });
         }
         let error = body.get("error").and_then(Value::as_str).unwrap_or("");
         if CLIENT_REFUSED.contains(&error) {
@@ -217,6 +225,22 @@ impl Inner {
 
     /// The provider's userinfo for `access_token`, as the app gets it (see [`relay_userinfo`]).
     pub(super) async fn userinfo(&self, access_token: &str) -> Result<Response, Refusal> {
+        let (content_type, body) = self.fetch_userinfo(access_token).await?;
+        relay_userinfo(&content_type, body, self.decryption.as_ref())
+    }
+
+    /// The provider's userinfo for `access_token`, for the registry's own use (see
+    /// [`read_userinfo`]).
+    pub(super) async fn userinfo_for_registry(
+        &self,
+        access_token: &str,
+    ) -> Result<Userinfo, Refusal> {
+        let (content_type, body) = self.fetch_userinfo(access_token).await?;
+        read_userinfo(&content_type, body, self.decryption.as_ref())
+    }
+
+    /// The userinfo endpoint's answer: its content type and body (at most [`MAX_USERINFO`]).
+    async fn fetch_userinfo(&self, access_token: &str) -> Result<(String, Vec<u8>), Refusal> {
         let meta = self.metadata().await.map_err(Refusal::unavailable)?;
         let Some(url) = &meta.userinfo_endpoint else {
             return Err(Refusal::unavailable(
@@ -268,7 +292,7 @@ impl Inner {
             }
             body.extend_from_slice(&chunk);
         }
-        relay_userinfo(&content_type, body, self.decryption.as_ref())
+        Ok((content_type, body))
     }
 
     /// The client assertion of RFC 7523 §3 as eSignet wants it.
@@ -296,6 +320,50 @@ impl Inner {
     }
 }
 
+/// What a code redemption for the registry itself gave.
+#[derive(Debug, Clone)]
+pub struct Redeemed {
+    pub id_token: String,
+    /// For the provider's userinfo, when the ID token lacks a claim the registry needs.
+    pub access_token: Option<String>,
+}
+
+/// The provider's userinfo as the registry reads it for itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Userinfo {
+    /// Plain JSON, read straight from the provider's endpoint over the registry's own
+    /// connection (as the token response is).
+    Claims(Map<String, Value>),
+    /// The provider's signed JWT (decrypted from its JWE if it was encrypted), which the caller
+    /// verifies with the provider's keys before reading anything from it.
+    Signed(String),
+}
+
+/// [`Userinfo`] from the provider's answer: JSON as an object, a JWT as it is, a JWE decrypted
+/// to the signed JWT inside it (never encrypted claims without the provider's signature).
+pub(super) fn read_userinfo(
+    content_type: &str,
+    body: Vec<u8>,
+    decryption: Option<&DecryptionKey>,
+) -> Result<Userinfo, Refusal> {
+    let mime = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    match mime.as_str() {
+        "application/json" => match serde_json::from_slice(&body) {
+            Ok(Value::Object(claims)) => Ok(Userinfo::Claims(claims)),
+            _ => Err(Refusal::unavailable(
+                "the identity provider's userinfo is not a JSON object",
+            )),
+        },
+        "application/jwt" => Ok(Userinfo::Signed(signed_jwt(&body, decryption)?)),
+        other => Err(unexpected_type(other)),
+    }
+}
+
 /// What the app gets for the provider's userinfo answer: JSON or a signed JWT unchanged, a JWE
 /// decrypted to the signed JWT inside it. Never claims of the registry's own making, and never
 /// decrypted claims that are not signed by the provider: the app trusts only the provider's
@@ -313,24 +381,34 @@ pub(super) fn relay_userinfo(
         .to_ascii_lowercase();
     match mime.as_str() {
         "application/json" => Ok(typed_response("application/json", body)),
-        "application/jwt" => {
-            let text = std::str::from_utf8(&body)
-                .map_err(|_| {
-                    Refusal::unavailable("the identity provider's userinfo JWT is not text")
-                })?
-                .trim();
-            if !jwe::is_compact_jwe(text) {
-                return Ok(typed_response("application/jwt", text.as_bytes().to_vec()));
-            }
-            let Some(key) = decryption else {
-                return Err(Refusal::unavailable(
-                    "the identity provider encrypts userinfo for this client, but the registry has no key to decrypt it: its operator must set [signin] userinfo_decryption_key_path and register the registry's `use: enc` key with the provider",
-                ));
-            };
-            Ok(typed_response("application/jwt", key.decrypt(text)?))
-        }
-        other => Err(Refusal::unavailable(format!(
-            "the identity provider's userinfo endpoint answered with content type {other:?}, not application/jwt or application/json"
-        ))),
+        "application/jwt" => Ok(typed_response(
+            "application/jwt",
+            signed_jwt(&body, decryption)?.into_bytes(),
+        )),
+        other => Err(unexpected_type(other)),
     }
+}
+
+/// The signed JWT an `application/jwt` userinfo answer carries: as it is, or decrypted from its
+/// JWE (which must hold a signed JWT, [`DecryptionKey::decrypt`]).
+fn signed_jwt(body: &[u8], decryption: Option<&DecryptionKey>) -> Result<String, Refusal> {
+    let text = std::str::from_utf8(body)
+        .map_err(|_| Refusal::unavailable("the identity provider's userinfo JWT is not text"))?
+        .trim();
+    if !jwe::is_compact_jwe(text) {
+        return Ok(text.to_owned());
+    }
+    let Some(key) = decryption else {
+        return Err(Refusal::unavailable(
+            "the identity provider encrypts userinfo for this client, but the registry has no key to decrypt it: its operator must set [signin] userinfo_decryption_key_path and register the registry's `use: enc` key with the provider",
+        ));
+    };
+    String::from_utf8(key.decrypt(text)?)
+        .map_err(|_| Refusal::unavailable("the identity provider's userinfo JWT is not text"))
+}
+
+fn unexpected_type(other: &str) -> Refusal {
+    Refusal::unavailable(format!(
+        "the identity provider's userinfo endpoint answered with content type {other:?}, not application/jwt or application/json"
+    ))
 }
