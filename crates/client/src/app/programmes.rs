@@ -108,8 +108,11 @@ pub struct ApplicationForm {
     pub request: Option<String>,
 }
 
+/// Vault drafts of application answers: this prefix and the programme's id.
+pub(super) const DRAFT_PREFIX: &str = "application:";
+
 fn draft_key(programme: Uuid) -> String {
-    format!("application:{programme}")
+    format!("{DRAFT_PREFIX}{programme}")
 }
 
 fn now_text() -> String {

@@ -23,6 +23,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use doorstep_domain::notification::{Notification, NotificationKind};
+use doorstep_domain::programme::Programme;
 use doorstep_domain::record::RecordKind;
 use serde::{Deserialize, Serialize};
 use time::{Date, Duration, OffsetDateTime};
@@ -275,10 +276,25 @@ fn facts(partition: &Partition, found: bool, mine: &[Notification]) -> Result<Fa
                 .map(|d| (*n.meta.id.as_uuid(), n.title.clone(), d))
         })
         .collect();
+    // Answers typed for a programme that stops taking applications on a day.
+    let mut closing = Vec::new();
+    for (key, _, _) in partition.drafts_with_prefix(super::programmes::DRAFT_PREFIX)? {
+        let Some(id) = key
+            .strip_prefix(super::programmes::DRAFT_PREFIX)
+            .and_then(|id| id.parse::<uuid::Uuid>().ok())
+        else {
+            continue;
+        };
+        if let Some(programme) = partition.get::<Programme>(id)? {
+            if let Some(last) = programme.applications_close_on {
+                closing.push((id, programme.name, last));
+            }
+        }
+    }
     Ok(Facts {
         liveness_due: notifications::liveness_due(partition, Who::default())?,
         deadlines,
-        closing: Vec::new(),
+        closing,
     })
 }
 

@@ -190,3 +190,37 @@ fn turned_off_nothing_is_shown_and_turning_on_brings_no_flood() {
         }
     );
 }
+
+#[test]
+fn answers_waiting_for_a_programme_that_closes_are_reminded_and_open_the_programmes() {
+    let (_dir, partition, _me) = me_in("en");
+    let programme: doorstep_domain::programme::Programme = serde_json::from_value(json!({
+        "id": Uuid::now_v7(), "created_at": "2027-01-01T08:30:00Z", "updated_at": "2027-01-01T08:30:00Z",
+        "created_by": "admin", "code": "school_meals", "name": "School meals",
+        "applications_close_on": "2027-03-02",
+    }))
+    .unwrap();
+    partition
+        .apply_batch(&[Change::of(&programme, Op::Create, "t").unwrap()])
+        .unwrap();
+    // No answers typed: nothing to remind.
+    assert!(check(&partition, &Fixed(NOON)).unwrap().0.is_empty());
+    partition
+        .save_draft(
+            &format!(
+                "{}{}",
+                crate::app::programmes::DRAFT_PREFIX,
+                programme.meta.id
+            ),
+            &json!({ "childName": "Baraka" }),
+        )
+        .unwrap();
+    let (alerts, next) = check(&partition, &Fixed(NOON)).unwrap();
+    assert_eq!(keys(&alerts), ["closing-soon"], "{alerts:?}");
+    assert_eq!(
+        alerts[0].title,
+        "School meals: applications close on 2027-03-02"
+    );
+    assert_eq!(alerts[0].opens, Screen::Programmes);
+    assert_eq!(next, Some(datetime!(2027-03-02 09:00 UTC)));
+}
