@@ -115,7 +115,7 @@ fn crash_safety_under_sigkill() {
         });
         // Kill at a random moment: sometimes before the first write, mostly mid-stream.
         let delay = Duration::from_millis(rng.next() % 120);
-        if rng.next() % 4 != 0 {
+        if !rng.next().is_multiple_of(4) {
             let _ = rx.recv_timeout(Duration::from_secs(20)); // wait for the first ACK
         }
         std::thread::sleep(delay);

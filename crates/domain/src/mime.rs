@@ -81,7 +81,7 @@ fn sniff_heif(b: &[u8]) -> Option<&'static str> {
         return None;
     }
     let declared = u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize;
-    if declared < 16 || declared % 4 != 0 {
+    if declared < 16 || !declared.is_multiple_of(4) {
         return None;
     }
     let box_end = declared.min(b.len());

@@ -348,7 +348,7 @@ impl Client {
     /// One PUT of `app` as the agent, changing one answer: the application as written, and how
     /// long it took.
     async fn write(&self, mut app: Value, n: usize) -> (Value, Duration) {
-        app["data"]["f1"] = json!(if n % 2 == 0 {
+        app["data"]["f1"] = json!(if n.is_multiple_of(2) {
             "Amina Njoroge"
         } else {
             "Amina Odhiambo"

@@ -312,10 +312,7 @@ impl Gateway {
         let app = axum::Router::new()
             .route("/hook", post(receive))
             .with_state(self);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        format!("http://{addr}/hook")
+        format!("{}/hook", common::serve_on_loopback(app).await)
     }
 
     fn attempts(&self) -> Vec<String> {

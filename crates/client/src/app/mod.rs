@@ -179,6 +179,22 @@ struct Open {
     alerts: Option<alerts::timer::AlertTimer>,
 }
 
+impl Open {
+    /// Stop what runs on the partition (alerts, sync) and hand it back, to wipe or drop.
+    fn close(self) -> Arc<Partition> {
+        let Open {
+            partition,
+            sync,
+            alerts,
+        } = self;
+        drop(alerts);
+        if let Some(sync) = sync {
+            sync.stop();
+        }
+        partition
+    }
+}
+
 struct RunningSync {
     service: SyncService,
     forward: JoinHandle<()>,
@@ -423,15 +439,7 @@ impl Doorstep {
         self.forget_session_memory();
         let previous = std::mem::replace(&mut *stage, Stage::SignedOut);
         if let Stage::Ready(open) = previous {
-            let Open {
-                partition,
-                sync,
-                alerts,
-            } = *open;
-            drop(alerts);
-            if let Some(sync) = sync {
-                sync.stop();
-            }
+            let partition = (*open).close();
             if self.config.mode == DeviceMode::Kiosk {
                 self.wipe_partition(partition).await?;
             }

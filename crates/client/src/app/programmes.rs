@@ -425,6 +425,27 @@ pub fn submit(
     let me = snapshot.me.expect("can_apply implies a registration");
     let actor = actor_of(session);
     let now = OffsetDateTime::now_utc();
+    // The registry refuses a first submission after the closing day (answers the office asked
+    // for still go in): say so now, offline too, rather than at the next sync.
+    let first_submission = snapshot
+        .editable(p.meta.id)
+        .is_none_or(|a| a.status == ApplicationStatus::Draft);
+    if first_submission && !p.takes_submissions_at(now) {
+        let last = p
+            .applications_close_on
+            .map(doorstep_domain::date_format::format)
+            .unwrap_or_default();
+        return Err(Refusal::new(
+            "applicationsClosed",
+            format!(
+                "{} stopped taking applications on {last}. Your answers are kept as a draft.",
+                p.name
+            ),
+        )
+        .with("programme", &p.name)
+        .with("date", last)
+        .into());
+    }
     let (application, op) = match snapshot.editable(p.meta.id) {
         Some(existing) => {
             let mut a = existing.clone();
@@ -459,4 +480,78 @@ pub fn submit(
         .get::<Application>(id)?
         .expect("the application was just written");
     application_view(partition, &stored, &p.name)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use doorstep_domain::individual::Individual;
+
+    use super::*;
+    use crate::app::details::ME_KEY;
+    use crate::vault::{KdfParams, NoKeyStore, Vault};
+
+    /// A registered person and a programme with a form that closed `closed_days_ago` days ago.
+    fn closed_programme(closed_days_ago: i64) -> (tempfile::TempDir, Partition, Uuid) {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = Vault::open(dir.path(), Arc::new(NoKeyStore)).unwrap();
+        let (partition, _) = vault
+            .create_partition("sunflower-42", KdfParams::FAST_INSECURE_FOR_TESTS)
+            .unwrap();
+        let now = OffsetDateTime::now_utc();
+        let me = Individual::new(
+            RecordMeta::new(new_id(), now, ActorId::new("t")),
+            "Amina",
+            "Njoroge",
+        );
+        let programme: Programme = serde_json::from_value(json!({
+            "id": Uuid::now_v7(), "created_at": "2027-01-01T08:30:00Z",
+            "updated_at": "2027-01-01T08:30:00Z", "created_by": "admin",
+            "code": "school_meals", "name": "School meals",
+            "applications_close_on": (now.date() - time::Duration::days(closed_days_ago)).to_string(),
+        }))
+        .unwrap();
+        let form: FormDefinition = serde_json::from_value(json!({
+            "id": Uuid::now_v7(), "created_at": "2027-01-01T08:30:00Z",
+            "updated_at": "2027-01-01T08:30:00Z", "created_by": "admin",
+            "programme_id": programme.meta.id, "version": 1,
+            "schema": { "display": "form", "components": [] },
+        }))
+        .unwrap();
+        partition
+            .apply_batch(&[
+                Change::of(&me, Op::Create, "t").unwrap(),
+                Change::of(&programme, Op::Create, "t").unwrap(),
+                Change::of(&form, Op::Create, "t").unwrap(),
+            ])
+            .unwrap();
+        partition
+            .save_draft(ME_KEY, &json!({ "individual": me.meta.id }))
+            .unwrap();
+        (dir, partition, *programme.meta.id.as_uuid())
+    }
+
+    #[test]
+    fn a_first_submission_after_the_closing_day_is_refused_on_the_device_and_nothing_is_queued() {
+        // Two days after: past the closing day everywhere on Earth.
+        let (_dir, partition, programme) = closed_programme(2);
+        let queued = partition.pending_count().unwrap();
+        let err = submit(&partition, Who::default(), programme, json!({})).unwrap_err();
+        match err {
+            AppError::InvalidInput(r) => {
+                assert_eq!(r.key, "applicationsClosed");
+                assert!(r
+                    .english
+                    .contains("School meals stopped taking applications"));
+            }
+            other => panic!("{other}"),
+        }
+        assert_eq!(partition.pending_count().unwrap(), queued);
+        // On the closing day itself it goes.
+        let (_dir, partition, programme) = closed_programme(0);
+        let queued = partition.pending_count().unwrap();
+        submit(&partition, Who::default(), programme, json!({})).unwrap();
+        assert!(partition.pending_count().unwrap() > queued);
+    }
 }

@@ -14,7 +14,7 @@ use std::path::Path;
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{AppError, Doorstep, Open, Stage};
+use super::{AppError, Doorstep, Stage};
 use crate::sync::service::SyncStatus;
 use crate::vault::VaultError;
 
@@ -98,15 +98,7 @@ impl Doorstep {
             return Ok(());
         };
         self.forget_session_memory();
-        let Open {
-            partition,
-            sync,
-            alerts,
-        } = *open;
-        drop(alerts);
-        if let Some(sync) = sync {
-            sync.stop();
-        }
+        let partition = (*open).close();
         let lost = partition.pending_count()?
             + partition.refused_count()?
             + partition.conflicts()?.len() as u64;

@@ -402,14 +402,7 @@ impl Authenticator {
             .ok_or_else(|| AuthError::WrongIssuer {
                 expected: issuer.to_owned(),
             })?;
-        let alg = accepted_alg(&peek.alg, &provider.algorithms)?;
-        let kid = peek.kid.as_deref().ok_or_else(|| {
-            AuthError::Malformed(
-                "the token header has no `kid`, so the signing key cannot be chosen".into(),
-            )
-        })?;
-        let (jwk, _) = provider.jwks.key(kid).await?;
-        let key = key_for(&jwk, kid, alg)?;
+        let (key, alg, _) = provider_key(provider, &peek, "the token").await?;
         let claims = verify(token, &key, alg, issuer, client_id, self.inner.leeway)?;
         if let Some(Value::Array(audiences)) = claims.get("aud") {
             if audiences.len() > 1 && claims.get("azp").and_then(Value::as_str) != Some(client_id) {
@@ -444,15 +437,7 @@ impl Authenticator {
             .ok_or_else(|| AuthError::WrongIssuer {
                 expected: issuer.to_owned(),
             })?;
-        let alg = accepted_alg(&peek.alg, &provider.algorithms)?;
-        let kid = peek.kid.as_deref().ok_or_else(|| {
-            AuthError::Malformed(
-                "the userinfo JWT's header has no `kid`, so the signing key cannot be chosen"
-                    .into(),
-            )
-        })?;
-        let (jwk, _) = provider.jwks.key(kid).await?;
-        let key = key_for(&jwk, kid, alg)?;
+        let (key, alg, _) = provider_key(provider, &peek, "the userinfo JWT").await?;
         let mut validation = Validation::new(alg);
         validation.set_issuer(&[issuer]);
         validation.set_audience(audiences);
@@ -486,16 +471,7 @@ impl Authenticator {
         peek: &Unverified,
         provider: &Provider,
     ) -> Result<(Map<String, Value>, u64), AuthError> {
-        // The algorithm is checked before any key is looked up, so a token with `none` or HS*
-        // never even causes a key fetch.
-        let alg = accepted_alg(&peek.alg, &provider.algorithms)?;
-        let kid = peek.kid.as_deref().ok_or_else(|| {
-            AuthError::Malformed(
-                "the token header has no `kid`, so the signing key cannot be chosen".into(),
-            )
-        })?;
-        let (jwk, generation) = provider.jwks.key(kid).await?;
-        let key = key_for(&jwk, kid, alg)?;
+        let (key, alg, generation) = provider_key(provider, peek, "the token").await?;
         let claims = verify(
             token,
             &key,
@@ -573,6 +549,24 @@ fn json_part(part: &str, name: &str) -> Result<Map<String, Value>, AuthError> {
 /// The token's `alg` if it is one we accept. `none` and HMAC are refused by name with the
 /// reason, whatever the configuration says: an HS token "verified" with a provider's public key
 /// as the secret is the classic forgery.
+/// The key `peek`'s header names in `provider`'s key set, with the algorithm and the key set's
+/// generation. The algorithm is checked before any key is looked up, so a token with `none` or
+/// HS* never even causes a key fetch. `what` names the token in the error ("the token").
+async fn provider_key(
+    provider: &Provider,
+    peek: &Unverified,
+    what: &str,
+) -> Result<(DecodingKey, Algorithm, u64), AuthError> {
+    let alg = accepted_alg(&peek.alg, &provider.algorithms)?;
+    let kid = peek.kid.as_deref().ok_or_else(|| {
+        AuthError::Malformed(format!(
+            "{what}'s header has no `kid`, so the signing key cannot be chosen"
+        ))
+    })?;
+    let (jwk, generation) = provider.jwks.key(kid).await?;
+    Ok((key_for(&jwk, kid, alg)?, alg, generation))
+}
+
 fn accepted_alg(name: &str, allowed: &[Algorithm]) -> Result<Algorithm, AuthError> {
     let refuse = |hint: String| AuthError::DisallowedAlg {
         alg: name.to_owned(),

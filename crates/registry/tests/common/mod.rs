@@ -369,3 +369,12 @@ impl TestIssuer {
         jsonwebtoken::encode(&header, &claims, &key).unwrap()
     }
 }
+
+/// Serve `app` on a free loopback port for the rest of the test (a webhook receiver, a fake
+/// gateway); answers its base URL, e.g. `http://127.0.0.1:40123`.
+pub async fn serve_on_loopback(app: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}")
+}

@@ -339,6 +339,16 @@ pub enum Userinfo {
     Signed(String),
 }
 
+/// The media type of a `Content-Type` header, without parameters, in lower case.
+fn mime_of(content_type: &str) -> String {
+    content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase()
+}
+
 /// [`Userinfo`] from the provider's answer: JSON as an object, a JWT as it is, a JWE decrypted
 /// to the signed JWT inside it (never encrypted claims without the provider's signature).
 pub(super) fn read_userinfo(
@@ -346,12 +356,7 @@ pub(super) fn read_userinfo(
     body: Vec<u8>,
     decryption: Option<&DecryptionKey>,
 ) -> Result<Userinfo, Refusal> {
-    let mime = content_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
+    let mime = mime_of(content_type);
     match mime.as_str() {
         "application/json" => match serde_json::from_slice(&body) {
             Ok(Value::Object(claims)) => Ok(Userinfo::Claims(claims)),
@@ -373,12 +378,7 @@ pub(super) fn relay_userinfo(
     body: Vec<u8>,
     decryption: Option<&DecryptionKey>,
 ) -> Result<Response, Refusal> {
-    let mime = content_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
+    let mime = mime_of(content_type);
     match mime.as_str() {
         "application/json" => Ok(typed_response("application/json", body)),
         "application/jwt" => Ok(typed_response(
