@@ -10,11 +10,11 @@ import { accessibilityViolations, artifactsDir, launchApp, layoutProblems } from
 import { drive, WAIT } from './driving.mjs';
 
 let app;
-let $, press, setLanguage, staff, $$count;
+let $, press, choose, setLanguage, staff, $$count;
 
 before(async () => {
   app = await launchApp({ mode: 'agent', env: { DOORSTEP_TEST_LOGIN_HINT: 'agent-1' } });
-  ({ $, press, setLanguage, staff, $$count } = drive(app));
+  ({ $, press, choose, setLanguage, staff, $$count } = drive(app));
 });
 
 after(async () => {
@@ -65,7 +65,7 @@ test('an agent updates a person of their area, and the registry records it on th
   await given.setValue(`${await given.getValue()} Jr`);
   const phone = await $('[name="data[phone]"]');
   if ((await phone.getValue()) === '') await phone.setValue('+254700123456');
-  await (await $('[name="data[preferredLanguage]"]')).selectByAttribute('value', 'sw');
+  await choose('[name="data[preferredLanguage]"]', 'sw');
   const confirm = await $('[name="data[confirm]"]');
   await app.browser.execute((el) => el.focus(), confirm);
   await app.browser.keys(' ');

@@ -135,6 +135,44 @@ export function drive(app) {
     });
   }
 
+  /** Choose the option with `value` in the select `selector` (a screen that re-renders finds
+   *  it again). WebKitWebDriver sometimes calls a visible select "not interactable" (Form.io's
+   *  select while the form redraws, or a zoomed page: see typeInto): then choose the way the
+   *  keyboard does, which fires the same change event the bindings listen to. */
+  async function choose(selector, value) {
+    const first = await $(selector);
+    await first.waitForDisplayed({ ...WAIT, timeoutMsg: `${selector} never appeared:\n${await mainText()}` });
+    let lastError = '';
+    await app.browser.waitUntil(
+      async () => {
+        const select = await $(selector);
+        if (!(await select.isExisting())) return false;
+        try {
+          await select.selectByAttribute('value', value);
+        } catch (e) {
+          if (!/interactable|stale|detached|no such element/i.test(e.message)) throw e;
+          lastError = e.message;
+          await app.browser
+            .execute(
+              (el, want) => {
+                if (!el.isConnected) return;
+                el.scrollIntoView({ block: 'center', behavior: 'instant' });
+                el.focus();
+                el.value = want;
+                el.dispatchEvent(new Event('input', { bubbles: true }));
+                el.dispatchEvent(new Event('change', { bubbles: true }));
+              },
+              select,
+              value,
+            )
+            .catch(() => {});
+        }
+        return (await (await $(selector)).getValue().catch(() => null)) === value;
+      },
+      { ...WAIT, interval: 500, timeoutMsg: `${selector}: ${value} could not be chosen (last refusal: ${lastError})` },
+    );
+  }
+
   /** Choose a file in a file input, as WebDriver does it (the path is typed into the input). */
   async function chooseFile(selector, path) {
     const input = await $(selector);
@@ -153,23 +191,9 @@ export function drive(app) {
    *  (left to right or right to left, lib/theme.ts) loaded: a photo or an axe run taken while the
    *  other build loads sees a page without styles. */
   async function setLanguage(lang) {
-    const select = await $('[data-testid="language"]');
     // The top bar is at the top: a screen scrolled down hides it from WebKitWebDriver.
     await app.browser.execute(() => window.scrollTo({ top: 0, behavior: 'instant' }));
-    await select.selectByAttribute('value', lang).catch(async (e) => {
-      if (!/interactable/i.test(e.message)) throw e;
-      // WebKitWebDriver sometimes refuses a visible select (see typeInto): choose the way the
-      // keyboard does, which fires the same change event.
-      await app.browser.execute(
-        (el, want) => {
-          el.focus();
-          el.value = want;
-          el.dispatchEvent(new Event('change', { bubbles: true }));
-        },
-        select,
-        lang,
-      );
-    });
+    await choose('[data-testid="language"]', lang);
     await app.browser.waitUntil(
       async () =>
         app.browser.execute((want) => {
@@ -222,5 +246,5 @@ export function drive(app) {
     await action.up().perform();
   }
 
-  return { $, mainText, pressOn, press, typeInto, chooseFile, waitForText, setLanguage, staff, $$count, focusedId, checkScreen, sign };
+  return { $, mainText, pressOn, press, typeInto, choose, chooseFile, waitForText, setLanguage, staff, $$count, focusedId, checkScreen, sign };
 }

@@ -157,15 +157,15 @@ test('an administrator builds the form, translates it and publishes it', async (
 
 test('a citizen syncs once, then offline adds an ID card and submits the form; it is sent when the registry is back', async () => {
   const citizen = await computer('citizen', 'person-1');
-  const { press, pressOn, typeInto, waitForText, chooseFile, $, mainText } = citizen;
+  const { press, pressOn, typeInto, choose, waitForText, chooseFile, $, mainText } = citizen;
   const field = (key) => $(`[name="data[${key}]"]`);
   await firstSignIn(citizen, 'a meal a day 7');
   // Registering, online: the person's record, with French as the language to be written to in.
   await (await field('givenName')).waitForDisplayed({ ...WAIT, timeoutMsg: `no registration form:\n${await mainText()}` });
   await typeInto('[name="data[phone]"]', '+254712345678');
-  await (await field('preferredLanguage')).selectByAttribute('value', 'fr');
+  await choose('[name="data[preferredLanguage]"]', 'fr');
   await typeInto('[name="data[locality]"]', 'Kisumu');
-  await (await field('country')).selectByAttribute('value', 'KE');
+  await choose('[name="data[country]"]', 'KE');
   await pressOn(await field('confirm'), ' ');
   await pressOn(await $('button[name="data[submit]"]'), 'Enter');
   await (await $('[data-testid="saved"]')).waitForDisplayed({ ...WAIT, timeoutMsg: `not saved:\n${await mainText()}` });
@@ -198,20 +198,20 @@ test('a citizen syncs once, then offline adds an ID card and submits the form; i
 /** Offline: an ID card added, the form filled in (the conditional field appears at two
  *  children, a school report attached) and submitted; all of it waits on the laptop. */
 async function offlineMorning(citizen) {
-  const { press, pressOn, typeInto, waitForText, chooseFile, $, mainText } = citizen;
+  const { press, pressOn, typeInto, choose, waitForText, chooseFile, $, mainText } = citizen;
   const field = (key) => $(`[name="data[${key}]"]`);
   await press('[data-testid="tab-documents"]');
   await (await $('[data-testid="documents"]')).waitForDisplayed(WAIT);
   const card = join(scans, 'id-card.png');
   writeFileSync(card, png(900, 600, 11));
-  await (await $('[data-testid="document-kind"]')).selectByAttribute('value', 'id_card');
+  await choose('[data-testid="document-kind"]', 'id_card');
   await chooseFile('[data-testid="document-file"]', card);
   await waitForText('[data-testid="documents-message"]', /Document added/, 'the card is added');
 
   await press('[data-testid="tab-programmes"]');
   await press(`[data-code="${CODE}"] [data-testid="apply"]`);
   await typeInto('[name="data[childName]"]', 'Zawadi Njoroge');
-  await (await field('school')).selectByAttribute('value', 'siaya');
+  await choose('[name="data[school]"]', 'siaya');
   await typeInto('.formio-component-birthDate input.form-control:not([type="hidden"])', '2016-03-14');
   assert.doesNotMatch(await mainText(), /Brothers and sisters/, 'the conditional field starts hidden');
   await typeInto('[name="data[numberOfChildren]"]', '2');

@@ -29,7 +29,7 @@ import { drive, png, WAIT } from './driving.mjs';
 const LONG = { ...WAIT, timeout: 180_000, interval: 500 };
 
 let app;
-let $, press, typeInto, waitForText, setLanguage, mainText, staff, $$count, checkScreen, sign, chooseFile;
+let $, press, choose, typeInto, waitForText, setLanguage, mainText, staff, $$count, checkScreen, sign, chooseFile;
 
 before(async () => {
   app = await launchApp({
@@ -39,7 +39,7 @@ before(async () => {
     registryConfig: '[agents]\nrequire_consent = true\n',
     demoHouseholds: 1000,
   });
-  ({ $, press, typeInto, waitForText, setLanguage, mainText, staff, $$count, checkScreen, sign, chooseFile } = drive(app));
+  ({ $, press, choose, typeInto, waitForText, setLanguage, mainText, staff, $$count, checkScreen, sign, chooseFile } = drive(app));
 });
 
 after(async () => {
@@ -191,9 +191,9 @@ test('offline, the agent registers a household: a look-alike answered, the headâ
   await press('#head-gender-female', ' ');
   await typeInto('#head-nationalId', head.id);
   await typeInto('#head-phone', '+254 722 000 111');
-  await (await $('#head-disability-walking')).selectByAttribute('value', 'no_difficulty');
+  await choose('#head-disability-walking', 'no_difficulty');
   await typeInto('#address-locality', 'Kisumu');
-  await (await $('#address-country')).selectByAttribute('value', 'KE');
+  await choose('#address-country', 'KE');
   await press('[data-testid="register-continue"]');
   await waitForView('members');
 
@@ -203,7 +203,7 @@ test('offline, the agent registers a household: a look-alike answered, the headâ
     await waitForView('member');
     await typeInto('#member-givenName', m.given);
     await typeInto('#member-familyName', m.family);
-    await (await $('#member-relationship')).selectByAttribute('value', m.relationship);
+    await choose('#member-relationship', m.relationship);
     await typeInto('#member-birthdate', m.birthdate);
     if (m.id) await typeInto('#member-nationalId', m.id);
     await press('[data-testid="save-member"]');
@@ -230,7 +230,7 @@ test('offline, the agent registers a household: a look-alike answered, the headâ
   for (const [i, kind] of ['id_card', 'proof_of_address'].entries()) {
     const file = join(scans, `${kind}.png`);
     writeFileSync(file, png(600, 400, 11 + i));
-    await (await $('[data-testid="register-document-kind"]')).selectByAttribute('value', kind);
+    await choose('[data-testid="register-document-kind"]', kind);
     await chooseFile('[data-testid="register-document-file"]', file);
     await app.browser.waitUntil(async () => (await $$count('[data-testid="register-document"]')) === i + 1, {
       ...WAIT,

@@ -18,11 +18,11 @@ import { accessibilityViolations, artifactsDir, launchApp } from './harness.mjs'
 import { drive, png, WAIT } from './driving.mjs';
 
 let app;
-let $, press, typeInto, chooseFile, waitForText, setLanguage, mainText, staff, $$count, checkScreen, focusedId;
+let $, press, typeInto, choose, chooseFile, waitForText, setLanguage, mainText, staff, $$count, checkScreen, focusedId;
 
 before(async () => {
   app = await launchApp({ mode: 'agent', env: { DOORSTEP_TEST_LOGIN_HINT: 'agent-1' } });
-  ({ $, press, typeInto, chooseFile, waitForText, setLanguage, mainText, staff, $$count, checkScreen, focusedId } = drive(app));
+  ({ $, press, typeInto, choose, chooseFile, waitForText, setLanguage, mainText, staff, $$count, checkScreen, focusedId } = drive(app));
 });
 
 after(async () => {
@@ -35,7 +35,7 @@ async function waitForView(name) {
 }
 
 /** Choose a radio button or tick a box from the keyboard. */
-async function choose(selector) {
+async function tick(selector) {
   await press(selector, ' ');
 }
 
@@ -78,12 +78,12 @@ test('an agent registers a household, answers "Is this the same person?", and th
   await typeInto('#head-givenName', 'Esther');
   await typeInto('#head-familyName', 'Langat');
   await typeInto('#head-birthdate', '2099-05-17');
-  await choose('#head-gender-female');
+  await tick('#head-gender-female');
   await typeInto('#head-nationalId', '31415926');
   await typeInto('#head-phone', '+254 722 000 111');
-  await (await $('#head-disability-walking')).selectByAttribute('value', 'some_difficulty');
+  await choose('#head-disability-walking', 'some_difficulty');
   await typeInto('#address-locality', 'Kisumu');
-  await (await $('#address-country')).selectByAttribute('value', 'KE');
+  await choose('#address-country', 'KE');
   // The areas: the agent's own county is chosen to start with; its wards are offered below,
   // and one is chosen from the keyboard (the first by name: Kondele).
   assert.equal(await (await $('#address-area-0')).getValue(), 'KE.30');
@@ -108,7 +108,7 @@ test('an agent registers a household, answers "Is this the same person?", and th
   await waitForView('member');
   await typeInto('#member-givenName', 'Peter');
   await typeInto('#member-familyName', 'Langat');
-  await (await $('#member-relationship')).selectByAttribute('value', 'spouse');
+  await choose('#member-relationship', 'spouse');
   await typeInto('#member-birthdate', '1988-02-03');
   await checkScreen('agent-register-member');
   // A slip only the core sees (the household as a whole): the head's ID number again. Its
@@ -128,7 +128,7 @@ test('an agent registers a household, answers "Is this the same person?", and th
   await waitForView('member');
   await typeInto('#member-givenName', lookAlike.given);
   await typeInto('#member-familyName', lookAlike.family);
-  await (await $('#member-relationship')).selectByAttribute('value', 'other_relative');
+  await choose('#member-relationship', 'other_relative');
   await typeInto('#member-birthdate', existing.birthdate);
   await press('[data-testid="save-member"]');
   await waitForView('question');

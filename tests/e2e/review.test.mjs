@@ -11,7 +11,7 @@ import { drive, WAIT } from './driving.mjs';
 
 const PASSPHRASE = 'river stone 42';
 let app;
-let $, mainText, press, typeInto, waitForText, $$count, focusedId, checkScreen;
+let $, mainText, press, choose, typeInto, waitForText, $$count, focusedId, checkScreen;
 
 /** A write on the registry's HTTP API with a development token of `role`. */
 async function write(token, method, path, body) {
@@ -65,7 +65,7 @@ async function seedApplications(count) {
 
 before(async () => {
   app = await launchApp({ logName: 'review', demoHouseholds: 4, env: { DOORSTEP_TEST_LOGIN_HINT: 'admin-1' } });
-  ({ $, mainText, press, typeInto, waitForText, $$count, focusedId, checkScreen } = drive(app));
+  ({ $, mainText, press, choose, typeInto, waitForText, $$count, focusedId, checkScreen } = drive(app));
   await app.registryCli(['admin', 'grant', '--issuer', app.issuer, '--subject', 'admin-1', '--role', 'admin']);
   await seedApplications(2);
 });
@@ -87,7 +87,7 @@ test('the review desk lists the applications waiting, oldest first, and narrows 
   await checkScreen('review-queue');
 
   // Only the ones sent and not picked up yet.
-  await (await $('#review-status')).selectByAttribute('value', 'submitted');
+  await choose('#review-status', 'submitted');
   await press('[data-testid="review-apply"]');
   await app.browser.waitUntil(
     async () => {

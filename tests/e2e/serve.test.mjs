@@ -15,7 +15,7 @@ import { accessibilityViolations, artifactsDir, launchApp, layoutProblems } from
 import { drive, WAIT } from './driving.mjs';
 
 let app;
-let $, press, typeInto, waitForText, setLanguage, mainText, pressOn, staff, $$count, checkScreen, sign, focusedId;
+let $, press, choose, typeInto, waitForText, setLanguage, mainText, pressOn, staff, $$count, checkScreen, sign, focusedId;
 
 before(async () => {
   app = await launchApp({
@@ -24,7 +24,7 @@ before(async () => {
     env: { DOORSTEP_TEST_LOGIN_HINT: 'agent-1' },
     registryConfig: '[agents]\nrequire_consent = true\n',
   });
-  ({ $, press, typeInto, waitForText, setLanguage, mainText, pressOn, staff, $$count, checkScreen, sign, focusedId } = drive(app));
+  ({ $, press, choose, typeInto, waitForText, setLanguage, mainText, pressOn, staff, $$count, checkScreen, sign, focusedId } = drive(app));
 });
 
 after(async () => {
@@ -77,7 +77,7 @@ test('an agent opens a person, records their consent with a drawn signature, and
   assert.deepEqual(await accessibilityViolations(app.browser), [], 'accessibility violations on serve-consent-problems');
 
   // The statement in French for the person, whatever the app's language.
-  await (await $('[data-testid="consent-language"]')).selectByAttribute('value', 'fr');
+  await choose('[data-testid="consent-language"]', 'fr');
   await waitForText('[data-testid="consent-statement"]', /Consentement/, 'the statement in French');
   assert.equal(await (await $('[data-testid="consent-statement"]')).getAttribute('lang'), 'fr');
 

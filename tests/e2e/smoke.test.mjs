@@ -13,12 +13,12 @@ import { drive, png, WAIT } from './driving.mjs';
 
 const PASSPHRASE = 'river stone 42';
 let app;
-let $, mainText, pressOn, press, typeInto, waitForText, setLanguage, chooseFile;
+let $, mainText, pressOn, press, choose, typeInto, waitForText, setLanguage, chooseFile;
 
 before(async () => {
   // WebKit's mock camera: the webcam path is tested for real on a machine without a camera.
   app = await launchApp({ env: { DOORSTEP_TEST_MOCK_CAMERA: '1' } });
-  ({ $, mainText, pressOn, press, typeInto, waitForText, setLanguage, chooseFile } = drive(app));
+  ({ $, mainText, pressOn, press, choose, typeInto, waitForText, setLanguage, chooseFile } = drive(app));
 });
 
 after(async () => {
@@ -125,14 +125,14 @@ test('the registration form starts from what the ID provider vouched for and ref
 test('registering saves on the device and syncs to the registry', async () => {
   await typeInto(`[name="data[phone]"]`, '+254712345678');
   await typeInto(`[name="data[email]"]`, 'amina@example.org');
-  await (await field('preferredLanguage')).selectByAttribute('value', 'sw');
+  await choose('[name="data[preferredLanguage]"]', 'sw');
   // An address without its country is explained inline, and nothing is saved until it is given.
   await typeInto(`[name="data[locality]"]`, 'Nakuru');
   await typeInto(`[name="data[addressLine2]"]`, 'Behind the market');
   await pressOn(await field('confirm'), ' ');
   await submitDetails();
   await waitForText('main', /Choose the country of this address/, 'the missing country explained');
-  await (await field('country')).selectByAttribute('value', 'KE');
+  await choose('[name="data[country]"]', 'KE');
   await shot('register-filled');
   await submitDetails();
   await (await $('[data-testid="saved"]')).waitForDisplayed({ ...WAIT, timeoutMsg: `not saved:\n${await mainText()}` });
@@ -168,7 +168,7 @@ test('the household: create it, add two members, see them listed; the registry h
   assert.equal(await app.browser.execute(() => document.activeElement?.id), 'member-birthdate');
   await shot('household-invalid-date');
   await typeInto('#member-birthdate', '1986-03-12');
-  await (await $('#member-relationship')).selectByAttribute('value', 'spouse');
+  await choose('#member-relationship', 'spouse');
   // The ID number's rule is the vault's: its refusal comes back and is shown under the field.
   await typeInto('#member-nationalId', '12/34');
   await press('[data-testid="save-member"]');
@@ -180,7 +180,7 @@ test('the household: create it, add two members, see them listed; the registry h
   await typeInto('#member-givenName', 'Zawadi');
   await typeInto('#member-familyName', 'Njoroge');
   await typeInto('#member-birthdate', '2015-03-02');
-  await (await $('#member-relationship')).selectByAttribute('value', 'child');
+  await choose('#member-relationship', 'child');
   await press('[data-testid="save-member"]');
   await waitForText('[data-testid="household-message"]', /Zawadi Njoroge is added/, 'the second member added');
   await waitForText('[data-testid="household-count"]', /3 people/, 'three members listed');
@@ -237,7 +237,7 @@ test('payment details: a wallet is added and gets the payments; a wrong IBAN is 
   await press('[data-testid="add-account"]');
   await waitForText('[data-testid="finance"]', /payments go here/, 'the first account gets the payments');
   // A bank account with a broken IBAN check digit: refused with a message saying what is wrong.
-  await (await $('#account-kind')).selectByAttribute('value', 'bank_account');
+  await choose('#account-kind', 'bank_account');
   await typeInto('#account-provider', 'KCBLKENX');
   await typeInto('#account-number', 'DE89 3704 0044 0532 0130 01');
   await typeInto('#account-holder', 'Amina Njoroge');
@@ -307,7 +307,7 @@ test('documents: a scan is added, viewed and replaced, a webcam photo is taken a
   await waitForText('[data-testid="documents"]', /Child Benefit[\s\S]*Identity card[\s\S]*Still needed/, 'what the programme needs');
 
   // A scan from a file: added at once, kept on the device, then sent.
-  await (await $('[data-testid="document-kind"]')).selectByAttribute('value', 'id_card');
+  await choose('[data-testid="document-kind"]', 'id_card');
   await chooseFile('[data-testid="document-file"]', scan);
   await waitForText('[data-testid="documents-message"]', /Document added/, 'the scan is added');
   assert.match((await documentRows()).join('\n'), /id-scan\.png/);
@@ -334,7 +334,7 @@ test('documents: a scan is added, viewed and replaced, a webcam photo is taken a
   assert.match(rows[0], /id-scan-better\.png/);
 
   // A photo with the webcam (WebKit's mock camera under test), then deleted after a confirmation.
-  await (await $('[data-testid="document-kind"]')).selectByAttribute('value', 'photo');
+  await choose('[data-testid="document-kind"]', 'photo');
   await press('[data-testid="document-camera"]');
   const shoot = await $('[data-testid="camera-shoot"]');
   await shoot.waitForDisplayed(WAIT);
@@ -355,7 +355,7 @@ test('documents: a scan is added, viewed and replaced, a webcam photo is taken a
   assert.equal((await documentRows()).length, 1);
 
   // A proof of address too: the programme needs both before an application is submitted.
-  await (await $('[data-testid="document-kind"]')).selectByAttribute('value', 'proof_of_address');
+  await choose('[data-testid="document-kind"]', 'proof_of_address');
   await chooseFile('[data-testid="document-file"]', billFile);
   await waitForText('[data-testid="documents-message"]', /Document added/, 'the bill is added');
   assert.equal((await documentRows()).length, 2);
@@ -556,7 +556,7 @@ test('French and Arabic: every screen of the journey is translated, and Arabic m
     ['fr', 'ltr', /Bonjour, Amina/, 'Prénom', 'Se déconnecter', 'Je reçois une autre pension'],
     ['ar', 'rtl', /مرحباً، Amina/, 'الاسم الأول', 'تسجيل الخروج', 'أتلقى معاشًا آخر'],
   ]) {
-    await (await $('[data-testid="language"]')).selectByAttribute('value', lang);
+    await choose('[data-testid="language"]', lang);
     await app.browser.waitUntil(async () => (await html()).lang === lang, WAIT);
     assert.equal((await html()).dir, dir);
     await waitForText('[data-testid="home"]', hello, `home in ${lang}`);
@@ -607,7 +607,7 @@ test('French and Arabic: every screen of the journey is translated, and Arabic m
     ['.topbar h1', '[data-testid="sign-out"]'].map((sel) => document.querySelector(sel).getBoundingClientRect().left),
   );
   assert.ok(brand > signOutBox, `right to left layout: brand at ${brand}, sign-out at ${signOutBox}`);
-  await (await $('[data-testid="language"]')).selectByAttribute('value', 'en');
+  await choose('[data-testid="language"]', 'en');
   await app.browser.waitUntil(async () => (await html()).dir === 'ltr', WAIT);
 });
 

@@ -12,11 +12,11 @@ import { drive, WAIT } from './driving.mjs';
 
 const WINDOW = { width: 1280, height: 800 };
 let app;
-let $, mainText, pressOn, press, typeInto, waitForText;
+let $, mainText, pressOn, press, choose, typeInto, waitForText;
 
 before(async () => {
   app = await launchApp();
-  ({ $, mainText, pressOn, press, typeInto, waitForText } = drive(app));
+  ({ $, mainText, pressOn, press, choose, typeInto, waitForText } = drive(app));
   await app.browser.setWindowSize(WINDOW.width, WINDOW.height);
 });
 
@@ -55,7 +55,7 @@ test('a citizen signs in and registers, with a household member and a wallet (at
   await app.browser.waitUntil(async () => (await given.getValue()) === 'Amina', { ...WAIT, timeoutMsg: 'the form was not prefilled' });
   await typeInto('[name="data[phone]"]', '+254712345678');
   await typeInto('[name="data[email]"]', 'amina@example.org');
-  await (await $('[name="data[preferredLanguage]"]')).selectByAttribute('value', 'sw');
+  await choose('[name="data[preferredLanguage]"]', 'sw');
   await pressOn(await $('[name="data[confirm]"]'), ' ');
   await pressOn(await $('button[name="data[submit]"]'), 'Enter');
   await (await $('[data-testid="saved"]')).waitForDisplayed({ ...WAIT, timeoutMsg: `not saved:\n${await mainText()}` });
@@ -67,7 +67,7 @@ test('a citizen signs in and registers, with a household member and a wallet (at
   await typeInto('#member-givenName', 'Baraka');
   await typeInto('#member-familyName', 'Njoroge');
   await typeInto('#member-birthdate', '1986-03-12');
-  await (await $('#member-relationship')).selectByAttribute('value', 'spouse');
+  await choose('#member-relationship', 'spouse');
   await press('[data-testid="save-member"]');
   await waitForText('[data-testid="household-message"]', /Baraka Njoroge is added/, 'the member added');
   await press('[data-testid="household-back"]');
