@@ -5,15 +5,20 @@
 
 mod bytes;
 mod camera;
+mod cli;
 mod commands;
 mod error;
+mod logs;
 mod signin_window;
+mod startup;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use doorstep_client::app::{AppConfig, DeviceMode, Doorstep};
+use doorstep_client::app::{DeviceMode, Doorstep};
 use doorstep_client::desktop::DesktopNotifier;
+use doorstep_client::device_config::Layers;
+use doorstep_client::kiosk::OperatorExit;
 use doorstep_client::registry::RegistryClient;
 use doorstep_client::settings::Settings;
 use doorstep_client::sync::service::SyncStatus;
@@ -29,6 +34,13 @@ pub struct AppState {
     pub settings: Settings,
     pub registry: RegistryClient,
     pub core: Arc<Doorstep>,
+    /// Where each setting came from (support details).
+    pub layers: Layers,
+    pub logs: logs::Logs,
+    /// Kiosk: the operator exit's PIN check and its lockout.
+    pub operator_exit: Mutex<OperatorExit>,
+    /// Held while the app runs (see startup.rs).
+    _instance: startup::InstanceLock,
 }
 
 /// Sent to the UI whenever the sync indicator should change.
@@ -40,13 +52,11 @@ pub struct SyncStatusChanged(pub SyncStatus);
 pub const ENV_REPORT_READY: &str = "DOORSTEP_REPORT_READY";
 
 pub fn run() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("DOORSTEP_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(code) = cli::run(&args) {
+        std::process::exit(code);
+    }
+    let logs = logs::Logs::init();
 
     let specta = specta_builder();
     let typed = specta.invoke_handler();
@@ -61,40 +71,18 @@ pub fn run() {
         })
         .setup(move |app| {
             specta.mount_events(app);
-            if let Some(main) = app.get_webview_window("main") {
-                camera::allow_video_capture(&main);
-            }
-            let default_dir = app.path().app_data_dir()?;
-            let settings = Settings::from_env(default_dir)?;
-            let config = AppConfig::from_env(&settings.registry_url)?;
-            tracing::info!(registry = %settings.registry_url, data = %settings.data_dir.display(), mode = ?config.mode, "starting");
-            let (keys, secrets) = keyring();
-            let kiosk = config.mode == DeviceMode::Kiosk;
-            let core = Arc::new(Doorstep::open(settings.clone(), config, keys, secrets)?);
-            forward_sync_status(app.handle().clone(), &core);
-            if !kiosk {
-                // Alerts go to the desktop's notification service; a click opens their screen.
-                let handle = app.handle().clone();
-                let notifier = DesktopNotifier::new("Doorstep", "doorstep", move |screen| {
-                    commands::open_screen(&handle, screen)
-                });
-                let core = core.clone();
-                tauri::async_runtime::spawn(async move {
-                    core.set_alert_sink(Arc::new(notifier)).await;
-                });
-            }
-            let resume = core.clone();
-            tauri::async_runtime::spawn(async move {
-                if let Err(e) = resume.resume().await {
-                    tracing::warn!(error = %e, "could not resume the remembered session");
+            let problem = match start(app, logs) {
+                Ok(()) => None,
+                Err(problem) => Some(problem),
+            };
+            if let Some(problem) = &problem {
+                // The window says it; stderr and the log too, for whoever starts it by hand.
+                tracing::error!(?problem, "cannot start");
+                if app.get_webview_window("main").is_none() {
+                    startup::main_window(app, None)?;
                 }
-            });
-            let registry = RegistryClient::new(settings.registry_url.clone());
-            app.manage(AppState {
-                settings,
-                registry,
-                core,
-            });
+            }
+            app.manage(startup::Startup(problem));
             Ok(())
         })
         .run(tauri::generate_context!())
@@ -102,6 +90,87 @@ pub fn run() {
             eprintln!("doorstep: cannot start: {e}");
             std::process::exit(1);
         });
+}
+
+/// Everything from the configuration to a window showing the UI with its state managed.
+fn start(app: &mut tauri::App, logs: logs::Logs) -> Result<(), startup::StartupProblem> {
+    let config = startup::load_config(app)
+        .map_err(|problem| startup::StartupProblem::Configuration { problem })?;
+    let settings = config.settings.clone();
+    // One Doorstep per data folder: a second start brings the first window forward (D-Bus), or,
+    // with no session bus, is told the app is open already (the lock file).
+    let single = tauri_plugin_single_instance::Builder::new()
+        .dbus_id(startup::instance_id(cli::IDENTIFIER, &settings.data_dir))
+        .callback(|app, _args, _cwd| {
+            tracing::info!("brought forward by a second start");
+            if let Some(main) = app.get_webview_window("main") {
+                let _ = main.unminimize();
+                let _ = main.show();
+                let _ = main.set_focus();
+            }
+        })
+        .build();
+    if let Err(e) = app.handle().plugin(single) {
+        tracing::warn!(error = %e, "no single-instance check over D-Bus; the lock file still applies");
+    }
+    let instance = match startup::InstanceLock::take(&settings.data_dir) {
+        Ok(Some(lock)) => lock,
+        Ok(None) => return Err(startup::StartupProblem::AlreadyOpen),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot lock the data folder");
+            return Err(startup::StartupProblem::AlreadyOpen);
+        }
+    };
+    if let Err(e) = logs.write_to(&settings.data_dir) {
+        tracing::warn!("{e}");
+    }
+    let mode = config.app.mode;
+    let main =
+        startup::main_window(app, Some(mode)).map_err(|e| startup::StartupProblem::CannotOpen {
+            reason: format!("the window: {e}"),
+        })?;
+    camera::allow_video_capture(&main);
+    tracing::info!(registry = %settings.registry_url, ?mode, files = config.layers.files.len(), "starting");
+    if let Some(ignored) = &config.layers.ignored_user_file {
+        tracing::info!(file = %ignored.display(), "a kiosk does not read a person's settings file");
+    }
+    let (keys, secrets) = keyring();
+    let operator_exit = Mutex::new(OperatorExit::new(config.app.operator_pin.clone()));
+    let core = Doorstep::open(settings.clone(), config.app, keys, secrets).map_err(|e| {
+        startup::StartupProblem::CannotOpen {
+            reason: format!("this device's data: {e}"),
+        }
+    })?;
+    let core = Arc::new(core);
+    forward_sync_status(app.handle().clone(), &core);
+    if mode != DeviceMode::Kiosk {
+        // Alerts go to the desktop's notification service; a click opens their screen.
+        let handle = app.handle().clone();
+        let notifier = DesktopNotifier::new("Doorstep", "doorstep", move |screen| {
+            commands::open_screen(&handle, screen)
+        });
+        let core = core.clone();
+        tauri::async_runtime::spawn(async move {
+            core.set_alert_sink(Arc::new(notifier)).await;
+        });
+    }
+    let resume = core.clone();
+    tauri::async_runtime::spawn(async move {
+        if let Err(e) = resume.resume().await {
+            tracing::warn!(error = %e, "could not resume the remembered session");
+        }
+    });
+    let registry = RegistryClient::new(settings.registry_url.clone());
+    app.manage(AppState {
+        settings,
+        registry,
+        core,
+        layers: config.layers,
+        logs,
+        operator_exit,
+        _instance: instance,
+    });
+    Ok(())
 }
 
 /// The OS keyring, or (no Secret Service, e.g. a bare kiosk image) nothing: every unlock then

@@ -152,6 +152,8 @@ export async function launchApp(options = {}) {
         return device.browser;
       },
       dataDir: device.dataDir,
+      configFile: device.configFile,
+      env: device.env,
       restart: device.restart,
       logs: () => `${world.logs()}\n${device.logs()}`,
       close: async () => {
@@ -253,8 +255,10 @@ export async function launchWorld(options = {}) {
 
 /**
  * Start tauri-driver and the app on `world`'s registry and provider, with data of its own.
- * Returns `{ browser, dataDir, restart, close, logs }`; `close()` ends the session, stops the
- * driver and everything the app started, and removes its data. Options: `mode`, `env`, `logName`.
+ * Returns `{ browser, dataDir, configFile, env, restart, close, logs }`; `close()` ends the
+ * session, stops the driver and everything the app started, and removes its data. Options:
+ * `mode`, `env` (an empty value unsets a setting), `systemConfig` (the text of the device's
+ * configuration file, which otherwise does not exist), `logName`.
  */
 async function openDevice({ registryUrl, issuer }, options = {}) {
   const appBin = required('DOORSTEP_APP_BIN');
@@ -262,6 +266,10 @@ async function openDevice({ registryUrl, issuer }, options = {}) {
   const nativeDriver = process.env.WEBKIT_WEBDRIVER ?? '/usr/bin/WebKitWebDriver';
   const scratch = mkdtempSync(join(tmpdir(), 'doorstep-e2e-device-'));
   const dataDir = join(scratch, 'app-data');
+  // The device's configuration files: this device's own, never the machine's /etc/doorstep or
+  // the tester's ~/.config (a package test may have installed one).
+  const configFile = join(scratch, 'etc-doorstep-config.toml');
+  if (options.systemConfig !== undefined) writeFileSync(configFile, options.systemConfig, { mode: 0o644 });
   const procs = [];
   let browser;
   const logs = () => procs.map((p) => `--- ${p.label}\n${p.output}`).join('\n');
@@ -290,10 +298,10 @@ async function openDevice({ registryUrl, issuer }, options = {}) {
     const port = await freePort();
     const nativePort = await freePort();
     // The app inherits this environment through tauri-driver and WebKitWebDriver.
-    const driver = start(
-      tauriDriver,
-      ['--port', String(port), '--native-port', String(nativePort), '--native-driver', nativeDriver],
-      {
+    const env = {
+        DOORSTEP_CONFIG_FILE: configFile,
+        DOORSTEP_USER_CONFIG_FILE: join(scratch, 'user-config.toml'),
+        XDG_CONFIG_HOME: join(scratch, 'xdg-config'),
         DOORSTEP_REGISTRY_URL: registryUrl,
         DOORSTEP_DATA_DIR: dataDir,
         // The web view's own storage (the language choice) stays in this device's scratch folder.
@@ -308,7 +316,11 @@ async function openDevice({ registryUrl, issuer }, options = {}) {
         ...(options.env ?? {}),
         // Kiosk tests use the app's own sign-in window; the others a headless browser.
         ...(options.mode === 'kiosk' ? {} : { DOORSTEP_BROWSER: `node ${join(repoRoot, 'tests/e2e/headless-signin.mjs')}` }),
-      },
+    };
+    const driver = start(
+      tauriDriver,
+      ['--port', String(port), '--native-port', String(nativePort), '--native-driver', nativeDriver],
+      env,
       `tauri-driver ${options.logName ?? options.mode ?? 'personal'}`,
     );
     procs.push(driver);
@@ -349,6 +361,9 @@ async function openDevice({ registryUrl, issuer }, options = {}) {
         return browser;
       },
       dataDir,
+      configFile,
+      // The app's environment, for starting it again by hand (a second instance).
+      env,
       restart,
       close,
       logs,
@@ -412,7 +427,7 @@ export function layoutProblems(browser) {
 }
 
 /** The pids of this run's app processes (named `doorstep`, with this data folder). */
-function appPids(dataDir) {
+export function appPids(dataDir) {
   return readdirSync('/proc')
     .filter((d) => /^\d+$/.test(d))
     .filter((pid) => {
@@ -429,7 +444,7 @@ function appPids(dataDir) {
 
 /** Wait (bounded) until the app has quit, so a restart never opens the vault twice; end it if
  *  it outlives the wait. */
-async function appGone(dataDir, ms) {
+export async function appGone(dataDir, ms) {
   const deadline = Date.now() + ms;
   while (appPids(dataDir).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   for (const pid of appPids(dataDir)) {

@@ -1,5 +1,8 @@
 // The walk-in kiosk: sign-in happens in the app's own window (no system browser), that window's
 // web view keeps no cookies or storage, and signing out leaves nothing of the person behind.
+// The kiosk is locked down: its window fills the screen with no frame, a second start brings the
+// first forward (over the session bus; without one it is refused by the data folder's lock),
+// the browser's menu and keys do nothing, and only the operator PIN closes it.
 //
 // The provider logs the kiosk's visitors in by itself (--auto-login) and prints a `login-step`
 // line each time it had to authenticate someone. A second visit that needed no login step would
@@ -7,22 +10,114 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { accessibilityViolations, artifactsDir, launchApp } from './harness.mjs';
+import { accessibilityViolations, appGone, appPids, artifactsDir, launchApp } from './harness.mjs';
 import { drive, WAIT } from './driving.mjs';
 
 const IDLE_SECONDS = 10;
+const OPERATOR_PIN = '246813';
 let app;
-let $, press, setLanguage;
+let bus;
+let $, press, typeInto, setLanguage;
+
+/** A session bus of our own (the single-instance check uses it): the first line is its address. */
+async function startBus() {
+  const daemon = spawn('dbus-daemon', ['--session', '--nofork', '--print-address=1'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const address = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('dbus-daemon printed no address')), 10_000);
+    daemon.stdout.setEncoding('utf8').once('data', (text) => {
+      clearTimeout(timer);
+      resolve(text.trim().split('\n')[0]);
+    });
+  });
+  return { daemon, address };
+}
 
 before(async () => {
-  app = await launchApp({ mode: 'kiosk', autoLogin: 'person-1', env: { DOORSTEP_KIOSK_IDLE_SECONDS: String(IDLE_SECONDS) } });
-  ({ $, press, setLanguage } = drive(app));
+  bus = await startBus();
+  // The operator PIN's hash, made the way an administrator does (`doorstep hash-pin`).
+  const hash = execFileSync(process.env.DOORSTEP_APP_BIN, ['hash-pin'], { input: `${OPERATOR_PIN}\n`, encoding: 'utf8' }).trim();
+  assert.match(hash, /^\$argon2id\$/);
+  app = await launchApp({
+    mode: 'kiosk',
+    autoLogin: 'person-1',
+    systemConfig: `[device]\nmode = "kiosk"\n[kiosk]\nidle_seconds = ${IDLE_SECONDS}\noperator_pin = "${hash}"\n`,
+    // The kiosk's settings come from its configuration file, not the environment.
+    env: { DOORSTEP_MODE: '', DBUS_SESSION_BUS_ADDRESS: bus.address },
+  });
+  ({ $, press, typeInto, setLanguage } = drive(app));
 });
 
 after(async () => {
   await app?.close();
+  bus?.daemon.kill();
+});
+
+/** The app's log files' text (`<data>/logs`). */
+function logText() {
+  const dir = join(app.dataDir, 'logs');
+  return readdirSync(dir)
+    .map((f) => readFileSync(join(dir, f), 'utf8'))
+    .join('');
+}
+
+/** Start the app binary again by hand with the first one's environment; resolves with its exit
+ *  code, or `null` (killed) if it is still running after `ms`, and its output. */
+function startAgain(extraEnv, ms) {
+  return new Promise((resolve) => {
+    const child = spawn(process.env.DOORSTEP_APP_BIN, [], { env: { ...process.env, ...app.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (t) => (output += t));
+    child.stderr.setEncoding('utf8').on('data', (t) => (output += t));
+    const timer = setTimeout(() => child.kill('SIGKILL'), ms);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
+
+test('the kiosk fills the screen with no frame, and a second start brings the first forward', async () => {
+  await (await $('[data-testid="sign-in"]')).waitForDisplayed(WAIT);
+  const screen = await app.browser.execute(() => ({ width: window.screen.width, height: window.screen.height }));
+  const rect = await app.browser.getWindowRect();
+  assert.deepEqual({ x: rect.x, y: rect.y, width: rect.width, height: rect.height }, { x: 0, y: 0, ...screen }, 'the window is the whole screen');
+  const inner = await app.browser.execute(() => ({ width: window.innerWidth, height: window.innerHeight }));
+  assert.deepEqual(inner, screen, 'no frame or title bar takes any of it');
+  assert.equal(await app.browser.execute(() => document.body.classList.contains('kiosk')), true);
+
+  // Over the session bus, the second process hands over to the first and ends at once.
+  const second = await startAgain({}, 30_000);
+  assert.equal(second.code, 0, `the second start did not hand over:\n${second.output}`);
+  await app.browser.waitUntil(async () => /brought forward by a second start/.test(logText()), { ...WAIT, timeoutMsg: `the first window was not brought forward:\n${logText()}` });
+  assert.equal((await app.browser.getWindowHandles()).length, 1);
+  // With no session bus, the data folder's lock refuses it: it says so in its own window.
+  const lone = await startAgain({ DBUS_SESSION_BUS_ADDRESS: '' }, 8_000);
+  assert.match(lone.output, /AlreadyOpen/, `a second start without D-Bus was not refused:\n${lone.output}`);
+  // The first one is unaffected.
+  await (await $('[data-testid="sign-in"]')).waitForDisplayed(WAIT);
+});
+
+test('the browser menu, reload and history keys do nothing on a kiosk', async () => {
+  const prevented = await app.browser.execute(() => {
+    const fire = (target, event) => {
+      target.dispatchEvent(event);
+      return event.defaultPrevented;
+    };
+    return {
+      menu: fire(document.querySelector('main'), new MouseEvent('contextmenu', { bubbles: true, cancelable: true })),
+      reload: fire(document.body, new KeyboardEvent('keydown', { key: 'F5', bubbles: true, cancelable: true })),
+      back: fire(document.body, new KeyboardEvent('keydown', { key: 'ArrowLeft', altKey: true, bubbles: true, cancelable: true })),
+    };
+  });
+  assert.deepEqual(prevented, { menu: true, reload: true, back: true });
+  // A real reload key press leaves the page as it is (a reload would lose the screen's state).
+  await app.browser.execute(() => (window.__notReloaded = true));
+  await app.browser.keys(['F5']);
+  await new Promise((r) => setTimeout(r, 1_000));
+  assert.equal(await app.browser.execute(() => window.__notReloaded === true), true, 'F5 reloaded the kiosk');
 });
 
 const loginSteps = () => (app.providerOutput().match(/^login-step person-1$/gm) ?? []).length;
@@ -90,4 +185,26 @@ test('a visitor who walks away is warned, then signed out, and their data is gon
   assert.deepEqual(await accessibilityViolations(app.browser), [], 'accessibility violations on kiosk-idle-warning');
   await (await $('[data-testid="sign-in"]')).waitForDisplayed({ ...WAIT, timeoutMsg: 'not signed out after the warning' });
   assert.deepEqual(partitionsLeft(), [], 'nothing of the visitor stays on disk');
+});
+
+test('the operator exit refuses a wrong PIN, then closes the kiosk with the right one', async () => {
+  await (await $('[data-testid="sign-in"]')).waitForDisplayed(WAIT);
+  await app.browser.keys(['Control', 'Alt', 'o']);
+  await (await $('[data-testid="operator-exit"]')).waitForDisplayed({ ...WAIT, timeoutMsg: 'Ctrl+Alt+O did not open the operator exit' });
+  await typeInto('#operator-pin', '000000');
+  await press('[data-testid="operator-submit"]');
+  const error = await $('[data-testid="operator-error"]');
+  await error.waitForDisplayed({ ...WAIT, timeoutMsg: 'a wrong PIN was not refused' });
+  assert.match(await error.getText(), /not the operator PIN\. 4 tries left/);
+  await app.browser.saveScreenshot(join(artifactsDir, 'kiosk-operator-exit.png'));
+  assert.deepEqual(await accessibilityViolations(app.browser), [], 'accessibility violations on the operator exit');
+  assert.equal(await (await $('[data-testid="sign-in"]')).isExisting(), true, 'still running');
+
+  await typeInto('#operator-pin', OPERATOR_PIN);
+  await press('[data-testid="operator-submit"]');
+  // The app quits by itself (appGone would end it after the wait, and the test would fail).
+  const deadline = Date.now() + 20_000;
+  while (appPids(app.dataDir).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  assert.deepEqual(appPids(app.dataDir), [], 'the right PIN did not close the kiosk');
+  await appGone(app.dataDir, 1_000);
 });

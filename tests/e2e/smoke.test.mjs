@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { accessibilityViolations, artifactsDir, launchApp } from './harness.mjs';
 import { drive, png, WAIT } from './driving.mjs';
@@ -646,4 +646,25 @@ test('the CSP is in force: a request to another origin is blocked and recorded',
   );
   const [violation] = await browser.execute(() => window.__doorstepCspViolations);
   assert.equal(violation.directive, 'img-src');
+});
+
+test('the log file holds nothing personal of the journey above (marker strings)', async () => {
+  // Everything this journey typed or received that is the person's: names, contact details,
+  // address, IDs, account numbers, answers, the passphrase. None may be in the log file, which
+  // is not encrypted (the support desk reads it).
+  const markers = [
+    'Amina', 'Njoroge', 'Baraka', 'Zawadi', 'Wanjiru', '712345678', '712 345 678', 'amina@example.org',
+    'Nakuru', 'Behind the market', '1986-03-12', '2015-03-02', 'DE89', '3704 0044', 'KCBLKENX',
+    PASSPHRASE, 'wrong passphrase', 'id-card', 'something else',
+  ];
+  const dir = join(app.dataDir, 'logs');
+  const files = readdirSync(dir);
+  assert.ok(files.length > 0, `no log file in ${dir}`);
+  const text = files.map((f) => readFileSync(join(dir, f), 'utf8')).join('');
+  // The log is really written (a test of an empty file would prove nothing): the start, the
+  // sign-in and the syncs are there.
+  assert.match(text, /starting/);
+  assert.ok(text.split('\n').length > 20, `the log has only ${text.split('\n').length} lines`);
+  const found = markers.filter((m) => text.toLowerCase().includes(m.toLowerCase()));
+  assert.deepEqual(found, [], `personal data in the log file:\n${text.split('\n').filter((l) => found.some((m) => l.toLowerCase().includes(m.toLowerCase()))).slice(0, 10).join('\n')}`);
 });

@@ -1,7 +1,10 @@
 import { mount } from 'svelte';
 import App from './App.svelte';
+import StartupProblem from './screens/StartupProblem.svelte';
 import './styles.css';
-import { applyLocale } from './i18n/i18n.svelte';
+import { applyLocale, configureLocales } from './i18n/i18n.svelte';
+import { commands } from './lib/bindings';
+import { lockDown } from './lib/kiosk';
 import { applyTextSize } from './lib/textSize.svelte';
 
 // Record Content-Security-Policy violations: each one is something the app tried to load or run
@@ -24,4 +27,15 @@ void applyTextSize();
 
 const target = document.getElementById('app');
 if (!target) throw new Error('index.html has no #app element');
-export default mount(App, { target });
+
+/** The app, or what stopped it from starting (a configuration mistake, another instance). */
+async function start(into: HTMLElement) {
+  const problem = await commands.startupProblem();
+  if (problem) return mount(StartupProblem, { target: into, props: { problem } });
+  const info = await commands.appInfo();
+  configureLocales(info.languages, info.language);
+  if (info.mode === 'kiosk') lockDown(document);
+  return mount(App, { target: into });
+}
+
+export default start(target);

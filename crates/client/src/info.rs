@@ -3,6 +3,7 @@
 use doorstep_domain::wire::HealthReport;
 use serde::Serialize;
 
+use crate::app::{AppConfig, DeviceMode};
 use crate::registry::RegistryClient;
 use crate::settings::Settings;
 
@@ -16,14 +17,26 @@ pub struct AppInfo {
     pub data_dir: String,
     /// Registry the app syncs to.
     pub registry_url: String,
+    /// How the device is used, before anyone signs in (a kiosk locks its screen down).
+    pub mode: DeviceMode,
+    /// The languages offered (en, fr, ar or fewer, as configured).
+    pub languages: Vec<String>,
+    /// The language to start in, if the device or person chose one.
+    pub language: Option<String>,
+    /// Kiosk: whether the operator exit is offered (an operator PIN is configured).
+    pub operator_exit: bool,
 }
 
 impl AppInfo {
-    pub fn new(settings: &Settings) -> Self {
+    pub fn new(settings: &Settings, config: &AppConfig) -> Self {
         AppInfo {
             version: doorstep_domain::VERSION.to_owned(),
             data_dir: settings.data_dir.display().to_string(),
             registry_url: settings.registry_url.to_string(),
+            mode: config.mode,
+            languages: config.languages.clone(),
+            language: config.language.clone(),
+            operator_exit: config.mode == DeviceMode::Kiosk && config.operator_pin.is_some(),
         }
     }
 }

@@ -6,11 +6,11 @@ use tauri::State;
 use crate::error::UserError;
 use crate::AppState;
 
-/// Version, data folder and registry address of this installation.
+/// Version, data folder, registry address and device mode of this installation.
 #[tauri::command]
 #[specta::specta]
 pub fn app_info(state: State<'_, AppState>) -> AppInfo {
-    AppInfo::new(&state.settings)
+    AppInfo::new(&state.settings, state.core.config())
 }
 
 /// Ask the registry whether it is reachable right now.

@@ -5,6 +5,7 @@
 mod agent;
 mod alerts;
 mod builder;
+mod device;
 mod documents;
 mod finance;
 mod household;
@@ -24,6 +25,7 @@ mod sync;
 pub use agent::*;
 pub use alerts::*;
 pub use builder::*;
+pub use device::*;
 pub use documents::*;
 pub use finance::*;
 pub use household::*;
@@ -44,7 +46,10 @@ use crate::SyncStatusChanged;
 pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
     tauri_specta::Builder::<tauri::Wry>::new()
         .commands(tauri_specta::collect_commands![
+            startup_problem,
             app_info,
+            support_details,
+            operator_exit,
             registry_status,
             ui_ready,
             session,

@@ -23,14 +23,49 @@ function isLocale(value: unknown): value is Locale {
   return typeof value === 'string' && value in LOCALES;
 }
 
-/** The saved choice, else the first system language Doorstep speaks, else English. */
-export function initialLocale(saved: string | null, system: readonly string[]): Locale {
-  if (isLocale(saved)) return saved;
+/** The languages this device offers (its configuration may offer fewer than Doorstep has),
+ *  and the one it starts in when nobody chose (`null`: the system's). */
+let offered = $state<Locale[]>(Object.keys(LOCALES) as Locale[]);
+let configured: Locale | null = null;
+
+export function offeredLocales(): readonly Locale[] {
+  return offered;
+}
+
+/** The saved choice, else the device's configured language, else the first system language
+ *  Doorstep speaks, else the first offered — each only if this device offers it. */
+export function initialLocale(
+  saved: string | null,
+  system: readonly string[],
+  offer: readonly Locale[] = offered,
+  preferred: Locale | null = configured,
+): Locale {
+  const ok = (l: unknown): l is Locale => isLocale(l) && offer.includes(l);
+  if (ok(saved)) return saved;
+  if (ok(preferred)) return preferred;
   for (const tag of system) {
     const base = tag.toLowerCase().split(/[-_]/)[0];
-    if (isLocale(base)) return base;
+    if (ok(base)) return base;
   }
-  return 'en';
+  return offer[0] ?? 'en';
+}
+
+/** Apply the device configuration's languages (AppInfo): the picker shows only those, and the
+ *  language switches if the current one is not among them. */
+export function configureLocales(languages: readonly string[], language: string | null): void {
+  const list = languages.filter(isLocale);
+  if (list.length > 0) offered = list;
+  configured = isLocale(language) ? language : null;
+  const next = initialLocale(readSaved(), typeof navigator === 'undefined' ? [] : navigator.languages ?? []);
+  if (next !== current) {
+    current = next;
+    applyLocale();
+  }
+}
+
+/** The language a new visitor of a kiosk starts in (nobody's choice remembered). */
+export function defaultLocale(): Locale {
+  return initialLocale(null, typeof navigator === 'undefined' ? [] : navigator.languages ?? []);
 }
 
 function readSaved(): string | null {

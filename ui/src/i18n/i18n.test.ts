@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CATALOGS, formatDate, initialLocale, locale, setLocale, t, tn, type Locale } from './i18n.svelte';
+import { CATALOGS, configureLocales, formatDate, initialLocale, locale, offeredLocales, setLocale, t, tn, type Locale } from './i18n.svelte';
 
 const placeholders = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
 
@@ -68,6 +68,18 @@ describe('t and tn', () => {
     expect(initialLocale('ar', ['fr-FR'])).toBe('ar');
     expect(initialLocale(null, ['sw-KE', 'fr-CA'])).toBe('fr');
     expect(initialLocale('xx', ['C'])).toBe('en');
+  });
+
+  it('keeps to the languages the device offers, starting in its configured one', () => {
+    expect(initialLocale(null, ['fr-FR'], ['en', 'ar'], null)).toBe('en');
+    expect(initialLocale('fr', ['fr-FR'], ['ar', 'en'], null)).toBe('ar');
+    expect(initialLocale(null, ['en-GB'], ['en', 'fr'], 'fr')).toBe('fr');
+    // A person's own choice in the app wins over the device's language.
+    expect(initialLocale('en', [], ['en', 'fr'], 'fr')).toBe('en');
+    configureLocales(['ar', 'fr'], null);
+    expect(offeredLocales()).toEqual(['ar', 'fr']);
+    expect(['ar', 'fr']).toContain(locale());
+    configureLocales(['en', 'fr', 'ar'], null);
   });
 });
 

@@ -7,10 +7,39 @@
 
 export const commands = {
 /**
- * Version, data folder and registry address of this installation.
+ * Why the app could not start (a configuration mistake, another instance), or nothing. The
+ * UI asks first: with a problem, no other command works.
+ */
+async startupProblem() : Promise<StartupProblem | null> {
+    return await TAURI_INVOKE("startup_problem");
+},
+/**
+ * Version, data folder, registry address and device mode of this installation.
  */
 async appInfo() : Promise<AppInfo> {
     return await TAURI_INVOKE("app_info");
+},
+/**
+ * The text of "Copy support details": version, mode, configuration, sync, recent problems.
+ */
+async supportDetails() : Promise<Result<string, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("support_details") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Kiosk: leave the app with the operator PIN. The visitor's session (if any) is closed first.
+ */
+async operatorExit(pin: string) : Promise<Result<null, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("operator_exit", { pin }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 },
 /**
  * Ask the registry whether it is reachable right now.
@@ -1094,7 +1123,23 @@ dataDir: string;
 /**
  * Registry the app syncs to.
  */
-registryUrl: string }
+registryUrl: string; 
+/**
+ * How the device is used, before anyone signs in (a kiosk locks its screen down).
+ */
+mode: DeviceMode; 
+/**
+ * The languages offered (en, fr, ar or fewer, as configured).
+ */
+languages: string[]; 
+/**
+ * The language to start in, if the device or person chose one.
+ */
+language: string | null; 
+/**
+ * Kiosk: whether the operator exit is offered (an operator PIN is configured).
+ */
+operatorExit: boolean }
 /**
  * An application by a registrant to a programme.
  */
@@ -1316,6 +1361,15 @@ export type ComparedField = {
  * `givenName`, `familyName`, `birthdate`, `nationalId`, `phone` or `gender`.
  */
 field: string; typed: string | null; existing: string | null; differs: boolean }
+/**
+ * What stops the app from starting, for the person who administers the device: where, which
+ * key, what is wrong, how to fix it.
+ */
+export type ConfigProblem = { origin: Origin; 
+/**
+ * `section.name`, when one key is at fault.
+ */
+key: string | null; problem: string; fix: string }
 /**
  * One field both sides changed. Values are shown as text; `null` means "empty".
  */
@@ -2170,6 +2224,10 @@ relatedRecord: string | null }
  */
 export type OpenScreen = Screen
 /**
+ * Where a setting's value came from.
+ */
+export type Origin = { kind: "builtIn" } | { kind: "file"; path: string } | { kind: "environment"; variable: string }
+/**
  * Something the person should do, for the home screen.
  */
 export type PendingAction = 
@@ -2746,6 +2804,22 @@ export type StaffRole =
  * A registry administrator: every area.
  */
 "admin"
+/**
+ * Why the app cannot start, for the window to show.
+ */
+export type StartupProblem = 
+/**
+ * A configuration file, the build's defaults or an environment variable is wrong.
+ */
+{ kind: "configuration"; problem: ConfigProblem } | 
+/**
+ * Another Doorstep has this data folder open, and no D-Bus session could bring it forward.
+ */
+{ kind: "alreadyOpen" } | 
+/**
+ * The data folder or the window could not be opened (a full disk, a broken display).
+ */
+{ kind: "cannotOpen"; reason: string }
 /**
  * One move in an application's history.
  */

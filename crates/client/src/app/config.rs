@@ -1,6 +1,8 @@
 //! How this installation is used (personal device, field agent's laptop, walk-in kiosk) and
-//! which identity provider it signs in with. Read once at start from the environment, so an
-//! installer, a kiosk image or a test sets it without rebuilding the app.
+//! which identity provider it signs in with. Read once at start, each setting by the name of
+//! the environment variable that overrides it: `device_config` answers for the configuration
+//! files (and the build's defaults) under the same names, so a file, an installer, a kiosk image
+//! or a test sets it without rebuilding the app.
 
 use std::time::Duration;
 
@@ -51,6 +53,24 @@ pub const ENV_IDLE_SECONDS: &str = "DOORSTEP_KIOSK_IDLE_SECONDS";
 /// `HH:MM`, local time: when the day's reminders (a liveness check, a deadline) pop up on the
 /// desktop (default 09:00). They fire with no network: the dates are on the device.
 pub const ENV_REMINDER_TIME: &str = "DOORSTEP_REMINDER_TIME";
+
+/// The languages the app offers (space-separated: `en fr ar`); default all it has.
+pub const ENV_LANGUAGES: &str = "DOORSTEP_LANGUAGES";
+/// The language the app starts in, before the person picks one (default: the system's).
+pub const ENV_LANGUAGE: &str = "DOORSTEP_LANGUAGE";
+/// Kiosk: the operator PIN's Argon2id hash (PHC string, made by `doorstep hash-pin`). Without
+/// it, the app offers no way out of the kiosk; the operating system's session does.
+pub const ENV_OPERATOR_PIN: &str = "DOORSTEP_KIOSK_OPERATOR_PIN";
+/// Kiosk: `HH:MM-HH:MM` local time, when updates may be installed (no visitor signed in).
+pub const ENV_MAINTENANCE_WINDOW: &str = "DOORSTEP_KIOSK_MAINTENANCE_WINDOW";
+/// The update channel (`stable` by default): a word the update address may contain.
+pub const ENV_UPDATE_CHANNEL: &str = "DOORSTEP_UPDATE_CHANNEL";
+/// Where the update manifest is; may contain `{{target}}`, `{{arch}}`, `{{current_version}}` and
+/// `{{channel}}`. Unset: this device does not look for updates.
+pub const ENV_UPDATE_URL: &str = "DOORSTEP_UPDATE_URL";
+
+/// The languages the app's screens are written in.
+pub const LANGUAGES: [&str; 3] = ["en", "fr", "ar"];
 
 const DEFAULT_REMINDER_TIME: time::Time = time::macros::time!(09:00);
 const DEFAULT_IDLE: Duration = Duration::from_secs(180);
@@ -108,6 +128,17 @@ pub struct AppConfig {
     pub agent_keep_documents: bool,
     /// Local time of day the day's reminders fire.
     pub reminder_time: time::Time,
+    /// The languages offered, in [`LANGUAGES`]' order of the configuration.
+    pub languages: Vec<String>,
+    /// The language to start in (one of `languages`), if the device or person chose one.
+    pub language: Option<String>,
+    /// Kiosk: the operator PIN's Argon2id hash.
+    pub operator_pin: Option<String>,
+    /// Kiosk: when updates may be installed (local time; may span midnight).
+    pub maintenance_window: Option<(time::Time, time::Time)>,
+    pub update_channel: String,
+    /// The update manifest's address, its placeholders not yet filled in.
+    pub update_url: Option<String>,
 }
 
 impl AppConfig {
@@ -181,21 +212,22 @@ impl AppConfig {
                     name: ENV_AGENT_WIPE_AFTER_DAYS,
                     value: v,
                     expected:
-                        "a number of days from 2 to 3650, on an agent device (DOORSTEP_MODE=agent)",
+                        "a number of days from 2 to 3650, on an agent device (device mode agent)",
                 }),
             },
         };
-        let agent_keep_documents =
-            match var(ENV_AGENT_KEEP_DOCUMENTS).as_deref().map(str::trim) {
-                None | Some("false") => false,
-                Some("true") if mode == DeviceMode::Agent => true,
-                Some(other) => return Err(AppConfigError::Invalid {
+        let agent_keep_documents = match var(ENV_AGENT_KEEP_DOCUMENTS).as_deref().map(str::trim) {
+            None | Some("false") => false,
+            Some("true") if mode == DeviceMode::Agent => true,
+            Some(other) => {
+                return Err(AppConfigError::Invalid {
                     name: ENV_AGENT_KEEP_DOCUMENTS,
                     value: other.to_owned(),
                     expected:
-                        "`true` or `false`; `true` on an agent device (DOORSTEP_MODE=agent) only",
-                }),
-            };
+                        "`true` or `false`; `true` on an agent device (device mode agent) only",
+                })
+            }
+        };
         let reminder_time = match var(ENV_REMINDER_TIME) {
             None => DEFAULT_REMINDER_TIME,
             Some(v) => parse_time_of_day(&v).ok_or(AppConfigError::Invalid {
@@ -204,9 +236,106 @@ impl AppConfig {
                 expected: "a time of day as HH:MM, from 00:00 to 23:59",
             })?,
         };
+        let languages = match var(ENV_LANGUAGES) {
+            None => LANGUAGES.iter().map(|l| (*l).to_owned()).collect(),
+            Some(v) => parse_languages(&v).ok_or(AppConfigError::Invalid {
+                name: ENV_LANGUAGES,
+                value: v,
+                expected: "one or more of en, fr, ar, each once",
+            })?,
+        };
+        let language = match var(ENV_LANGUAGE) {
+            None => None,
+            Some(v) if languages.contains(&v.trim().to_owned()) => Some(v.trim().to_owned()),
+            Some(v) => {
+                return Err(AppConfigError::Invalid {
+                    name: ENV_LANGUAGE,
+                    value: v,
+                    expected: "one of the languages this device offers (en, fr, ar unless the device's languages say fewer)",
+                })
+            }
+        };
+        let kiosk_only = |name: &'static str, v: &String, expected: &'static str| {
+            (mode != DeviceMode::Kiosk).then(|| AppConfigError::Invalid {
+                name,
+                value: v.clone(),
+                expected,
+            })
+        };
+        let operator_pin = match var(ENV_OPERATOR_PIN) {
+            None => None,
+            Some(v) => {
+                let expected =
+                    "an Argon2id hash made by `doorstep hash-pin`, on a kiosk (device mode kiosk)";
+                if let Some(e) = kiosk_only(ENV_OPERATOR_PIN, &v, expected) {
+                    return Err(e);
+                }
+                match argon2::PasswordHash::new(v.trim()) {
+                    Ok(h) if h.algorithm.as_str() == "argon2id" => Some(v.trim().to_owned()),
+                    _ => {
+                        return Err(AppConfigError::Invalid {
+                            name: ENV_OPERATOR_PIN,
+                            value: "(hidden)".into(),
+                            expected,
+                        })
+                    }
+                }
+            }
+        };
+        let maintenance_window = match var(ENV_MAINTENANCE_WINDOW) {
+            None => None,
+            Some(v) => {
+                let expected = "two times of day as HH:MM-HH:MM, like 02:00-04:00, on a kiosk (device mode kiosk)";
+                if let Some(e) = kiosk_only(ENV_MAINTENANCE_WINDOW, &v, expected) {
+                    return Err(e);
+                }
+                let window = v
+                    .split_once('-')
+                    .and_then(|(a, b)| Some((parse_time_of_day(a)?, parse_time_of_day(b)?)))
+                    .filter(|(a, b)| a != b);
+                Some(window.ok_or(AppConfigError::Invalid {
+                    name: ENV_MAINTENANCE_WINDOW,
+                    value: v,
+                    expected,
+                })?)
+            }
+        };
+        let update_channel = match var(ENV_UPDATE_CHANNEL) {
+            None => "stable".to_owned(),
+            Some(v) => {
+                let c = v.trim();
+                let word = !c.is_empty()
+                    && c.len() <= 32
+                    && c.bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+                if !word {
+                    return Err(AppConfigError::Invalid {
+                        name: ENV_UPDATE_CHANNEL,
+                        value: v,
+                        expected:
+                            "a word of lowercase letters, digits and dashes, like stable or pilot",
+                    });
+                }
+                c.to_owned()
+            }
+        };
+        let update_url = match var(ENV_UPDATE_URL) {
+            None => None,
+            Some(v) => Some(check_update_url(&v).map_err(|_| AppConfigError::Invalid {
+                name: ENV_UPDATE_URL,
+                value: v.clone(),
+                expected: "an https:// address (http only to this computer), with {{target}}, {{arch}}, {{current_version}} or {{channel}} where the manifest's address varies",
+            })?),
+        };
         Ok(AppConfig {
             mode,
             reminder_time,
+            languages,
+            language,
+            operator_pin,
+            maintenance_window,
+            update_channel,
+            update_url,
             signin,
             browser_command: var(ENV_BROWSER),
             idle_timeout,
@@ -215,6 +344,72 @@ impl AppConfig {
             agent_keep_documents,
         })
     }
+}
+
+/// Words from [`LANGUAGES`], each once, at least one.
+fn parse_languages(text: &str) -> Option<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for word in text.split_whitespace() {
+        if !LANGUAGES.contains(&word) || out.iter().any(|l| l == word) {
+            return None;
+        }
+        out.push(word.to_owned());
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// An update address with its placeholders: it must be a registry-grade address once they are
+/// filled in (personal devices install what it serves, so TLS unless it is this computer).
+fn check_update_url(text: &str) -> Result<String, crate::settings::SettingsError> {
+    let text = text.trim();
+    let sample = text
+        .replace("{{target}}", "linux")
+        .replace("{{arch}}", "x86_64")
+        .replace("{{current_version}}", "1.0.0")
+        .replace("{{channel}}", "stable");
+    let url =
+        Url::parse(&sample).map_err(|e| crate::settings::SettingsError::InvalidRegistryUrl {
+            value: text.to_owned(),
+            reason: e.to_string(),
+        })?;
+    if sample.contains("{{") || url.fragment().is_some() {
+        return Err(crate::settings::SettingsError::InvalidRegistryUrl {
+            value: text.to_owned(),
+            reason: "unknown placeholder or fragment".into(),
+        });
+    }
+    // The same rule as the registry's address, query strings aside (a manifest may use one).
+    let mut plain = url.clone();
+    plain.set_query(None);
+    crate::settings::parse_registry_url(plain.as_str())?;
+    Ok(text.to_owned())
+}
+
+/// Whether `pin` is the kiosk operator's (the configured Argon2id hash).
+pub fn operator_pin_matches(hash: &str, pin: &str) -> bool {
+    use argon2::password_hash::PasswordVerifier;
+    argon2::PasswordHash::new(hash)
+        .map(|h| {
+            argon2::Argon2::default()
+                .verify_password(pin.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// Hash an operator PIN for the configuration (`doorstep hash-pin`): 6 to 12 digits.
+pub fn hash_operator_pin(pin: &str) -> Result<String, &'static str> {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    if !(6..=12).contains(&pin.len()) || !pin.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("an operator PIN is 6 to 12 digits");
+    }
+    let mut salt = [0u8; 16];
+    getrandom::getrandom(&mut salt).map_err(|_| "no randomness from the operating system")?;
+    let salt = SaltString::encode_b64(&salt).map_err(|_| "cannot encode the salt")?;
+    argon2::Argon2::default()
+        .hash_password(pin.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|_| "cannot hash the PIN")
 }
 
 /// `HH:MM` (24-hour clock).

@@ -1,0 +1,163 @@
+//! Starting up: the device configuration, one instance per data folder, the main window.
+//!
+//! A configuration mistake or a second instance does not end the process with a line on stderr
+//! nobody sees (an app started from the desktop menu has no terminal): the window opens and
+//! shows the [`StartupProblem`], naming the file, the key and the fix.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use doorstep_client::app::DeviceMode;
+use doorstep_client::device_config::{ConfigProblem, DeviceConfig, Sources};
+use serde::Serialize;
+use tauri::{App, Manager, WebviewUrl, WebviewWindow, WebviewWindowBuilder};
+
+/// Why the app cannot start, for the window to show.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum StartupProblem {
+    /// A configuration file, the build's defaults or an environment variable is wrong.
+    #[serde(rename_all = "camelCase")]
+    Configuration { problem: ConfigProblem },
+    /// Another Doorstep has this data folder open, and no D-Bus session could bring it forward.
+    AlreadyOpen,
+    /// The data folder or the window could not be opened (a full disk, a broken display).
+    #[serde(rename_all = "camelCase")]
+    CannotOpen { reason: String },
+}
+
+/// The startup problem, if any; managed in every case so the UI can always ask.
+pub struct Startup(pub Option<StartupProblem>);
+
+/// Read the configuration the way the app does (the platform's folders, the environment).
+pub fn load_config(app: &App) -> Result<DeviceConfig, ConfigProblem> {
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let sources = Sources::standard(app.path().app_config_dir().ok(), &env);
+    let data_dir = app
+        .path()
+        .app_data_dir()
+        .unwrap_or_else(|_| PathBuf::from("."));
+    DeviceConfig::load(data_dir, &sources, env)
+}
+
+/// Held for the app's lifetime: one process per data folder even without D-Bus (the
+/// single-instance plugin needs a session bus; a bare kiosk image may have none). Two
+/// processes on one vault would each believe they own its sessions and sync state.
+pub struct InstanceLock(#[allow(dead_code)] File);
+
+impl InstanceLock {
+    /// `Ok(None)`: another process holds it.
+    pub fn take(data_dir: &Path) -> std::io::Result<Option<InstanceLock>> {
+        std::fs::create_dir_all(data_dir)?;
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(data_dir.join("instance.lock"))?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(InstanceLock(file))),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => Err(e),
+        }
+    }
+}
+
+/// The D-Bus name of the instance for `data_dir`: two installations (or test devices) with
+/// different data folders are different apps; the same folder is the same app.
+pub fn instance_id(identifier: &str, data_dir: &Path) -> String {
+    // A stable hash (FNV-1a): the name must be the same in every process.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in data_dir.as_os_str().as_encoded_bytes() {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{identifier}.i{h:016x}")
+}
+
+/// The main window, as the device mode wants it. A kiosk's fills the screen with no frame,
+/// stays above everything and has no developer tools; every window refuses to navigate away
+/// from the app's own pages (a link or a script cannot replace the app with a web page).
+pub fn main_window(app: &App, mode: Option<DeviceMode>) -> tauri::Result<WebviewWindow> {
+    let kiosk = mode == Some(DeviceMode::Kiosk);
+    let mut builder = WebviewWindowBuilder::new(app, "main", WebviewUrl::App("index.html".into()))
+        .title("Doorstep")
+        .inner_size(1024.0, 768.0)
+        .min_inner_size(480.0, 560.0)
+        .center()
+        .on_navigation(|url| is_app_page(url));
+    if kiosk {
+        builder = builder
+            .fullscreen(true)
+            .decorations(false)
+            .always_on_top(true)
+            .resizable(false)
+            .closable(false)
+            .minimizable(false)
+            .maximizable(false)
+            .skip_taskbar(true)
+            .devtools(false);
+    }
+    builder.build()
+}
+
+/// The app's own pages: the bundled UI (`tauri://localhost` on Linux and macOS,
+/// `http(s)://tauri.localhost` on Windows) or, in development, the Vite server.
+fn is_app_page(url: &url::Url) -> bool {
+    match (url.scheme(), url.host_str()) {
+        ("tauri", Some("localhost")) => true,
+        ("http" | "https", Some("tauri.localhost")) => true,
+        ("http", Some("localhost")) => cfg!(dev) && url.port() == Some(5173),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_apps_own_pages_may_be_shown() {
+        for ok in [
+            "tauri://localhost/",
+            "tauri://localhost/index.html#x",
+            "http://tauri.localhost/",
+        ] {
+            assert!(is_app_page(&url::Url::parse(ok).unwrap()), "{ok}");
+        }
+        for bad in [
+            "https://example.org/",
+            "file:///etc/passwd",
+            "tauri://evil/",
+            "data:text/html,hi",
+            "about:blank",
+        ] {
+            assert!(!is_app_page(&url::Url::parse(bad).unwrap()), "{bad}");
+        }
+    }
+
+    #[test]
+    fn one_instance_per_data_folder() {
+        let dir = tempfile_dir("lock");
+        let first = InstanceLock::take(&dir).unwrap();
+        assert!(first.is_some());
+        assert!(
+            InstanceLock::take(&dir).unwrap().is_none(),
+            "a second holder is refused"
+        );
+        drop(first);
+        assert!(
+            InstanceLock::take(&dir).unwrap().is_some(),
+            "free again once the first ends"
+        );
+        let a = instance_id("org.doorstep.client", Path::new("/a"));
+        assert_eq!(a, instance_id("org.doorstep.client", Path::new("/a")));
+        assert_ne!(a, instance_id("org.doorstep.client", Path::new("/b")));
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    fn tempfile_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("doorstep-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+}
