@@ -47,16 +47,30 @@ workspace_version() {
 # Sets APP_PACKAGES.
 bundle_app() {
   local profile="$1" bundles="$2"
-  local flags=(--bundles "$bundles" --ci)
-  [ "$profile" = debug ] && flags=(--debug "${flags[@]}")
+  local debug=()
+  [ "$profile" = debug ] && debug=(--debug)
+  # Built as build_app_debug and ./dev bench build it (same features, same configuration), so an
+  # existing build is reused; then bundled with what tauri.conf.json cannot hold (below). Passing
+  # that to `tauri build` would change the configuration the binary is compiled with, and
+  # recompile it.
+  say "building the app ($profile, UI embedded)"
+  (cd "$root" && "$TAURI_CLI" build "${debug[@]}" --no-bundle --ci)
+  # What a Debian package must carry besides: its maintainer, and a changelog of this version
+  # (Tauri's own `changelog` would land in /usr/share/doc/Doorstep, not the package's name).
+  local extra config
+  extra="$(mktemp -d)"
+  write_changelog doorstep "$extra/changelog.gz"
+  config="$(printf '{"bundle":{"publisher":"%s","linux":{"deb":{"files":{"/usr/share/doc/doorstep/changelog.gz":"%s"}}}}}' \
+    "$PACKAGE_MAINTAINER" "$extra/changelog.gz")"
   say "bundling the app ($profile: $bundles)"
-  (cd "$root" && "$TAURI_CLI" build "${flags[@]}")
-  local version dir kind
+  (cd "$root" && "$TAURI_CLI" bundle "${debug[@]}" --bundles "$bundles" --config "$config" --ci) ||
+    { rm -rf "$extra"; return 1; }
+  rm -rf "$extra"
+  local version dir kind found
   version="$(workspace_version)"
   dir="$CARGO_TARGET_DIR/$profile/bundle"
   APP_PACKAGES=()
   for kind in ${bundles//,/ }; do
-    local found
     found="$(ls -t "$dir/$kind/"*"$version"*."$kind" 2>/dev/null | head -n1)"
     [ -n "$found" ] || die "the Tauri bundler made no .$kind in $dir/$kind"
     APP_PACKAGES+=("$found")
@@ -70,7 +84,7 @@ bundle_appimage() {
   local flags=(--bundles appimage --ci)
   [ "$profile" = debug ] && flags=(--debug "${flags[@]}")
   say "bundling the AppImage ($profile; downloads linuxdeploy from github.com)"
-  if ! (cd "$root" && "$TAURI_CLI" build "${flags[@]}") >"$log" 2>&1; then
+  if ! (cd "$root" && "$TAURI_CLI" bundle "${flags[@]}") >"$log" 2>&1; then
     tail -n 15 "$log" >&2
     if grep -qiE 'linuxdeploy|download|github|network|dns|connect' "$log"; then
       die "the AppImage could not be made: Tauri's bundler downloads linuxdeploy from github.com and that failed (no network access to GitHub here?). The .deb and .rpm are made without it: run ./dev bundle without --appimage. Full log: $log"
@@ -107,13 +121,9 @@ bundle_registry_deb() {
     install -D -m 0644 "$src/doorstep-registry.sysusers" "$stage/usr/lib/sysusers.d/doorstep-registry.conf"
     install -D -m 0644 "$src/registry.toml" "$stage/etc/doorstep-registry/registry.toml"
     install -D -m 0644 "$src/debian/copyright" "$stage/usr/share/doc/doorstep-registry/copyright"
-    # A native package's changelog, dated by the commit it is built from (reproducible).
-    local date commit
-    date="$(git -C "$root" log -1 --format=%cD 2>/dev/null || date -R)"
-    commit="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
-    printf '%s (%s) unstable; urgency=medium\n\n  * Built from the Doorstep repository at commit %s.\n\n -- %s  %s\n' \
-      doorstep-registry "$version" "$commit" "$PACKAGE_MAINTAINER" "$date" |
-      gzip -9n >"$stage/usr/share/doc/doorstep-registry/changelog.gz"
+    write_changelog doorstep-registry "$stage/usr/share/doc/doorstep-registry/changelog.gz"
+    local date
+    date="$(build_date)"
 
     # The shared libraries the binary links, as Debian package names with minimum versions.
     local shlibs depends
@@ -139,6 +149,21 @@ bundle_registry_deb() {
   )
 }
 
-# Who the registry package names as its maintainer (Debian requires one). Set it when building
-# packages to publish.
+# The date of the commit being packaged (so the same commit makes the same package), else now.
+build_date() {
+  git -C "$root" log -1 --format=%cD 2>/dev/null || date -R
+}
+
+# A native Debian package's changelog.gz for package $1 at the workspace's version, into $2.
+write_changelog() {
+  local package="$1" dest="$2" commit
+  commit="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  install -d "$(dirname "$dest")"
+  printf '%s (%s) unstable; urgency=medium\n\n  * Built from the Doorstep repository at commit %s.\n\n -- %s  %s\n' \
+    "$package" "$(workspace_version)" "$commit" "$PACKAGE_MAINTAINER" "$(build_date)" |
+    gzip -9n >"$dest"
+}
+
+# Who the packages name as their maintainer (Debian requires one; Tauri's bundler takes it as the
+# publisher). Set it when building packages to publish.
 PACKAGE_MAINTAINER="${DOORSTEP_PACKAGE_MAINTAINER:-Doorstep maintainers <maintainers@doorstep.invalid>}"

@@ -118,8 +118,12 @@ exec_start="$(sed -n 's/^ExecStart=//p' /lib/systemd/system/doorstep-registry.se
 log="$out/installed-registry.log"
 # Port 0 instead of the config's 8700 (a developer's registry may hold it); the environment
 # outranks the file, which is otherwise read as installed.
+# Not through as_root: a shell function run in the background is a subshell, whose pid is not the
+# server's. setpriv and env exec, so $! is the server itself (or sudo, which passes signals on).
+as_root_direct=()
+[ "$(id -u)" -eq 0 ] || as_root_direct=(sudo)
 # shellcheck disable=SC2086 # the unit's command line, split into words as systemd does
-as_root setpriv --reuid=doorstep-registry --regid=doorstep-registry --init-groups \
+"${as_root_direct[@]}" setpriv --reuid=doorstep-registry --regid=doorstep-registry --init-groups \
   env DOORSTEP_REGISTRY_LISTEN=127.0.0.1:0 $exec_start >"$log" 2>&1 &
 INSTALLED_REGISTRY_PID=$!
 url=""
@@ -137,6 +141,7 @@ check test -f /var/lib/doorstep-registry/registry.sqlite3
 say "installed registry: $url/health → $health"
 stop_pid "$INSTALLED_REGISTRY_PID"
 INSTALLED_REGISTRY_PID=""
+if pgrep -u doorstep-registry >/dev/null; then die "the installed registry outlived SIGTERM"; fi
 
 # --- the installed app, configured by /etc/doorstep/config.toml only ---------------------------------
 say "starting the demo registry and identity provider for the installed app"
