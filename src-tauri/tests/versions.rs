@@ -104,7 +104,10 @@ fn npm_packages_carry_the_workspace_version_or_none() {
         );
         // npm copies it into the lock file, twice.
         let lock = json(&format!("{dir}/package-lock.json"));
-        assert_eq!(lock["version"], version, "{dir}/package-lock.json: run npm install");
+        assert_eq!(
+            lock["version"], version,
+            "{dir}/package-lock.json: run npm install"
+        );
         assert_eq!(
             lock["packages"][""]["version"], version,
             "{dir}/package-lock.json: run npm install"

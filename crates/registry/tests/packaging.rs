@@ -43,7 +43,10 @@ fn the_sample_config_is_valid_and_keeps_the_registry_on_loopback_in_var_lib() {
     assert_eq!(config.listen.to_string(), "127.0.0.1:8700");
     assert_eq!(config.data_dir, Path::new("/var/lib/doorstep-registry"));
     assert_eq!(config.database, DatabaseLocation::EmbeddedSqlite);
-    assert!(!config.demo && !config.dev_auth, "a packaged registry has no demo data or dev tokens");
+    assert!(
+        !config.demo && !config.dev_auth,
+        "a packaged registry has no demo data or dev tokens"
+    );
 }
 
 #[test]
@@ -75,7 +78,10 @@ fn the_binary_accepts_the_units_command_line() {
     // folder come from the environment (which outranks the file) so the test binds no fixed port.
     let exec = unit("ExecStart");
     let mut args: Vec<String> = exec.split_whitespace().skip(1).map(str::to_owned).collect();
-    let config = args.iter().position(|a| a == CONFFILE).expect("ExecStart names the conffile");
+    let config = args
+        .iter()
+        .position(|a| a == CONFFILE)
+        .expect("ExecStart names the conffile");
     args[config] = packaging("registry.toml").display().to_string();
     let data = tempfile::tempdir().unwrap();
     let mut child = Command::new(BIN)
@@ -102,7 +108,10 @@ fn the_binary_accepts_the_units_command_line() {
     child.kill().unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
     while child.try_wait().unwrap().is_none() {
-        assert!(Instant::now() < deadline, "the server did not end within 20 s of SIGKILL");
+        assert!(
+            Instant::now() < deadline,
+            "the server did not end within 20 s of SIGKILL"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
