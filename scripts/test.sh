@@ -47,6 +47,9 @@ run_tests() {
       node --test --test-concurrency=1 --test-reporter=spec ./*.test.mjs)
   say "screenshots: $ARTIFACTS/e2e/"
 
+  say "Packages: the .debs built from the debug build, linted, installed, run, purged"
+  "$root/tests/packaging/run.sh"
+
   say "all tests passed in $((SECONDS - started)) s"
 }
 

@@ -10,6 +10,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { remote } from 'webdriverio';
 
+// For tests outside this folder (tests/packaging/), which have no node_modules of their own.
+export { remote };
+
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const artifactsDir = process.env.DOORSTEP_ARTIFACTS ?? join(repoRoot, 'artifacts', 'e2e');
 
@@ -33,7 +36,7 @@ export function freePort() {
 }
 
 /** Spawn a process whose output is kept (and shown if the test fails). */
-function start(cmd, args, env, label, { keepStdinOpen = false } = {}) {
+export function start(cmd, args, env, label, { keepStdinOpen = false } = {}) {
   // The test provider exits when its stdin closes (so it never outlives a test): give it a pipe.
   const stdin = keepStdinOpen ? 'pipe' : 'ignore';
   const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: [stdin, 'pipe', 'pipe'] });
@@ -99,7 +102,7 @@ function accepts(port) {
   });
 }
 
-async function stop(child) {
+export async function stop(child) {
   if (!child || child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');
@@ -459,7 +462,7 @@ export async function appGone(dataDir, ms) {
 
 /** Kill every process whose environment names this run's app data folder: the app if it is
  *  still there, and the session helpers it started. */
-function killAppsUsing(dataDir) {
+export function killAppsUsing(dataDir) {
   for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
       if (!readFileSync(`/proc/${pid}/environ`, 'utf8').includes(`DOORSTEP_DATA_DIR=${dataDir}\0`)) continue;
