@@ -73,6 +73,15 @@ fn check_config() -> i32 {
 fn hash_pin() -> i32 {
     let stdin = std::io::stdin();
     let ask = stdin.is_terminal();
+    // Typed at a terminal, the PIN is not shown (stty reads the same terminal on stdin).
+    let echo = |on: bool| {
+        if ask {
+            let _ = std::process::Command::new("stty")
+                .arg(if on { "echo" } else { "-echo" })
+                .status();
+        }
+    };
+    echo(false);
     let read = |prompt: &str| -> Option<String> {
         if ask {
             eprint!("{prompt}");
@@ -82,11 +91,21 @@ fn hash_pin() -> i32 {
         stdin.lock().read_line(&mut line).ok()?;
         Some(line.trim().to_owned())
     };
-    let Some(pin) = read("Operator PIN (6 to 12 digits): ") else {
+    let first = read("Operator PIN (6 to 12 digits): ");
+    let again = if ask {
+        read("\nThe same PIN again: ")
+    } else {
+        first.clone()
+    };
+    echo(true);
+    if ask {
+        eprintln!();
+    }
+    let Some(pin) = first else {
         eprintln!("no PIN given");
         return 2;
     };
-    if ask && read("The same PIN again: ").as_deref() != Some(pin.as_str()) {
+    if again.as_deref() != Some(pin.as_str()) {
         eprintln!("the two PINs differ; nothing was made");
         return 1;
     }

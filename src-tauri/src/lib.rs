@@ -71,10 +71,7 @@ pub fn run() {
         })
         .setup(move |app| {
             specta.mount_events(app);
-            let problem = match start(app, logs) {
-                Ok(()) => None,
-                Err(problem) => Some(problem),
-            };
+            let problem = start(app, logs).err();
             if let Some(problem) = &problem {
                 // The window says it; stderr and the log too, for whoever starts it by hand.
                 tracing::error!(?problem, "cannot start");

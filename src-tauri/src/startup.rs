@@ -84,7 +84,7 @@ pub fn main_window(app: &App, mode: Option<DeviceMode>) -> tauri::Result<Webview
         .inner_size(1024.0, 768.0)
         .min_inner_size(480.0, 560.0)
         .center()
-        .on_navigation(|url| is_app_page(url));
+        .on_navigation(is_app_page);
     if kiosk {
         builder = builder
             .fullscreen(true)
@@ -97,7 +97,16 @@ pub fn main_window(app: &App, mode: Option<DeviceMode>) -> tauri::Result<Webview
             .skip_taskbar(true)
             .devtools(false);
     }
-    builder.build()
+    let window = builder.build()?;
+    if kiosk {
+        // Without a window manager (an X session running only Doorstep) nobody honours the
+        // fullscreen request: cover the monitor ourselves. With one, this changes nothing.
+        if let Some(monitor) = window.current_monitor()?.or(window.primary_monitor()?) {
+            window.set_position(*monitor.position())?;
+            window.set_size(*monitor.size())?;
+        }
+    }
+    Ok(window)
 }
 
 /// The app's own pages: the bundled UI (`tauri://localhost` on Linux and macOS,

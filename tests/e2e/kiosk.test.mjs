@@ -189,8 +189,14 @@ test('a visitor who walks away is warned, then signed out, and their data is gon
 
 test('the operator exit refuses a wrong PIN, then closes the kiosk with the right one', async () => {
   await (await $('[data-testid="sign-in"]')).waitForDisplayed(WAIT);
-  await app.browser.keys(['Control', 'Alt', 'o']);
+  // The operator's shortcut (a key event as the keyboard sends it), and Escape closes it again.
+  await app.browser.execute(() => window.dispatchEvent(new KeyboardEvent('keydown', { key: 'o', ctrlKey: true, altKey: true, bubbles: true, cancelable: true })));
   await (await $('[data-testid="operator-exit"]')).waitForDisplayed({ ...WAIT, timeoutMsg: 'Ctrl+Alt+O did not open the operator exit' });
+  await press('#operator-pin', 'Escape');
+  await (await $('[data-testid="operator-exit"]')).waitForExist({ ...WAIT, reverse: true, timeoutMsg: 'Escape did not close the operator exit' });
+  // The "Operator" link at the foot of the screen, from the keyboard.
+  await press('[data-testid="open-operator-exit"]');
+  await (await $('[data-testid="operator-exit"]')).waitForDisplayed({ ...WAIT, timeoutMsg: 'the Operator link did not open the operator exit' });
   await typeInto('#operator-pin', '000000');
   await press('[data-testid="operator-submit"]');
   const error = await $('[data-testid="operator-error"]');

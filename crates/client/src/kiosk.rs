@@ -15,11 +15,11 @@ const MAX_LOCKOUT: Duration = Duration::from_secs(3600);
 /// Why the exit was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ExitRefused {
-    #[error("this kiosk has no operator PIN; it is left from the operating system's session")]
+    #[error("This kiosk has no operator PIN, so it can only be closed from the computer's own settings.")]
     NoPin,
-    #[error("that is not the operator PIN ({left} tries left before a pause)")]
+    #[error("That is not the operator PIN. {left} tries left before a pause.")]
     WrongPin { left: u32 },
-    #[error("too many wrong PINs; try again in {seconds} seconds")]
+    #[error("Too many wrong PINs. Try again in {seconds} seconds.")]
     Locked { seconds: u64 },
 }
 
