@@ -2,6 +2,7 @@
 //! registered once, in [`specta_builder`]. Their TypeScript bindings (`ui/src/lib/bindings.ts`)
 //! are generated from these signatures; the test below fails when the checked-in file is stale.
 
+mod afresh;
 mod agent;
 mod alerts;
 mod builder;
@@ -22,6 +23,7 @@ mod sync;
 
 // The registration macro names each command (and the helper items tauri generates beside it)
 // unqualified, so every module's commands are in scope here.
+pub use afresh::*;
 pub use agent::*;
 pub use alerts::*;
 pub use builder::*;
@@ -56,6 +58,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             sign_in,
             choose_passphrase,
             unlock,
+            start_afresh_preview,
+            start_afresh,
             sign_out,
             sync_now,
             sync_status,

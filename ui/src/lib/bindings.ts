@@ -111,6 +111,29 @@ async unlock(profile: string | null, passphrase: string) : Promise<Result<Sessio
 }
 },
 /**
+ * What starting afresh would lose: the unsent changes and drafts, counted.
+ */
+async startAfreshPreview() : Promise<Result<AfreshPreview, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("start_afresh_preview") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Erase the locked data (its keys first) and choose a new passphrase; the registry's copy
+ * comes back with the first sync.
+ */
+async startAfresh() : Promise<Result<SessionView, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("start_afresh") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
  * Close the data and forget the session (kiosk: and wipe the visit's data).
  */
 async signOut(discardUnsent: boolean) : Promise<Result<SessionView, UserError>> {
@@ -1059,6 +1082,19 @@ live: boolean;
  * By name.
  */
 programmes: AdminProgramme[] }
+/**
+ * What starting afresh would lose, for a person who cannot unlock their data.
+ */
+export type AfreshPreview = { 
+/**
+ * What only this device held when the data was last open; `None`: not known (the counts
+ * were never kept, e.g. data from an older Doorstep).
+ */
+unsent: UnsentSummary | null; 
+/**
+ * When those counts were taken (RFC 3339).
+ */
+asOf: string | null }
 /**
  * The Settings screen's switch.
  */
@@ -2048,6 +2084,14 @@ last_liveness_check?: string | null;
 not_duplicate_of: RecordId[] }
 export type JsonValue = null | boolean | number | string | JsonValue[] | Partial<{ [key in string]: JsonValue }>
 /**
+ * How many changes of one kind of record wait to be sent.
+ */
+export type KindCount = { 
+/**
+ * The record kind's wire name (`individual`, `group`, `document`…).
+ */
+kind: string; count: number }
+/**
  * The languages the registry writes to applicants in. Anything else reads English.
  */
 export type Language = "en" | "fr" | "ar"
@@ -2908,6 +2952,30 @@ at: string; note: string | null;
  * Made by the office (a reviewer or the registry itself), not by the applicant.
  */
 byOffice: boolean }
+/**
+ * Counts of what the registry does not have yet.
+ */
+export type UnsentSummary = { 
+/**
+ * Record changes waiting to be sent, per kind.
+ */
+changes: KindCount[]; 
+/**
+ * Applications submitted (or withdrawn) on this device and not yet sent.
+ */
+submissions: number; 
+/**
+ * Documents whose file has not reached the registry in full.
+ */
+documents: number; 
+/**
+ * Answers, registrations and form designs still being written (never sent).
+ */
+drafts: number; 
+/**
+ * When the oldest of them was made (RFC 3339), if any.
+ */
+oldest: string | null }
 export type UserError = { 
 /**
  * Stable, machine-readable; the UI may branch on it.

@@ -100,7 +100,9 @@ pub use revocation::WipeNotice;
 pub use roles::Role;
 pub use staff::{StaffChange, StaffDirectory, StaffEntry, StaffGrant, StaffRole};
 pub use summary::DaySummary;
-pub use views::{ConflictField, ConflictView, HomeView, ProfileView, RejectionView, SessionView};
+pub use views::{
+    AfreshPreview, ConflictField, ConflictView, HomeView, ProfileView, RejectionView, SessionView,
+};
 
 /// How long sign-in waits for the registry to say who the person is.
 const WHO_TIMEOUT: Duration = Duration::from_secs(10);
@@ -135,7 +137,8 @@ pub struct Doorstep {
     config: AppConfig,
     vault: Arc<Vault>,
     sessions: SessionStore,
-    profiles: StdMutex<Profiles>,
+    /// Shared with the task that keeps each open partition's unsent counts in profiles.json.
+    profiles: Arc<StdMutex<Profiles>>,
     kdf: KdfParams,
     provider: Mutex<Option<Arc<SignIn>>>,
     stage: Mutex<Stage>,
@@ -246,7 +249,7 @@ impl Doorstep {
             config,
             vault: Arc::new(vault),
             sessions: SessionStore::new(secrets),
-            profiles: StdMutex::new(profiles),
+            profiles: Arc::new(StdMutex::new(profiles)),
             kdf,
             provider: Mutex::new(None),
             stage: Mutex::new(Stage::SignedOut),
@@ -415,13 +418,66 @@ impl Doorstep {
         let opened = blocking(move || vault.unlock_with_passphrase(&id, &passphrase)).await?;
         // Offline unlock has no session; sync starts when the person signs in.
         let session = self.session().filter(|s| {
+            // The key first: profiles() is not re-entrant (both lock the same mutex).
+            let key = self.profile_key(s);
             self.profiles()
-                .find(&self.profile_key(s))
+                .find(&key)
                 .is_some_and(|p| p.partition == partition)
         });
         *stage = self.ready(opened, session.as_ref());
         drop(stage);
         Ok(self.view().await)
+    }
+
+    /// A person signed in who cannot unlock: what starting afresh would lose (the counts kept
+    /// while the data was last open; `None` when they were never kept).
+    pub async fn start_afresh_preview(&self) -> Result<AfreshPreview, AppError> {
+        let stage = self.stage.lock().await;
+        let partition = self.afresh_partition(&stage)?;
+        let profile = self.profiles().by_partition(&partition).cloned();
+        Ok(AfreshPreview {
+            unsent: profile.as_ref().and_then(|p| p.unsent.clone()),
+            as_of: profile.and_then(|p| p.unsent_as_of),
+        })
+    }
+
+    /// Forget the locked data and start again from the registry: the partition is
+    /// crypto-shredded (its keys first, see Vault::wipe), then the person chooses a new
+    /// passphrase and the first sync brings their records back. Only for the signed-in owner:
+    /// a sign-in proves who they are, which the passphrase no longer can.
+    pub async fn start_afresh(&self) -> Result<SessionView, AppError> {
+        let mut stage = self.stage.lock().await;
+        let partition = self.afresh_partition(&stage)?;
+        let vault = self.vault.clone();
+        let id = partition.clone();
+        blocking(move || vault.wipe(&id)).await?;
+        self.profiles().remove(&partition)?;
+        tracing::info!("started afresh: the locked data was erased, its keys first");
+        *stage = Stage::ChoosePassphrase;
+        drop(stage);
+        Ok(self.view().await)
+    }
+
+    /// The locked partition of the signed-in person, or why starting afresh is not possible.
+    fn afresh_partition(&self, stage: &Stage) -> Result<String, AppError> {
+        let Stage::Locked { partition } = stage else {
+            return Err(AppError::WrongStage(
+                "Only locked data can be started afresh.",
+            ));
+        };
+        let session = self.session().ok_or_else(|| {
+            refused(
+                "afreshNeedsSignIn",
+                "Sign in first: starting afresh needs the ID provider to confirm who you are.",
+            )
+        })?;
+        // The key first: profiles() is not re-entrant.
+        let key = self.profile_key(&session);
+        let owner = self.profiles().find(&key).map(|p| p.partition.clone());
+        if owner.as_deref() != Some(partition.as_str()) {
+            return Err(AppError::OtherPerson);
+        }
+        Ok(partition.clone())
     }
 
     /// Close the person's data and forget the session. Kiosk: also wipe their profile, after a
@@ -617,6 +673,7 @@ impl Doorstep {
         // Someone's data is open again: the last wipe's notice has been seen.
         self.wiped.lock().unwrap_or_else(|p| p.into_inner()).take();
         let partition = Arc::new(partition);
+        self.keep_unsent_summary(&partition);
         let alerts = (self.config.mode != DeviceMode::Kiosk).then(|| {
             let sink = self.alert_sink.clone();
             alerts::timer::AlertTimer::start(
@@ -635,6 +692,36 @@ impl Doorstep {
             None => self.publish_offline_status(&open.partition),
         }
         Stage::Ready(open)
+    }
+
+    /// While `partition` is open, keep its unsent counts in profiles.json: after every sync
+    /// round and local change (each changes the status) and every half minute (drafts). A
+    /// person who later forgets the passphrase is told what starting afresh loses.
+    fn keep_unsent_summary(&self, partition: &Arc<Partition>) {
+        let weak = Arc::downgrade(partition);
+        let profiles = self.profiles.clone();
+        let mut status = self.status.subscribe();
+        tokio::spawn(async move {
+            loop {
+                let Some(partition) = weak.upgrade() else {
+                    break;
+                };
+                let (p, id) = (partition.clone(), partition.id().to_owned());
+                drop(partition);
+                if let Ok(Ok(summary)) =
+                    tokio::task::spawn_blocking(move || p.unsent_summary()).await
+                {
+                    let mut profiles = profiles.lock().unwrap_or_else(|p| p.into_inner());
+                    if let Err(e) = profiles.set_unsent(&id, &summary) {
+                        tracing::warn!(error = %e, "cannot keep the unsent counts");
+                    }
+                }
+                tokio::select! {
+                    changed = status.changed() => if changed.is_err() { break },
+                    _ = tokio::time::sleep(std::time::Duration::from_secs(30)) => {}
+                }
+            }
+        });
     }
 
     fn restart_sync(&self, open: &mut Open, session: &Session) {

@@ -28,6 +28,13 @@ pub struct Profile {
     /// The last time the person signed in online (offline unlocks may be limited by it).
     #[serde(default)]
     pub last_signed_in_at: Option<String>,
+    /// Counts of what only this device holds (changes not sent, drafts), kept up to date while
+    /// the partition is open, so a person who forgot the passphrase is told what starting
+    /// afresh loses. Counts and kinds only, like the rest of this file.
+    #[serde(default)]
+    pub unsent: Option<crate::vault::UnsentSummary>,
+    #[serde(default)]
+    pub unsent_as_of: Option<String>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -103,8 +110,32 @@ impl Profiles {
             created_at: now.clone(),
             last_used_at: now.clone(),
             last_signed_in_at: Some(now),
+            unsent: None,
+            unsent_as_of: None,
         });
         self.save()
+    }
+
+    /// Keep what `partition` holds unsent; saves only when it changed.
+    pub fn set_unsent(
+        &mut self,
+        partition: &str,
+        summary: &crate::vault::UnsentSummary,
+    ) -> Result<(), VaultError> {
+        let now = now();
+        let mut changed = false;
+        for p in &mut self.stored.profiles {
+            if p.partition == partition && p.unsent.as_ref() != Some(summary) {
+                p.unsent = Some(summary.clone());
+                p.unsent_as_of = Some(now.clone());
+                changed = true;
+            }
+        }
+        if changed {
+            self.save()
+        } else {
+            Ok(())
+        }
     }
 
     /// Note that `partition` was opened now, and save.

@@ -392,3 +392,14 @@ fn referenced_ids(body: &serde_json::Value) -> Vec<String> {
         _ => Vec::new(),
     }
 }
+
+/// What starting afresh would lose, for a person who cannot unlock their data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct AfreshPreview {
+    /// What only this device held when the data was last open; `None`: not known (the counts
+    /// were never kept, e.g. data from an older Doorstep).
+    pub unsent: Option<crate::vault::UnsentSummary>,
+    /// When those counts were taken (RFC 3339).
+    pub as_of: Option<String>,
+}

@@ -43,7 +43,8 @@ pub use keyslot::KeySlot;
 pub use keystore::{KeyStore, KeyStoreError, NoKeyStore, OsKeyring, SecretStore};
 pub use partition::{Change, DocumentInfo, NewDocument, Op, OutboxEntry, Partition, StoredRecord};
 pub use sync_store::{
-    Choice, Notice, PendingUpload, PushTally, Rejection, StoredConflict, POSSIBLE_DUPLICATE,
+    Choice, KindCount, Notice, PendingUpload, PushTally, Rejection, StoredConflict, UnsentSummary,
+    POSSIBLE_DUPLICATE,
 };
 pub use transitions::PendingTransition;
 

@@ -8,6 +8,7 @@
 //! - `pull.rs`: applying pulled pages, the cursor, when the last sync succeeded;
 //! - `conflicts.rs`: conflicts and refusals waiting for a person, and settling them;
 //! - `uploads.rs`: documents whose bytes still have to reach the registry;
+//! - `unsent.rs`: counts of what only this device holds (kept outside, for a lost passphrase);
 //! - `notices.rs`: what the registry told about a pushed record (a possible duplicate), until
 //!   the person dismisses it;
 //! - here: the sync state table and writing the registry's version of a record, which all share.
@@ -16,11 +17,13 @@ mod conflicts;
 mod notices;
 mod pull;
 mod push;
+mod unsent;
 mod uploads;
 
 pub use conflicts::{Choice, Rejection, StoredConflict};
 pub use notices::{Notice, POSSIBLE_DUPLICATE};
 pub use push::PushTally;
+pub use unsent::{KindCount, UnsentSummary};
 pub use uploads::PendingUpload;
 
 use rusqlite::{params, OptionalExtension};
