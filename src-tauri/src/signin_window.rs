@@ -50,6 +50,9 @@ impl BrowserOpener for KioskWindow {
             .inner_size(900.0, 700.0)
             .center()
             .incognito(true)
+            // Above the kiosk's main window, which is itself always on top; no developer tools.
+            .always_on_top(true)
+            .devtools(false)
             .build()
             .map(|_| ())
             .map_err(|e| format!("cannot open the sign-in window: {e}"))
