@@ -31,19 +31,23 @@ const NO_ENV = {
 test('a mistake in the configuration file is shown in the window: file, key and fix', async () => {
   world = await launchWorld({ logName: 'config' });
   device = await world.openDevice({ logName: 'config-broken', env: NO_ENV, systemConfig: '[device]\nmode = "kiosk"\n[kiosk]\nidle_secs = 60\n' });
-  const d = drive(device);
-  const page = await d.$('[data-testid="startup-problem"]');
-  await page.waitForDisplayed({ ...WAIT, timeoutMsg: 'no startup problem shown' });
-  assert.equal(await (await d.$('[data-testid="config-where"]')).getText(), device.configFile);
-  assert.equal(await (await d.$('[data-testid="config-key"]')).getText(), 'kiosk.idle_secs');
-  assert.match(await (await d.$('[data-testid="config-fix"]')).getText(), /Did you mean kiosk\.idle_seconds\?/);
-  await device.browser.saveScreenshot(join(artifactsDir, 'config-problem.png'));
-  assert.deepEqual(await accessibilityViolations(device.browser), [], 'accessibility violations on the startup problem');
-  // The page speaks the person's language; the technical lines stay as they are.
-  await d.choose('[data-testid="startup-problem"] select', 'fr');
-  await d.waitForText('#startup-title', /Doorstep ne peut pas démarrer/, 'the page in French');
-  await device.close();
-  device = undefined;
+  // Closed whatever happens: the next test opens a device of its own.
+  try {
+    const d = drive(device);
+    const page = await d.$('[data-testid="startup-problem"]');
+    await page.waitForDisplayed({ ...WAIT, timeoutMsg: 'no startup problem shown' });
+    assert.equal(await (await d.$('[data-testid="config-where"]')).getText(), device.configFile);
+    assert.equal(await (await d.$('[data-testid="config-key"]')).getText(), 'kiosk.idle_secs');
+    assert.match(await (await d.$('[data-testid="config-fix"]')).getText(), /Did you mean kiosk\.idle_seconds\?/);
+    await device.browser.saveScreenshot(join(artifactsDir, 'config-problem.png'));
+    assert.deepEqual(await accessibilityViolations(device.browser), [], 'accessibility violations on the startup problem');
+    // The page speaks the person's language; the technical lines stay as they are.
+    await d.choose('[data-testid="startup-problem"] select', 'fr');
+    await d.waitForText('#startup-title', /Doorstep ne peut pas démarrer/, 'the page in French');
+  } finally {
+    await device.close();
+    device = undefined;
+  }
 });
 
 test('the configuration file alone sets the registry and the provider; support details say so', async () => {
