@@ -190,6 +190,25 @@ impl LivenessRule {
         })
     }
 
+    /// The first check of a registrant none of whose checks has passed yet: registering counts
+    /// as the starting point (the person was seen, or signed in at the identity provider, to
+    /// register), so the first check is due one interval after the day they were registered
+    /// (`registered_at`: when the registry first recorded them), or `within_days` after it when
+    /// the registry asks for a first check sooner (0: on the day of registering), with the same
+    /// grace. `None` beyond the calendar.
+    pub fn first_check(
+        self,
+        registered_at: OffsetDateTime,
+        within_days: Option<u32>,
+    ) -> Option<LivenessDates> {
+        let days = within_days.map_or(self.interval_days, |w| w.min(self.interval_days));
+        LivenessRule {
+            interval_days: days,
+            ..self
+        }
+        .dates(registered_at)
+    }
+
     /// The last day of grace for a check due on `next_due` (the calendar's last day, beyond it).
     pub fn overdue_after(self, next_due: Date) -> Date {
         next_due
@@ -378,6 +397,57 @@ mod tests {
         assert_eq!(far.overdue_after(date!(2026 - 01 - 01)), Date::MAX);
         assert_eq!(
             far.dates(datetime!(9999-12-31 0:00 UTC)),
+            None,
+            "beyond the calendar"
+        );
+    }
+
+    /// A registrant never checked: due one interval after registering (or sooner, when the
+    /// registry asks for a first check within some days), overdue after the grace, for a table
+    /// of rules (the registry's, a quarterly programme's, a check at once).
+    #[test]
+    fn a_first_check_is_due_one_interval_after_registering() {
+        let registered = datetime!(2026-02-10 23:30 +03:00);
+        #[rustfmt::skip]
+        let cases = [
+            // (interval, grace, within, due, last day of grace, today, due?, overdue?)
+            // The registry's rule: a year, a month of grace.
+            (365, 30, None, date!(2027 - 02 - 10), date!(2027 - 03 - 12), date!(2026 - 12 - 31), false, false),
+            (365, 30, None, date!(2027 - 02 - 10), date!(2027 - 03 - 12), date!(2027 - 02 - 10), true, false),
+            (365, 30, None, date!(2027 - 02 - 10), date!(2027 - 03 - 12), date!(2027 - 03 - 13), true, true),
+            // A quarterly programme.
+            (90, 7, None, date!(2026 - 05 - 11), date!(2026 - 05 - 18), date!(2026 - 05 - 18), true, false),
+            // A first check within 30 days; a quarterly programme's 90 do not delay it.
+            (90, 7, Some(30), date!(2026 - 03 - 12), date!(2026 - 03 - 19), date!(2026 - 03 - 20), true, true),
+            // ... and within a year does not delay a quarterly programme's.
+            (90, 7, Some(365), date!(2026 - 05 - 11), date!(2026 - 05 - 18), date!(2026 - 05 - 10), false, false),
+            // A check at once: due on the (local) day of registering.
+            (365, 0, Some(0), date!(2026 - 02 - 10), date!(2026 - 02 - 10), date!(2026 - 02 - 10), true, false),
+            (365, 0, Some(0), date!(2026 - 02 - 10), date!(2026 - 02 - 10), date!(2026 - 02 - 11), true, true),
+        ];
+        for (interval_days, grace_days, within, due, last, today, is_due, overdue) in cases {
+            let rule = LivenessRule {
+                interval_days,
+                grace_days,
+            };
+            let dates = rule.first_check(registered, within).unwrap();
+            assert_eq!(
+                dates,
+                LivenessDates {
+                    next_due: due,
+                    overdue_after: last
+                },
+                "{rule:?} within {within:?}"
+            );
+            assert_eq!(today >= dates.next_due, is_due, "{rule:?} on {today}");
+            assert_eq!(today > dates.overdue_after, overdue, "{rule:?} on {today}");
+        }
+        let never = LivenessRule {
+            interval_days: u32::MAX,
+            grace_days: 0,
+        };
+        assert_eq!(
+            never.first_check(registered, None),
             None,
             "beyond the calendar"
         );

@@ -115,6 +115,38 @@ pub enum NotificationKind {
     Announcement,
 }
 
+/// The id of the registry's reminder `event` (e.g. `liveness_overdue`) to `person` for `day`,
+/// about `about` when the event needs it (a closing programme): UUIDv8 from SHA-256 of them, so
+/// every run and process of the scheduler writes one reminder once, and the app can tell which
+/// reminder it holds (a first liveness check is overdue once its overdue reminder arrived).
+pub fn reminder_id(
+    event: &str,
+    person: uuid::Uuid,
+    about: Option<uuid::Uuid>,
+    day: Date,
+) -> uuid::Uuid {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    hash.update(b"doorstep reminder ");
+    hash.update(event.as_bytes());
+    hash.update(person.as_bytes());
+    if let Some(about) = about {
+        hash.update(about.as_bytes());
+    }
+    hash.update(crate::date_format::format(day).as_bytes());
+    let digest = hash.finalize();
+    let mut bytes = [0_u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_custom_bytes(bytes).into_uuid()
+}
+
+/// The reminder events' names in [`reminder_id`].
+pub mod reminder {
+    pub const LIVENESS_DUE_SOON: &str = "liveness_due_soon";
+    pub const LIVENESS_OVERDUE: &str = "liveness_overdue";
+    pub const DEADLINE_SOON: &str = "deadline_soon";
+}
+
 impl NotificationKind {
     /// Whether this kind is always about a specific record.
     pub fn needs_related_record(self) -> bool {

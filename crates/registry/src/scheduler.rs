@@ -1,5 +1,7 @@
-//! The registry's own reminders, made on a timer: a liveness check due soon, one overdue, and
-//! a programme's applications closing soon for people whose application is still a draft.
+//! The registry's own reminders, made on a timer: a liveness check due soon, one overdue (a
+//! registrant never checked included: their first check is due one interval after they were
+//! registered), and a programme's applications closing soon for people whose application is
+//! still a draft.
 //!
 //! - **One process runs each job.** Every registry process sharing the database ticks; a job
 //!   ([`Job`]: each has its own name and lease) runs only where [`Store::job_take`] succeeds —
@@ -11,22 +13,23 @@
 //!   process or a retry finds it there (the store refuses a second create of one id), whatever
 //!   happened to the job's lease.
 //! - **Bounded.** A run reads through an index in pages of [`PAGE`] (`records.state` holds a
-//!   passed check's due day, and a programme's closing day), at most [`MAX_PER_RUN`] rows; the
+//!   passed check's due day, and a programme's closing day; live individuals by registration
+//!   time), at most [`MAX_PER_RUN`] rows each; the
 //!   rest wait for the next run. The loop stops when the server does.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use doorstep_domain::notification::NotificationKind;
+use doorstep_domain::notification::{reminder, NotificationKind};
 use doorstep_domain::RecordKind;
-use sha2::{Digest, Sha256};
 use time::{Date, OffsetDateTime};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::api::notify::{self, SYSTEM_ACTOR};
+use crate::liveness::schedule;
 use crate::messages::{self, Event};
 use crate::outbound::{Enabled, SchedulerConfig};
 use crate::storage::{CommitError, StorageError, Store, WriteContext};
@@ -72,9 +75,9 @@ pub enum Reminder {
 impl Reminder {
     fn as_str(self) -> &'static str {
         match self {
-            Reminder::LivenessDueSoon => "liveness_due_soon",
-            Reminder::LivenessOverdue => "liveness_overdue",
-            Reminder::DeadlineSoon => "deadline_soon",
+            Reminder::LivenessDueSoon => reminder::LIVENESS_DUE_SOON,
+            Reminder::LivenessOverdue => reminder::LIVENESS_OVERDUE,
+            Reminder::DeadlineSoon => reminder::DEADLINE_SOON,
         }
     }
 }
@@ -211,7 +214,94 @@ impl Scheduler {
                 break;
             }
         }
+        self.first_checks(now, horizon, &mut report).await?;
         Ok(report)
+    }
+
+    /// The reminders of registrants who never passed a check: their first is due one interval
+    /// (the person's rule) after they were registered, or `liveness_first_check_days` if sooner
+    /// ([`LivenessRule::first_check`](doorstep_domain::liveness::LivenessRule::first_check)).
+    /// Only those registered at least the shortest interval any rule has before `horizon` are
+    /// read.
+    async fn first_checks(
+        &self,
+        now: OffsetDateTime,
+        horizon: Date,
+        report: &mut Report,
+    ) -> Result<(), StorageError> {
+        let today = now.date();
+        let shortest = schedule::shortest_interval(self.store.as_ref(), &self.config)
+            .await?
+            .min(self.config.liveness_first_check_days.unwrap_or(u32::MAX));
+        // Registered on or before this day (UTC, as the registry records it), or not due yet.
+        let Some(last_day) = horizon.checked_sub(days(shortest)) else {
+            return Ok(());
+        };
+        let before = last_day
+            .next_day()
+            .unwrap_or(Date::MAX)
+            .midnight()
+            .assume_utc();
+        let mut after = None;
+        let mut seen = 0;
+        while seen < MAX_PER_RUN {
+            let page = self.store.never_checked(before, after, PAGE).await?;
+            let full = page.len() == PAGE as usize;
+            seen += page.len();
+            after = page.last().map(|p| (p.registered_at, p.individual));
+            for person in page {
+                let rule = schedule::rule_for(self.store.as_ref(), &self.config, person.individual)
+                    .await?;
+                let Some(dates) =
+                    rule.first_check(person.registered_at, self.config.liveness_first_check_days)
+                else {
+                    continue;
+                };
+                if dates.next_due > horizon {
+                    continue;
+                }
+                let (reminder, event) = if today > dates.overdue_after {
+                    (
+                        Reminder::LivenessOverdue,
+                        Event::LivenessOverdue {
+                            due: dates.next_due,
+                        },
+                    )
+                } else {
+                    (
+                        Reminder::LivenessDueSoon,
+                        Event::LivenessDueSoon {
+                            due: dates.next_due,
+                        },
+                    )
+                };
+                let told = self
+                    .remind(
+                        Told {
+                            id: reminder_id(reminder, person.individual, dates.next_due),
+                            request: format!(
+                                "{}:{}:{}",
+                                reminder.as_str(),
+                                person.individual,
+                                dates.next_due
+                            ),
+                            kind: NotificationKind::LivenessDue,
+                            person: person.individual,
+                            // About the person themself: there is no check yet.
+                            related: person.individual,
+                            deadline: dates.next_due,
+                        },
+                        event,
+                        now,
+                    )
+                    .await?;
+                report.count(told);
+            }
+            if !full {
+                break;
+            }
+        }
+        Ok(())
     }
 
     /// The "applications close soon" reminders at `now`: to everyone with a draft application
@@ -370,23 +460,13 @@ pub fn deadline_reminder_id(person: Uuid, programme: Uuid, closes_on: Date) -> U
 }
 
 fn hashed_id(reminder: Reminder, person: Uuid, about: Option<Uuid>, day: Date) -> Uuid {
-    let mut hash = Sha256::new();
-    hash.update(b"doorstep reminder ");
-    hash.update(reminder.as_str().as_bytes());
-    hash.update(person.as_bytes());
-    if let Some(about) = about {
-        hash.update(about.as_bytes());
-    }
-    hash.update(doorstep_domain::date_format::format(day).as_bytes());
-    let digest = hash.finalize();
-    let mut bytes = [0_u8; 16];
-    bytes.copy_from_slice(&digest[..16]);
-    uuid::Builder::from_custom_bytes(bytes).into_uuid()
+    doorstep_domain::notification::reminder_id(reminder.as_str(), person, about, day)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sha2::{Digest, Sha256};
     use time::macros::date;
 
     #[test]

@@ -6,7 +6,9 @@
 //!   database), in their language, with a message in the outbox;
 //! - a passed liveness check gets its due day and last day of grace from the strictest programme
 //!   the person is active in, else the registry's settings; the step-up's check too;
-//! - the scheduler's overdue reminder follows the check's own grace.
+//! - the scheduler's overdue reminder follows the check's own grace;
+//! - a registrant never checked is reminded of a first check, one interval after registering
+//!   (or at once, when the registry asks for that).
 //!
 //! The same scheduling across real registry processes is in `tests/processes.rs`.
 
@@ -501,6 +503,114 @@ async fn the_overdue_reminder_follows_the_checks_own_grace() {
                 overdue,
                 expected == "overdue",
                 "{name}: due {due}: {notes:?}"
+            );
+        }
+        store.close().await;
+        w.api.stop().await;
+    }
+}
+
+/// A registrant never checked is reminded of a first check due one interval (their rule) after
+/// they were registered: due soon by the registry's year, overdue by a quarterly programme's
+/// 90 days and 5 of grace; a failed check does not count as one; a passed check's own due day
+/// replaces the first. Once per person and day, however often the job runs.
+#[tokio::test]
+async fn a_registrant_never_checked_is_reminded_of_a_first_check() {
+    for backend in backends().await {
+        let w = World::new(Api::start_with(&backend, |c| c.scheduler.enabled = false).await).await;
+        let name = w.api.backend;
+        let quarterly = w
+            .programme(
+                "quarterly",
+                json!({"liveness_interval_days": 90, "liveness_grace_days": 5}),
+            )
+            .await;
+        let yearly = w.person("Amani", "NID-7401", "en").await;
+        let active = w.person("Baraka", "NID-7402", "en").await;
+        let application = w.draft(&quarterly, &active).await;
+        w.moved(&application, "submitted").await;
+        let failed = w.person("Chiku", "NID-7403", "en").await;
+        w.check(
+            &failed,
+            &format!("{}T09:00:00Z", text(day(0))),
+            json!({"outcome": "failed"}),
+        )
+        .await;
+        let checked = w.person("Dede", "NID-7404", "en").await;
+        w.check(
+            &checked,
+            &format!("{}T09:00:00Z", text(day(0))),
+            json!({"next_due": text(day(1000))}),
+        )
+        .await;
+        // Registered today (server time, UTC), so due on these days.
+        let registered = OffsetDateTime::now_utc().date();
+        let yearly_due = registered + time::Duration::days(365);
+        let quarterly_due = registered + time::Duration::days(90);
+
+        let store = doorstep_registry::storage::open(w.api.data.path(), &backend.database)
+            .await
+            .unwrap();
+        let scheduler = Scheduler::new(
+            store.clone(),
+            SchedulerConfig::default(),
+            Default::default(),
+        );
+        // Ten days on, nobody's first check is near.
+        let soon = OffsetDateTime::now_utc() + time::Duration::days(10);
+        assert_eq!(scheduler.liveness(soon).await.unwrap().written, 0, "{name}");
+        // 355 days on: the year is due in 10 days (within the 14 of "due soon"); the quarter
+        // ran out, grace and all.
+        let later = OffsetDateTime::now_utc() + time::Duration::days(355);
+        let report = scheduler.liveness(later).await.unwrap();
+        assert_eq!(report.written, 3, "{name}: {report:?}");
+        for (person, due, overdue) in [
+            (&yearly, yearly_due, false),
+            (&active, quarterly_due, true),
+            (&failed, yearly_due, false),
+        ] {
+            let notes = w.notifications(person, "liveness_due").await;
+            assert_eq!(notes.len(), 1, "{name}: {notes:?}");
+            assert_eq!(notes[0]["deadline"], json!(text(due)), "{name}");
+            assert_eq!(notes[0]["related_record"], person["id"], "{name}");
+            assert_eq!(
+                notes[0]["id"],
+                json!(doorstep_registry::scheduler::reminder_id(
+                    if overdue {
+                        doorstep_registry::scheduler::Reminder::LivenessOverdue
+                    } else {
+                        doorstep_registry::scheduler::Reminder::LivenessDueSoon
+                    },
+                    person["id"].as_str().unwrap().parse().unwrap(),
+                    due
+                )),
+                "{name}"
+            );
+            let says_overdue = notes[0]["title"].as_str().unwrap().contains("overdue");
+            assert_eq!(says_overdue, overdue, "{name}: {notes:?}");
+        }
+        assert!(w.notifications(&checked, "liveness_due").await.is_empty());
+        // Again: nothing new.
+        let again = scheduler.liveness(later).await.unwrap();
+        assert_eq!((again.written, again.already), (0, 3), "{name}");
+        // A registry asking for a first check at once: due on the day of registering, today.
+        let at_once = Scheduler::new(
+            store.clone(),
+            SchedulerConfig {
+                liveness_first_check_days: Some(0),
+                ..SchedulerConfig::default()
+            },
+            Default::default(),
+        );
+        let report = at_once.liveness(OffsetDateTime::now_utc()).await.unwrap();
+        assert_eq!(report.written, 3, "{name}: {report:?}");
+        for person in [&yearly, &active, &failed] {
+            let notes = w.notifications(person, "liveness_due").await;
+            assert!(
+                notes
+                    .iter()
+                    .any(|n| n["deadline"] == json!(text(registered))),
+                "{name}: {notes:?}"
             );
         }
         store.close().await;

@@ -12,6 +12,7 @@ use common::app::*;
 use common::oidc::{
     redirect_uri_of, start_provider, HeadlessLogin, Provider, INDIVIDUAL_ID, PERSON, PUBLIC_CLIENT,
 };
+use doorstep_client::app::PendingAction;
 use doorstep_client::registry::RegistryClient;
 use doorstep_client::signin::{BrowserOpener, SignIn, SignInConfig, TokenExchange};
 use doorstep_domain::api::{LivenessChallenge, LivenessChallengeRequest, LivenessProof};
@@ -386,12 +387,48 @@ async fn the_app_runs_the_check_keeps_it_and_says_offline_that_it_needs_the_netw
     app.choose_passphrase(PASSPHRASE.into()).await.unwrap();
     wait_for(&app, "the first sync", synced).await;
 
+    // Never checked: a registry that wants a first check within 10 days of registering
+    // reminds her of it, and her home screen asks for it, from that reminder.
+    let first_due = time::OffsetDateTime::now_utc().date() + time::Duration::days(10);
+    let store = doorstep_registry::storage::open(data.path(), &DatabaseLocation::EmbeddedSqlite)
+        .await
+        .unwrap();
+    let scheduler = doorstep_registry::scheduler::Scheduler::new(
+        store.clone(),
+        doorstep_registry::outbound::SchedulerConfig {
+            liveness_first_check_days: Some(10),
+            ..Default::default()
+        },
+        Default::default(),
+    );
+    let report = scheduler
+        .liveness(time::OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    assert_eq!(report.written, 1);
+    store.close().await;
+    let before = mark(&app);
+    app.sync_now().await.unwrap();
+    wait_synced_since(&app, "the reminder arrived", before).await;
+    let first = |pending: &[PendingAction]| {
+        pending.iter().find_map(|a| match a {
+            PendingAction::LivenessDue { due, overdue } => Some((due.clone(), *overdue)),
+            _ => None,
+        })
+    };
+    assert_eq!(
+        first(&app.home().await.unwrap().pending),
+        Some((first_due.to_string(), false))
+    );
+
     let check = app
         .check_liveness(&HeadlessLogin(PERSON), &["en".into()])
         .await
         .unwrap();
     assert!(check.is_passed());
     assert_eq!(check.acr.as_deref(), Some(ESIGNET_BIOMETRICS));
+    // Her check set the next day, a year on: nothing to do now.
+    assert_eq!(first(&app.home().await.unwrap().pending), None);
     let due = doorstep_domain::date_format::format(check.next_due.unwrap());
     // The registry gone: the check cannot be done, and the person is told why and when it is
     // due (from the check kept on the device just now).

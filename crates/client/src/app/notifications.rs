@@ -224,16 +224,12 @@ pub fn pending_actions(
         }
     }
 
-    if let Some(check) = latest_liveness_check(partition, session)? {
-        if let Some(due) = check.next_due {
-            if due - Duration::days(LIVENESS_NOTICE_DAYS) <= today {
-                actions.push(PendingAction::LivenessDue {
-                    due: due.to_string(),
-                    // After the grace the registry gave the check: the day its reminder says
-                    // "overdue" too.
-                    overdue: check.is_overdue(today),
-                });
-            }
+    if let Some(next) = next_check(partition, session, today)? {
+        if next.due - Duration::days(LIVENESS_NOTICE_DAYS) <= today {
+            actions.push(PendingAction::LivenessDue {
+                due: next.due.to_string(),
+                overdue: next.overdue,
+            });
         }
     }
 
@@ -292,23 +288,181 @@ fn missing_parts(
     Ok(missing)
 }
 
-/// The date of the person's next liveness check, from their latest check that set one.
+/// The date of the person's next liveness check ([`next_check`]).
 pub(super) fn liveness_due(
     partition: &Partition,
     session: Who<'_>,
 ) -> Result<Option<Date>, AppError> {
-    Ok(latest_liveness_check(partition, session)?.and_then(|c| c.next_due))
+    Ok(next_check(partition, session, today())?.map(|n| n.due))
 }
 
-/// The person's latest liveness check.
-fn latest_liveness_check(
+/// The person's next liveness check: when it is due, and whether it is overdue on `today`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct NextCheck {
+    due: Date,
+    overdue: bool,
+}
+
+/// From the latest passed check that set a due day, overdue after the grace the registry gave
+/// it (the day its reminder says "overdue" too); for someone no check of whom has passed, from
+/// the registry's reminder of their first check ([`first_check`]).
+fn next_check(
     partition: &Partition,
     session: Who<'_>,
-) -> Result<Option<LivenessCheck>, AppError> {
+    today: Date,
+) -> Result<Option<NextCheck>, AppError> {
     let Some(me) = find_me(partition, session)? else {
         return Ok(None);
     };
     let mut checks: Vec<LivenessCheck> = live(partition, RecordKind::LivenessCheck)?;
-    checks.retain(|c| c.individual_id == me.meta.id);
-    Ok(checks.into_iter().max_by_key(|c| c.performed_at))
+    checks.retain(|c| c.individual_id == me.meta.id && c.next_due.is_some());
+    if let Some(check) = checks.into_iter().max_by_key(|c| c.performed_at) {
+        return Ok(check.next_due.map(|due| NextCheck {
+            due,
+            overdue: check.is_overdue(today),
+        }));
+    }
+    let mut notices: Vec<Notification> = live(partition, RecordKind::Notification)?;
+    notices.retain(|n| n.recipient_id == me.meta.id);
+    Ok(first_check(*me.meta.id.as_uuid(), &notices))
+}
+
+/// A first check, as the registry's scheduler announced it: only the registry knows the
+/// person's rule (its own interval, the programmes'), so the app does not work the day out but
+/// reads it from the latest liveness reminder about the person themself (a check's reminder is
+/// about the check). Overdue once the registry's "overdue" reminder for that day arrived: its
+/// id is known ([`reminder_id`](doorstep_domain::notification::reminder_id)), so the app says
+/// "overdue" from the reminder that says so, not from a grace it does not know.
+fn first_check(me: Uuid, notices: &[Notification]) -> Option<NextCheck> {
+    use doorstep_domain::notification::{reminder, reminder_id};
+    let about_me: Vec<&Notification> = notices
+        .iter()
+        .filter(|n| {
+            n.kind == NotificationKind::LivenessDue
+                && *n.recipient_id.as_uuid() == me
+                && n.related_record.is_some_and(|r| *r.as_uuid() == me)
+                && !n.meta.is_deleted()
+        })
+        .collect();
+    let due = about_me.iter().filter_map(|n| n.deadline).max()?;
+    let overdue_id = reminder_id(reminder::LIVENESS_OVERDUE, me, None, due);
+    Some(NextCheck {
+        due,
+        overdue: about_me.iter().any(|n| *n.meta.id.as_uuid() == overdue_id),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use doorstep_domain::notification::{reminder, reminder_id};
+    use time::macros::date;
+
+    fn notice(
+        id: Uuid,
+        me: Uuid,
+        related: Uuid,
+        kind: &str,
+        deadline: Option<Date>,
+    ) -> Notification {
+        serde_json::from_value(serde_json::json!({
+            "id": id, "created_at": "2026-01-01T08:00:00Z", "updated_at": "2026-01-01T08:00:00Z",
+            "created_by": "system:registry", "recipient_id": me, "kind": kind,
+            "title": "Liveness", "body": "Check.", "related_record": related,
+            "deadline": deadline.map(doorstep_domain::date_format::format),
+        }))
+        .unwrap()
+    }
+
+    /// The first check's day and "overdue" come from the registry's reminders about the person
+    /// themself: the latest day, overdue once the overdue reminder for that day is there.
+    #[test]
+    fn a_first_check_is_read_from_the_reminders_about_the_person() {
+        let me = Uuid::now_v7();
+        let check = Uuid::now_v7();
+        let (may, june) = (date!(2027 - 05 - 01), date!(2027 - 06 - 01));
+        let soon = |due| {
+            notice(
+                reminder_id(reminder::LIVENESS_DUE_SOON, me, None, due),
+                me,
+                me,
+                "liveness_due",
+                Some(due),
+            )
+        };
+        let late = |due| {
+            notice(
+                reminder_id(reminder::LIVENESS_OVERDUE, me, None, due),
+                me,
+                me,
+                "liveness_due",
+                Some(due),
+            )
+        };
+        let cases: Vec<(Vec<Notification>, Option<NextCheck>)> = vec![
+            (vec![], None),
+            // A check's reminder, another kind, another person's: not a first check of mine.
+            (
+                vec![
+                    notice(Uuid::now_v7(), me, check, "liveness_due", Some(may)),
+                    notice(Uuid::now_v7(), me, me, "deadline", Some(may)),
+                    notice(
+                        Uuid::now_v7(),
+                        Uuid::now_v7(),
+                        me,
+                        "liveness_due",
+                        Some(may),
+                    ),
+                ],
+                None,
+            ),
+            (
+                vec![soon(may)],
+                Some(NextCheck {
+                    due: may,
+                    overdue: false,
+                }),
+            ),
+            (
+                vec![soon(may), late(may)],
+                Some(NextCheck {
+                    due: may,
+                    overdue: true,
+                }),
+            ),
+            (
+                vec![late(may)],
+                Some(NextCheck {
+                    due: may,
+                    overdue: true,
+                }),
+            ),
+            // The rule changed and the registry moved the day: the latest counts, and the old
+            // day's overdue reminder does not make the new one overdue.
+            (
+                vec![late(may), soon(june)],
+                Some(NextCheck {
+                    due: june,
+                    overdue: false,
+                }),
+            ),
+            // A notification with the overdue id's shape but staff-written for another day.
+            (
+                vec![notice(
+                    reminder_id(reminder::LIVENESS_OVERDUE, me, None, may),
+                    me,
+                    me,
+                    "liveness_due",
+                    Some(june),
+                )],
+                Some(NextCheck {
+                    due: june,
+                    overdue: false,
+                }),
+            ),
+        ];
+        for (notices, expected) in cases {
+            assert_eq!(first_check(me, &notices), expected, "{notices:?}");
+        }
+    }
 }

@@ -8,6 +8,11 @@
 //! `liveness_interval_days` / `liveness_grace_days`; someone with none follows those. The last
 //! day of grace is kept on the check (`overdue_after`), so the scheduler's overdue reminder and
 //! the app's home screen read the same day rather than each applying a grace of its own.
+//!
+//! A registrant none of whose checks has passed follows the same rule from the day the registry
+//! recorded them ([`LivenessRule::first_check`](doorstep_domain::liveness::LivenessRule::first_check)):
+//! the scheduler reminds them ([`shortest_interval`] bounds whom it reads), and the app shows
+//! the to-do from that reminder.
 
 use std::collections::BTreeSet;
 
@@ -21,6 +26,8 @@ use crate::storage::{ListQuery, StorageError, Store, Visibility};
 
 /// Most applications of one person read to find their programmes (a person has a handful).
 pub const MAX_APPLICATIONS_READ: u32 = 1000;
+/// Most programmes read to find the shortest interval (a registry runs a few dozen).
+pub const MAX_PROGRAMMES_READ: u32 = 1000;
 
 /// The registry's own rule (`[scheduler]`).
 pub fn default_rule(config: &SchedulerConfig) -> LivenessRule {
@@ -67,6 +74,24 @@ pub async fn rule_for(
         &applications,
         &programmes,
     ))
+}
+
+/// The shortest interval any person's rule can have now: the registry's, or a live
+/// programme's shorter one. The scheduler reads only registrants registered at least this long
+/// before its horizon when looking for first checks due.
+pub async fn shortest_interval(
+    store: &dyn Store,
+    config: &SchedulerConfig,
+) -> Result<u32, StorageError> {
+    let query = ListQuery::new(RecordKind::Programme, Visibility::All, MAX_PROGRAMMES_READ);
+    Ok(store
+        .list(&query)
+        .await?
+        .into_iter()
+        .filter(|r| !r.deleted)
+        .filter_map(|r| r.body.get("liveness_interval_days")?.as_u64())
+        .map(|days| u32::try_from(days).unwrap_or(u32::MAX))
+        .fold(config.liveness_interval_days, u32::min))
 }
 
 /// Fill in what a passed `check` (parsed from `body`) was sent without: `next_due` and

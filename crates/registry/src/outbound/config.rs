@@ -100,6 +100,7 @@ pub struct SchedulerFile {
     liveness_interval_days: Option<u32>,
     liveness_grace_days: Option<u32>,
     liveness_due_soon_days: Option<u32>,
+    liveness_first_check_days: Option<u32>,
     deadline_soon_days: Option<u32>,
 }
 
@@ -185,6 +186,9 @@ pub struct SchedulerConfig {
     pub liveness_grace_days: u32,
     /// Days before the due day the "due soon" reminder is sent.
     pub liveness_due_soon_days: u32,
+    /// A registrant never checked is due this many days after being registered (0: at once),
+    /// or after their interval if that is sooner; `None`: after their interval.
+    pub liveness_first_check_days: Option<u32>,
     /// Days before a programme's applications close that people with a draft are reminded.
     pub deadline_soon_days: u32,
 }
@@ -197,6 +201,7 @@ impl Default for SchedulerConfig {
             liveness_interval_days: 365,
             liveness_grace_days: 30,
             liveness_due_soon_days: 14,
+            liveness_first_check_days: None,
             deadline_soon_days: 7,
         }
     }
@@ -535,6 +540,10 @@ impl SchedulerFile {
                 0,
                 d.liveness_due_soon_days,
             )?,
+            liveness_first_check_days: self
+                .liveness_first_check_days
+                .map(|n| days("scheduler.liveness_first_check_days", Some(n), 0, n))
+                .transpose()?,
             deadline_soon_days: days(
                 "scheduler.deadline_soon_days",
                 self.deadline_soon_days,

@@ -23,9 +23,9 @@ use uuid::Uuid;
 
 pub use model::{
     ApplicantQuery, AreaLoad, AuditEntry, CitizenScope, CommitError, DraftClosing, Expect,
-    IdempotencyClaim, KeyLookup, ListQuery, LivenessChallengeRow, LivenessDue, Outbound,
-    OutboundChannelKind, OutboxQuery, OutboxRow, OutboxStatus, QueueQuery, RecordIndex, Settle,
-    StoredFlag, StoredRecord, StoredResponse, Visibility, Write, WriteContext,
+    IdempotencyClaim, KeyLookup, ListQuery, LivenessChallengeRow, LivenessDue, NeverChecked,
+    Outbound, OutboundChannelKind, OutboxQuery, OutboxRow, OutboxStatus, QueueQuery, RecordIndex,
+    Settle, StoredFlag, StoredRecord, StoredResponse, Visibility, Write, WriteContext,
 };
 
 /// Folder for document blobs inside the data directory (whatever the database).
@@ -383,6 +383,16 @@ pub trait Store: Send + Sync + 'static {
         after: Option<(time::Date, Uuid)>,
         limit: u32,
     ) -> Result<Vec<LivenessDue>, StorageError>;
+
+    /// Live individuals without a passed liveness check that set a due day (none of their
+    /// live checks has a `state`), registered (first recorded, server time) before
+    /// `registered_before`, ordered by (registration time, id), after `after`.
+    async fn never_checked(
+        &self,
+        registered_before: time::OffsetDateTime,
+        after: Option<(time::OffsetDateTime, Uuid)>,
+        limit: u32,
+    ) -> Result<Vec<NeverChecked>, StorageError>;
 
     /// Live draft applications to live programmes whose applications close between `from` and
     /// `until` (both days included; the programme's closing day is kept as its `state`),

@@ -185,6 +185,15 @@ pub struct LivenessDue {
     pub overdue_after: Option<time::Date>,
 }
 
+/// A live registrant none of whose liveness checks has passed, as the scheduler reads them
+/// ([`Store::never_checked`](super::Store::never_checked)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NeverChecked {
+    pub individual: Uuid,
+    /// When the registry first recorded them (server time).
+    pub registered_at: time::OffsetDateTime,
+}
+
 /// A draft application to a programme whose applications close soon, as the scheduler reads it
 /// ([`Store::drafts_closing`](super::Store::drafts_closing)).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -806,6 +806,15 @@ macro_rules! store_trait_impl {
                     shared::liveness_due(&mut *self.conn().await?, until, after, limit).await
                 }
 
+                async fn never_checked(
+                    &self,
+                    registered_before: time::OffsetDateTime,
+                    after: Option<(time::OffsetDateTime, uuid::Uuid)>,
+                    limit: u32,
+                ) -> Result<Vec<$crate::storage::NeverChecked>, $crate::storage::StorageError> {
+                    shared::never_checked(&mut *self.conn().await?, registered_before, after, limit).await
+                }
+
                 async fn drafts_closing(
                     &self,
                     from: time::Date,
@@ -1855,6 +1864,31 @@ macro_rules! shared_store_impl {
                         due: doorstep_domain::date_format::parse(&state)
                             .map_err(|e| StorageError::Corrupt(format!("a liveness check's due day {state:?}: {e}")))?,
                         overdue_after,
+                    })
+                })
+                .collect()
+        }
+
+        pub(super) async fn never_checked(conn: &mut Conn, registered_before: time::OffsetDateTime, after: Option<(time::OffsetDateTime, Uuid)>, limit: u32) -> Result<Vec<$crate::storage::NeverChecked>, StorageError> {
+            // Through the partial index of live individuals by registration time (migration 0013);
+            // a passed check that set a due day is a liveness check with a `state`.
+            let mut b = Builder::new(DIALECT, format!(
+                "SELECT {}, {} FROM records i WHERE i.kind = 'individual' AND i.deleted = FALSE AND i.created_at < ",
+                DIALECT.uuid_out("i.id"), DIALECT.time_out("i.created_at"),
+            ));
+            b.time(timestamp(registered_before));
+            if let Some((at, id)) = after {
+                b.push(" AND (i.created_at, i.id) > (").time(timestamp(at)).push(", ").uuid(id).push(")");
+            }
+            b.push(" AND NOT EXISTS (SELECT 1 FROM records l WHERE l.owner_id = i.id AND l.kind = 'liveness_check' \
+                    AND l.deleted = FALSE AND l.state IS NOT NULL)");
+            b.push(" ORDER BY i.created_at, i.id LIMIT ").int(i64::from(limit));
+            let rows = query(&b).fetch_all(&mut *conn).await?;
+            rows.iter()
+                .map(|row| {
+                    Ok($crate::storage::NeverChecked {
+                        individual: parse_uuid(row.try_get(0)?)?.expect("not null"),
+                        registered_at: parse_time(&row.try_get::<String, _>(1)?)?,
                     })
                 })
                 .collect()
