@@ -21,6 +21,7 @@ fn details(phone: &str) -> MyDetails {
         email: None,
         preferred_language: Some("en".into()),
         address: None,
+        opted_out: Vec::new(),
     }
 }
 

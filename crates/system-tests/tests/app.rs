@@ -29,6 +29,7 @@ fn details(given: &str, phone: &str) -> MyDetails {
         email: Some("amina@example.org".into()),
         preferred_language: Some("fr".into()),
         address: None,
+        opted_out: Vec::new(),
     }
 }
 
@@ -837,9 +838,11 @@ async fn a_citizen_applies_with_documents_and_answers_a_request_for_more_informa
         ])
     );
 
-    // The profile: an address is added, a wrong postal code explained, the e-mail removed.
+    // The profile: an address is added, a wrong postal code explained, the e-mail removed, and
+    // no more text messages ("Send me messages by text message" unticked).
     let mut profile = details("Amina", "+254712345678");
     profile.email = None;
+    profile.opted_out = vec![doorstep_domain::contact::ContactChannel::Sms];
     profile.address = Some(AddressDetails {
         line1: Some("Plot 12, Moi Avenue".into()),
         line2: Some("Behind the market".into()),
@@ -867,6 +870,10 @@ async fn a_citizen_applies_with_documents_and_answers_a_request_for_more_informa
     );
     assert_eq!(home.details.email, None);
     assert_eq!(
+        home.details.opted_out,
+        [doorstep_domain::contact::ContactChannel::Sms]
+    );
+    assert_eq!(
         missing(&home),
         Some(vec![
             RegistrationPart::Household,
@@ -887,6 +894,8 @@ async fn a_citizen_applies_with_documents_and_answers_a_request_for_more_informa
     assert_eq!(contact["address"]["line2"], "Behind the market");
     assert_eq!(contact["address"]["postal_code"], "20100");
     assert_eq!(contact["emails"], serde_json::json!([]));
+    // The opt-out reached the registry, which sends her no text messages from now on.
+    assert_eq!(contact["opted_out"], serde_json::json!(["sms"]));
 
     // The registry's programmes arrived with sync, with what they require.
     let programmes = app.programmes().await.unwrap();

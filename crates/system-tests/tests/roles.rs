@@ -325,6 +325,7 @@ async fn a_reviewer_decides_at_the_desk_and_the_applicant_hears_in_their_languag
         email: None,
         preferred_language: Some("fr".into()),
         address: None,
+        opted_out: Vec::new(),
     })
     .await
     .unwrap();

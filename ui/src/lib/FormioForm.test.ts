@@ -4,8 +4,10 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { cleanup, render, waitFor } from '@testing-library/svelte';
 import { Formio } from '@formio/js/form';
 import FormioForm from './FormioForm.svelte';
-import { configureFormio, LOCAL_CDN_BASE, type FormSchema } from './formio';
+import { configureFormio, LOCAL_CDN_BASE, type FormSchema, type FormTranslations } from './formio';
 import contactDetails from '../forms/contact-details.json';
+import contactTranslations from '../forms/contact-details.i18n.json';
+import { detailsFromForm, formFromDetails } from './details';
 
 const schema = contactDetails as FormSchema;
 
@@ -56,6 +58,36 @@ describe('FormioForm', () => {
     const data = onsubmit.mock.calls[0][0];
     expect(data).toMatchObject({ givenName: 'Amina', familyName: 'Odhiambo', phone: '+254712345678', confirm: true });
     expect(data.email).toBe('amina@example.org');
+  });
+
+  it('offers "Send me messages by e-mail / by text message", ticked, and unticking opts out', async () => {
+    const onsubmit = vi.fn();
+    const onready = vi.fn();
+    const initial = formFromDetails({
+      givenName: 'Amina', familyName: 'Odhiambo', birthdate: null, phone: '+254712345678', email: 'amina@example.org',
+      preferredLanguage: 'en', address: null, optedOut: [],
+    });
+    const { container } = render(FormioForm, { props: { schema, onsubmit, onready, initial: { ...initial, confirm: true } } });
+    await waitFor(() => expect(onready).toHaveBeenCalledOnce(), { timeout: 10_000 });
+    const box = (c: string) => container.querySelector<HTMLInputElement>(`input[name="data[messages][]"][value="${c}"]`)!;
+    await waitFor(() => expect(box('email').checked && box('sms').checked).toBe(true), { timeout: 5_000 });
+    expect(container.querySelector(`label[for="${box('sms').id}"]`)?.textContent).toContain('Send me messages by text message');
+    box('sms').click();
+    container.querySelector<HTMLButtonElement>('button[name="data[submit]"]')!.click();
+    await waitFor(() => expect(onsubmit).toHaveBeenCalledOnce(), { timeout: 5_000 });
+    expect(detailsFromForm(onsubmit.mock.calls[0][0]).optedOut).toEqual(['sms']);
+  });
+
+  it('says the message choice in Arabic and French', async () => {
+    for (const [language, label] of [['ar', 'أرسلوا لي الرسائل برسالة نصية'], ['fr', 'M’envoyer les messages par SMS']]) {
+      const onready = vi.fn();
+      const { container, unmount } = render(FormioForm, {
+        props: { schema, onsubmit: vi.fn(), onready, language, translations: contactTranslations as FormTranslations },
+      });
+      await waitFor(() => expect(onready).toHaveBeenCalledOnce(), { timeout: 10_000 });
+      await waitFor(() => expect(container.textContent).toContain(label), { timeout: 5_000 });
+      unmount();
+    }
   });
 
   it('refuses to submit an invalid phone number and says how to fix it', async () => {

@@ -1449,6 +1449,14 @@ language: string;
  */
 agreed: boolean; method: ConsentMethod }
 /**
+ * Ways to reach a registrant.
+ */
+export type ContactChannel = "sms" | "email" | "phone_call" | "post" | 
+/**
+ * A notification in the Doorstep app.
+ */
+"in_app"
+/**
  * The day so far, for the agent.
  */
 export type DaySummary = { 
@@ -2179,7 +2187,14 @@ preferredLanguage: string | null;
 /**
  * Where the person lives; `None` leaves no address (or removes it).
  */
-address?: AddressDetails | null }
+address?: AddressDetails | null; 
+/**
+ * Channels the person does not want the registry's messages sent through, of the two the
+ * form offers (`email`, `sms`: "Send me messages by e-mail / by text message" unticked).
+ * The registry honours it when it writes a notification's outbox rows; messages in the
+ * app are always kept. Opt-outs of other channels recorded by the office stay as they are.
+ */
+optedOut?: ContactChannel[] }
 /**
  * A document about to be sent from the UI.
  */

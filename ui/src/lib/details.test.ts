@@ -5,14 +5,24 @@ describe('the details form mapping', () => {
   it('keeps the day of a Form.io date and drops blank answers', () => {
     expect(
       detailsFromForm({ givenName: ' Amina ', familyName: 'Njoroge', birthdate: '1988-04-12T00:00:00+03:00', phone: '', email: '  ', locality: ' ', country: 'KE' }),
-    ).toEqual({ givenName: 'Amina', familyName: 'Njoroge', birthdate: '1988-04-12', phone: null, email: null, preferredLanguage: null, address: null });
+    ).toEqual({ givenName: 'Amina', familyName: 'Njoroge', birthdate: '1988-04-12', phone: null, email: null, preferredLanguage: null, address: null, optedOut: [] });
   });
   it('round-trips saved details, address included', () => {
     const d = {
       givenName: 'A', familyName: 'B', birthdate: '2001-02-03', phone: '+254712345678', email: 'a@b.org', preferredLanguage: 'sw',
       address: { line1: 'Plot 12', line2: null, locality: 'Nakuru', postalCode: '20100', country: 'KE' },
+      optedOut: ['sms' as const],
     };
     expect(detailsFromForm(formFromDetails(d))).toEqual(d);
+  });
+  it('ticks "Send me messages by …" unless the person opted out, and unticking opts out', () => {
+    const base = { givenName: 'A', familyName: 'B', birthdate: null, phone: null, email: null, preferredLanguage: null, address: null };
+    expect(formFromDetails({ ...base, optedOut: [] }).messages).toEqual({ email: true, sms: true });
+    expect(formFromDetails({ ...base, optedOut: ['email'] }).messages).toEqual({ email: false, sms: true });
+    expect(detailsFromForm({ givenName: 'A', familyName: 'B', messages: { email: true, sms: false } }).optedOut).toEqual(['sms']);
+    expect(detailsFromForm({ givenName: 'A', familyName: 'B', messages: { email: false, sms: false } }).optedOut).toEqual(['email', 'sms']);
+    // No boxes in what was submitted: nothing turned off.
+    expect(detailsFromForm({ givenName: 'A', familyName: 'B' }).optedOut).toEqual([]);
   });
   it('names the countries in the person’s language, sorted for them', () => {
     const fr = countryOptions('fr');

@@ -1,11 +1,15 @@
 // The contact-details Form.io form ↔ MyDetails (generated from Rust). One mapping, used by the
 // person's own profile and by agents updating someone they serve.
 
-import type { AddressDetails, MyDetails } from './bindings';
+import type { AddressDetails, ContactChannel, MyDetails } from './bindings';
 import type { FormComponent, FormSchema } from './formio';
 import contactDetails from '../forms/contact-details.json';
 
 const text = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v.trim() : null);
+
+/** The channels the form's "Send me messages by …" boxes stand for; an unticked box is an
+ *  opt-out the registry honours (messages in the app are always kept). */
+export const MESSAGE_CHANNELS: ContactChannel[] = ['email', 'sms'];
 
 /** Form values to start from. */
 export function formFromDetails(d: MyDetails): Record<string, unknown> {
@@ -21,6 +25,8 @@ export function formFromDetails(d: MyDetails): Record<string, unknown> {
     locality: d.address?.locality ?? '',
     postalCode: d.address?.postalCode ?? '',
     country: d.address?.country ?? '',
+    // Ticked unless the person opted out.
+    messages: Object.fromEntries(MESSAGE_CHANNELS.map((c) => [c, !(d.optedOut ?? []).includes(c)])),
   };
 }
 
@@ -44,6 +50,8 @@ export function detailsFromForm(data: Record<string, unknown>): MyDetails {
     email: text(data.email),
     preferredLanguage: text(data.preferredLanguage),
     address: hasAddress ? address : null,
+    // Only a box seen unticked opts out: a form without the boxes leaves messages on.
+    optedOut: MESSAGE_CHANNELS.filter((c) => (data.messages as Record<string, unknown> | undefined)?.[c] === false),
   };
 }
 

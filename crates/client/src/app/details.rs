@@ -4,7 +4,7 @@
 //! `individual_id`), or the one this device created for them; its id is remembered in the vault
 //! (encrypted) under [`ME_KEY`] so an offline unlock, without the provider's claims, finds it.
 
-use doorstep_domain::contact::{Address, AdminArea, Contact, Phone, PhoneKind};
+use doorstep_domain::contact::{Address, AdminArea, Contact, ContactChannel, Phone, PhoneKind};
 use doorstep_domain::id_type::{IdStatus, RegistrantId};
 use doorstep_domain::ids::{ActorId, IdTypeCode, RecordId};
 use doorstep_domain::individual::Individual;
@@ -42,7 +42,16 @@ pub struct MyDetails {
     /// Where the person lives; `None` leaves no address (or removes it).
     #[serde(default)]
     pub address: Option<AddressDetails>,
+    /// Channels the person does not want the registry's messages sent through, of the two the
+    /// form offers (`email`, `sms`: "Send me messages by e-mail / by text message" unticked).
+    /// The registry honours it when it writes a notification's outbox rows; messages in the
+    /// app are always kept. Opt-outs of other channels recorded by the office stay as they are.
+    #[serde(default)]
+    pub opted_out: Vec<ContactChannel>,
 }
+
+/// The channels the details form lets the person turn off.
+pub const FORM_CHANNELS: [ContactChannel; 2] = [ContactChannel::Email, ContactChannel::Sms];
 
 /// The part of an address a person types or picks. A GPS point recorded by the office is kept
 /// as it is when the person edits the rest, and so are the office's administrative areas when
@@ -93,6 +102,44 @@ pub fn details_of(person: &Individual, contact: Option<&Contact>) -> MyDetails {
                 country: a.country.clone(),
                 admin_areas: a.admin_areas.clone(),
             }),
+        opted_out: contact
+            .map(|c| {
+                c.opted_out
+                    .iter()
+                    .copied()
+                    .filter(|ch| FORM_CHANNELS.contains(ch))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    }
+}
+
+/// The opt-outs to record: the office's of other channels kept, the form's two as chosen. A
+/// channel the person leaves stops being their preferred one (the registry refuses a preferred
+/// channel they opted out of; their choice is the later word).
+fn merged_opt_outs(contact: &mut Contact, chosen: &[ContactChannel]) {
+    let mut opted: Vec<ContactChannel> = contact
+        .opted_out
+        .iter()
+        .copied()
+        .filter(|ch| !FORM_CHANNELS.contains(ch))
+        .collect();
+    for ch in FORM_CHANNELS {
+        if chosen.contains(&ch) {
+            opted.push(ch);
+        }
+    }
+    // Kept in the stored order where unchanged, so an unchanged form changes nothing.
+    let same = opted.len() == contact.opted_out.len()
+        && opted.iter().all(|ch| contact.opted_out.contains(ch));
+    if !same {
+        contact.opted_out = opted;
+    }
+    if contact
+        .preferred_channel
+        .is_some_and(|p| contact.opted_out.contains(&p))
+    {
+        contact.preferred_channel = None;
     }
 }
 
@@ -320,6 +367,7 @@ fn save_individual(
         _ => {}
     }
     contact.address = merged_address(details.address.as_ref(), contact.address.as_ref());
+    merged_opt_outs(&mut contact, &details.opted_out);
     let has_content =
         !contact.phones.is_empty() || !contact.emails.is_empty() || contact.address.is_some();
     if has_content && contact_before.as_ref() != Some(&contact) {
@@ -369,4 +417,84 @@ pub(super) fn parse_date(text: &str) -> Result<time::Date, AppError> {
         ));
     }
     Ok(date)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use doorstep_domain::validate::Validate;
+    use ContactChannel::*;
+
+    fn contact(opted_out: Vec<ContactChannel>, preferred: Option<ContactChannel>) -> Contact {
+        let mut c: Contact = serde_json::from_value(json!({
+            "id": "0190b6a2-8a3e-7c1d-9f00-000000000001",
+            "created_at": "2026-01-01T08:00:00Z", "updated_at": "2026-01-01T08:00:00Z",
+            "created_by": "agent:a", "registrant_id": "0190b6a2-8a3e-7c1d-9f00-000000000002",
+            "emails": ["a@example.org"],
+            "phones": [{"id": "0190b6a2-8a3e-7c1d-9f00-000000000003", "number_e164": "+254712345678", "kind": "mobile"}],
+        }))
+        .unwrap();
+        c.opted_out = opted_out;
+        c.preferred_channel = preferred;
+        c
+    }
+
+    /// The form's two channels as chosen, the office's others kept, a left preferred channel
+    /// no longer preferred, an unchanged choice leaving the record as it was.
+    #[test]
+    fn opt_outs_from_the_form() {
+        // (stored, chosen in the form, recorded, preferred channel after)
+        type Case = (
+            Contact,
+            Vec<ContactChannel>,
+            Vec<ContactChannel>,
+            Option<ContactChannel>,
+        );
+        let cases: Vec<Case> = vec![
+            (contact(vec![], None), vec![Sms], vec![Sms], None),
+            (contact(vec![Sms], None), vec![], vec![], None),
+            (
+                contact(vec![Post], None),
+                vec![Email],
+                vec![Post, Email],
+                None,
+            ),
+            (contact(vec![Post, Sms], None), vec![], vec![Post], None),
+            // Stored order kept when the choice did not change.
+            (
+                contact(vec![Sms, Email], None),
+                vec![Email, Sms],
+                vec![Sms, Email],
+                None,
+            ),
+            (contact(vec![], Some(Sms)), vec![Sms], vec![Sms], None),
+            (
+                contact(vec![], Some(Sms)),
+                vec![Email],
+                vec![Email],
+                Some(Sms),
+            ),
+        ];
+        for (mut c, chosen, opted, preferred) in cases {
+            merged_opt_outs(&mut c, &chosen);
+            assert_eq!(
+                (c.opted_out.clone(), c.preferred_channel),
+                (opted, preferred),
+                "{chosen:?}"
+            );
+            assert_eq!(c.validate(), Ok(()));
+        }
+        assert_eq!(
+            details_of(
+                &Individual::new(
+                    RecordMeta::new(new_id(), OffsetDateTime::now_utc(), ActorId::new("a")),
+                    "A",
+                    "B"
+                ),
+                Some(&contact(vec![Post, Sms], None))
+            )
+            .opted_out,
+            [Sms]
+        );
+    }
 }

@@ -257,6 +257,7 @@ fn prefill_from_identity(session: Option<&Session>) -> MyDetails {
         email: None,
         preferred_language: None,
         address: None,
+        opted_out: Vec::new(),
     }
 }
 
