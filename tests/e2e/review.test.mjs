@@ -1,11 +1,15 @@
 // The review desk in the real app (issue 17): an administrator (made one by the registry's
 // command line) opens the queue of the demo registry's applications, narrows it, opens one,
 // reads the answers rendered read-only by Form.io, starts the review and asks for more
-// information (a note is required first), then sends an announcement. By keyboard alone; each
+// information (a note is required first), then sends an announcement, and sees the text messages
+// those made and how their delivery went ("Messages sent"). By keyboard alone; each
 // screen checked with axe in English, French and Arabic.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { launchApp } from './harness.mjs';
 import { drive, WAIT } from './driving.mjs';
 
@@ -63,8 +67,22 @@ async function seedApplications(count) {
   }
 }
 
+/** An SMS gateway nobody listens on (a loopback port just closed): each notification the desk's
+ *  decisions make gets a text message in the registry's outbox, whose failing attempts the
+ *  "Messages sent" screen shows. */
+async function closedGateway() {
+  const { createServer } = await import('node:net');
+  const server = createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  const secret = join(mkdtempSync(join(tmpdir(), 'doorstep-review-')), 'webhook-secret');
+  writeFileSync(secret, 'a-webhook-secret-for-e2e-tests\n');
+  return `[outbound]\nworker_period_secs = 1\n\n[outbound.webhook]\nurl = "http://127.0.0.1:${port}/sms"\nsecret_file = "${secret}"\n`;
+}
+
 before(async () => {
-  app = await launchApp({ logName: 'review', demoHouseholds: 4, env: { DOORSTEP_TEST_LOGIN_HINT: 'admin-1' } });
+  app = await launchApp({ logName: 'review', demoHouseholds: 4, registryConfig: await closedGateway(), env: { DOORSTEP_TEST_LOGIN_HINT: 'admin-1' } });
   ({ $, mainText, press, choose, typeInto, waitForText, $$count, focusedId, checkScreen } = drive(app));
   await app.registryCli(['admin', 'grant', '--issuer', app.issuer, '--subject', 'admin-1', '--role', 'admin']);
   await seedApplications(2);
@@ -81,7 +99,7 @@ test('the review desk lists the applications waiting, oldest first, and narrows 
   await typeInto('#passphrase-repeat', PASSPHRASE);
   await press('[data-testid="passphrase-submit"]');
   await (await $('[data-testid="review"]')).waitForDisplayed({ ...WAIT, timeoutMsg: `no review desk:\n${await mainText()}` });
-  for (const tab of ['review', 'announce', 'staff']) assert.equal(await $$count(`[data-testid="tab-${tab}"]`), 1, tab);
+  for (const tab of ['review', 'announce', 'messages', 'staff']) assert.equal(await $$count(`[data-testid="tab-${tab}"]`), 1, tab);
   await (await $('[data-testid="review-table"]')).waitForDisplayed({ ...WAIT, timeoutMsg: `the queue stayed empty:\n${await mainText()}` });
   assert.ok((await $$count('[data-testid="review-item"]')) > 0);
   await checkScreen('review-queue');
@@ -141,4 +159,20 @@ test('staff send an announcement to everyone in a programme', async () => {
   await press('[data-testid="announce-send"]');
   await waitForText('[data-testid="announce-done"]', /Sent to \d+ people/);
   assert.equal(await focusedId(), 'announce-done');
+});
+
+test('staff see the text messages the decisions made, and how their delivery went', async () => {
+  await press('[data-testid="tab-messages"]');
+  await (await $('[data-testid="messages-sent"]')).waitForDisplayed({ ...WAIT, timeoutMsg: `no Messages sent screen:\n${await mainText()}` });
+  // The gateway is not there: each message waits for its next try, with the last error.
+  await app.browser.waitUntil(
+    async () => {
+      await press('[data-testid="sent-refresh"]');
+      return (await $$count('[data-testid="sent-message"] [data-testid="sent-last-error"]')) > 0;
+    },
+    { ...WAIT, interval: 1000, timeoutMsg: `no message tried:\n${await mainText()}` },
+  );
+  await waitForText('[data-testid="sent-table"]', /Text message/);
+  await waitForText('[data-testid="sent-table"]', /Waiting to be sent|Being sent/);
+  await checkScreen('messages-sent');
 });

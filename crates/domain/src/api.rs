@@ -464,6 +464,7 @@ pub struct DuplicateFlagPage {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub enum OutboxStatus {
     /// Waiting for its first attempt, or for a retry at `next_attempt_at`.
     Pending,

@@ -12,7 +12,8 @@
 //! - staff and administrators see every record, and their sync keeps none on their computer;
 //! - at the review desk a reviewer finds an application in the queue, looks at its documents,
 //!   rejects one with a reason, asks for more and announces to the programme; the applicant
-//!   reads each in their own language on their device.
+//!   reads each in their own language on their device; the reviewer sees the text messages to
+//!   her and how their delivery went ("Messages sent").
 
 mod common;
 
@@ -20,12 +21,14 @@ use common::app::{app, png, wait_for, PASSPHRASE};
 use common::oidc::{start_provider, HeadlessLogin, Provider};
 use doorstep_client::app::{
     AnnouncementRequest, AnnouncementText, AppError, ApplicationStatus, DocumentStatus, Doorstep,
-    MyDetails, NewUpload, ReviewFilter, Role, SessionView, StaffChange, StaffGrant, StaffRole,
+    MyDetails, NewUpload, OutboxStatus, ReviewFilter, Role, SentChannel, SessionView, StaffChange,
+    StaffGrant, StaffRole,
 };
 use doorstep_domain::document::DocumentKind;
 use doorstep_domain::review::Language;
 use doorstep_registry::auth::IssuerConfig;
 use doorstep_registry::config::Config;
+use doorstep_registry::outbound::config::{Secret, WebhookConfig};
 use doorstep_registry::server::{self, RunningServer};
 use doorstep_registry::staff_cli::{self, AdminAction};
 use serde_json::json;
@@ -61,6 +64,21 @@ async fn world() -> Option<World> {
     config.dev_auth = false;
     config.demo = true;
     config.limits.requests_per_minute = 0;
+    // An SMS gateway that is not there (a loopback port nobody listens on): each notification
+    // gets a text message in the outbox, whose failing attempts the staff's "Messages sent"
+    // screen shows.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let gateway = format!(
+        "http://127.0.0.1:{}/sms",
+        closed.local_addr().unwrap().port()
+    );
+    drop(closed);
+    config.outbound.webhook = Some(WebhookConfig {
+        url: gateway.parse().unwrap(),
+        secret: Secret::new("a-webhook-secret-for-tests"),
+        timeout: std::time::Duration::from_secs(2),
+    });
+    config.outbound.worker_period = std::time::Duration::from_millis(100);
     grant_on_server(&config, &staff, "admin-1", StaffRole::Admin).await;
     let registry = server::start(&config).await.unwrap();
     Some(World {
@@ -515,6 +533,56 @@ async fn a_reviewer_decides_at_the_desk_and_the_applicant_hears_in_their_languag
                 .await
                 .unwrap_err()
         ),
+        "notYourRole"
+    );
+
+    // "Messages sent": the reviewer sees the text messages to her (the document refused, the
+    // request for more, the announcement), newest first, with the gateway's failing attempts
+    // and the last error; never their text. Bounded wait for the worker's first attempts.
+    let mut tries = 0;
+    let hers = loop {
+        let page = desk.messages_sent(None).await.unwrap();
+        let hers: Vec<_> = page
+            .items
+            .iter()
+            .filter(|m| m.address == "+254712345678")
+            .cloned()
+            .collect();
+        if hers.len() >= 3
+            && hers
+                .iter()
+                .all(|m| m.attempts >= 1 && m.last_error.is_some())
+        {
+            let times: Vec<&String> = page.items.iter().map(|m| &m.created_at).collect();
+            let mut newest_first = times.clone();
+            newest_first.sort_by(|a, b| b.cmp(a));
+            assert_eq!(times, newest_first);
+            break hers;
+        }
+        tries += 1;
+        assert!(tries < 200, "the worker never tried: {hers:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    for m in &hers {
+        assert_eq!(m.channel, SentChannel::TextMessage, "{m:?}");
+        assert!(
+            matches!(m.status, OutboxStatus::Pending | OutboxStatus::Sending),
+            "retried later: {m:?}"
+        );
+        assert_eq!(m.delivered_at, None);
+    }
+    // A page further back, when there is one, holds older messages only.
+    let first = desk.messages_sent(None).await.unwrap();
+    if let Some(before) = first.next_before.clone() {
+        let older = desk.messages_sent(Some(before)).await.unwrap();
+        assert!(older
+            .items
+            .iter()
+            .all(|m| first.items.iter().all(|n| n.id != m.id)));
+    }
+    // And citizens are refused it.
+    assert_eq!(
+        refusal_key(home.messages_sent(None).await.unwrap_err()),
         "notYourRole"
     );
 }

@@ -123,6 +123,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             decide_account,
             decide_application,
             announce,
+            messages_sent,
             admin_programmes,
             save_programme,
             form_design,

@@ -2,7 +2,7 @@
 
 use doorstep_client::app::{
     AnnouncementReceipt, AnnouncementRequest, ApplicationStatus, DocumentStatus, ProgrammeChoice,
-    ReviewCase, ReviewFilter, ReviewQueueView, VerificationStatus,
+    ReviewCase, ReviewFilter, ReviewQueueView, SentMessagesView, VerificationStatus,
 };
 use tauri::State;
 
@@ -93,4 +93,15 @@ pub async fn announce(
     announcement: AnnouncementRequest,
 ) -> Result<AnnouncementReceipt, UserError> {
     Ok(state.core.announce(announcement).await?)
+}
+
+/// A page of the messages sent beyond the app and how their delivery went; `before` is the
+/// previous page's `nextBefore`.
+#[tauri::command]
+#[specta::specta]
+pub async fn messages_sent(
+    state: State<'_, AppState>,
+    before: Option<String>,
+) -> Result<SentMessagesView, UserError> {
+    Ok(state.core.messages_sent(before).await?)
 }

@@ -825,6 +825,18 @@ async announce(announcement: AnnouncementRequest) : Promise<Result<AnnouncementR
 }
 },
 /**
+ * A page of the messages sent beyond the app and how their delivery went; `before` is the
+ * previous page's `nextBefore`.
+ */
+async messagesSent(before: string | null) : Promise<Result<SentMessagesView, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("messages_sent", { before }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
  * The programmes with their latest form version (from the registry; offline, the programmes
  * whose forms are being designed on this device).
  */
@@ -2287,6 +2299,26 @@ export type OpenScreen = Screen
  */
 export type Origin = { kind: "builtIn" } | { kind: "file"; path: string } | { kind: "environment"; variable: string }
 /**
+ * Where a message beyond the app (e-mail, SMS through the webhook) is in its delivery.
+ */
+export type OutboxStatus = 
+/**
+ * Waiting for its first attempt, or for a retry at `next_attempt_at`.
+ */
+"pending" | 
+/**
+ * A registry process is sending it now (it becomes pending again if that process stops).
+ */
+"sending" | 
+/**
+ * The receiver took it.
+ */
+"delivered" | 
+/**
+ * Given up: every attempt failed, or the receiver refused it for good (`last_error`).
+ */
+"failed"
+/**
  * Something the person should do, for the home screen.
  */
 export type PendingAction = 
@@ -2765,6 +2797,46 @@ programmes: ProgrammeChoice[] }
  * The screen an alert opens when clicked.
  */
 export type Screen = "home" | "notifications" | "conflicts" | "programmes"
+/**
+ * How a message went out.
+ */
+export type SentChannel = "email" | 
+/**
+ * A text message, handed to the SMS gateway's webhook.
+ */
+"textMessage" | 
+/**
+ * A channel this app does not know yet (a newer registry).
+ */
+"other"
+/**
+ * One message, as the screen lists it.
+ */
+export type SentMessage = { id: string; 
+/**
+ * RFC 3339 UTC: when the registry wrote it.
+ */
+createdAt: string; 
+/**
+ * The individual it is addressed to.
+ */
+recipientId: string; 
+/**
+ * The e-mail address or phone number it goes to.
+ */
+address: string; channel: SentChannel; status: OutboxStatus; attempts: number; 
+/**
+ * RFC 3339 UTC: the next attempt, while it is pending.
+ */
+nextAttemptAt: string; lastError: string | null; deliveredAt: string | null }
+/**
+ * A page of messages, newest first.
+ */
+export type SentMessagesView = { items: SentMessage[]; 
+/**
+ * Pass back as `before` for the next (older) page; absent on the last.
+ */
+nextBefore: string | null }
 /**
  * Where the person is in the sign-in / unlock life cycle.
  */

@@ -31,6 +31,7 @@ mod duplicate_notices;
 mod finance;
 mod household;
 mod liveness;
+mod messages_sent;
 mod notifications;
 mod operations;
 mod profiles;
@@ -78,6 +79,7 @@ pub use duplicate_notices::{DuplicateNotice, NoticeMatch};
 pub use finance::{AccountInput, AccountView};
 pub use household::{HouseholdView, MemberInput, MemberView};
 pub use liveness::LivenessDone;
+pub use messages_sent::{OutboxStatus, SentChannel, SentMessage, SentMessagesView};
 pub use notifications::{NotificationView, PendingAction, RegistrationPart};
 #[cfg(test)]
 use operations::field_choices;

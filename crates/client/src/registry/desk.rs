@@ -1,8 +1,10 @@
-//! The registry calls of the desks that work online: the staff directory and the review desk.
+//! The registry calls of the desks that work online: the staff directory, the review desk and
+//! the messages sent.
 //! Nothing here is kept on the device; each answer goes straight to the screen.
 
 use doorstep_domain::api::{
-    headers, paths, Page, StaffChange, StaffEntry, StaffGrant, StaffPage, StaffQuery,
+    headers, paths, OutboxListQuery, OutboxPage, Page, StaffChange, StaffEntry, StaffGrant,
+    StaffPage, StaffQuery,
 };
 use doorstep_domain::review::{
     AccountDecision, AnnouncementReceipt, AnnouncementRequest, DocumentDecision, ReviewCase,
@@ -135,6 +137,17 @@ impl RegistryClient {
             .post(self.url(paths::ANNOUNCEMENTS))
             .header(headers::IDEMPOTENCY_KEY, announcement.id.to_string())
             .json(announcement);
+        self.send_json(token, request).await
+    }
+
+    /// `GET /v1/outbox`: a page of the messages beyond the app and how their delivery went,
+    /// newest first (staff and administrators).
+    pub async fn outbox(
+        &self,
+        token: &str,
+        query: &OutboxListQuery,
+    ) -> Result<OutboxPage, TransportError> {
+        let request = self.http().get(self.url(paths::OUTBOX)).query(query);
         self.send_json(token, request).await
     }
 }
