@@ -1,6 +1,8 @@
 // A field agent's laptop: the agent signs in as themself, finds a person of their area among the
 // records synced to the laptop, opens them ("Acting for" them) and updates their details from
-// their Home; the registry records the change as the agent's, on behalf of that person. Then the people list at 200% text size: its fixed-height
+// their Home; the registry records the change as the agent's, on behalf of that person. The agent
+// then runs a liveness check with a person, who signs in at the provider themself; the screen and
+// the registry say it was assisted. Then the people list at 200% text size: its fixed-height
 // rows still hold their text, and the keyboard still reaches every row.
 
 import { after, before, test } from 'node:test';
@@ -10,11 +12,20 @@ import { accessibilityViolations, artifactsDir, launchApp, layoutProblems } from
 import { drive, WAIT } from './driving.mjs';
 
 let app;
-let $, press, choose, setLanguage, staff, $$count;
+let $, press, choose, setLanguage, staff, $$count, waitForText, mainText;
+
+const BIOMETRICS = 'mosip:idp:acr:biometrics';
+// The test provider's person-1, whose ID token carries this number.
+const BENEFICIARY_ID = '4918273645';
 
 before(async () => {
-  app = await launchApp({ mode: 'agent', env: { DOORSTEP_TEST_LOGIN_HINT: 'agent-1' } });
-  ({ $, press, choose, setLanguage, staff, $$count } = drive(app));
+  app = await launchApp({
+    mode: 'agent',
+    // The agent signs in as themself; a liveness check is the served person's own sign-in.
+    env: { DOORSTEP_TEST_LOGIN_HINT: 'agent-1', DOORSTEP_TEST_STEPUP_LOGIN_HINT: 'person-1' },
+    registryConfig: (issuer) => `[[liveness.providers]]\nissuer = "${issuer}"\nclient_id = "doorstep-public"\nacr_values = ["${BIOMETRICS}"]\n`,
+  });
+  ({ $, press, choose, setLanguage, staff, $$count, waitForText, mainText } = drive(app));
 });
 
 after(async () => {
@@ -93,6 +104,56 @@ test('an agent updates a person of their area, and the registry records it on th
   assert.deepEqual(await accessibilityViolations(app.browser), [], 'accessibility violations on agent-saved');
   await press('[data-testid="back-to-people"]');
   await (await $('[data-testid="people"]')).waitForDisplayed(WAIT);
+});
+
+test('an agent runs a liveness check with a person, who authenticates themself, and it is recorded as assisted', async () => {
+  // The office registered her in the agent's area, with a check due in five days.
+  const stamp = new Date().toISOString();
+  const due = new Date(Date.now() + 5 * 86_400_000).toISOString().slice(0, 10);
+  const agentToken = await app.devToken('agent', 'seed-agent', ['--area', 'KE.30']);
+  const post = async (token, path, body) => {
+    const response = await fetch(`${app.registryUrl}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    assert.ok(response.ok, `${path}: ${response.status} ${await response.text()}`);
+  };
+  const person = crypto.randomUUID();
+  await post(agentToken, '/v1/individuals', {
+    id: person, created_at: stamp, updated_at: stamp, created_by: 'agent:seed-agent',
+    given_name: 'Amina', family_name: 'Njoroge', reg_ids: [{ id_type: 'national_id', value: BENEFICIARY_ID }],
+  });
+  await post(await app.staffToken(), '/v1/liveness-checks', {
+    id: crypto.randomUUID(), created_at: stamp, updated_at: stamp, created_by: 'staff:office',
+    individual_id: person, performed_at: stamp, provider: 'esignet', outcome: 'passed', next_due: due,
+  });
+
+  // To the laptop with the next sync; found by her number, opened, her Home offers the check.
+  await press('[data-testid="sync-now"]');
+  await (await $('#people-query')).setValue(BENEFICIARY_ID);
+  await app.browser.waitUntil(async () => (await $$count('.person')) === 1, { ...WAIT, timeoutMsg: `${BENEFICIARY_ID} never reached the laptop` });
+  await press('[data-testid="people-list"]');
+  await (await $('[data-testid="acting-for"]')).waitForDisplayed(WAIT);
+  await (await $('[data-testid="check-liveness"]')).waitForDisplayed({ ...WAIT, timeoutMsg: `no check offered:\n${await mainText()}` });
+  assert.match(await (await $('[data-testid="check-liveness"]')).getText(), /Check with Amina Njoroge now/);
+
+  // She signs in at the provider (the step-up's own account, not the agent's).
+  await press('[data-testid="check-liveness"]');
+  await (await $('[data-testid="liveness-done"]')).waitForDisplayed({ ...WAIT, timeoutMsg: `the check did not pass:\n${await mainText()}` });
+  await waitForText('[data-testid="liveness-done"]', /Identity check of Amina Njoroge done/);
+  await waitForText('[data-testid="liveness-assisted"]', /assisted by you: Amina Njoroge signed in themself/);
+  await app.browser.saveScreenshot(join(artifactsDir, 'agent-liveness-assisted.png'));
+  assert.deepEqual(await accessibilityViolations(app.browser), [], 'accessibility violations on agent-liveness-assisted');
+
+  // The registry verified it and recorded who assisted.
+  const checks = (await staff('/v1/liveness-checks?limit=100')).items.filter((c) => c.individual_id === person);
+  const stepped = checks.filter((c) => c.acr === BIOMETRICS);
+  assert.equal(stepped.length, 1, JSON.stringify(checks));
+  assert.match(stepped[0].assisted_by ?? '', /agent-1/);
+  await press('[data-testid="back-to-people"]');
+  await (await $('[data-testid="people"]')).waitForDisplayed(WAIT);
+  await (await $('#people-query')).clearValue();
 });
 
 test('at 200% text size the people list keeps its rows whole and works from the keyboard', async () => {

@@ -5,7 +5,8 @@
 // as a person signing in would. Loopback only; gives up after 20 redirects or 30 seconds.
 //
 // Usage: node headless-signin.mjs <authorization URL>
-// DOORSTEP_TEST_LOGIN_HINT picks the test account (default person-1).
+// DOORSTEP_TEST_LOGIN_HINT picks the test account (default person-1); a liveness check's sign-in
+// uses DOORSTEP_TEST_STEPUP_LOGIN_HINT instead when it is set.
 
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,7 +23,10 @@ const start = new URL(process.argv[2]);
 if (start.hostname !== '127.0.0.1') {
   fail(`refusing to open a non-loopback address: ${start.origin}`);
 }
-start.searchParams.set('login_hint', process.env.DOORSTEP_TEST_LOGIN_HINT ?? 'person-1');
+// A liveness check (a step-up: `max_age=0`) may be someone else's to sign in: on an agent's
+// laptop the person the agent serves authenticates themself (DOORSTEP_TEST_STEPUP_LOGIN_HINT).
+const stepUp = start.searchParams.get('max_age') === '0' && process.env.DOORSTEP_TEST_STEPUP_LOGIN_HINT;
+start.searchParams.set('login_hint', stepUp || (process.env.DOORSTEP_TEST_LOGIN_HINT ?? 'person-1'));
 const redirect = new URL(start.searchParams.get('redirect_uri'));
 const cookies = new Map();
 const deadline = AbortSignal.timeout(30_000);

@@ -1,5 +1,6 @@
 // The walk-in kiosk: sign-in happens in the app's own window (no system browser), that window's
 // web view keeps no cookies or storage, and signing out leaves nothing of the person behind.
+// A visitor's liveness check runs in that same window, a sign-in of its own.
 // The kiosk is locked down: its window fills the screen with no frame, a second start brings the
 // first forward (over the session bus; without one it is refused by the data folder's lock),
 // the browser's menu and keys do nothing, and only the operator PIN closes it.
@@ -17,6 +18,7 @@ import { accessibilityViolations, appGone, appPids, artifactsDir, launchApp } fr
 import { drive, WAIT } from './driving.mjs';
 
 const IDLE_SECONDS = 10;
+const BIOMETRICS = 'mosip:idp:acr:biometrics';
 const OPERATOR_PIN = '246813';
 let app;
 let bus;
@@ -43,6 +45,7 @@ before(async () => {
   app = await launchApp({
     mode: 'kiosk',
     autoLogin: 'person-1',
+    registryConfig: (issuer) => `[[liveness.providers]]\nissuer = "${issuer}"\nclient_id = "doorstep-public"\nacr_values = ["${BIOMETRICS}"]\n`,
     systemConfig: `[device]\nmode = "kiosk"\n[kiosk]\nidle_seconds = ${IDLE_SECONDS}\noperator_pin = "${hash}"\n`,
     // The kiosk's settings come from its configuration file, not the environment.
     env: { DOORSTEP_MODE: '', DBUS_SESSION_BUS_ADDRESS: bus.address },
@@ -184,6 +187,57 @@ test('a visitor who walks away is warned, then signed out, and their data is gon
   await app.browser.saveScreenshot(join(artifactsDir, 'kiosk-idle-warning.png'));
   assert.deepEqual(await accessibilityViolations(app.browser), [], 'accessibility violations on kiosk-idle-warning');
   await (await $('[data-testid="sign-in"]')).waitForDisplayed({ ...WAIT, timeoutMsg: 'not signed out after the warning' });
+  assert.deepEqual(partitionsLeft(), [], 'nothing of the visitor stays on disk');
+});
+
+test('a visitor does their liveness check in the kiosk’s own sign-in window', async () => {
+  // She is on the registry now (an agent registered her), with a check due in five days.
+  const stamp = new Date().toISOString();
+  const due = new Date(Date.now() + 5 * 86_400_000).toISOString().slice(0, 10);
+  const post = async (token, path, body) => {
+    const response = await fetch(`${app.registryUrl}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    assert.ok(response.ok, `${path}: ${response.status} ${await response.text()}`);
+  };
+  const person = crypto.randomUUID();
+  await post(await app.devToken('agent', 'kiosk-agent', ['--area', 'KE.30']), '/v1/individuals', {
+    id: person, created_at: stamp, updated_at: stamp, created_by: 'agent:kiosk-agent',
+    given_name: 'Amina', family_name: 'Njoroge', reg_ids: [{ id_type: 'national_id', value: '4918273645' }],
+  });
+  const staffToken = await app.staffToken();
+  await post(staffToken, '/v1/liveness-checks', {
+    id: crypto.randomUUID(), created_at: stamp, updated_at: stamp, created_by: 'staff:office',
+    individual_id: person, performed_at: stamp, provider: 'esignet', outcome: 'passed', next_due: due,
+  });
+
+  await visit(4);
+  const check = await $('[data-testid="check-liveness"]');
+  await check.waitForDisplayed({ ...WAIT, timeoutMsg: `no check offered:\n${await (await $('main')).getText()}` });
+  await press('[data-testid="check-liveness"]');
+  await (await $('[data-testid="liveness-done"]')).waitForDisplayed({
+    ...WAIT,
+    timeoutMsg: `the check did not pass:\n${await (await $('main')).getText()}\n${app.logs()}`,
+  });
+  assert.match(await (await $('[data-testid="liveness-done"]')).getText(), /next one is due/);
+  assert.equal(await (await $('[data-testid="liveness-assisted"]')).isExisting(), false, 'she did it alone');
+  // She signed in afresh, in the kiosk's window (no system browser on a kiosk), which is gone.
+  assert.equal(loginSteps(), 5, 'the check was a sign-in of its own');
+  await app.browser.waitUntil(async () => (await app.browser.getWindowHandles()).length === 1, {
+    ...WAIT,
+    timeoutMsg: 'the sign-in window stayed open after the check',
+  });
+  await app.browser.saveScreenshot(join(artifactsDir, 'kiosk-liveness-done.png'));
+  assert.deepEqual(await accessibilityViolations(app.browser), [], 'accessibility violations on kiosk-liveness-done');
+  const response = await fetch(`${app.registryUrl}/v1/liveness-checks?limit=100`, { headers: { authorization: `Bearer ${staffToken}` } });
+  const checks = (await response.json()).items.filter((c) => c.individual_id === person && c.acr === BIOMETRICS);
+  assert.equal(checks.length, 1, JSON.stringify(checks));
+  assert.equal(checks[0].assisted_by, undefined, 'not assisted');
+
+  await press('[data-testid="sign-out"]');
+  await (await $('[data-testid="sign-in"]')).waitForDisplayed(WAIT);
   assert.deepEqual(partitionsLeft(), [], 'nothing of the visitor stays on disk');
 });
 

@@ -9,7 +9,7 @@ const home = (pending: unknown[]) => ({
   synced: true,
   name: 'Amina Njoroge',
   nationalId: '4918273645',
-  details: { givenName: 'Amina', familyName: 'Njoroge', birthdate: null, phone: null, email: null, preferredLanguage: null, address: null },
+  details: { givenName: 'Amina', familyName: 'Njoroge', birthdate: null, phone: null, email: null, preferredLanguage: null, address: null, optedOut: [] },
   householdMembers: 0,
   applications: [],
   pending,
@@ -53,6 +53,26 @@ describe('the liveness check on the home screen', () => {
     await waitFor(() => expect(screen.getByTestId('liveness-done').textContent).toContain('The next one is due on'));
     // The home screen's facts were read again: the to-do is gone.
     await waitFor(() => expect(screen.queryByRole('button', { name: 'Check now' })).toBeNull());
+  });
+
+  it('says when the check was assisted: an agent ran it with the person', async () => {
+    setLocale('en');
+    commands.home.mockResolvedValue({ status: 'ok', data: home([{ kind: 'livenessDue', due: '2027-03-10', overdue: false }]) });
+    commands.checkLiveness.mockResolvedValueOnce({ status: 'ok', data: { performedAt: '2026-12-07T10:00:00Z', nextDue: '2027-12-07', assisted: true } });
+    render(Home, { props: {} });
+    await fireEvent.click(await screen.findByRole('button', { name: 'Check now' }));
+    await waitFor(() => expect(screen.getByTestId('liveness-assisted').textContent).toContain('assisted'));
+    expect(screen.getByTestId('liveness-done').textContent).toContain('The next one is due on');
+  });
+
+  it('says nothing of assistance for a check the person did alone', async () => {
+    setLocale('ar');
+    commands.home.mockResolvedValue({ status: 'ok', data: home([{ kind: 'livenessDue', due: '2027-03-10', overdue: false }]) });
+    commands.checkLiveness.mockResolvedValueOnce({ status: 'ok', data: { performedAt: '2026-12-07T10:00:00Z', nextDue: null, assisted: false } });
+    render(Home, { props: {} });
+    await fireEvent.click(await screen.findByRole('button', { name: 'تحقق الآن' }));
+    await waitFor(() => expect(screen.getByTestId('liveness-done').textContent).toContain('تم التحقق من الهوية'));
+    expect(screen.queryByTestId('liveness-assisted')).toBeNull();
   });
 
   it('shows a refusal in the person language', async () => {
