@@ -629,6 +629,21 @@ mod tests {
         .resolve()
         .unwrap_err();
         assert_eq!(err.key, "scheduler.period_secs");
+        // A first check: unset follows the interval, 0 is at once, beyond ten years is refused.
+        let first = |days| SchedulerFile {
+            liveness_first_check_days: days,
+            ..Default::default()
+        };
+        assert_eq!(
+            first(None).resolve().unwrap().liveness_first_check_days,
+            None
+        );
+        assert_eq!(
+            first(Some(0)).resolve().unwrap().liveness_first_check_days,
+            Some(0)
+        );
+        let err = first(Some(5000)).resolve().unwrap_err();
+        assert_eq!(err.key, "scheduler.liveness_first_check_days");
     }
 
     #[test]
