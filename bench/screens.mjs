@@ -44,7 +44,7 @@ try {
 
   const results = {};
   const record = (name, ms) => (results[name] ??= []).push(ms);
-  const backFromSettings = () => press('[data-testid="settings"] button.btn-secondary');
+  const backFromSettings = () => press('[data-testid="settings-back"]');
   const openSettings = () => press('[data-testid="open-settings"]');
 
   // 1. Not registered yet: Home carries the Form.io registration form.

@@ -2,9 +2,22 @@
 # mode in this run, measured the same way. Sourced by ./dev. Figures go to the terminal and to
 # artifacts/bench/results.json.
 
+# "Install" pressed on version N → version N+1 running, through the installed .deb: the package
+# test (tests/packaging/run.sh, which needs root or sudo and installs, then purges, the packages)
+# prints it; this runs it and repeats the figure at the end.
+run_update_bench() {
+  setup_all
+  build_ui
+  build_app_debug --ui-built
+  "$root/tests/packaging/run.sh"
+  say "figures"
+  cat "$ARTIFACTS/packaging/update/figures.txt"
+}
+
 run_bench() {
   if [ "${1:-}" = "registry" ]; then run_registry_bench; return; fi
   if [ "${1:-}" = "screens" ]; then shift; run_screens_bench "$@"; return; fi
+  if [ "${1:-}" = "update" ]; then run_update_bench; return; fi
   local runs="${1:-5}"
   [[ "$runs" =~ ^[0-9]+$ ]] && [ "$runs" -ge 1 ] && [ "$runs" -le 50 ] || die "./dev bench [RUNS] takes a run count from 1 to 50"
   setup_all

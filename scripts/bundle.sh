@@ -26,6 +26,7 @@ run_bundle() {
   [ "$appimage" -eq 0 ] || bundle_appimage "$profile"
   build_registry "$profile"
   bundle_registry_deb "$profile"
+  [ -z "${DOORSTEP_UPDATE_SIGNING_KEY:-}" ] || write_update_manifest
 
   say "packages ($profile)"
   local f
@@ -34,6 +35,39 @@ run_bundle() {
   done
   printf '  %-8s %s (the app binary inside the packages)\n' "$(du -h "$CARGO_TARGET_DIR/$profile/doorstep" | cut -f1)" \
     "$CARGO_TARGET_DIR/$profile/doorstep"
+}
+
+# Sign the app's packages for the updater and write the manifest devices read (README,
+# "Releasing an update"): DOORSTEP_UPDATE_SIGNING_KEY is the private key file (its password in
+# TAURI_SIGNING_PRIVATE_KEY_PASSWORD), DOORSTEP_UPDATE_BASE_URL where the packages will be
+# published, DOORSTEP_RELEASE_NOTES (optional) what the update prompt shows.
+write_update_manifest() {
+  [ -n "${DOORSTEP_UPDATE_BASE_URL:-}" ] || die "DOORSTEP_UPDATE_SIGNING_KEY is set but DOORSTEP_UPDATE_BASE_URL is not: where will the packages be published?"
+  local version dir f kind sigs=()
+  version="$(workspace_version)"
+  for f in "${APP_PACKAGES[@]}"; do
+    sign_package "$f" "$version" "$DOORSTEP_UPDATE_SIGNING_KEY"
+    kind="${f##*.}"
+    sigs+=("linux-x86_64-$kind" "${DOORSTEP_UPDATE_BASE_URL%/}/$(basename "$f")" "$(cat "$f.sig")")
+  done
+  dir="$(dirname "$(dirname "${APP_PACKAGES[0]}")")"
+  node -e '
+    const [version, notes, ...rest] = process.argv.slice(1);
+    const platforms = {};
+    for (let i = 0; i < rest.length; i += 3) platforms[rest[i]] = { url: rest[i + 1], signature: rest[i + 2] };
+    console.log(JSON.stringify({ version, notes, pub_date: new Date().toISOString(), platforms }, null, 2));
+  ' "$version" "${DOORSTEP_RELEASE_NOTES:-}" "${sigs[@]}" >"$dir/update-manifest.json"
+  say "update manifest: $dir/update-manifest.json (publish it at the devices' updates.url, after the packages)"
+}
+
+# Sign $1 for the updater, bound to version $2, with the minisign private key in file $3:
+# writes $1.sig. The password comes from TAURI_SIGNING_PRIVATE_KEY_PASSWORD (none: no password).
+sign_package() {
+  local file="$1" version="$2" key="$3" password=()
+  [ -n "${TAURI_SIGNING_PRIVATE_KEY_PASSWORD:-}" ] || password=(-p "")
+  "$TAURI_CLI" signer sign -f "$key" "${password[@]}" --app-version "$version" "$file" >/dev/null ||
+    die "could not sign $file with $key"
+  [ -s "$file.sig" ] || die "signing $file made no $file.sig"
 }
 
 # The workspace's version: the one place it is written.

@@ -22,12 +22,13 @@ export AIOSMTPD_VENV="${AIOSMTPD_VENV:-$DOORSTEP_CACHE/aiosmtpd}"
 # (screenshots), D-Bus, gnome-keyring and libsecret-tools (OS keyring), dunst (notifications),
 # PostgreSQL (the registry's second backend; tests start a throwaway server, never the system one),
 # Python's venv (the API fuzz test's schemathesis lives in a virtualenv).
-# lintian and desktop-file-validate check the packages (tests/packaging/run.sh).
+# lintian and desktop-file-validate check the packages (tests/packaging/run.sh); sudo is how the
+# updater installs a .deb where no pkexec prompt can (the update test, tests/packaging/update.sh).
 APT_PACKAGES=(
   libwebkit2gtk-4.1-dev build-essential curl wget file libxdo-dev libssl-dev
   libayatana-appindicator3-dev librsvg2-dev pkg-config xvfb xauth x11-utils
   webkit2gtk-driver imagemagick dbus dbus-x11 gnome-keyring libsecret-tools dunst
-  postgresql python3-venv lintian desktop-file-utils
+  postgresql python3-venv lintian desktop-file-utils sudo
 )
 
 say() { printf '\033[1;32m==>\033[0m %s\n' "$*"; }

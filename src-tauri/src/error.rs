@@ -116,6 +116,14 @@ impl From<AppError> for UserError {
                 key: None,
                 params: BTreeMap::new(),
             },
+            AppError::Vault(VaultError::MigrationFailed { .. }) => {
+                // After an update: the new version could not upgrade the data; it is untouched.
+                tracing::error!(error = %message, "the data's schema upgrade failed");
+                UserError {
+                    key: Some("dataUpgradeFailed".into()),
+                    ..UserError::new(C::Storage, capitalised(&message))
+                }
+            }
             AppError::Vault(_) | AppError::KeyStore(_) => {
                 tracing::error!(error = %message, "storage failure");
                 UserError::new(

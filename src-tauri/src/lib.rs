@@ -11,6 +11,7 @@ mod error;
 mod logs;
 mod signin_window;
 mod startup;
+mod updates;
 
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -39,6 +40,8 @@ pub struct AppState {
     pub logs: logs::Logs,
     /// Kiosk: the operator exit's PIN check and its lockout.
     pub operator_exit: Mutex<OperatorExit>,
+    /// Signed app updates (see updates.rs).
+    pub updates: Arc<updates::Updates>,
     /// Held while the app runs (see startup.rs).
     _instance: startup::InstanceLock,
 }
@@ -62,6 +65,7 @@ pub fn run() {
     let typed = specta.invoke_handler();
     let raw = bytes::handler();
     tauri::Builder::default()
+        .plugin(tauri_plugin_updater::Builder::new().build())
         .invoke_handler(move |invoke| {
             if bytes::COMMANDS.contains(&invoke.message.command()) {
                 raw(invoke)
@@ -94,6 +98,7 @@ fn start(app: &mut tauri::App, logs: logs::Logs) -> Result<(), startup::StartupP
     let config = startup::load_config(app)
         .map_err(|problem| startup::StartupProblem::Configuration { problem })?;
     let settings = config.settings.clone();
+    let updated_from = startup::wait_for_previous_version();
     // One Doorstep per data folder: a second start brings the first window forward (D-Bus), or,
     // with no session bus, is told the app is open already (the lock file).
     let single = tauri_plugin_single_instance::Builder::new()
@@ -121,13 +126,19 @@ fn start(app: &mut tauri::App, logs: logs::Logs) -> Result<(), startup::StartupP
     if let Err(e) = logs.write_to(&settings.data_dir) {
         tracing::warn!("{e}");
     }
+    if let Some(pid) = updated_from {
+        tracing::info!(
+            pid,
+            "started after an update; the previous version has ended"
+        );
+    }
     let mode = config.app.mode;
     let main =
         startup::main_window(app, Some(mode)).map_err(|e| startup::StartupProblem::CannotOpen {
             reason: format!("the window: {e}"),
         })?;
     camera::allow_video_capture(&main);
-    tracing::info!(registry = %settings.registry_url, ?mode, files = config.layers.files.len(), "starting");
+    tracing::info!(version = %app.package_info().version, registry = %settings.registry_url, ?mode, files = config.layers.files.len(), "starting");
     if let Some(ignored) = &config.layers.ignored_user_file {
         tracing::info!(file = %ignored.display(), "a kiosk does not read a person's settings file");
     }
@@ -157,6 +168,7 @@ fn start(app: &mut tauri::App, logs: logs::Logs) -> Result<(), startup::StartupP
             tracing::warn!(error = %e, "could not resume the remembered session");
         }
     });
+    let updates = updates::Updates::start(app.handle(), core.clone(), core.config());
     let registry = RegistryClient::new(settings.registry_url.clone());
     app.manage(AppState {
         settings,
@@ -165,6 +177,7 @@ fn start(app: &mut tauri::App, logs: logs::Logs) -> Result<(), startup::StartupP
         layers: config.layers,
         logs,
         operator_exit,
+        updates,
         _instance: instance,
     });
     Ok(())

@@ -62,6 +62,44 @@ impl InstanceLock {
     }
 }
 
+/// Set by a version that installed an update on the new version it starts: the old process's id.
+pub const ENV_PREVIOUS_PID: &str = "DOORSTEP_UPDATED_FROM_PID";
+
+/// After an update: wait (at most 30 s) until the version that started this one has ended.
+/// Until then it still holds the single-instance name and the lock, and this process would take
+/// itself for a second start and hand over to a process that is about to exit. Returns the
+/// previous version's process id, if this start follows an update.
+pub fn wait_for_previous_version() -> Option<u32> {
+    let pid = std::env::var(ENV_PREVIOUS_PID)
+        .ok()
+        .and_then(|p| p.parse::<u32>().ok())?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while process_running(pid) {
+        if std::time::Instant::now() > deadline {
+            tracing::warn!(pid, "the previous version is still running after 30 s");
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    Some(pid)
+}
+
+/// Whether process `pid` runs (a zombie, ended but not yet reaped, does not).
+fn process_running(pid: u32) -> bool {
+    if cfg!(target_os = "linux") {
+        match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+            // The state is the first field after the command name, which is in parentheses.
+            Ok(stat) => stat
+                .rsplit_once(") ")
+                .is_some_and(|(_, rest)| !rest.starts_with(['Z', 'X'])),
+            Err(_) => false,
+        }
+    } else {
+        // Elsewhere the installer restarts the app itself (Windows) and this is not set.
+        false
+    }
+}
+
 /// The D-Bus name of the instance for `data_dir`: two installations (or test devices) with
 /// different data folders are different apps; the same folder is the same app.
 pub fn instance_id(identifier: &str, data_dir: &Path) -> String {
@@ -123,6 +161,18 @@ fn is_app_page(url: &url::Url) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_running_process_is_told_from_an_ended_one() {
+        assert!(process_running(std::process::id()));
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        // Ended but not reaped: a zombie does not count as running.
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        assert!(!process_running(pid));
+        child.wait().unwrap();
+        assert!(!process_running(pid));
+    }
 
     #[test]
     fn only_the_apps_own_pages_may_be_shown() {

@@ -546,7 +546,7 @@ test('settings: the passphrase is changed with the current one, and a wrong one 
   await shot('settings');
   await change('brand new words', PASSPHRASE);
   await waitForText('[data-testid="settings"]', /Your passphrase is changed/, 'changed back');
-  await press('[data-testid="settings"] button.btn-secondary');
+  await press('[data-testid="settings-back"]');
   await (await $('[data-testid="home"]')).waitForDisplayed(WAIT);
 });
 

@@ -100,7 +100,7 @@ test('Settings: "Very large" is chosen with the keyboard and zooms the web view 
 });
 
 test('at 200% Home, the details form, Household and Payment details reflow without loss', async () => {
-  await press('[data-testid="settings"] button.btn-secondary');
+  await press('[data-testid="settings-back"]');
   await (await $('[data-testid="home"]')).waitForDisplayed(WAIT);
   await waitForText('[data-testid="home"]', /Household: 2 people/, 'home with its facts');
   await checkScreen('home');
@@ -156,13 +156,13 @@ test('at 200% in Arabic, right to left, Settings and Home reflow without loss', 
   await waitForText('[data-testid="settings"]', /حجم النص/, 'settings in Arabic');
   assert.equal(await (await $('[data-testid="text-size-200"]')).isSelected(), true);
   await checkScreen('settings-ar', '[data-testid="text-size"]');
-  await press('[data-testid="settings"] button.btn-secondary');
+  await press('[data-testid="settings-back"]');
   await waitForText('[data-testid="home"]', /مرحباً/, 'home in Arabic');
   await checkScreen('home-ar');
   await press('[data-testid="open-settings"]');
   await press('input[name="language"][value="en"]', ' ');
   await app.browser.waitUntil(async () => (await dir()) === 'ltr', { ...WAIT, timeoutMsg: 'English never came back' });
-  await press('[data-testid="settings"] button.btn-secondary');
+  await press('[data-testid="settings-back"]');
   await (await $('[data-testid="home"]')).waitForDisplayed(WAIT);
 });
 

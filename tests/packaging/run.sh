@@ -19,6 +19,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 source "$root/scripts/lib.sh"
 # shellcheck source=scripts/bundle.sh
 source "$root/scripts/bundle.sh"
+# shellcheck source=tests/packaging/update.sh
+source "$root/tests/packaging/update.sh"
 
 out="$ARTIFACTS/packaging"
 mkdir -p "$out"
@@ -172,4 +174,7 @@ say "opening the installed app from $DESKTOP_FILE under Xvfb"
   DOORSTEP_DESKTOP_FILE="$DESKTOP_FILE" TAURI_DRIVER="$TAURI_DRIVER" DOORSTEP_ARTIFACTS="$out" \
     xvfb-run -a -s "-screen 0 1280x1024x24" \
     node --test --test-reporter=spec ./installed.test.mjs)
-say "packaging tests passed (screenshot: $out/installed-app.png)"
+
+# --- signed updates: the installed N finds, refuses or installs N+1 (see update.sh) -------------------
+run_update_test
+say "packaging tests passed (screenshots: $out/installed-app.png, $out/update/)"

@@ -11,6 +11,7 @@
 //! - [`support`]: the "Copy support details" text (nothing personal).
 //! - [`kiosk`]: the kiosk's operator exit behind a PIN.
 //! - [`desktop`]: desktop alerts through the system notification service.
+//! - [`updates`]: when to look for and install app updates, per device mode; what went wrong.
 //! - [`vault`]: the encrypted offline store (records, outbox, drafts, documents, audit log).
 //! - [`sync`]: push the outbox, pull the change feed, upload documents; the background service.
 //! - [`signin`]: signing in with the identity provider (OpenID Connect, eSignet) → a session.
@@ -28,4 +29,5 @@ pub mod settings;
 pub mod signin;
 pub mod support;
 pub mod sync;
+pub mod updates;
 pub mod vault;

@@ -20,6 +20,7 @@ mod review;
 mod session;
 mod staff;
 mod sync;
+mod updates;
 
 // The registration macro names each command (and the helper items tauri generates beside it)
 // unqualified, so every module's commands are in scope here.
@@ -41,7 +42,9 @@ pub use review::*;
 pub use session::*;
 pub use staff::*;
 pub use sync::*;
+pub use updates::*;
 
+use crate::updates::UpdateStatusChanged;
 use crate::SyncStatusChanged;
 
 /// All commands, registered once: used both to serve IPC and to generate the TypeScript bindings.
@@ -51,6 +54,9 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             startup_problem,
             app_info,
             support_details,
+            update_status,
+            check_for_update,
+            install_update,
             operator_exit,
             registry_status,
             ui_ready,
@@ -133,7 +139,11 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             export_form,
             publish_form
         ])
-        .events(tauri_specta::collect_events![SyncStatusChanged, OpenScreen])
+        .events(tauri_specta::collect_events![
+            SyncStatusChanged,
+            UpdateStatusChanged,
+            OpenScreen
+        ])
 }
 
 #[cfg(test)]

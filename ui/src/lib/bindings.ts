@@ -31,6 +31,36 @@ async supportDetails() : Promise<Result<string, UserError>> {
 }
 },
 /**
+ * The running version and what the last look for an update found.
+ */
+async updateStatus() : Promise<UpdateStatus> {
+    return await TAURI_INVOKE("update_status");
+},
+/**
+ * Look for an update now (Settings' "Check for updates"). The answer also comes as an
+ * `UpdateStatusChanged` event.
+ */
+async checkForUpdate() : Promise<Result<UpdateStatus, null>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("check_for_update") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Install the update the last look found: the data is closed, the app restarts as the new
+ * version. Returns only if it did not happen (the status says why).
+ */
+async installUpdate() : Promise<Result<UpdateStatus, null>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("install_update") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
  * Kiosk: leave the app with the operator PIN. The visitor's session (if any) is closed first.
  */
 async operatorExit(pin: string) : Promise<Result<null, UserError>> {
@@ -932,10 +962,12 @@ async publishForm(programme: string, after: number | null) : Promise<Result<Publ
 
 export const events = __makeEvents__<{
 openScreen: OpenScreen,
-syncStatusChanged: SyncStatusChanged
+syncStatusChanged: SyncStatusChanged,
+updateStatusChanged: UpdateStatusChanged
 }>({
 openScreen: "open-screen",
-syncStatusChanged: "sync-status-changed"
+syncStatusChanged: "sync-status-changed",
+updateStatusChanged: "update-status-changed"
 })
 
 /** user-defined constants **/
@@ -3063,6 +3095,85 @@ drafts: number;
  * When the oldest of them was made (RFC 3339), if any.
  */
 oldest: string | null }
+/**
+ * Why an update was refused or skipped. Each is worded for the person in the UI's catalogs
+ * (`update.problem.<name>`); `detail` is the technical cause, for support.
+ */
+export type UpdateProblem = 
+/**
+ * The update server could not be reached or answered with an error.
+ */
+{ reason: "unreachable"; detail: string } | 
+/**
+ * The server's answer is not an update manifest this app understands.
+ */
+{ reason: "badManifest"; detail: string } | 
+/**
+ * The download does not match the signature made with this app's update key: tampered
+ * with, cut short, or signed with another key. Nothing was installed.
+ */
+{ reason: "badSignature"; detail: string } | 
+/**
+ * The server offers a version that is not newer than the running one. Refused, so that an
+ * old release with known faults cannot be pushed back onto devices.
+ */
+{ reason: "notNewer"; offered: string } | 
+/**
+ * The package was right but installing it failed (no permission, package manager busy).
+ */
+{ reason: "installFailed"; detail: string }
+export type UpdateState = 
+/**
+ * This device does not look for updates; `why` says what would change that.
+ */
+{ kind: "off"; why: UpdatesOff } | 
+/**
+ * Not looked yet (the first look runs shortly after start).
+ */
+{ kind: "notChecked" } | { kind: "checking" } | { kind: "upToDate" } | 
+/**
+ * A newer version is published. `prompt`: ask the person now (personal devices); otherwise
+ * it is only listed in Settings (agents) or installed in the maintenance window (kiosks).
+ */
+{ kind: "available"; version: string; notes: string | null; prompt: boolean } | { kind: "downloading"; received: number; total: number | null } | 
+/**
+ * Downloaded and its signature checked; the data is being closed and the package installed.
+ */
+{ kind: "installing"; version: string } | 
+/**
+ * The update did not happen; the running version keeps working.
+ */
+{ kind: "failed"; problem: UpdateProblem }
+/**
+ * What the window shows about updates (the Settings section and the prompt).
+ */
+export type UpdateStatus = { 
+/**
+ * The version running now.
+ */
+current: string; state: UpdateState; 
+/**
+ * When the last look for an update ended (RFC 3339), if one has.
+ */
+checkedAt: string | null }
+/**
+ * Sent to the window whenever the update status changes.
+ */
+export type UpdateStatusChanged = UpdateStatus
+export type UpdatesOff = 
+/**
+ * The build carries no update key (a developer build, or a ministry that updates devices
+ * another way).
+ */
+"noKey" | 
+/**
+ * The device configuration names no update address (`updates.url`).
+ */
+"noAddress" | 
+/**
+ * The address is plain http and this is a release build: updates only travel over https.
+ */
+"insecureAddress"
 export type UserError = { 
 /**
  * Stable, machine-readable; the UI may branch on it.

@@ -11,7 +11,12 @@ const alerts = vi.hoisted(() => ({
   setAlerts: vi.fn(async (enabled: boolean) => ({ status: 'ok', data: { available: true, enabled } })),
 }));
 vi.mock('../lib/bindings', () => ({
-  commands: { appInfo: vi.fn(async () => ({ version: '0.1.0', registryUrl: 'http://127.0.0.1:8700', dataDir: '/data' })), ...alerts },
+  commands: {
+    appInfo: vi.fn(async () => ({ version: '0.1.0', registryUrl: 'http://127.0.0.1:8700', dataDir: '/data' })),
+    updateStatus: vi.fn(async () => ({ current: '0.1.0', state: { kind: 'upToDate' }, checkedAt: null })),
+    ...alerts,
+  },
+  events: { updateStatusChanged: { listen: vi.fn(async () => () => undefined) } },
 }));
 
 import Settings from './Settings.svelte';

@@ -324,7 +324,7 @@ impl AppConfig {
             Some(v) => Some(check_update_url(&v).map_err(|_| AppConfigError::Invalid {
                 name: ENV_UPDATE_URL,
                 value: v.clone(),
-                expected: "an https:// address (http only to this computer), with {{target}}, {{arch}}, {{current_version}} or {{channel}} where the manifest's address varies",
+                expected: "an https:// address (http only to this computer), with {{target}}, {{arch}}, {{current_version}}, {{bundle_type}} or {{channel}} where the manifest's address varies",
             })?),
         };
         Ok(AppConfig {
@@ -366,7 +366,8 @@ fn check_update_url(text: &str) -> Result<String, crate::settings::SettingsError
         .replace("{{target}}", "linux")
         .replace("{{arch}}", "x86_64")
         .replace("{{current_version}}", "1.0.0")
-        .replace("{{channel}}", "stable");
+        .replace("{{channel}}", "stable")
+        .replace("{{bundle_type}}", "deb");
     let url =
         Url::parse(&sample).map_err(|e| crate::settings::SettingsError::InvalidRegistryUrl {
             value: text.to_owned(),

@@ -534,6 +534,37 @@ impl Doorstep {
         Ok(())
     }
 
+    /// Before an update is installed: stop sync and alerts, write the open data's log into its
+    /// file and close it, so nothing is half-written while the package manager replaces the
+    /// app. The session is kept: after the restart the new version opens the data (migrating it
+    /// forward, see vault/migrations.rs) when the person unlocks it, or from the keyring.
+    pub async fn close_for_update(&self) -> Result<(), AppError> {
+        let mut stage = self.stage.lock().await;
+        if !matches!(&*stage, Stage::Ready(_)) {
+            return Ok(());
+        }
+        let Stage::Ready(open) = std::mem::replace(&mut *stage, Stage::SignedOut) else {
+            unreachable!("checked above")
+        };
+        let partition = (*open).close();
+        self.forget_session_memory();
+        let id = partition.id().to_owned();
+        let checkpointed = blocking({
+            let partition = partition.clone();
+            move || partition.checkpoint()
+        })
+        .await;
+        drop(partition);
+        *stage = Stage::Locked { partition: id };
+        self.status.send_replace(SyncStatus::default());
+        checkpointed
+    }
+
+    /// Whether someone's data is open (a kiosk installs updates only when nobody's is).
+    pub async fn data_open(&self) -> bool {
+        matches!(&*self.stage.lock().await, Stage::Ready(_))
+    }
+
     /// "Sync now". Without a session it only refreshes the counts.
     pub async fn sync_now(&self) -> Result<(), AppError> {
         let stage = self.stage.lock().await;

@@ -30,7 +30,15 @@ pub fn open_encrypted(path: &Path, key: &SecretKey) -> Result<Connection, VaultE
         Err(e) => return Err(e.into()),
     }
     configure(&conn)?;
-    migrations::migrate(&mut conn)?;
+    let found = migrations::migrate(&mut conn)?;
+    if found != 0 && found < migrations::LATEST {
+        // After an app update: worth a line for support (no personal data in it).
+        tracing::info!(
+            from = found,
+            to = migrations::LATEST,
+            "the data's schema was brought up to date"
+        );
+    }
     Ok(conn)
 }
 

@@ -78,6 +78,13 @@ pub enum VaultError {
     KeyStore(#[from] KeyStoreError),
     #[error("the vault was written by a newer Doorstep (schema {found}, this version knows {known}); update the app")]
     SchemaTooNew { found: u32, known: u32 },
+    /// An update's schema upgrade failed; the whole upgrade was rolled back (migrations.rs).
+    #[error("this version could not bring the data up to date (step {step} failed: {reason}); nothing was changed, and the version that wrote it (schema {found}) can still open it")]
+    MigrationFailed {
+        found: u32,
+        step: u32,
+        reason: String,
+    },
     #[error("no partition {0} on this device")]
     UnknownPartition(String),
     #[error("not found: {0}")]

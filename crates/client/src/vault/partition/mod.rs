@@ -428,6 +428,19 @@ impl Partition {
         audit::verify(&self.conn())
     }
 
+    /// Move everything from the write-ahead log into the database file and empty the log, so the
+    /// file alone holds every commit (before an update replaces the app; see app::updates).
+    pub fn checkpoint(&self) -> Result<(), VaultError> {
+        let conn = self.conn();
+        let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+        if busy != 0 {
+            return Err(VaultError::Corrupt(
+                "the write-ahead log could not be checkpointed (a reader held it)".into(),
+            ));
+        }
+        Ok(())
+    }
+
     /// SQLite's own consistency check of the whole database.
     pub fn integrity_check(&self) -> Result<(), VaultError> {
         let result: String = self
