@@ -178,36 +178,9 @@ impl Scheduler {
                         .checked_add(days(self.config.liveness_grace_days))
                         .unwrap_or(Date::MAX)
                 });
-                let (reminder, event) = if today > overdue_after {
-                    (
-                        Reminder::LivenessOverdue,
-                        Event::LivenessOverdue { due: due.due },
-                    )
-                } else {
-                    (
-                        Reminder::LivenessDueSoon,
-                        Event::LivenessDueSoon { due: due.due },
-                    )
-                };
-                let told = self
-                    .remind(
-                        Told {
-                            id: reminder_id(reminder, due.individual, due.due),
-                            request: format!(
-                                "{}:{}:{}",
-                                reminder.as_str(),
-                                due.individual,
-                                due.due
-                            ),
-                            kind: NotificationKind::LivenessDue,
-                            person: due.individual,
-                            related: due.check,
-                            deadline: due.due,
-                        },
-                        event,
-                        now,
-                    )
-                    .await?;
+                let (told, event) =
+                    Told::liveness(today, overdue_after, due.individual, due.check, due.due);
+                let told = self.remind(told, event, now).await?;
                 report.count(told);
             }
             if !full {
@@ -260,41 +233,15 @@ impl Scheduler {
                 if dates.next_due > horizon {
                     continue;
                 }
-                let (reminder, event) = if today > dates.overdue_after {
-                    (
-                        Reminder::LivenessOverdue,
-                        Event::LivenessOverdue {
-                            due: dates.next_due,
-                        },
-                    )
-                } else {
-                    (
-                        Reminder::LivenessDueSoon,
-                        Event::LivenessDueSoon {
-                            due: dates.next_due,
-                        },
-                    )
-                };
-                let told = self
-                    .remind(
-                        Told {
-                            id: reminder_id(reminder, person.individual, dates.next_due),
-                            request: format!(
-                                "{}:{}:{}",
-                                reminder.as_str(),
-                                person.individual,
-                                dates.next_due
-                            ),
-                            kind: NotificationKind::LivenessDue,
-                            person: person.individual,
-                            // About the person themself: there is no check yet.
-                            related: person.individual,
-                            deadline: dates.next_due,
-                        },
-                        event,
-                        now,
-                    )
-                    .await?;
+                // About the person themself: there is no check yet.
+                let (told, event) = Told::liveness(
+                    today,
+                    dates.overdue_after,
+                    person.individual,
+                    person.individual,
+                    dates.next_due,
+                );
+                let told = self.remind(told, event, now).await?;
                 report.count(told);
             }
             if !full {
@@ -431,6 +378,34 @@ struct Told {
     person: Uuid,
     related: Uuid,
     deadline: Date,
+}
+
+impl Told {
+    /// A liveness reminder to `person` about `related` (a check, or the person for a first
+    /// check) naming the `due` day: "due soon", or "overdue" once `today` is past
+    /// `overdue_after`; with the event its message is made from.
+    fn liveness(
+        today: Date,
+        overdue_after: Date,
+        person: Uuid,
+        related: Uuid,
+        due: Date,
+    ) -> (Told, Event<'static>) {
+        let (reminder, event) = if today > overdue_after {
+            (Reminder::LivenessOverdue, Event::LivenessOverdue { due })
+        } else {
+            (Reminder::LivenessDueSoon, Event::LivenessDueSoon { due })
+        };
+        let told = Told {
+            id: reminder_id(reminder, person, due),
+            request: format!("{}:{}:{}", reminder.as_str(), person, due),
+            kind: NotificationKind::LivenessDue,
+            person,
+            related,
+            deadline: due,
+        };
+        (told, event)
+    }
 }
 
 impl Report {
